@@ -1,0 +1,43 @@
+# xp: the targets CI and the README use. Only Go is needed; OpenBLAS and a GPU
+# are found at run time when present.
+GO      ?= go
+BIN     ?= bin/xp
+PKGS    ?= ./...
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/xp-ml/xp/runner.Version=$(VERSION)
+
+.PHONY: all build test vet fmt fmt-check bench example clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/xp
+
+# The README's test command: formatting, vet, then every test (fuzz seed
+# corpora included) with the race detector off to keep CI fast.
+test: fmt-check vet
+	$(GO) test -count=1 $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null) 2>/dev/null); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# Go benchmarks, then xp against the PyTorch reference on the same jobs.
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x $(PKGS)
+	bash bench/bench.sh
+
+# The README's first command: build xp and train the shipped credit example.
+example: build
+	./$(BIN) vet
+	./$(BIN) run credit
+	./$(BIN) ls
+
+clean:
+	rm -rf bin

@@ -1,0 +1,105 @@
+package backends
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/xp-ml/xp/model"
+)
+
+// ErrUnavailable wraps the reason a backend cannot run on this machine.
+var ErrUnavailable = errors.New("backend unavailable")
+
+// Batches is a training matrix: N rows of D float32 features, row-major, and
+// one class index per row.
+type Batches struct {
+	X []float32
+	Y []int32
+	N int
+	D int
+}
+
+// Config is how a Trainer is asked to train.
+type Config struct {
+	BatchSize int
+	// Seed drives dropout masks (model.Keep with the global step counter).
+	Seed uint64
+	// Threads is how many CPU threads the backend may use; 0 means 1.
+	Threads int
+}
+
+// Backend compiles a model for training on one kind of device.
+type Backend interface {
+	// Name is the backend's kind as recorded and hashed, e.g. "gorgonia".
+	Name() string
+	// Version identifies the numerics: a change that can alter a single bit of
+	// a result changes it. It enters the run key.
+	Version() string
+	// Available returns nil, or an error wrapping ErrUnavailable that says why.
+	Available() error
+	// Compile prepares m, starting from params (which it copies), for
+	// training on the rows of train.
+	Compile(ctx context.Context, m *model.Model, params *model.Params, cfg Config) (Trainer, error)
+}
+
+// Trainer trains one compiled model.
+type Trainer interface {
+	// Epoch makes one pass over data in the given row order, one optimizer
+	// step per batch of cfg.BatchSize rows (the last batch may be short), and
+	// returns the mean training loss over the epoch's rows. It checks ctx
+	// between batches and returns ctx.Err() when canceled. progress, if
+	// non-nil, is called after each batch with the rows done so far.
+	Epoch(ctx context.Context, data *Batches, order []int32, progress func(rows int)) (loss float64, err error)
+	// Predict writes the class probabilities (N x Classes, row-major) of
+	// data's rows into probs, in inference mode (no dropout).
+	Predict(ctx context.Context, data *Batches, probs []float32) error
+	// Params returns a copy of the current parameters.
+	Params() *model.Params
+	// Close releases what Compile took.
+	Close() error
+}
+
+var (
+	mu       sync.RWMutex
+	registry = map[string]Backend{}
+)
+
+// Register makes a backend available by its name. It is called from init.
+func Register(b Backend) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := registry[b.Name()]; dup {
+		panic("backends: registered twice: " + b.Name())
+	}
+	registry[b.Name()] = b
+}
+
+// Get returns the backend with the given name.
+func Get(name string) (Backend, error) {
+	mu.RLock()
+	defer mu.RUnlock()
+	b, ok := registry[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown backend %q (have %v)", name, namesLocked())
+	}
+	return b, nil
+}
+
+// Names lists the registered backends, sorted.
+func Names() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	return namesLocked()
+}
+
+func namesLocked() []string {
+	n := make([]string, 0, len(registry))
+	for k := range registry {
+		n = append(n, k)
+	}
+	sort.Strings(n)
+	return n
+}

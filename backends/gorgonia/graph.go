@@ -1,0 +1,305 @@
+package gorgonia
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/xp-ml/xp/model"
+)
+
+// graph is the model compiled by gorgonia for one batch size, either for
+// training (loss and symbolic gradients) or for inference (probabilities).
+//
+// gorgonia fixes every shape when the graph is built, so a short last batch
+// needs its own graph. All graphs bind their parameter nodes to the same
+// tensors (the trainer's), and every input node to a buffer of its own that
+// is refilled before each run; the tape machine reads bound values by
+// pointer, so nothing is rebound between runs.
+type graph struct {
+	batch int
+	g     *G.ExprGraph
+	vm    G.VM
+
+	x      []float32         // batch x inputs
+	onehot []float32         // batch x classes; training only
+	masks  map[int][]float32 // dropout layer index -> batch x width; training only
+
+	// Outputs are taken with G.Read, which copies them when the tape runs:
+	// a node's own value may sit in a register that a later instruction
+	// reuses, so reading it after the run is not safe.
+	loss  G.Value   // training
+	grads []G.Value // training, one per parameter, in params order
+	probs G.Value   // inference
+}
+
+// buildGraph compiles m for batches of the given size over the shared
+// parameter tensors ps.
+func buildGraph(m *model.Model, ps []*param, batch int, train bool) (gr *graph, err error) {
+	// gorgonia reports some shape and type errors by panicking.
+	defer func() {
+		if r := recover(); r != nil {
+			gr, err = nil, fmt.Errorf("gorgonia: build graph for batch %d: %v", batch, r)
+		}
+	}()
+	gr = &graph{batch: batch, g: G.NewGraph(), x: make([]float32, batch*m.Inputs)}
+	g := gr.g
+
+	x := G.NewMatrix(g, G.Float32, G.WithShape(batch, m.Inputs), G.WithName("x"))
+	if err := G.Let(x, tensor.New(tensor.WithShape(batch, m.Inputs), tensor.WithBacking(gr.x))); err != nil {
+		return nil, fmt.Errorf("gorgonia: bind x: %w", err)
+	}
+
+	byName := make(map[string]*param, len(ps))
+	for _, p := range ps {
+		byName[p.name] = p
+	}
+	var wrt G.Nodes // parameter nodes in ps order
+	nodes := make(map[string]*G.Node, len(ps))
+	paramNode := func(name string) (*G.Node, error) {
+		p := byName[name]
+		var n *G.Node
+		if len(p.shape) == 1 {
+			n = G.NewVector(g, G.Float32, G.WithShape(p.shape...), G.WithName(name))
+		} else {
+			n = G.NewMatrix(g, G.Float32, G.WithShape(p.shape...), G.WithName(name))
+		}
+		if err := G.Let(n, p.value); err != nil {
+			return nil, fmt.Errorf("gorgonia: bind %s: %w", name, err)
+		}
+		nodes[name] = n
+		return n, nil
+	}
+
+	h := x
+	for i, l := range m.Layers {
+		switch l.Kind {
+		case model.Dense:
+			w, err := paramNode(model.WeightName(i))
+			if err != nil {
+				return nil, err
+			}
+			b, err := paramNode(model.BiasName(i))
+			if err != nil {
+				return nil, err
+			}
+			if h, err = G.Mul(h, w); err != nil {
+				return nil, fmt.Errorf("gorgonia: layer %d: x·W: %w", i, err)
+			}
+			if h, err = G.BroadcastAdd(h, b, nil, []byte{0}); err != nil {
+				return nil, fmt.Errorf("gorgonia: layer %d: + b: %w", i, err)
+			}
+			if h, err = activate(h, l.Activation); err != nil {
+				return nil, fmt.Errorf("gorgonia: layer %d: %s: %w", i, l.Activation, err)
+			}
+		case model.Dropout:
+			// Inference is the identity, and so is a rate of 0 (a mask of
+			// ones would multiply by exactly 1).
+			if !train || l.Rate == 0 {
+				continue
+			}
+			buf := make([]float32, batch*l.Out)
+			mask := G.NewMatrix(g, G.Float32, G.WithShape(batch, l.Out), G.WithName(fmt.Sprintf("layer%d.mask", i)))
+			if err := G.Let(mask, tensor.New(tensor.WithShape(batch, l.Out), tensor.WithBacking(buf))); err != nil {
+				return nil, fmt.Errorf("gorgonia: layer %d: bind mask: %w", i, err)
+			}
+			if gr.masks == nil {
+				gr.masks = map[int][]float32{}
+			}
+			gr.masks[i] = buf
+			var err error
+			if h, err = G.HadamardProd(h, mask); err != nil {
+				return nil, fmt.Errorf("gorgonia: layer %d: dropout: %w", i, err)
+			}
+		default:
+			return nil, fmt.Errorf("gorgonia: layer %d: unknown kind %q", i, l.Kind)
+		}
+	}
+	for _, p := range ps {
+		wrt = append(wrt, nodes[p.name])
+	}
+
+	shifted, logSum, err := shiftedLogits(h)
+	if err != nil {
+		return nil, err
+	}
+	if train {
+		if err := gr.addLoss(shifted, logSum, m.Classes, wrt); err != nil {
+			return nil, err
+		}
+	} else {
+		e, err := G.Exp(shifted)
+		if err != nil {
+			return nil, fmt.Errorf("gorgonia: softmax: %w", err)
+		}
+		s, err := G.Sum(e, 1)
+		if err != nil {
+			return nil, fmt.Errorf("gorgonia: softmax: %w", err)
+		}
+		probs, err := G.BroadcastHadamardDiv(e, s, nil, []byte{1})
+		if err != nil {
+			return nil, fmt.Errorf("gorgonia: softmax: %w", err)
+		}
+		gr.probs = tensor.New(tensor.WithShape(batch, m.Classes), tensor.Of(tensor.Float32))
+		G.Read(probs, &gr.probs)
+	}
+
+	prog, locs, err := G.Compile(g)
+	if err != nil {
+		return nil, fmt.Errorf("gorgonia: compile graph for batch %d: %w", batch, err)
+	}
+	gr.vm = G.NewTapeMachine(g, G.WithPrecompiled(prog, locs))
+	return gr, nil
+}
+
+// activate applies a dense layer's activation.
+func activate(h *G.Node, a model.Activation) (*G.Node, error) {
+	switch a {
+	case model.ActNone:
+		return h, nil
+	case model.ActReLU:
+		// Not G.Rectify: it multiplies by (x >= 0), whose gradient at exactly
+		// 0 is 1; PyTorch's (and the engine's) ReLU has gradient 0 there.
+		positive, err := G.Gt(h, G.NewConstant(float32(0)), true)
+		if err != nil {
+			return nil, err
+		}
+		return G.HadamardProd(h, positive)
+	case model.ActTanh:
+		return G.Tanh(h)
+	case model.ActSigmoid:
+		return G.Sigmoid(h)
+	default:
+		return nil, fmt.Errorf("unknown activation %q", a)
+	}
+}
+
+// shiftedLogits returns logits minus each row's maximum, and the log of the
+// sum of exp over each row of that: log-softmax is their difference. Built
+// here because tensor's softmax subtracts the first element of the whole
+// tensor rather than each row's maximum, and G.LogSumExp in v0.9.18 computes
+// log(Σ exp(x - max) + max), adding the maximum inside the logarithm.
+//
+// The gradient also flows through the maximum; its contribution is
+// (1 - Σ softmax)/batch per row, zero but for rounding.
+func shiftedLogits(logits *G.Node) (shifted, logSum *G.Node, err error) {
+	rowMax, err := G.Max(logits, 1)
+	if err != nil {
+		return nil, nil, fmt.Errorf("gorgonia: log-softmax: row max: %w", err)
+	}
+	if shifted, err = G.BroadcastSub(logits, rowMax, nil, []byte{1}); err != nil {
+		return nil, nil, fmt.Errorf("gorgonia: log-softmax: shift: %w", err)
+	}
+	e, err := G.Exp(shifted)
+	if err != nil {
+		return nil, nil, fmt.Errorf("gorgonia: log-softmax: exp: %w", err)
+	}
+	s, err := G.Sum(e, 1)
+	if err != nil {
+		return nil, nil, fmt.Errorf("gorgonia: log-softmax: sum: %w", err)
+	}
+	if logSum, err = G.Log(s); err != nil {
+		return nil, nil, fmt.Errorf("gorgonia: log-softmax: log: %w", err)
+	}
+	return shifted, logSum, nil
+}
+
+// addLoss adds the mean softmax cross-entropy over the batch, and its
+// gradients with respect to the parameter nodes wrt, as outputs.
+func (gr *graph) addLoss(shifted, logSum *G.Node, classes int, wrt G.Nodes) error {
+	g := gr.g
+	gr.onehot = make([]float32, gr.batch*classes)
+	y := G.NewMatrix(g, G.Float32, G.WithShape(gr.batch, classes), G.WithName("y"))
+	if err := G.Let(y, tensor.New(tensor.WithShape(gr.batch, classes), tensor.WithBacking(gr.onehot))); err != nil {
+		return fmt.Errorf("gorgonia: bind y: %w", err)
+	}
+	logProbs, err := G.BroadcastSub(shifted, logSum, nil, []byte{1})
+	if err != nil {
+		return fmt.Errorf("gorgonia: log-softmax: %w", err)
+	}
+	picked, err := G.HadamardProd(y, logProbs)
+	if err != nil {
+		return fmt.Errorf("gorgonia: cross-entropy: %w", err)
+	}
+	rowLogProb, err := G.Sum(picked, 1)
+	if err != nil {
+		return fmt.Errorf("gorgonia: cross-entropy: %w", err)
+	}
+	meanLogProb, err := G.Mean(rowLogProb)
+	if err != nil {
+		return fmt.Errorf("gorgonia: cross-entropy: mean: %w", err)
+	}
+	loss, err := G.Neg(meanLogProb)
+	if err != nil {
+		return fmt.Errorf("gorgonia: cross-entropy: %w", err)
+	}
+	grads, err := G.Grad(loss, wrt...)
+	if err != nil {
+		return fmt.Errorf("gorgonia: gradients: %w", err)
+	}
+	G.Read(loss, &gr.loss)
+	gr.grads = make([]G.Value, len(grads))
+	for i, n := range grads {
+		gr.grads[i] = tensor.New(tensor.WithShape(wrt[i].Shape()...), tensor.Of(tensor.Float32))
+		G.Read(n, &gr.grads[i])
+	}
+	return nil
+}
+
+// run executes the tape once. Its outputs are in gr.loss, gr.grads or
+// gr.probs until the next run.
+func (gr *graph) run() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("gorgonia: run graph for batch %d: %v", gr.batch, r)
+		}
+	}()
+	defer gr.vm.Reset()
+	if err := gr.vm.RunAll(); err != nil {
+		return fmt.Errorf("gorgonia: run graph for batch %d: %w", gr.batch, err)
+	}
+	return nil
+}
+
+// lossValue returns the scalar loss of the last run.
+func (gr *graph) lossValue() (float32, error) {
+	switch v := gr.loss.(type) {
+	case *G.F32:
+		return float32(*v), nil
+	case tensor.Tensor:
+		switch d := v.Data().(type) {
+		case float32:
+			return d, nil
+		case []float32:
+			if len(d) == 1 {
+				return d[0], nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("gorgonia: loss is %T, not a float32 scalar", gr.loss)
+}
+
+// floats returns the float32 data of an output value.
+func floats(v G.Value, want int) ([]float32, error) {
+	if t, ok := v.(tensor.Tensor); ok {
+		if d, ok := t.Data().([]float32); ok && len(d) == want {
+			return d, nil
+		}
+	}
+	return nil, fmt.Errorf("gorgonia: output %T of shape %v, want %d float32", v, shapeOf(v), want)
+}
+
+func shapeOf(v G.Value) tensor.Shape {
+	if v == nil {
+		return nil
+	}
+	return v.Shape()
+}
+
+func (gr *graph) close() error {
+	if gr.vm == nil {
+		return nil
+	}
+	return gr.vm.Close()
+}

@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/xp-ml/xp/runner"
+	"github.com/xp-ml/xp/store"
+)
+
+type lsOptions struct {
+	experiment string
+	status     string
+	sort       string
+	limit      int
+	json       bool
+}
+
+func newLsCmd(s Streams) *cobra.Command {
+	o := &lsOptions{}
+	cmd := &cobra.Command{
+		Use:   "ls",
+		Short: "List runs, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runLs(cmd.Context(), s, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.experiment, "experiment", "", "only runs of this experiment")
+	f.StringVar(&o.status, "status", "", "only runs with this status (running, succeeded, failed, canceled, ...)")
+	f.StringVar(&o.sort, "sort", "", "sort by a metric, e.g. -test.accuracy (descending) or test.log_loss")
+	f.IntVar(&o.limit, "limit", 50, "at most this many runs (0 = all)")
+	f.BoolVar(&o.json, "json", false, "print a JSON array")
+	return cmd
+}
+
+func runLs(ctx context.Context, s Streams, o *lsOptions) error {
+	st, _, err := openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	sortBy := ""
+	if o.sort != "" {
+		desc := strings.HasPrefix(o.sort, "-")
+		field := strings.TrimPrefix(o.sort, "-")
+		if !strings.Contains(field, ".") {
+			return usageError{fmt.Errorf("--sort %q: want <split>.<metric>, e.g. -test.accuracy", o.sort)}
+		}
+		sortBy = "summary:" + field
+		if desc {
+			sortBy = "-" + sortBy
+		}
+	}
+	runs, err := st.ListRuns(ctx, store.ListOptions{
+		Experiment: o.experiment, Status: store.Status(o.status), Limit: o.limit, SortBy: sortBy,
+	})
+	if err != nil {
+		return err
+	}
+	if o.json {
+		out := make([]runJSON, len(runs))
+		for i := range runs {
+			out[i] = toJSON(&runs[i], "", false)
+		}
+		return writeJSON(s.Out, out)
+	}
+	if len(runs) == 0 {
+		fmt.Fprintln(s.Out, "no runs yet: xp run <experiment>")
+		return nil
+	}
+	tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "KEY\tEXPERIMENT\tSTATUS\tDEVICE\tEPOCH\tTEST\tAGE")
+	now := time.Now()
+	for i := range runs {
+		r := &runs[i]
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", runner.ShortKey(r.Key), r.Experiment, r.Status,
+			r.Device, r.Epoch, r.Epochs, mainMetric(r), age(now, r.CreatedAt))
+	}
+	return tw.Flush()
+}
+
+// mainMetric is the test accuracy, or the first test metric there is.
+func mainMetric(r *store.Run) string {
+	test := r.Summary["test"]
+	if m, ok := test["accuracy"]; ok {
+		return fmt.Sprintf("accuracy %.4f", m.Last)
+	}
+	if names := sortStrings(keysOf(test)); len(names) > 0 {
+		return fmt.Sprintf("%s %.4f", names[0], test[names[0]].Last)
+	}
+	return "-"
+}
+
+func age(now, t time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}

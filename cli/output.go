@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/xp-ml/xp/runner"
+	"github.com/xp-ml/xp/store"
+)
+
+// runJSON is the machine-readable form of a run, shared by run, ls and show.
+type runJSON struct {
+	Key        string                        `json:"key"`
+	Experiment string                        `json:"experiment"`
+	Status     string                        `json:"status"`
+	Metrics    map[string]map[string]float64 `json:"metrics"`
+	Backend    string                        `json:"backend"`
+	Device     string                        `json:"device"`
+	SpecHash   string                        `json:"spec_hash"`
+	DataHashes map[string]string             `json:"data_hashes,omitempty"`
+	Epoch      int                           `json:"epoch"`
+	Epochs     int                           `json:"epochs"`
+	Error      string                        `json:"error,omitempty"`
+	Created    time.Time                     `json:"created"`
+	Started    *time.Time                    `json:"started,omitempty"`
+	Finished   *time.Time                    `json:"finished,omitempty"`
+	Timing     json.RawMessage               `json:"timing,omitempty"`
+	Provenance json.RawMessage               `json:"provenance,omitempty"`
+	Spec       json.RawMessage               `json:"spec,omitempty"`
+	Weights    string                        `json:"weights_sha256,omitempty"`
+	RerunOf    string                        `json:"rerun_of,omitempty"`
+}
+
+func toJSON(r *store.Run, status string, detail bool) runJSON {
+	if status == "" {
+		status = string(r.Status)
+	}
+	j := runJSON{
+		Key: r.Key, Experiment: r.Experiment, Status: status, Metrics: runner.FinalMetrics(r),
+		Backend: r.Backend, Device: r.Device, SpecHash: r.SpecHash, DataHashes: r.DataHashes,
+		Epoch: r.Epoch, Epochs: r.Epochs, Error: r.Error, Created: r.CreatedAt,
+		Started: timePtr(r.StartedAt), Finished: timePtr(r.FinishedAt), Timing: nullable(r.Timing),
+		Weights: r.WeightsSHA256,
+	}
+	if detail {
+		j.Provenance = nullable(r.Provenance)
+		j.Spec = nullable(r.Spec)
+	}
+	return j
+}
+
+func nullable(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 {
+		return nil
+	}
+	return raw
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// relPath shows a path relative to the working directory when it is below it.
+func relPath(p string) string {
+	cwd, err := os.Getwd()
+	if err != nil {
+		return p
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	if rel, err := filepath.Rel(cwd, abs); err == nil && !filepath.IsAbs(rel) && len(rel) > 0 && rel[0] != '.' {
+		return rel
+	}
+	return p
+}

@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/xp-ml/xp/runner"
+)
+
+// progress prints training progress on stderr: on a terminal, a line that
+// redraws in place within an epoch and a kept line per epoch; piped, plain
+// lines per epoch only, so logs stay readable.
+type progress struct {
+	w        io.Writer
+	terminal bool
+	mu       sync.Mutex
+	lastDraw time.Time
+	drawn    bool
+}
+
+func newProgress(w io.Writer, terminal bool) *progress {
+	return &progress{w: w, terminal: terminal}
+}
+
+func (p *progress) event(e runner.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch e.Kind {
+	case runner.EventStarted:
+		fmt.Fprintf(p.w, "training %s %s: %d epochs of %d rows\n", e.Experiment, runner.ShortKey(e.Key), e.Epochs, e.TotalRows)
+	case runner.EventBatch:
+		if !p.terminal || time.Since(p.lastDraw) < 100*time.Millisecond {
+			return
+		}
+		p.lastDraw = time.Now()
+		frac := float64(e.Rows) / float64(max(e.TotalRows, 1))
+		done := (float64(e.Epoch-1) + frac) / float64(max(e.Epochs, 1))
+		fmt.Fprintf(p.w, "\r\033[Kepoch %d/%d %s %3.0f%%  ETA %s", e.Epoch, e.Epochs, bar(frac, 20), frac*100, eta(e.Elapsed, done))
+		p.drawn = true
+	case runner.EventEpoch:
+		if p.drawn {
+			fmt.Fprint(p.w, "\r\033[K")
+			p.drawn = false
+		}
+		done := float64(e.Epoch) / float64(max(e.Epochs, 1))
+		fmt.Fprintf(p.w, "epoch %d/%d  loss %.4f", e.Epoch, e.Epochs, e.TrainLoss)
+		if len(e.Metrics) > 0 {
+			fmt.Fprintf(p.w, "  val %s", formatMetrics(e.Metrics))
+		}
+		if e.Epoch < e.Epochs {
+			fmt.Fprintf(p.w, "  ETA %s", eta(e.Elapsed, done))
+		}
+		fmt.Fprintln(p.w)
+	}
+}
+
+func (p *progress) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\033[K")
+		p.drawn = false
+	}
+}
+
+func bar(frac float64, width int) string {
+	n := int(frac * float64(width))
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
+}
+
+func eta(elapsed time.Duration, done float64) string {
+	if done <= 0 {
+		return "?"
+	}
+	left := time.Duration(float64(elapsed) * (1 - done) / done)
+	return left.Round(100 * time.Millisecond).String()
+}
+
+// formatMetrics prints metrics sorted by name, loss first.
+func formatMetrics(m map[string]float64) string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if (names[i] == "loss") != (names[j] == "loss") {
+			return names[i] == "loss"
+		}
+		return names[i] < names[j]
+	})
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%s %.4f", n, m[n])
+	}
+	return strings.Join(parts, "  ")
+}
+
+func humanRate(r float64) string {
+	switch {
+	case r >= 1e6:
+		return fmt.Sprintf("%.2fM", r/1e6)
+	case r >= 1e3:
+		return fmt.Sprintf("%.1fk", r/1e3)
+	}
+	return fmt.Sprintf("%.0f", r)
+}

@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/runner"
+)
+
+type runOptions struct {
+	backend string
+	force   bool
+	threads int
+	json    bool
+}
+
+func newRunCmd(s Streams) *cobra.Command {
+	o := &runOptions{}
+	cmd := &cobra.Command{
+		Use:   "run <experiment|path>...",
+		Short: "Train experiments (cached when the same run key already succeeded)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRun(cmd.Context(), s, o, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.backend, "backend", "", "backend to train on (default: from the spec's device)")
+	f.BoolVar(&o.force, "force", false, "train again even if this run key already succeeded")
+	f.IntVar(&o.threads, "threads", 1, "CPU threads the backend may use")
+	f.BoolVar(&o.json, "json", false, "print one JSON object per finished run")
+	return cmd
+}
+
+func runRun(ctx context.Context, s Streams, o *runOptions, names []string) error {
+	st, root, err := openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var failed []error
+	for _, name := range names {
+		exp, err := spec.Find(root, name)
+		if err != nil {
+			return err
+		}
+		p := newProgress(s.Err, s.ErrTerminal && !o.json)
+		res, err := runner.Run(ctx, st, exp, runner.Options{
+			Backend: o.backend, Force: o.force, Threads: o.threads, Events: p.event,
+		})
+		p.done()
+		if res != nil && res.Run != nil {
+			if perr := printRunResult(s, o, res, st.ArtifactDir(res.Run)); perr != nil {
+				return perr
+			}
+		}
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				return err
+			}
+			if res == nil {
+				// Nothing was recorded: a spec or data error, reported once.
+				return err
+			}
+			fmt.Fprintf(s.Err, "xp: %v\n", err)
+			failed = append(failed, err)
+		}
+	}
+	if len(failed) > 0 {
+		return exitError{code: ExitError, err: fmt.Errorf("%d of %d runs failed", len(failed), len(names))}
+	}
+	return nil
+}
+
+func printRunResult(s Streams, o *runOptions, res *runner.Result, artifacts string) error {
+	r := res.Run
+	status := string(r.Status)
+	if res.Cached {
+		status = "cached"
+	}
+	if o.json {
+		j := toJSON(r, status, false)
+		raw, err := json.Marshal(j)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(s.Out, "%s\n", raw)
+		return err
+	}
+	fmt.Fprintf(s.Out, "%-9s %s  %s", status, runner.ShortKey(r.Key), r.Experiment)
+	if len(r.Timing) > 0 && !res.Cached {
+		var t runner.Timing
+		if json.Unmarshal(r.Timing, &t) == nil {
+			fmt.Fprintf(s.Out, "  %.1fs, %s samples/s", t.TotalSeconds, humanRate(t.SamplesPerSec))
+		}
+	}
+	fmt.Fprintln(s.Out)
+	for _, split := range []string{"test", "validation"} {
+		if m, ok := res.Metrics[split]; ok {
+			fmt.Fprintf(s.Out, "  %-10s %s\n", split, formatMetrics(m))
+		}
+	}
+	if r.Error != "" && r.Status != "succeeded" {
+		fmt.Fprintf(s.Out, "  error      %s\n", r.Error)
+	}
+	if !res.Cached && r.Status == "succeeded" {
+		fmt.Fprintf(s.Out, "  artifacts  %s\n", relPath(artifacts))
+	}
+	return nil
+}

@@ -1,0 +1,96 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/spf13/cobra"
+
+	"github.com/xp-ml/xp/runner"
+)
+
+type showOptions struct{ json bool }
+
+func newShowCmd(s Streams) *cobra.Command {
+	o := &showOptions{}
+	cmd := &cobra.Command{
+		Use:   "show <key-prefix>",
+		Short: "Show one run: status, metrics, timing, provenance",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runShow(cmd.Context(), s, o, args[0])
+		},
+	}
+	cmd.Flags().BoolVar(&o.json, "json", false, "print a JSON object")
+	return cmd
+}
+
+func runShow(ctx context.Context, s Streams, o *showOptions, prefix string) error {
+	st, _, err := openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	r, err := st.Resolve(ctx, prefix)
+	if err != nil {
+		return err
+	}
+	if o.json {
+		return writeJSON(s.Out, toJSON(r, "", true))
+	}
+	w := s.Out
+	fmt.Fprintf(w, "run         %s\n", r.Key)
+	fmt.Fprintf(w, "experiment  %s\n", r.Experiment)
+	fmt.Fprintf(w, "status      %s", r.Status)
+	if r.Error != "" {
+		fmt.Fprintf(w, " (%s)", r.Error)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "backend     %s on %s\n", r.Backend, r.Device)
+	fmt.Fprintf(w, "progress    epoch %d/%d\n", r.Epoch, r.Epochs)
+	fmt.Fprintf(w, "created     %s\n", r.CreatedAt.Local().Format("2006-01-02 15:04:05"))
+	fmt.Fprintf(w, "spec hash   %s\n", r.SpecHash)
+	for _, name := range sortStrings(keysOf(r.DataHashes)) {
+		fmt.Fprintf(w, "data        %s sha256:%s\n", name, r.DataHashes[name])
+	}
+	if r.WeightsSHA256 != "" {
+		fmt.Fprintf(w, "weights     sha256:%s\n", r.WeightsSHA256)
+	}
+	if len(r.Timing) > 0 {
+		var t runner.Timing
+		if json.Unmarshal(r.Timing, &t) == nil {
+			fmt.Fprintf(w, "timing      %.2fs total, %.2fs training, %s samples/s\n", t.TotalSeconds, t.TrainSeconds, humanRate(t.SamplesPerSec))
+		}
+	}
+	final := runner.FinalMetrics(r)
+	for _, split := range []string{"test", "validation"} {
+		if m, ok := final[split]; ok {
+			fmt.Fprintf(w, "%-11s %s\n", split, formatMetrics(m))
+		}
+	}
+	if len(r.Provenance) > 0 {
+		var prov map[string]any
+		if json.Unmarshal(r.Provenance, &prov) == nil {
+			fmt.Fprintln(w, "provenance")
+			for _, k := range sortStrings(keysOf(prov)) {
+				fmt.Fprintf(w, "  %-14s %v\n", k, prov[k])
+			}
+		}
+	}
+	return nil
+}
+
+func keysOf[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func sortStrings(s []string) []string {
+	sort.Strings(s)
+	return s
+}

@@ -1,0 +1,309 @@
+package spec
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/token"
+
+	"github.com/xp-ml/xp/internal/suggest"
+)
+
+// PrintError prints err as cuelang.org/go/cue/errors.Print does, every
+// position included and file names relative to cwd, with two
+// simplifications of what CUE reports for a failed disjunction:
+//
+//   - the N "conflicting values" errors of one enum mismatch become one
+//     line, `path: "=>" is not one of "==", "!=", ... (did you mean ">="?)`,
+//     followed by the user's positions;
+//   - errors against the X of a schema default `(*X | _)`, which only
+//     repeat the real error ("conflicting values 1.5 and 0" beside "out of
+//     bound <1"), are dropped, as are the "N errors in empty disjunction"
+//     headers whose counts no longer hold.
+//
+// A non-CUE error is printed as its message.
+func PrintError(w io.Writer, err error, cwd string) {
+	if err == nil {
+		return
+	}
+	var list errors.Error
+	for _, e := range simplify(errors.Errors(err)) {
+		list = errors.Append(list, e)
+	}
+	// Sanitize removes duplicates; the order is ours: by the first
+	// position in a user's file, so errors read in file order, then by
+	// path. (errors.Print would sort by each error's primary position,
+	// which for most is none or the schema's.)
+	errs := errors.Errors(errors.Sanitize(list))
+	slices.SortStableFunc(errs, func(a, b errors.Error) int {
+		pa, pb := firstUserPosition(a), firstUserPosition(b)
+		switch {
+		case pa.IsValid() && !pb.IsValid():
+			return -1
+		case !pa.IsValid() && pb.IsValid():
+			return 1
+		case pa.IsValid() && pb.IsValid():
+			if c := pa.Compare(pb); c != 0 {
+				return c
+			}
+		}
+		return slices.Compare(a.Path(), b.Path())
+	})
+	cfg := &errors.Config{Cwd: cwd}
+	for _, e := range errs {
+		errors.Print(w, e, cfg)
+	}
+}
+
+// firstUserPosition is the first of e's positions in a user's file.
+func firstUserPosition(e errors.Error) token.Pos {
+	for _, p := range errors.Positions(e) {
+		if p.IsValid() && !inSchema(p) {
+			return p
+		}
+	}
+	return token.NoPos
+}
+
+const disjunctionHeader = "%d errors in empty disjunction:"
+
+// simplify applies PrintError's two simplifications to a flat error list.
+func simplify(errs []errors.Error) []errors.Error {
+	var disjunctions [][]string
+	for _, e := range errs {
+		if f, _ := e.Msg(); f == disjunctionHeader {
+			disjunctions = append(disjunctions, e.Path())
+		}
+	}
+	if len(disjunctions) == 0 {
+		return errs
+	}
+	// Each error under a failed disjunction belongs to the outermost one.
+	root := func(e errors.Error) string {
+		var best []string
+		for _, d := range disjunctions {
+			if hasPrefix(e.Path(), d) && (best == nil || len(d) < len(best)) {
+				best = d
+			}
+		}
+		if best == nil {
+			return ""
+		}
+		return "\x00" + strings.Join(best, "\x00")
+	}
+
+	// A group takes the place of its first member, keeping CUE's order.
+	groups := map[string][]errors.Error{}
+	var order []string // "" for a lone error, else the group's key
+	var lone []errors.Error
+	for _, e := range errs {
+		if f, _ := e.Msg(); f == disjunctionHeader {
+			continue
+		}
+		r := root(e)
+		if r == "" {
+			order = append(order, "")
+			lone = append(lone, e)
+			continue
+		}
+		if _, ok := groups[r]; !ok {
+			order = append(order, r)
+		}
+		groups[r] = append(groups[r], e)
+	}
+	var result []errors.Error
+	for _, k := range order {
+		if k == "" {
+			result = append(result, lone[0])
+			lone = lone[1:]
+			continue
+		}
+		result = append(result, foldGroup(groups[k])...)
+	}
+	return result
+}
+
+// foldGroup simplifies the errors of one failed disjunction.
+func foldGroup(errs []errors.Error) []errors.Error {
+	kept := slices.DeleteFunc(slices.Clone(errs), defaultOnly)
+	if len(kept) == 0 {
+		kept = errs
+	}
+	// Fold each path's errors into one enum error where they are one.
+	byPath := map[string][]errors.Error{}
+	var order []string
+	for _, e := range kept {
+		k := strings.Join(e.Path(), "\x00")
+		if _, ok := byPath[k]; !ok {
+			order = append(order, k)
+		}
+		byPath[k] = append(byPath[k], e)
+	}
+	var out []errors.Error
+	for _, k := range order {
+		if f := foldEnum(byPath[k]); f != nil {
+			out = append(out, f)
+		} else {
+			out = append(out, byPath[k]...)
+		}
+	}
+	return out
+}
+
+// defaultOnly reports whether e is the failure of a schema default's branch.
+func defaultOnly(e errors.Error) bool {
+	set := defaultOnlyPositions()
+	for _, p := range errors.Positions(e) {
+		if inSchema(p) && set[[2]int{p.Line(), p.Column()}] {
+			return true
+		}
+	}
+	return false
+}
+
+// alternative is one failed branch of an enum: the value it wanted and
+// where the schema states it.
+type alternative struct {
+	text string
+	pos  token.Pos
+}
+
+// foldEnum folds errors at one path that each say the user's value is not
+// one alternative ("conflicting values ">=" and "=>"", "invalid value "gpu"
+// (out of bound =~"^cuda:[0-9]+$")") into one. It returns nil when they are
+// not such a set.
+func foldEnum(errs []errors.Error) errors.Error {
+	if len(errs) < 2 {
+		return nil
+	}
+	pairs := make([][2]string, len(errs))
+	for i, e := range errs {
+		f, args := e.Msg()
+		switch {
+		case strings.HasPrefix(f, "conflicting values %s and %s") && len(args) >= 2:
+			pairs[i] = [2]string{fmt.Sprint(args[0]), fmt.Sprint(args[1])}
+		case f == "invalid value %v (out of bound %s)" && len(args) == 2:
+			pairs[i] = [2]string{fmt.Sprint(args[0]), fmt.Sprint(args[1])}
+		default:
+			return nil
+		}
+	}
+	// The user's value is the side every error shares.
+	value := ""
+	for _, cand := range pairs[0] {
+		if !slices.ContainsFunc(pairs, func(p [2]string) bool { return p[0] != cand && p[1] != cand }) {
+			value = cand
+			break
+		}
+	}
+	if value == "" {
+		return nil
+	}
+
+	// The schema position of an alternative is the one its error does not
+	// share with the others; sorting by it lists them as the schema does.
+	count := map[token.Pos]int{}
+	for _, e := range errs {
+		for _, p := range errors.Positions(e) {
+			count[p]++
+		}
+	}
+	alts := make([]alternative, len(errs))
+	var userPositions []token.Pos
+	for i, e := range errs {
+		alts[i].text = pairs[i][0]
+		if alts[i].text == value {
+			alts[i].text = pairs[i][1]
+		}
+		for _, p := range errors.Positions(e) {
+			if !inSchema(p) {
+				if !slices.Contains(userPositions, p) {
+					userPositions = append(userPositions, p)
+				}
+				continue
+			}
+			// The last unshared position: an out-of-bound error also
+			// carries the start of the whole disjunction.
+			if count[p] < len(errs) && (!alts[i].pos.IsValid() || p.Compare(alts[i].pos) > 0) {
+				alts[i].pos = p
+			}
+		}
+	}
+	slices.SortStableFunc(alts, func(a, b alternative) int {
+		switch {
+		case !a.pos.IsValid() && !b.pos.IsValid():
+			return 0
+		case !a.pos.IsValid():
+			return 1
+		case !b.pos.IsValid():
+			return -1
+		}
+		return a.pos.Compare(b.pos)
+	})
+	texts := make([]string, 0, len(alts))
+	for _, a := range alts {
+		if !slices.Contains(texts, a.text) {
+			texts = append(texts, a.text)
+		}
+	}
+	if len(userPositions) == 0 {
+		userPositions = errors.Positions(errs[0])
+	}
+	slices.SortFunc(userPositions, token.Pos.Compare)
+	return &enumError{
+		path:      errs[0].Path(),
+		value:     value,
+		alts:      texts,
+		hint:      didYouMean(value, texts),
+		positions: userPositions,
+	}
+}
+
+// didYouMean suggests the string alternative closest to a string value.
+func didYouMean(value string, alts []string) string {
+	v, err := strconv.Unquote(value)
+	if err != nil {
+		return ""
+	}
+	var names, quoted []string
+	for _, a := range alts {
+		if s, err := strconv.Unquote(a); err == nil {
+			names = append(names, s)
+			quoted = append(quoted, a)
+		}
+	}
+	s, ok := suggest.Closest(v, names)
+	if !ok {
+		return ""
+	}
+	return quoted[slices.Index(names, s)]
+}
+
+// enumError is a value that is none of an enum's alternatives.
+type enumError struct {
+	path      []string
+	value     string
+	alts      []string
+	hint      string // an alternative, quoted as CUE quotes it; "" for none
+	positions []token.Pos
+}
+
+func (e *enumError) Position() token.Pos         { return token.NoPos }
+func (e *enumError) InputPositions() []token.Pos { return e.positions }
+func (e *enumError) Path() []string              { return e.path }
+func (e *enumError) Error() string               { return errors.String(e) }
+
+func (e *enumError) Msg() (string, []any) {
+	if e.hint != "" {
+		return "%s is not one of %s (did you mean %s?)", []any{e.value, strings.Join(e.alts, ", "), e.hint}
+	}
+	return "%s is not one of %s", []any{e.value, strings.Join(e.alts, ", ")}
+}
+
+func hasPrefix(path, prefix []string) bool {
+	return len(path) >= len(prefix) && slices.Equal(path[:len(prefix)], prefix)
+}

@@ -1,0 +1,78 @@
+package data
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors, for callers that branch on what went wrong. The errors
+// returned carry more detail and match these with errors.Is.
+var (
+	// ErrColumnNotFound: a spec names a column the file does not have.
+	ErrColumnNotFound = errors.New("column not found")
+
+	// CSV syntax, each returned inside a *ParseError with the line.
+	ErrFieldCount      = errors.New("wrong number of fields")
+	ErrBareQuote       = errors.New(`bare " in unquoted field`)
+	ErrQuote           = errors.New(`extraneous or missing " in quoted field`)
+	ErrEmptyFile       = errors.New("empty file")
+	ErrNoRows          = errors.New("header but no data rows")
+	ErrDuplicateColumn = errors.New("duplicate column name")
+	ErrEmptyColumnName = errors.New("empty column name")
+
+	// Preparation, each returned inside a *FieldError naming the spec field.
+	ErrTooFewClasses = errors.New("fewer than 2 classes")
+	ErrEmptyTrain    = errors.New("training split is empty")
+	ErrInvalidRule   = errors.New("invalid rule")
+	ErrInvalidSplit  = errors.New("invalid split")
+	ErrType          = errors.New("value does not fit the column")
+	ErrUnknownClass  = errors.New("unknown class")
+)
+
+// FieldError is an error caused by one field of the experiment spec. Field is
+// the spec path ("data.clean[2].filter.column"), which the runner turns into
+// the file:line:col of that field.
+type FieldError struct {
+	Field string
+	Err   error
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// ParseError is a CSV file that cannot be read as a table. Line is the
+// 1-based physical line (a quoted field may span several), 0 when the
+// problem is not at a line (an empty file).
+type ParseError struct {
+	Path string
+	Line int
+	Err  error
+}
+
+func (e *ParseError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %v", e.Path, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.Path, e.Err)
+}
+
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// detailError reads as its own message but matches its sentinel with
+// errors.Is, so a message does not have to repeat the sentinel's words
+// ("column \"Staus\" not found ..." rather than "column not found: ...").
+type detailError struct {
+	msg  string
+	kind error
+}
+
+func (e *detailError) Error() string { return e.msg }
+func (e *detailError) Unwrap() error { return e.kind }
+
+func errorf(kind error, format string, args ...any) error {
+	return &detailError{msg: fmt.Sprintf(format, args...), kind: kind}
+}
+
+func fieldErrorf(field string, kind error, format string, args ...any) *FieldError {
+	return &FieldError{Field: field, Err: errorf(kind, format, args...)}
+}

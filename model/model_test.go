@@ -1,0 +1,102 @@
+package model
+
+import (
+	"bytes"
+	"path/filepath"
+	"testing"
+)
+
+func mlp() *Model {
+	return &Model{Inputs: 5, Classes: 3, Layers: []Layer{
+		{Kind: Dense, In: 5, Out: 8, Activation: ActReLU},
+		{Kind: Dropout, In: 8, Out: 8, Rate: 0.2},
+		{Kind: Dense, In: 8, Out: 3, Activation: ActNone},
+	}}
+}
+
+func TestInitDeterministicAndBounded(t *testing.T) {
+	a, err := Init(mlp(), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Init(mlp(), 7)
+	c, _ := Init(mlp(), 8)
+	if a.Digest() != b.Digest() {
+		t.Error("same seed gave different parameters")
+	}
+	if a.Digest() == c.Digest() {
+		t.Error("different seeds gave the same parameters")
+	}
+	w := a.Get("layer0.weight")
+	if w == nil || len(w.Data) != 40 {
+		t.Fatalf("layer0.weight = %+v", w)
+	}
+	bound := float32(1 / 2.2360679775) // 1/sqrt(5)
+	for _, v := range w.Data {
+		if v < -bound || v > bound {
+			t.Fatalf("weight %v outside ±%v", v, bound)
+		}
+	}
+	if a.Get("layer1.weight") != nil {
+		t.Error("dropout layer has parameters")
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := map[string]func(m *Model){
+		"no inputs":      func(m *Model) { m.Inputs = 0 },
+		"one class":      func(m *Model) { m.Classes = 1 },
+		"broken chain":   func(m *Model) { m.Layers[2].In = 7 },
+		"bad dropout":    func(m *Model) { m.Layers[1].Rate = 1 },
+		"activated head": func(m *Model) { m.Layers[2].Activation = ActReLU },
+	}
+	if err := mlp().Validate(); err != nil {
+		t.Fatalf("valid model: %v", err)
+	}
+	for name, breakIt := range tests {
+		t.Run(name, func(t *testing.T) {
+			m := mlp()
+			breakIt(m)
+			if err := m.Validate(); err == nil {
+				t.Error("accepted")
+			}
+		})
+	}
+}
+
+func TestWeightsRoundTrip(t *testing.T) {
+	p, _ := Init(mlp(), 1)
+	path := filepath.Join(t.TempDir(), "weights.bin")
+	digest, err := p.Save(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if digest != p.Digest() {
+		t.Error("Save digest differs from Digest")
+	}
+	q, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Digest() != digest {
+		t.Error("loaded params differ")
+	}
+	if _, err := Decode(bytes.NewReader([]byte("nope"))); err == nil {
+		t.Error("garbage decoded")
+	}
+}
+
+func TestKeepRate(t *testing.T) {
+	kept := 0
+	for i := 0; i < 100000; i++ {
+		if Keep(42, 3, 1, i, 0.3) {
+			kept++
+		}
+	}
+	if kept < 69000 || kept > 71000 {
+		t.Errorf("kept %d of 100000 at rate 0.3", kept)
+	}
+	if Keep(42, 3, 1, 5, 0.3) != Keep(42, 3, 1, 5, 0.3) {
+		t.Error("not deterministic")
+	}
+}

@@ -1,0 +1,431 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/xp-ml/xp/backends"
+	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/data"
+	"github.com/xp-ml/xp/metric"
+	"github.com/xp-ml/xp/model"
+	"github.com/xp-ml/xp/store"
+)
+
+// Options tune one Run.
+type Options struct {
+	// Backend overrides the backend chosen from the spec's device ("" = choose).
+	Backend string
+	// Force trains again even when the run key already succeeded.
+	Force bool
+	// Threads is the number of CPU threads the backend may use (0 = 1).
+	Threads int
+	// Events receives progress; it is called from the training goroutine.
+	Events func(Event)
+}
+
+// EventKind says what an Event reports.
+type EventKind int
+
+const (
+	EventStarted EventKind = iota // training is about to start
+	EventBatch                    // a batch finished (Rows, TotalRows)
+	EventEpoch                    // an epoch finished (TrainLoss, Metrics)
+)
+
+// Event is progress of a run, for the CLI's progress line and the TUI.
+type Event struct {
+	Kind       EventKind
+	Experiment string
+	Key        string
+	Epoch      int // 1-based, the epoch in progress or just finished
+	Epochs     int
+	Rows       int // rows done in this epoch
+	TotalRows  int
+	TrainLoss  float64
+	Metrics    map[string]float64 // validation metrics of the finished epoch
+	Elapsed    time.Duration      // since training started
+}
+
+// Result is the outcome of Run.
+type Result struct {
+	Run    *store.Run
+	Cached bool
+	// Metrics holds the final metrics by split ("test", "validation").
+	Metrics map[string]map[string]float64
+	Report  []data.RuleReport
+}
+
+// Timing is recorded with every trained run.
+type Timing struct {
+	PrepareSeconds float64 `json:"prepare_seconds"`
+	TrainSeconds   float64 `json:"train_seconds"`
+	TotalSeconds   float64 `json:"total_seconds"`
+	SamplesPerSec  float64 `json:"samples_per_sec"`
+	Epochs         int     `json:"epochs"`
+	TrainRows      int     `json:"train_rows"`
+}
+
+// SpecError is an error found after loading that belongs to a spec field;
+// Pos is the field's file:line:col.
+type SpecError struct {
+	Pos   string
+	Field string
+	Err   error
+}
+
+func (e *SpecError) Error() string {
+	if e.Pos == "" {
+		return fmt.Sprintf("%s: %v", e.Field, e.Err)
+	}
+	return fmt.Sprintf("%s: %s: %v", e.Pos, e.Field, e.Err)
+}
+
+func (e *SpecError) Unwrap() error { return e.Err }
+
+// ErrDiverged is returned when the training loss is no longer finite.
+var ErrDiverged = errors.New("training diverged")
+
+// Job is an experiment bound to its backend and data: everything needed to
+// know its run key without training.
+type Job struct {
+	Exp        *spec.Experiment
+	Backend    backends.Backend
+	Device     string
+	DataPath   string
+	DataHashes map[string]string
+	Key        string
+}
+
+// Plan resolves the backend and hashes the data of exp.
+func Plan(exp *spec.Experiment, opts Options) (*Job, error) {
+	b, device, err := chooseBackend(exp.Spec.Device, opts.Backend)
+	if err != nil {
+		return nil, &SpecError{Pos: exp.Position("device"), Field: "device", Err: err}
+	}
+	path := exp.DataPath(exp.Spec.Data.Source.File)
+	hash, err := HashFile(path)
+	if err != nil {
+		return nil, &SpecError{Pos: exp.Position("data.source.file"), Field: "data.source.file", Err: err}
+	}
+	hashes := map[string]string{"source": hash}
+	return &Job{
+		Exp: exp, Backend: b, Device: device, DataPath: path, DataHashes: hashes,
+		Key: RunKey(exp.Hash, hashes, b.Name(), b.Version()),
+	}, nil
+}
+
+// chooseBackend maps the spec's device (or an explicit backend name) to a
+// registered backend. "auto" prefers CUDA when it can run.
+func chooseBackend(device, override string) (backends.Backend, string, error) {
+	if override != "" {
+		b, err := backends.Get(override)
+		if err != nil {
+			return nil, "", err
+		}
+		if err := b.Available(); err != nil {
+			return nil, "", err
+		}
+		return b, deviceOf(override, device), nil
+	}
+	if device == "auto" {
+		if b, err := backends.Get("cuda"); err == nil && b.Available() == nil {
+			return b, "cuda", nil
+		}
+		device = "cpu"
+	}
+	if device == "cpu" {
+		for _, name := range []string{"cpu", "gorgonia"} {
+			if b, err := backends.Get(name); err == nil {
+				return b, "cpu", nil
+			}
+		}
+		return nil, "", fmt.Errorf("no CPU backend compiled in (have %v)", backends.Names())
+	}
+	b, err := backends.Get("cuda")
+	if err != nil {
+		return nil, "", fmt.Errorf("device %q: this xp has no CUDA backend; use \"cpu\" or \"auto\"", device)
+	}
+	if err := b.Available(); err != nil {
+		return nil, "", fmt.Errorf("device %q: %w", device, err)
+	}
+	return b, device, nil
+}
+
+func deviceOf(backend, device string) string {
+	if backend == "cuda" {
+		if device == "auto" || device == "cpu" {
+			return "cuda"
+		}
+		return device
+	}
+	return "cpu"
+}
+
+// Run trains exp unless its run key already succeeded, and records it in st.
+func Run(ctx context.Context, st *store.Store, exp *spec.Experiment, opts Options) (*Result, error) {
+	job, err := Plan(exp, opts)
+	if err != nil {
+		return nil, err
+	}
+	if !opts.Force {
+		prev, err := st.LatestSucceeded(ctx, job.Key)
+		switch {
+		case err == nil:
+			return &Result{Run: prev, Cached: true, Metrics: FinalMetrics(prev)}, nil
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, err
+		}
+	}
+	return job.Train(ctx, st, opts)
+}
+
+// Train trains the job as a new run, whatever the cache holds.
+func (j *Job) Train(ctx context.Context, st *store.Store, opts Options) (*Result, error) {
+	start := time.Now()
+	exp := j.Exp
+	s := &exp.Spec
+	frame, err := data.ReadCSV(ctx, j.DataPath)
+	if err != nil {
+		return nil, err
+	}
+	prep, err := data.Prepare(frame, s.Data)
+	if err != nil {
+		var fe *data.FieldError
+		if errors.As(err, &fe) {
+			return nil, &SpecError{Pos: exp.Position(fe.Field), Field: fe.Field, Err: fe.Err}
+		}
+		return nil, err
+	}
+	m, err := BuildModel(s, len(prep.Features), len(prep.Classes))
+	if err != nil {
+		return nil, &SpecError{Pos: exp.Position("model"), Field: "model", Err: err}
+	}
+	params, err := model.Init(m, uint64(s.Train.Seed))
+	if err != nil {
+		return nil, err
+	}
+
+	run := &store.Run{
+		Key: j.Key, Experiment: exp.Name, SpecHash: exp.Hash, Spec: json.RawMessage(exp.Resolved),
+		DataHashes: j.DataHashes, Backend: j.Backend.Name(), Device: j.Device, Epochs: s.Train.Epochs,
+		Provenance: provenance(exp, j),
+	}
+	if err := st.CreateRun(ctx, run); err != nil {
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	if err := st.StartRun(ctx, run.ID, os.Getpid(), host); err != nil {
+		return nil, err
+	}
+	dir := st.ArtifactDir(run)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("run directory: %w", err)
+	}
+	log := newRunLog(filepath.Join(dir, "log.txt"))
+	defer log.Close()
+	for _, r := range prep.Report {
+		log.Printf("clean[%d] %s: %s", r.Index, r.Kind, r.Detail)
+	}
+	log.Printf("data: %d train, %d validation, %d test rows; %d features; classes %v",
+		prep.Train.N, prep.Val.N, prep.Test.N, len(prep.Features), prep.Classes)
+
+	res := &Result{Run: run, Report: prep.Report}
+	timing := Timing{PrepareSeconds: time.Since(start).Seconds(), Epochs: s.Train.Epochs, TrainRows: prep.Train.N}
+	final, weights, trainErr := j.train(ctx, st, run, m, params, prep, opts, &timing, log)
+	timing.TotalSeconds = time.Since(start).Seconds()
+
+	// Record the outcome even when ctx is canceled: a canceled run must not
+	// be left "running".
+	rec := context.WithoutCancel(ctx)
+	status, msg := store.StatusSucceeded, ""
+	digest := ""
+	switch {
+	case trainErr == nil:
+		digest, err = j.saveArtifacts(dir, weights, prep)
+		if err != nil {
+			status, msg = store.StatusFailed, err.Error()
+			trainErr = err
+		}
+	case errors.Is(trainErr, context.Canceled), errors.Is(trainErr, errCancelRequested):
+		status, msg = store.StatusCanceled, "canceled"
+	case errors.Is(trainErr, ErrDiverged):
+		status, msg = store.StatusDiverged, trainErr.Error()
+	default:
+		status, msg = store.StatusFailed, trainErr.Error()
+	}
+	log.Printf("status %s %s", status, msg)
+	tj, _ := json.Marshal(timing)
+	if err := st.FinishRun(rec, run.ID, status, msg, digest, tj); err != nil {
+		return nil, errors.Join(trainErr, err)
+	}
+	if fresh, err := st.Run(rec, run.ID); err == nil {
+		res.Run = fresh
+	}
+	res.Metrics = final
+	if trainErr != nil {
+		if errors.Is(trainErr, errCancelRequested) {
+			return res, fmt.Errorf("run %s: %w", ShortKey(run.Key), context.Canceled)
+		}
+		return res, fmt.Errorf("run %s: %w", ShortKey(run.Key), trainErr)
+	}
+	return res, nil
+}
+
+var errCancelRequested = errors.New("cancel requested")
+
+func (j *Job) train(ctx context.Context, st *store.Store, run *store.Run, m *model.Model, params *model.Params,
+	prep *data.Prepared, opts Options, timing *Timing, log *runLog) (map[string]map[string]float64, *model.Params, error) {
+	s := &j.Exp.Spec
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	trainer, err := j.Backend.Compile(ctx, m, params, backends.Config{
+		BatchSize: s.Train.BatchSize, Seed: uint64(s.Train.Seed), Threads: opts.Threads,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("compile on %s: %w", j.Backend.Name(), err)
+	}
+	defer trainer.Close()
+
+	train, val, test := batches(prep.Train), batches(prep.Val), batches(prep.Test)
+	k := len(prep.Classes)
+	order := make([]int32, train.N)
+	rng := rand.New(rand.NewPCG(uint64(s.Train.Seed), 0x78702d73687566)) // "xp-shuf"
+	emit := func(e Event) {
+		if opts.Events != nil {
+			e.Experiment, e.Key, e.Epochs, e.TotalRows = j.Exp.Name, run.Key, s.Train.Epochs, train.N
+			opts.Events(e)
+		}
+	}
+	emit(Event{Kind: EventStarted})
+	began := time.Now()
+	var trainTime time.Duration
+	final := map[string]map[string]float64{}
+	for epoch := 1; epoch <= s.Train.Epochs; epoch++ {
+		for i := range order {
+			order[i] = int32(i)
+		}
+		rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
+		t0 := time.Now()
+		loss, err := trainer.Epoch(ctx, train, order, func(rows int) {
+			emit(Event{Kind: EventBatch, Epoch: epoch, Rows: rows, Elapsed: time.Since(began)})
+		})
+		trainTime += time.Since(t0)
+		if err != nil {
+			if cause := context.Cause(ctx); cause != nil && errors.Is(cause, errCancelRequested) {
+				return nil, nil, errCancelRequested
+			}
+			return nil, nil, err
+		}
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return nil, nil, fmt.Errorf("%w: training loss %v at epoch %d", ErrDiverged, loss, epoch)
+		}
+		points := []store.Point{{Split: "train", Name: "loss", Epoch: epoch, Value: loss}}
+		var valMetrics map[string]float64
+		if val.N > 0 {
+			valMetrics, err = evaluate(ctx, trainer, val, k, s.Metrics)
+			if err != nil {
+				return nil, nil, err
+			}
+			points = appendPoints(points, "validation", epoch, valMetrics)
+			final["validation"] = valMetrics
+		}
+		if err := st.AddPoints(ctx, run.ID, points); err != nil {
+			return nil, nil, err
+		}
+		log.Printf("epoch %d/%d loss %.6f validation %v", epoch, s.Train.Epochs, loss, valMetrics)
+		stop, err := st.Heartbeat(ctx, run.ID, epoch)
+		if err != nil {
+			return nil, nil, err
+		}
+		if stop {
+			cancel(errCancelRequested)
+			return nil, nil, errCancelRequested
+		}
+		emit(Event{Kind: EventEpoch, Epoch: epoch, TrainLoss: loss, Metrics: valMetrics, Elapsed: time.Since(began)})
+	}
+	timing.TrainSeconds = trainTime.Seconds()
+	if trainTime > 0 {
+		timing.SamplesPerSec = float64(train.N*s.Train.Epochs) / trainTime.Seconds()
+	}
+	if test.N > 0 {
+		tm, err := evaluate(ctx, trainer, test, k, s.Metrics)
+		if err != nil {
+			return nil, nil, err
+		}
+		final["test"] = tm
+		if err := st.AddPoints(ctx, run.ID, appendPoints(nil, "test", s.Train.Epochs, tm)); err != nil {
+			return nil, nil, err
+		}
+		log.Printf("test %v", tm)
+	}
+	return final, trainer.Params(), nil
+}
+
+// evaluate returns the spec's metrics plus "loss" (the mean cross-entropy,
+// the same quantity as the training loss) on one split.
+func evaluate(ctx context.Context, tr backends.Trainer, b *backends.Batches, k int, names []string) (map[string]float64, error) {
+	probs := make([]float32, b.N*k)
+	if err := tr.Predict(ctx, b, probs); err != nil {
+		return nil, err
+	}
+	out, err := metric.Compute(names, probs, b.Y, k)
+	if err != nil {
+		return nil, err
+	}
+	out["loss"] = metric.LogLoss(probs, b.Y, k)
+	return out, nil
+}
+
+func appendPoints(points []store.Point, split string, epoch int, values map[string]float64) []store.Point {
+	for _, name := range sortedKeys(values) {
+		points = append(points, store.Point{Split: split, Name: name, Epoch: epoch, Value: values[name]})
+	}
+	return points
+}
+
+func batches(m data.Matrix) *backends.Batches {
+	return &backends.Batches{X: m.X, Y: m.Y, N: m.N, D: m.D}
+}
+
+// saveArtifacts writes what `xp predict` and `xp rerun` need next to the run.
+func (j *Job) saveArtifacts(dir string, weights *model.Params, prep *data.Prepared) (string, error) {
+	digest, err := weights.Save(filepath.Join(dir, "weights.bin"))
+	if err != nil {
+		return "", err
+	}
+	pj, err := json.MarshalIndent(prep.Pipeline, "", "  ")
+	if err != nil {
+		return "", fmt.Errorf("encode preprocessing: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "preprocessing.json"), pj, 0o644); err != nil {
+		return "", fmt.Errorf("save preprocessing: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "spec.json"), j.Exp.Resolved, 0o644); err != nil {
+		return "", fmt.Errorf("save spec: %w", err)
+	}
+	return digest, nil
+}
+
+// FinalMetrics reads a stored run's final metrics by split: test, and the
+// last epoch of validation.
+func FinalMetrics(r *store.Run) map[string]map[string]float64 {
+	out := map[string]map[string]float64{}
+	for _, split := range []string{"test", "validation"} {
+		if ms, ok := r.Summary[split]; ok {
+			out[split] = map[string]float64{}
+			for name, s := range ms {
+				out[split][name] = s.Last
+			}
+		}
+	}
+	return out
+}

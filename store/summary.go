@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"math"
+	"strings"
+)
+
+// MetricSummary is what a run table shows of one metric of one split,
+// maintained as points arrive.
+type MetricSummary struct {
+	// Last is the value at the largest (epoch, step); NaN if that was NaN.
+	Last float64 `json:"last"`
+	// Best is the lowest value for a metric that Lower names, the highest
+	// otherwise, ignoring NaN; NaN if every value was NaN.
+	Best      float64 `json:"best"`
+	BestEpoch int     `json:"best_epoch"`
+	LastEpoch int     `json:"last_epoch"`
+	// Count is how many points the metric has, NaN included.
+	Count int `json:"count"`
+}
+
+// Lower reports whether a smaller value of the metric is better: losses
+// (loss, log_loss, any name ending in "loss") and errors (rmse, mse, mae,
+// mape, any name ending in "error"). Every other metric is maximised.
+func Lower(name string) bool {
+	n := strings.ToLower(name)
+	switch n {
+	case "rmse", "mse", "mae", "mape":
+		return true
+	}
+	return strings.HasSuffix(n, "loss") || strings.HasSuffix(n, "error")
+}
+
+// series names one metric of one split.
+type series struct{ split, name string }
+
+// summary is a MetricSummary being folded, with the step of the last value,
+// which decides which of two points of one epoch is the later.
+type summary struct {
+	MetricSummary
+	lastStep int
+}
+
+// emptySummary is the summary of no points.
+func emptySummary() summary {
+	return summary{MetricSummary: MetricSummary{Last: math.NaN(), Best: math.NaN(), LastEpoch: -1, BestEpoch: -1}, lastStep: -1}
+}
+
+// add folds one point into the summary. Among points at the same (epoch,
+// step) the one added later is the last; a tie for best keeps the earlier.
+func (s *summary) add(p Point, lower bool) {
+	s.Count++
+	if p.Epoch > s.LastEpoch || (p.Epoch == s.LastEpoch && p.Step >= s.lastStep) {
+		s.Last, s.LastEpoch, s.lastStep = p.Value, p.Epoch, p.Step
+	}
+	if math.IsNaN(p.Value) {
+		return
+	}
+	if math.IsNaN(s.Best) || (lower && p.Value < s.Best) || (!lower && p.Value > s.Best) {
+		s.Best, s.BestEpoch = p.Value, p.Epoch
+	}
+}
+
+// nullable turns NaN into NULL, which is what SQLite makes of it anyway, but
+// explicitly.
+func nullable(v float64) any {
+	if math.IsNaN(v) {
+		return nil
+	}
+	return v
+}
+
+func fromNullable(v sql.NullFloat64) float64 {
+	if !v.Valid {
+		return math.NaN()
+	}
+	return v.Float64
+}
+
+// readSummaries reads the summaries selected by where (a clause on run_id)
+// into run id -> split -> metric.
+func readSummaries(ctx context.Context, tx *sql.Tx, where string, args ...any) (map[int64]map[string]map[string]MetricSummary, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT run_id, split, name, last, last_epoch, best,
+		best_epoch, count FROM summaries `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[int64]map[string]map[string]MetricSummary)
+	for rows.Next() {
+		var (
+			id          int64
+			split, name string
+			last, best  sql.NullFloat64
+			m           MetricSummary
+		)
+		if err := rows.Scan(&id, &split, &name, &last, &m.LastEpoch, &best, &m.BestEpoch, &m.Count); err != nil {
+			return nil, err
+		}
+		m.Last, m.Best = fromNullable(last), fromNullable(best)
+		bySplit := out[id]
+		if bySplit == nil {
+			bySplit = make(map[string]map[string]MetricSummary)
+			out[id] = bySplit
+		}
+		if bySplit[split] == nil {
+			bySplit[split] = make(map[string]MetricSummary)
+		}
+		bySplit[split][name] = m
+	}
+	return out, rows.Err()
+}
