@@ -1,10 +1,15 @@
 package cli
 
 import (
+	"context"
 	"os"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/xp-ml/xp/store"
 )
 
 // The CLI is tested end to end by the scripts in testdata/script: each holds
@@ -20,6 +25,9 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		UpdateScripts: os.Getenv("XP_UPDATE_SCRIPTS") != "",
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"waitepoch": waitEpoch,
+		},
 		Setup: func(env *testscript.Env) error {
 			// Scripts copy shipped datasets from here rather than embedding them.
 			env.Setenv("DATA", dataDir())
@@ -31,4 +39,32 @@ func TestScripts(t *testing.T) {
 func dataDir() string {
 	wd, _ := os.Getwd()
 	return wd + "/../experiments/data"
+}
+
+// waitepoch N waits up to 30 s until a run in the script's store has
+// finished epoch N: so a script can act on a run while it trains (cancel it,
+// say) without sleeping blindly.
+func waitEpoch(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitepoch n")
+	}
+	n, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	ctx := context.Background()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if st, err := store.Open(ctx, ts.MkAbs(".xp")); err == nil {
+			runs, err := st.ListRuns(ctx, store.ListOptions{Limit: 10})
+			st.Close()
+			if err == nil {
+				for _, r := range runs {
+					if r.Epoch >= n {
+						return
+					}
+				}
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ts.Fatalf("no run reached epoch %d within 30s", n)
 }
