@@ -72,6 +72,9 @@ func newRoot(s Streams) *cobra.Command {
 		newRunCmd(s),
 		newLsCmd(s),
 		newShowCmd(s),
+		newHashCmd(s),
+		newRerunCmd(s),
+		newDiffCmd(s),
 	)
 	return root
 }

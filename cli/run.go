@@ -15,6 +15,7 @@ import (
 type runOptions struct {
 	backend string
 	force   bool
+	dirty   bool
 	threads int
 	json    bool
 }
@@ -32,6 +33,7 @@ func newRunCmd(s Streams) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&o.backend, "backend", "", "backend to train on (default: from the spec's device)")
 	f.BoolVar(&o.force, "force", false, "train again even if this run key already succeeded")
+	f.BoolVar(&o.dirty, "allow-dirty", false, "train even if the experiment's files are not committed (stores their source, marks the run dirty)")
 	f.IntVar(&o.threads, "threads", 1, "CPU threads the backend may use")
 	f.BoolVar(&o.json, "json", false, "print one JSON object per finished run")
 	return cmd
@@ -51,7 +53,7 @@ func runRun(ctx context.Context, s Streams, o *runOptions, names []string) error
 		}
 		p := newProgress(s.Err, s.ErrTerminal && !o.json)
 		res, err := runner.Run(ctx, st, exp, runner.Options{
-			Backend: o.backend, Force: o.force, Threads: o.threads, Events: p.event,
+			Backend: o.backend, Force: o.force, AllowDirty: o.dirty, Threads: o.threads, Events: p.event,
 		})
 		p.done()
 		if res != nil && res.Run != nil {

@@ -25,6 +25,13 @@ type Options struct {
 	Backend string
 	// Force trains again even when the run key already succeeded.
 	Force bool
+	// AllowDirty trains an experiment whose files are not all committed
+	// unchanged, or not in a git repository at all: the run is marked
+	// dirty and the exact source of every file is stored with it. Without
+	// it, Train refuses such an experiment (ErrDirty, ErrNotInRepo).
+	AllowDirty bool
+	// RerunOf is the id of the run this one reproduces (0: none).
+	RerunOf int64
 	// Threads is the number of CPU threads the backend may use (0 = 1).
 	Threads int
 	// Events receives progress; it is called from the training goroutine.
@@ -102,6 +109,9 @@ type Job struct {
 	DataPath   string
 	DataHashes map[string]string
 	Key        string
+	// Source is where the experiment's files come from; nil until Train
+	// inspects the git repository (a rerun sets it from the recorded run).
+	Source *Source
 }
 
 // Plan resolves the backend and hashes the data of exp.
@@ -170,6 +180,9 @@ func deviceOf(backend, device string) string {
 }
 
 // Run trains exp unless its run key already succeeded, and records it in st.
+// A cached key is answered from the store alone, whatever the state of the
+// experiment's files: nothing new is recorded, so nothing needs tracing. Only
+// training checks that the files are committed (see Options.AllowDirty).
 func Run(ctx context.Context, st *store.Store, exp *spec.Experiment, opts Options) (*Result, error) {
 	job, err := Plan(exp, opts)
 	if err != nil {
@@ -212,14 +225,35 @@ func (j *Job) Train(ctx context.Context, st *store.Store, opts Options) (*Result
 	if err != nil {
 		return nil, err
 	}
+	// Checked after the spec's own errors, so a typo is reported before the
+	// request to commit it; and before anything is recorded.
+	if j.Source == nil {
+		src, err := InspectGit(exp, j.DataPath)
+		if err != nil {
+			return nil, err
+		}
+		j.Source = src
+	}
+	if !opts.AllowDirty {
+		if err := j.Source.Check(); err != nil {
+			return nil, err
+		}
+	}
 
 	run := &store.Run{
 		Key: j.Key, Experiment: exp.Name, SpecHash: exp.Hash, Spec: json.RawMessage(exp.Resolved),
 		DataHashes: j.DataHashes, Backend: j.Backend.Name(), Device: j.Device, Epochs: s.Train.Epochs,
-		Provenance: provenance(exp, j),
+		Provenance: provenance(exp, j, j.Source), Dirty: j.Source.Dirty(), RerunOf: opts.RerunOf,
 	}
 	if err := st.CreateRun(ctx, run); err != nil {
 		return nil, err
+	}
+	if run.Dirty {
+		// Git cannot give these files back: keep them, or the run could
+		// never be rebuilt.
+		if err := st.SaveSources(ctx, run.ID, j.Source.sources()); err != nil {
+			return nil, errors.Join(err, st.FinishRun(context.WithoutCancel(ctx), run.ID, store.StatusFailed, err.Error(), "", nil))
+		}
 	}
 	host, _ := os.Hostname()
 	if err := st.StartRun(ctx, run.ID, os.Getpid(), host); err != nil {

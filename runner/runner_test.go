@@ -60,11 +60,11 @@ func TestRunTwiceIsBitwiseIdentical(t *testing.T) {
 	ctx := context.Background()
 	for _, backend := range []string{"gorgonia"} {
 		t.Run(backend, func(t *testing.T) {
-			a, err := runner.Run(ctx, st, exp, runner.Options{Backend: backend, Force: true})
+			a, err := runner.Run(ctx, st, exp, runner.Options{Backend: backend, Force: true, AllowDirty: true})
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, err := runner.Run(ctx, st, exp, runner.Options{Backend: backend, Force: true})
+			b, err := runner.Run(ctx, st, exp, runner.Options{Backend: backend, Force: true, AllowDirty: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -104,11 +104,11 @@ func TestRunTwiceIsBitwiseIdentical(t *testing.T) {
 func TestRunIsCached(t *testing.T) {
 	exp, st := setup(t, irisMLP)
 	ctx := context.Background()
-	first, err := runner.Run(ctx, st, exp, runner.Options{Backend: "gorgonia"})
+	first, err := runner.Run(ctx, st, exp, runner.Options{Backend: "gorgonia", AllowDirty: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := runner.Run(ctx, st, exp, runner.Options{Backend: "gorgonia"})
+	second, err := runner.Run(ctx, st, exp, runner.Options{Backend: "gorgonia", AllowDirty: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestCancelRecordsCanceledRun(t *testing.T) {
 	exp, st := setup(t, irisMLP)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	res, err := runner.Run(ctx, st, exp, runner.Options{Backend: "gorgonia", Events: func(e runner.Event) {
+	res, err := runner.Run(ctx, st, exp, runner.Options{Backend: "gorgonia", AllowDirty: true, Events: func(e runner.Event) {
 		if e.Kind == runner.EventEpoch && e.Epoch == 2 {
 			cancel()
 		}
@@ -164,7 +164,7 @@ func TestSpecErrorsPointAtTheField(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			exp, st := setup(t, tc.src)
-			_, err := runner.Run(context.Background(), st, exp, runner.Options{Backend: "gorgonia"})
+			_, err := runner.Run(context.Background(), st, exp, runner.Options{Backend: "gorgonia", AllowDirty: true})
 			if err == nil {
 				t.Fatal("no error")
 			}

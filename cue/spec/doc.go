@@ -30,6 +30,10 @@
 // Load may be called from many goroutines; each call has its own
 // cue.Context.
 //
+// [LoadSources] does the same from files held in memory (a past run's files,
+// read from its git commit), and gives the same experiment and hash as Load
+// gives for the same bytes on disk.
+//
 // # Paths
 //
 // A relative data.source.file is relative to the directory of the .cue file

@@ -62,6 +62,9 @@ type loaded struct {
 	general errors.Error
 	// mu guards the one cue.Context that all the experiments' values share.
 	mu *sync.Mutex
+	// read reads a file of an instance: os.ReadFile, or the sources of a
+	// past run held in memory (LoadSources).
+	read func(path string) ([]byte, error)
 }
 
 // request is one instance directory to load: all of its experiments, or
@@ -85,7 +88,7 @@ func load(paths []string) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &loaded{byLabel: map[string]errors.Error{}, mu: &sync.Mutex{}}
+	l := &loaded{byLabel: map[string]errors.Error{}, mu: &sync.Mutex{}, read: os.ReadFile}
 	for _, r := range reqs {
 		if err := l.instance(ctx, schema, r); err != nil {
 			return nil, err
@@ -237,7 +240,7 @@ func (l *loaded) group(ctx *cue.Context, schema cue.Value, r request, files []st
 	definedAt := map[string]token.Pos{} // top-level label -> its first declaration
 	structs := map[string]bool{}        // top-level labels plainly holding a struct
 	for _, f := range files {
-		src, err := os.ReadFile(f)
+		src, err := l.read(f)
 		if err != nil {
 			return fmt.Errorf("load %s: %w", f, err)
 		}

@@ -1,0 +1,224 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/store"
+)
+
+// ErrInputsChanged is wrapped by Rerun's error when the spec hash, a data
+// hash or the backend's numerics version is no longer the recorded one: the
+// rerun would not be the same job.
+var ErrInputsChanged = errors.New("changed")
+
+// Reproduction is the outcome of a rerun.
+type Reproduction struct {
+	Original *store.Run
+	// Rerun is the new run, linked to Original by RerunOf.
+	Rerun *store.Run
+	// Source is where the experiment was read from: the recorded commit, or
+	// the sources stored with a dirty run.
+	Source *Source
+	// Diffs lists every final metric and the weights digest that differ;
+	// empty when the rerun reproduced the original bit for bit.
+	Diffs []Difference
+}
+
+// Identical reports whether the rerun reproduced the original bit for bit.
+func (r *Reproduction) Identical() bool { return len(r.Diffs) == 0 }
+
+// Difference is one field of a rerun that differs from the original.
+type Difference struct {
+	Field    string `json:"field"`
+	Original string `json:"original"`
+	Rerun    string `json:"rerun"`
+}
+
+// Rerun rebuilds the experiment of run orig and trains it again as a new
+// run linked to it, then compares the two.
+//
+// The experiment's files are read from the commit recorded with orig
+// through git, from the repository that holds dir (the working tree is not
+// touched, so this works after the files were edited or deleted, and in
+// another clone); a dirty run's files come from the sources stored with it.
+// The data is read from the working tree, relative to the experiment's
+// recorded place in it. If the spec hash, a data hash or the backend's
+// numerics version differs from orig's, Rerun trains nothing and returns an
+// error naming what changed (wrapping ErrInputsChanged).
+//
+// opts.Backend and opts.Force are ignored: a rerun trains on orig's backend,
+// always.
+func Rerun(ctx context.Context, st *store.Store, orig *store.Run, dir string, opts Options) (*Reproduction, error) {
+	if orig.Status != store.StatusSucceeded {
+		return nil, fmt.Errorf("run %s is %s: only a succeeded run can be reproduced", ShortKey(orig.Key), orig.Status)
+	}
+	prov, err := ParseProvenance(orig.Provenance)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", ShortKey(orig.Key), err)
+	}
+	src, files, err := recordedSources(ctx, st, orig, prov, dir)
+	if err != nil {
+		return nil, err
+	}
+	exp, err := spec.LoadSources(src.Root, files, orig.Experiment)
+	if err != nil {
+		return nil, fmt.Errorf("rebuild %s of run %s: %w", orig.Experiment, ShortKey(orig.Key), err)
+	}
+	src.experiment, src.dir = exp.Name, exp.Dir
+	if exp.Hash != orig.SpecHash {
+		return nil, fmt.Errorf("spec hash of %s %w since run %s: %s… now %s… (the files are the recorded ones, "+
+			"so this xp resolves them differently: a changed default or schema version)",
+			orig.Experiment, ErrInputsChanged, ShortKey(orig.Key), short(orig.SpecHash), short(exp.Hash))
+	}
+	job, err := Plan(exp, Options{Backend: orig.Backend})
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range sortedKeys(orig.DataHashes) {
+		if was, now := orig.DataHashes[name], job.DataHashes[name]; was != now {
+			return nil, fmt.Errorf("%s %w since run %s: sha256 %s… now %s…", dataName(exp, name), ErrInputsChanged,
+				ShortKey(orig.Key), short(was), short(now))
+		}
+	}
+	if job.Key != orig.Key {
+		return nil, fmt.Errorf("backend %s %w since run %s: numerics version %q now %q, so its bits are not comparable",
+			orig.Backend, ErrInputsChanged, ShortKey(orig.Key), prov.BackendVersion, job.Backend.Version())
+	}
+	if src.InRepo && prov.Data != nil {
+		src.Data = prov.Data
+	}
+	job.Source = src
+	opts.Force, opts.Backend = true, orig.Backend
+	opts.AllowDirty = src.Dirty() // it was allowed when the original ran
+	opts.RerunOf = orig.ID
+	res, err := job.Train(ctx, st, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Reproduction{Original: orig, Rerun: res.Run, Source: src, Diffs: CompareRuns(orig, res.Run)}, nil
+}
+
+// recordedSources gives back the files of orig's experiment, keyed by their
+// path relative to the returned Source's Root, and that Source: the recorded
+// one, rooted in the repository that holds dir when orig was in one.
+func recordedSources(ctx context.Context, st *store.Store, orig *store.Run, prov *Provenance, dir string) (*Source, map[string][]byte, error) {
+	key := ShortKey(orig.Key)
+	if len(prov.Files) == 0 {
+		return nil, nil, fmt.Errorf("run %s records no source files (it predates xp's git provenance): it cannot be rebuilt", key)
+	}
+	src := &Source{Root: prov.Root, InRepo: prov.InRepo, Commit: prov.Commit, Branch: prov.Branch,
+		Files: make([]SourceFile, len(prov.Files))}
+	copy(src.Files, prov.Files)
+	files := map[string][]byte{}
+	if prov.Dirty {
+		stored, err := st.Sources(ctx, orig.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, f := range stored {
+			files[f.Path] = f.Content
+		}
+		if prov.InRepo {
+			// The repository may be another clone, somewhere else.
+			_, root, err := openRepo(dir)
+			switch {
+			case err == nil:
+				src.Root = root
+			case !errors.Is(err, ErrNotInRepo):
+				return nil, nil, err
+			}
+		}
+	} else {
+		if prov.Commit == "" {
+			return nil, nil, fmt.Errorf("run %s records no commit: it cannot be rebuilt", key)
+		}
+		paths := make([]string, len(prov.Files))
+		for i, f := range prov.Files {
+			paths[i] = f.Path
+		}
+		root, fromGit, err := readAtCommit(dir, prov.Commit, paths)
+		if err != nil {
+			return nil, nil, fmt.Errorf("rebuild run %s: %w", key, err)
+		}
+		src.Root, files = root, fromGit
+	}
+	for i, f := range src.Files {
+		body, ok := files[f.Path]
+		if !ok {
+			return nil, nil, fmt.Errorf("run %s: the source of %s was not stored", key, f.Path)
+		}
+		if id := blobID(body); id != f.Blob {
+			return nil, nil, fmt.Errorf("run %s: %s is blob %s, but %s was recorded", key, f.Path, short(id), short(f.Blob))
+		}
+		src.Files[i].content = body
+	}
+	return src, files, nil
+}
+
+// CompareRuns lists the final metrics (test and validation) and the weights
+// digest in which run b differs from run a, compared bit for bit.
+func CompareRuns(a, b *store.Run) []Difference {
+	var diffs []Difference
+	fa, fb := FinalMetrics(a), FinalMetrics(b)
+	for _, split := range unionKeys(fa, fb) {
+		for _, name := range unionKeys(fa[split], fb[split]) {
+			va, oka := fa[split][name]
+			vb, okb := fb[split][name]
+			if oka && okb && math.Float64bits(va) == math.Float64bits(vb) {
+				continue
+			}
+			diffs = append(diffs, Difference{Field: split + "." + name, Original: formatValue(va, oka), Rerun: formatValue(vb, okb)})
+		}
+	}
+	if a.WeightsSHA256 == "" || a.WeightsSHA256 != b.WeightsSHA256 {
+		diffs = append(diffs, Difference{Field: "weights_sha256", Original: orDash(a.WeightsSHA256), Rerun: orDash(b.WeightsSHA256)})
+	}
+	return diffs
+}
+
+// formatValue writes v exactly (the shortest form that reads back to the
+// same float64), so that two values that differ never print alike.
+func formatValue(v float64, ok bool) string {
+	if !ok {
+		return "-"
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// dataName is how the spec names data source name: its path as written.
+func dataName(exp *spec.Experiment, name string) string {
+	if name == "source" && exp.Spec.Data.Source.File != "" {
+		return exp.Spec.Data.Source.File
+	}
+	return "data " + name
+}
+
+func short(hash string) string {
+	if len(hash) > 12 {
+		return hash[:12]
+	}
+	return hash
+}
+
+func unionKeys[V any](a, b map[string]V) []string {
+	m := make(map[string]bool, len(a)+len(b))
+	for k := range a {
+		m[k] = true
+	}
+	for k := range b {
+		m[k] = true
+	}
+	return sortedKeys(m)
+}
