@@ -103,3 +103,19 @@ func namesLocked() []string {
 	sort.Strings(n)
 	return n
 }
+
+// configVersioner is implemented by backends whose numerics depend on how
+// they are configured (the engine's OpenBLAS path splits GEMMs by thread
+// count, which changes the last bits).
+type configVersioner interface {
+	VersionFor(cfg Config) string
+}
+
+// VersionFor is b's numerics version for training with cfg: what enters the
+// run key.
+func VersionFor(b Backend, cfg Config) string {
+	if v, ok := b.(configVersioner); ok {
+		return v.VersionFor(cfg)
+	}
+	return b.Version()
+}

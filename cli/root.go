@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	// Backends register themselves; importing them is what compiles them in.
+	_ "github.com/xp-ml/xp/backends/engine"
 	_ "github.com/xp-ml/xp/backends/gorgonia"
 )
 

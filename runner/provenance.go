@@ -55,7 +55,7 @@ func provenance(exp *spec.Experiment, j *Job, src *Source) json.RawMessage {
 	p := Provenance{
 		SpecFile: exp.File, Host: host, OS: runtime.GOOS, Arch: runtime.GOARCH,
 		GoVersion: runtime.Version(), XPVersion: xpVersion(),
-		Backend: j.Backend.Name(), BackendVersion: j.Backend.Version(), Device: j.Device,
+		Backend: j.Backend.Name(), BackendVersion: j.BackendVersion, Device: j.Device,
 	}
 	if src != nil {
 		p.InRepo, p.Root, p.Commit, p.Branch = src.InRepo, src.Root, src.Commit, src.Branch

@@ -87,7 +87,7 @@ func Rerun(ctx context.Context, st *store.Store, orig *store.Run, dir string, op
 	}
 	if job.Key != orig.Key {
 		return nil, fmt.Errorf("backend %s %w since run %s: numerics version %q now %q, so its bits are not comparable",
-			orig.Backend, ErrInputsChanged, ShortKey(orig.Key), prov.BackendVersion, job.Backend.Version())
+			orig.Backend, ErrInputsChanged, ShortKey(orig.Key), prov.BackendVersion, job.BackendVersion)
 	}
 	if src.InRepo && prov.Data != nil {
 		src.Data = prov.Data

@@ -108,7 +108,10 @@ type Job struct {
 	Device     string
 	DataPath   string
 	DataHashes map[string]string
-	Key        string
+	// BackendVersion is the backend's numerics version for this job's
+	// configuration (threads included): part of the key.
+	BackendVersion string
+	Key            string
 	// Source is where the experiment's files come from; nil until Train
 	// inspects the git repository (a rerun sets it from the recorded run).
 	Source *Source
@@ -126,9 +129,11 @@ func Plan(exp *spec.Experiment, opts Options) (*Job, error) {
 		return nil, &SpecError{Pos: exp.Position("data.source.file"), Field: "data.source.file", Err: err}
 	}
 	hashes := map[string]string{"source": hash}
+	version := backends.VersionFor(b, backends.Config{Threads: opts.Threads})
 	return &Job{
 		Exp: exp, Backend: b, Device: device, DataPath: path, DataHashes: hashes,
-		Key: RunKey(exp.Hash, hashes, b.Name(), b.Version()),
+		BackendVersion: version,
+		Key:            RunKey(exp.Hash, hashes, b.Name(), version),
 	}, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	_ "github.com/xp-ml/xp/backends/engine"
 	_ "github.com/xp-ml/xp/backends/gorgonia"
 	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/runner"
@@ -58,7 +59,7 @@ func setup(t *testing.T, src string) (*spec.Experiment, *store.Store) {
 func TestRunTwiceIsBitwiseIdentical(t *testing.T) {
 	exp, st := setup(t, irisMLP)
 	ctx := context.Background()
-	for _, backend := range []string{"gorgonia"} {
+	for _, backend := range []string{"gorgonia", "cpu"} {
 		t.Run(backend, func(t *testing.T) {
 			a, err := runner.Run(ctx, st, exp, runner.Options{Backend: backend, Force: true, AllowDirty: true})
 			if err != nil {

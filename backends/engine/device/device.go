@@ -1,0 +1,124 @@
+package device
+
+import (
+	"math"
+
+	"github.com/xp-ml/xp/model"
+)
+
+// Buffer is float32 memory on a device. The engine allocates every buffer
+// when it compiles a model and never during training. A Buffer is only
+// meaningful to the device that made it.
+type Buffer interface {
+	// Len is the number of float32s it holds.
+	Len() int
+}
+
+// Labels is int32 memory on a device holding class indices.
+type Labels interface {
+	Len() int
+}
+
+// Device is what the engine needs from the hardware it trains on: memory,
+// transfers, a GEMM and the elementwise kernels. Everything above it (the
+// program of layers, the order of kernels, the batching) is shared by every
+// device, so a new device (CUDA) supplies only these.
+//
+// Matrices are row-major; a kernel given rows works on the first rows×cols
+// elements of its buffers, which is how a short last batch uses buffers
+// sized for a full one.
+//
+// Kernels do not return errors: a device that can fail asynchronously (a
+// GPU) records the first failure and reports it from Sync, which the engine
+// calls after every batch. A Device is used by one goroutine at a time.
+type Device interface {
+	// Name is the device kind, e.g. "cpu".
+	Name() string
+	// Version identifies everything on the device that can change a bit of
+	// a result: the GEMM library and the processor kind.
+	Version() string
+
+	// Alloc returns n zeroed float32s.
+	Alloc(n int) (Buffer, error)
+	// View returns elements [off, off+n) of b, sharing its memory.
+	View(b Buffer, off, n int) (Buffer, error)
+	// AllocLabels returns n zeroed int32s.
+	AllocLabels(n int) (Labels, error)
+
+	// Write copies src from the host into the start of dst.
+	Write(dst Buffer, src []float32) error
+	// Read copies the first len(dst) elements of src to the host.
+	Read(dst []float32, src Buffer) error
+	// Gather copies host rows (of width floats) of src, in the order given
+	// by rows, into the start of dst, and their labels into the start of
+	// labels: the batch assembly of a training step.
+	Gather(dst Buffer, labels Labels, src []float32, srcLabels []int32, width int, rows []int32) error
+
+	// Gemm is C = alpha·op(A)·op(B) + beta·C with the shapes of
+	// gemm.Sgemm; leading dimensions are the stored row lengths.
+	Gemm(transA, transB bool, m, n, k int, alpha float32, a Buffer, b Buffer, beta float32, c Buffer)
+	// BiasActivation does y = act(y + bias) in place, bias broadcast over
+	// rows: the epilogue of a dense layer's GEMM.
+	BiasActivation(y, bias Buffer, rows, cols int, act model.Activation)
+	// ActivationBackward turns the gradient at a dense layer's output into
+	// the gradient at its pre-activation, in place (dy ⊙ act'(y), from the
+	// saved output y), and writes the bias gradient, the column sums, into
+	// dbias.
+	ActivationBackward(dy, y, dbias Buffer, rows, cols int, act model.Activation)
+	// DropoutMask fills mask[i] for i < n with 1/(1-rate) where
+	// model.Keep(seed, step, layer, i, rate) and 0 elsewhere.
+	DropoutMask(mask Buffer, n int, seed uint64, step, layer int, rate float64)
+	// Mul does dst = x ⊙ y over n elements; dst may be x or y.
+	Mul(dst, x, y Buffer, n int)
+	// SoftmaxCrossEntropy computes, for rows of logits and their labels,
+	// the gradient of the batch-mean cross-entropy with respect to the
+	// logits, (softmax - onehot)/rows, into dlogits, and stores the batch's
+	// summed (not mean) loss in loss[slot], where the host reads it later
+	// without a synchronisation per batch.
+	SoftmaxCrossEntropy(logits Buffer, labels Labels, rows, cols int, dlogits Buffer, loss Buffer, slot int)
+	// Softmax writes row-wise softmax of logits into probs.
+	Softmax(probs, logits Buffer, rows, cols int)
+	// SGD applies one PyTorch SGD step to n parameters in place.
+	SGD(params, grads, velocity Buffer, n int, s SGDStep)
+	// Adam applies one PyTorch Adam step to n parameters in place.
+	Adam(params, grads, m, v Buffer, n int, s AdamStep)
+
+	// Sync waits for queued work and returns the first error since the
+	// last Sync.
+	Sync() error
+	// Close releases the device's memory and workers.
+	Close() error
+}
+
+// SGDStep holds SGD's hyperparameters in the precision kernels use:
+// g += WeightDecay·p; v = Momentum·v + g (when Momentum ≠ 0; v starts at
+// zero, which equals PyTorch's first-step copy); p -= LR·v.
+type SGDStep struct {
+	LR, Momentum, WeightDecay float32
+}
+
+// AdamStep holds Adam's hyperparameters and the bias corrections of step t
+// (counting from 1), computed on the host in float64 as PyTorch does:
+//
+//	g += WeightDecay·p
+//	m = Beta1·m + (1-Beta1)·g
+//	v = Beta2·v + (1-Beta2)·g·g
+//	p -= StepSize·m / (sqrt(v)/BiasCorrection2Sqrt + Eps)
+type AdamStep struct {
+	Beta1, Beta2, Eps, WeightDecay float32
+	OneMinusBeta1, OneMinusBeta2   float32
+	StepSize                       float32 // lr / (1 - beta1^t)
+	BiasCorrection2Sqrt            float32 // sqrt(1 - beta2^t)
+}
+
+// NewAdamStep derives step t's constants from the optimizer's settings.
+func NewAdamStep(o model.Optimizer, t int) AdamStep {
+	bc1 := 1 - math.Pow(o.Beta1, float64(t))
+	bc2 := 1 - math.Pow(o.Beta2, float64(t))
+	return AdamStep{
+		Beta1: float32(o.Beta1), Beta2: float32(o.Beta2), Eps: float32(o.Eps), WeightDecay: float32(o.WeightDecay),
+		OneMinusBeta1: float32(1 - o.Beta1), OneMinusBeta2: float32(1 - o.Beta2),
+		StepSize:            float32(o.LR / bc1),
+		BiasCorrection2Sqrt: float32(math.Sqrt(bc2)),
+	}
+}

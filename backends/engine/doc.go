@@ -1,0 +1,47 @@
+// Package engine is xp's own training engine: it compiles a model.Model
+// into a fixed program of kernel calls over buffers allocated once, and runs
+// it on a device (backends/engine/device). It registers the "cpu" backend,
+// xp's default for CPU runs; backends/gorgonia stays as the reference it is
+// checked against (backends/conformance).
+//
+// Why not gorgonia: its costs are structural, not tuning. Its tape is
+// interpreted op by op (about 1.2 µs of dispatch per op), every step drops
+// and reallocates its buffers (about 900 allocations, 118 KB per step),
+// RunAll starts a goroutine and locks a thread per call, gonum's SGEMM
+// starts a goroutine per 64×64 block, tensor's softmax one per row, and
+// gradients are computed for the inputs and labels, which training never
+// uses. On a small MLP that left it at 0.46–0.75× PyTorch's single-thread
+// speed. A feed-forward classifier has a fixed topology, so none of that
+// generality is needed.
+//
+// The design:
+//   - Compile lays out every buffer for cfg.BatchSize rows: activations and
+//     their gradients per layer, dropout masks, and one flat buffer each for
+//     parameters, gradients and optimizer state (each tensor a view into
+//     it). A short last batch uses a prefix of the same buffers.
+//   - A training step is a fixed list of kernels: gather the batch, then per
+//     dense layer a GEMM followed by a fused bias+activation; a fused
+//     softmax+cross-entropy that writes the logits' gradient and the batch
+//     loss; backward, per dense layer, a fused activation-gradient+bias-
+//     gradient, the weight-gradient GEMM and, only when a layer below has
+//     parameters, the input-gradient GEMM (never for the input itself);
+//     finally one in-place optimizer kernel over all parameters.
+//   - Nothing is allocated per step (a test proves it with
+//     testing.AllocsPerRun), so the garbage collector never runs during
+//     training, and per-batch losses stay on the device until the epoch
+//     ends.
+//
+// Semantics match PyTorch, and gorgonia's reference backend: PyTorch's
+// nn.Linear initialisation comes from model.Init; inverted dropout with the
+// mask of model.Keep(seed, step, layer, row·width+unit, rate), step counting
+// optimizer steps from 0 across epochs; loss the batch mean of softmax
+// cross-entropy with a per-row max shift; SGD (momentum, L2 weight decay)
+// and Adam (bias-corrected, L2 weight decay added to the gradient) in
+// PyTorch's order of float32 operations.
+//
+// The identity of the numerics (Backend.Version, VersionFor) is the engine
+// revision, the GEMM that runs (OpenBLAS with its kernel set, and its thread
+// count when more than one, or the pure-Go kernel, whose bits do not depend
+// on threads) and the processor kind: different GEMMs give different bits.
+// On one binary, machine and thread count, a run repeats bit for bit.
+package engine

@@ -1,0 +1,159 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/xp-ml/xp/backends"
+	"github.com/xp-ml/xp/backends/engine/device"
+	"github.com/xp-ml/xp/model"
+)
+
+// step is one layer of the compiled program, with every buffer it touches
+// resolved at compile time, so running it is a fixed sequence of kernel
+// calls with no decisions left but the batch's row count.
+type step struct {
+	kind    model.LayerKind
+	layer   int // index in Model.Layers: the dropout counter's layer
+	in, out int
+	act     model.Activation
+	rate    float64
+
+	x, y   device.Buffer // input and output activations, batch×width
+	dx, dy device.Buffer // gradients at them; dx is nil when nothing below needs it
+	// inferX is the input at inference, where dropout is the identity and
+	// its buffer is skipped.
+	inferX device.Buffer
+
+	w, b, dw, db device.Buffer // dense: views into the flat parameter and gradient buffers
+	mask         device.Buffer // dropout: 1/(1-rate) or 0 per unit of the batch
+}
+
+// slot places one parameter tensor in the flat buffers.
+type slot struct {
+	name  string
+	shape []int
+	off   int
+	n     int
+}
+
+// align keeps every tensor on a 64-byte boundary (16 floats): rows of a
+// weight start on a cache line on the CPU and meet a GPU's alignment. The
+// padding stays zero through every optimizer step (zero gradient, zero
+// state, zero parameter).
+const align = 16
+
+func roundUp(n int) int { return (n + align - 1) / align * align }
+
+// compile lays out the program over buffers sized for cfg.BatchSize and
+// copies params in. All allocation happens here.
+func compile(dev device.Device, m *model.Model, params *model.Params, cfg backends.Config) (*Trainer, error) {
+	t := &Trainer{m: *m, cfg: cfg, dev: dev}
+	t.m.Layers = append([]model.Layer(nil), m.Layers...)
+	if t.cfg.Threads == 0 {
+		t.cfg.Threads = 1
+	}
+	batch := cfg.BatchSize
+
+	// One flat buffer each for parameters, gradients and optimizer state,
+	// so an optimizer step is one kernel over all of them.
+	total := 0
+	for i, l := range m.Layers {
+		if l.Kind != model.Dense {
+			continue
+		}
+		t.slots = append(t.slots,
+			slot{name: model.WeightName(i), shape: []int{l.In, l.Out}, off: total, n: l.In * l.Out})
+		total += roundUp(l.In * l.Out)
+		t.slots = append(t.slots, slot{name: model.BiasName(i), shape: []int{l.Out}, off: total, n: l.Out})
+		total += roundUp(l.Out)
+	}
+	t.nparams = total
+	var err error
+	alloc := func(n int) device.Buffer {
+		if err != nil {
+			return nil
+		}
+		var b device.Buffer
+		b, err = dev.Alloc(n)
+		return b
+	}
+	view := func(b device.Buffer, s slot) device.Buffer {
+		if err != nil {
+			return nil
+		}
+		var v device.Buffer
+		v, err = dev.View(b, s.off, s.n)
+		return v
+	}
+	t.params, t.grads = alloc(total), alloc(total)
+	switch m.Optimizer.Kind {
+	case model.SGD:
+		if m.Optimizer.Momentum != 0 {
+			t.state1 = alloc(total)
+		}
+	case model.Adam:
+		t.state1, t.state2 = alloc(total), alloc(total)
+	}
+	if t.state1 == nil {
+		t.state1 = t.grads // SGD without momentum never touches it
+	}
+	if t.state2 == nil {
+		t.state2 = t.state1
+	}
+
+	t.input = alloc(batch * m.Inputs)
+	if err == nil {
+		t.labels, err = dev.AllocLabels(batch)
+	}
+	// Which layer outputs need a gradient: those at or above the first
+	// dense layer (Validate guarantees one). Below it there is nothing to
+	// train, so the input, and a dropout on it, get none.
+	firstDense := 0
+	for i, l := range m.Layers {
+		if l.Kind == model.Dense {
+			firstDense = i
+			break
+		}
+	}
+	x, dx, inferX := t.input, device.Buffer(nil), t.input
+	si := 0
+	for i, l := range m.Layers {
+		s := step{kind: l.Kind, layer: i, in: l.In, out: l.Out, act: l.Activation, rate: l.Rate, x: x, dx: dx, inferX: inferX}
+		switch {
+		case l.Kind == model.Dropout && l.Rate == 0:
+			// The identity: later steps read its input directly.
+			continue
+		case l.Kind == model.Dropout:
+			s.y, s.mask = alloc(batch*l.Out), alloc(batch*l.Out)
+			if i > firstDense {
+				s.dy = alloc(batch * l.Out)
+			}
+		default:
+			s.y, s.dy = alloc(batch*l.Out), alloc(batch*l.Out)
+			w, b := t.slots[si], t.slots[si+1]
+			si += 2
+			s.w, s.b, s.dw, s.db = view(t.params, w), view(t.params, b), view(t.grads, w), view(t.grads, b)
+			inferX = s.y
+		}
+		t.steps = append(t.steps, s)
+		x, dx = s.y, s.dy
+	}
+	if err != nil {
+		return nil, err
+	}
+	last := &t.steps[len(t.steps)-1]
+	t.logits, t.dlogits = last.y, last.dy
+
+	host := make([]float32, total)
+	for _, s := range t.slots {
+		src := params.Get(s.name)
+		if src == nil || len(src.Data) != s.n {
+			return nil, fmt.Errorf("params: %s missing or mis-sized", s.name)
+		}
+		copy(host[s.off:s.off+s.n], src.Data)
+	}
+	if err := dev.Write(t.params, host); err != nil {
+		return nil, fmt.Errorf("copy params to %s: %w", dev.Name(), err)
+	}
+	return t, nil
+}

@@ -1,0 +1,7 @@
+//go:build race
+
+package engine_test
+
+// raceEnabled: the race detector's instrumentation allocates, so allocation
+// counts mean nothing under it.
+const raceEnabled = true
