@@ -31,7 +31,7 @@ iris: #Experiment & {
 
 // setup writes an experiment next to a copy of the shipped iris data and
 // opens a fresh store.
-func setup(t *testing.T, src string) (*spec.Experiment, *store.Store) {
+func setup(t testing.TB, src string) (*spec.Experiment, *store.Store) {
 	t.Helper()
 	dir := t.TempDir()
 	iris, err := os.ReadFile("../experiments/data/iris.csv")
