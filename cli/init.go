@@ -54,7 +54,7 @@ func runInit(s Streams, o *initOptions) error {
 	if err := ignoreStore(filepath.Join(o.dir, ".gitignore")); err != nil {
 		return err
 	}
-	if _, err := os.Stat(filepath.Join(o.dir, ".git")); errors.Is(err, fs.ErrNotExist) {
+	if !inGitRepo(o.dir) {
 		fmt.Fprintln(s.Err, "xp: note: not a git repository; run `git init`: xp ties every run to a commit")
 	}
 	fmt.Fprintln(s.Out, "next: xp vet && git add experiments .gitignore && git commit -m 'xp init' && xp run example")
@@ -94,4 +94,22 @@ func ignoreStore(path string) error {
 		return fmt.Errorf("init: %w", err)
 	}
 	return nil
+}
+
+// inGitRepo reports whether dir is inside a git working tree.
+func inGitRepo(dir string) bool {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return false
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(abs, ".git")); err == nil {
+			return true
+		}
+		parent := filepath.Dir(abs)
+		if parent == abs {
+			return false
+		}
+		abs = parent
+	}
 }
