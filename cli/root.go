@@ -76,6 +76,7 @@ func newRoot(s Streams) *cobra.Command {
 		newHashCmd(s),
 		newRerunCmd(s),
 		newDiffCmd(s),
+		newTuiCmd(s),
 	)
 	return root
 }

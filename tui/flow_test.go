@@ -1,0 +1,225 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/xp-ml/xp/store"
+)
+
+// ui runs the whole program on st in a virtual terminal, polling every
+// 20 ms so that flows take a fraction of a second.
+func ui(t *testing.T, st *store.Store, opts Options) *teatest.TestModel {
+	t.Helper()
+	opts.NoColor, opts.Output = true, io.Discard
+	m := New(context.Background(), st, opts)
+	m.sh.poll = 20 * time.Millisecond
+	m.sh.now = func() time.Time { return clock }
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(100, 30))
+	t.Cleanup(func() { _ = tm.Quit() })
+	return tm
+}
+
+// waitFor waits until the screen shows every one of texts.
+func waitFor(t *testing.T, tm *teatest.TestModel, texts ...string) {
+	t.Helper()
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		plain := []byte(ansi.Strip(string(b)))
+		for _, s := range texts {
+			if !bytes.Contains(plain, []byte(s)) {
+				return false
+			}
+		}
+		return true
+	}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+}
+
+func send(tm *teatest.TestModel, keys ...string) {
+	for _, k := range keys {
+		tm.Send(keyMsg(k))
+	}
+}
+
+// final quits and returns the model as it ended.
+func final(t *testing.T, tm *teatest.TestModel) *Model {
+	t.Helper()
+	send(tm, "ctrl+c")
+	return tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+}
+
+func standardStore(t *testing.T) (*store.Store, map[string]*store.Run) {
+	st := testStore(t)
+	runs := map[string]*store.Run{}
+	for _, f := range standardRuns() {
+		runs[f.name] = addRun(t, st, f)
+	}
+	return st, runs
+}
+
+// Open the UI, filter to the failed runs, open the one left, go back.
+func TestFlowFilterAndOpen(t *testing.T) {
+	st, runs := standardStore(t)
+	tm := ui(t, st, Options{})
+	waitFor(t, tm, "xp runs 7", "2 live")
+	tm.Type("/status:failed")
+	send(tm, "enter")
+	waitFor(t, tm, "xp runs 1/7", "filter status:failed")
+	send(tm, "enter")
+	waitFor(t, tm, "xp › churn", "Overview", `error: read data/churn.csv: line 12: bad float "x"`)
+	send(tm, "esc")
+	waitFor(t, tm, "STATUS")
+	m := final(t, tm)
+	if m.page != pageTable {
+		t.Errorf("page %v after esc, want the table", m.page)
+	}
+	if len(m.view.rows) != 1 || m.view.rows[0].ID != runs["d"].ID {
+		t.Errorf("filtered rows %v, want only run d", ids(m.view.rows))
+	}
+}
+
+// Mark two runs and compare them: the curves, the one spec field that
+// differs and the metric deltas.
+func TestFlowCompare(t *testing.T) {
+	st, runs := standardStore(t)
+	tm := ui(t, st, Options{})
+	waitFor(t, tm, "xp runs 7")
+	tm.Type("/exp:credit status:succeeded")
+	send(tm, "enter")
+	waitFor(t, tm, "xp runs 3/7")
+	send(tm, " ", " ", "c")
+	waitFor(t, tm, "compare 2 runs", "spec: 1 of", "train.optimizer.adam.lr", "final metrics")
+	m := final(t, tm)
+	want := []int64{runs["c"].ID, runs["b"].ID} // newest first, as the table showed them
+	if len(m.compare.ids) != 2 || m.compare.ids[0] != want[0] || m.compare.ids[1] != want[1] {
+		t.Errorf("compared %v, want %v", m.compare.ids, want)
+	}
+}
+
+// Cancel a running run: the UI asks, the store records the request, and
+// when the owning process stops the run the UI shows it.
+func TestFlowCancelRunning(t *testing.T) {
+	st, runs := standardStore(t)
+	id := runs["f"].ID
+	tm := ui(t, st, Options{})
+	waitFor(t, tm, "xp runs 7")
+	tm.Type("/status:running")
+	send(tm, "enter")
+	waitFor(t, tm, "xp runs 1/7")
+	send(tm, "x")
+	waitFor(t, tm, "Cancel 1 run ("+runs["f"].Short()+")?")
+	send(tm, "y")
+	waitFor(t, tm, "cancel requested for 1 run")
+	r, err := st.Run(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.CancelRequested {
+		t.Fatal("the store has no cancel request")
+	}
+	waitFor(t, tm, "canceling")
+	// What the owning `xp run` does at its next epoch.
+	ctx := context.Background()
+	stop, err := st.Heartbeat(ctx, id, 13)
+	if err != nil || !stop {
+		t.Fatalf("heartbeat: stop %v, %v", stop, err)
+	}
+	if err := st.FinishRun(ctx, id, store.StatusCanceled, "canceled", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, tm, `No run matches "status:running"`)
+	m := final(t, tm)
+	if got := m.ix.rows[id].Status; got != store.StatusCanceled {
+		t.Errorf("status %s, want canceled", got)
+	}
+}
+
+// Delete asks first, refuses running runs, and removes the run from the
+// store and the table.
+func TestFlowDelete(t *testing.T) {
+	st, runs := standardStore(t)
+	tm := ui(t, st, Options{})
+	waitFor(t, tm, "xp runs 7")
+	tm.Type("/status:running")
+	send(tm, "enter", "d")
+	waitFor(t, tm, "refusing to delete 1 running run")
+	send(tm, "esc")
+	tm.Type("/status:failed")
+	send(tm, "enter", "d")
+	waitFor(t, tm, "Delete 1 run ("+runs["d"].Short()+") with its artifacts?")
+	send(tm, "y")
+	waitFor(t, tm, "deleted 1 run")
+	if _, err := st.Run(context.Background(), runs["d"].ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("run d after delete: %v, want not found", err)
+	}
+	send(tm, "esc")
+	m := final(t, tm)
+	if m.ix.rows[runs["d"].ID] != nil || len(m.view.rows) != 6 {
+		t.Errorf("rows after delete: %v", ids(m.view.rows))
+	}
+}
+
+// Runs started and changed by another process show up within a few polls:
+// a new run, its epochs in the detail page, its log, and a deletion.
+func TestFlowLiveUpdates(t *testing.T) {
+	st := testStore(t)
+	old := addRun(t, st, fixture{name: "old", experiment: "iris", status: store.StatusSucceeded, epochs: 5, done: 5,
+		startedAgo: time.Hour, took: time.Minute})
+	tm := ui(t, st, Options{})
+	waitFor(t, tm, "xp runs 1")
+	f := fixture{name: "live", experiment: "credit", status: store.StatusRunning, epochs: 20, done: 2, startedAgo: time.Minute,
+		log: []string{"epoch 1/20", "epoch 2/20"}}
+	r := addRun(t, st, f)
+	waitFor(t, tm, r.Short(), "2/20")
+	// The cursor stays on the run it was on; the new run is above it.
+	send(tm, "g", "enter")
+	waitFor(t, tm, "running · epoch 2/20", "── log", "epoch 1/20")
+	ctx := context.Background()
+	if err := st.AddPoints(ctx, r.ID, []store.Point{{Split: store.SplitTrain, Name: "loss", Epoch: 3, Value: 0.3}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Heartbeat(ctx, r.ID, 3); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, tm, "running · epoch 3/20", "train 0.3 ")
+	send(tm, "esc")
+	if err := st.DeleteRun(ctx, old.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, tm, "xp runs 1 ")
+	m := final(t, tm)
+	if len(m.ix.rows) != 1 || m.ix.rows[r.ID] == nil {
+		t.Errorf("rows %v, want only the live run", ids(m.view.rows))
+	}
+	if c := m.runs; len(c) != 0 {
+		t.Errorf("%d runs still held open after leaving the detail page", len(c))
+	}
+}
+
+// A scope shows only its runs, and picks up runs added to it.
+func TestFlowScope(t *testing.T) {
+	st, runs := standardStore(t)
+	scope := NewScope(runs["a"].ID)
+	tm := ui(t, st, Options{Scope: scope})
+	waitFor(t, tm, "xp runs 1", runs["a"].Short())
+	scope.Add(runs["f"].ID)
+	waitFor(t, tm, "xp runs 2", runs["f"].Short())
+	m := final(t, tm)
+	if len(m.ix.rows) != 2 {
+		t.Errorf("rows %v, want a and f", ids(m.view.rows))
+	}
+}
+
+func ids(rows []*row) []int64 {
+	out := make([]int64, len(rows))
+	for i, r := range rows {
+		out[i] = r.ID
+	}
+	return out
+}
