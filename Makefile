@@ -6,7 +6,7 @@ PKGS    ?= ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/xp-ml/xp/runner.Version=$(VERSION)
 
-.PHONY: all build test vet fmt fmt-check bench example clean
+.PHONY: all build test vet fmt fmt-check bench parity example clean
 
 all: build
 
@@ -27,6 +27,11 @@ fmt:
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null) 2>/dev/null); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# xp's test accuracy against PyTorch's MLP and scikit-learn's logistic
+# regression on the shipped datasets, same split and hyperparameters.
+parity:
+	bash bench/parity.sh
 
 # Go benchmarks, then xp against the PyTorch reference on the same jobs.
 bench:

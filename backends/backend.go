@@ -58,6 +58,16 @@ type Trainer interface {
 	Predict(ctx context.Context, data *Batches, probs []float32) error
 	// Params returns a copy of the current parameters.
 	Params() *model.Params
+	// State returns a copy of everything needed to continue training
+	// exactly from here (a checkpoint); Restore puts such a state back
+	// into a trainer compiled for the same model. A trainer restored from
+	// the State of another continues bit for bit as the other would have.
+	State() (*model.TrainState, error)
+	Restore(s *model.TrainState) error
+	// FirstNonFinite returns the global optimizer step (counting from 0
+	// over every epoch) whose batch loss was the first NaN or infinity,
+	// and whether there was one: what a diverged run names.
+	FirstNonFinite() (step int, ok bool)
 	// Close releases what Compile took.
 	Close() error
 }

@@ -15,6 +15,7 @@ import (
 
 type lsOptions struct {
 	experiment string
+	sweep      string
 	status     string
 	sort       string
 	limit      int
@@ -33,6 +34,7 @@ func newLsCmd(s Streams) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.experiment, "experiment", "", "only runs of this experiment")
+	f.StringVar(&o.sweep, "sweep", "", "only the runs of this sweep (its id, a prefix of it, or its experiment's latest sweep), in point order")
 	f.StringVar(&o.status, "status", "", "only runs with this status (running, succeeded, failed, canceled, ...)")
 	f.StringVar(&o.sort, "sort", "", "sort by a metric, e.g. -test.accuracy (descending) or test.log_loss")
 	f.IntVar(&o.limit, "limit", 50, "at most this many runs (0 = all)")
@@ -41,7 +43,7 @@ func newLsCmd(s Streams) *cobra.Command {
 }
 
 func runLs(ctx context.Context, s Streams, o *lsOptions) error {
-	st, _, err := openStore(ctx)
+	st, _, err := openLiveStore(ctx)
 	if err != nil {
 		return err
 	}
@@ -58,9 +60,14 @@ func runLs(ctx context.Context, s Streams, o *lsOptions) error {
 			sortBy = "-" + sortBy
 		}
 	}
-	runs, err := st.ListRuns(ctx, store.ListOptions{
-		Experiment: o.experiment, Status: store.Status(o.status), Limit: o.limit, SortBy: sortBy,
-	})
+	var runs []store.Run
+	if o.sweep != "" {
+		runs, err = sweepRuns(ctx, st, o)
+	} else {
+		runs, err = st.ListRuns(ctx, store.ListOptions{
+			Experiment: o.experiment, Status: store.Status(o.status), Limit: o.limit, SortBy: sortBy,
+		})
+	}
 	if err != nil {
 		return err
 	}
@@ -109,4 +116,31 @@ func age(now, t time.Time) string {
 		return fmt.Sprintf("%dh", int(d.Hours()))
 	}
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+// sweepRuns lists the runs of the sweep --sweep names, in point order
+// (the run holding each point's result, a cached one included), then the
+// sweep's other runs; --experiment, --status and --limit still apply.
+func sweepRuns(ctx context.Context, st *store.Store, o *lsOptions) ([]store.Run, error) {
+	if o.sort != "" {
+		return nil, usageError{fmt.Errorf("--sort does not go with --sweep: a sweep's runs are listed in point order (xp best ranks them)")}
+	}
+	sw, err := st.FindSweep(ctx, o.sweep)
+	if err != nil {
+		return nil, err
+	}
+	all, err := st.SweepRuns(ctx, sw.ID)
+	if err != nil {
+		return nil, err
+	}
+	var runs []store.Run
+	for _, r := range all {
+		if (o.experiment == "" || r.Experiment == o.experiment) && (o.status == "" || string(r.Status) == o.status) {
+			runs = append(runs, r)
+		}
+	}
+	if o.limit > 0 && len(runs) > o.limit {
+		runs = runs[:o.limit]
+	}
+	return runs, nil
 }

@@ -70,6 +70,13 @@ func runShow(ctx context.Context, s Streams, o *showOptions, prefix string) erro
 			fmt.Fprintf(w, "%-11s %s\n", split, formatMetrics(m))
 		}
 	}
+	if cm, err := runner.ReadConfusion(st.ArtifactDir(r)); err == nil {
+		fmt.Fprintln(w, "confusion   test split, rows: true class, columns: predicted")
+		cm.Print(w)
+	}
+	if rep, err := runner.ReadDataReport(st.ArtifactDir(r)); err == nil {
+		printDataReport(w, rep)
+	}
 	if len(r.Provenance) > 0 {
 		var prov map[string]any
 		if json.Unmarshal(r.Provenance, &prov) == nil {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 
@@ -14,28 +15,38 @@ func newVetCmd(s Streams) *cobra.Command {
 		Use:   "vet [paths...]",
 		Short: "Check every experiment against the schema; errors point at file:line:col",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runVet(s, args)
+			return runVet(cmd.Context(), s, args)
 		},
 	}
 }
 
-func runVet(s Streams, paths []string) error {
+func runVet(ctx context.Context, s Streams, paths []string) error {
+	root, err := projectRoot()
+	if err != nil {
+		return err
+	}
 	if len(paths) == 0 {
-		root, err := projectRoot()
-		if err != nil {
-			return err
-		}
 		paths = []string{filepath.Join(root, "experiments")}
 	}
 	exps, err := spec.Load(paths...)
 	if err != nil {
 		return err
 	}
+	problems := 0
 	for _, e := range exps {
+		// The data is checked after the whole spec type-checks: columns
+		// mean nothing in a spec CUE rejects.
+		if n := vetData(ctx, s, root, e); n > 0 {
+			problems += n
+			continue
+		}
 		fmt.Fprintf(s.Out, "ok  %-20s %s\n", e.Name, relPath(e.File))
 	}
 	if len(exps) == 0 {
 		return fmt.Errorf("vet: no experiments found in %v", paths)
+	}
+	if problems > 0 {
+		return exitError{code: ExitError, err: fmt.Errorf("vet: %d problems with the data", problems)}
 	}
 	return nil
 }

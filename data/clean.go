@@ -3,6 +3,7 @@ package data
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"math/big"
 	"slices"
@@ -15,49 +16,33 @@ import (
 // Index is the rule's position in data.clean; entries with Index -1 report
 // what encoding did on its own (Kind "impute": missing numbers set to the
 // training mean; Kind "unknown_category": missing or unseen categories
-// encoded as all zeros).
+// encoded as all zeros; Kind "other_category": categories encoded as the
+// shared "other" input).
 type RuleReport struct {
-	Index        int
-	Kind         string
-	RowsDropped  int
-	ValuesFilled int
-	Detail       string
+	Index         int    `json:"index"`
+	Kind          string `json:"kind"`
+	RowsDropped   int    `json:"rows_dropped,omitempty"`
+	ValuesFilled  int    `json:"values_filled,omitempty"`
+	ValuesChanged int    `json:"values_changed,omitempty"`
+	Detail        string `json:"detail"`
 }
 
 // workspace is the frame as the cleaning rules see it: the rows of each
-// split, and columns that are copied before a rule first changes them, so
-// the caller's Frame is never modified.
+// split, and the table of columns the rules change.
 type workspace struct {
-	f      *Frame
-	cols   []*Column
-	owned  []bool
+	f *Frame
+	*table
 	splits [numSplits][]int
-	fills  []Fill
+	steps  []Step
+	target string // the target column, which rules may not change
+	// dupCols are the columns drop_duplicates compares.
+	dupCols []int
 }
 
 func newWorkspace(f *Frame, splits [numSplits][]int) *workspace {
-	return &workspace{
-		f:      f,
-		cols:   slices.Clone(f.Cols),
-		owned:  make([]bool, len(f.Cols)),
-		splits: splits,
-	}
-}
-
-func (w *workspace) lookup(field, name string) (int, error) {
-	if j := w.f.index(name); j >= 0 {
-		return j, nil
-	}
-	_, err := w.f.Col(name)
-	return -1, &FieldError{Field: field, Err: err}
-}
-
-func (w *workspace) writable(j int) *Column {
-	if !w.owned[j] {
-		w.cols[j] = w.cols[j].clone()
-		w.owned[j] = true
-	}
-	return w.cols[j]
+	w := &workspace{f: f, table: newTable(f), splits: splits}
+	w.dupCols = w.liveColumns()
+	return w
 }
 
 // keep drops from every split the rows for which pred is false.
@@ -87,15 +72,14 @@ func (w *workspace) apply(i int, r spec.Rule) (RuleReport, error) {
 	switch r.Kind() {
 	case "drop_na":
 		rep, what, err = w.dropNA(field+".drop_na", r.DropNA)
-	case "fill_na":
-		rep, err = w.fillNA(field+".fill_na", r.FillNA)
 	case "filter":
 		rep, what, err = w.filter(field+".filter", r.Filter)
 	case "drop_duplicates":
-		what = "drop_duplicates"
-		rep = dropReport(w.dropDuplicates(w.rowHash))
+		rep, what, err = w.dropDuplicatesRule(field+".drop_duplicates", r.DropDuplicates)
+	case "fill_na", "drop_columns", "rename", "cast", "clip", "replace", "normalize_text":
+		rep, err = w.step(i, field, r)
 	default:
-		err = fieldErrorf(field, ErrInvalidRule, "rule sets none of drop_na, fill_na, filter, drop_duplicates")
+		err = fieldErrorf(field, ErrInvalidRule, "rule sets none of %s", strings.Join(ruleKinds, ", "))
 	}
 	if err != nil {
 		return RuleReport{}, err
@@ -105,6 +89,285 @@ func (w *workspace) apply(i int, r spec.Rule) (RuleReport, error) {
 		return RuleReport{}, fieldErrorf(field, ErrEmptyTrain, "%s removed all %d training rows", what, trainBefore)
 	}
 	return rep, nil
+}
+
+var ruleKinds = []string{"drop_columns", "rename", "cast", "drop_na", "fill_na", "filter", "drop_duplicates", "clip", "replace", "normalize_text"}
+
+// step fits a rule that changes values or columns into a Step, applies it
+// to every split, and keeps it for the pipeline.
+func (w *workspace) step(i int, field string, r spec.Rule) (RuleReport, error) {
+	var st Step
+	var err error
+	var detail func(changed [numSplits]int, total int) string
+	switch r.Kind() {
+	case "fill_na":
+		var desc string
+		st, desc, err = w.fitFill(field+".fill_na", r.FillNA)
+		detail = func(n [numSplits]int, total int) string {
+			return fmt.Sprintf("filled %d missing %s with %s (%s)", total, r.FillNA.Column, desc, perSplit(n))
+		}
+	case "drop_columns":
+		st, err = w.fitDropColumns(i, field+".drop_columns", r.DropColumns)
+		detail = func([numSplits]int, int) string { return "dropped columns " + strings.Join(st.Columns, ", ") }
+	case "rename":
+		st, err = w.fitRename(i, field+".rename", r.Rename)
+		detail = func([numSplits]int, int) string {
+			var parts []string
+			for _, old := range slices.Sorted(maps.Keys(st.Rename)) {
+				parts = append(parts, fmt.Sprintf("%s to %s", old, st.Rename[old]))
+			}
+			return "renamed " + strings.Join(parts, ", ")
+		}
+	case "cast":
+		st, err = w.fitCast(field+".cast", r.Cast)
+		detail = func(n [numSplits]int, total int) string {
+			d := fmt.Sprintf("cast %s to %s", r.Cast.Column, r.Cast.To)
+			if total > 0 {
+				d += fmt.Sprintf("; %d values were not numbers and became missing (%s)", total, perSplit(n))
+			}
+			return d
+		}
+	case "clip":
+		st, err = w.fitClip(field+".clip", r.Clip)
+		detail = func(n [numSplits]int, total int) string {
+			return fmt.Sprintf("%s: %d values changed (%s)", st.describe(), total, perSplit(n))
+		}
+	case "replace":
+		st, err = w.fitReplace(field+".replace", r.Replace)
+		detail = func(n [numSplits]int, total int) string {
+			return fmt.Sprintf("replaced %d values of %s (%s)", total, r.Replace.Column, perSplit(n))
+		}
+	case "normalize_text":
+		st, err = w.fitNormalize(field+".normalize_text", r.NormalizeText)
+		detail = func(n [numSplits]int, total int) string {
+			return fmt.Sprintf("%s: %d values changed (%s)", st.describe(), total, perSplit(n))
+		}
+	}
+	if err != nil {
+		return RuleReport{}, err
+	}
+	counts, err := st.apply(w.table, w.splits[:])
+	if err != nil {
+		return RuleReport{}, &FieldError{Field: field, Err: err}
+	}
+	var n [numSplits]int
+	total := 0
+	for s := range n {
+		n[s] = counts[s]
+		total += counts[s]
+	}
+	w.steps = append(w.steps, st)
+	rep := RuleReport{Detail: detail(n, total)}
+	if st.Kind == "fill_na" {
+		rep.ValuesFilled = total
+	} else {
+		rep.ValuesChanged = total
+	}
+	return rep, nil
+}
+
+// changeable is the column a value-changing rule names, which must not be
+// the target: the labels are read before cleaning.
+func (w *workspace) changeable(field, name string) (int, error) {
+	j, err := w.lookup(field, name)
+	if err != nil {
+		return -1, err
+	}
+	if name == w.target {
+		return -1, fieldErrorf(field, ErrInvalidRule, "%q is the target; cleaning rules may drop rows by it but not change it (its classes are read before cleaning)", name)
+	}
+	return j, nil
+}
+
+func (w *workspace) fitDropColumns(i int, field string, r *spec.DropColumns) (Step, error) {
+	if len(r.Columns) == 0 {
+		return Step{}, fieldErrorf(field+".columns", ErrInvalidRule, "names no columns")
+	}
+	for k, name := range r.Columns {
+		if _, err := w.changeable(fmt.Sprintf("%s.columns[%d]", field, k), name); err != nil {
+			return Step{}, err
+		}
+	}
+	for _, name := range r.Columns {
+		w.formerly[name] = fmt.Sprintf("dropped by data.clean[%d]", i)
+	}
+	return Step{Kind: "drop_columns", Columns: slices.Clone(r.Columns)}, nil
+}
+
+func (w *workspace) fitRename(i int, field string, m map[string]string) (Step, error) {
+	if len(m) == 0 {
+		return Step{}, fieldErrorf(field, ErrInvalidRule, "renames nothing")
+	}
+	olds := slices.Sorted(maps.Keys(m))
+	for _, old := range olds {
+		if _, err := w.changeable(field+"."+cueLabel(old), old); err != nil {
+			return Step{}, err
+		}
+	}
+	// The names after the rename must be distinct.
+	after := map[string]string{}
+	for _, name := range w.present() {
+		if to, ok := m[name]; ok {
+			name = to
+		}
+		if prev, dup := after[name]; dup {
+			return Step{}, fieldErrorf(field, ErrInvalidRule, "two columns would be called %q (%s)", name, andQuoted(prev, name, m))
+		}
+		after[name] = name
+	}
+	for _, old := range olds {
+		if m[old] != old {
+			w.formerly[old] = fmt.Sprintf("renamed to %q by data.clean[%d]", m[old], i)
+		}
+		delete(w.formerly, m[old])
+	}
+	return Step{Kind: "rename", Rename: maps.Clone(m)}, nil
+}
+
+// andQuoted names the columns that would collide at name.
+func andQuoted(_, name string, m map[string]string) string {
+	var from []string
+	for _, old := range slices.Sorted(maps.Keys(m)) {
+		if m[old] == name {
+			from = append(from, fmt.Sprintf("%q", old))
+		}
+	}
+	if len(from) == 1 {
+		return fmt.Sprintf("%s is renamed to an existing column", from[0])
+	}
+	return strings.Join(from, " and ") + " are renamed to it"
+}
+
+var castTargets = []string{"number", "text"}
+
+func (w *workspace) fitCast(field string, r *spec.Cast) (Step, error) {
+	if _, err := w.changeable(field+".column", r.Column); err != nil {
+		return Step{}, err
+	}
+	if !slices.Contains(castTargets, r.To) {
+		return Step{}, fieldErrorf(field+".to", ErrInvalidRule, "%q is not one of %s%s", r.To, quoteList(castTargets), didYouMean(r.To, castTargets))
+	}
+	return Step{Kind: "cast", Column: r.Column, To: r.To}, nil
+}
+
+func (w *workspace) fitClip(field string, r *spec.Clip) (Step, error) {
+	j, err := w.changeable(field+".column", r.Column)
+	if err != nil {
+		return Step{}, err
+	}
+	c := w.cols[j]
+	if !c.Numeric {
+		return Step{}, fieldErrorf(field+".column", ErrType, "clip needs numbers but column %q holds text (cast it to number first)", r.Column)
+	}
+	st := Step{Kind: "clip", Column: r.Column}
+	switch {
+	case len(r.Quantiles) > 0:
+		if r.Min != nil || r.Max != nil {
+			return Step{}, fieldErrorf(field, ErrInvalidRule, "clip takes min/max or quantiles, not both")
+		}
+		q := r.Quantiles
+		if len(q) != 2 || !(q[0] >= 0 && q[0] <= q[1] && q[1] <= 1) {
+			return Step{}, fieldErrorf(field+".quantiles", ErrInvalidRule, "want [lower, upper] with 0 <= lower <= upper <= 1, not %v", q)
+		}
+		vals := presentValues(c, w.splits[splitTrain])
+		if len(vals) == 0 {
+			return Step{}, fieldErrorf(field, ErrInvalidRule, "column %q has no values in the training split to take quantiles of", r.Column)
+		}
+		slices.Sort(vals)
+		lo, hi := quantile(vals, q[0]), quantile(vals, q[1])
+		st.Min, st.Max = &lo, &hi
+	case r.Min == nil && r.Max == nil:
+		return Step{}, fieldErrorf(field, ErrInvalidRule, "clip needs min, max or quantiles")
+	default:
+		if r.Min != nil && r.Max != nil && *r.Min > *r.Max {
+			return Step{}, fieldErrorf(field, ErrInvalidRule, "min %v is above max %v", *r.Min, *r.Max)
+		}
+		st.Min, st.Max = r.Min, r.Max
+	}
+	return st, nil
+}
+
+func presentValues(c *Column, rows []int) []float64 {
+	vals := make([]float64, 0, len(rows))
+	for _, r := range rows {
+		if !c.Missing[r] {
+			vals = append(vals, c.Num[r])
+		}
+	}
+	return vals
+}
+
+// quantile is the q-quantile of sorted by linear interpolation between the
+// closest ranks (numpy's default, pandas' too).
+func quantile(sorted []float64, q float64) float64 {
+	pos := q * float64(len(sorted)-1)
+	i := int(math.Floor(pos))
+	if i >= len(sorted)-1 {
+		return sorted[len(sorted)-1]
+	}
+	frac := pos - float64(i)
+	return sorted[i] + frac*(sorted[i+1]-sorted[i])
+}
+
+func (w *workspace) fitReplace(field string, r *spec.Replace) (Step, error) {
+	j, err := w.changeable(field+".column", r.Column)
+	if err != nil {
+		return Step{}, err
+	}
+	if len(r.Values) == 0 {
+		return Step{}, fieldErrorf(field+".values", ErrInvalidRule, "replaces nothing")
+	}
+	c := w.cols[j]
+	st := Step{Kind: "replace", Column: r.Column, Numeric: c.Numeric}
+	for _, from := range slices.Sorted(maps.Keys(r.Values)) {
+		vf := field + ".values." + cueLabel(from)
+		to := r.Values[from]
+		rep := Replacement{From: from}
+		if c.Numeric {
+			x, kind := classify([]byte(from))
+			if kind != cellNumber {
+				return Step{}, fieldErrorf(vf, ErrType, "column %q holds numbers; %q is not one (cast the column to text to replace text)", r.Column, from)
+			}
+			rep.From = formatNumber(x)
+			if to != nil {
+				y, ok := asNumber(to)
+				if !ok {
+					return Step{}, fieldErrorf(vf, ErrType, "column %q holds numbers; replace with a number or null, not %s", r.Column, describeValue(to))
+				}
+				s := formatNumber(y)
+				rep.To = &s
+			}
+		} else if to != nil {
+			s, ok := to.(string)
+			if !ok {
+				x, isNum := asNumber(to)
+				if !isNum {
+					return Step{}, fieldErrorf(vf, ErrType, "replace with a string or null, not %s", describeValue(to))
+				}
+				s = formatNumber(x)
+			}
+			rep.To = &s
+		}
+		st.Replace = append(st.Replace, rep)
+	}
+	return st, nil
+}
+
+func (w *workspace) fitNormalize(field string, r *spec.NormalizeText) (Step, error) {
+	if len(r.Columns) == 0 {
+		return Step{}, fieldErrorf(field+".columns", ErrInvalidRule, "names no columns")
+	}
+	for k, name := range r.Columns {
+		f := fmt.Sprintf("%s.columns[%d]", field, k)
+		j, err := w.changeable(f, name)
+		if err != nil {
+			return Step{}, err
+		}
+		if w.cols[j].Numeric {
+			return Step{}, fieldErrorf(f, ErrType, "normalize_text needs text but column %q holds numbers", name)
+		}
+	}
+	return Step{Kind: "normalize_text", Columns: slices.Clone(r.Columns), Lowercase: r.Lowercase, Trim: r.Trim, StripHTML: r.StripHTML}, nil
 }
 
 func dropReport(dropped [numSplits]int) RuleReport {
@@ -122,7 +385,9 @@ func (w *workspace) dropNA(field string, r *spec.DropNA) (RuleReport, string, er
 	what := "drop_na (all columns)"
 	if len(r.Columns) == 0 {
 		for j := range w.cols {
-			cols = append(cols, j)
+			if !w.gone[j] {
+				cols = append(cols, j)
+			}
 		}
 	} else {
 		for k, name := range r.Columns {
@@ -143,6 +408,35 @@ func (w *workspace) dropNA(field string, r *spec.DropNA) (RuleReport, string, er
 		return true
 	})
 	return dropReport(dropped), what, nil
+}
+
+func (w *workspace) dropDuplicatesRule(field string, r *spec.DropDuplicates) (RuleReport, string, error) {
+	what := "drop_duplicates"
+	cols := w.liveColumns()
+	if r != nil && len(r.Subset) > 0 {
+		cols = nil
+		for k, name := range r.Subset {
+			j, err := w.lookup(fmt.Sprintf("%s.subset[%d]", field, k), name)
+			if err != nil {
+				return RuleReport{}, "", err
+			}
+			cols = append(cols, j)
+		}
+		what += " " + strings.Join(r.Subset, ", ")
+	}
+	w.dupCols = cols
+	return dropReport(w.dropDuplicates(w.rowHash)), what, nil
+}
+
+// liveColumns lists the indices of the columns still in the table.
+func (w *workspace) liveColumns() []int {
+	var out []int
+	for j := range w.cols {
+		if !w.gone[j] {
+			out = append(out, j)
+		}
+	}
+	return out
 }
 
 var filterOps = []string{"==", "!=", "<", "<=", ">", ">=", "in"}
@@ -272,10 +566,12 @@ type Fill struct {
 	Text    string  `json:"text,omitempty"`
 }
 
-func (w *workspace) fillNA(field string, r *spec.FillNA) (RuleReport, error) {
-	j, err := w.lookup(field+".column", r.Column)
+// fitFill fits a fill_na rule on the training split; desc says what it
+// fills with, for the report.
+func (w *workspace) fitFill(field string, r *spec.FillNA) (Step, string, error) {
+	j, err := w.changeable(field+".column", r.Column)
 	if err != nil {
-		return RuleReport{}, err
+		return Step{}, "", err
 	}
 	c := w.cols[j]
 	fill := Fill{Column: c.Name, Numeric: c.Numeric}
@@ -283,7 +579,7 @@ func (w *workspace) fillNA(field string, r *spec.FillNA) (RuleReport, error) {
 	switch r.With {
 	case "mean", "median", "mode":
 		if !c.Numeric && r.With != "mode" {
-			return RuleReport{}, fieldErrorf(field+".with", ErrType, "%s needs numbers but column %q holds text (use mode or constant)", r.With, c.Name)
+			return Step{}, "", fieldErrorf(field+".with", ErrType, "%s needs numbers but column %q holds text (use mode or constant)", r.With, c.Name)
 		}
 		var ok bool
 		if c.Numeric {
@@ -294,46 +590,32 @@ func (w *workspace) fillNA(field string, r *spec.FillNA) (RuleReport, error) {
 			desc = fmt.Sprintf("the training mode %q", fill.Text)
 		}
 		if !ok {
-			return RuleReport{}, fieldErrorf(field, ErrInvalidRule, "column %q has no values in the training split to take the %s of", c.Name, r.With)
+			return Step{}, "", fieldErrorf(field, ErrInvalidRule, "column %q has no values in the training split to take the %s of", c.Name, r.With)
 		}
 	case "constant":
 		if r.Value == nil {
-			return RuleReport{}, fieldErrorf(field+".value", ErrInvalidRule, "with: \"constant\" needs a value")
+			return Step{}, "", fieldErrorf(field+".value", ErrInvalidRule, "with: \"constant\" needs a value")
 		}
 		if c.Numeric {
 			x, ok := asNumber(r.Value)
 			if !ok {
-				return RuleReport{}, fieldErrorf(field+".value", ErrType, "column %q holds numbers; %s is not one", c.Name, describeValue(r.Value))
+				return Step{}, "", fieldErrorf(field+".value", ErrType, "column %q holds numbers; %s is not one", c.Name, describeValue(r.Value))
 			}
 			fill.Number = x
 			desc = formatNumber(x)
 		} else {
 			s, ok := r.Value.(string)
 			if !ok {
-				return RuleReport{}, fieldErrorf(field+".value", ErrType, "column %q holds text; fill it with a string, not %s", c.Name, describeValue(r.Value))
+				return Step{}, "", fieldErrorf(field+".value", ErrType, "column %q holds text; fill it with a string, not %s", c.Name, describeValue(r.Value))
 			}
 			fill.Text = s
 			desc = fmt.Sprintf("%q", s)
 		}
 	default:
-		return RuleReport{}, fieldErrorf(field+".with", ErrInvalidRule, "%q is not one of %s%s",
+		return Step{}, "", fieldErrorf(field+".with", ErrInvalidRule, "%q is not one of %s%s",
 			r.With, quoteList(fillMethods), didYouMean(r.With, fillMethods))
 	}
-	var filled [numSplits]int
-	for s, rows := range w.splits {
-		for _, row := range rows {
-			if w.cols[j].Missing[row] {
-				fill.apply(w.writable(j), row)
-				filled[s]++
-			}
-		}
-	}
-	w.fills = append(w.fills, fill)
-	total := filled[splitTrain] + filled[splitVal] + filled[splitTest]
-	return RuleReport{
-		ValuesFilled: total,
-		Detail:       fmt.Sprintf("filled %d missing %s with %s (%s)", total, c.Name, desc, perSplit(filled)),
-	}, nil
+	return Step{Kind: "fill_na", Fill: &fill}, desc, nil
 }
 
 func (f Fill) apply(c *Column, row int) {
@@ -410,8 +692,8 @@ func mean(vals []float64) float64 {
 	return sum / float64(len(vals))
 }
 
-// dropDuplicates drops, within each split, every row equal in all columns
-// to an earlier row of that split. Rows are bucketed by hash (w.rowHash;
+// dropDuplicates drops, within each split, every row equal in the columns
+// w.dupCols to an earlier row of that split. Rows are bucketed by hash (w.rowHash;
 // tests pass a worse one) and compared in full, so a collision never drops
 // a distinct row.
 func (w *workspace) dropDuplicates(hash func(row int) uint64) (dropped [numSplits]int) {
@@ -441,12 +723,13 @@ func (w *workspace) dropDuplicates(hash func(row int) uint64) (dropped [numSplit
 	return dropped
 }
 
-// rowHash is FNV-1a over the row's values.
+// rowHash is FNV-1a over the row's values in w.dupCols.
 func (w *workspace) rowHash(row int) uint64 {
 	const prime = 1099511628211
 	h := uint64(14695981039346656037)
 	mix := func(b byte) { h = (h ^ uint64(b)) * prime }
-	for _, c := range w.cols {
+	for _, j := range w.dupCols {
+		c := w.cols[j]
 		switch {
 		case c.Missing[row]:
 			mix(0)
@@ -471,7 +754,8 @@ func (w *workspace) rowHash(row int) uint64 {
 }
 
 func (w *workspace) sameRow(a, b int) bool {
-	for _, c := range w.cols {
+	for _, j := range w.dupCols {
+		c := w.cols[j]
 		if c.Missing[a] != c.Missing[b] {
 			return false
 		}

@@ -101,8 +101,8 @@ func TestCleanRules(t *testing.T) {
 				t.Errorf("detail %q, want %q", rep.Detail, tt.wantDetail)
 			}
 			if tt.wantFill != nil {
-				if len(w.fills) != 1 || w.fills[0] != *tt.wantFill {
-					t.Errorf("fills %+v, want %+v", w.fills, *tt.wantFill)
+				if len(w.steps) != 1 || w.steps[0].Fill == nil || *w.steps[0].Fill != *tt.wantFill {
+					t.Errorf("steps %+v, want one filling %+v", w.steps, *tt.wantFill)
 				}
 				c := w.cols[f.index(tt.wantFill.Column)]
 				for _, r := range w.splits[splitTrain] {

@@ -3,11 +3,8 @@ package data
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"math"
-	"os"
 )
 
 // ReadCSV reads a comma-separated file with a header row into a Frame.
@@ -28,22 +25,19 @@ func ReadCSV(ctx context.Context, path string) (*Frame, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	buf, err := os.ReadFile(path)
+	buf, _, err := readBytes(path, false)
 	if err != nil {
-		// The path is already in front; keep the cause without repeating it.
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return nil, err
 	}
-	return parseCSV(ctx, path, buf)
+	return parseDelimited(ctx, path, buf, ',')
 }
 
 // csvScanner splits a file's bytes into records. Fields point into buf,
 // except quoted fields that needed unescaping, which are built in scratch.
 type csvScanner struct {
 	path    string
+	sep     byte
+	end     *[256]bool // the bytes that end an unquoted field, or make it an error
 	buf     []byte
 	pos     int
 	line    int // physical line of buf[pos], 1-based
@@ -58,16 +52,24 @@ type span struct {
 	inScratch  bool
 }
 
-func newScanner(path string, buf []byte) *csvScanner {
+func newScanner(path string, buf []byte, sep byte) *csvScanner {
 	buf = bytes.TrimPrefix(buf, []byte("\xef\xbb\xbf"))
-	return &csvScanner{path: path, buf: buf, line: 1}
+	end := &fieldEnd
+	if sep != ',' {
+		end = new([256]bool)
+		*end = fieldEnd
+		end[','] = false
+		end[sep] = true
+	}
+	return &csvScanner{path: path, sep: sep, end: end, buf: buf, line: 1}
 }
 
 func (s *csvScanner) errorf(line int, kind error, format string, args ...any) error {
 	return &ParseError{Path: s.path, Line: line, Err: errorf(kind, format, args...)}
 }
 
-// fieldEnd marks the bytes that end an unquoted field, or make it an error.
+// fieldEnd marks the bytes that end an unquoted field of a comma-separated
+// file, or make it an error.
 var fieldEnd = [256]bool{',': true, '\n': true, '"': true}
 
 // next reads one record into s.fields. It returns false at the end of the
@@ -113,7 +115,7 @@ func (s *csvScanner) next() (bool, error) {
 			line = line[:len(line)-1]
 		}
 		for {
-			i := bytes.IndexByte(line, ',')
+			i := bytes.IndexByte(line, s.sep)
 			if i < 0 {
 				s.fields = append(s.fields, line)
 				return true, nil
@@ -136,7 +138,7 @@ func (s *csvScanner) next() (bool, error) {
 			continue
 		}
 		start, end := s.pos, s.pos
-		for end < len(buf) && !fieldEnd[buf[end]] {
+		for end < len(buf) && !s.end[buf[end]] {
 			end++
 		}
 		s.pos = end
@@ -148,7 +150,7 @@ func (s *csvScanner) next() (bool, error) {
 			end--
 		}
 		s.spans = append(s.spans, span{start: start, end: end})
-		if s.pos < len(buf) && buf[s.pos] == ',' {
+		if s.pos < len(buf) && buf[s.pos] == s.sep {
 			s.pos++
 			continue
 		}
@@ -220,7 +222,7 @@ func (s *csvScanner) quoted() (done bool, err error) {
 		switch {
 		case s.pos == len(buf):
 			return true, nil
-		case buf[s.pos] == ',':
+		case buf[s.pos] == s.sep:
 			s.pos++
 			return false, nil
 		case buf[s.pos] == '\n':
@@ -309,8 +311,15 @@ func (b *columnBuilder) add(row int, v []byte) {
 // ctxCheckRows is how many rows are read between looks at the context.
 const ctxCheckRows = 1 << 12
 
+// parseCSV parses a comma-separated file held in buf.
 func parseCSV(ctx context.Context, path string, buf []byte) (*Frame, error) {
-	s := newScanner(path, buf)
+	return parseDelimited(ctx, path, buf, ',')
+}
+
+// parseDelimited parses buf as a table whose fields are separated by sep
+// (',' or '\t'), with CSV's quoting.
+func parseDelimited(ctx context.Context, path string, buf []byte, sep byte) (*Frame, error) {
+	s := newScanner(path, buf, sep)
 	ok, err := s.next()
 	if err != nil {
 		return nil, err

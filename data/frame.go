@@ -86,6 +86,10 @@ func (c *Column) clone() *Column {
 	return &nc
 }
 
+// Text is the value of row i as a user would write it: a number in its
+// shortest form, "" when missing.
+func (c *Column) Text(i int) string { return c.text(i) }
+
 // text is the value of row i as a user would write it, for messages and for
 // treating a numeric column as categories.
 func (c *Column) text(i int) string {

@@ -3,13 +3,13 @@ package data
 import (
 	"fmt"
 	"math"
-	"path/filepath"
 	"slices"
 )
 
-// PipelineVersion is the version of the Pipeline's JSON form; a reader that
-// meets another version refuses it rather than guess.
-const PipelineVersion = 1
+// PipelineVersion is the version of the Pipeline's JSON form. Version 1
+// (fill_na values and standardize/onehot encodings only) is still read; a
+// reader that meets a later version refuses it rather than guess.
+const PipelineVersion = 2
 
 // NoClass is the label Transform gives a row whose target is missing.
 const NoClass int32 = -1
@@ -17,221 +17,249 @@ const NoClass int32 = -1
 // How a column becomes features.
 const (
 	EncodeStandardize = "standardize" // (x - Mean) / Std, one feature
-	EncodeOneHot      = "onehot"      // one 0/1 feature per category
+	EncodeMinMax      = "minmax"      // (x - Min) / (Max - Min), one feature
+	EncodeNone        = "none"        // x, one feature
+	EncodeOneHot      = "onehot"      // one 0/1 feature per category, and one for Other
+	EncodeHashing     = "hashing"     // Buckets features: hashed n-gram counts
 )
 
 // Pipeline is everything Prepare fitted on the training split, enough to
 // encode new rows exactly as the training rows were encoded. It is saved
 // with a run (as JSON) so `xp predict` scores new files the same way.
 type Pipeline struct {
-	Version  int              `json:"version"`
-	Target   string           `json:"target"`
-	Classes  []string         `json:"classes"` // index = class id
-	Fills    []Fill           `json:"fills"`   // fill_na rules, in spec order
+	Version int      `json:"version"`
+	Target  string   `json:"target"`
+	Classes []string `json:"classes"` // index = class id
+	// Steps are the cleaning rules that change values or columns, fitted,
+	// in spec order.
+	Steps []Step `json:"steps"`
+	// Fills are version 1's steps: fill_na rules only.
+	Fills    []Fill           `json:"fills,omitempty"`
 	Columns  []ColumnEncoding `json:"columns"` // feature columns, in file order
 	Features []string         `json:"features"`
 }
 
-// ColumnEncoding is how one column of the file becomes features.
+// ColumnEncoding is how one column (named as the cleaning rules left it)
+// becomes features.
 type ColumnEncoding struct {
-	Name       string   `json:"name"`
-	Encoding   string   `json:"encoding"` // EncodeStandardize or EncodeOneHot
-	Mean       float64  `json:"mean,omitempty"`
-	Std        float64  `json:"std,omitempty"`
-	Categories []string `json:"categories,omitempty"` // sorted
+	Name string `json:"name"`
+	// Kind is what the spec asked for: "numeric", "categorical", "text" or
+	// "id" (empty in version 1).
+	Kind     string  `json:"kind,omitempty"`
+	Encoding string  `json:"encoding"`
+	Mean     float64 `json:"mean,omitempty"` // numeric encodings: also what a missing value becomes
+	Std      float64 `json:"std,omitempty"`
+	Min      float64 `json:"min,omitempty"`
+	Max      float64 `json:"max,omitempty"`
+	// Categories are the one-hot inputs, sorted; Other, when set, names one
+	// more input that categories not in the list share (rare training
+	// categories, unseen and missing values).
+	Categories []string `json:"categories,omitempty"`
+	Other      string   `json:"other,omitempty"`
+	Buckets    int      `json:"buckets,omitempty"`
+	NGrams     int      `json:"ngrams,omitempty"`
+	Binary     bool     `json:"binary,omitempty"`
+	Norm       string   `json:"norm,omitempty"`
 }
 
-// fit builds the pipeline from the cleaned training split: numeric columns
-// are standardized with their training mean and population standard
-// deviation (1 where that is 0, so a constant column encodes as 0), string
-// columns are one-hot over their sorted training categories.
-func fit(w *workspace, target int, classes []string) (*Pipeline, error) {
-	p := &Pipeline{
-		Version: PipelineVersion,
-		Target:  w.f.Names[target],
-		Classes: classes,
-		Fills:   w.fills,
+// width is the number of features the column becomes.
+func (e *ColumnEncoding) width() int {
+	switch e.Encoding {
+	case EncodeOneHot:
+		if e.Other != "" {
+			return len(e.Categories) + 1
+		}
+		return len(e.Categories)
+	case EncodeHashing:
+		return e.Buckets
 	}
-	train := w.splits[splitTrain]
-	for j, c := range w.cols {
-		if j == target {
-			continue
-		}
-		if c.Numeric {
-			mean, std := meanStd(c, train)
-			if math.IsInf(mean, 0) || math.IsInf(std, 0) {
-				return nil, fmt.Errorf("standardize %s: its values overflow float64 arithmetic", c.Name)
-			}
-			p.Columns = append(p.Columns, ColumnEncoding{Name: c.Name, Encoding: EncodeStandardize, Mean: mean, Std: std})
-			p.Features = append(p.Features, c.Name)
-			continue
-		}
-		seen := map[string]bool{}
-		for _, r := range train {
-			if !c.Missing[r] {
-				seen[c.Str[r]] = true
-			}
-		}
-		cats := sortedKeys(seen)
-		p.Columns = append(p.Columns, ColumnEncoding{Name: c.Name, Encoding: EncodeOneHot, Categories: cats})
-		for _, cat := range cats {
-			p.Features = append(p.Features, c.Name+"="+cat)
-		}
-	}
-	if len(p.Features) == 0 {
-		return nil, fmt.Errorf("%s: no features: every column but the target %q is empty in the training split", filepath.Base(w.f.Path), p.Target)
-	}
-	return p, nil
+	return 1
 }
 
-// meanStd is the mean and population standard deviation of c over rows,
-// two-pass for accuracy. A column with no values there has nothing to
-// learn from: 0 and 1, so whatever it holds elsewhere passes unscaled.
-func meanStd(c *Column, rows []int) (float64, float64) {
-	var sum float64
-	n := 0
-	for _, r := range rows {
-		if !c.Missing[r] {
-			sum += c.Num[r]
-			n++
-		}
-	}
-	if n == 0 {
-		return 0, 1
-	}
-	mean := sum / float64(n)
-	var ss float64
-	for _, r := range rows {
-		if !c.Missing[r] {
-			d := c.Num[r] - mean
-			ss += d * d
-		}
-	}
-	std := math.Sqrt(ss / float64(n))
-	if std == 0 {
-		std = 1
-	}
-	return mean, std
+func numericEncoding(enc string) bool {
+	return enc == EncodeStandardize || enc == EncodeMinMax || enc == EncodeNone
 }
 
 // encodeCounts counts, per pipeline column, the values encode made up.
 type encodeCounts struct {
 	imputed []int // missing numbers encoded as the training mean
 	unknown []int // missing or unseen categories encoded as all zeros
+	other   []int // categories encoded as the shared other input
 }
 
 func newEncodeCounts(n int) *encodeCounts {
-	return &encodeCounts{imputed: make([]int, n), unknown: make([]int, n)}
+	return &encodeCounts{imputed: make([]int, n), unknown: make([]int, n), other: make([]int, n)}
 }
 
-// encode writes rows of cols (one per p.Columns, already filled) as a
+// encodeBlock is how many rows encode fills at a time: every column is
+// written for a block before the next, so the block's rows of the matrix
+// stay in cache while the columns are walked (column after column over the
+// whole matrix would stream it through memory once per column).
+const encodeBlock = 256
+
+// encode writes rows of cols (one per p.Columns, already cleaned) as a
 // matrix. Prepare and Transform both come through here, which is what makes
 // their outputs bit for bit the same. Statistics are float64; only the
 // result is rounded to float32.
 func (p *Pipeline) encode(cols []*Column, rows []int, y []int32, counts *encodeCounts) Matrix {
 	d := len(p.Features)
 	m := Matrix{X: make([]float32, len(rows)*d), Y: y, N: len(rows), D: d}
+	offs := make([]int, len(p.Columns))
+	index := make([]map[string]int, len(p.Columns))
 	off := 0
-	for k, enc := range p.Columns {
-		c := cols[k]
-		switch enc.Encoding {
-		case EncodeStandardize:
-			for i, r := range rows {
-				if c.Missing[r] {
-					counts.imputed[k]++ // the training mean, which standardizes to 0
-					continue
+	for k := range p.Columns {
+		offs[k] = off
+		off += p.Columns[k].width()
+		if p.Columns[k].Encoding == EncodeOneHot {
+			index[k] = make(map[string]int, len(p.Columns[k].Categories))
+			for i, cat := range p.Columns[k].Categories {
+				index[k][cat] = i
+			}
+		}
+	}
+	var bag []float64
+	var toks []string
+	var touched []int
+	for start := 0; start < len(rows); start += encodeBlock {
+		end := min(start+encodeBlock, len(rows))
+		for k := range p.Columns {
+			enc := &p.Columns[k]
+			c := cols[k]
+			off := offs[k]
+			switch enc.Encoding {
+			case EncodeStandardize, EncodeMinMax, EncodeNone:
+				for i := start; i < end; i++ {
+					r := rows[i]
+					v := enc.Mean
+					if c.Missing[r] {
+						counts.imputed[k]++
+					} else {
+						v = c.Num[r]
+					}
+					m.X[i*d+off] = float32(enc.scale(v))
 				}
-				m.X[i*d+off] = float32((c.Num[r] - enc.Mean) / enc.Std)
-			}
-			off++
-		case EncodeOneHot:
-			index := make(map[string]int, len(enc.Categories))
-			for i, cat := range enc.Categories {
-				index[cat] = i
-			}
-			for i, r := range rows {
-				if !c.Missing[r] {
-					if j, ok := index[c.Str[r]]; ok {
-						m.X[i*d+off+j] = 1
-						continue
+			case EncodeOneHot:
+				// Categories repeat row after row, as the same interned
+				// string: remember the last one rather than hash it again.
+				last, lastJ, lastOK := "", 0, false
+				for i := start; i < end; i++ {
+					r := rows[i]
+					if !c.Missing[r] {
+						v := c.text(r)
+						if v != last || i == start {
+							last = v
+							lastJ, lastOK = index[k][v]
+						}
+						if lastOK {
+							m.X[i*d+off+lastJ] = 1
+							continue
+						}
+					}
+					if enc.Other != "" {
+						m.X[i*d+off+len(enc.Categories)] = 1
+						counts.other[k]++
+					} else {
+						counts.unknown[k]++
 					}
 				}
-				counts.unknown[k]++
+			case EncodeHashing:
+				if len(bag) < enc.Buckets {
+					bag = make([]float64, enc.Buckets)
+				}
+				bag := bag[:enc.Buckets]
+				for i := start; i < end; i++ {
+					r := rows[i]
+					if c.Missing[r] {
+						continue
+					}
+					toks = tokens(c.text(r), toks)
+					touched = hashNGrams(toks, enc.NGrams, bag, touched)
+					var ss float64
+					for _, b := range touched {
+						if enc.Binary {
+							bag[b] = 1
+						}
+						ss += bag[b] * bag[b]
+					}
+					norm := 1.0
+					if enc.Norm == "l2" && ss > 0 {
+						norm = math.Sqrt(ss)
+					}
+					row := m.X[i*d+off : i*d+off+enc.Buckets]
+					for _, b := range touched {
+						row[b] = float32(bag[b] / norm)
+						bag[b] = 0
+					}
+				}
 			}
-			off += len(enc.Categories)
 		}
 	}
 	return m
 }
 
-// Transform encodes every row of f as training did: the fitted fill_na
-// values, then the fitted standardization and one-hot encoding. It drops no
-// rows (drop_na, filter and drop_duplicates choose training rows; scoring
-// wants one output per input row), so Matrix row i is f's row i; a value
-// that is still missing encodes as the training mean (numbers) or as all
-// zeros (categories). Columns are matched by name; extra columns are
-// ignored. Y is nil when f has no target column, and NoClass for rows whose
-// target is missing; a target value that was never a class is an error.
+// scale maps a number as a numeric encoding does.
+func (e *ColumnEncoding) scale(v float64) float64 {
+	switch e.Encoding {
+	case EncodeStandardize:
+		return (v - e.Mean) / e.Std
+	case EncodeMinMax:
+		r := e.Max - e.Min
+		if r == 0 {
+			r = 1
+		}
+		return (v - e.Min) / r
+	}
+	return v
+}
+
+// steps are the pipeline's steps, version 1's fills included.
+func (p *Pipeline) steps() []Step {
+	if p.Version == 1 {
+		out := make([]Step, len(p.Fills))
+		for i := range p.Fills {
+			out[i] = Step{Kind: "fill_na", Fill: &p.Fills[i]}
+		}
+		return out
+	}
+	return p.Steps
+}
+
+// Transform encodes every row of f as training did: the fitted cleaning
+// steps (renames, casts, fills, clips, replacements, text normalisation),
+// then the fitted encoders. It drops no rows (drop_na, filter and
+// drop_duplicates choose training rows; scoring wants one output per input
+// row), so Matrix row i is f's row i; a value that is still missing encodes
+// as the training mean (numbers), the other input or all zeros
+// (categories). Columns are matched by name; extra columns are ignored. Y
+// is nil when f has no target column, and NoClass for rows whose target is
+// missing; a target value that was never a class is an error.
 func (p *Pipeline) Transform(f *Frame) (Matrix, error) {
 	if err := p.check(); err != nil {
 		return Matrix{}, fmt.Errorf("transform %s: %w", f.Path, err)
 	}
-	cols := slices.Clone(f.Cols)
-	owned := make([]bool, len(cols))
-	// Give each column the type it had in training before anything reads it.
-	conform := func(j int, numeric bool) error {
-		c := cols[j]
-		switch {
-		case c.Numeric == numeric:
-			return nil
-		case numeric:
-			for i, v := range c.Str {
-				if _, kind := classify([]byte(v)); kind == cellText {
-					return errorf(ErrType, "%s:%d: column %q held numbers in training, but here it has %q",
-						f.Path, f.Line[i], c.Name, c.Str[i])
-				}
-			}
-			return errorf(ErrType, "%s: column %q held numbers in training, but here it holds text", f.Path, c.Name)
-		}
-		// Training saw text, this file numbers only (codes such as 1, 2, 3):
-		// read them back as the text they most likely were.
-		cols[j], owned[j] = asText(c), true
-		return nil
+	t := newTable(f)
+	all := make([]int, f.Len())
+	for i := range all {
+		all[i] = i
 	}
-	for _, fill := range p.Fills {
-		j := f.index(fill.Column)
-		if j < 0 {
-			if fill.Column == p.Target {
-				continue // the target is optional and never a feature
-			}
-			return Matrix{}, p.missingColumn(f, fill.Column)
-		}
-		if err := conform(j, fill.Numeric); err != nil {
+	steps := p.steps()
+	for i := range steps {
+		if _, err := steps[i].apply(t, [][]int{all}); err != nil {
 			return Matrix{}, fmt.Errorf("transform: %w", err)
-		}
-		for i, miss := range cols[j].Missing {
-			if miss {
-				if !owned[j] {
-					cols[j], owned[j] = cols[j].clone(), true
-				}
-				fill.apply(cols[j], i)
-			}
 		}
 	}
 	features := make([]*Column, len(p.Columns))
 	for k, enc := range p.Columns {
-		j := f.index(enc.Name)
+		j := t.index(enc.Name)
 		if j < 0 {
 			return Matrix{}, p.missingColumn(f, enc.Name)
 		}
-		if err := conform(j, enc.Encoding == EncodeStandardize); err != nil {
-			return Matrix{}, fmt.Errorf("transform: %w", err)
+		if numericEncoding(enc.Encoding) {
+			if err := t.conform(j, true); err != nil {
+				return Matrix{}, fmt.Errorf("transform: %w", err)
+			}
 		}
-		features[k] = cols[j]
-	}
-	rows := make([]int, f.Len())
-	for i := range rows {
-		rows[i] = i
+		features[k] = t.cols[j]
 	}
 	var y []int32
 	if j := f.index(p.Target); j >= 0 {
@@ -251,37 +279,75 @@ func (p *Pipeline) Transform(f *Frame) (Matrix, error) {
 			y[i] = id
 		}
 	}
-	return p.encode(features, rows, y, newEncodeCounts(len(p.Columns))), nil
+	return p.encode(features, all, y, newEncodeCounts(len(p.Columns))), nil
+}
+
+// Inputs lists the columns a file to score must have, as the file names
+// them (before any rename).
+func (p *Pipeline) Inputs() []string {
+	out := make([]string, len(p.Columns))
+	for k, enc := range p.Columns {
+		out[k] = p.inputName(enc.Name)
+	}
+	return out
+}
+
+// inputName follows renames back to the name a column has in the file.
+func (p *Pipeline) inputName(name string) string {
+	steps := p.steps()
+	for i := len(steps) - 1; i >= 0; i-- {
+		for old, to := range steps[i].Rename {
+			if to == name {
+				name = old
+				break
+			}
+		}
+	}
+	return name
 }
 
 // check rejects a pipeline that encode could not follow; it may have been
 // read from a file.
 func (p *Pipeline) check() error {
-	if p.Version != PipelineVersion {
-		return fmt.Errorf("pipeline version %d, this xp reads version %d", p.Version, PipelineVersion)
+	if p.Version != PipelineVersion && p.Version != 1 {
+		return fmt.Errorf("pipeline version %d, this xp reads versions 1 to %d", p.Version, PipelineVersion)
 	}
 	width := 0
 	for _, enc := range p.Columns {
 		switch enc.Encoding {
 		case EncodeStandardize:
-			if !(enc.Std > 0) || math.IsInf(enc.Std, 0) || math.IsNaN(enc.Mean) || math.IsInf(enc.Mean, 0) {
+			if !(enc.Std > 0) || math.IsInf(enc.Std, 0) || !finite(enc.Mean) {
 				return fmt.Errorf("pipeline column %q: mean %v, std %v cannot standardize", enc.Name, enc.Mean, enc.Std)
 			}
-			width++
+		case EncodeMinMax, EncodeNone:
+			if !finite(enc.Mean) || !finite(enc.Min) || !finite(enc.Max) {
+				return fmt.Errorf("pipeline column %q: mean %v, min %v, max %v are not all finite", enc.Name, enc.Mean, enc.Min, enc.Max)
+			}
 		case EncodeOneHot:
-			width += len(enc.Categories)
+		case EncodeHashing:
+			if enc.Buckets <= 0 || enc.NGrams <= 0 {
+				return fmt.Errorf("pipeline column %q: %d buckets of %d-grams", enc.Name, enc.Buckets, enc.NGrams)
+			}
 		default:
 			return fmt.Errorf("pipeline column %q: unknown encoding %q", enc.Name, enc.Encoding)
 		}
+		width += enc.width()
 	}
 	if width != len(p.Features) {
 		return fmt.Errorf("pipeline columns make %d features, its feature list has %d", width, len(p.Features))
 	}
+	for _, s := range p.steps() {
+		if s.Kind == "fill_na" && s.Fill == nil {
+			return fmt.Errorf("pipeline step fill_na has no fill")
+		}
+	}
 	return nil
 }
 
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
 func (p *Pipeline) missingColumn(f *Frame, name string) error {
-	_, err := f.Col(name)
+	_, err := f.Col(p.inputName(name))
 	return fmt.Errorf("transform: %w (the model was trained on it)", err)
 }
 

@@ -2,6 +2,8 @@ package data
 
 import (
 	"fmt"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/xp-ml/xp/cue/spec"
@@ -23,10 +25,14 @@ type Prepared struct {
 
 	// The frame rows behind each matrix row, in order, so a prediction or an
 	// error can be traced to its source line (Frame.Line[TestRows[i]]).
+	// With a test source, TestRows index the test frame.
 	TrainRows, ValRows, TestRows []int
 
 	Pipeline *Pipeline
 	Report   []RuleReport
+	// Notes say where the encoding differs from what the spec asked (an
+	// embedding encoded one-hot), for the run's log.
+	Notes []string
 
 	// DroppedTarget is the number of rows dropped because their target was
 	// missing; no split sees them.
@@ -36,11 +42,12 @@ type Prepared struct {
 // Prepare turns f into training, validation and test matrices as d says.
 //
 // The split comes first and everything learned from data is learned from the
-// training split alone: fill_na statistics, standardization and categories.
-// Cleaning first would let the test rows' values shape the mean or median
-// that fills a training row, and the test score would then measure a model
-// that has, in a small way, seen its test set. Rows are dealt to splits
-// before any rule runs, and each rule then acts on each split.
+// training split alone: fill_na statistics, clip quantiles, standardization
+// and categories. Cleaning first would let the test rows' values shape the
+// mean or median that fills a training row, and the test score would then
+// measure a model that has, in a small way, seen its test set. Rows are
+// dealt to splits before any rule runs, and each rule then acts on each
+// split.
 //
 // Steps: drop rows with no target (DroppedTarget); split (see splitRows);
 // run the cleaning rules in order (each fitted on the training split as the
@@ -50,8 +57,32 @@ type Prepared struct {
 //
 // The same inputs give bit-identical outputs.
 func Prepare(f *Frame, d spec.Data) (*Prepared, error) {
+	return PrepareSources(f, nil, d)
+}
+
+// PrepareSources is Prepare with the test rows from their own frame (the
+// spec's test_source) when test is not nil: f's rows are then split into
+// train and validation only, and test's rows, all of them but those without
+// a target, are the test split. test must have f's columns (more are
+// ignored); a column that holds numbers in one and text in the other is
+// text in both.
+func PrepareSources(f, test *Frame, d spec.Data) (*Prepared, error) {
+	if test != nil {
+		d.Split.Test = 0
+	}
 	if err := checkSplit(d.Split); err != nil {
 		return nil, err
+	}
+	offset := f.Len()
+	if test != nil {
+		if test.index(d.Target) < 0 {
+			_, err := test.Col(d.Target)
+			return nil, &FieldError{Field: "data.test_source", Err: err}
+		}
+		var err error
+		if f, err = concat(f, test); err != nil {
+			return nil, &FieldError{Field: "data.test_source", Err: err}
+		}
 	}
 	ti := f.index(d.Target)
 	if ti < 0 {
@@ -60,14 +91,17 @@ func Prepare(f *Frame, d spec.Data) (*Prepared, error) {
 	}
 	target := f.Cols[ti]
 	labels := targetLabels(target)
-	rows := make([]int, 0, f.Len())
+	var rows, testRows []int
 	dropped := 0
 	for i, miss := range target.Missing {
-		if miss {
+		switch {
+		case miss:
 			dropped++
-			continue
+		case i >= offset:
+			testRows = append(testRows, i)
+		default:
+			rows = append(rows, i)
 		}
-		rows = append(rows, i)
 	}
 	if classes := classList(target, labels, rows); len(classes) < 2 {
 		return nil, fieldErrorf("data.target", ErrTooFewClasses, "column %q has %s; a classifier needs at least 2",
@@ -75,11 +109,15 @@ func Prepare(f *Frame, d spec.Data) (*Prepared, error) {
 	}
 
 	splits := splitRows(rows, labels, d.Split)
+	if test != nil {
+		splits[splitTest] = testRows
+	}
 	if len(splits[splitTrain]) == 0 {
 		return nil, fieldErrorf("data.split", ErrEmptyTrain, "test %v and validation %v of %d rows leave none to train on",
 			d.Split.Test, d.Split.Validation, len(rows))
 	}
 	w := newWorkspace(f, splits)
+	w.target = d.Target
 	report := make([]RuleReport, 0, len(d.Clean)+2)
 	for i, r := range d.Clean {
 		rep, err := w.apply(i, r)
@@ -94,13 +132,13 @@ func Prepare(f *Frame, d spec.Data) (*Prepared, error) {
 		return nil, fieldErrorf("data.clean", ErrTooFewClasses, "after cleaning, column %q has %s; a classifier needs at least 2",
 			d.Target, describeClasses(classes))
 	}
-	p, err := fit(w, ti, classes)
+	p, notes, err := fit(w, classes, d.Features)
 	if err != nil {
 		return nil, err
 	}
 	features := make([]*Column, len(p.Columns))
 	for k, enc := range p.Columns {
-		features[k] = w.cols[f.index(enc.Name)]
+		features[k] = w.cols[w.index(enc.Name)]
 	}
 	ids := classIDs(classes)
 	counts := newEncodeCounts(len(p.Columns))
@@ -114,6 +152,13 @@ func Prepare(f *Frame, d spec.Data) (*Prepared, error) {
 	}
 	report = append(report, encodeReports(p, counts)...)
 
+	testIdx := w.splits[splitTest]
+	if test != nil {
+		testIdx = make([]int, len(w.splits[splitTest]))
+		for i, r := range w.splits[splitTest] {
+			testIdx[i] = r - offset
+		}
+	}
 	return &Prepared{
 		Features:      p.Features,
 		Classes:       classes,
@@ -122,11 +167,42 @@ func Prepare(f *Frame, d spec.Data) (*Prepared, error) {
 		Test:          m[splitTest],
 		TrainRows:     w.splits[splitTrain],
 		ValRows:       w.splits[splitVal],
-		TestRows:      w.splits[splitTest],
+		TestRows:      testIdx,
 		Pipeline:      p,
 		Report:        report,
+		Notes:         notes,
 		DroppedTarget: dropped,
 	}, nil
+}
+
+// concat is a frame of a's rows then b's, with a's columns in a's order;
+// b's other columns are left out. A column numeric in one and text in the
+// other becomes text.
+func concat(a, b *Frame) (*Frame, error) {
+	out := &Frame{Path: a.Path, Names: a.Names, Line: slices.Concat(a.Line, b.Line)}
+	for j, name := range a.Names {
+		k := b.index(name)
+		if k < 0 {
+			return nil, errorf(ErrColumnNotFound, "%s has no column %q, which %s has%s",
+				filepath.Base(b.Path), name, filepath.Base(a.Path), didYouMean(name, b.Names))
+		}
+		ca, cb := a.Cols[j], b.Cols[k]
+		if ca.Numeric != cb.Numeric {
+			if ca.Numeric {
+				ca = asText(ca)
+			} else {
+				cb = asText(cb)
+			}
+		}
+		c := &Column{Name: name, Numeric: ca.Numeric, Missing: slices.Concat(ca.Missing, cb.Missing)}
+		if c.Numeric {
+			c.Num = slices.Concat(ca.Num, cb.Num)
+		} else {
+			c.Str = slices.Concat(ca.Str, cb.Str)
+		}
+		out.Cols = append(out.Cols, c)
+	}
+	return out, nil
 }
 
 func describeClasses(classes []string) string {
@@ -145,6 +221,7 @@ func encodeReports(p *Pipeline, counts *encodeCounts) []RuleReport {
 	}{
 		{"impute", "missing numbers set to the training mean", counts.imputed},
 		{"unknown_category", "missing or unseen categories encoded as all zeros", counts.unknown},
+		{"other_category", "rare, unseen or missing categories encoded as the shared other input", counts.other},
 	} {
 		total := 0
 		var parts []string

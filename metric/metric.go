@@ -7,7 +7,8 @@ import (
 )
 
 // Names lists the metrics xp computes, in display order.
-var Names = []string{"accuracy", "log_loss", "f1", "precision", "recall", "auc"}
+var Names = []string{"accuracy", "log_loss", "f1", "precision", "recall", "auc",
+	"f1_macro", "f1_weighted", "precision_macro", "precision_weighted", "recall_macro", "recall_weighted", "pr_auc"}
 
 // Lower reports whether a smaller value of the metric is better.
 func Lower(name string) bool { return name == "log_loss" || name == "loss" }
@@ -24,7 +25,7 @@ func Compute(names []string, probs []float32, y []int32, k int) (map[string]floa
 	var pred []int32
 	var conf *confusion
 	for _, name := range names {
-		if pred == nil && name != "log_loss" && name != "auc" {
+		if pred == nil && name != "log_loss" && name != "auc" && name != "pr_auc" {
 			pred = Argmax(probs, n, k)
 			conf = newConfusion(pred, y, k)
 		}
@@ -41,6 +42,20 @@ func Compute(names []string, probs []float32, y []int32, k int) (map[string]floa
 			out[name] = conf.average(conf.f1)
 		case "auc":
 			out[name] = AUC(probs, y, k)
+		case "f1_macro":
+			out[name] = conf.macro(conf.f1)
+		case "f1_weighted":
+			out[name] = conf.weighted(conf.f1)
+		case "precision_macro":
+			out[name] = conf.macro(conf.precision)
+		case "precision_weighted":
+			out[name] = conf.weighted(conf.precision)
+		case "recall_macro":
+			out[name] = conf.macro(conf.recall)
+		case "recall_weighted":
+			out[name] = conf.weighted(conf.recall)
+		case "pr_auc":
+			out[name] = PRAUC(probs, y, k)
 		default:
 			return nil, fmt.Errorf("metric: unknown metric %q", name)
 		}
@@ -154,6 +169,36 @@ func (c *confusion) average(score func(int) float64) float64 {
 		sum += score(j)
 	}
 	return sum / float64(c.k)
+}
+
+// macro is the unweighted mean of a per-class score over all k classes
+// (scikit-learn's average="macro" with labels=range(k)).
+func (c *confusion) macro(score func(int) float64) float64 {
+	var sum float64
+	for j := 0; j < c.k; j++ {
+		sum += score(j)
+	}
+	return sum / float64(c.k)
+}
+
+// weighted is the mean of a per-class score weighted by each class's
+// number of true rows (average="weighted"); 0 with no rows, as
+// scikit-learn's zero_division=0.
+func (c *confusion) weighted(score func(int) float64) float64 {
+	var sum float64
+	for j := 0; j < c.k; j++ {
+		support := 0
+		for p := 0; p < c.k; p++ {
+			support += c.counts[j*c.k+p]
+		}
+		if support > 0 {
+			sum += float64(support) * score(j)
+		}
+	}
+	if c.n == 0 {
+		return 0
+	}
+	return sum / float64(c.n)
 }
 
 // AUC is the area under the ROC curve: binary on the probability of class 1,

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"reflect"
 	"testing"
 )
 
@@ -13,6 +14,8 @@ type sklearnCase struct {
 	Y     []int32             `json:"y"`
 	Probs []float64           `json:"probs"`
 	Want  map[string]*float64 `json:"want"`
+	// Confusion is scikit-learn's confusion_matrix(y, argmax).
+	Confusion [][]int `json:"confusion"`
 }
 
 // The expected values were computed once with scikit-learn 1.2 by
@@ -38,6 +41,16 @@ func TestAgainstScikitLearn(t *testing.T) {
 			got, err := Compute(Names, probs, c.Y, c.K)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if len(c.Want) < len(Names) {
+				t.Fatalf("%d expected metrics, package computes %d: regenerate the cases", len(c.Want), len(Names))
+			}
+			cm, err := ConfusionMatrix(probs, c.Y, c.K)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(cm, c.Confusion) {
+				t.Errorf("confusion matrix %v, scikit-learn %v", cm, c.Confusion)
 			}
 			for name, want := range c.Want {
 				g := got[name]

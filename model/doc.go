@@ -1,7 +1,8 @@
 // Package model is the backend-independent description of what is trained:
 // the network (layers, loss, optimizer), its parameters initialised from a
-// seeded RNG, the counter-based RNG that dropout masks come from, and the
-// checkpoint format the trained weights are saved in.
+// seeded RNG, the counter-based RNG that dropout masks come from, the
+// learning-rate schedule, and the formats the trained weights (Params) and
+// a trainer's resumable state (TrainState) are saved in.
 //
 // Every backend compiles the same Model and starts from the same Params, so
 // two backends that implement the maths correctly follow the same trajectory.

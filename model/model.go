@@ -1,6 +1,9 @@
 package model
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Activation is applied after a dense layer.
 type Activation string
@@ -10,7 +13,25 @@ const (
 	ActReLU    Activation = "relu"
 	ActTanh    Activation = "tanh"
 	ActSigmoid Activation = "sigmoid"
+	// ActLeakyReLU is PyTorch's LeakyReLU with its default negative slope,
+	// LeakySlope.
+	ActLeakyReLU Activation = "leaky_relu"
+	// ActGELU is the exact GELU, x·Φ(x) with the erf form of Φ: PyTorch's
+	// default (approximate="none"), not the tanh approximation.
+	ActGELU Activation = "gelu"
 )
+
+// LeakySlope is leaky_relu's slope for negative inputs (PyTorch's default).
+const LeakySlope = 0.01
+
+// Valid reports whether a is an activation every backend implements.
+func (a Activation) Valid() bool {
+	switch a {
+	case ActNone, ActReLU, ActTanh, ActSigmoid, ActLeakyReLU, ActGELU:
+		return true
+	}
+	return false
+}
 
 // LayerKind tells a layer's operation.
 type LayerKind string
@@ -18,6 +39,11 @@ type LayerKind string
 const (
 	Dense   LayerKind = "dense"
 	Dropout LayerKind = "dropout"
+	// BatchNorm is PyTorch's BatchNorm1d over the features followed by the
+	// layer's Activation: in training it normalises with the batch's mean
+	// and biased variance and updates the running statistics (with the
+	// unbiased variance, by Momentum); at inference it uses them.
+	BatchNorm LayerKind = "batch_norm"
 )
 
 // Layer is one operation of the network. Dense layers own parameters
@@ -25,9 +51,15 @@ const (
 type Layer struct {
 	Kind       LayerKind
 	In, Out    int        // dense: fan-in and fan-out; dropout: In == Out
-	Activation Activation // dense only
+	Activation Activation // dense and batch_norm
 	Rate       float64    // dropout only: the probability of dropping a unit
+	Eps        float64    // batch_norm: added to the variance (PyTorch: 1e-5)
+	Momentum   float64    // batch_norm: weight of the batch in the running statistics (PyTorch: 0.1)
 }
+
+// HasParams reports whether the layer has trainable parameters (weight and
+// bias: a dense layer's W and b, a batch norm's γ and β).
+func (l Layer) HasParams() bool { return l.Kind == Dense || l.Kind == BatchNorm }
 
 // OptimizerKind names an update rule.
 type OptimizerKind string
@@ -35,6 +67,11 @@ type OptimizerKind string
 const (
 	SGD  OptimizerKind = "sgd"
 	Adam OptimizerKind = "adam"
+	// AdamW is torch.optim.AdamW: Adam with decoupled weight decay
+	// (p *= 1 - lr·wd before the Adam step; the gradient is left alone).
+	AdamW OptimizerKind = "adamw"
+	// RMSprop is torch.optim.RMSprop, not centered.
+	RMSprop OptimizerKind = "rmsprop"
 )
 
 // Optimizer holds the update rule and its hyperparameters; fields a rule
@@ -42,11 +79,20 @@ const (
 type Optimizer struct {
 	Kind        OptimizerKind
 	LR          float64
-	Momentum    float64 // sgd
-	Beta1       float64 // adam
-	Beta2       float64 // adam
-	Eps         float64 // adam
-	WeightDecay float64 // L2 added to the gradient, as PyTorch's weight_decay
+	Momentum    float64 // sgd, rmsprop
+	Nesterov    bool    // sgd: PyTorch's nesterov=True (needs momentum)
+	Alpha       float64 // rmsprop: smoothing of the squared gradient
+	Beta1       float64 // adam, adamw
+	Beta2       float64 // adam, adamw
+	Eps         float64 // adam, adamw, rmsprop
+	WeightDecay float64 // L2 added to the gradient as PyTorch's weight_decay; adamw: decoupled
+	// ClipNorm, when positive, rescales the gradients before each step so
+	// that their global L2 norm is at most ClipNorm, as
+	// torch.nn.utils.clip_grad_norm_ (coefficient ClipNorm/(norm+1e-6),
+	// applied only when below 1).
+	ClipNorm float64
+	// Schedule sets the learning rate of each step from LR.
+	Schedule Schedule
 }
 
 // Model is a feed-forward classifier trained with softmax cross-entropy.
@@ -56,7 +102,24 @@ type Model struct {
 	Classes   int
 	Layers    []Layer
 	Optimizer Optimizer
+	Loss      Loss
 }
+
+// Loss is softmax cross-entropy with PyTorch's CrossEntropyLoss options.
+// With weights w and smoothing ε over C classes, a batch's loss is
+//
+//	Σ_i [(1-ε)·w[y_i]·(-log p_i[y_i]) + ε/C·Σ_c w[c]·(-log p_i[c])] / Σ_i w[y_i]
+//
+// (the weighted mean, PyTorch's reduction="mean"); without weights every
+// w is 1 and it is the plain mean.
+type Loss struct {
+	ClassWeights   []float64 // one per class, or none
+	LabelSmoothing float64   // ε in [0, 1)
+}
+
+// Plain reports a loss with neither weights nor smoothing: the backends'
+// fused fast path.
+func (l Loss) Plain() bool { return len(l.ClassWeights) == 0 && l.LabelSmoothing == 0 }
 
 // Validate reports a model whose shapes do not chain.
 func (m *Model) Validate() error {
@@ -79,14 +142,38 @@ func (m *Model) Validate() error {
 			if l.Out <= 0 {
 				return fmt.Errorf("model: layer %d: dense with %d units", i, l.Out)
 			}
+			if !l.Activation.Valid() {
+				return fmt.Errorf("model: layer %d: unknown activation %q", i, l.Activation)
+			}
 		case Dropout:
 			if l.Out != l.In || l.Rate < 0 || l.Rate >= 1 {
 				return fmt.Errorf("model: layer %d: dropout rate %v", i, l.Rate)
+			}
+		case BatchNorm:
+			if l.Out != l.In || !(l.Eps > 0) || !(l.Momentum >= 0 && l.Momentum <= 1) {
+				return fmt.Errorf("model: layer %d: batch norm of %d onto %d, eps %v, momentum %v", i, l.In, l.Out, l.Eps, l.Momentum)
+			}
+			if !l.Activation.Valid() {
+				return fmt.Errorf("model: layer %d: unknown activation %q", i, l.Activation)
 			}
 		default:
 			return fmt.Errorf("model: layer %d: unknown kind %q", i, l.Kind)
 		}
 		width = l.Out
+	}
+	if n := len(m.Loss.ClassWeights); n != 0 && n != m.Classes {
+		return fmt.Errorf("model: %d class weights for %d classes", n, m.Classes)
+	}
+	for i, w := range m.Loss.ClassWeights {
+		if !(w >= 0) || math.IsInf(w, 0) {
+			return fmt.Errorf("model: class %d has weight %v", i, w)
+		}
+	}
+	if !(m.Loss.LabelSmoothing >= 0 && m.Loss.LabelSmoothing < 1) {
+		return fmt.Errorf("model: label smoothing %v not in [0, 1)", m.Loss.LabelSmoothing)
+	}
+	if err := m.Optimizer.Schedule.Validate(); err != nil {
+		return fmt.Errorf("model: %w", err)
 	}
 	last := m.Layers[len(m.Layers)-1]
 	if last.Kind != Dense || last.Out != m.Classes || last.Activation != ActNone {
@@ -95,6 +182,10 @@ func (m *Model) Validate() error {
 	return nil
 }
 
-// WeightName and BiasName name the parameters of dense layer i.
-func WeightName(i int) string { return fmt.Sprintf("layer%d.weight", i) }
-func BiasName(i int) string   { return fmt.Sprintf("layer%d.bias", i) }
+// WeightName and BiasName name the parameters of dense or batch-norm
+// layer i; RunningMeanName and RunningVarName a batch norm's statistics,
+// which are saved with the parameters but not trained.
+func WeightName(i int) string      { return fmt.Sprintf("layer%d.weight", i) }
+func BiasName(i int) string        { return fmt.Sprintf("layer%d.bias", i) }
+func RunningMeanName(i int) string { return fmt.Sprintf("layer%d.running_mean", i) }
+func RunningVarName(i int) string  { return fmt.Sprintf("layer%d.running_var", i) }

@@ -49,6 +49,11 @@ func TestValidate(t *testing.T) {
 		"broken chain":   func(m *Model) { m.Layers[2].In = 7 },
 		"bad dropout":    func(m *Model) { m.Layers[1].Rate = 1 },
 		"activated head": func(m *Model) { m.Layers[2].Activation = ActReLU },
+		"unknown act":    func(m *Model) { m.Layers[0].Activation = "swish" },
+		"weights count":  func(m *Model) { m.Loss.ClassWeights = []float64{1, 2} },
+		"negative wt":    func(m *Model) { m.Loss.ClassWeights = []float64{1, -2, 1} },
+		"smoothing 1":    func(m *Model) { m.Loss.LabelSmoothing = 1 },
+		"bad schedule":   func(m *Model) { m.Optimizer.Schedule = Schedule{Kind: StepDecay} },
 	}
 	if err := mlp().Validate(); err != nil {
 		t.Fatalf("valid model: %v", err)
@@ -98,5 +103,42 @@ func TestKeepRate(t *testing.T) {
 	}
 	if Keep(42, 3, 1, 5, 0.3) != Keep(42, 3, 1, 5, 0.3) {
 		t.Error("not deterministic")
+	}
+}
+
+func TestBatchNormLayer(t *testing.T) {
+	m := &Model{Inputs: 4, Classes: 2, Layers: []Layer{
+		{Kind: Dense, In: 4, Out: 6, Activation: ActNone},
+		{Kind: BatchNorm, In: 6, Out: 6, Activation: ActReLU, Eps: 1e-5, Momentum: 0.1},
+		{Kind: Dense, In: 6, Out: 2, Activation: ActNone},
+	}}
+	p, err := Init(m, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"layer0.weight", "layer0.bias", "layer1.weight", "layer1.bias", "layer1.running_mean", "layer1.running_var", "layer2.weight", "layer2.bias"}
+	for i, name := range want {
+		if i >= len(p.Tensors) || p.Tensors[i].Name != name {
+			t.Fatalf("tensor %d is not %s: %+v", i, name, p.Tensors)
+		}
+	}
+	// PyTorch's initial γ = 1, β = 0, mean 0, variance 1.
+	for name, v := range map[string]float32{"layer1.weight": 1, "layer1.bias": 0, "layer1.running_mean": 0, "layer1.running_var": 1} {
+		if got := p.Get(name).Data[3]; got != v {
+			t.Errorf("%s = %v, want %v", name, got, v)
+		}
+	}
+	if err := p.Check(m); err != nil {
+		t.Fatal(err)
+	}
+	p.Tensors = p.Tensors[:5] // no running variance
+	if err := p.Check(m); err == nil {
+		t.Error("params without the running variance fit")
+	}
+	bad := *m
+	bad.Layers = append([]Layer(nil), m.Layers...)
+	bad.Layers[1].Eps = 0
+	if err := bad.Validate(); err == nil {
+		t.Error("a batch norm with eps 0 validated")
 	}
 }

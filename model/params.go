@@ -14,7 +14,8 @@ type Tensor struct {
 }
 
 // Params are a model's parameters in layer order: for each dense layer its
-// weight then its bias.
+// weight then its bias; for each batch norm its weight, bias, running mean
+// and running variance.
 type Params struct {
 	Tensors []Tensor
 }
@@ -49,6 +50,22 @@ func Init(m *Model, seed uint64) (*Params, error) {
 	rng := rand.New(rand.NewPCG(seed, 0x78702d696e6974)) // "xp-init"
 	p := &Params{}
 	for i, l := range m.Layers {
+		if l.Kind == BatchNorm {
+			// PyTorch's: γ = 1, β = 0, running mean 0 and variance 1.
+			ones := func() []float32 {
+				v := make([]float32, l.Out)
+				for j := range v {
+					v[j] = 1
+				}
+				return v
+			}
+			p.Tensors = append(p.Tensors,
+				Tensor{Name: WeightName(i), Shape: []int{l.Out}, Data: ones()},
+				Tensor{Name: BiasName(i), Shape: []int{l.Out}, Data: make([]float32, l.Out)},
+				Tensor{Name: RunningMeanName(i), Shape: []int{l.Out}, Data: make([]float32, l.Out)},
+				Tensor{Name: RunningVarName(i), Shape: []int{l.Out}, Data: ones()})
+			continue
+		}
 		if l.Kind != Dense {
 			continue
 		}
@@ -71,6 +88,14 @@ func Init(m *Model, seed uint64) (*Params, error) {
 // Check reports params that do not fit m.
 func (p *Params) Check(m *Model) error {
 	for i, l := range m.Layers {
+		if l.Kind == BatchNorm {
+			for _, name := range []string{WeightName(i), BiasName(i), RunningMeanName(i), RunningVarName(i)} {
+				if t := p.Get(name); t == nil || len(t.Data) != l.Out {
+					return fmt.Errorf("params: layer %d: %s missing or not of %d values", i, name, l.Out)
+				}
+			}
+			continue
+		}
 		if l.Kind != Dense {
 			continue
 		}

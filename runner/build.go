@@ -20,7 +20,14 @@ func BuildModel(s *spec.Spec, inputs, classes int) (*model.Model, error) {
 				if act == "" {
 					act = model.ActReLU
 				}
-				m.Layers = append(m.Layers, model.Layer{Kind: model.Dense, In: width, Out: l.Dense, Activation: act})
+				if l.BatchNorm {
+					// Linear -> BatchNorm1d -> activation, PyTorch's defaults.
+					m.Layers = append(m.Layers,
+						model.Layer{Kind: model.Dense, In: width, Out: l.Dense, Activation: model.ActNone},
+						model.Layer{Kind: model.BatchNorm, In: l.Dense, Out: l.Dense, Activation: act, Eps: 1e-5, Momentum: 0.1})
+				} else {
+					m.Layers = append(m.Layers, model.Layer{Kind: model.Dense, In: width, Out: l.Dense, Activation: act})
+				}
 				width = l.Dense
 			case l.Dropout > 0:
 				m.Layers = append(m.Layers, model.Layer{Kind: model.Dropout, In: width, Out: width, Rate: l.Dropout})
@@ -36,10 +43,91 @@ func BuildModel(s *spec.Spec, inputs, classes int) (*model.Model, error) {
 	switch o := s.Train.Optimizer; {
 	case o.Adam != nil:
 		m.Optimizer = model.Optimizer{Kind: model.Adam, LR: o.Adam.LR, Beta1: o.Adam.Beta1, Beta2: o.Adam.Beta2, Eps: o.Adam.Eps, WeightDecay: o.Adam.WeightDecay}
+	case o.AdamW != nil:
+		m.Optimizer = model.Optimizer{Kind: model.AdamW, LR: o.AdamW.LR, Beta1: o.AdamW.Beta1, Beta2: o.AdamW.Beta2, Eps: o.AdamW.Eps, WeightDecay: o.AdamW.WeightDecay}
 	case o.SGD != nil:
-		m.Optimizer = model.Optimizer{Kind: model.SGD, LR: o.SGD.LR, Momentum: o.SGD.Momentum, WeightDecay: o.SGD.WeightDecay}
+		if o.SGD.Nesterov && o.SGD.Momentum <= 0 {
+			return nil, fmt.Errorf("train.optimizer.sgd: nesterov needs momentum > 0")
+		}
+		m.Optimizer = model.Optimizer{Kind: model.SGD, LR: o.SGD.LR, Momentum: o.SGD.Momentum, Nesterov: o.SGD.Nesterov, WeightDecay: o.SGD.WeightDecay}
+	case o.RMSprop != nil:
+		m.Optimizer = model.Optimizer{Kind: model.RMSprop, LR: o.RMSprop.LR, Alpha: o.RMSprop.Alpha, Eps: o.RMSprop.Eps, Momentum: o.RMSprop.Momentum, WeightDecay: o.RMSprop.WeightDecay}
 	default:
 		return nil, fmt.Errorf("train.optimizer: none set")
 	}
+	if ce := s.Train.Loss.CrossEntropy; ce != nil {
+		m.Loss.LabelSmoothing = ce.LabelSmoothing
+	}
+	m.Optimizer.ClipNorm = s.Train.ClipNorm
+	sched, err := buildSchedule(&s.Train)
+	if err != nil {
+		return nil, err
+	}
+	m.Optimizer.Schedule = sched
 	return m, m.Validate()
+}
+
+// buildSchedule turns train.schedule and train.warmup into the IR's
+// schedule; a cosine without t_max anneals over all the epochs.
+func buildSchedule(t *spec.Train) (model.Schedule, error) {
+	var sc model.Schedule
+	if t.Schedule != nil {
+		switch s := t.Schedule; {
+		case s.Step != nil:
+			sc = model.Schedule{Kind: model.StepDecay, StepSize: s.Step.StepSize, Gamma: s.Step.Gamma}
+		case s.Cosine != nil:
+			tmax := s.Cosine.TMax
+			if tmax == 0 {
+				tmax = t.Epochs
+			}
+			sc = model.Schedule{Kind: model.Cosine, TMax: tmax, EtaMin: s.Cosine.EtaMin}
+		default:
+			sc.Kind = model.Constant
+		}
+	}
+	if t.Warmup != nil {
+		sc.WarmupEpochs, sc.WarmupSteps = t.Warmup.Epochs, t.Warmup.Steps
+	}
+	if err := sc.Validate(); err != nil {
+		return sc, fmt.Errorf("train: %w", err)
+	}
+	return sc, nil
+}
+
+// ClassWeights is the loss's weight per class for train.loss.cross_entropy.
+// class_weights, or nil when it has none. "balanced" is scikit-learn's
+// n_rows / (n_classes · rows of the class) over the training labels
+// (a class with no training row weighs 0); a map gives a label's weight,
+// and a label it does not name weighs 1.
+func ClassWeights(s *spec.Spec, classes []string, trainY []int32) ([]float64, error) {
+	ce := s.Train.Loss.CrossEntropy
+	if ce == nil || ce.ClassWeights == nil {
+		return nil, nil
+	}
+	w := make([]float64, len(classes))
+	if ce.ClassWeights.Balanced {
+		counts := make([]int, len(classes))
+		for _, y := range trainY {
+			counts[y]++
+		}
+		for c, n := range counts {
+			if n > 0 {
+				w[c] = float64(len(trainY)) / float64(len(classes)*n)
+			}
+		}
+		return w, nil
+	}
+	index := make(map[string]int, len(classes))
+	for c, name := range classes {
+		index[name] = c
+		w[c] = 1
+	}
+	for label, v := range ce.ClassWeights.ByLabel {
+		c, ok := index[label]
+		if !ok {
+			return nil, fmt.Errorf("train.loss.cross_entropy.class_weights: no class %q (classes: %q)", label, classes)
+		}
+		w[c] = v
+	}
+	return w, nil
 }

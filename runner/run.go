@@ -36,6 +36,15 @@ type Options struct {
 	Threads int
 	// Events receives progress; it is called from the training goroutine.
 	Events func(Event)
+	// Data says where remote data sources are cached and fetched from.
+	Data DataOptions
+	// SweepID is recorded with the run: the sweep it is a point of.
+	SweepID string
+	// Prune, when set, is asked after every epoch but the last with the
+	// epoch's validation metrics; a non-empty answer stops the run as
+	// pruned (status pruned, curves kept, no test metrics or weights), the
+	// answer saying why.
+	Prune func(epoch int, validation map[string]float64) string
 }
 
 // EventKind says what an Event reports.
@@ -52,7 +61,8 @@ type Event struct {
 	Kind       EventKind
 	Experiment string
 	Key        string
-	Epoch      int // 1-based, the epoch in progress or just finished
+	RunID      int64 // the run's id in the store
+	Epoch      int   // 1-based, the epoch in progress or just finished
 	Epochs     int
 	Rows       int // rows done in this epoch
 	TotalRows  int
@@ -115,23 +125,44 @@ type Job struct {
 	// Source is where the experiment's files come from; nil until Train
 	// inspects the git repository (a rerun sets it from the recorded run).
 	Source *Source
+	// Sources are the resolved data sources by name (SourceMain,
+	// SourceTest); DataHashes holds their hashes.
+	Sources map[string]*data.Source
+	// testLines are the source lines of the test rows, once prepared.
+	testLines []int
+	// resume is the checkpoint of an interrupted run of this key that
+	// Train continues from, or nil.
+	resume *checkpoint
 }
 
 // Plan resolves the backend and hashes the data of exp.
 func Plan(exp *spec.Experiment, opts Options) (*Job, error) {
+	return PlanContext(context.Background(), exp, opts)
+}
+
+// PlanContext resolves the backend and the data sources of exp, fetching
+// remote sources into the cache (once: a pinned file already cached is not
+// fetched again), and hashes them.
+func PlanContext(ctx context.Context, exp *spec.Experiment, opts Options) (*Job, error) {
 	b, device, err := chooseBackend(exp.Spec.Device, opts.Backend)
 	if err != nil {
 		return nil, &SpecError{Pos: exp.Position("device"), Field: "device", Err: err}
 	}
-	path := exp.DataPath(exp.Spec.Data.Source.File)
-	hash, err := HashFile(path)
+	sources, err := resolveSources(ctx, exp, opts.Data)
 	if err != nil {
-		return nil, &SpecError{Pos: exp.Position("data.source.file"), Field: "data.source.file", Err: err}
+		return nil, err
 	}
-	hashes := map[string]string{"source": hash}
+	hashes := map[string]string{}
+	for name, src := range sources {
+		hashes[name] = src.SHA256
+	}
+	path := ""
+	if src := sources[SourceMain]; src.Kind == "file" {
+		path = src.Path
+	}
 	version := backends.VersionFor(b, backends.Config{Threads: opts.Threads})
 	return &Job{
-		Exp: exp, Backend: b, Device: device, DataPath: path, DataHashes: hashes,
+		Exp: exp, Backend: b, Device: device, DataPath: path, DataHashes: hashes, Sources: sources,
 		BackendVersion: version,
 		Key:            RunKey(exp.Hash, hashes, b.Name(), version),
 	}, nil
@@ -189,7 +220,10 @@ func deviceOf(backend, device string) string {
 // experiment's files: nothing new is recorded, so nothing needs tracing. Only
 // training checks that the files are committed (see Options.AllowDirty).
 func Run(ctx context.Context, st *store.Store, exp *spec.Experiment, opts Options) (*Result, error) {
-	job, err := Plan(exp, opts)
+	if opts.Data.CacheDir == "" {
+		opts.Data.CacheDir = filepath.Join(st.Dir(), "cache")
+	}
+	job, err := PlanContext(ctx, exp, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -210,21 +244,16 @@ func (j *Job) Train(ctx context.Context, st *store.Store, opts Options) (*Result
 	start := time.Now()
 	exp := j.Exp
 	s := &exp.Spec
-	frame, err := data.ReadCSV(ctx, j.DataPath)
+	prep, err := j.prepare(ctx)
 	if err != nil {
-		return nil, err
-	}
-	prep, err := data.Prepare(frame, s.Data)
-	if err != nil {
-		var fe *data.FieldError
-		if errors.As(err, &fe) {
-			return nil, &SpecError{Pos: exp.Position(fe.Field), Field: fe.Field, Err: fe.Err}
-		}
 		return nil, err
 	}
 	m, err := BuildModel(s, len(prep.Features), len(prep.Classes))
 	if err != nil {
 		return nil, &SpecError{Pos: exp.Position("model"), Field: "model", Err: err}
+	}
+	if m.Loss.ClassWeights, err = ClassWeights(s, prep.Classes, prep.Train.Y); err != nil {
+		return nil, &SpecError{Pos: exp.Position("train.loss"), Field: "train.loss", Err: err}
 	}
 	params, err := model.Init(m, uint64(s.Train.Seed))
 	if err != nil {
@@ -245,10 +274,15 @@ func (j *Job) Train(ctx context.Context, st *store.Store, opts Options) (*Result
 		}
 	}
 
+	// The process is recorded from the start, so that a run whose process
+	// dies before it starts is found (store.MarkLostProcesses) and not left
+	// queued.
+	host, _ := os.Hostname()
 	run := &store.Run{
 		Key: j.Key, Experiment: exp.Name, SpecHash: exp.Hash, Spec: json.RawMessage(exp.Resolved),
 		DataHashes: j.DataHashes, Backend: j.Backend.Name(), Device: j.Device, Epochs: s.Train.Epochs,
 		Provenance: provenance(exp, j, j.Source), Dirty: j.Source.Dirty(), RerunOf: opts.RerunOf,
+		SweepID: opts.SweepID, PID: os.Getpid(), Host: host,
 	}
 	if err := st.CreateRun(ctx, run); err != nil {
 		return nil, err
@@ -260,7 +294,6 @@ func (j *Job) Train(ctx context.Context, st *store.Store, opts Options) (*Result
 			return nil, errors.Join(err, st.FinishRun(context.WithoutCancel(ctx), run.ID, store.StatusFailed, err.Error(), "", nil))
 		}
 	}
-	host, _ := os.Hostname()
 	if err := st.StartRun(ctx, run.ID, os.Getpid(), host); err != nil {
 		return nil, err
 	}
@@ -275,7 +308,25 @@ func (j *Job) Train(ctx context.Context, st *store.Store, opts Options) (*Result
 	}
 	log.Printf("data: %d train, %d validation, %d test rows; %d features; classes %v",
 		prep.Train.N, prep.Val.N, prep.Test.N, len(prep.Features), prep.Classes)
+	if err := j.recordData(dir, prep, log); err != nil {
+		log.Printf("%v", err)
+	}
 
+	if !opts.Force && opts.RerunOf == 0 {
+		// An interrupted run of this key left a checkpoint: continue it.
+		// A rerun or a forced run trains from the start.
+		switch ck, err := loadCheckpoint(st, j.Key); {
+		case err != nil:
+			log.Printf("%v; training from the start", err)
+		case ck != nil:
+			if err := ck.carryPoints(ctx, st, run.ID); err != nil {
+				log.Printf("%v; training from the start", err)
+				break
+			}
+			j.resume = ck
+			log.Printf("resuming run %d from its checkpoint after epoch %d", ck.RunID, ck.Epoch)
+		}
+	}
 	res := &Result{Run: run, Report: prep.Report}
 	timing := Timing{PrepareSeconds: time.Since(start).Seconds(), Epochs: s.Train.Epochs, TrainRows: prep.Train.N}
 	final, weights, trainErr := j.train(ctx, st, run, m, params, prep, opts, &timing, log)
@@ -297,10 +348,18 @@ func (j *Job) Train(ctx context.Context, st *store.Store, opts Options) (*Result
 		status, msg = store.StatusCanceled, "canceled"
 	case errors.Is(trainErr, ErrDiverged):
 		status, msg = store.StatusDiverged, trainErr.Error()
+	case errors.Is(trainErr, ErrPruned):
+		status, msg = store.StatusPruned, trainErr.Error()
 	default:
 		status, msg = store.StatusFailed, trainErr.Error()
 	}
 	log.Printf("status %s %s", status, msg)
+	if status != store.StatusCanceled {
+		// Only an interrupted run is resumed; a finished one starts over.
+		if err := removeCheckpoint(st, j.Key); err != nil {
+			log.Printf("%v", err)
+		}
+	}
 	tj, _ := json.Marshal(timing)
 	if err := st.FinishRun(rec, run.ID, status, msg, digest, tj); err != nil {
 		return nil, errors.Join(trainErr, err)
@@ -309,7 +368,7 @@ func (j *Job) Train(ctx context.Context, st *store.Store, opts Options) (*Result
 		res.Run = fresh
 	}
 	res.Metrics = final
-	if trainErr != nil {
+	if trainErr != nil && !errors.Is(trainErr, ErrPruned) {
 		if errors.Is(trainErr, errCancelRequested) {
 			return res, fmt.Errorf("run %s: %w", ShortKey(run.Key), context.Canceled)
 		}
@@ -319,6 +378,16 @@ func (j *Job) Train(ctx context.Context, st *store.Store, opts Options) (*Result
 }
 
 var errCancelRequested = errors.New("cancel requested")
+
+// ErrPruned: a sweep stopped the run early (Options.Prune). Train records
+// the run as pruned and returns no error for it.
+var ErrPruned = errors.New("pruned")
+
+// heartbeatEvery is how often a run heartbeats within an epoch: often
+// enough that a run whose process died is found well within the 30 s that
+// mark it lost, yet a write every few seconds at most. (A variable for a
+// test.)
+var heartbeatEvery = 2 * time.Second
 
 func (j *Job) train(ctx context.Context, st *store.Store, run *store.Run, m *model.Model, params *model.Params,
 	prep *data.Prepared, opts Options, timing *Timing, log *runLog) (map[string]map[string]float64, *model.Params, error) {
@@ -337,18 +406,35 @@ func (j *Job) train(ctx context.Context, st *store.Store, run *store.Run, m *mod
 	train, val, test := batches(prep.Train), batches(prep.Val), batches(prep.Test)
 	k := len(prep.Classes)
 	order := make([]int32, train.N)
-	rng := rand.New(rand.NewPCG(uint64(s.Train.Seed), 0x78702d73687566)) // "xp-shuf"
+	shuffle := rand.NewPCG(uint64(s.Train.Seed), 0x78702d73687566) // "xp-shuf"
+	rng := rand.New(shuffle)
 	emit := func(e Event) {
 		if opts.Events != nil {
-			e.Experiment, e.Key, e.Epochs, e.TotalRows = j.Exp.Name, run.Key, s.Train.Epochs, train.N
+			e.Experiment, e.Key, e.RunID, e.Epochs, e.TotalRows = j.Exp.Name, run.Key, run.ID, s.Train.Epochs, train.N
 			opts.Events(e)
 		}
 	}
 	emit(Event{Kind: EventStarted})
 	began := time.Now()
+	lastBeat := began
 	var trainTime time.Duration
 	final := map[string]map[string]float64{}
-	for epoch := 1; epoch <= s.Train.Epochs; epoch++ {
+	stopper, err := newEarlyStop(s, val.N > 0)
+	if err != nil {
+		return nil, nil, &SpecError{Pos: j.Exp.Position("train.early_stopping"), Field: "train.early_stopping", Err: err}
+	}
+	epochsDone := 0
+	if ck := j.resume; ck != nil {
+		if err := ck.restore(trainer, shuffle, stopper); err != nil {
+			return nil, nil, err
+		}
+		epochsDone = ck.Epoch
+		j.resume = nil
+		if ck.Validation != nil {
+			final["validation"] = ck.Validation
+		}
+	}
+	for epoch := epochsDone + 1; epoch <= s.Train.Epochs; epoch++ {
 		for i := range order {
 			order[i] = int32(i)
 		}
@@ -356,16 +442,29 @@ func (j *Job) train(ctx context.Context, st *store.Store, run *store.Run, m *mod
 		t0 := time.Now()
 		loss, err := trainer.Epoch(ctx, train, order, func(rows int) {
 			emit(Event{Kind: EventBatch, Epoch: epoch, Rows: rows, Elapsed: time.Since(began)})
+			// Epochs can be long: beat within them too, so a live run is
+			// never taken for a dead one. The epoch reported is the last
+			// one finished.
+			if time.Since(lastBeat) < heartbeatEvery {
+				return
+			}
+			lastBeat = time.Now()
+			switch stop, err := st.Heartbeat(ctx, run.ID, epoch-1); {
+			case err != nil && ctx.Err() == nil:
+				cancel(err)
+			case stop:
+				cancel(errCancelRequested)
+			}
 		})
 		trainTime += time.Since(t0)
 		if err != nil {
-			if cause := context.Cause(ctx); cause != nil && errors.Is(cause, errCancelRequested) {
-				return nil, nil, errCancelRequested
+			if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
+				return nil, nil, cause // a cancel request, or a heartbeat that failed
 			}
 			return nil, nil, err
 		}
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return nil, nil, fmt.Errorf("%w: training loss %v at epoch %d", ErrDiverged, loss, epoch)
+			return nil, nil, diverged(trainer, loss, epoch, train.N, s.Train.BatchSize)
 		}
 		points := []store.Point{{Split: "train", Name: "loss", Epoch: epoch, Value: loss}}
 		var valMetrics map[string]float64
@@ -385,19 +484,62 @@ func (j *Job) train(ctx context.Context, st *store.Store, run *store.Run, m *mod
 		if err != nil {
 			return nil, nil, err
 		}
+		lastBeat = time.Now()
 		if stop {
 			cancel(errCancelRequested)
 			return nil, nil, errCancelRequested
 		}
 		emit(Event{Kind: EventEpoch, Epoch: epoch, TrainLoss: loss, Metrics: valMetrics, Elapsed: time.Since(began)})
+		epochsDone = epoch
+		if stopper != nil && stopper.observe(epoch, loss, valMetrics, trainer.Params) {
+			log.Printf("early stopping at epoch %d: %s best %v at epoch %d, no improvement for %d epochs",
+				epoch, stopper.metricName(), stopper.best, stopper.bestEpoch, stopper.patience)
+			break
+		}
+		if epoch < s.Train.Epochs {
+			ck, err := takeCheckpoint(j.Key, run.ID, epoch, trainer, shuffle, final["validation"], stopper)
+			if err == nil {
+				err = ck.save(st)
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+		}
+		if opts.Prune != nil && epoch < s.Train.Epochs {
+			if why := opts.Prune(epoch, valMetrics); why != "" {
+				return final, nil, fmt.Errorf("%w at epoch %d: %s", ErrPruned, epoch, why)
+			}
+		}
 	}
 	timing.TrainSeconds = trainTime.Seconds()
 	if trainTime > 0 {
-		timing.SamplesPerSec = float64(train.N*s.Train.Epochs) / trainTime.Seconds()
+		timing.SamplesPerSec = float64(train.N*epochsDone) / trainTime.Seconds()
+	}
+	if stopper != nil && stopper.params != nil && stopper.bestEpoch != epochsDone {
+		// Test and save the best epoch's weights: a trainer compiled from
+		// them predicts exactly as the trainer did at that epoch.
+		best, err := j.Backend.Compile(ctx, m, stopper.params, backends.Config{
+			BatchSize: s.Train.BatchSize, Seed: uint64(s.Train.Seed), Threads: opts.Threads,
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("restore the best epoch's weights: %w", err)
+		}
+		defer best.Close()
+		trainer = best
+		if stopper.metrics != nil {
+			final["validation"] = stopper.metrics
+		}
+		log.Printf("restored the weights of epoch %d (%s %v)", stopper.bestEpoch, stopper.metricName(), stopper.best)
 	}
 	if test.N > 0 {
-		tm, err := evaluate(ctx, trainer, test, k, s.Metrics)
+		tm, probs, err := evaluateTest(ctx, trainer, test, k, s.Metrics)
 		if err != nil {
+			return nil, nil, err
+		}
+		if err := saveTestPredictions(filepath.Join(st.ArtifactDir(run), TestPredictionsFile), j.testLines, prep.Classes, test.Y, probs); err != nil {
+			return nil, nil, err
+		}
+		if err := saveConfusion(st.ArtifactDir(run), prep.Classes, probs, test.Y); err != nil {
 			return nil, nil, err
 		}
 		final["test"] = tm

@@ -69,7 +69,12 @@ type Problem struct {
 // trajectory of a few epochs of an MLP with dropout.
 func Run(t *testing.T, candidate, reference backends.Backend, tol Tolerance) {
 	t.Helper()
-	acts := []model.Activation{model.ActNone, model.ActReLU, model.ActTanh, model.ActSigmoid}
+	acts := []model.Activation{model.ActNone, model.ActReLU, model.ActTanh, model.ActSigmoid, model.ActLeakyReLU, model.ActGELU}
+	t.Run("forward/batch-norm", func(t *testing.T) {
+		p := Problem{Model: BatchNormMLP(7, 3, []int{16, 9}, model.ActGELU, model.Optimizer{Kind: model.SGD}),
+			Data: Synthetic(45, 7, 3, 11), Config: backends.Config{BatchSize: 16}, InitSeed: 1}
+		Forward(t, candidate, reference, p, tol.Forward)
+	})
 	for _, act := range acts {
 		t.Run("forward/"+string(act), func(t *testing.T) {
 			p := Problem{Model: MLP(7, 3, []int{16, 9}, act, 0.3, model.Optimizer{Kind: model.SGD}),
@@ -88,9 +93,18 @@ func Run(t *testing.T, candidate, reference backends.Backend, tol Tolerance) {
 		{"relu", MLP(6, 3, []int{12, 10}, model.ActReLU, 0, grad), 16, 16},
 		{"tanh", MLP(6, 4, []int{12}, model.ActTanh, 0, grad), 16, 16},
 		{"sigmoid", MLP(6, 2, []int{12}, model.ActSigmoid, 0, grad), 16, 16},
+		{"leaky_relu", MLP(6, 3, []int{12, 10}, model.ActLeakyReLU, 0, grad), 16, 16},
+		{"gelu", MLP(6, 3, []int{12, 10}, model.ActGELU, 0, grad), 16, 16},
+		{"gelu-dropout-short", MLP(6, 3, []int{12}, model.ActGELU, 0.3, grad), 16, 11},
 		{"dropout", MLP(6, 3, []int{12, 10}, model.ActReLU, 0.4, grad), 16, 16},
 		{"dropout-on-input", dropoutOnInput(6, 3, grad), 16, 16},
 		{"short-batch", MLP(6, 3, []int{12}, model.ActReLU, 0.2, grad), 16, 11},
+		{"batch-norm", BatchNormMLP(6, 3, []int{12, 10}, model.ActReLU, grad), 16, 16},
+		{"batch-norm-short", BatchNormMLP(6, 3, []int{12}, model.ActTanh, grad), 16, 11},
+		{"batch-norm-on-input", batchNormOnInput(6, 3, grad), 16, 16},
+		{"class-weights", withLoss(MLP(6, 3, []int{12}, model.ActReLU, 0, grad), model.Loss{ClassWeights: []float64{0.5, 2, 1.25}}), 16, 16},
+		{"label-smoothing", withLoss(MLP(6, 3, []int{12}, model.ActTanh, 0, grad), model.Loss{LabelSmoothing: 0.1}), 16, 16},
+		{"weights-smoothing-short", withLoss(MLP(6, 4, []int{12}, model.ActGELU, 0.2, grad), model.Loss{ClassWeights: []float64{1, 0, 3, 0.25}, LabelSmoothing: 0.2}), 16, 11},
 	}
 	for _, g := range gradients {
 		t.Run("gradient/"+g.name, func(t *testing.T) {
@@ -105,6 +119,14 @@ func Run(t *testing.T, candidate, reference backends.Backend, tol Tolerance) {
 	}{
 		{"sgd-momentum-wd", model.Optimizer{Kind: model.SGD, LR: 0.05, Momentum: 0.9, WeightDecay: 0.01}},
 		{"adam-wd", model.Optimizer{Kind: model.Adam, LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01}},
+		{"sgd-nesterov-wd", model.Optimizer{Kind: model.SGD, LR: 0.05, Momentum: 0.9, Nesterov: true, WeightDecay: 0.01}},
+		{"adamw", model.Optimizer{Kind: model.AdamW, LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01}},
+		{"rmsprop", model.Optimizer{Kind: model.RMSprop, LR: 0.01, Alpha: 0.99, Eps: 1e-8}},
+		{"rmsprop-momentum-wd", model.Optimizer{Kind: model.RMSprop, LR: 0.01, Alpha: 0.99, Eps: 1e-8, Momentum: 0.9, WeightDecay: 0.01}},
+		// A norm of 0.05 is below the gradients' here, so both steps clip.
+		{"sgd-clip", model.Optimizer{Kind: model.SGD, LR: 0.5, Momentum: 0.9, ClipNorm: 0.05}},
+		{"adam-clip", model.Optimizer{Kind: model.Adam, LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, ClipNorm: 0.05}},
+		{"sgd-warmup-steps", model.Optimizer{Kind: model.SGD, LR: 0.5, Schedule: model.Schedule{WarmupSteps: 3}}},
 	}
 	for _, o := range optimizers {
 		t.Run("optimizer/"+o.name, func(t *testing.T) {
@@ -119,6 +141,58 @@ func Run(t *testing.T, candidate, reference backends.Backend, tol Tolerance) {
 			Config: backends.Config{BatchSize: 32, Seed: 5}, InitSeed: 4}
 		Trajectory(t, candidate, reference, p, 4, tol)
 	})
+	t.Run("trajectory/batch-norm", func(t *testing.T) {
+		// Predict after training uses the running statistics both updated.
+		adam := model.Optimizer{Kind: model.Adam, LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 1e-4}
+		p := Problem{Model: BatchNormMLP(10, 3, []int{24, 12}, model.ActLeakyReLU, adam), Data: Synthetic(150, 10, 3, 18),
+			Config: backends.Config{BatchSize: 32, Seed: 9}, InitSeed: 8}
+		Trajectory(t, candidate, reference, p, 3, tol)
+	})
+	t.Run("trajectory/weighted-smoothed", func(t *testing.T) {
+		adam := model.Optimizer{Kind: model.Adam, LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
+		m := withLoss(MLP(10, 3, []int{24}, model.ActReLU, 0.1, adam), model.Loss{ClassWeights: []float64{0.7, 1.9, 1.1}, LabelSmoothing: 0.1})
+		p := Problem{Model: m, Data: Synthetic(150, 10, 3, 16), Config: backends.Config{BatchSize: 32, Seed: 7}, InitSeed: 6}
+		Trajectory(t, candidate, reference, p, 3, tol)
+	})
+	schedules := []struct {
+		name string
+		opt  model.Optimizer
+	}{
+		{"step", model.Optimizer{Kind: model.SGD, LR: 0.1, Momentum: 0.9, Schedule: model.Schedule{Kind: model.StepDecay, StepSize: 1, Gamma: 0.5}}},
+		{"cosine-warmup", model.Optimizer{Kind: model.AdamW, LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01,
+			Schedule: model.Schedule{Kind: model.Cosine, TMax: 4, EtaMin: 1e-4, WarmupEpochs: 2}}},
+	}
+	// Resuming from a State is exact on each backend, whatever the
+	// optimizer keeps, with dropout, a schedule and a weighted loss.
+	resumable := []struct {
+		name string
+		opt  model.Optimizer
+	}{
+		{"sgd-nesterov", model.Optimizer{Kind: model.SGD, LR: 0.05, Momentum: 0.9, Nesterov: true}},
+		{"adamw-cosine", model.Optimizer{Kind: model.AdamW, LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01,
+			Schedule: model.Schedule{Kind: model.Cosine, TMax: 4, WarmupSteps: 5}}},
+		{"rmsprop-momentum", model.Optimizer{Kind: model.RMSprop, LR: 0.01, Alpha: 0.99, Eps: 1e-8, Momentum: 0.5}},
+	}
+	for _, r := range resumable {
+		for _, b := range []backends.Backend{candidate, reference} {
+			t.Run("resume/"+b.Name()+"/"+r.name, func(t *testing.T) {
+				m := withLoss(MLP(8, 3, []int{16}, model.ActGELU, 0.2, r.opt), model.Loss{ClassWeights: []float64{1, 2, 0.5}})
+				if r.name == "rmsprop-momentum" {
+					// Batch norm: the running statistics travel with the state.
+					m = BatchNormMLP(8, 3, []int{16}, model.ActReLU, r.opt)
+				}
+				p := Problem{Model: m, Data: Synthetic(90, 8, 3, 17), Config: backends.Config{BatchSize: 16, Seed: 8}, InitSeed: 7}
+				Resume(t, b, p, 4, 2)
+			})
+		}
+	}
+	for _, s := range schedules {
+		t.Run("schedule/"+s.name, func(t *testing.T) {
+			p := Problem{Model: MLP(10, 3, []int{16}, model.ActGELU, 0, s.opt), Data: Synthetic(120, 10, 3, 15),
+				Config: backends.Config{BatchSize: 32, Seed: 6}, InitSeed: 5}
+			Trajectory(t, candidate, reference, p, 4, tol)
+		})
+	}
 }
 
 // pair compiles the problem on both backends from the same parameters.
@@ -297,6 +371,37 @@ func MLP(inputs, classes int, hidden []int, act model.Activation, rate float64, 
 		width = h
 	}
 	m.Layers = append(m.Layers, model.Layer{Kind: model.Dense, In: width, Out: classes, Activation: model.ActNone})
+	return m
+}
+
+// BatchNormMLP is MLP with every hidden layer a dense layer without
+// activation, then a batch norm (PyTorch's eps and momentum) with act.
+func BatchNormMLP(inputs, classes int, hidden []int, act model.Activation, opt model.Optimizer) *model.Model {
+	m := &model.Model{Inputs: inputs, Classes: classes, Optimizer: opt}
+	width := inputs
+	for _, h := range hidden {
+		m.Layers = append(m.Layers,
+			model.Layer{Kind: model.Dense, In: width, Out: h, Activation: model.ActNone},
+			model.Layer{Kind: model.BatchNorm, In: h, Out: h, Activation: act, Eps: 1e-5, Momentum: 0.1})
+		width = h
+	}
+	m.Layers = append(m.Layers, model.Layer{Kind: model.Dense, In: width, Out: classes, Activation: model.ActNone})
+	return m
+}
+
+// batchNormOnInput normalises the inputs first: the batch norm has
+// parameters but nothing below it needs a gradient.
+func batchNormOnInput(inputs, classes int, opt model.Optimizer) *model.Model {
+	return &model.Model{Inputs: inputs, Classes: classes, Optimizer: opt, Layers: []model.Layer{
+		{Kind: model.BatchNorm, In: inputs, Out: inputs, Activation: model.ActNone, Eps: 1e-5, Momentum: 0.1},
+		{Kind: model.Dense, In: inputs, Out: 10, Activation: model.ActSigmoid},
+		{Kind: model.Dense, In: 10, Out: classes, Activation: model.ActNone},
+	}}
+}
+
+// withLoss sets m's loss options.
+func withLoss(m *model.Model, l model.Loss) *model.Model {
+	m.Loss = l
 	return m
 }
 

@@ -3,13 +3,20 @@
 // parameters, data, row order and seed go through both, and the results
 // must agree within a stated Tolerance.
 //
-// Run covers the forward pass of every activation, the gradient of every
-// layer kind (read from one SGD step with lr 1, where a parameter moves by
-// minus its gradient, so no backend needs a gradient API), two steps of
-// each optimizer with weight decay, and the loss trajectory of a few epochs
-// of an MLP with dropout. Forward, Gradient, Steps and Trajectory are
+// Run covers the forward pass of every activation and of batch norm, the
+// gradient of every layer kind (dense, dropout, batch norm) and loss option (class weights, label smoothing; read from one
+// SGD step with lr 1, where a parameter moves by minus its gradient, so no
+// backend needs a gradient API), two steps of each optimizer (with weight
+// decay, nesterov, decoupled decay, clipping, a step warmup), loss
+// trajectories of a few epochs (dropout, weighted loss, step and cosine
+// schedules), and that a trainer restored from another's State continues
+// bit for bit (Resume). Forward, Gradient, Steps, Trajectory and Resume are
 // exported so a backend's tests can add problems of their own, such as the
 // datasets shipped with xp.
+//
+// The reference itself is checked against PyTorch: torch_test.go trains
+// the cases of testdata/torch_cases.json (made by testdata/gen_torch.py
+// with torch.optim and torch.nn) on every registered backend.
 //
 // It imports testing: it is a test helper, linked only into test binaries.
 package conformance

@@ -35,9 +35,15 @@
 // nn.Linear initialisation comes from model.Init; inverted dropout with the
 // mask of model.Keep(seed, step, layer, row·width+unit, rate), step counting
 // optimizer steps from 0 across epochs; loss the batch mean of softmax
-// cross-entropy with a per-row max shift; SGD (momentum, L2 weight decay)
-// and Adam (bias-corrected, L2 weight decay added to the gradient) in
-// PyTorch's order of float32 operations.
+// cross-entropy with a per-row max shift (with class weights or label
+// smoothing, CrossEntropyLoss's weighted mean, in float64); SGD (momentum,
+// nesterov, L2 weight decay), Adam (bias-corrected, L2 weight decay added
+// to the gradient), AdamW (decoupled decay) and RMSprop in PyTorch's order
+// of float32 operations; clip_grad_norm_ over all gradients; the learning
+// rate of each step from model.Schedule. GELU keeps its pre-activation for
+// the backward pass; every other activation is fused in place. Batch norm
+// is BatchNorm1d (batch statistics in float64, running statistics kept
+// beside the parameters and saved with them, not trained).
 //
 // The identity of the numerics (Backend.Version, VersionFor) is the engine
 // revision, the GEMM that runs (OpenBLAS with its kernel set, and its thread

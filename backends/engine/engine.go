@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 
 	"github.com/xp-ml/xp/backends"
 	"github.com/xp-ml/xp/backends/engine/cpu"
@@ -15,7 +14,7 @@ import (
 // Version is the engine's own revision: bump it whenever a change to the
 // program (kernel order, fusion, summation) can alter a bit of a result.
 // A backend's Version adds its device's (GEMM, processor).
-const Version = "engine/1"
+const Version = "engine/2"
 
 // ErrClosed is returned by a Trainer used after Close.
 var ErrClosed = errors.New("engine: trainer closed")
@@ -53,7 +52,7 @@ func init() { backends.Register(CPU) }
 func (b *Backend) Name() string { return b.name }
 
 // Version is the engine revision and the device's identity for a run on
-// one thread, e.g. "engine/1 gemm=openblas-0.3.21-haswell cpu=amd64/v1
+// one thread, e.g. "engine/2 gemm=openblas-0.3.21-haswell cpu=amd64/v1
 // avx512 AMD EPYC". For the CPU it follows XP_BLAS and whether OpenBLAS
 // loads, as Compile will. See VersionFor for runs on more threads.
 func (b *Backend) Version() string { return b.VersionFor(backends.Config{}) }
@@ -94,7 +93,7 @@ func (b *Backend) Compile(ctx context.Context, m *model.Model, params *model.Par
 	if cfg.Threads < 0 {
 		return nil, fmt.Errorf("engine: compile: %d threads", cfg.Threads)
 	}
-	if err := checkOptimizer(m.Optimizer); err != nil {
+	if err := backends.CheckOptimizer(m.Optimizer); err != nil {
 		return nil, fmt.Errorf("engine: compile: %w", err)
 	}
 	dev, err := b.open(max(cfg.Threads, 1))
@@ -107,31 +106,4 @@ func (b *Backend) Compile(ctx context.Context, m *model.Model, params *model.Par
 		return nil, fmt.Errorf("engine: compile: %w", err)
 	}
 	return t, nil
-}
-
-// checkOptimizer accepts what torch.optim accepts for the same rule.
-func checkOptimizer(o model.Optimizer) error {
-	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-	if !finite(o.LR) || o.LR < 0 {
-		return fmt.Errorf("optimizer: learning rate %v", o.LR)
-	}
-	if !finite(o.WeightDecay) || o.WeightDecay < 0 {
-		return fmt.Errorf("optimizer: weight decay %v", o.WeightDecay)
-	}
-	switch o.Kind {
-	case model.SGD:
-		if !finite(o.Momentum) || o.Momentum < 0 {
-			return fmt.Errorf("optimizer: sgd momentum %v", o.Momentum)
-		}
-	case model.Adam:
-		if !(o.Beta1 >= 0 && o.Beta1 < 1) || !(o.Beta2 >= 0 && o.Beta2 < 1) {
-			return fmt.Errorf("optimizer: adam betas (%v, %v) not in [0, 1)", o.Beta1, o.Beta2)
-		}
-		if !finite(o.Eps) || o.Eps < 0 {
-			return fmt.Errorf("optimizer: adam eps %v", o.Eps)
-		}
-	default:
-		return fmt.Errorf("optimizer: unknown kind %q", o.Kind)
-	}
-	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/xp-ml/xp/backends"
+	"github.com/xp-ml/xp/backends/conformance"
 	"github.com/xp-ml/xp/backends/engine"
 	"github.com/xp-ml/xp/backends/engine/gemm"
 	"github.com/xp-ml/xp/model"
@@ -214,23 +215,47 @@ func TestStepAllocatesNothing(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are not meaningful under the race detector")
 	}
+	// Every activation, optimizer, clipping and schedule path.
+	adamw := model.Optimizer{Kind: model.AdamW, LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01, ClipNorm: 1,
+		Schedule: model.Schedule{Kind: model.Cosine, TMax: 5, WarmupSteps: 3}}
+	rmsprop := model.Optimizer{Kind: model.RMSprop, LR: 1e-3, Alpha: 0.99, Eps: 1e-8, Momentum: 0.9,
+		Schedule: model.Schedule{Kind: model.StepDecay, StepSize: 1, Gamma: 0.5}}
+	nesterov := model.Optimizer{Kind: model.SGD, LR: 1e-2, Momentum: 0.9, Nesterov: true, ClipNorm: 0.1}
+	variants := []struct {
+		name string
+		act  model.Activation
+		opt  model.Optimizer
+	}{
+		{"relu-adam", model.ActReLU, adam},
+		{"gelu-adamw-clip-cosine", model.ActGELU, adamw},
+		{"leaky-rmsprop-step-weighted-smoothed", model.ActLeakyReLU, rmsprop},
+		{"tanh-batchnorm-nesterov-clip", model.ActTanh, nesterov},
+	}
 	forEachGEMM(t, func(t *testing.T) {
 		for _, threads := range []int{1, 2} {
-			t.Run(fmt.Sprintf("threads%d", threads), func(t *testing.T) {
-				m := mlp(32, 4, []int{64, 64}, model.ActReLU, 0.1, adam)
-				data := synthetic(300, 32, 4, 2)
-				tr, _ := compile(t, m, backends.Config{BatchSize: 64, Seed: 1, Threads: threads})
-				o := order(data.N, 3)
-				ctx := context.Background()
-				allocs := testing.AllocsPerRun(5, func() {
-					if _, err := tr.Epoch(ctx, data, o, nil); err != nil {
-						t.Fatal(err)
+			for _, v := range variants {
+				t.Run(fmt.Sprintf("threads%d/%s", threads, v.name), func(t *testing.T) {
+					m := mlp(32, 4, []int{64, 64}, v.act, 0.1, v.opt)
+					if v.opt.Kind == model.RMSprop {
+						m.Loss = model.Loss{ClassWeights: []float64{1, 2, 0.5, 1}, LabelSmoothing: 0.1}
+					}
+					if v.opt.Kind == model.SGD {
+						m = conformance.BatchNormMLP(32, 4, []int{64, 64}, v.act, v.opt)
+					}
+					data := synthetic(300, 32, 4, 2)
+					tr, _ := compile(t, m, backends.Config{BatchSize: 64, Seed: 1, Threads: threads})
+					o := order(data.N, 3)
+					ctx := context.Background()
+					allocs := testing.AllocsPerRun(5, func() {
+						if _, err := tr.Epoch(ctx, data, o, nil); err != nil {
+							t.Fatal(err)
+						}
+					})
+					if allocs != 0 {
+						t.Fatalf("%v allocations per epoch of 5 steps", allocs)
 					}
 				})
-				if allocs != 0 {
-					t.Fatalf("%v allocations per epoch of 5 steps", allocs)
-				}
-			})
+			}
 		}
 	})
 }

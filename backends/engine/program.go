@@ -25,15 +25,26 @@ type step struct {
 	inferX device.Buffer
 
 	w, b, dw, db device.Buffer // dense: views into the flat parameter and gradient buffers
-	mask         device.Buffer // dropout: 1/(1-rate) or 0 per unit of the batch
+	// pre is the pre-activation, kept for activations whose derivative
+	// needs it (GELU); nil otherwise, when y is activated in place.
+	pre  device.Buffer
+	mask device.Buffer // dropout: 1/(1-rate) or 0 per unit of the batch
+	// batch norm: its running statistics (views into the stats buffer),
+	// x̂ and 1/std saved by the forward pass, and where the activation's
+	// backward pass puts the column sums nobody reads.
+	rm, rv, xhat, invstd, sums device.Buffer
+	eps, momentum              float64
 }
 
-// slot places one parameter tensor in the flat buffers.
+// slot places one parameter tensor in the flat buffers: in params (and
+// grads and optimizer state), or, for a batch norm's running statistics,
+// which are saved but not trained, in stats.
 type slot struct {
 	name  string
 	shape []int
 	off   int
 	n     int
+	stat  bool
 }
 
 // align keeps every tensor on a 64-byte boundary (16 floats): rows of a
@@ -47,8 +58,9 @@ func roundUp(n int) int { return (n + align - 1) / align * align }
 // compile lays out the program over buffers sized for cfg.BatchSize and
 // copies params in. All allocation happens here.
 func compile(dev device.Device, m *model.Model, params *model.Params, cfg backends.Config) (*Trainer, error) {
-	t := &Trainer{m: *m, cfg: cfg, dev: dev}
+	t := &Trainer{m: *m, cfg: cfg, dev: dev, nonFinite: -1}
 	t.m.Layers = append([]model.Layer(nil), m.Layers...)
+	t.m.Loss.ClassWeights = append([]float64(nil), m.Loss.ClassWeights...)
 	if t.cfg.Threads == 0 {
 		t.cfg.Threads = 1
 	}
@@ -56,18 +68,29 @@ func compile(dev device.Device, m *model.Model, params *model.Params, cfg backen
 
 	// One flat buffer each for parameters, gradients and optimizer state,
 	// so an optimizer step is one kernel over all of them.
-	total := 0
+	total, stats := 0, 0
 	for i, l := range m.Layers {
-		if l.Kind != model.Dense {
+		switch l.Kind {
+		case model.Dense:
+			t.slots = append(t.slots,
+				slot{name: model.WeightName(i), shape: []int{l.In, l.Out}, off: total, n: l.In * l.Out})
+			total += roundUp(l.In * l.Out)
+		case model.BatchNorm:
+			t.slots = append(t.slots, slot{name: model.WeightName(i), shape: []int{l.Out}, off: total, n: l.Out})
+			total += roundUp(l.Out)
+		default:
 			continue
 		}
-		t.slots = append(t.slots,
-			slot{name: model.WeightName(i), shape: []int{l.In, l.Out}, off: total, n: l.In * l.Out})
-		total += roundUp(l.In * l.Out)
 		t.slots = append(t.slots, slot{name: model.BiasName(i), shape: []int{l.Out}, off: total, n: l.Out})
 		total += roundUp(l.Out)
+		if l.Kind == model.BatchNorm {
+			t.slots = append(t.slots,
+				slot{name: model.RunningMeanName(i), shape: []int{l.Out}, off: stats, n: l.Out, stat: true},
+				slot{name: model.RunningVarName(i), shape: []int{l.Out}, off: stats + roundUp(l.Out), n: l.Out, stat: true})
+			stats += 2 * roundUp(l.Out)
+		}
 	}
-	t.nparams = total
+	t.nparams, t.nstats = total, stats
 	var err error
 	alloc := func(n int) device.Buffer {
 		if err != nil {
@@ -86,13 +109,21 @@ func compile(dev device.Device, m *model.Model, params *model.Params, cfg backen
 		return v
 	}
 	t.params, t.grads = alloc(total), alloc(total)
+	if stats > 0 {
+		t.stats = alloc(stats)
+	}
 	switch m.Optimizer.Kind {
 	case model.SGD:
 		if m.Optimizer.Momentum != 0 {
 			t.state1 = alloc(total)
 		}
-	case model.Adam:
+	case model.Adam, model.AdamW:
 		t.state1, t.state2 = alloc(total), alloc(total)
+	case model.RMSprop:
+		t.state1 = alloc(total)
+		if m.Optimizer.Momentum > 0 {
+			t.state2 = alloc(total)
+		}
 	}
 	if t.state1 == nil {
 		t.state1 = t.grads // SGD without momentum never touches it
@@ -106,11 +137,12 @@ func compile(dev device.Device, m *model.Model, params *model.Params, cfg backen
 		t.labels, err = dev.AllocLabels(batch)
 	}
 	// Which layer outputs need a gradient: those at or above the first
-	// dense layer (Validate guarantees one). Below it there is nothing to
-	// train, so the input, and a dropout on it, get none.
+	// layer with parameters (Validate guarantees a dense one). Below it
+	// there is nothing to train, so the input, and a dropout on it, get
+	// none.
 	firstDense := 0
 	for i, l := range m.Layers {
-		if l.Kind == model.Dense {
+		if l.HasParams() {
 			firstDense = i
 			break
 		}
@@ -118,7 +150,8 @@ func compile(dev device.Device, m *model.Model, params *model.Params, cfg backen
 	x, dx, inferX := t.input, device.Buffer(nil), t.input
 	si := 0
 	for i, l := range m.Layers {
-		s := step{kind: l.Kind, layer: i, in: l.In, out: l.Out, act: l.Activation, rate: l.Rate, x: x, dx: dx, inferX: inferX}
+		s := step{kind: l.Kind, layer: i, in: l.In, out: l.Out, act: l.Activation, rate: l.Rate, x: x, dx: dx, inferX: inferX,
+			eps: l.Eps, momentum: l.Momentum}
 		switch {
 		case l.Kind == model.Dropout && l.Rate == 0:
 			// The identity: later steps read its input directly.
@@ -130,9 +163,19 @@ func compile(dev device.Device, m *model.Model, params *model.Params, cfg backen
 			}
 		default:
 			s.y, s.dy = alloc(batch*l.Out), alloc(batch*l.Out)
+			if l.Activation == model.ActGELU {
+				s.pre = alloc(batch * l.Out)
+			}
+			if l.Kind == model.BatchNorm {
+				s.pre, s.xhat, s.invstd, s.sums = alloc(batch*l.Out), alloc(batch*l.Out), alloc(l.Out), alloc(l.Out)
+			}
 			w, b := t.slots[si], t.slots[si+1]
 			si += 2
 			s.w, s.b, s.dw, s.db = view(t.params, w), view(t.params, b), view(t.grads, w), view(t.grads, b)
+			if l.Kind == model.BatchNorm {
+				s.rm, s.rv = view(t.stats, t.slots[si]), view(t.stats, t.slots[si+1])
+				si += 2
+			}
 			inferX = s.y
 		}
 		t.steps = append(t.steps, s)
@@ -144,16 +187,55 @@ func compile(dev device.Device, m *model.Model, params *model.Params, cfg backen
 	last := &t.steps[len(t.steps)-1]
 	t.logits, t.dlogits = last.y, last.dy
 
-	host := make([]float32, total)
+	if !m.Loss.Plain() {
+		w := make([]float32, m.Classes)
+		for c := range w {
+			w[c] = 1
+			if len(m.Loss.ClassWeights) > 0 {
+				w[c] = float32(m.Loss.ClassWeights[c])
+			}
+		}
+		if t.classWeights, err = dev.Alloc(m.Classes); err != nil {
+			return nil, err
+		}
+		if err := dev.Write(t.classWeights, w); err != nil {
+			return nil, fmt.Errorf("copy class weights to %s: %w", dev.Name(), err)
+		}
+	}
+	if err := t.writeSlots(params, "", false, t.params); err != nil {
+		return nil, err
+	}
+	if err := t.writeSlots(params, "", true, t.stats); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// writeSlots copies the tensors named prefix+slot name from p into dst:
+// the trained slots (stat false) into the params buffer or an optimizer
+// state buffer laid out like it, the running statistics (stat true) into
+// the stats buffer.
+func (t *Trainer) writeSlots(p *model.Params, prefix string, stat bool, dst device.Buffer) error {
+	n := t.nparams
+	if stat {
+		n = t.nstats
+	}
+	if n == 0 {
+		return nil
+	}
+	host := make([]float32, n)
 	for _, s := range t.slots {
-		src := params.Get(s.name)
+		if s.stat != stat {
+			continue
+		}
+		src := p.Get(prefix + s.name)
 		if src == nil || len(src.Data) != s.n {
-			return nil, fmt.Errorf("params: %s missing or mis-sized", s.name)
+			return fmt.Errorf("params: %s%s missing or mis-sized", prefix, s.name)
 		}
 		copy(host[s.off:s.off+s.n], src.Data)
 	}
-	if err := dev.Write(t.params, host); err != nil {
-		return nil, fmt.Errorf("copy params to %s: %w", dev.Name(), err)
+	if err := t.dev.Write(dst, host); err != nil {
+		return fmt.Errorf("copy params to %s: %w", t.dev.Name(), err)
 	}
-	return t, nil
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/xp-ml/xp/backends"
 	"github.com/xp-ml/xp/backends/engine/device"
@@ -19,14 +20,18 @@ type Trainer struct {
 	steps []step
 	slots []slot
 
-	nparams                       int
+	nparams, nstats               int
 	params, grads, state1, state2 device.Buffer
+	stats                         device.Buffer // batch norms' running statistics; nil without one
 	input                         device.Buffer
 	labels                        device.Labels
 	logits, dlogits               device.Buffer
+	classWeights                  device.Buffer // one per class; nil for the plain loss
 	losses                        device.Buffer // one slot per batch of the epoch
 	lossHost                      []float32
 	step                          int // optimizer steps so far: the dropout counter; Adam's t is step+1
+	epoch                         int // epochs started so far: the schedule's epoch
+	nonFinite                     int // global step of the first non-finite batch loss, or -1
 	closed                        bool
 	final                         *model.Params // parameters read back at Close
 }
@@ -60,13 +65,16 @@ func (t *Trainer) Epoch(ctx context.Context, data *backends.Batches, order []int
 	if err := t.growLosses(batches); err != nil {
 		return 0, fmt.Errorf("engine: epoch: %w", err)
 	}
+	first := t.step
+	epoch := t.epoch
+	t.epoch++
 	for bi := range batches {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
 		start := bi * batch
 		rows := order[start:min(start+batch, len(order))]
-		if err := t.trainBatch(data, rows, bi); err != nil {
+		if err := t.trainBatch(data, rows, bi, epoch); err != nil {
 			return 0, fmt.Errorf("engine: epoch: step %d: %w", t.step, err)
 		}
 		if progress != nil {
@@ -78,11 +86,17 @@ func (t *Trainer) Epoch(ctx context.Context, data *backends.Batches, order []int
 		return 0, fmt.Errorf("engine: epoch: read losses: %w", err)
 	}
 	var sum float64
-	for _, l := range host {
+	for i, l := range host {
 		sum += float64(l)
+		if t.nonFinite < 0 && (math.IsNaN(float64(l)) || math.IsInf(float64(l), 0)) {
+			t.nonFinite = first + i
+		}
 	}
 	return sum / float64(len(order)), nil
 }
+
+// FirstNonFinite implements backends.Trainer.
+func (t *Trainer) FirstNonFinite() (int, bool) { return t.nonFinite, t.nonFinite >= 0 }
 
 func (t *Trainer) growLosses(batches int) error {
 	if t.losses != nil && t.losses.Len() >= batches {
@@ -98,7 +112,7 @@ func (t *Trainer) growLosses(batches int) error {
 
 // trainBatch is one optimizer step: assemble the batch, forward, fused
 // softmax and cross-entropy, backward, update. It allocates nothing.
-func (t *Trainer) trainBatch(data *backends.Batches, rows []int32, slot int) error {
+func (t *Trainer) trainBatch(data *backends.Batches, rows []int32, slot, epoch int) error {
 	d, n := t.dev, len(rows)
 	if err := d.Gather(t.input, t.labels, data.X, data.Y, data.D, rows); err != nil {
 		return err
@@ -107,43 +121,87 @@ func (t *Trainer) trainBatch(data *backends.Batches, rows []int32, slot int) err
 		s := &t.steps[i]
 		switch s.kind {
 		case model.Dense:
-			d.Gemm(false, false, n, s.out, s.in, 1, s.x, s.w, 0, s.y)
-			d.BiasActivation(s.y, s.b, n, s.out, s.act)
+			s.forward(d, s.x, n)
+		case model.BatchNorm:
+			d.BatchNormTrain(s.x, s.pre, s.xhat, s.invstd, s.w, s.b, s.rm, s.rv, n, s.out, s.eps, s.momentum)
+			d.Activate(s.y, s.pre, n*s.out, s.act)
 		case model.Dropout:
 			d.DropoutMask(s.mask, n*s.out, t.cfg.Seed, t.step, s.layer, s.rate)
 			d.Mul(s.y, s.x, s.mask, n*s.out)
 		}
 	}
-	d.SoftmaxCrossEntropy(t.logits, t.labels, n, t.m.Classes, t.dlogits, t.losses, slot)
+	if t.classWeights == nil {
+		d.SoftmaxCrossEntropy(t.logits, t.labels, n, t.m.Classes, t.dlogits, t.losses, slot)
+	} else {
+		d.WeightedSoftmaxCrossEntropy(t.logits, t.labels, n, t.m.Classes, t.classWeights, t.m.Loss.LabelSmoothing, t.dlogits, t.losses, slot)
+	}
 	for i := len(t.steps) - 1; i >= 0; i-- {
 		s := &t.steps[i]
 		switch s.kind {
 		case model.Dense:
-			d.ActivationBackward(s.dy, s.y, s.db, n, s.out, s.act)
+			saved := s.y
+			if s.pre != nil {
+				saved = s.pre
+			}
+			d.ActivationBackward(s.dy, saved, s.db, n, s.out, s.act)
 			d.Gemm(true, false, s.in, s.out, n, 1, s.x, s.dy, 0, s.dw)
 			if s.dx != nil {
 				d.Gemm(false, true, n, s.in, s.out, 1, s.dy, s.w, 0, s.dx)
 			}
+		case model.BatchNorm:
+			saved := s.y
+			if s.act == model.ActGELU {
+				saved = s.pre
+			}
+			d.ActivationBackward(s.dy, saved, s.sums, n, s.out, s.act)
+			d.BatchNormBackward(s.dy, s.xhat, s.invstd, s.w, s.dx, s.dw, s.db, n, s.out)
 		case model.Dropout:
 			if s.dx != nil {
 				d.Mul(s.dx, s.dy, s.mask, n*s.out)
 			}
 		}
 	}
-	t.update()
+	t.update(epoch)
 	t.step++
 	return d.Sync()
 }
 
-func (t *Trainer) update() {
+// forward runs a dense step on input x: GEMM, then bias and activation
+// fused in place, or, where the pre-activation must be kept, into pre and
+// activated from there into y.
+func (s *step) forward(d device.Device, x device.Buffer, n int) {
+	if s.pre == nil {
+		d.Gemm(false, false, n, s.out, s.in, 1, x, s.w, 0, s.y)
+		d.BiasActivation(s.y, s.b, n, s.out, s.act)
+		return
+	}
+	d.Gemm(false, false, n, s.out, s.in, 1, x, s.w, 0, s.pre)
+	d.BiasActivation(s.pre, s.b, n, s.out, model.ActNone)
+	d.Activate(s.y, s.pre, n*s.out, s.act)
+}
+
+// update clips the gradients when asked and applies one optimizer step at
+// the schedule's rate for this epoch and step.
+func (t *Trainer) update(epoch int) {
 	o := t.m.Optimizer
+	if o.ClipNorm > 0 {
+		t.dev.ClipGradNorm(t.grads, t.nparams, o.ClipNorm)
+	}
+	lr := o.StepLR(epoch, t.step)
 	switch o.Kind {
 	case model.SGD:
 		t.dev.SGD(t.params, t.grads, t.state1, t.nparams, device.SGDStep{
-			LR: float32(o.LR), Momentum: float32(o.Momentum), WeightDecay: float32(o.WeightDecay),
+			LR: float32(lr), Momentum: float32(o.Momentum), WeightDecay: float32(o.WeightDecay), Nesterov: o.Nesterov,
 		})
 	case model.Adam:
-		t.dev.Adam(t.params, t.grads, t.state1, t.state2, t.nparams, device.NewAdamStep(o, t.step+1))
+		t.dev.Adam(t.params, t.grads, t.state1, t.state2, t.nparams, device.NewAdamStep(o, t.step+1, lr))
+	case model.AdamW:
+		if o.WeightDecay != 0 {
+			t.dev.Scale(t.params, t.nparams, float32(1-lr*o.WeightDecay))
+		}
+		t.dev.Adam(t.params, t.grads, t.state1, t.state2, t.nparams, device.NewAdamStep(o, t.step+1, lr))
+	case model.RMSprop:
+		t.dev.RMSprop(t.params, t.grads, t.state1, t.state2, t.nparams, device.NewRMSpropStep(o, lr))
 	}
 }
 
@@ -171,9 +229,12 @@ func (t *Trainer) Predict(ctx context.Context, data *backends.Batches, probs []f
 		}
 		for i := range t.steps {
 			s := &t.steps[i]
-			if s.kind == model.Dense {
-				d.Gemm(false, false, n, s.out, s.in, 1, s.inferX, s.w, 0, s.y)
-				d.BiasActivation(s.y, s.b, n, s.out, s.act)
+			switch s.kind {
+			case model.Dense:
+				s.forward(d, s.inferX, n)
+			case model.BatchNorm:
+				d.BatchNormInfer(s.inferX, s.pre, s.w, s.b, s.rm, s.rv, n, s.out, s.eps)
+				d.Activate(s.y, s.pre, n*s.out, s.act)
 			}
 		}
 		// dlogits is free outside a training step: the probabilities go there.
@@ -234,12 +295,22 @@ func (t *Trainer) readParams() (*model.Params, error) {
 	if err := t.dev.Read(host, t.params); err != nil {
 		return nil, fmt.Errorf("engine: read params: %w", err)
 	}
+	stats := make([]float32, t.nstats)
+	if t.nstats > 0 {
+		if err := t.dev.Read(stats, t.stats); err != nil {
+			return nil, fmt.Errorf("engine: read batch norm statistics: %w", err)
+		}
+	}
 	p := &model.Params{Tensors: make([]model.Tensor, len(t.slots))}
 	for i, s := range t.slots {
+		from := host
+		if s.stat {
+			from = stats
+		}
 		p.Tensors[i] = model.Tensor{
 			Name:  s.name,
 			Shape: append([]int(nil), s.shape...),
-			Data:  append([]float32(nil), host[s.off:s.off+s.n]...),
+			Data:  append([]float32(nil), from[s.off:s.off+s.n]...),
 		}
 	}
 	return p, nil

@@ -3,7 +3,6 @@ package gorgonia
 import (
 	"context"
 	"fmt"
-	"math"
 
 	"github.com/xp-ml/xp/backends"
 	"github.com/xp-ml/xp/model"
@@ -49,35 +48,8 @@ func (Backend) Compile(ctx context.Context, m *model.Model, params *model.Params
 	if cfg.BatchSize <= 0 {
 		return nil, fmt.Errorf("gorgonia: compile: batch size %d", cfg.BatchSize)
 	}
-	if err := checkOptimizer(m.Optimizer); err != nil {
+	if err := backends.CheckOptimizer(m.Optimizer); err != nil {
 		return nil, fmt.Errorf("gorgonia: compile: %w", err)
 	}
 	return newTrainer(m, params, cfg), nil
-}
-
-// checkOptimizer accepts what torch.optim accepts for the same rule.
-func checkOptimizer(o model.Optimizer) error {
-	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-	if !finite(o.LR) || o.LR < 0 {
-		return fmt.Errorf("optimizer: learning rate %v", o.LR)
-	}
-	if !finite(o.WeightDecay) || o.WeightDecay < 0 {
-		return fmt.Errorf("optimizer: weight decay %v", o.WeightDecay)
-	}
-	switch o.Kind {
-	case model.SGD:
-		if !finite(o.Momentum) || o.Momentum < 0 {
-			return fmt.Errorf("optimizer: sgd momentum %v", o.Momentum)
-		}
-	case model.Adam:
-		if !(o.Beta1 >= 0 && o.Beta1 < 1) || !(o.Beta2 >= 0 && o.Beta2 < 1) {
-			return fmt.Errorf("optimizer: adam betas (%v, %v) not in [0, 1)", o.Beta1, o.Beta2)
-		}
-		if !finite(o.Eps) || o.Eps < 0 {
-			return fmt.Errorf("optimizer: adam eps %v", o.Eps)
-		}
-	default:
-		return fmt.Errorf("optimizer: unknown kind %q", o.Kind)
-	}
-	return nil
 }

@@ -32,11 +32,14 @@ type graph struct {
 	loss  G.Value   // training
 	grads []G.Value // training, one per parameter, in params order
 	probs G.Value   // inference
+	// bnMean and bnVar are each batch norm's batch mean and biased
+	// variance, by layer index: training only, for the running statistics.
+	bnMean, bnVar map[int]*G.Value
 }
 
 // buildGraph compiles m for batches of the given size over the shared
 // parameter tensors ps.
-func buildGraph(m *model.Model, ps []*param, batch int, train bool) (gr *graph, err error) {
+func buildGraph(m *model.Model, ps, stats []*param, batch int, train bool) (gr *graph, err error) {
 	// gorgonia reports some shape and type errors by panicking.
 	defer func() {
 		if r := recover(); r != nil {
@@ -51,8 +54,11 @@ func buildGraph(m *model.Model, ps []*param, batch int, train bool) (gr *graph, 
 		return nil, fmt.Errorf("gorgonia: bind x: %w", err)
 	}
 
-	byName := make(map[string]*param, len(ps))
+	byName := make(map[string]*param, len(ps)+len(stats))
 	for _, p := range ps {
+		byName[p.name] = p
+	}
+	for _, p := range stats {
 		byName[p.name] = p
 	}
 	var wrt G.Nodes // parameter nodes in ps order
@@ -92,6 +98,10 @@ func buildGraph(m *model.Model, ps []*param, batch int, train bool) (gr *graph, 
 			}
 			if h, err = activate(h, l.Activation); err != nil {
 				return nil, fmt.Errorf("gorgonia: layer %d: %s: %w", i, l.Activation, err)
+			}
+		case model.BatchNorm:
+			if h, err = gr.batchNorm(h, i, l, train, paramNode); err != nil {
+				return nil, fmt.Errorf("gorgonia: layer %d: batch norm: %w", i, err)
 			}
 		case model.Dropout:
 			// Inference is the identity, and so is a rate of 0 (a mask of
@@ -153,6 +163,145 @@ func buildGraph(m *model.Model, ps []*param, batch int, train bool) (gr *graph, 
 	return gr, nil
 }
 
+// batchNorm is BatchNorm1d over h's columns and the layer's activation:
+// with the batch's mean and biased variance in training (both read out for
+// the running statistics), with the running statistics at inference.
+//
+// G.InverseSqrt's gradient is wrong in v0.9.18 (the PyTorch cases of the
+// conformance tests caught it): 1/sqrt is Inverse(Sqrt(·)) here. In
+// training every reduction and broadcast over the batch is a product with
+// a constant matrix (centering C = I - 1/n, the row of 1/n, the column of
+// ones), whose gradient is the GEMM's, the best-exercised path gorgonia
+// has.
+func (gr *graph) batchNorm(h *G.Node, i int, l model.Layer, train bool, paramNode func(string) (*G.Node, error)) (*G.Node, error) {
+	gamma, err := paramNode(model.WeightName(i))
+	if err != nil {
+		return nil, err
+	}
+	beta, err := paramNode(model.BiasName(i))
+	if err != nil {
+		return nil, err
+	}
+	if !train {
+		return gr.batchNormInfer(h, i, l, gamma, beta, paramNode)
+	}
+	n := gr.batch
+	constant := func(rows, cols int, f func(r, c int) float32) *G.Node {
+		v := make([]float32, rows*cols)
+		for r := range rows {
+			for c := range cols {
+				v[r*cols+c] = f(r, c)
+			}
+		}
+		return G.NewConstant(tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(v)))
+	}
+	center := constant(n, n, func(r, c int) float32 {
+		if r == c {
+			return 1 - 1/float32(n)
+		}
+		return -1 / float32(n)
+	})
+	meanRow := constant(1, n, func(int, int) float32 { return 1 / float32(n) })
+	ones := constant(n, 1, func(int, int) float32 { return 1 })
+
+	mean, err := G.Mul(meanRow, h) // 1×out, for the running mean only
+	if err != nil {
+		return nil, err
+	}
+	centered, err := G.Mul(center, h)
+	if err != nil {
+		return nil, err
+	}
+	sq, err := G.Square(centered)
+	if err != nil {
+		return nil, err
+	}
+	vari, err := G.Mul(meanRow, sq) // 1×out
+	if err != nil {
+		return nil, err
+	}
+	if gr.bnMean == nil {
+		gr.bnMean, gr.bnVar = map[int]*G.Value{}, map[int]*G.Value{}
+	}
+	m, v := new(G.Value), new(G.Value)
+	G.Read(mean, m)
+	G.Read(vari, v)
+	gr.bnMean[i], gr.bnVar[i] = m, v
+	withEps, err := G.Add(vari, G.NewConstant(float32(l.Eps)))
+	if err != nil {
+		return nil, err
+	}
+	sd, err := G.Sqrt(withEps)
+	if err != nil {
+		return nil, err
+	}
+	invstd, err := G.Inverse(sd)
+	if err != nil {
+		return nil, err
+	}
+	spread, err := G.Mul(ones, invstd) // n×out
+	if err != nil {
+		return nil, err
+	}
+	xhat, err := G.HadamardProd(centered, spread)
+	if err != nil {
+		return nil, err
+	}
+	gammaRow, err := G.Reshape(gamma, []int{1, l.Out})
+	if err != nil {
+		return nil, err
+	}
+	gammas, err := G.Mul(ones, gammaRow)
+	if err != nil {
+		return nil, err
+	}
+	y, err := G.HadamardProd(xhat, gammas)
+	if err != nil {
+		return nil, err
+	}
+	if y, err = G.BroadcastAdd(y, beta, nil, []byte{0}); err != nil {
+		return nil, err
+	}
+	return activate(y, l.Activation)
+}
+
+// batchNormInfer normalises with the running statistics; nothing here
+// needs a gradient.
+func (gr *graph) batchNormInfer(h *G.Node, i int, l model.Layer, gamma, beta *G.Node, paramNode func(string) (*G.Node, error)) (*G.Node, error) {
+	mean, err := paramNode(model.RunningMeanName(i))
+	if err != nil {
+		return nil, err
+	}
+	vari, err := paramNode(model.RunningVarName(i))
+	if err != nil {
+		return nil, err
+	}
+	centered, err := G.BroadcastSub(h, mean, nil, []byte{0})
+	if err != nil {
+		return nil, err
+	}
+	withEps, err := G.Add(vari, G.NewConstant(float32(l.Eps)))
+	if err != nil {
+		return nil, err
+	}
+	sd, err := G.Sqrt(withEps)
+	if err != nil {
+		return nil, err
+	}
+	xhat, err := G.BroadcastHadamardDiv(centered, sd, nil, []byte{0})
+	if err != nil {
+		return nil, err
+	}
+	y, err := G.BroadcastHadamardProd(xhat, gamma, nil, []byte{0})
+	if err != nil {
+		return nil, err
+	}
+	if y, err = G.BroadcastAdd(y, beta, nil, []byte{0}); err != nil {
+		return nil, err
+	}
+	return activate(y, l.Activation)
+}
+
 // activate applies a dense layer's activation.
 func activate(h *G.Node, a model.Activation) (*G.Node, error) {
 	switch a {
@@ -166,6 +315,24 @@ func activate(h *G.Node, a model.Activation) (*G.Node, error) {
 			return nil, err
 		}
 		return G.HadamardProd(h, positive)
+	case model.ActLeakyReLU:
+		// h ⊙ (1 where h > 0, else the slope), the gradient at 0 being the
+		// slope as in PyTorch.
+		positive, err := G.Gt(h, G.NewConstant(float32(0)), true)
+		if err != nil {
+			return nil, err
+		}
+		scaled, err := G.Mul(positive, G.NewConstant(float32(1-model.LeakySlope)))
+		if err != nil {
+			return nil, err
+		}
+		factor, err := G.Add(scaled, G.NewConstant(float32(model.LeakySlope)))
+		if err != nil {
+			return nil, err
+		}
+		return G.HadamardProd(h, factor)
+	case model.ActGELU:
+		return G.ApplyOp(geluOp, h)
 	case model.ActTanh:
 		return G.Tanh(h)
 	case model.ActSigmoid:

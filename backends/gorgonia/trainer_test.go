@@ -414,7 +414,7 @@ func TestCompileRejects(t *testing.T) {
 		{"no-params", context.Background(), good, nil, backends.Config{BatchSize: 4}, "no params"},
 		{"wrong-params", context.Background(), mlp(5, 2, 0, adam), params, backends.Config{BatchSize: 4}, "layer 0"},
 		{"bad-model", context.Background(), &model.Model{Inputs: 4, Classes: 1}, params, backends.Config{BatchSize: 4}, "classes"},
-		{"optimizer-kind", context.Background(), withOpt(model.Optimizer{Kind: "rmsprop", LR: 0.1}), params, backends.Config{BatchSize: 4}, "rmsprop"},
+		{"optimizer-kind", context.Background(), withOpt(model.Optimizer{Kind: "lion", LR: 0.1}), params, backends.Config{BatchSize: 4}, "lion"},
 		{"adam-beta", context.Background(), withOpt(model.Optimizer{Kind: model.Adam, LR: 0.1, Beta1: 1, Beta2: 0.9}), params, backends.Config{BatchSize: 4}, "betas"},
 		{"negative-lr", context.Background(), withOpt(model.Optimizer{Kind: model.SGD, LR: -1}), params, backends.Config{BatchSize: 4}, "learning rate"},
 		{"canceled", canceled, good, params, backends.Config{BatchSize: 4}, "context canceled"},

@@ -403,6 +403,9 @@ func evaluate(v cue.Value, label string) (*Experiment, errors.Error) {
 		return nil, errors.Promote(fmt.Errorf("%s: %w", label, err), "")
 	}
 	exp.Hash = Hash(exp.Canonical)
+	if errs := checkSweep(exp); errs != nil {
+		return nil, errs
+	}
 	return exp, nil
 }
 

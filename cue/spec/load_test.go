@@ -229,8 +229,8 @@ func TestLoadErrors(t *testing.T) {
 		},
 		{
 			name:  "unknown field without one",
-			files: map[string]string{"exp.cue": prefix + "\ttrain: warmup: 10\n}\n"},
-			want: `credit.train.warmup: field not allowed:
+			files: map[string]string{"exp.cue": prefix + "\ttrain: momentum: 10\n}\n"},
+			want: `credit.train.momentum: field not allowed:
     ./exp.cue:7:9
 `,
 		},
@@ -265,7 +265,7 @@ func TestLoadErrors(t *testing.T) {
 			files: map[string]string{"exp.cue": prefix + `	data: clean: [{drop_na: {}, drop_duplicates: {}}]
 }
 `},
-			want: `credit.data.clean.0: sets drop_na and drop_duplicates: only one of drop_na, fill_na, filter, drop_duplicates may be set:
+			want: `credit.data.clean.0: sets drop_na and drop_duplicates: only one of drop_columns, rename, cast, drop_na, fill_na, filter, drop_duplicates, clip, replace, normalize_text may be set:
     xp:schema.cue:*
     ./exp.cue:7:16
     xp:schema.cue:*
@@ -277,7 +277,7 @@ func TestLoadErrors(t *testing.T) {
 			files: map[string]string{"exp.cue": prefix + `	data: clean: [{}]
 }
 `},
-			want: `credit.data.clean.0: needs one of drop_na, fill_na, filter, drop_duplicates:
+			want: `credit.data.clean.0: needs one of drop_columns, rename, cast, drop_na, fill_na, filter, drop_duplicates, clip, replace, normalize_text:
     xp:schema.cue:*
     ./exp.cue:7:16
     xp:schema.cue:*
@@ -317,7 +317,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name:  "metric typo",
 			files: map[string]string{"exp.cue": prefix + "\tmetrics: [\"accuracy\", \"aucc\"]\n}\n"},
-			want: `credit.metrics.1: "aucc" is not one of "accuracy", "log_loss", "f1", "precision", "recall", "auc" (did you mean "auc"?):
+			want: `credit.metrics.1: "aucc" is not one of "accuracy", "log_loss", "f1", "precision", "recall", "auc", "f1_macro", "f1_weighted", "precision_macro", "precision_weighted", "recall_macro", "recall_weighted", "pr_auc" (did you mean "auc"?):
     ./exp.cue:1:9
     ./exp.cue:7:24
 `,

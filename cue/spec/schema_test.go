@@ -33,7 +33,7 @@ func TestSchema(t *testing.T) {
 
 	// Every one-of struct names its choices in @xp(oneof), and each choice
 	// is one of its fields: the attribute feeds the "needs one of" message.
-	for _, def := range []string{"#Source", "#Rule", "#Model", "#Layer", "#Optimizer", "#Loss"} {
+	for _, def := range []string{"#Source", "#Synthetic", "#Feature", "#Rule", "#Model", "#Layer", "#Optimizer", "#Loss"} {
 		t.Run(def, func(t *testing.T) {
 			v := schema.LookupPath(cue.ParsePath(def))
 			choices := oneOf(v, nil)

@@ -1,5 +1,7 @@
 package spec
 
+import "encoding/json"
+
 // The Go form of a concrete #Experiment, decoded after unification with the
 // embedded schema, so every default is already filled in. Field names follow
 // the CUE field names through their json tags; the schema (schema.cue) is the
@@ -16,6 +18,9 @@ type Spec struct {
 	Train   Train    `json:"train"`
 	Metrics []string `json:"metrics"`
 	Device  string   `json:"device"` // "cpu" | "auto" | "cuda" | "cuda:N"
+	// Sweep, when set, makes the experiment many runs (Experiment.Points);
+	// a point's spec has none.
+	Sweep *Sweep `json:"sweep,omitempty"`
 }
 
 // MetadataFields are the top-level fields left out of the spec hash.
@@ -23,28 +28,168 @@ var MetadataFields = []string{"name", "description", "tags"}
 
 // Data says where the rows come from and how they become a training matrix.
 type Data struct {
-	Source Source `json:"source"`
-	Target string `json:"target"`
-	Clean  []Rule `json:"clean"`
-	Split  Split  `json:"split"`
+	Source     Source             `json:"source"`
+	TestSource *Source            `json:"test_source,omitempty"` // test rows from their own file; Split.Test is then 0
+	Target     string             `json:"target"`
+	Clean      []Rule             `json:"clean"`
+	Features   map[string]Feature `json:"features,omitempty"` // by column name
+	Split      Split              `json:"split"`
 }
 
 // Source is one data source; exactly one field is set.
 type Source struct {
-	File string `json:"file,omitempty"` // relative to the file that defines the experiment
+	File      string     `json:"file,omitempty"` // relative to the file that defines the experiment
+	HTTP      *HTTP      `json:"http,omitempty"`
+	S3        *S3        `json:"s3,omitempty"`
+	Synthetic *Synthetic `json:"synthetic,omitempty"`
+}
+
+// Kind names the source's single field ("file", "http", "s3", "synthetic").
+func (s Source) Kind() string {
+	switch {
+	case s.File != "":
+		return "file"
+	case s.HTTP != nil:
+		return "http"
+	case s.S3 != nil:
+		return "s3"
+	case s.Synthetic != nil:
+		return "synthetic"
+	}
+	return ""
+}
+
+// HTTP is a file fetched over HTTP(S), pinned by the sha256 of its bytes.
+type HTTP struct {
+	URL    string `json:"url"`
+	SHA256 string `json:"sha256"`
+	Format string `json:"format,omitempty"` // "csv" | "tsv" | "jsonl" | "parquet"; default from the URL's path
+}
+
+// S3 is an object in an S3-compatible store. Credentials never appear here.
+type S3 struct {
+	Bucket   string `json:"bucket"`
+	Key      string `json:"key"`
+	Endpoint string `json:"endpoint,omitempty"` // default s3.amazonaws.com
+	Region   string `json:"region,omitempty"`
+	SHA256   string `json:"sha256,omitempty"` // optional pin
+	Format   string `json:"format,omitempty"`
+}
+
+// Synthetic is a seeded generator; exactly one field is set.
+type Synthetic struct {
+	Classification *SynthClassification `json:"classification,omitempty"`
+	Interactions   *SynthInteractions   `json:"interactions,omitempty"`
+}
+
+// Kind names the generator's single field ("classification", ...).
+func (s Synthetic) Kind() string {
+	switch {
+	case s.Classification != nil:
+		return "classification"
+	case s.Interactions != nil:
+		return "interactions"
+	}
+	return ""
+}
+
+// SynthClassification makes rows around one random centre per class.
+type SynthClassification struct {
+	Rows        int     `json:"rows"`
+	Features    int     `json:"features"`
+	Categorical int     `json:"categorical"`
+	Levels      int     `json:"levels"`
+	Classes     int     `json:"classes"`
+	Separation  float64 `json:"separation"`
+	Missing     float64 `json:"missing"`
+	Seed        int64   `json:"seed"`
+}
+
+// SynthInteractions makes user-item pairs from latent factors.
+type SynthInteractions struct {
+	Users        int   `json:"users"`
+	Items        int   `json:"items"`
+	Interactions int   `json:"interactions"`
+	Factors      int   `json:"factors"`
+	Negatives    int   `json:"negatives"`
+	Seed         int64 `json:"seed"`
+}
+
+// Feature says how one column becomes model inputs; exactly one field is set.
+type Feature struct {
+	Numeric     *NumericFeature     `json:"numeric,omitempty"`
+	Categorical *CategoricalFeature `json:"categorical,omitempty"`
+	Text        *TextFeature        `json:"text,omitempty"`
+	ID          *IDFeature          `json:"id,omitempty"`
+}
+
+// Kind names the feature's single field ("numeric", ...).
+func (f Feature) Kind() string {
+	switch {
+	case f.Numeric != nil:
+		return "numeric"
+	case f.Categorical != nil:
+		return "categorical"
+	case f.Text != nil:
+		return "text"
+	case f.ID != nil:
+		return "id"
+	}
+	return ""
+}
+
+// NumericFeature: Encoding is "standardize", "minmax" or "none".
+type NumericFeature struct {
+	Encoding string `json:"encoding"`
+}
+
+// CategoricalFeature: Encoding is "onehot" or "embedding" (encoded one-hot
+// until the model IR has embedding layers).
+type CategoricalFeature struct {
+	Encoding      string `json:"encoding"`
+	MaxCategories int    `json:"max_categories,omitempty"`
+	Dim           int    `json:"dim,omitempty"`
+}
+
+// TextFeature is a hashed bag of word n-grams.
+type TextFeature struct {
+	Encoding string `json:"encoding"` // "hashing"
+	Buckets  int    `json:"buckets"`
+	NGrams   int    `json:"ngrams"`
+	Binary   bool   `json:"binary"`
+	Norm     string `json:"norm"` // "l2" | "none"
+}
+
+// IDFeature is an identifier encoded one-hot over the training ids plus an
+// unknown input.
+type IDFeature struct {
+	MaxIDs int `json:"max_ids,omitempty"`
+	Dim    int `json:"dim,omitempty"`
 }
 
 // Rule is one cleaning rule; exactly one field is set.
 type Rule struct {
-	DropNA         *DropNA         `json:"drop_na,omitempty"`
-	FillNA         *FillNA         `json:"fill_na,omitempty"`
-	Filter         *Filter         `json:"filter,omitempty"`
-	DropDuplicates *DropDuplicates `json:"drop_duplicates,omitempty"`
+	DropColumns    *DropColumns      `json:"drop_columns,omitempty"`
+	Rename         map[string]string `json:"rename,omitempty"`
+	Cast           *Cast             `json:"cast,omitempty"`
+	DropNA         *DropNA           `json:"drop_na,omitempty"`
+	FillNA         *FillNA           `json:"fill_na,omitempty"`
+	Filter         *Filter           `json:"filter,omitempty"`
+	DropDuplicates *DropDuplicates   `json:"drop_duplicates,omitempty"`
+	Clip           *Clip             `json:"clip,omitempty"`
+	Replace        *Replace          `json:"replace,omitempty"`
+	NormalizeText  *NormalizeText    `json:"normalize_text,omitempty"`
 }
 
 // Kind names the rule's single field ("drop_na", ...).
 func (r Rule) Kind() string {
 	switch {
+	case r.DropColumns != nil:
+		return "drop_columns"
+	case r.Rename != nil:
+		return "rename"
+	case r.Cast != nil:
+		return "cast"
 	case r.DropNA != nil:
 		return "drop_na"
 	case r.FillNA != nil:
@@ -53,8 +198,26 @@ func (r Rule) Kind() string {
 		return "filter"
 	case r.DropDuplicates != nil:
 		return "drop_duplicates"
+	case r.Clip != nil:
+		return "clip"
+	case r.Replace != nil:
+		return "replace"
+	case r.NormalizeText != nil:
+		return "normalize_text"
 	}
 	return ""
+}
+
+// DropColumns removes Columns.
+type DropColumns struct {
+	Columns []string `json:"columns"`
+}
+
+// Cast makes Column hold numbers (To "number"; values that do not parse
+// become missing) or text (To "text").
+type Cast struct {
+	Column string `json:"column"`
+	To     string `json:"to"`
 }
 
 // DropNA drops rows with a missing value in any of Columns (all columns when empty).
@@ -79,8 +242,34 @@ type Filter struct {
 	Value  any    `json:"value"`
 }
 
-// DropDuplicates drops rows identical to an earlier row.
-type DropDuplicates struct{}
+// DropDuplicates drops rows identical to an earlier row, in all columns or
+// in those of Subset.
+type DropDuplicates struct {
+	Subset []string `json:"subset,omitempty"`
+}
+
+// Clip limits Column to [Min, Max] (either may be absent) or to the
+// training split's Quantiles [lower, upper].
+type Clip struct {
+	Column    string    `json:"column"`
+	Min       *float64  `json:"min,omitempty"`
+	Max       *float64  `json:"max,omitempty"`
+	Quantiles []float64 `json:"quantiles,omitempty"`
+}
+
+// Replace maps values of Column; a nil value makes it missing.
+type Replace struct {
+	Column string         `json:"column"`
+	Values map[string]any `json:"values"`
+}
+
+// NormalizeText rewrites text columns.
+type NormalizeText struct {
+	Columns   []string `json:"columns"`
+	Lowercase bool     `json:"lowercase"`
+	Trim      bool     `json:"trim"`
+	StripHTML bool     `json:"strip_html"`
+}
 
 // Split holds the fractions of rows kept for test and validation.
 type Split struct {
@@ -102,7 +291,8 @@ type Logreg struct{}
 // Layer is one hidden layer; exactly one of Dense and Dropout is set.
 type Layer struct {
 	Dense      int     `json:"dense,omitempty"`      // units
-	Activation string  `json:"activation,omitempty"` // with dense: "relu" | "tanh" | "sigmoid" | "none"
+	Activation string  `json:"activation,omitempty"` // with dense: "relu" | "leaky_relu" | "gelu" | "tanh" | "sigmoid" | "none"
+	BatchNorm  bool    `json:"batch_norm,omitempty"` // with dense: batch normalisation before the activation
 	Dropout    float64 `json:"dropout,omitempty"`    // drop probability
 }
 
@@ -113,12 +303,63 @@ type Train struct {
 	Seed      int64     `json:"seed"`
 	Optimizer Optimizer `json:"optimizer"`
 	Loss      Loss      `json:"loss"`
+	// ClipNorm, when set, bounds the gradients' global L2 norm.
+	ClipNorm float64   `json:"clip_norm,omitempty"`
+	Schedule *Schedule `json:"schedule,omitempty"`
+	Warmup   *Warmup   `json:"warmup,omitempty"`
+	// EarlyStopping, when set, ends training once a metric stops improving.
+	EarlyStopping *EarlyStopping `json:"early_stopping,omitempty"`
+}
+
+// EarlyStopping stops after Patience epochs without an improvement of more
+// than MinDelta in Metric ("validation.auc", "val.loss", "train.loss").
+type EarlyStopping struct {
+	Metric   string  `json:"metric"`
+	Mode     string  `json:"mode,omitempty"` // "min" | "max"; "" picks by the metric
+	Patience int     `json:"patience"`
+	MinDelta float64 `json:"min_delta"`
+}
+
+// Schedule: exactly one field is set.
+type Schedule struct {
+	Constant *struct{}       `json:"constant,omitempty"`
+	Step     *StepSchedule   `json:"step,omitempty"`
+	Cosine   *CosineSchedule `json:"cosine,omitempty"`
+}
+
+// StepSchedule multiplies the rate by Gamma every StepSize epochs.
+type StepSchedule struct {
+	StepSize int     `json:"step_size"`
+	Gamma    float64 `json:"gamma"`
+}
+
+// CosineSchedule anneals the rate to EtaMin over TMax epochs (0: all of them).
+type CosineSchedule struct {
+	TMax   int     `json:"t_max,omitempty"`
+	EtaMin float64 `json:"eta_min"`
+}
+
+// Warmup is a linear warmup over Epochs epochs or Steps steps (one is set).
+type Warmup struct {
+	Epochs int `json:"epochs,omitempty"`
+	Steps  int `json:"steps,omitempty"`
 }
 
 // Optimizer: exactly one field is set.
 type Optimizer struct {
-	SGD  *SGD  `json:"sgd,omitempty"`
-	Adam *Adam `json:"adam,omitempty"`
+	SGD     *SGD     `json:"sgd,omitempty"`
+	Adam    *Adam    `json:"adam,omitempty"`
+	AdamW   *Adam    `json:"adamw,omitempty"` // decoupled weight decay
+	RMSprop *RMSprop `json:"rmsprop,omitempty"`
+}
+
+// RMSprop is torch.optim.RMSprop (not centered), PyTorch's defaults.
+type RMSprop struct {
+	LR          float64 `json:"lr"`
+	Alpha       float64 `json:"alpha"`
+	Eps         float64 `json:"eps"`
+	Momentum    float64 `json:"momentum"`
+	WeightDecay float64 `json:"weight_decay"`
 }
 
 // SGD is stochastic gradient descent with optional momentum.
@@ -126,6 +367,7 @@ type SGD struct {
 	LR          float64 `json:"lr"`
 	Momentum    float64 `json:"momentum"`
 	WeightDecay float64 `json:"weight_decay"`
+	Nesterov    bool    `json:"nesterov,omitempty"`
 }
 
 // Adam is Kingma and Ba's optimizer, PyTorch's defaults.
@@ -143,4 +385,51 @@ type Loss struct {
 }
 
 // CrossEntropy is softmax cross-entropy over the classes.
-type CrossEntropy struct{}
+type CrossEntropy struct {
+	ClassWeights   *ClassWeights `json:"class_weights,omitempty"`
+	LabelSmoothing float64       `json:"label_smoothing,omitempty"`
+}
+
+// ClassWeights is "balanced" or a weight per class label (see class_weights.go).
+type ClassWeights struct {
+	Balanced bool
+	ByLabel  map[string]float64
+}
+
+// Sweep turns one experiment into many points, each a concrete experiment
+// with values substituted at paths of the spec (see sweep.go).
+type Sweep struct {
+	Method    string                `json:"method"` // "grid" | "random"
+	Params    map[string]SweepParam `json:"params"` // by path in the spec
+	Trials    int                   `json:"trials,omitempty"`
+	Seed      int64                 `json:"seed"`
+	Parallel  int                   `json:"parallel"`
+	Metric    string                `json:"metric"`         // "<split>.<name>"
+	Mode      string                `json:"mode,omitempty"` // "min" | "max"; "" follows the metric
+	Resources Resources             `json:"resources"`
+	Prune     *Prune                `json:"prune,omitempty"`
+}
+
+// SweepParam is the values of one swept path: a list of Choices, or a
+// distribution (Dist "uniform", "log_uniform" or "int_uniform") over
+// [Low, High] for a random sweep. It reads and writes the JSON of the
+// schema (a list, or {uniform: [lo, hi]}).
+type SweepParam struct {
+	Dist      string // "choice" for a list
+	Choices   []json.RawMessage
+	Low, High float64
+}
+
+// Resources is what each point of a sweep asks for.
+type Resources struct {
+	CPUs int `json:"cpus"`
+	GPUs int `json:"gpus"`
+}
+
+// Prune stops unpromising points early.
+type Prune struct {
+	Rule      string `json:"rule"`             // "median"
+	Metric    string `json:"metric,omitempty"` // "validation.<name>"; "" follows the sweep's metric
+	Grace     int    `json:"grace"`            // epochs before a point may be stopped
+	MinPoints int    `json:"min_points"`       // completed points needed to compare with
+}

@@ -6,7 +6,9 @@ Run from this directory:  /usr/bin/python3 gen_sklearn.py > sklearn_cases.json
 metric and compares."""
 import json
 import numpy as np
-from sklearn.metrics import accuracy_score, log_loss, f1_score, precision_score, recall_score, roc_auc_score
+from sklearn.metrics import (accuracy_score, average_precision_score, confusion_matrix, f1_score, log_loss,
+                             precision_score, recall_score, roc_auc_score)
+from sklearn.preprocessing import label_binarize
 
 def case(name, probs, y, k):
     probs = np.asarray(probs, dtype=np.float32)
@@ -19,6 +21,19 @@ def case(name, probs, y, k):
          "f1": f1_score(y, pred, average=avg, labels=list(range(k)), zero_division=0),
          "precision": precision_score(y, pred, average=avg, labels=list(range(k)), zero_division=0),
          "recall": recall_score(y, pred, average=avg, labels=list(range(k)), zero_division=0)}
+    labels = list(range(k))
+    for name, fn in (("f1", f1_score), ("precision", precision_score), ("recall", recall_score)):
+        for avg_ in ("macro", "weighted"):
+            m[name + "_" + avg_] = fn(y, pred, average=avg_, labels=labels, zero_division=0)
+    # average precision: binary on class 1; macro one-vs-rest otherwise.
+    # Undefined (None) when a class has no positive row: scikit-learn
+    # warns and returns a meaningless value there.
+    if k == 2:
+        m["pr_auc"] = average_precision_score(y, probs[:, 1]) if (y == 1).any() else None
+    else:
+        onehot = label_binarize(y, classes=labels)
+        m["pr_auc"] = average_precision_score(onehot, probs, average="macro") if all((y == c).any() for c in labels) else None
+    out["confusion"] = confusion_matrix(y, pred, labels=labels).tolist()
     try:
         if k == 2:
             m["auc"] = roc_auc_score(y, probs[:, 1])
@@ -46,4 +61,15 @@ p = rand_probs(10, 2); y = np.zeros(10, dtype=int)
 cases.append(case("single_class", p, y, 2))
 p = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
 cases.append(case("extreme_probs", p, [1, 1, 0], 2))
+# multiclass ties: identical rows and repeated scores within a class column
+p = np.array([[0.5, 0.3, 0.2], [0.5, 0.3, 0.2], [0.2, 0.5, 0.3], [0.2, 0.5, 0.3], [0.3, 0.2, 0.5],
+              [0.4, 0.4, 0.2], [0.2, 0.4, 0.4], [0.1, 0.1, 0.8], [0.5, 0.3, 0.2], [0.2, 0.5, 0.3]])
+cases.append(case("multiclass_ties", p, [0, 1, 1, 2, 2, 0, 1, 2, 0, 0], 3))
+# imbalanced multiclass: weighted and macro averages differ, one class never predicted
+p = rand_probs(30, 4); p[:, 3] *= 0.1; p = p / p.sum(1, keepdims=True)
+y = np.array([0] * 15 + [1] * 8 + [2] * 4 + [3] * 3)
+cases.append(case("multiclass_imbalanced", p, y, 4))
+# a single class present among three
+p = rand_probs(8, 3); y = np.full(8, 2)
+cases.append(case("multiclass_single_class", p, y, 3))
 print(json.dumps(cases, indent=1))

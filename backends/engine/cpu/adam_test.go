@@ -34,7 +34,7 @@ func TestAdamVectorMatchesScalar(t *testing.T) {
 				for i := range v {
 					v[i] = v[i] * v[i]
 				}
-				s := device.NewAdamStep(o, step)
+				s := device.NewAdamStep(o, step, o.LR)
 				k := &adamConsts{wd: s.WeightDecay, beta1: s.Beta1, oneMinusBeta1: s.OneMinusBeta1, beta2: s.Beta2,
 					oneMinusBeta2: s.OneMinusBeta2, bc2Sqrt: s.BiasCorrection2Sqrt, eps: s.Eps, negStepSize: -s.StepSize}
 				p2, g2, m2, v2 := clone(p), clone(g), clone(m), clone(v)
@@ -63,7 +63,7 @@ func TestAdamMatchesPyTorchOrder(t *testing.T) {
 	for i := range n {
 		p[i], g[i], m[i], v[i] = float32(i)-5, float32(i%3)-1.25, 0.01*float32(i), 0.001*float32(i)
 	}
-	s := device.NewAdamStep(o, 3)
+	s := device.NewAdamStep(o, 3, o.LR)
 	want := clone(p)
 	for i := range want {
 		var (

@@ -36,6 +36,16 @@ func (d *Device) BiasActivation(yb, biasb device.Buffer, rows, cols int, act mod
 			for j, b := range bias {
 				row[j] = sigmoid(row[j] + b)
 			}
+		case model.ActLeakyReLU:
+			// max(v,0) + slope·min(v,0) is v or slope·v exactly.
+			for j, b := range bias {
+				v := row[j] + b
+				row[j] = max(v, 0) + float32(leakySlope*min(v, 0))
+			}
+		case model.ActGELU:
+			for j, b := range bias {
+				row[j] = gelu(row[j] + b)
+			}
 		default:
 			for j, b := range bias {
 				row[j] += b
@@ -43,6 +53,8 @@ func (d *Device) BiasActivation(yb, biasb device.Buffer, rows, cols int, act mod
 		}
 	}
 }
+
+const leakySlope = float32(model.LeakySlope)
 
 func sigmoid(v float32) float32 {
 	return float32(1 / (1 + math.Exp(-float64(v))))
@@ -71,6 +83,17 @@ func (d *Device) ActivationBackward(dyb, yb, dbiasb device.Buffer, rows, cols in
 	case model.ActSigmoid:
 		for i, o := range y {
 			dy[i] *= o * (1 - o)
+		}
+	case model.ActLeakyReLU:
+		// The output has the input's sign; at 0 PyTorch takes the slope.
+		for i, o := range y {
+			if o <= 0 {
+				dy[i] *= leakySlope
+			}
+		}
+	case model.ActGELU:
+		for i, x := range y { // the pre-activation, see device.Device
+			dy[i] *= geluGrad(x)
 		}
 	}
 	columnSums(buf(dbiasb)[:cols], dy, rows, cols)
@@ -220,9 +243,155 @@ func (d *Device) SGD(pb, gb, vb device.Buffer, n int, s device.SGDStep) {
 			gi += s.WeightDecay * pi
 		}
 		if s.Momentum != 0 {
-			gi = v[i]*s.Momentum + gi
-			v[i] = gi
+			vi := float32(v[i]*s.Momentum) + gi
+			v[i] = vi
+			if s.Nesterov {
+				gi += float32(s.Momentum * vi)
+			} else {
+				gi = vi
+			}
 		}
-		p[i] = pi + neg*gi
+		p[i] = pi + float32(neg*gi)
 	}
+}
+
+// Activate implements device.Device, with the same arithmetic as
+// BiasActivation's.
+func (d *Device) Activate(yb, preb device.Buffer, n int, act model.Activation) {
+	y, pre := buf(yb)[:n], buf(preb)[:n]
+	pre = pre[:len(y)]
+	switch act {
+	case model.ActGELU:
+		for i, x := range pre {
+			y[i] = gelu(x)
+		}
+	case model.ActReLU:
+		for i, x := range pre {
+			y[i] = max(x, 0)
+		}
+	case model.ActLeakyReLU:
+		for i, x := range pre {
+			y[i] = max(x, 0) + float32(leakySlope*min(x, 0))
+		}
+	case model.ActTanh:
+		for i, x := range pre {
+			y[i] = float32(math.Tanh(float64(x)))
+		}
+	case model.ActSigmoid:
+		for i, x := range pre {
+			y[i] = sigmoid(x)
+		}
+	default:
+		copy(y, pre)
+	}
+}
+
+// gelu is x·Φ(x) = x/2·(1 + erf(x/√2)), computed in float64 and rounded
+// once.
+func gelu(x float32) float32 {
+	v := float64(x)
+	return float32(0.5 * v * (1 + math.Erf(v/math.Sqrt2)))
+}
+
+// geluGrad is GELU's derivative Φ(x) + x·φ(x).
+func geluGrad(x float32) float32 {
+	v := float64(x)
+	return float32(0.5*(1+math.Erf(v/math.Sqrt2)) + v*math.Exp(-0.5*v*v)/math.Sqrt(2*math.Pi))
+}
+
+// Scale implements device.Device.
+func (d *Device) Scale(xb device.Buffer, n int, factor float32) {
+	x := buf(xb)[:n]
+	for i, v := range x {
+		x[i] = v * factor
+	}
+}
+
+// ClipGradNorm implements device.Device. The padding between tensors is
+// zero and adds nothing to the norm.
+func (d *Device) ClipGradNorm(gb device.Buffer, n int, maxNorm float64) {
+	g := buf(gb)[:n]
+	var sum float64
+	for _, v := range g {
+		sum += float64(v) * float64(v)
+	}
+	coef := maxNorm / (math.Sqrt(sum) + 1e-6)
+	if coef >= 1 {
+		return
+	}
+	c := float32(coef)
+	for i, v := range g {
+		g[i] = v * c
+	}
+}
+
+// RMSprop implements device.Device, in PyTorch's order of float32
+// operations (torch.optim.RMSprop, single-tensor path, not centered).
+func (d *Device) RMSprop(pb, gb, sb, bb device.Buffer, n int, s device.RMSpropStep) {
+	p, g, sq, mb := buf(pb)[:n], buf(gb)[:n], buf(sb)[:n], buf(bb)[:n]
+	g, sq, mb = g[:len(p)], sq[:len(p)], mb[:len(p)]
+	for i, pi := range p {
+		gi := g[i] + float32(s.WeightDecay*pi)
+		si := float32(sq[i]*s.Alpha) + float32(float32(s.OneMinusAlpha*gi)*gi)
+		sq[i] = si
+		avg := float32(math.Sqrt(float64(si))) + s.Eps
+		if s.Momentum > 0 {
+			bi := float32(mb[i]*s.Momentum) + gi/avg
+			mb[i] = bi
+			p[i] = pi - float32(s.LR*bi)
+		} else {
+			p[i] = pi - float32(s.LR*(gi/avg))
+		}
+	}
+}
+
+// WeightedSoftmaxCrossEntropy implements device.Device in float64 (see
+// model.Loss): with ℓ_c = -log p_c, row i adds (1-ε)·w[y]·ℓ_y +
+// ε/C·Σ_c w[c]·ℓ_c to the loss, and its gradient at logit c is
+// ((1-ε)·w[y]·(p_c - [c=y]) + ε/C·(W·p_c - w[c])) / S, where W = Σ_c w[c]
+// and S = Σ_i w[y_i].
+func (d *Device) WeightedSoftmaxCrossEntropy(logitsb device.Buffer, labelsb device.Labels, rows, cols int, weightsb device.Buffer, smoothing float64, dlogitsb device.Buffer, lossb device.Buffer, slot int) {
+	z, dz := buf(logitsb)[:rows*cols], buf(dlogitsb)[:rows*cols]
+	labels := labelsb.(*Labels).Data[:rows]
+	w := buf(weightsb)[:cols]
+	e := d.scratch(cols)
+	var sumW, sumY float64
+	for _, v := range w {
+		sumW += float64(v)
+	}
+	for _, y := range labels {
+		sumY += float64(w[y])
+	}
+	if sumY == 0 {
+		clear(dz)
+		buf(lossb)[slot] = 0
+		return
+	}
+	keep, spread := 1-smoothing, smoothing/float64(cols)
+	var total float64
+	for r, label := range labels {
+		zr := z[r*cols : (r+1)*cols]
+		dr := dz[r*cols : (r+1)*cols]
+		dr, e, wr := dr[:len(zr)], e[:len(zr)], w[:len(zr)]
+		sum, top := exps(e, zr)
+		logSum := math.Log(sum) + float64(top)
+		wy := float64(wr[label])
+		total += keep * wy * (logSum - float64(zr[label]))
+		if spread != 0 {
+			var smooth float64
+			for c, v := range zr {
+				smooth += float64(wr[c]) * (logSum - float64(v))
+			}
+			total += spread * smooth
+		}
+		for c, v := range e {
+			p := v / sum
+			g := keep*wy*p + spread*(sumW*p-float64(wr[c]))
+			if c == int(label) {
+				g -= keep * wy
+			}
+			dr[c] = float32(g / sumY)
+		}
+	}
+	buf(lossb)[slot] = float32(total / sumY * float64(rows))
 }

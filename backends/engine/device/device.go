@@ -63,8 +63,24 @@ type Device interface {
 	// ActivationBackward turns the gradient at a dense layer's output into
 	// the gradient at its pre-activation, in place (dy ⊙ act'(y), from the
 	// saved output y), and writes the bias gradient, the column sums, into
-	// dbias.
+	// dbias. GELU's derivative cannot be had from its output: for
+	// model.ActGELU, y is the saved pre-activation instead.
 	ActivationBackward(dy, y, dbias Buffer, rows, cols int, act model.Activation)
+	// Activate writes y = act(pre) over n elements, where the
+	// pre-activation is kept: for GELU, whose backward pass needs it
+	// (BiasActivation then ran with model.ActNone into pre), and after a
+	// batch norm.
+	Activate(y, pre Buffer, n int, act model.Activation)
+	// BatchNormTrain normalises the columns of x (rows×cols) with the
+	// batch's mean and biased variance into out = γ·x̂ + β, keeps x̂ and
+	// 1/sqrt(var+eps) for the backward pass, and updates the running mean
+	// and variance (the unbiased one) by momentum, as BatchNorm1d.
+	BatchNormTrain(x, out, xhat, invstd, gamma, beta, runMean, runVar Buffer, rows, cols int, eps, momentum float64)
+	// BatchNormBackward writes the gradients of γ and β and, when dx is
+	// not nil, of the input, from the gradient dy at the output.
+	BatchNormBackward(dy, xhat, invstd, gamma, dx, dgamma, dbeta Buffer, rows, cols int)
+	// BatchNormInfer is out = γ·(x - running mean)/sqrt(running var + eps) + β.
+	BatchNormInfer(x, out, gamma, beta, runMean, runVar Buffer, rows, cols int, eps float64)
 	// DropoutMask fills mask[i] for i < n with 1/(1-rate) where
 	// model.Keep(seed, step, layer, i, rate) and 0 elsewhere.
 	DropoutMask(mask Buffer, n int, seed uint64, step, layer int, rate float64)
@@ -76,12 +92,27 @@ type Device interface {
 	// summed (not mean) loss in loss[slot], where the host reads it later
 	// without a synchronisation per batch.
 	SoftmaxCrossEntropy(logits Buffer, labels Labels, rows, cols int, dlogits Buffer, loss Buffer, slot int)
+	// WeightedSoftmaxCrossEntropy is SoftmaxCrossEntropy for
+	// model.Loss with class weights (one per class; all ones when there
+	// are none) and label smoothing: dlogits is the gradient of the batch's
+	// weighted-mean loss, and loss[slot] is that mean times rows, so that
+	// an epoch's mean loss is still the sum over slots divided by its rows.
+	// A batch whose labels all weigh 0 has loss and gradient 0.
+	WeightedSoftmaxCrossEntropy(logits Buffer, labels Labels, rows, cols int, weights Buffer, smoothing float64, dlogits Buffer, loss Buffer, slot int)
 	// Softmax writes row-wise softmax of logits into probs.
 	Softmax(probs, logits Buffer, rows, cols int)
 	// SGD applies one PyTorch SGD step to n parameters in place.
 	SGD(params, grads, velocity Buffer, n int, s SGDStep)
 	// Adam applies one PyTorch Adam step to n parameters in place.
 	Adam(params, grads, m, v Buffer, n int, s AdamStep)
+	// RMSprop applies one PyTorch RMSprop step (not centered) in place.
+	RMSprop(params, grads, square, momentum Buffer, n int, s RMSpropStep)
+	// Scale does x *= factor over n elements: AdamW's decoupled decay.
+	Scale(x Buffer, n int, factor float32)
+	// ClipGradNorm rescales the first n gradients by
+	// maxNorm/(‖g‖₂+1e-6) when that is below 1, as
+	// torch.nn.utils.clip_grad_norm_ (the norm summed in float64).
+	ClipGradNorm(grads Buffer, n int, maxNorm float64)
 
 	// Sync waits for queued work and returns the first error since the
 	// last Sync.
@@ -92,9 +123,28 @@ type Device interface {
 
 // SGDStep holds SGD's hyperparameters in the precision kernels use:
 // g += WeightDecay·p; v = Momentum·v + g (when Momentum ≠ 0; v starts at
-// zero, which equals PyTorch's first-step copy); p -= LR·v.
+// zero, which equals PyTorch's first-step copy); p -= LR·v, or with
+// Nesterov p -= LR·(g + Momentum·v).
 type SGDStep struct {
 	LR, Momentum, WeightDecay float32
+	Nesterov                  bool
+}
+
+// RMSpropStep holds RMSprop's hyperparameters, in PyTorch's order:
+//
+//	g += WeightDecay·p
+//	s = Alpha·s + (1-Alpha)·g·g
+//	avg = sqrt(s) + Eps
+//	Momentum > 0: b = Momentum·b + g/avg; p -= LR·b
+//	otherwise:    p -= LR·(g/avg)
+type RMSpropStep struct {
+	LR, Alpha, OneMinusAlpha, Eps, Momentum, WeightDecay float32
+}
+
+// NewRMSpropStep rounds o's settings to float32 with the step's rate lr.
+func NewRMSpropStep(o model.Optimizer, lr float64) RMSpropStep {
+	return RMSpropStep{LR: float32(lr), Alpha: float32(o.Alpha), OneMinusAlpha: float32(1 - o.Alpha),
+		Eps: float32(o.Eps), Momentum: float32(o.Momentum), WeightDecay: float32(o.WeightDecay)}
 }
 
 // AdamStep holds Adam's hyperparameters and the bias corrections of step t
@@ -111,14 +161,20 @@ type AdamStep struct {
 	BiasCorrection2Sqrt            float32 // sqrt(1 - beta2^t)
 }
 
-// NewAdamStep derives step t's constants from the optimizer's settings.
-func NewAdamStep(o model.Optimizer, t int) AdamStep {
+// NewAdamStep derives step t's constants from the optimizer's settings,
+// at the step's learning rate lr. AdamW's decay is decoupled (applied by
+// Scale before the step), so its WeightDecay here is zero.
+func NewAdamStep(o model.Optimizer, t int, lr float64) AdamStep {
 	bc1 := 1 - math.Pow(o.Beta1, float64(t))
 	bc2 := 1 - math.Pow(o.Beta2, float64(t))
+	wd := float32(o.WeightDecay)
+	if o.Kind == model.AdamW {
+		wd = 0
+	}
 	return AdamStep{
-		Beta1: float32(o.Beta1), Beta2: float32(o.Beta2), Eps: float32(o.Eps), WeightDecay: float32(o.WeightDecay),
+		Beta1: float32(o.Beta1), Beta2: float32(o.Beta2), Eps: float32(o.Eps), WeightDecay: wd,
 		OneMinusBeta1: float32(1 - o.Beta1), OneMinusBeta2: float32(1 - o.Beta2),
-		StepSize:            float32(o.LR / bc1),
+		StepSize:            float32(lr / bc1),
 		BiasCorrection2Sqrt: float32(math.Sqrt(bc2)),
 	}
 }

@@ -19,7 +19,7 @@ func TestNewAdamStep(t *testing.T) {
 		{1000, 0.01 / (1 - math.Pow(0.9, 1000)), math.Sqrt(1 - math.Pow(0.999, 1000))},
 	}
 	for _, tt := range tests {
-		s := device.NewAdamStep(o, tt.step)
+		s := device.NewAdamStep(o, tt.step, o.LR)
 		if s.StepSize != float32(tt.stepSize) || s.BiasCorrection2Sqrt != float32(tt.bc2Sqrt) {
 			t.Errorf("step %d: step size %v, sqrt(bc2) %v; want %v, %v", tt.step, s.StepSize, s.BiasCorrection2Sqrt, float32(tt.stepSize), float32(tt.bc2Sqrt))
 		}

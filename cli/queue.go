@@ -1,0 +1,166 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/xp-ml/xp/runner"
+	"github.com/xp-ml/xp/store"
+)
+
+type queueOptions struct {
+	all  bool
+	json bool
+}
+
+func newQueueCmd(s Streams) *cobra.Command {
+	o := &queueOptions{}
+	cmd := &cobra.Command{
+		Use:   "queue",
+		Short: "Show the pending and running work: sweeps with points left, and runs in training",
+		Long: `Shows each sweep with points pending or running (how many are done, running,
+pending, failed), then every point and run in training with its epoch, the
+process that owns it and the age of its heartbeat. A sweep whose process was
+killed keeps its points; the next xp run of the sweep continues it.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runQueue(cmd.Context(), s, o)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.all, "all", false, "list finished sweeps too")
+	f.BoolVar(&o.json, "json", false, "print JSON")
+	return cmd
+}
+
+// openLiveStore opens the project's store and marks lost the runs whose
+// process is gone (runner.ReapLost): a run left "running" by a killed xp is
+// shown as lost by the next command that looks.
+func openLiveStore(ctx context.Context) (*store.Store, string, error) {
+	st, root, err := openStore(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := runner.ReapLost(ctx, st, runner.DefaultStaleAfter); err != nil {
+		st.Close()
+		return nil, "", err
+	}
+	return st, root, nil
+}
+
+type queueJSON struct {
+	Sweeps []sweepQueueJSON    `json:"sweeps"`
+	Points []store.QueuedPoint `json:"points"`
+	Runs   []runJSON           `json:"runs"`
+}
+
+type sweepQueueJSON struct {
+	store.Sweep
+	Done     int                  `json:"done"`
+	Running  int                  `json:"running"`
+	Pending  int                  `json:"pending"`
+	ByStatus map[store.Status]int `json:"by_status"`
+}
+
+func runQueue(ctx context.Context, s Streams, o *queueOptions) error {
+	st, _, err := openLiveStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	sweeps, err := st.Sweeps(ctx, store.SweepQuery{Active: !o.all})
+	if err != nil {
+		return err
+	}
+	points, err := st.ClaimedPoints(ctx)
+	if err != nil {
+		return err
+	}
+	running, err := st.ListRuns(ctx, store.ListOptions{Status: store.StatusRunning})
+	if err != nil {
+		return err
+	}
+	// A point in training shows with its sweep; the runs list is the rest.
+	inPoints := map[string]bool{}
+	for _, p := range points {
+		if p.RunKey != "" {
+			inPoints[p.RunKey] = true
+		}
+	}
+	var solo []store.Run
+	for _, r := range running {
+		if !inPoints[r.Key] {
+			solo = append(solo, r)
+		}
+	}
+	if o.json {
+		out := queueJSON{Sweeps: []sweepQueueJSON{}, Points: points, Runs: []runJSON{}}
+		for _, sw := range sweeps {
+			out.Sweeps = append(out.Sweeps, sweepQueueJSON{Sweep: sw.Sweep, Done: sw.Done, Running: sw.Claimed,
+				Pending: sw.Pending, ByStatus: sw.ByStatus})
+		}
+		if out.Points == nil {
+			out.Points = []store.QueuedPoint{}
+		}
+		for i := range solo {
+			out.Runs = append(out.Runs, toJSON(&solo[i], "", false))
+		}
+		return writeJSON(s.Out, out)
+	}
+	if len(sweeps) == 0 && len(points) == 0 && len(solo) == 0 {
+		fmt.Fprintln(s.Out, "nothing queued or running")
+		return nil
+	}
+	now := time.Now()
+	if len(sweeps) > 0 {
+		tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "SWEEP\tEXPERIMENT\tDONE\tRUNNING\tPENDING\tFAILED\tUPDATED")
+		for _, sw := range sweeps {
+			failed := sw.ByStatus[store.StatusFailed] + sw.ByStatus[store.StatusDiverged] + sw.ByStatus[store.StatusLost]
+			fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%d\t%d\t%d\t%s\n", sw.ID, sw.Experiment, sw.Done, sw.Points,
+				sw.Claimed, sw.Pending, failed, age(now, sw.UpdatedAt))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(points) == 0 && len(solo) == 0 {
+		return nil
+	}
+	if len(sweeps) > 0 {
+		fmt.Fprintln(s.Out)
+	}
+	tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "IN TRAINING\tKEY\tEPOCH\tPROCESS\tHEARTBEAT")
+	for _, p := range points {
+		key, epoch := "-", "-"
+		if p.RunKey != "" {
+			key, epoch = runner.ShortKey(p.RunKey), fmt.Sprintf("%d/%d", p.RunEpoch, p.RunEpochs)
+		}
+		beat := age(now, p.HeartbeatAt) + " ago"
+		if runner.OwnerGone(p.Owner) {
+			beat += " (process gone: xp run continues it)"
+		}
+		fmt.Fprintf(tw, "%s[%d]\t%s\t%s\t%s\t%s\n", p.SweepID, p.Index, key, epoch,
+			ownerProcess(p.Owner), beat)
+	}
+	for _, r := range solo {
+		fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%s/%d\t%s ago\n", r.Experiment, r.Short(), r.Epoch, r.Epochs,
+			r.Host, r.PID, age(now, r.HeartbeatAt))
+	}
+	return tw.Flush()
+}
+
+// ownerProcess shows a claim's owner as host/pid.
+func ownerProcess(owner string) string {
+	parts := strings.Split(owner, "/")
+	if len(parts) >= 2 {
+		return parts[0] + "/" + parts[1]
+	}
+	return owner
+}

@@ -1,0 +1,28 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/xp-ml/xp/runner"
+)
+
+// printDataReport prints what a run's data preparation did, for xp show.
+func printDataReport(w io.Writer, rep *runner.DataReport) {
+	fmt.Fprintf(w, "rows        train %d, validation %d, test %d; %d features; classes %s\n",
+		rep.Rows["train"], rep.Rows["validation"], rep.Rows["test"], rep.Features, strings.Join(rep.Classes, ", "))
+	if rep.DroppedTarget > 0 {
+		fmt.Fprintf(w, "            %d rows without a target dropped\n", rep.DroppedTarget)
+	}
+	for _, r := range rep.Rules {
+		where := fmt.Sprintf("clean[%d] %s", r.Index, r.Kind)
+		if r.Index < 0 {
+			where = "encode " + r.Kind
+		}
+		fmt.Fprintf(w, "  %-26s %s\n", where, r.Detail)
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintf(w, "  note  %s\n", n)
+	}
+}

@@ -1,0 +1,845 @@
+package spec
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	stderrors "errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/cuecontext"
+	"cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/parser"
+	"cuelang.org/go/cue/token"
+
+	"github.com/xp-ml/xp/internal/suggest"
+)
+
+// Sweep methods and distributions, as the schema spells them.
+const (
+	MethodGrid   = "grid"
+	MethodRandom = "random"
+
+	DistChoice     = "choice"
+	DistUniform    = "uniform"
+	DistLogUniform = "log_uniform"
+	DistIntUniform = "int_uniform"
+)
+
+var distributions = []string{DistUniform, DistLogUniform, DistIntUniform}
+
+// sweepHashTag versions SweepID.
+const sweepHashTag = "xp-sweep-v1\n"
+
+// Param is one swept field of a sweep point: its path in the spec, as the
+// sweep names it, and the value the point gives it (JSON).
+type Param struct {
+	Path  string          `json:"path"`
+	Value json.RawMessage `json:"value"`
+}
+
+// Point is one concrete experiment of a sweep.
+type Point struct {
+	// Index is the point's place in the sweep, from 0.
+	Index int
+	// Params are the point's values, sorted by path.
+	Params []Param
+	// Exp is the experiment with the values substituted, validated
+	// against #Experiment, without the sweep block: its Hash is what the
+	// same experiment written out without a sweep would have, so points
+	// that two sweeps share are one run key.
+	Exp *Experiment
+}
+
+// Label is the point's values as one line: "path=value path=value".
+func (p *Point) Label() string { return ParamsLabel(p.Params) }
+
+// ParamsLabel writes params as "path=value path=value".
+func ParamsLabel(params []Param) string {
+	parts := make([]string, len(params))
+	for i, p := range params {
+		parts[i] = p.Path + "=" + string(p.Value)
+	}
+	return strings.Join(parts, " ")
+}
+
+// UnmarshalJSON reads a list of values or a distribution object. It
+// accepts any object, leaving Dist empty when it is not exactly one known
+// distribution over two numbers: Load reports that with its position.
+func (p *SweepParam) UnmarshalJSON(b []byte) error {
+	*p = SweepParam{}
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '[' {
+		p.Dist = DistChoice
+		return json.Unmarshal(b, &p.Choices)
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return fmt.Errorf("sweep param: want a list of values or a distribution: %w", err)
+	}
+	if len(obj) != 1 {
+		return nil
+	}
+	for name, raw := range obj {
+		var bounds []float64
+		if !slices.Contains(distributions, name) || json.Unmarshal(raw, &bounds) != nil || len(bounds) != 2 {
+			return nil
+		}
+		p.Dist, p.Low, p.High = name, bounds[0], bounds[1]
+	}
+	return nil
+}
+
+// MarshalJSON writes the form UnmarshalJSON reads.
+func (p SweepParam) MarshalJSON() ([]byte, error) {
+	if p.Dist == DistChoice || p.Dist == "" {
+		if p.Choices == nil {
+			return []byte("[]"), nil
+		}
+		return json.Marshal(p.Choices)
+	}
+	return json.Marshal(map[string][2]float64{p.Dist: {p.Low, p.High}})
+}
+
+// SweepID names the sweep of the experiment: its name and the first 12 hex
+// digits of the hash of its canonical spec with the sweep, leaving out
+// the sweep's parallel and resources, which say how the points run and not
+// what they compute. The same sweep has the same id in every process, so a
+// second `xp run` finds its queue; a sweep with other values is another
+// sweep (whose points the first already trained are cached). "" for an
+// experiment without a sweep.
+func (e *Experiment) SweepID() string {
+	if e.Spec.Sweep == nil {
+		return ""
+	}
+	var tree map[string]any
+	dec := json.NewDecoder(bytes.NewReader(e.Canonical))
+	dec.UseNumber()
+	canonical := e.Canonical
+	if dec.Decode(&tree) == nil {
+		if sw, ok := tree["sweep"].(map[string]any); ok {
+			delete(sw, "parallel")
+			delete(sw, "resources")
+		}
+		if js, err := json.Marshal(tree); err == nil {
+			if c, err := Canonical(js); err == nil {
+				canonical = c
+			}
+		}
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s%s\n", sweepHashTag, e.Name)
+	h.Write(canonical)
+	return e.Name + "-" + hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+// Points expands the experiment's sweep into its points, each validated
+// against #Experiment. Grid: every combination of the lists, the last
+// path (in sorted order) varying fastest. Random: Trials points, point i
+// drawn from an RNG seeded with (Seed, i), so more trials keep the first
+// ones. Points that come out equal (by spec hash) are kept once. A point
+// that does not fit the schema is an error at the positions of its
+// values. An experiment without a sweep has no points.
+func (e *Experiment) Points() ([]Point, error) {
+	sw := e.Spec.Sweep
+	if sw == nil {
+		return nil, nil
+	}
+	v, err := newValidator()
+	if err != nil {
+		return nil, err
+	}
+	base, err := baseTree(e.Resolved)
+	if err != nil {
+		return nil, err
+	}
+	paths := sweepPaths(sw)
+	sels := make([][]cue.Selector, len(paths))
+	for i, p := range paths {
+		if sels[i], err = parseSweepPath(p); err != nil {
+			return nil, fmt.Errorf("%s: sweep.params[%q]: %w", e.Name, p, err)
+		}
+	}
+	combos, err := combinations(sw, paths)
+	if err != nil {
+		return nil, fmt.Errorf("%s: sweep: %w", e.Name, err)
+	}
+	var (
+		points []Point
+		errs   errors.Error
+		seen   = map[string]bool{}
+	)
+	for i, values := range combos {
+		params := make([]Param, len(paths))
+		for j, p := range paths {
+			params[j] = Param{Path: p, Value: values[j]}
+		}
+		exp, verrs := v.point(e, base, sels, values)
+		if verrs != nil {
+			errs = errors.Append(errs, e.pointError(i, params, verrs))
+			continue
+		}
+		if seen[exp.Hash] {
+			continue
+		}
+		seen[exp.Hash] = true
+		points = append(points, Point{Index: len(points), Params: params, Exp: exp})
+	}
+	if errs != nil {
+		return nil, fmt.Errorf("sweep of %s: %w", e.Name, errs)
+	}
+	return points, nil
+}
+
+// ErrNoPoint is wrapped by PointByHash's error when no point has the hash.
+var ErrNoPoint = stderrors.New("no sweep point has this spec hash")
+
+// PointByHash finds the point of the sweep whose spec hash is hash: how a
+// run of a sweep is rebuilt from the experiment's files.
+func (e *Experiment) PointByHash(hash string) (*Point, error) {
+	points, err := e.Points()
+	if err != nil {
+		return nil, err
+	}
+	for i := range points {
+		if points[i].Exp.Hash == hash {
+			return &points[i], nil
+		}
+	}
+	return nil, fmt.Errorf("%s: %w %.12s", e.Name, ErrNoPoint, hash)
+}
+
+// sweepPaths are the sweep's paths, sorted, so the order they are written
+// in changes neither the points nor their order.
+func sweepPaths(sw *Sweep) []string {
+	paths := make([]string, 0, len(sw.Params))
+	for p := range sw.Params {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	return paths
+}
+
+// combinations lists the values of every point, in the order of paths.
+func combinations(sw *Sweep, paths []string) ([][]json.RawMessage, error) {
+	if sw.Method == MethodRandom {
+		out := make([][]json.RawMessage, sw.Trials)
+		for i := range out {
+			rng := rand.New(rand.NewPCG(uint64(sw.Seed), uint64(i)))
+			out[i] = make([]json.RawMessage, len(paths))
+			for j, p := range paths {
+				out[i][j] = draw(sw.Params[p], rng)
+			}
+		}
+		return out, nil
+	}
+	out := [][]json.RawMessage{{}}
+	for _, p := range paths {
+		param := sw.Params[p]
+		if param.Dist != DistChoice {
+			return nil, fmt.Errorf("params[%q]: method %q needs a list of values", p, MethodGrid)
+		}
+		next := make([][]json.RawMessage, 0, len(out)*len(param.Choices))
+		for _, prefix := range out {
+			for _, c := range param.Choices {
+				next = append(next, append(slices.Clip(prefix), c))
+			}
+		}
+		out = next
+	}
+	return out, nil
+}
+
+// draw takes one value of param with rng.
+func draw(param SweepParam, rng *rand.Rand) json.RawMessage {
+	switch param.Dist {
+	case DistChoice:
+		return param.Choices[rng.IntN(len(param.Choices))]
+	case DistUniform:
+		return number(param.Low + (param.High-param.Low)*rng.Float64())
+	case DistLogUniform:
+		lo, hi := math.Log(param.Low), math.Log(param.High)
+		return number(math.Exp(lo + (hi-lo)*rng.Float64()))
+	case DistIntUniform:
+		lo, hi := int64(param.Low), int64(param.High)
+		return json.RawMessage(strconv.FormatInt(lo+rng.Int64N(hi-lo+1), 10))
+	}
+	return json.RawMessage("null")
+}
+
+func number(f float64) json.RawMessage {
+	return json.RawMessage(strconv.FormatFloat(f, 'g', -1, 64))
+}
+
+// validator checks substituted experiments against #Experiment, in a CUE
+// context of its own.
+//
+// When #Experiment's top-level fields constrain each other in no way (the
+// schema's #Experiment is a struct of fields whose values name no sibling,
+// which fieldsIndependent checks), a point is valid when each of its
+// top-level fields is valid against its own schema: the validator then
+// checks only the fields the sweep changes, each distinct value of a field
+// once. A grid of 10 learning rates by 10 widths checks 20 subtrees, not
+// 100 experiments, and gives the same resolved values (a test keeps the two
+// ways equal).
+type validator struct {
+	def       cue.Value
+	fieldwise bool
+	// fields caches the resolved JSON of a top-level field by its name and
+	// substituted value.
+	fields map[string]json.RawMessage
+}
+
+func newValidator() (*validator, error) {
+	ctx := cuecontext.New()
+	schema, err := compileSchema(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &validator{def: schema.LookupPath(experimentPath), fieldwise: fieldsIndependent(),
+		fields: map[string]json.RawMessage{}}, nil
+}
+
+// fieldsIndependent reports whether #Experiment in the embedded schema is
+// a plain struct of fields none of whose values refers to another of its
+// fields: no comprehension, no embedding, no reference from train to data.
+var fieldsIndependent = sync.OnceValue(func() bool {
+	f, err := parser.ParseFile(SchemaFile, schemaSource)
+	if err != nil {
+		return false
+	}
+	var body *ast.StructLit
+	for _, d := range f.Decls {
+		if field, ok := d.(*ast.Field); ok {
+			if name, _, _ := ast.LabelName(field.Label); name == "#Experiment" {
+				body, _ = field.Value.(*ast.StructLit)
+			}
+		}
+	}
+	if body == nil {
+		return false
+	}
+	labels := map[string]bool{}
+	var values []ast.Expr
+	for _, d := range body.Elts {
+		switch d := d.(type) {
+		case *ast.Field:
+			name, _, err := ast.LabelName(d.Label)
+			if err != nil {
+				return false
+			}
+			labels[name] = true
+			values = append(values, d.Value)
+		case *ast.CommentGroup, *ast.Attribute:
+		default:
+			return false
+		}
+	}
+	independent := true
+	for _, v := range values {
+		ast.Walk(v, func(n ast.Node) bool {
+			if id, ok := n.(*ast.Ident); ok && labels[id.Name] {
+				independent = false
+			}
+			return independent
+		}, nil)
+	}
+	return independent
+})
+
+// baseTree is the resolved experiment as a JSON tree, without its sweep.
+func baseTree(resolved []byte) (map[string]any, error) {
+	tree, err := decodeTree(resolved)
+	if err != nil {
+		return nil, fmt.Errorf("read resolved spec: %w", err)
+	}
+	obj, ok := tree.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("read resolved spec: not an object")
+	}
+	delete(obj, "sweep")
+	return obj, nil
+}
+
+func decodeTree(js []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// point substitutes values at sels in a copy of base and validates the
+// result. Its errors are CUE's, with paths inside the point.
+func (v *validator) point(e *Experiment, base map[string]any, sels [][]cue.Selector, values []json.RawMessage) (*Experiment, errors.Error) {
+	tree := make(map[string]any, len(base))
+	for k, x := range base {
+		tree[k] = x // copied below where a value is substituted
+	}
+	touched := map[string]bool{}
+	for i, s := range sels {
+		top := s[0].Unquoted()
+		if !touched[top] {
+			touched[top] = true
+			tree[top] = deepCopy(tree[top])
+		}
+		val, err := decodeTree(values[i])
+		if err != nil {
+			return nil, errors.Promote(fmt.Errorf("value %s: %w", values[i], err), "")
+		}
+		if _, err := setAt(tree, s, val); err != nil {
+			return nil, errors.Promote(err, "")
+		}
+	}
+	var resolved []byte
+	if v.fieldwise {
+		resolved = v.byField(tree, touched)
+	}
+	if resolved == nil {
+		js, err := json.Marshal(tree)
+		if err != nil {
+			return nil, errors.Promote(err, "")
+		}
+		x := v.def.Unify(v.def.Context().CompileBytes(js))
+		// MarshalJSON fails on any error or incomplete value: it
+		// validates, and is half the cost of Validate then MarshalJSON.
+		if resolved, err = x.MarshalJSON(); err != nil {
+			return nil, explain(x, sels)
+		}
+	}
+	p := &Experiment{Name: e.Name, File: e.File, Dir: e.Dir, Files: e.Files, Resolved: resolved,
+		value: e.value, pos: e.pos, mu: e.mu}
+	dec := json.NewDecoder(bytes.NewReader(resolved))
+	dec.DisallowUnknownFields()
+	var withName struct {
+		Name string `json:"name"`
+		*Spec
+	}
+	withName.Spec = &p.Spec
+	if err := dec.Decode(&withName); err != nil {
+		return nil, errors.Promote(fmt.Errorf("decode sweep point (schema and types.go disagree): %w", err), "")
+	}
+	var err error
+	if p.Canonical, err = Canonical(resolved); err != nil {
+		return nil, errors.Promote(err, "")
+	}
+	p.Hash = Hash(p.Canonical)
+	return p, nil
+}
+
+// byField validates the touched top-level fields of tree each against its
+// own schema, each distinct value once, and returns the resolved point;
+// nil when a field does not fit (the whole experiment is then validated,
+// for errors with their paths).
+func (v *validator) byField(tree map[string]any, touched map[string]bool) []byte {
+	out := make(map[string]any, len(tree))
+	for k, x := range tree {
+		out[k] = x
+	}
+	for top := range touched {
+		js, err := json.Marshal(tree[top])
+		if err != nil {
+			return nil
+		}
+		key := top + "\x00" + string(js)
+		resolved, ok := v.fields[key]
+		if !ok {
+			schema := v.def.LookupPath(cue.MakePath(cue.Str(top).Optional()))
+			if !schema.Exists() {
+				return nil
+			}
+			x := schema.Unify(v.def.Context().CompileBytes(js))
+			if resolved, err = x.MarshalJSON(); err != nil {
+				return nil
+			}
+			v.fields[key] = resolved
+		}
+		out[top] = json.RawMessage(resolved)
+	}
+	js, err := json.Marshal(out)
+	if err != nil {
+		return nil
+	}
+	return js
+}
+
+// explain gives the errors of an invalid point x: those of the swept
+// fields themselves when they have some, as they are the direct cause
+// (CUE reports a dense: -16 only as the error of the activation that
+// depends on it), else all of them.
+func explain(x cue.Value, sels [][]cue.Selector) errors.Error {
+	var own errors.Error
+	for _, s := range sels {
+		if err := x.LookupPath(cue.MakePath(s...)).Validate(cue.Concrete(true)); err != nil {
+			own = errors.Append(own, errors.Promote(err, ""))
+		}
+	}
+	if own != nil {
+		return errors.Sanitize(own)
+	}
+	if err := x.Validate(cue.Concrete(true)); err != nil {
+		return errors.Sanitize(errors.Promote(err, ""))
+	}
+	return errors.Promote(stderrors.New("invalid experiment"), "")
+}
+
+func deepCopy(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[k] = deepCopy(x)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = deepCopy(x)
+		}
+		return out
+	}
+	return v
+}
+
+// parseSweepPath reads a sweep path, CUE path syntax: fields and list
+// indices ("model.layers[0].dense", `data.features."Sepal.Length"`).
+func parseSweepPath(path string) ([]cue.Selector, error) {
+	p := cue.ParsePath(path)
+	if err := p.Err(); err != nil {
+		return nil, fmt.Errorf("not a path (like train.optimizer.adam.lr or model.layers[0].dense): %w", err)
+	}
+	sels := p.Selectors()
+	if len(sels) == 0 {
+		return nil, stderrors.New("empty path")
+	}
+	for _, s := range sels {
+		if s.IsConstraint() || (s.Type() != cue.StringLabel && s.Type() != cue.IndexLabel) {
+			return nil, fmt.Errorf("%s is not a field name or a list index", s)
+		}
+	}
+	if first := sels[0].Unquoted(); sels[0].Type() == cue.StringLabel &&
+		(first == "sweep" || slices.Contains(MetadataFields, first)) {
+		return nil, fmt.Errorf("%s cannot be swept: it does not reach training", first)
+	}
+	return sels, nil
+}
+
+// setAt replaces the value at sels in tree, which must exist there, and
+// returns the value it replaced. The error names the first step that does
+// not exist, with the fields there are.
+func setAt(tree any, sels []cue.Selector, val any) (any, error) {
+	cur := tree
+	for i, s := range sels {
+		last := i == len(sels)-1
+		at := pathString(sels[:i])
+		switch s.Type() {
+		case cue.StringLabel:
+			obj, ok := cur.(map[string]any)
+			if !ok {
+				return nil, fmt.Errorf("%s is %s, not a struct with field %s", at, kindOf(cur), s)
+			}
+			next, ok := obj[s.Unquoted()]
+			if !ok {
+				return nil, missingField(at, s.Unquoted(), obj)
+			}
+			if last {
+				obj[s.Unquoted()] = val
+				return next, nil
+			}
+			cur = next
+		case cue.IndexLabel:
+			list, ok := cur.([]any)
+			if !ok {
+				return nil, fmt.Errorf("%s is %s, not a list", at, kindOf(cur))
+			}
+			n := s.Index()
+			if n < 0 || n >= len(list) {
+				return nil, fmt.Errorf("%s has %d elements: index %d does not exist", at, len(list), n)
+			}
+			if last {
+				old := list[n]
+				list[n] = val
+				return old, nil
+			}
+			cur = list[n]
+		}
+	}
+	return nil, stderrors.New("empty path")
+}
+
+func missingField(at, name string, obj map[string]any) error {
+	fields := make([]string, 0, len(obj))
+	for k := range obj {
+		fields = append(fields, k)
+	}
+	slices.Sort(fields)
+	where := at
+	if where == "" {
+		where = "the experiment"
+	}
+	hint := ""
+	if s, ok := suggest.Closest(name, fields); ok {
+		hint = fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return fmt.Errorf("%s has no field %q%s; it has %s: a path must name a field the experiment sets",
+		where, name, hint, strings.Join(fields, ", "))
+}
+
+func kindOf(v any) string {
+	switch v.(type) {
+	case map[string]any:
+		return "a struct"
+	case []any:
+		return "a list"
+	case string:
+		return "a string"
+	case json.Number:
+		return "a number"
+	case bool:
+		return "a bool"
+	}
+	return "null"
+}
+
+// pathString writes selectors as a sweep path.
+func pathString(sels []cue.Selector) string {
+	var b strings.Builder
+	for _, s := range sels {
+		if s.Type() == cue.IndexLabel {
+			fmt.Fprintf(&b, "[%d]", s.Index())
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(s.String())
+	}
+	return b.String()
+}
+
+// errorPath writes a CUE error path ("model", "layers", "0", "dense") as a
+// sweep path ("model.layers[0].dense").
+func errorPath(path []string) string {
+	if len(path) > 0 && strings.HasPrefix(path[0], "#") {
+		path = path[1:] // the schema's #Experiment the point was unified with
+	}
+	return pathString(selectors(path))
+}
+
+// checkSweep is what Load checks of a sweep beyond the schema: every path
+// exists in the experiment, every value fits the schema at its path (each
+// value substituted alone), distributions have sound bounds and go with
+// method random, and the metrics name what the experiment measures. Errors
+// are at the positions of the offending params.
+func checkSweep(e *Experiment) errors.Error {
+	sw := e.Spec.Sweep
+	if sw == nil {
+		return nil
+	}
+	var errs errors.Error
+	add := func(sels []cue.Selector, format string, args ...any) {
+		errs = errors.Append(errs, e.newError(sels, format, args...))
+	}
+	// The schema has checked the form "<split>.<name>"; the name must be
+	// one the experiment measures on that split.
+	metricOK := func(metric string, field ...cue.Selector) {
+		split, name, _ := strings.Cut(metric, ".")
+		known := append([]string{"loss"}, e.Spec.Metrics...)
+		if split == "train" {
+			known = []string{"loss"}
+		}
+		if slices.Contains(known, name) {
+			return
+		}
+		hint := ""
+		if s, ok := suggest.Closest(name, known); ok {
+			hint = fmt.Sprintf("; did you mean %q?", s)
+		}
+		add(field, "the experiment does not measure %s on %s (it has %s)%s", name, split, strings.Join(known, ", "), hint)
+	}
+	metricOK(sw.Metric, cue.Str("sweep"), cue.Str("metric"))
+	if sw.Prune != nil && sw.Prune.Metric != "" {
+		metricOK(sw.Prune.Metric, cue.Str("sweep"), cue.Str("prune"), cue.Str("metric"))
+	}
+
+	v, err := newValidator()
+	if err != nil {
+		return errors.Promote(err, "")
+	}
+	base, err := baseTree(e.Resolved)
+	if err != nil {
+		return errors.Promote(err, "")
+	}
+	raw, _ := rawParams(e.Resolved)
+	for _, path := range sweepPaths(sw) {
+		at := []cue.Selector{cue.Str("sweep"), cue.Str("params"), cue.Str(path)}
+		sels, err := parseSweepPath(path)
+		if err != nil {
+			add(at, "%s", err)
+			continue
+		}
+		if _, err := setAt(deepCopy(base), sels, nil); err != nil {
+			add(at, "%s", err)
+			continue
+		}
+		param := sw.Params[path]
+		var values []json.RawMessage
+		var where [][]cue.Selector
+		switch param.Dist {
+		case DistChoice:
+			if len(param.Choices) == 0 {
+				add(at, "no values")
+				continue
+			}
+			for i, c := range param.Choices {
+				values = append(values, c)
+				where = append(where, append(slices.Clip(at), cue.Index(i)))
+			}
+		case "":
+			add(at, "want a list of values or one of {uniform: [lo, hi]}, {log_uniform: [lo, hi]}, {int_uniform: [lo, hi]}%s",
+				distHint(raw[path]))
+			continue
+		default:
+			if sw.Method != MethodRandom {
+				add(at, "%s needs method: %q (method %q takes lists of values)", param.Dist, MethodRandom, sw.Method)
+				continue
+			}
+			if msg := boundsError(param); msg != "" {
+				add(at, "%s", msg)
+				continue
+			}
+			// The bounds, and a value drawn between them: a uniform over
+			// an integer field fails on the draw, not on integral bounds.
+			rng := rand.New(rand.NewPCG(uint64(sw.Seed), 0x7377656570)) // "sweep"
+			for _, val := range []json.RawMessage{draw(SweepParam{Dist: param.Dist, Low: param.Low, High: param.Low}, rng),
+				draw(SweepParam{Dist: param.Dist, Low: param.High, High: param.High}, rng), draw(param, rng)} {
+				values = append(values, val)
+				where = append(where, at)
+			}
+		}
+		for i, val := range values {
+			if _, verrs := v.point(e, base, [][]cue.Selector{sels}, []json.RawMessage{val}); verrs != nil {
+				for _, ve := range simplify(errors.Errors(verrs)) {
+					f, args := ve.Msg()
+					add(where[i], "value %s does not fit %s: %s", val, errorPath(ve.Path()), fmt.Sprintf(f, args...))
+				}
+			}
+		}
+	}
+	return errs
+}
+
+// rawParams reads the sweep's params as written, for messages about a
+// malformed distribution.
+func rawParams(resolved []byte) (map[string]json.RawMessage, error) {
+	var x struct {
+		Sweep struct {
+			Params map[string]json.RawMessage `json:"params"`
+		} `json:"sweep"`
+	}
+	err := json.Unmarshal(resolved, &x)
+	return x.Sweep.Params, err
+}
+
+// distHint says what is wrong with an object that is not a distribution.
+func distHint(raw json.RawMessage) string {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil {
+		return ""
+	}
+	if len(obj) != 1 {
+		return fmt.Sprintf("; it has %d fields", len(obj))
+	}
+	for name := range obj {
+		if !slices.Contains(distributions, name) {
+			if s, ok := suggest.Closest(name, distributions); ok {
+				return fmt.Sprintf("; did you mean %q?", s)
+			}
+			return fmt.Sprintf("; %q is not a distribution", name)
+		}
+		return fmt.Sprintf("; %s takes [lo, hi], two numbers", name)
+	}
+	return ""
+}
+
+func boundsError(p SweepParam) string {
+	switch {
+	case p.Low > p.High:
+		return fmt.Sprintf("%s: low %v is above high %v", p.Dist, p.Low, p.High)
+	case p.Dist == DistLogUniform && p.Low <= 0:
+		return fmt.Sprintf("%s: bounds must be above 0 (got %v)", p.Dist, p.Low)
+	case p.Dist == DistIntUniform && (p.Low != math.Trunc(p.Low) || p.High != math.Trunc(p.High)):
+		return fmt.Sprintf("%s: bounds must be integers (got %v, %v)", p.Dist, p.Low, p.High)
+	}
+	return ""
+}
+
+// pointError turns the validation errors of point i into one error at
+// the positions of its values.
+func (e *Experiment) pointError(i int, params []Param, verrs errors.Error) errors.Error {
+	var out errors.Error
+	for _, ve := range simplify(errors.Errors(verrs)) {
+		f, args := ve.Msg()
+		se := e.newError([]cue.Selector{cue.Str("sweep"), cue.Str("params")},
+			"point %d (%s) does not fit the schema: %s: %s", i, ParamsLabel(params), errorPath(ve.Path()), fmt.Sprintf(f, args...))
+		if e.mu != nil {
+			e.mu.Lock()
+		}
+		for _, p := range params {
+			if pos := userPos(e.value, []cue.Selector{cue.Str("sweep"), cue.Str("params"), cue.Str(p.Path)}); pos.IsValid() {
+				se.positions = append(se.positions, pos)
+			}
+		}
+		if e.mu != nil {
+			e.mu.Unlock()
+		}
+		out = errors.Append(out, se)
+	}
+	return out
+}
+
+// sweepError is an error about a sweep, at the user's positions.
+type sweepError struct {
+	path      []string
+	positions []token.Pos
+	format    string
+	args      []any
+}
+
+// newError makes an error about the spec field at sels, at its position.
+func (e *Experiment) newError(sels []cue.Selector, format string, args ...any) *sweepError {
+	se := &sweepError{format: format, args: args, path: []string{e.Name}}
+	for _, s := range sels {
+		se.path = append(se.path, s.String())
+	}
+	if e.mu != nil {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+	}
+	if pos := userPos(e.value, sels); pos.IsValid() {
+		se.positions = []token.Pos{pos}
+	}
+	return se
+}
+
+func (s *sweepError) Position() token.Pos {
+	if len(s.positions) == 0 {
+		return token.NoPos
+	}
+	return s.positions[0]
+}
+func (s *sweepError) InputPositions() []token.Pos { return s.positions }
+func (s *sweepError) Error() string               { return errors.String(s) }
+func (s *sweepError) Path() []string              { return s.path }
+func (s *sweepError) Msg() (string, []any)        { return s.format, s.args }

@@ -1,0 +1,390 @@
+package spec
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"cuelang.org/go/cue"
+)
+
+// sweepBase is an experiment whose sweep block is %s.
+const sweepBase = `iris: #Experiment & {
+	data: {
+		source: file: "iris.csv"
+		target: "Species"
+	}
+	model: layers: [{dense: 16}, {dropout: 0.1}]
+	train: {epochs: 4, optimizer: adam: lr: 0.01}
+	sweep: {
+%s
+	}
+}
+`
+
+func loadSweep(t *testing.T, sweep string) *Experiment {
+	t.Helper()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"exp.cue": strings.Replace(sweepBase, "%s", sweep, 1)})
+	exps, err := Load(filepath.Join(dir, "exp.cue"))
+	if err != nil {
+		var b bytes.Buffer
+		PrintError(&b, err, dir)
+		t.Fatalf("load: %s", b.String())
+	}
+	return exps[0]
+}
+
+func TestSweepGridPoints(t *testing.T) {
+	e := loadSweep(t, `		params: {
+			"train.optimizer.adam.lr": [1e-3, 3e-3, 1e-2]
+			"model.layers[0].dense":   [32, 64]
+		}`)
+	points, err := e.Points()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Paths sorted, the last varying fastest.
+	want := []string{
+		"model.layers[0].dense=32 train.optimizer.adam.lr=0.001",
+		"model.layers[0].dense=32 train.optimizer.adam.lr=0.003",
+		"model.layers[0].dense=32 train.optimizer.adam.lr=0.01",
+		"model.layers[0].dense=64 train.optimizer.adam.lr=0.001",
+		"model.layers[0].dense=64 train.optimizer.adam.lr=0.003",
+		"model.layers[0].dense=64 train.optimizer.adam.lr=0.01",
+	}
+	if len(points) != len(want) {
+		t.Fatalf("%d points, want %d", len(points), len(want))
+	}
+	hashes := map[string]bool{}
+	for i, p := range points {
+		if p.Index != i || p.Label() != want[i] {
+			t.Errorf("point %d: index %d, %q; want %q", i, p.Index, p.Label(), want[i])
+		}
+		s := p.Exp.Spec
+		dense, _ := strconv.Atoi(string(p.Params[0].Value))
+		lr, _ := strconv.ParseFloat(string(p.Params[1].Value), 64)
+		if s.Model.Layers[0].Dense != dense || s.Train.Optimizer.Adam.LR != lr || s.Model.Layers[1].Dropout != 0.1 {
+			t.Errorf("point %d: spec has dense %d lr %v dropout %v", i, s.Model.Layers[0].Dense, s.Train.Optimizer.Adam.LR, s.Model.Layers[1].Dropout)
+		}
+		if s.Sweep != nil || bytes.Contains(p.Exp.Resolved, []byte(`"sweep"`)) {
+			t.Errorf("point %d keeps the sweep block", i)
+		}
+		if p.Exp.Name != "iris" || p.Exp.File != e.File {
+			t.Errorf("point %d: name %q, file %q", i, p.Exp.Name, p.Exp.File)
+		}
+		hashes[p.Exp.Hash] = true
+	}
+	if len(hashes) != len(points) || hashes[e.Hash] {
+		t.Errorf("%d distinct hashes for %d points (the base's among them: %v)", len(hashes), len(points), hashes[e.Hash])
+	}
+}
+
+// A point is the experiment it stands for: written out without a sweep,
+// that experiment has the point's hash. So a value added to a sweep leaves
+// the hashes (and run keys) of the points it had.
+func TestSweepPointHashIsTheWrittenOutHash(t *testing.T) {
+	plain := func(lr, dense string) string {
+		dir := t.TempDir()
+		src := strings.Replace(sweepBase, "%s", "", 1)
+		src = strings.Replace(src, "\tsweep: {\n\n\t}\n", "", 1)
+		src = strings.Replace(src, "lr: 0.01", "lr: "+lr, 1)
+		src = strings.Replace(src, "dense: 16", "dense: "+dense, 1)
+		writeFiles(t, dir, map[string]string{"exp.cue": src})
+		exps, err := Load(filepath.Join(dir, "exp.cue"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return exps[0].Hash
+	}
+	small := loadSweep(t, `		params: "train.optimizer.adam.lr": [1e-3, 3e-3]`)
+	big := loadSweep(t, `		params: "train.optimizer.adam.lr": [1e-3, 3e-3, 1e-2]
+		parallel: 4`)
+	sp, err := small.Points()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bp, err := big.Points()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := sp[1].Exp.Hash, plain("0.003", "16"); got != want {
+		t.Errorf("point lr=0.003 has hash %.12s, the experiment written out %.12s", got, want)
+	}
+	for i := range sp {
+		if sp[i].Exp.Hash != bp[i].Exp.Hash {
+			t.Errorf("point %d changed hash when a value was added", i)
+		}
+	}
+	if small.SweepID() == big.SweepID() {
+		t.Errorf("sweeps with other values share the id %s", small.SweepID())
+	}
+	p, err := big.PointByHash(sp[1].Exp.Hash)
+	if err != nil || p.Index != 1 {
+		t.Errorf("PointByHash = %v, %v; want point 1", p, err)
+	}
+	if _, err := big.PointByHash(big.Hash); !errors.Is(err, ErrNoPoint) {
+		t.Errorf("PointByHash of the base's hash: %v, want ErrNoPoint", err)
+	}
+}
+
+func TestSweepID(t *testing.T) {
+	const params = `		params: "train.optimizer.adam.lr": [1e-3, 3e-3]`
+	a := loadSweep(t, params)
+	tests := []struct {
+		name  string
+		sweep string
+		same  bool
+	}{
+		{"reloaded", params, true},
+		{"reformatted", "params: {\n\"train.optimizer.adam.lr\": [0.001, 0.003]}", true},
+		{"other parallel and resources", params + "\nparallel: 3\nresources: cpus: 2", true},
+		{"other values", `params: "train.optimizer.adam.lr": [1e-3]`, false},
+		{"other metric", params + "\nmetric: \"validation.accuracy\"", false},
+		{"pruned", params + "\nprune: {}", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := loadSweep(t, tt.sweep)
+			if (a.SweepID() == b.SweepID()) != tt.same {
+				t.Errorf("ids %s and %s: same = %v, want %v", a.SweepID(), b.SweepID(), !tt.same, tt.same)
+			}
+			if !regexp.MustCompile(`^iris-[0-9a-f]{12}$`).MatchString(b.SweepID()) {
+				t.Errorf("id %q", b.SweepID())
+			}
+		})
+	}
+	plain := loadSweep(t, params)
+	plain.Spec.Sweep = nil
+	if id := plain.SweepID(); id != "" {
+		t.Errorf("an experiment without a sweep has sweep id %q", id)
+	}
+}
+
+func TestSweepRandom(t *testing.T) {
+	sweep := func(trials, seed int) string {
+		return `		method: "random"
+		trials: ` + strconv.Itoa(trials) + `
+		seed: ` + strconv.Itoa(seed) + `
+		params: {
+			"train.optimizer.adam.lr": {log_uniform: [1e-4, 1e-1]}
+			"model.layers[1].dropout": {uniform: [0, 0.5]}
+			"model.layers[0].dense":   {int_uniform: [8, 64]}
+			"train.batch_size":        [16, 32, 64]
+		}`
+	}
+	values := func(e *Experiment) [][4]float64 {
+		points, err := e.Points()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := make([][4]float64, len(points))
+		for i, p := range points {
+			s := p.Exp.Spec
+			out[i] = [4]float64{float64(s.Model.Layers[0].Dense), s.Model.Layers[1].Dropout,
+				float64(s.Train.BatchSize), s.Train.Optimizer.Adam.LR}
+		}
+		return out
+	}
+	five := values(loadSweep(t, sweep(5, 7)))
+	if len(five) != 5 {
+		t.Fatalf("%d points, want 5", len(five))
+	}
+	for i, v := range five {
+		dense, dropout, batch, lr := v[0], v[1], v[2], v[3]
+		if dense < 8 || dense > 64 || dense != math.Trunc(dense) || dropout < 0 || dropout >= 0.5 ||
+			(batch != 16 && batch != 32 && batch != 64) || lr < 1e-4 || lr > 1e-1 {
+			t.Errorf("point %d out of its distributions: %v", i, v)
+		}
+	}
+	if again := values(loadSweep(t, sweep(5, 7))); !equalValues(again, five) {
+		t.Errorf("the same seed drew %v, then %v", five, again)
+	}
+	if eight := values(loadSweep(t, sweep(8, 7))); !equalValues(eight[:5], five) {
+		t.Errorf("more trials changed the first ones: %v, then %v", five, eight[:5])
+	}
+	if other := values(loadSweep(t, sweep(5, 8))); equalValues(other, five) {
+		t.Errorf("seeds 7 and 8 drew the same points")
+	}
+}
+
+func equalValues(a, b [][4]float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestSweepErrors(t *testing.T) {
+	// The sweep block starts at line 9 of sweepBase; each case's first
+	// line is line 9.
+	tests := []struct {
+		name, sweep string
+		want        []string
+	}{
+		{"missing field", `		params: "train.optimizer.adam.lrr": [1e-3]`, []string{
+			`iris.sweep.params."train.optimizer.adam.lrr": train.optimizer.adam has no field "lrr" (did you mean "lr"?)`,
+			"./exp.cue:9:11"}},
+		{"index out of range", `		params: "model.layers[2].dense": [8]`, []string{
+			`iris.sweep.params."model.layers[2].dense": model.layers has 2 elements: index 2 does not exist`}},
+		{"value out of bounds", `		params: "model.layers[0].dense": [8, -16]`, []string{
+			`iris.sweep.params."model.layers[0].dense".1: value -16 does not fit model.layers[0].dense: invalid value -16 (out of bound >0)`,
+			"./exp.cue:9:40"}},
+		{"enum value", `		params: device: ["cpu", "gpu"]`, []string{
+			`iris.sweep.params.device.1: value "gpu" does not fit device: "gpu" is not one of "auto", "cpu", "cuda"`,
+			"./exp.cue:9:27"}},
+		{"float for an int", `		method: "random", trials: 3
+		params: "model.layers[0].dense": {uniform: [8, 64]}`, []string{
+			`does not fit model.layers[0].dense: conflicting values`, `(mismatched types float and int)`}},
+		{"distribution in a grid", `		params: "train.optimizer.adam.lr": {uniform: [0.1, 0.2]}`, []string{
+			`uniform needs method: "random"`}},
+		{"unknown distribution", `		method: "random", trials: 3
+		params: "train.optimizer.adam.lr": {unifrom: [0.1, 0.2]}`, []string{
+			`did you mean "uniform"?`}},
+		{"bad bounds", `		method: "random", trials: 3
+		params: "train.optimizer.adam.lr": {log_uniform: [0, 0.2]}`, []string{
+			`log_uniform: bounds must be above 0`}},
+		{"random without trials", `		method: "random"
+		params: "train.optimizer.adam.lr": [0.1]`, []string{`iris.sweep.trials: field is required but not present`}},
+		{"trials in a grid", `		trials: 3
+		params: "train.optimizer.adam.lr": [0.1]`, []string{`iris.sweep.trials: trials goes with method: "random"`, "./exp.cue:9:3"}},
+		{"metadata", `		params: description: ["a", "b"]`, []string{`description cannot be swept`}},
+		{"metric not measured", `		params: "train.optimizer.adam.lr": [0.1]
+		metric: "validation.auc"`, []string{
+			`iris.sweep.metric: the experiment does not measure auc on validation (it has loss, accuracy, log_loss)`,
+			"./exp.cue:10:3"}},
+		{"metric misspelt", `		params: "train.optimizer.adam.lr": [0.1]
+		metric: "validation.acuracy"`, []string{`did you mean "accuracy"?`}},
+		{"no params", `		params: {}`, []string{`iris.sweep.params: invalid value {} (does not satisfy struct.MinFields(1))`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, map[string]string{"exp.cue": strings.Replace(sweepBase, "%s", tt.sweep, 1)})
+			_, err := Load(filepath.Join(dir, "exp.cue"))
+			if err == nil {
+				t.Fatal("Load succeeded")
+			}
+			var b bytes.Buffer
+			PrintError(&b, err, dir)
+			for _, w := range tt.want {
+				if !strings.Contains(b.String(), w) {
+					t.Errorf("PrintError printed\n%s\nwant it to contain\n%s", b.String(), w)
+				}
+			}
+		})
+	}
+}
+
+// A combination of values can break the schema where each value alone
+// does not: Points names the point, at the positions of its values.
+func TestSweepPointThatDoesNotFit(t *testing.T) {
+	src := strings.Replace(sweepBase, "%s", `		params: {
+			"data.split.test":       [0.2, 0.5]
+			"data.split.validation": [0.1, 0.5]
+		}`, 1)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"exp.cue": src})
+	exps, err := Load(filepath.Join(dir, "exp.cue"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = exps[0].Points()
+	if err == nil {
+		t.Fatal("Points succeeded")
+	}
+	var b bytes.Buffer
+	PrintError(&b, err, dir)
+	for _, w := range []string{`point 3 (data.split.test=0.5 data.split.validation=0.5) does not fit the schema`,
+		"test + validation must be below 1", "./exp.cue:10:4", "./exp.cue:11:4"} {
+		if !strings.Contains(b.String(), w) {
+			t.Errorf("PrintError printed\n%s\nwant it to contain %q", b.String(), w)
+		}
+	}
+}
+
+func TestSweepParamJSON(t *testing.T) {
+	tests := []struct {
+		in, out string
+		dist    string
+	}{
+		{`[1, "a", {"dense": 4}]`, `[1,"a",{"dense":4}]`, DistChoice},
+		{`{"uniform": [0, 0.5]}`, `{"uniform":[0,0.5]}`, DistUniform},
+		{`{"log_uniform": [1e-4, 0.1]}`, `{"log_uniform":[0.0001,0.1]}`, DistLogUniform},
+		{`{"int_uniform": [8, 64]}`, `{"int_uniform":[8,64]}`, DistIntUniform},
+		{`{"unifrom": [0, 1]}`, `[]`, ""},
+		{`{"uniform": [0, 1], "int_uniform": [0, 1]}`, `[]`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			var p SweepParam
+			if err := json.Unmarshal([]byte(tt.in), &p); err != nil {
+				t.Fatal(err)
+			}
+			if p.Dist != tt.dist {
+				t.Errorf("dist %q, want %q", p.Dist, tt.dist)
+			}
+			out, err := json.Marshal(p)
+			if err != nil || string(out) != tt.out {
+				t.Errorf("Marshal = %s, %v; want %s", out, err, tt.out)
+			}
+		})
+	}
+}
+
+// Validating only the changed top-level fields gives the points that
+// validating the whole experiment gives, defaults filled in the same.
+func TestSweepFieldwiseIsWhole(t *testing.T) {
+	if !fieldsIndependent() {
+		t.Fatal("#Experiment's fields refer to each other: sweeps fall back to validating whole experiments, " +
+			"several times slower; if that is meant, drop this check")
+	}
+	e := loadSweep(t, `		params: {
+			"train.optimizer.adam.lr": [1e-3, 3e-2]
+			"model.layers":            [[{dense: 8}], [{dense: 4, activation: "tanh"}, {dropout: 0.5}]]
+			"data.split":              [{test: 0.3}, {test: 0.1, validation: 0.2, seed: 3}]
+			"device":                  ["cpu", "auto"]
+		}`)
+	base, err := baseTree(e.Resolved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := sweepPaths(e.Spec.Sweep)
+	sels := make([][]cue.Selector, len(paths))
+	for i, p := range paths {
+		if sels[i], err = parseSweepPath(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	combos, err := combinations(e.Spec.Sweep, paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fieldwise, _ := newValidator()
+	whole, _ := newValidator()
+	whole.fieldwise = false
+	for i, values := range combos {
+		a, aerr := fieldwise.point(e, base, sels, values)
+		b, berr := whole.point(e, base, sels, values)
+		if aerr != nil || berr != nil {
+			t.Fatalf("point %d: %v, %v", i, aerr, berr)
+		}
+		if !bytes.Equal(a.Canonical, b.Canonical) {
+			t.Errorf("point %d:\n%s\nfield by field, whole:\n%s", i, a.Canonical, b.Canonical)
+		}
+	}
+	if len(fieldwise.fields) != 8 {
+		t.Errorf("%d fields validated for %d points, want 8 (2 values of 4 fields)", len(fieldwise.fields), len(combos))
+	}
+}

@@ -1,0 +1,140 @@
+package data
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+)
+
+// The file formats a source may hold.
+const (
+	FormatCSV     = "csv"
+	FormatTSV     = "tsv"
+	FormatJSONL   = "jsonl"
+	FormatParquet = "parquet"
+)
+
+// Formats lists the formats, for messages.
+var Formats = []string{FormatCSV, FormatTSV, FormatJSONL, FormatParquet}
+
+// ErrFormat is a file whose format xp cannot tell or does not read.
+var ErrFormat = errors.New("unknown file format")
+
+// FormatOf tells a file's format from its name: .csv, .tsv (or .tab),
+// .jsonl (or .ndjson), .parquet (or .parq), each optionally followed by
+// .gz. The name may be a path, a URL's path or an object key.
+func FormatOf(name string) (string, error) {
+	base := strings.ToLower(path.Base(strings.ReplaceAll(name, `\`, "/")))
+	base = strings.TrimSuffix(base, ".gz")
+	switch path.Ext(base) {
+	case ".csv":
+		return FormatCSV, nil
+	case ".tsv", ".tab":
+		return FormatTSV, nil
+	case ".jsonl", ".ndjson":
+		return FormatJSONL, nil
+	case ".parquet", ".parq":
+		return FormatParquet, nil
+	}
+	return "", errorf(ErrFormat, "cannot tell the format of %q from its name (want .csv, .tsv, .jsonl or .parquet, optionally .gz; an http or s3 source may set format)", name)
+}
+
+// ReadFile reads a data file in the format its name says (see FormatOf).
+func ReadFile(ctx context.Context, path string) (*Frame, error) {
+	format, err := FormatOf(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return ReadFormat(ctx, path, path, format)
+}
+
+// ReadFormat reads the file at path as format. Errors and the Frame name
+// the file as display (a URL or an object for a fetched file). A
+// gzip-compressed file (by its magic bytes, whatever its name) is
+// decompressed first.
+func ReadFormat(ctx context.Context, path, display, format string) (*Frame, error) {
+	f, _, err := readFormat(ctx, path, display, format, false)
+	return f, err
+}
+
+// readFormat is ReadFormat that also returns the hex sha256 of the file's
+// bytes when hash is set, computed from the bytes it parses.
+func readFormat(ctx context.Context, path, display, format string, hash bool) (*Frame, string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, "", fmt.Errorf("read %s: %w", display, err)
+	}
+	if format == FormatParquet {
+		sum := ""
+		if hash {
+			var err error
+			if sum, err = HashFile(path); err != nil {
+				return nil, "", err
+			}
+		}
+		f, err := readParquet(ctx, path, display)
+		return f, sum, err
+	}
+	buf, sum, err := readBytes(path, hash)
+	if err != nil {
+		if display != path {
+			err = fmt.Errorf("read %s (cached as %s): %w", display, path, errors.Unwrap(err))
+		}
+		return nil, "", err
+	}
+	var f *Frame
+	switch format {
+	case FormatCSV:
+		f, err = parseDelimited(ctx, display, buf, ',')
+	case FormatTSV:
+		f, err = parseDelimited(ctx, display, buf, '\t')
+	case FormatJSONL:
+		f, err = parseJSONL(ctx, display, buf)
+	default:
+		err = errorf(ErrFormat, "read %s: unknown format %q (want one of %s)", display, format, quoteList(Formats))
+	}
+	return f, sum, err
+}
+
+// readBytes reads a whole file, decompressed when it is gzip, and with hash
+// set the hex sha256 of its bytes as stored.
+func readBytes(path string, hash bool) ([]byte, string, error) {
+	buf, err := os.ReadFile(path)
+	if err != nil {
+		// The path is already in front; keep the cause without repeating it.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, "", fmt.Errorf("read %s: %w", path, err)
+	}
+	sum := ""
+	if hash {
+		h := sha256.Sum256(buf)
+		sum = hex.EncodeToString(h[:])
+	}
+	if !isGzip(buf) {
+		return buf, sum, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(buf))
+	if err != nil {
+		return nil, "", fmt.Errorf("read %s: gunzip: %w", path, err)
+	}
+	zr.Multistream(true)
+	// Most text data compresses 3-10x: start there to avoid regrowing.
+	out := bytes.NewBuffer(make([]byte, 0, 4*len(buf)))
+	if _, err := io.Copy(out, zr); err != nil {
+		return nil, "", fmt.Errorf("read %s: gunzip: %w", path, err)
+	}
+	return out.Bytes(), sum, nil
+}
+
+func isGzip(b []byte) bool { return len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b }

@@ -1,0 +1,179 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+
+	"github.com/xp-ml/xp/backends"
+	"github.com/xp-ml/xp/model"
+	"github.com/xp-ml/xp/store"
+)
+
+// A run writes a checkpoint after every epoch, into its key's directory
+// (one per key: a run of the key that was interrupted, by Ctrl-C, kill -9
+// or a machine restart, is continued by the next `xp run` of the same
+// experiment). It holds what the next epoch depends on: the trainer's
+// parameters, optimizer state and step counters, the shuffle RNG, and the
+// early-stopping state. Restored, training continues bit for bit as if it
+// had never stopped. A run that finishes in any way but canceled removes
+// it.
+type checkpoint struct {
+	Key        string
+	RunID      int64 // the run that wrote it, whose points are carried over
+	Epoch      int   // epochs done
+	Shuffle    []byte
+	State      []byte // model.TrainState
+	Validation map[string]float64
+	Stop       *stopState
+}
+
+// stopState is an earlyStop's progress.
+type stopState struct {
+	Best       float64
+	BestEpoch  int
+	Stale      int
+	BestParams []byte // weights format
+	Metrics    map[string]float64
+}
+
+// CheckpointFile is the name of a key's checkpoint in its directory.
+const CheckpointFile = "checkpoint.gob"
+
+// checkpointPath is dir/runs/<key>/checkpoint.gob.
+func checkpointPath(st *store.Store, key string) string {
+	return filepath.Join(filepath.Dir(st.ArtifactDir(&store.Run{Key: key})), CheckpointFile)
+}
+
+// loadCheckpoint returns the key's checkpoint, or nil when there is none.
+func loadCheckpoint(st *store.Store, key string) (*checkpoint, error) {
+	raw, err := os.ReadFile(checkpointPath(st, key))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoint: %w", err)
+	}
+	var c checkpoint
+	if err := gob.NewDecoder(bytes.NewReader(raw)).Decode(&c); err != nil {
+		return nil, fmt.Errorf("read checkpoint %s: %w", checkpointPath(st, key), err)
+	}
+	if c.Key != key {
+		return nil, fmt.Errorf("checkpoint %s is for key %s", checkpointPath(st, key), c.Key)
+	}
+	return &c, nil
+}
+
+// save writes c atomically: a crash leaves the previous checkpoint or this
+// one, never a torn file.
+func (c *checkpoint) save(st *store.Store) error {
+	path := checkpointPath(st, c.Key)
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(c); err != nil {
+		return fmt.Errorf("encode checkpoint: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".checkpoint-*")
+	if err != nil {
+		return fmt.Errorf("write checkpoint: %w", err)
+	}
+	_, werr := tmp.Write(buf.Bytes())
+	serr := tmp.Sync()
+	cerr := tmp.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write checkpoint: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write checkpoint: %w", err)
+	}
+	return nil
+}
+
+func removeCheckpoint(st *store.Store, key string) error {
+	if err := os.Remove(checkpointPath(st, key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove checkpoint: %w", err)
+	}
+	return nil
+}
+
+// takeCheckpoint captures the state after epoch epochs.
+func takeCheckpoint(key string, runID int64, epoch int, tr backends.Trainer, shuffle *rand.PCG, validation map[string]float64, stop *earlyStop) (*checkpoint, error) {
+	s, err := tr.State()
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	var state bytes.Buffer
+	if err := s.Encode(&state); err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	rng, err := shuffle.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: shuffle rng: %w", err)
+	}
+	c := &checkpoint{Key: key, RunID: runID, Epoch: epoch, Shuffle: rng, State: state.Bytes(), Validation: validation}
+	if stop != nil {
+		ss := &stopState{Best: stop.best, BestEpoch: stop.bestEpoch, Stale: stop.stale, Metrics: stop.metrics}
+		if stop.params != nil {
+			var b bytes.Buffer
+			if err := stop.params.Encode(&b); err != nil {
+				return nil, fmt.Errorf("checkpoint: best weights: %w", err)
+			}
+			ss.BestParams = b.Bytes()
+		}
+		c.Stop = ss
+	}
+	return c, nil
+}
+
+// restore puts the checkpoint back into a freshly compiled trainer, the
+// shuffle RNG and the early stopper.
+func (c *checkpoint) restore(tr backends.Trainer, shuffle *rand.PCG, stop *earlyStop) error {
+	s, err := model.DecodeTrainState(c.State)
+	if err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	if err := tr.Restore(s); err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	if err := shuffle.UnmarshalBinary(c.Shuffle); err != nil {
+		return fmt.Errorf("resume: shuffle rng: %w", err)
+	}
+	if stop != nil && c.Stop != nil {
+		stop.best, stop.bestEpoch, stop.stale, stop.metrics = c.Stop.Best, c.Stop.BestEpoch, c.Stop.Stale, c.Stop.Metrics
+		if c.Stop.BestParams != nil {
+			if stop.params, err = model.Decode(bytes.NewReader(c.Stop.BestParams)); err != nil {
+				return fmt.Errorf("resume: best weights: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// carryPoints copies the curves of the interrupted run, up to the
+// checkpoint's epoch, to the run that resumes it, so its curves are whole.
+func (c *checkpoint) carryPoints(ctx context.Context, st *store.Store, runID int64) error {
+	pts, _, err := st.PointsSince(ctx, c.RunID, 0)
+	if err != nil {
+		return fmt.Errorf("resume: points of run %d: %w", c.RunID, err)
+	}
+	keep := pts[:0]
+	for _, p := range pts {
+		if p.Epoch <= c.Epoch && p.Split != "test" {
+			keep = append(keep, p)
+		}
+	}
+	if len(keep) == 0 {
+		return nil
+	}
+	if err := st.AddPoints(ctx, runID, keep); err != nil {
+		return fmt.Errorf("resume: copy points: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,259 @@
+package runner
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/xp-ml/xp/backends"
+	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/data"
+	"github.com/xp-ml/xp/metric"
+)
+
+// The names a run gives its data sources, in its data hashes.
+const (
+	SourceMain = "source"      // data.source
+	SourceTest = "test_source" // data.test_source
+)
+
+// DataOptions say where remote sources are cached and how they are fetched.
+type DataOptions struct {
+	// CacheDir holds fetched files; "" finds the project's .xp/cache from
+	// the experiment's directory (Run uses its store's).
+	CacheDir string
+	// HTTPClient fetches http sources (nil: a default with timeouts).
+	HTTPClient *http.Client
+}
+
+// resolveSources makes every source of exp available on this machine
+// (fetching remote ones into the cache) and hashes it. Errors about a
+// spec field are *SpecError with its position.
+func resolveSources(ctx context.Context, exp *spec.Experiment, o DataOptions) (map[string]*data.Source, error) {
+	so := data.SourceOptions{Dir: exp.Dir, CacheDir: o.CacheDir, HTTPClient: o.HTTPClient}
+	if so.CacheDir == "" {
+		so.CacheDir = findCacheDir(exp.Dir)
+	}
+	out := map[string]*data.Source{}
+	d := exp.Spec.Data
+	for _, s := range []struct {
+		name, field string
+		src         *spec.Source
+	}{{SourceMain, "data.source", &d.Source}, {SourceTest, "data.test_source", d.TestSource}} {
+		if s.src == nil {
+			continue
+		}
+		src, err := data.ResolveSource(ctx, s.field, *s.src, so)
+		if err != nil {
+			return nil, specError(exp, err)
+		}
+		out[s.name] = src
+	}
+	return out, nil
+}
+
+// findCacheDir is .xp/cache of the nearest directory above dir that has
+// .xp, else of the nearest with .git, else of dir: where `xp` would put
+// its store.
+func findCacheDir(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	git := ""
+	for d := abs; ; {
+		if fi, err := os.Stat(filepath.Join(d, ".xp")); err == nil && fi.IsDir() {
+			return filepath.Join(d, ".xp", "cache")
+		}
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil && git == "" {
+			git = d
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			break
+		}
+		d = parent
+	}
+	if git != "" {
+		return filepath.Join(git, ".xp", "cache")
+	}
+	return filepath.Join(abs, ".xp", "cache")
+}
+
+// specError turns a data error about a spec field into a *SpecError with
+// the field's position in the user's file.
+func specError(exp *spec.Experiment, err error) error {
+	var fe *data.FieldError
+	if errors.As(err, &fe) {
+		return &SpecError{Pos: exp.Position(fe.Field), Field: fe.Field, Err: fe.Err}
+	}
+	return err
+}
+
+// prepare reads the job's sources and turns them into training matrices.
+func (j *Job) prepare(ctx context.Context) (*data.Prepared, error) {
+	if j.Sources == nil {
+		srcs, err := resolveSources(ctx, j.Exp, DataOptions{})
+		if err != nil {
+			return nil, err
+		}
+		j.Sources = srcs
+	}
+	frame, err := j.Sources[SourceMain].Read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var test *data.Frame
+	if ts := j.Sources[SourceTest]; ts != nil {
+		if test, err = ts.Read(ctx); err != nil {
+			return nil, err
+		}
+	}
+	prep, err := data.PrepareSources(frame, test, j.Exp.Spec.Data)
+	if err != nil {
+		return nil, specError(j.Exp, err)
+	}
+	lines := frame.Line
+	if test != nil {
+		lines = test.Line
+	}
+	j.testLines = make([]int, len(prep.TestRows))
+	for i, r := range prep.TestRows {
+		j.testLines[i] = lines[r]
+	}
+	return prep, nil
+}
+
+// DataReport is what a run records about its data (data.json in its
+// artifact directory): where it came from, what cleaning did, how it was
+// encoded. `xp show` prints it.
+type DataReport struct {
+	Sources       map[string]SourceReport `json:"sources"`
+	Rows          map[string]int          `json:"rows"` // by split
+	DroppedTarget int                     `json:"dropped_target,omitempty"`
+	Features      int                     `json:"features"`
+	Classes       []string                `json:"classes"`
+	Rules         []data.RuleReport       `json:"rules"`
+	Notes         []string                `json:"notes,omitempty"`
+}
+
+// SourceReport describes one resolved source.
+type SourceReport struct {
+	Kind   string `json:"kind"`
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
+	Cached bool   `json:"cached,omitempty"`
+}
+
+// ReadDataReport reads a run's data.json from its artifact directory.
+func ReadDataReport(dir string) (*DataReport, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, "data.json"))
+	if err != nil {
+		return nil, err
+	}
+	var r DataReport
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, "data.json"), err)
+	}
+	return &r, nil
+}
+
+// recordData logs what preparing the data did and saves it as data.json.
+func (j *Job) recordData(dir string, prep *data.Prepared, log *runLog) error {
+	for _, n := range prep.Notes {
+		log.Printf("note: %s", n)
+	}
+	r := DataReport{
+		Sources:       map[string]SourceReport{},
+		Rows:          map[string]int{"train": prep.Train.N, "validation": prep.Val.N, "test": prep.Test.N},
+		DroppedTarget: prep.DroppedTarget,
+		Features:      len(prep.Features),
+		Classes:       prep.Classes,
+		Rules:         prep.Report,
+		Notes:         prep.Notes,
+	}
+	for name, s := range j.Sources {
+		r.Sources[name] = SourceReport{Kind: s.Kind, Name: s.Name, SHA256: s.SHA256, Cached: s.Cached}
+		log.Printf("%s: %s %s sha256:%s", name, s.Kind, s.Name, s.SHA256)
+	}
+	raw, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "data.json"), raw, 0o644); err != nil {
+		return fmt.Errorf("save data report: %w", err)
+	}
+	return nil
+}
+
+// evaluateTest is evaluate on the test split, keeping the probabilities.
+func evaluateTest(ctx context.Context, tr backends.Trainer, b *backends.Batches, k int, names []string) (map[string]float64, []float32, error) {
+	probs := make([]float32, b.N*k)
+	if err := tr.Predict(ctx, b, probs); err != nil {
+		return nil, nil, err
+	}
+	out, err := metric.Compute(names, probs, b.Y, k)
+	if err != nil {
+		return nil, nil, err
+	}
+	out["loss"] = metric.LogLoss(probs, b.Y, k)
+	return out, probs, nil
+}
+
+// TestPredictionsFile is where a run keeps the probabilities it gave each
+// test row, so `xp predict` can be checked against them.
+const TestPredictionsFile = "test_predictions.csv"
+
+// saveTestPredictions writes one line per test row: its line in the
+// source, its class, the predicted class, and every class probability
+// (shortest float32 text, which reads back to the same bits).
+func saveTestPredictions(path string, lines []int, classes []string, y []int32, probs []float32) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("save test predictions: %w", err)
+	}
+	w := csv.NewWriter(bufio.NewWriter(f))
+	k := len(classes)
+	header := []string{"line", "label", "predicted"}
+	for _, c := range classes {
+		header = append(header, "p_"+c)
+	}
+	w.Write(header)
+	rec := make([]string, 0, 3+k)
+	for i := range y {
+		p := probs[i*k : (i+1)*k]
+		rec = append(rec[:0], strconv.Itoa(lines[i]), classes[y[i]], classes[Argmax(p)])
+		for _, v := range p {
+			rec = append(rec, FormatProb(v))
+		}
+		w.Write(rec)
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		f.Close()
+		return fmt.Errorf("save test predictions: %w", err)
+	}
+	return f.Close()
+}
+
+// FormatProb writes a probability as the shortest text that reads back to
+// the same float32.
+func FormatProb(p float32) string { return strconv.FormatFloat(float64(p), 'g', -1, 32) }
+
+// Argmax is the index of the largest probability, the first on a tie.
+func Argmax(p []float32) int {
+	best := 0
+	for i, v := range p {
+		if v > p[best] {
+			best = i
+		}
+	}
+	return best
+}

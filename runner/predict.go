@@ -1,0 +1,114 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/xp-ml/xp/backends"
+	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/data"
+	"github.com/xp-ml/xp/model"
+	"github.com/xp-ml/xp/store"
+)
+
+// ErrNoModel is a run that has no trained model to score with.
+var ErrNoModel = errors.New("run has no trained model")
+
+// Predictor scores new rows with a trained run: its fitted preprocessing,
+// its weights and its model, rebuilt from its resolved spec.
+type Predictor struct {
+	Pipeline *data.Pipeline
+	Model    *model.Model
+	Params   *model.Params
+	Spec     spec.Spec
+	// Backend scores; the run's own when this xp has it, so the
+	// probabilities are the bits training computed.
+	Backend backends.Backend
+	// Note says why Backend is not the run's, when it is not.
+	Note string
+}
+
+// LoadPredictor reads what run r saved in its artifact directory dir
+// (preprocessing.json, weights.bin, spec.json). backend overrides the
+// backend to score with ("" = the run's, or a CPU backend when this xp
+// cannot run that one).
+func LoadPredictor(dir string, r *store.Run, backend string) (*Predictor, error) {
+	if r.Status != store.StatusSucceeded {
+		return nil, fmt.Errorf("%w: run %s is %s; only a succeeded run has weights", ErrNoModel, ShortKey(r.Key), r.Status)
+	}
+	p := &Predictor{Pipeline: &data.Pipeline{}}
+	raw, err := os.ReadFile(filepath.Join(dir, "preprocessing.json"))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNoModel, err)
+	}
+	if err := json.Unmarshal(raw, p.Pipeline); err != nil {
+		return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, "preprocessing.json"), err)
+	}
+	specJSON := []byte(r.Spec)
+	if len(specJSON) == 0 {
+		if specJSON, err = os.ReadFile(filepath.Join(dir, "spec.json")); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrNoModel, err)
+		}
+	}
+	// The resolved spec carries metadata (name, description, tags) that
+	// spec.Spec leaves out: decode leniently.
+	if err := json.Unmarshal(specJSON, &p.Spec); err != nil {
+		return nil, fmt.Errorf("read the spec of run %s: %w", ShortKey(r.Key), err)
+	}
+	if p.Params, err = model.Load(filepath.Join(dir, "weights.bin")); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNoModel, err)
+	}
+	if p.Model, err = BuildModel(&p.Spec, len(p.Pipeline.Features), len(p.Pipeline.Classes)); err != nil {
+		return nil, fmt.Errorf("rebuild the model of run %s: %w", ShortKey(r.Key), err)
+	}
+	if err := p.Params.Check(p.Model); err != nil {
+		return nil, fmt.Errorf("run %s: weights do not fit its model: %w", ShortKey(r.Key), err)
+	}
+	if backend == "" {
+		backend = r.Backend
+	}
+	b, err := backends.Get(backend)
+	if err == nil {
+		err = b.Available()
+	}
+	if err != nil {
+		// Any CPU backend scores the same model; only the last bits may differ.
+		cpu, _, cerr := chooseBackend("cpu", "")
+		if cerr != nil {
+			return nil, fmt.Errorf("score with %s: %w", backend, err)
+		}
+		p.Note = fmt.Sprintf("run %s trained on %s, which cannot run here (%v); scoring on %s: probabilities may differ in the last bits",
+			ShortKey(r.Key), backend, err, cpu.Name())
+		b = cpu
+	}
+	p.Backend = b
+	return p, nil
+}
+
+// Predict encodes f as training did and returns the class probabilities
+// of each row (N x len(Pipeline.Classes), row-major). A column the model
+// needs and f lacks is an error that names it.
+func (p *Predictor) Predict(ctx context.Context, f *data.Frame) ([]float32, error) {
+	m, err := p.Pipeline.Transform(f)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := p.Backend.Compile(ctx, p.Model, p.Params, backends.Config{
+		BatchSize: p.Spec.Train.BatchSize, Seed: uint64(p.Spec.Train.Seed), Threads: 1,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("compile on %s: %w", p.Backend.Name(), err)
+	}
+	defer tr.Close()
+	probs := make([]float32, m.N*len(p.Pipeline.Classes))
+	// Predict reads no labels; rows without a class must still index one.
+	y := make([]int32, m.N)
+	if err := tr.Predict(ctx, &backends.Batches{X: m.X, Y: y, N: m.N, D: m.D}, probs); err != nil {
+		return nil, err
+	}
+	return probs, nil
+}

@@ -1,0 +1,118 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/store"
+)
+
+// Sweep modes: which way the sweep's metric is better.
+const (
+	ModeMin = "min"
+	ModeMax = "max"
+)
+
+// SweepPlan is a sweep expanded into one job per point, with their run
+// keys: everything RunSweep needs, found without training.
+type SweepPlan struct {
+	// ID is the sweep's stable id (spec.Experiment.SweepID).
+	ID string
+	// Exp is the experiment with the sweep; Sweep its sweep block.
+	Exp   *spec.Experiment
+	Sweep spec.Sweep
+	// Metric ("<split>.<name>") and Mode (ModeMin, ModeMax) pick the best
+	// point; Mode follows the metric when the spec leaves it out (min for
+	// losses and errors).
+	Metric, Mode string
+	Points       []PlannedPoint
+}
+
+// PlannedPoint is one point of a sweep and its job.
+type PlannedPoint struct {
+	Index  int
+	Params []spec.Param
+	Job    *Job
+}
+
+// Label is the point's values, "path=value ...".
+func (p *PlannedPoint) Label() string { return spec.ParamsLabel(p.Params) }
+
+// PlanSweep expands exp's sweep into its points (each validated against
+// the schema) and plans a job for each: backend, data hashes and run key.
+// Points with the same data sources share one resolution, so a file is
+// hashed once however many points read it.
+func PlanSweep(ctx context.Context, exp *spec.Experiment, opts Options) (*SweepPlan, error) {
+	sw := exp.Spec.Sweep
+	if sw == nil {
+		return nil, fmt.Errorf("experiment %s has no sweep", exp.Name)
+	}
+	points, err := exp.Points()
+	if err != nil {
+		return nil, err
+	}
+	plan := &SweepPlan{ID: exp.SweepID(), Exp: exp, Sweep: *sw, Metric: sw.Metric, Mode: sweepMode(sw)}
+	planned := map[string]*Job{} // by what decides the data and the backend
+	for _, p := range points {
+		shared, err := json.Marshal([]any{p.Exp.Dir, p.Exp.Spec.Data.Source, p.Exp.Spec.Data.TestSource, p.Exp.Spec.Device})
+		if err != nil {
+			return nil, fmt.Errorf("plan sweep %s: %w", plan.ID, err)
+		}
+		var job *Job
+		if first, ok := planned[string(shared)]; ok {
+			job = &Job{Exp: p.Exp, Backend: first.Backend, Device: first.Device, DataPath: first.DataPath,
+				DataHashes: first.DataHashes, Sources: first.Sources, BackendVersion: first.BackendVersion,
+				Key: RunKey(p.Exp.Hash, first.DataHashes, first.Backend.Name(), first.BackendVersion)}
+		} else {
+			if job, err = PlanContext(ctx, p.Exp, opts); err != nil {
+				return nil, fmt.Errorf("point %d (%s): %w", p.Index, p.Label(), err)
+			}
+			planned[string(shared)] = job
+		}
+		plan.Points = append(plan.Points, PlannedPoint{Index: p.Index, Params: p.Params, Job: job})
+	}
+	return plan, nil
+}
+
+// sweepMode is the sweep's mode, or the one its metric implies.
+func sweepMode(sw *spec.Sweep) string {
+	if sw.Mode != "" {
+		return sw.Mode
+	}
+	_, name, _ := strings.Cut(sw.Metric, ".")
+	if store.Lower(name) {
+		return ModeMin
+	}
+	return ModeMax
+}
+
+// MetricValue is the final value of metric ("<split>.<name>") of run r:
+// the last one recorded; NaN when r has none.
+func MetricValue(r *store.Run, metric string) float64 {
+	if r == nil {
+		return math.NaN()
+	}
+	split, name, _ := strings.Cut(metric, ".")
+	s, ok := r.Summary[split][name]
+	if !ok {
+		return math.NaN()
+	}
+	return s.Last
+}
+
+// better reports whether a beats b in mode; NaN never beats anything.
+func better(a, b float64, mode string) bool {
+	switch {
+	case math.IsNaN(a):
+		return false
+	case math.IsNaN(b):
+		return true
+	case mode == ModeMax:
+		return a > b
+	}
+	return a < b
+}

@@ -1,0 +1,314 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+func testPoints(n int) []QueuedPoint {
+	out := make([]QueuedPoint, n)
+	for i := range out {
+		out[i] = QueuedPoint{Index: i, Key: testKey("5eed", i), Params: json.RawMessage(fmt.Sprintf(`[{"path":"x","value":%d}]`, i))}
+	}
+	return out
+}
+
+func enqueueTest(t *testing.T, s *Store, id string, points []QueuedPoint, retrain bool) int {
+	t.Helper()
+	left, err := s.Enqueue(context.Background(), &Sweep{ID: id, Experiment: "iris", Metric: "validation.loss", Mode: "min"}, points, retrain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return left
+}
+
+func TestQueueClaimOrderAndTakeOver(t *testing.T) {
+	ctx := context.Background()
+	s, clock := openTest(t)
+	if left := enqueueTest(t, s, "iris-1", testPoints(3), false); left != 3 {
+		t.Fatalf("%d left, want 3", left)
+	}
+	const stale = 30 * time.Second
+	for i := range 3 {
+		p, err := s.ClaimPoint(ctx, "iris-1", "a", stale, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Index != i || p.State != PointClaimed || p.Owner != "a" || p.Attempts != 1 || p.Key != testKey("5eed", i) {
+			t.Errorf("claim %d: %+v", i, p)
+		}
+	}
+	if _, err := s.ClaimPoint(ctx, "iris-1", "b", stale, nil); !errors.Is(err, ErrNoPoint) {
+		t.Fatalf("claim with every point held by a live owner: %v, want ErrNoPoint", err)
+	}
+
+	// An owner reported dead loses its claims at once.
+	p, err := s.ClaimPoint(ctx, "iris-1", "b", stale, func(owner string) bool { return owner == "a" })
+	if err != nil || p.Index != 0 || p.Attempts != 2 {
+		t.Fatalf("claim over a dead owner: %+v, %v; want point 0, second attempt", p, err)
+	}
+	// A stale heartbeat loses them after staleAfter; b beats, a does not.
+	clock.advance(20 * time.Second)
+	held, err := s.BeatPoints(ctx, "b")
+	if err != nil || len(held["iris-1"]) != 1 {
+		t.Fatalf("b holds %v, %v", held, err)
+	}
+	clock.advance(15 * time.Second)
+	p, err = s.ClaimPoint(ctx, "iris-1", "c", stale, nil)
+	if err != nil || p.Index != 1 {
+		t.Fatalf("claim over a stale owner: %+v, %v; want point 1", p, err)
+	}
+	held, err = s.BeatPoints(ctx, "a")
+	if err != nil || fmt.Sprint(held["iris-1"]) != "[2]" {
+		t.Errorf("a still holds %v, %v; want only point 2", held, err)
+	}
+
+	// Only the owner finishes or releases a point.
+	if err := s.FinishPoint(ctx, "iris-1", 1, "a", PointOutcome{Status: StatusSucceeded}); !errors.Is(err, ErrStatus) {
+		t.Errorf("a finished the point c took over: %v", err)
+	}
+	if err := s.FinishPoint(ctx, "iris-1", 1, "c", PointOutcome{Status: StatusFailed, Error: "boom"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReleasePoint(ctx, "iris-1", 0, "b"); err != nil {
+		t.Fatal(err)
+	}
+	points, err := s.SweepPoints(ctx, "iris-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(points[0].State, points[1].State, points[1].Status, points[1].Error, points[2].State, points[2].Owner)
+	if want := "pendingdonefailedboomclaimeda"; got != want {
+		t.Errorf("states %s, want %s", got, want)
+	}
+	if p, err := s.ClaimPoint(ctx, "iris-1", "d", stale, nil); err != nil || p.Index != 0 {
+		t.Errorf("a released point is claimed again: %+v, %v", p, err)
+	}
+}
+
+func TestQueueEnqueueKeepsWhatIsDone(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	enqueueTest(t, s, "iris-1", testPoints(5), false)
+	run := createTest(t, s, testKey("5eed", 0), "iris")
+	outcomes := []PointOutcome{
+		{Status: StatusSucceeded, RunID: run.ID},
+		{Status: StatusFailed, Error: "no such column"},
+		{Status: StatusPruned, RunID: run.ID},
+		{Status: StatusSucceeded}, // its run was deleted
+	}
+	for i, out := range outcomes {
+		if _, err := s.ClaimPoint(ctx, "iris-1", "a", time.Minute, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.FinishPoint(ctx, "iris-1", i, "a", out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Again, with point 4's key changed (its data changed): the
+	// succeeded and pruned points stay done; the failed one, the one
+	// whose run is gone and the changed one are to do, with 4 never done.
+	points := testPoints(5)
+	points[4].Key = testKey("beef", 4)
+	if left := enqueueTest(t, s, "iris-1", points, false); left != 3 {
+		t.Errorf("%d left, want 3", left)
+	}
+	got, _ := s.SweepPoints(ctx, "iris-1")
+	for i, want := range []PointState{PointDone, PointPending, PointDone, PointPending, PointPending} {
+		if got[i].State != want {
+			t.Errorf("point %d is %s, want %s", i, got[i].State, want)
+		}
+	}
+	if got[4].Key != testKey("beef", 4) || got[0].RunID != run.ID {
+		t.Errorf("point 4 key %s, point 0 run %d", got[4].Key, got[0].RunID)
+	}
+	// Fewer points: the rest go. Retrain: every point is to do.
+	if left := enqueueTest(t, s, "iris-1", testPoints(2), true); left != 2 {
+		t.Errorf("retrain: %d left, want 2", left)
+	}
+	if got, _ := s.SweepPoints(ctx, "iris-1"); len(got) != 2 {
+		t.Errorf("%d points after shrinking to 2", len(got))
+	}
+}
+
+func TestQueueConcurrentClaims(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	const n = 40
+	enqueueTest(t, s, "iris-1", testPoints(n), false)
+	var (
+		mu     sync.Mutex
+		claims = map[int]string{}
+		wg     sync.WaitGroup
+	)
+	for w := range 8 {
+		owner := fmt.Sprintf("w%d", w)
+		wg.Go(func() {
+			for {
+				p, err := s.ClaimPoint(ctx, "iris-1", owner, time.Minute, nil)
+				if errors.Is(err, ErrNoPoint) {
+					return
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				if prev, ok := claims[p.Index]; ok {
+					t.Errorf("point %d claimed by %s and %s", p.Index, prev, owner)
+				}
+				claims[p.Index] = owner
+				mu.Unlock()
+				if err := s.FinishPoint(ctx, "iris-1", p.Index, owner, PointOutcome{Status: StatusSucceeded}); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(claims) != n {
+		t.Errorf("%d points claimed, want %d", len(claims), n)
+	}
+}
+
+func TestSweepsAndFindSweep(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	enqueueTest(t, s, "iris-aaaa11", testPoints(3), false)
+	enqueueTest(t, s, "iris-aaaa22", testPoints(2), false)
+	if _, err := s.Enqueue(ctx, &Sweep{ID: "credit-bbbb", Experiment: "credit"}, testPoints(1), false); err != nil {
+		t.Fatal(err)
+	}
+	// Finish iris-aaaa22 entirely and one point of iris-aaaa11.
+	for _, id := range []string{"iris-aaaa22", "iris-aaaa22", "iris-aaaa11"} {
+		p, err := s.ClaimPoint(ctx, id, "a", time.Minute, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.FinishPoint(ctx, id, p.Index, "a", PointOutcome{Status: StatusFailed}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.ClaimPoint(ctx, "iris-aaaa11", "a", time.Minute, nil); err != nil {
+		t.Fatal(err)
+	}
+	active, err := s.Sweeps(ctx, SweepQuery{Active: true, Experiment: "iris"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(active) != 1 || active[0].ID != "iris-aaaa11" || active[0].Done != 1 || active[0].Claimed != 1 ||
+		active[0].Pending != 1 || active[0].ByStatus[StatusFailed] != 1 || active[0].Points != 3 {
+		t.Errorf("active iris sweeps: %+v", active)
+	}
+	all, _ := s.Sweeps(ctx, SweepQuery{})
+	if len(all) != 3 || all[0].ID != "credit-bbbb" {
+		t.Errorf("all sweeps, latest first: %+v", all)
+	}
+
+	tests := []struct {
+		ref, want string
+		err       error
+	}{
+		{"iris-aaaa22", "iris-aaaa22", nil},
+		{"iris-aaaa1", "iris-aaaa11", nil},
+		{"credit", "credit-bbbb", nil},
+		{"iris", "iris-aaaa22", nil}, // the latest sweep of the experiment
+		{"iris-aaaa", "", ErrAmbiguous},
+		{"wine", "", ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.ref, func(t *testing.T) {
+			sw, err := s.FindSweep(ctx, tt.ref)
+			if tt.err != nil {
+				if !errors.Is(err, tt.err) {
+					t.Errorf("err = %v, want %v", err, tt.err)
+				}
+				return
+			}
+			if err != nil || sw.ID != tt.want {
+				t.Errorf("FindSweep = %v, %v; want %s", sw, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestSweepRuns(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	// Point 0 is cached from a run of another sweep; point 1 trained here
+	// after a lost attempt, which is listed last.
+	other := &Run{Key: testKey("5eed", 0), Experiment: "iris", SweepID: "iris-old"}
+	lost := &Run{Key: testKey("5eed", 1), Experiment: "iris", SweepID: "iris-new"}
+	mine := &Run{Key: testKey("5eed", 1), Experiment: "iris", SweepID: "iris-new"}
+	for _, r := range []*Run{other, lost, mine} {
+		if err := s.CreateRun(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	enqueueTest(t, s, "iris-new", testPoints(2), false)
+	for i, out := range []PointOutcome{{Status: StatusSucceeded, RunID: other.ID, Cached: true}, {Status: StatusSucceeded, RunID: mine.ID}} {
+		if _, err := s.ClaimPoint(ctx, "iris-new", "a", time.Minute, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.FinishPoint(ctx, "iris-new", i, "a", out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runs, err := s.SweepRuns(ctx, "iris-new")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, r := range runs {
+		ids = append(ids, r.ID)
+	}
+	if fmt.Sprint(ids) != fmt.Sprint([]int64{other.ID, mine.ID, lost.ID}) {
+		t.Errorf("sweep runs %v, want %v", ids, []int64{other.ID, mine.ID, lost.ID})
+	}
+	// Deleting a point's run clears it from the point, which is then to
+	// do again.
+	if err := s.DeleteRun(ctx, mine.ID); err != nil {
+		t.Fatal(err)
+	}
+	if left := enqueueTest(t, s, "iris-new", testPoints(2), false); left != 1 {
+		t.Errorf("%d left after deleting a point's run, want 1", left)
+	}
+}
+
+func TestMarkLostProcesses(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	alive, dead, elsewhere := createTest(t, s, testKey("aa", 1), "x"), createTest(t, s, testKey("aa", 2), "x"), createTest(t, s, testKey("aa", 3), "x")
+	// Created by a process that died before it started the run.
+	unstarted := &Run{Key: testKey("aa", 4), Experiment: "x", PID: 300, Host: "here"}
+	if err := s.CreateRun(ctx, unstarted); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []struct {
+		run  *Run
+		pid  int
+		host string
+	}{{alive, 100, "here"}, {dead, 200, "here"}, {elsewhere, 200, "there"}} {
+		if err := s.StartRun(ctx, r.run.ID, r.pid, r.host); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.MarkLostProcesses(ctx, "here", func(pid int) bool { return pid == 100 })
+	if err != nil || n != 2 {
+		t.Fatalf("marked %d, %v; want 2", n, err)
+	}
+	for _, c := range []struct {
+		run  *Run
+		want Status
+	}{{alive, StatusRunning}, {dead, StatusLost}, {elsewhere, StatusRunning}, {unstarted, StatusLost}} {
+		got, _ := s.Run(ctx, c.run.ID)
+		if got.Status != c.want {
+			t.Errorf("run %d is %s, want %s", c.run.ID, got.Status, c.want)
+		}
+	}
+}
