@@ -23,6 +23,7 @@ type runOptions struct {
 	threads  int
 	json     bool
 	parallel int
+	tui      bool
 	// threadsSet: --threads was given; a sweep otherwise takes each
 	// point's threads from its resources.cpus.
 	threadsSet bool
@@ -36,6 +37,9 @@ func newRunCmd(s Streams) *cobra.Command {
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.threadsSet = cmd.Flags().Changed("threads")
+			if o.tui {
+				return runWithTUI(cmd.Context(), s, o, args)
+			}
 			return runRun(cmd.Context(), s, o, args)
 		},
 	}
@@ -45,6 +49,7 @@ func newRunCmd(s Streams) *cobra.Command {
 	f.BoolVar(&o.dirty, "allow-dirty", false, "train even if the experiment's files are not committed (stores their source, marks the run dirty)")
 	f.IntVar(&o.threads, "threads", 1, "CPU threads the backend may use")
 	f.BoolVar(&o.json, "json", false, "print one JSON object per finished run (per sweep: one object)")
+	f.BoolVar(&o.tui, "tui", false, "show the runs this command starts in the xp tui view while they train")
 	f.IntVar(&o.parallel, "parallel", 0, "points of a sweep to train at once (default: the sweep's parallel)")
 	return cmd
 }
