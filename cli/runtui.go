@@ -23,7 +23,7 @@ func runWithTUI(ctx context.Context, s Streams, o *runOptions, names []string) e
 	if !s.OutTerminal {
 		return usageError{errNotTerminal}
 	}
-	st, root, err := openStore(ctx)
+	st, root, err := openLiveStore(ctx)
 	if err != nil {
 		return err
 	}

@@ -42,7 +42,7 @@ func runTui(ctx context.Context, s Streams, o *tuiOptions) error {
 	if !s.OutTerminal {
 		return usageError{errNotTerminal}
 	}
-	st, root, err := openStore(ctx)
+	st, root, err := openLiveStore(ctx)
 	if err != nil {
 		return err
 	}

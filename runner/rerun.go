@@ -69,6 +69,12 @@ func Rerun(ctx context.Context, st *store.Store, orig *store.Run, dir string, op
 	if err != nil {
 		return nil, fmt.Errorf("rebuild %s of run %s: %w", orig.Experiment, ShortKey(orig.Key), err)
 	}
+	if exp.Spec.Sweep != nil && exp.Hash != orig.SpecHash {
+		// A point of a sweep: rebuild that point.
+		if p, err := exp.PointByHash(orig.SpecHash); err == nil {
+			exp = p.Exp
+		}
+	}
 	src.experiment, src.dir = exp.Name, exp.Dir
 	if exp.Hash != orig.SpecHash {
 		return nil, fmt.Errorf("spec hash of %s %w since run %s: %s… now %s… (the files are the recorded ones, "+
