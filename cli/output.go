@@ -31,7 +31,10 @@ type runJSON struct {
 	Provenance json.RawMessage               `json:"provenance,omitempty"`
 	Spec       json.RawMessage               `json:"spec,omitempty"`
 	Weights    string                        `json:"weights_sha256,omitempty"`
-	RerunOf    string                        `json:"rerun_of,omitempty"`
+	ID         int64                         `json:"id"`
+	Dirty      bool                          `json:"dirty"`
+	RerunOf    int64                         `json:"rerun_of,omitempty"`
+	SweepID    string                        `json:"sweep_id,omitempty"`
 }
 
 func toJSON(r *store.Run, status string, detail bool) runJSON {
@@ -43,7 +46,7 @@ func toJSON(r *store.Run, status string, detail bool) runJSON {
 		Backend: r.Backend, Device: r.Device, SpecHash: r.SpecHash, DataHashes: r.DataHashes,
 		Epoch: r.Epoch, Epochs: r.Epochs, Error: r.Error, Created: r.CreatedAt,
 		Started: timePtr(r.StartedAt), Finished: timePtr(r.FinishedAt), Timing: nullable(r.Timing),
-		Weights: r.WeightsSHA256,
+		Weights: r.WeightsSHA256, ID: r.ID, Dirty: r.Dirty, RerunOf: r.RerunOf, SweepID: r.SweepID,
 	}
 	if detail {
 		j.Provenance = nullable(r.Provenance)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -77,16 +79,38 @@ func runShow(ctx context.Context, s Streams, o *showOptions, prefix string) erro
 	if rep, err := runner.ReadDataReport(st.ArtifactDir(r)); err == nil {
 		printDataReport(w, rep)
 	}
-	if len(r.Provenance) > 0 {
-		var prov map[string]any
-		if json.Unmarshal(r.Provenance, &prov) == nil {
-			fmt.Fprintln(w, "provenance")
-			for _, k := range sortStrings(keysOf(prov)) {
-				fmt.Fprintf(w, "  %-14s %v\n", k, prov[k])
-			}
-		}
+	if p, err := runner.ParseProvenance(r.Provenance); err == nil && len(r.Provenance) > 0 {
+		printProvenance(w, p)
 	}
 	return nil
+}
+
+// printProvenance shows where a run came from: its commit and the blob of
+// every file, then what ran it.
+func printProvenance(w io.Writer, p *runner.Provenance) {
+	fmt.Fprintln(w, "provenance")
+	switch {
+	case !p.InRepo:
+		fmt.Fprintln(w, "  commit      none (not in a git repository; sources stored with the run)")
+	default:
+		branch := p.Branch
+		if branch == "" {
+			branch = "detached HEAD"
+		}
+		state := "clean"
+		if p.Dirty {
+			state = "dirty: " + strings.Join(p.DirtyFiles, ", ")
+		}
+		fmt.Fprintf(w, "  commit      %s on %s, %s\n", p.Commit, branch, state)
+	}
+	for _, f := range p.Files {
+		fmt.Fprintf(w, "  file        %s blob %s\n", f.Path, f.Blob)
+	}
+	if p.Data != nil {
+		fmt.Fprintf(w, "  data file   %s blob %s\n", p.Data.Path, p.Data.Blob)
+	}
+	fmt.Fprintf(w, "  ran on      %s (%s/%s), %s, xp %s\n", p.Host, p.OS, p.Arch, p.GoVersion, p.XPVersion)
+	fmt.Fprintf(w, "  backend     %s on %s: %s\n", p.Backend, p.Device, p.BackendVersion)
 }
 
 func keysOf[V any](m map[string]V) []string {
