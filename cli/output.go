@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/xp-ml/xp/runner"
@@ -85,7 +86,7 @@ func relPath(p string) string {
 	if err != nil {
 		return p
 	}
-	if rel, err := filepath.Rel(cwd, abs); err == nil && !filepath.IsAbs(rel) && len(rel) > 0 && rel[0] != '.' {
+	if rel, err := filepath.Rel(cwd, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return rel
 	}
 	return p
