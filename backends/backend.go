@@ -129,3 +129,31 @@ func VersionFor(b Backend, cfg Config) string {
 	}
 	return b.Version()
 }
+
+// Check reports a matrix that does not fit a model of the given width and
+// number of classes; labels are only needed for training. Every backend
+// checks its input the same way, so a caller's mistake reads the same
+// whichever backend it reached.
+func (b *Batches) Check(inputs, classes int, labels bool) error {
+	if b == nil {
+		return errors.New("no data")
+	}
+	if b.D != inputs {
+		return fmt.Errorf("data has %d features, model takes %d", b.D, inputs)
+	}
+	if b.N < 0 || len(b.X) != b.N*b.D {
+		return fmt.Errorf("data has %d values for %d x %d", len(b.X), b.N, b.D)
+	}
+	if !labels {
+		return nil
+	}
+	if len(b.Y) != b.N {
+		return fmt.Errorf("data has %d labels for %d rows", len(b.Y), b.N)
+	}
+	for i, y := range b.Y {
+		if y < 0 || int(y) >= classes {
+			return fmt.Errorf("row %d: label %d, model has %d classes", i, y, classes)
+		}
+	}
+	return nil
+}

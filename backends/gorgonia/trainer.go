@@ -94,7 +94,7 @@ func (t *Trainer) Epoch(ctx context.Context, data *backends.Batches, order []int
 	if t.closed {
 		return 0, ErrClosed
 	}
-	if err := t.checkData(data, true); err != nil {
+	if err := data.Check(t.m.Inputs, t.m.Classes, true); err != nil {
 		return 0, fmt.Errorf("gorgonia: epoch: %w", err)
 	}
 	for i, r := range order {
@@ -225,7 +225,7 @@ func (t *Trainer) Predict(ctx context.Context, data *backends.Batches, probs []f
 	if t.closed {
 		return ErrClosed
 	}
-	if err := t.checkData(data, false); err != nil {
+	if err := data.Check(t.m.Inputs, t.m.Classes, false); err != nil {
 		return fmt.Errorf("gorgonia: predict: %w", err)
 	}
 	d, c := t.m.Inputs, t.m.Classes
@@ -270,32 +270,6 @@ func (t *Trainer) graph(batch int, train bool) (*graph, error) {
 	}
 	cache[batch] = gr
 	return gr, nil
-}
-
-// checkData reports a matrix that does not fit the model; labels are only
-// needed for training.
-func (t *Trainer) checkData(data *backends.Batches, labels bool) error {
-	if data == nil {
-		return errors.New("no data")
-	}
-	if data.D != t.m.Inputs {
-		return fmt.Errorf("data has %d features, model takes %d", data.D, t.m.Inputs)
-	}
-	if data.N < 0 || len(data.X) != data.N*data.D {
-		return fmt.Errorf("data has %d values for %d x %d", len(data.X), data.N, data.D)
-	}
-	if !labels {
-		return nil
-	}
-	if len(data.Y) != data.N {
-		return fmt.Errorf("data has %d labels for %d rows", len(data.Y), data.N)
-	}
-	for i, y := range data.Y {
-		if y < 0 || int(y) >= t.m.Classes {
-			return fmt.Errorf("row %d: label %d, model has %d classes", i, y, t.m.Classes)
-		}
-	}
-	return nil
 }
 
 // Params returns a copy of the current parameters, in layer order, the

@@ -1,0 +1,36 @@
+package backends
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestBatchesCheck(t *testing.T) {
+	good := &Batches{X: make([]float32, 6), Y: []int32{0, 1, 1}, N: 3, D: 2}
+	tests := []struct {
+		name   string
+		b      *Batches
+		labels bool
+		want   string // "" for no error
+	}{
+		{"fits", good, true, ""},
+		{"nil", nil, false, "no data"},
+		{"width", &Batches{X: make([]float32, 9), N: 3, D: 3}, false, "3 features, model takes 2"},
+		{"short X", &Batches{X: make([]float32, 5), N: 3, D: 2}, false, "5 values for 3 x 2"},
+		{"labels not needed", &Batches{X: make([]float32, 6), N: 3, D: 2}, false, ""},
+		{"missing labels", &Batches{X: make([]float32, 6), N: 3, D: 2}, true, "0 labels for 3 rows"},
+		{"label out of range", &Batches{X: make([]float32, 6), Y: []int32{0, 2, 1}, N: 3, D: 2}, true, "row 1: label 2"},
+		{"negative label", &Batches{X: make([]float32, 6), Y: []int32{0, 1, -1}, N: 3, D: 2}, true, "row 2: label -1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.b.Check(2, 2, tc.labels)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("unexpected error %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
