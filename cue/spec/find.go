@@ -3,6 +3,7 @@ package spec
 import (
 	stderrors "errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -33,6 +34,10 @@ const ExperimentsDir = "experiments"
 func Find(root, nameOrPath string) (*Experiment, error) {
 	if path, ok := existingPath(root, nameOrPath); ok {
 		return findInPath(path)
+	}
+	if strings.HasSuffix(nameOrPath, ".cue") || strings.ContainsRune(nameOrPath, filepath.Separator) {
+		// Clearly a path, not a name: say the path is missing.
+		return nil, fmt.Errorf("experiment %s: %w", nameOrPath, fs.ErrNotExist)
 	}
 	name := nameOrPath
 	dir := filepath.Join(root, ExperimentsDir)
