@@ -17,6 +17,7 @@ import (
 
 type hashOptions struct {
 	backend string
+	threads int
 	json    bool
 }
 
@@ -32,6 +33,7 @@ func newHashCmd(s Streams) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.backend, "backend", "", "backend the key is for (default: from the spec's device)")
+	f.IntVar(&o.threads, "threads", 1, "CPU threads the run would use (a multi-threaded OpenBLAS run has its own key)")
 	f.BoolVar(&o.json, "json", false, "print one JSON object per experiment")
 	return cmd
 }
@@ -50,6 +52,14 @@ type hashJSON struct {
 	// CachedBy is the succeeded run `xp run` would answer with.
 	CachedBy *cachedJSON `json:"cached_by,omitempty"`
 	Git      gitJSON     `json:"git"`
+	// Sweep is set for an experiment with a sweep: the key above is its
+	// base spec's; each point has its own.
+	Sweep *sweepHashJSON `json:"sweep,omitempty"`
+}
+
+type sweepHashJSON struct {
+	ID     string `json:"id"`
+	Points int    `json:"points"`
 }
 
 type cachedJSON struct {
@@ -79,7 +89,7 @@ func runHash(ctx context.Context, s Streams, o *hashOptions, names []string) err
 		if err != nil {
 			return err
 		}
-		job, err := runner.Plan(exp, runner.Options{Backend: o.backend})
+		job, err := runner.Plan(exp, runner.Options{Backend: o.backend, Threads: o.threads})
 		if err != nil {
 			return err
 		}
@@ -89,8 +99,15 @@ func runHash(ctx context.Context, s Streams, o *hashOptions, names []string) err
 		}
 		h := hashJSON{
 			Experiment: exp.Name, File: relPath(exp.File), SpecHash: exp.Hash, DataHashes: job.DataHashes,
-			Backend: job.Backend.Name(), BackendVersion: job.Backend.Version(), Device: job.Device, Key: job.Key,
+			Backend: job.Backend.Name(), BackendVersion: job.BackendVersion, Device: job.Device, Key: job.Key,
 			Git: gitJSON{InRepo: src.InRepo, Commit: src.Commit, Branch: src.Branch, Dirty: src.Dirty(), DirtyFiles: src.DirtyFiles()},
+		}
+		if exp.Spec.Sweep != nil {
+			points, err := exp.Points()
+			if err != nil {
+				return err
+			}
+			h.Sweep = &sweepHashJSON{ID: exp.SweepID(), Points: len(points)}
 		}
 		prev, err := st.LatestSucceeded(ctx, job.Key)
 		switch {
@@ -127,6 +144,10 @@ func printHash(s Streams, h *hashJSON, exp *spec.Experiment) {
 	}
 	fmt.Fprintf(w, "backend     %s %s on %s\n", h.Backend, h.BackendVersion, h.Device)
 	fmt.Fprintf(w, "run key     %s  %s\n", runner.ShortKey(h.Key), h.Key)
+	if h.Sweep != nil {
+		fmt.Fprintf(w, "sweep       %s: %d points, each with its own key (the key above is the base spec's; xp ls --sweep %s)\n",
+			h.Sweep.ID, h.Sweep.Points, h.Sweep.ID)
+	}
 	g := h.Git
 	switch {
 	case !g.InRepo:
