@@ -6,7 +6,7 @@ PKGS    ?= ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/xp-ml/xp/runner.Version=$(VERSION)
 
-.PHONY: all build test vet fmt fmt-check bench parity example clean
+.PHONY: all build test test-slurm vet fmt fmt-check bench parity example clean
 
 all: build
 
@@ -17,6 +17,11 @@ build:
 # corpora included) with the race detector off to keep CI fast.
 test: fmt-check vet
 	$(GO) test -count=1 $(PKGS)
+
+# The Slurm executor against a real single-node Slurm on loopback, started
+# and stopped by the test (Debian slurm-wlm and munge, as root).
+test-slurm:
+	XP_TEST_SLURM=1 $(GO) test -count=1 -run TestClusterSweep -v ./runner/slurm
 
 vet:
 	$(GO) vet $(PKGS)

@@ -27,6 +27,10 @@ type runOptions struct {
 	// threadsSet: --threads was given; a sweep otherwise takes each
 	// point's threads from its resources.cpus.
 	threadsSet bool
+	// executor is where a sweep's points train (executorLocal,
+	// executorSlurm); slurm its options.
+	executor string
+	slurm    slurmFlags
 }
 
 func newRunCmd(s Streams) *cobra.Command {
@@ -51,6 +55,7 @@ func newRunCmd(s Streams) *cobra.Command {
 	f.BoolVar(&o.json, "json", false, "print one JSON object per finished run (per sweep: one object)")
 	f.BoolVar(&o.tui, "tui", false, "show the runs this command starts in the xp tui view while they train")
 	f.IntVar(&o.parallel, "parallel", 0, "points of a sweep to train at once (default: the sweep's parallel)")
+	addSlurmFlags(f, o)
 	return cmd
 }
 
@@ -66,8 +71,20 @@ func runRun(ctx context.Context, s Streams, o *runOptions, names []string) error
 		if err != nil {
 			return err
 		}
+		if o.executor != executorLocal && o.executor != executorSlurm {
+			return usageError{fmt.Errorf("--executor %q: want local or slurm", o.executor)}
+		}
+		if o.executor == executorSlurm && exp.Spec.Sweep == nil {
+			return usageError{fmt.Errorf("%s: --executor slurm runs sweeps only, and %s has no sweep", exp.Name, exp.Name)}
+		}
 		if exp.Spec.Sweep != nil {
-			if err := runSweep(ctx, s, o, st, exp); err != nil {
+			run := runSweep
+			if o.executor == executorSlurm {
+				run = func(ctx context.Context, s Streams, o *runOptions, st *store.Store, exp *spec.Experiment) error {
+					return runSlurmSweep(ctx, s, o, st, root, exp)
+				}
+			}
+			if err := run(ctx, s, o, st, exp); err != nil {
 				// A sweep with failed points has said so; the others
 				// still run.
 				if errors.Is(err, context.Canceled) || !isReported(err) || len(names) == 1 {

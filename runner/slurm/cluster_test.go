@@ -1,0 +1,338 @@
+package slurm
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "github.com/xp-ml/xp/backends/engine" // registers "cpu", as the xp binary does
+	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/runner"
+	"github.com/xp-ml/xp/store"
+)
+
+// needSlurm skips the test unless a Slurm and munge install is here (or
+// XP_TEST_SLURM=1 says it must be, and the test then fails without one).
+func needSlurm(t *testing.T) {
+	t.Helper()
+	must := os.Getenv("XP_TEST_SLURM") == "1"
+	if !must {
+		// Starting daemons is not something a plain `make test` should do
+		// on whatever machine it runs: `make test-slurm` asks for it.
+		t.Skip("starts a real Slurm cluster: run with XP_TEST_SLURM=1 (make test-slurm)")
+	}
+	for _, bin := range []string{"sbatch", "slurmctld", "slurmd", "scontrol", "munged"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			if _, serr := os.Stat("/usr/sbin/" + bin); serr == nil {
+				continue
+			}
+			if must {
+				t.Fatalf("XP_TEST_SLURM=1 but %s is not installed", bin)
+			}
+			t.Skipf("no %s: install slurm-wlm and munge to run the Slurm test", bin)
+		}
+	}
+	if os.Geteuid() != 0 {
+		if must {
+			t.Fatal("XP_TEST_SLURM=1: the test cluster's slurmd must run as root")
+		}
+		t.Skip("not root: the test cluster's slurmd must run as root")
+	}
+	if testing.Short() && !must {
+		t.Skip("-short: the Slurm test starts a cluster and builds xp")
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// stopPID ends a daemon this test started, by its pid, and waits for it.
+func stopPID(t *testing.T, name string, pid int, wait func()) {
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		t.Logf("stop %s (pid %d): %v", name, pid, err)
+	}
+	done := make(chan struct{})
+	go func() { wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		syscall.Kill(pid, syscall.SIGKILL)
+		<-done
+	}
+}
+
+// startCluster starts munged (unless one runs), slurmctld and slurmd on
+// loopback with their state under a temporary directory, sets SLURM_CONF
+// for the clients, and stops what it started by pid at the end of t.
+func startCluster(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat("/run/munge/munge.socket.2"); err != nil {
+		if out, err := exec.Command("install", "-d", "-o", "munge", "-g", "munge", "/run/munge").CombinedOutput(); err != nil {
+			t.Fatalf("munge run directory: %v: %s", err, out)
+		}
+		pidFile := filepath.Join("/run/munge", "xp-test-munged.pid")
+		cmd := exec.Command("runuser", "-u", "munge", "--", "/usr/sbin/munged", "--pid-file", pidFile)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("start munged: %v: %s", err, out)
+		}
+		b, err := os.ReadFile(pidFile)
+		if err != nil {
+			t.Fatalf("munged pid: %v", err)
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil {
+			t.Fatalf("munged pid %q: %v", b, err)
+		}
+		t.Cleanup(func() {
+			stopPID(t, "munged", pid, func() {
+				for syscall.Kill(pid, 0) == nil {
+					time.Sleep(50 * time.Millisecond)
+				}
+			})
+		})
+	}
+	conf := filepath.Join(dir, "slurm.conf")
+	for _, d := range []string{"state", "spool"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := strings.NewReplacer("HOST", host, "DIR", dir).Replace(`ClusterName=xptest
+SlurmctldHost=HOST(127.0.0.1)
+SlurmctldPort=` + strconv.Itoa(freePort(t)) + `
+SlurmdPort=` + strconv.Itoa(freePort(t)) + `
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+CredType=cred/munge
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+SchedulerType=sched/backfill
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+ReturnToService=2
+MinJobAge=600
+StateSaveLocation=DIR/state
+SlurmdSpoolDir=DIR/spool
+SlurmctldPidFile=DIR/slurmctld.pid
+SlurmdPidFile=DIR/slurmd.pid
+SlurmctldLogFile=DIR/slurmctld.log
+SlurmdLogFile=DIR/slurmd.log
+NodeName=HOST NodeAddr=127.0.0.1 CPUs=2 RealMemory=20000 State=UNKNOWN
+PartitionName=debug Nodes=HOST Default=YES MaxTime=INFINITE State=UP
+`)
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SLURM_CONF", conf)
+	for _, d := range []string{"slurmctld", "slurmd"} {
+		cmd := exec.Command(d, "-D", "-f", conf)
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start %s: %v", d, err)
+		}
+		t.Cleanup(func() { stopPID(t, d, cmd.Process.Pid, func() { cmd.Wait() }) })
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		out, _ := exec.Command("sinfo", "-h", "-o", "%t").Output()
+		if strings.TrimSpace(string(out)) == "idle" {
+			return
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(dir, "slurmctld.log"))
+			t.Fatalf("the node is not idle after 60s (sinfo: %q); slurmctld.log:\n%s", out, log)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+// buildXP builds the xp binary the array tasks run.
+func buildXP(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "xp")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/xp-ml/xp/cmd/xp")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build xp: %v: %s", err, out)
+	}
+	return bin
+}
+
+// sweepProject writes a project whose sweep has 6 points, one per data
+// file; the last file has no Species column, so its point fails when it
+// trains (planning only hashes the file).
+func sweepProject(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	iris, err := os.ReadFile("../../cli/skeleton/iris.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for i := range 6 {
+		content := iris
+		if i == 5 {
+			content = []byte(strings.Replace(string(iris), `"Species"`, `"Kind"`, 1))
+		}
+		name := fmt.Sprintf("data/iris%d.csv", i)
+		files = append(files, strconv.Quote(name))
+		if err := os.MkdirAll(filepath.Join(root, "experiments", "data"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, "experiments", name), content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cue := `iris: #Experiment & {
+	data: {
+		source: file: "data/iris0.csv"
+		target: "Species"
+	}
+	model: logreg: {}
+	train: epochs: 2
+	device: "cpu"
+	sweep: params: "data.source.file": [` + strings.Join(files, ", ") + `]
+}
+`
+	if err := os.WriteFile(filepath.Join(root, "experiments", "iris.cue"), []byte(cue), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func TestClusterSweep(t *testing.T) {
+	needSlurm(t)
+	xp := buildXP(t)
+	startCluster(t)
+	root := sweepProject(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	st, err := store.Open(ctx, filepath.Join(root, ".xp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	exp, err := spec.Find(root, "iris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(t *testing.T) *Result {
+		t.Helper()
+		var seen []int
+		opts := Options{XP: xp, Root: root, Poll: 300 * time.Millisecond,
+			Resources: Resources{Mem: "500M", Time: "5:00"}}
+		opts.AllowDirty = true // the project is not a git repository
+		opts.OnPoint = func(p runner.PointResult) { seen = append(seen, p.Index) }
+		res, err := Run(ctx, st, exp, opts)
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if res.Submission != nil && len(seen) != len(res.Submission.Points) {
+			t.Errorf("OnPoint heard of %v, the array had %v", seen, res.Submission.Points)
+		}
+		return res
+	}
+	checkFailed := func(t *testing.T, res *Result) {
+		t.Helper()
+		failed := res.Failed()
+		if len(failed) != 1 || failed[0].Index != 5 {
+			t.Fatalf("failed points %+v, want point 5 only", failed)
+		}
+		msg := failed[0].Error
+		for _, want := range []string{"slurm FAILED", "Species", "log ", "task-"} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("the failure %q does not say %q", msg, want)
+			}
+		}
+		if res.Best == nil {
+			t.Error("no best point")
+		}
+	}
+
+	t.Run("first run submits every point", func(t *testing.T) {
+		res := run(t)
+		t.Logf("job %s: tasks for points %v", res.Submission.JobID, res.Submission.Points)
+		if got := res.Submission.Points; len(got) != 6 {
+			t.Fatalf("submitted points %v, want all 6", got)
+		}
+		checkFailed(t, res)
+		t.Logf("point 5: %s", res.Failed()[0].Error)
+		runs, err := st.ListRuns(ctx, store.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		succeeded := 0
+		for _, r := range runs {
+			if r.SweepID != res.Plan.ID {
+				t.Errorf("run %d has sweep %q", r.ID, r.SweepID)
+			}
+			if r.Status == store.StatusSucceeded {
+				succeeded++
+				if len(r.Summary["test"]) == 0 {
+					t.Errorf("run %d has no test metrics ingested", r.ID)
+				}
+				if _, err := os.Stat(st.ArtifactDir(&r)); err != nil {
+					t.Errorf("run %d: artifacts not ingested: %v", r.ID, err)
+				}
+			}
+		}
+		if succeeded != 5 {
+			t.Errorf("%d succeeded runs in the store, want 5", succeeded)
+		}
+	})
+	t.Run("rerun submits only the failed point", func(t *testing.T) {
+		res := run(t)
+		if res.Submission == nil || len(res.Submission.Points) != 1 || res.Submission.Points[0] != 5 {
+			t.Fatalf("submission %+v, want point 5 alone", res.Submission)
+		}
+		t.Logf("job %s: tasks for points %v", res.Submission.JobID, res.Submission.Points)
+		if res.Earlier != 5 {
+			t.Errorf("%d points done before, want 5", res.Earlier)
+		}
+		checkFailed(t, res)
+	})
+	t.Run("xp run --executor slurm", func(t *testing.T) {
+		cmd := exec.CommandContext(ctx, xp, "run", "--executor", "slurm", "--allow-dirty", "--slurm-mem", "500M", "iris")
+		cmd.Dir = root
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		t.Logf("stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+			t.Fatalf("xp run: %v, want exit status 1 (a point failed)", err)
+		}
+		for _, want := range []string{"1 task(s), points 5"} {
+			if !strings.Contains(stderr.String(), want) {
+				t.Errorf("stderr does not say %q", want)
+			}
+		}
+		for _, want := range []string{"[6/6] failed", "6 points: 5 succeeded, 1 failed; 1 submitted to slurm, 0 cached, 5 done before",
+			"failed  ", "slurm FAILED", "task-0.log", "  best    "} {
+			if !strings.Contains(stdout.String(), want) {
+				t.Errorf("stdout does not say %q", want)
+			}
+		}
+	})
+}

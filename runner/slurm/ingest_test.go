@@ -1,0 +1,90 @@
+package slurm
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/runner"
+	"github.com/xp-ml/xp/store"
+)
+
+// A task that Slurm ended before it wrote a result (cancelled, timed out,
+// killed for memory) is recorded failed with its state and its log's tail,
+// and the next Enqueue makes its point pending again.
+func TestIngestNoResult(t *testing.T) {
+	tests := []struct {
+		name, state, log string
+		want             []string
+	}{
+		{name: "cancelled", state: "CANCELLED", log: "epoch 1\nslurmstepd: *** JOB 4 CANCELLED ***\n",
+			want: []string{"slurm CANCELLED: no result", "task-0.log", "JOB 4 CANCELLED"}},
+		{name: "timeout without a log", state: "TIMEOUT",
+			want: []string{"slurm TIMEOUT: no result", "task-0.log"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			root := sweepProject(t)
+			st, err := store.Open(ctx, filepath.Join(root, ".xp"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			exp, err := spec.Find(root, "iris")
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := runner.Options{AllowDirty: true, Threads: 1}
+			plan, err := runner.PlanSweep(ctx, exp, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var queued []store.QueuedPoint
+			for _, p := range plan.Points {
+				queued = append(queued, store.QueuedPoint{Index: p.Index, Key: p.Job.Key, Params: []byte("[]")})
+			}
+			sw := &store.Sweep{ID: plan.ID, Experiment: exp.Name, Metric: plan.Metric, Mode: plan.Mode}
+			if _, err := st.Enqueue(ctx, sw, queued, false); err != nil {
+				t.Fatal(err)
+			}
+			c := &coordinator{st: st, plan: plan, opts: Options{Options: opts}, owner: owner()}
+			pending, _, err := c.claimAll(ctx)
+			if err != nil || len(pending) != 6 {
+				t.Fatalf("claimAll = %v, %v; want 6 points", pending, err)
+			}
+			sub := &Submission{JobID: "4", Dir: t.TempDir(), Points: []int{2}}
+			if tt.log != "" {
+				if err := os.WriteFile(logPath(sub.Dir, 0), []byte(tt.log), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := c.ingest(ctx, sub, 0, tt.state); err != nil {
+				t.Fatal(err)
+			}
+			points, err := st.SweepPoints(ctx, plan.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := points[2]
+			if p.State != store.PointDone || p.Status != store.StatusFailed || p.RunID != 0 {
+				t.Errorf("point 2: state %s status %s run %d, want done, failed, no run", p.State, p.Status, p.RunID)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(p.Error, w) {
+					t.Errorf("error %q does not say %q", p.Error, w)
+				}
+			}
+			if err := c.releaseAll(ctx, []int{0, 1, 3, 4, 5}); err != nil {
+				t.Fatal(err)
+			}
+			left, err := st.Enqueue(ctx, sw, queued, false)
+			if err != nil || left != 6 {
+				t.Errorf("Enqueue again: %d left, %v; want 6 (the failed point pending again)", left, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,88 @@
+package slurm
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/xp-ml/xp/store"
+)
+
+// manifestFile is the run directory's description of the array, read by
+// every task.
+const manifestFile = "manifest.json"
+
+// Manifest is what an array task needs to find and train its point.
+type Manifest struct {
+	// Root is the project's directory (on the shared filesystem);
+	// Experiment the experiment's name in it; SweepID its sweep.
+	Root       string `json:"root"`
+	Experiment string `json:"experiment"`
+	SweepID    string `json:"sweep_id"`
+	// Tasks maps the array task index to its point.
+	Tasks []TaskPoint `json:"tasks"`
+	// Backend, Threads and AllowDirty are the runner options of every point.
+	Backend    string `json:"backend,omitempty"`
+	Threads    int    `json:"threads"`
+	AllowDirty bool   `json:"allow_dirty"`
+}
+
+// TaskPoint is the point of one array task and the run key the
+// coordinator planned for it (the task refuses to train another key).
+type TaskPoint struct {
+	Point int    `json:"point"`
+	Key   string `json:"key"`
+}
+
+// TaskResult is what a task leaves in the run directory: how its point
+// ended, the run it recorded in its own store and the run's metric points.
+// The run's artifacts lie next to it, in the task's artifacts directory.
+type TaskResult struct {
+	Point  int           `json:"point"`
+	Run    *store.Run    `json:"run,omitempty"`
+	Points []store.Point `json:"points,omitempty"`
+	// Sources are the exact files of a dirty run (--allow-dirty).
+	Sources []Source `json:"sources,omitempty"`
+	Error   string   `json:"error,omitempty"`
+}
+
+// Source is a store.Source as JSON: store.Source leaves its content out.
+type Source struct {
+	Path    string `json:"path"`
+	Content []byte `json:"content"`
+}
+
+// taskDir is where array task i of the run directory dir keeps its files.
+func taskDir(dir string, i int) string { return filepath.Join(dir, "task-"+strconv.Itoa(i)) }
+
+// logPath is the Slurm output file of array task i.
+func logPath(dir string, i int) string { return filepath.Join(dir, "task-"+strconv.Itoa(i)+".log") }
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	// Written then renamed: the coordinator never reads half a file.
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	return nil
+}

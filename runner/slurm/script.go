@@ -1,0 +1,122 @@
+package slurm
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Resources are the Slurm options of every task of the array; zero values
+// are left to the cluster's defaults.
+type Resources struct {
+	Partition string
+	Account   string
+	// CPUs is --cpus-per-task, GPUs the count of --gres=gpu:N.
+	CPUs int
+	GPUs int
+	// Mem is --mem ("4G"), Time --time ("1:00:00").
+	Mem  string
+	Time string
+	// Extra are further sbatch flags, one per element ("--qos=high").
+	Extra []string
+}
+
+// Script is the sbatch script of an array of n tasks in run directory
+// dir, each running xp (the path of the xp binary on the nodes).
+func Script(xp, dir, name string, n int, r Resources) string {
+	var b strings.Builder
+	b.WriteString("#!/bin/sh\n")
+	opt := func(format string, a ...any) { fmt.Fprintf(&b, "#SBATCH "+format+"\n", a...) }
+	opt("--job-name=%s", name)
+	opt("--array=0-%d", n-1)
+	// %a is the array task index: one log per point, next to its result.
+	opt("--output=%s", shellWord(dir+"/task-%a.log"))
+	if r.CPUs > 0 {
+		opt("--cpus-per-task=%d", r.CPUs)
+	}
+	if r.GPUs > 0 {
+		opt("--gres=gpu:%d", r.GPUs)
+	}
+	if r.Mem != "" {
+		opt("--mem=%s", r.Mem)
+	}
+	if r.Time != "" {
+		opt("--time=%s", r.Time)
+	}
+	if r.Partition != "" {
+		opt("--partition=%s", r.Partition)
+	}
+	if r.Account != "" {
+		opt("--account=%s", r.Account)
+	}
+	for _, e := range r.Extra {
+		opt("%s", e)
+	}
+	fmt.Fprintf(&b, "exec %s slurm-task %s \"$SLURM_ARRAY_TASK_ID\"\n", shellWord(xp), shellWord(dir))
+	return b.String()
+}
+
+// shellWord quotes s for sh when it needs it.
+func shellWord(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-%+=:,", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// TaskState is where one array task stands in Slurm.
+type TaskState struct {
+	Task  int
+	State string // PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, TIMEOUT...
+}
+
+// Finished reports whether Slurm is done with the task.
+func (t TaskState) Finished() bool {
+	switch t.State {
+	case "PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "REQUEUED", "RESIZING", "SUSPENDED", "":
+		return false
+	}
+	return true
+}
+
+// ParseScontrol reads the array tasks of `scontrol -o show job <id>`: one
+// line per task, pending tasks grouped as ArrayTaskId=2-5 (each of them
+// reported pending).
+func ParseScontrol(out string) []TaskState {
+	var tasks []TaskState
+	for _, line := range strings.Split(out, "\n") {
+		var ids, state string
+		for _, f := range strings.Fields(line) {
+			k, v, _ := strings.Cut(f, "=")
+			switch k {
+			case "ArrayTaskId":
+				ids = v
+			case "JobState":
+				state = v
+			}
+		}
+		if ids == "" {
+			continue
+		}
+		ids, _, _ = strings.Cut(ids, "%") // 0-5%2: at most 2 at once
+		for _, part := range strings.Split(ids, ",") {
+			lo, hi, isRange := strings.Cut(part, "-")
+			a, err := strconv.Atoi(lo)
+			if err != nil {
+				continue
+			}
+			b := a
+			if isRange {
+				if b, err = strconv.Atoi(hi); err != nil {
+					continue
+				}
+			}
+			for i := a; i <= b; i++ {
+				tasks = append(tasks, TaskState{Task: i, State: state})
+			}
+		}
+	}
+	return tasks
+}

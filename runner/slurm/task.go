@@ -1,0 +1,116 @@
+package slurm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/runner"
+	"github.com/xp-ml/xp/store"
+)
+
+// ErrPointFailed is returned by RunTask when the point was trained and
+// recorded but did not succeed: the task exits non-zero, so Slurm shows it
+// FAILED, and its result.json says why.
+var ErrPointFailed = errors.New("point did not succeed")
+
+// RunTask is one array task on its node: it trains the point of task index
+// of the run directory dir against a store of its own in a node-local
+// temporary directory, and leaves the outcome in the task's directory under
+// dir (result.json, artifacts/). It never opens the project's store.
+func RunTask(ctx context.Context, dir string, index int) error {
+	var m Manifest
+	if err := readJSON(filepath.Join(dir, manifestFile), &m); err != nil {
+		return err
+	}
+	if index < 0 || index >= len(m.Tasks) {
+		return fmt.Errorf("task %d: the array of %s has %d tasks", index, dir, len(m.Tasks))
+	}
+	tp := m.Tasks[index]
+	out := taskDir(dir, index)
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return fmt.Errorf("task %d: %w", index, err)
+	}
+	res := &TaskResult{Point: tp.Point}
+	err := trainPoint(ctx, &m, tp, out, res)
+	if err != nil && res.Error == "" {
+		res.Error = err.Error()
+	}
+	if werr := writeJSON(filepath.Join(out, "result.json"), res); werr != nil {
+		return errors.Join(err, werr)
+	}
+	if err == nil && (res.Run == nil || res.Run.Status != store.StatusSucceeded) {
+		err = ErrPointFailed
+	}
+	return err
+}
+
+func trainPoint(ctx context.Context, m *Manifest, tp TaskPoint, out string, res *TaskResult) error {
+	exp, err := spec.Find(m.Root, m.Experiment)
+	if err != nil {
+		return err
+	}
+	points, err := exp.Points()
+	if err != nil {
+		return err
+	}
+	if tp.Point >= len(points) {
+		return fmt.Errorf("sweep %s has %d points, not point %d", m.SweepID, len(points), tp.Point)
+	}
+	opts := runner.Options{Backend: m.Backend, Threads: m.Threads, AllowDirty: m.AllowDirty, SweepID: m.SweepID}
+	job, err := runner.PlanContext(ctx, points[tp.Point].Exp, opts)
+	if err != nil {
+		return err
+	}
+	if job.Key != tp.Key {
+		return fmt.Errorf("point %d has key %.12s on this node, %.12s where it was submitted: the project or its data differ",
+			tp.Point, job.Key, tp.Key)
+	}
+	// The task's own store: node-local, written by this process only.
+	tmp, err := os.MkdirTemp("", "xp-slurm-task-")
+	if err != nil {
+		return fmt.Errorf("task store: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	st, err := store.Open(ctx, tmp)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	opts.Data.CacheDir = filepath.Join(tmp, "cache")
+	r, trainErr := job.Train(ctx, st, opts)
+	if r == nil || r.Run == nil {
+		return trainErr
+	}
+	// Read back: the final status, summary and metric points as recorded.
+	run, err := st.Run(ctx, r.Run.ID)
+	if err != nil {
+		return errors.Join(trainErr, err)
+	}
+	pts, _, err := st.PointsSince(ctx, run.ID, 0)
+	if err != nil {
+		return errors.Join(trainErr, err)
+	}
+	srcs, err := st.Sources(ctx, run.ID)
+	if err != nil {
+		return errors.Join(trainErr, err)
+	}
+	res.Run, res.Points = run, pts
+	for _, f := range srcs {
+		res.Sources = append(res.Sources, Source{Path: f.Path, Content: f.Content})
+	}
+	if run.Error != "" {
+		res.Error = run.Error
+	}
+	if err := os.CopyFS(filepath.Join(out, "artifacts"), os.DirFS(st.ArtifactDir(run))); err != nil &&
+		!errors.Is(err, os.ErrNotExist) {
+		return errors.Join(trainErr, fmt.Errorf("copy artifacts: %w", err))
+	}
+	if trainErr != nil && run.Status == store.StatusSucceeded {
+		return trainErr
+	}
+	return nil
+}
