@@ -48,6 +48,15 @@ func Find(root, nameOrPath string) (*Experiment, error) {
 	if err != nil {
 		return nil, err
 	}
+	if e, err := l.named(name, dir); e != nil || err != nil {
+		return e, err
+	}
+	return nil, notFound(name, dir, l)
+}
+
+// named returns the experiment called name among those loaded from dir, or
+// the error that keeps it from loading; (nil, nil) when none is called so.
+func (l *loaded) named(name, dir string) (*Experiment, error) {
 	var found []*Experiment
 	for _, e := range l.exps {
 		if e.Name == name {
@@ -64,7 +73,7 @@ func Find(root, nameOrPath string) (*Experiment, error) {
 	case l.general != nil:
 		return nil, fmt.Errorf("load %s: %w", dir, l.general)
 	}
-	return nil, notFound(name, dir, l)
+	return nil, nil
 }
 
 // existingPath reports whether p, as given or under root, is a .cue file or

@@ -200,28 +200,15 @@ func (l *loaded) instance(ctx *cue.Context, schema cue.Value, r request) error {
 	// CUE, so they may share definitions; a file without a package clause
 	// stands alone, so two such files may each define an experiment of the
 	// same name (and `xp vet one.cue` checks that file only).
-	var groups [][]string
-	byPkg := map[string]int{}
+	srcs := make(map[string][]byte, len(files))
 	for _, f := range files {
-		src, err := os.ReadFile(f)
+		src, err := l.read(f)
 		if err != nil {
 			return fmt.Errorf("load %s: %w", f, err)
 		}
-		pkg := ""
-		if af, err := parser.ParseFile(f, src, parser.PackageClauseOnly); err == nil {
-			pkg = af.PackageName()
-		}
-		if pkg == "" {
-			groups = append(groups, []string{f})
-			continue
-		}
-		if i, ok := byPkg[pkg]; ok {
-			groups[i] = append(groups[i], f)
-			continue
-		}
-		byPkg[pkg] = len(groups)
-		groups = append(groups, []string{f})
+		srcs[f] = src
 	}
+	groups := packageGroups(srcs)
 	for _, g := range groups {
 		if !r.all && !slices.ContainsFunc(g, func(f string) bool { return r.files[f] }) {
 			continue

@@ -56,21 +56,8 @@ func LoadSources(dir string, files map[string][]byte, name string) (*Experiment,
 			return nil, err
 		}
 	}
-	var found []*Experiment
-	for _, e := range l.exps {
-		if e.Name == name {
-			found = append(found, e)
-		}
-	}
-	switch {
-	case len(found) > 1:
-		return nil, duplicateError(found[0], found[1])
-	case len(found) == 1:
-		return found[0], nil
-	case l.byLabel[name] != nil:
-		return nil, fmt.Errorf("load experiment %q: %w", name, l.byLabel[name])
-	case l.general != nil:
-		return nil, fmt.Errorf("load %s: %w", dir, l.general)
+	if e, err := l.named(name, dir); e != nil || err != nil {
+		return e, err
 	}
 	return nil, fmt.Errorf("experiment %q %w in the sources of %s (they define: %s)", name, ErrNotFound,
 		dir, strings.Join(names(l.exps), ", "))
