@@ -205,12 +205,18 @@ func (c *confusion) weighted(score func(int) float64) float64 {
 // one-vs-rest macro otherwise. NaN when a class has no positive or no
 // negative row.
 func AUC(probs []float32, y []int32, k int) float64 {
+	return oneVsRest(probs, y, k, aucOf)
+}
+
+// oneVsRest scores class 1 for two classes, else the macro mean over every
+// class of score against the rest; NaN when any class's score is.
+func oneVsRest(probs []float32, y []int32, k int, score func(probs []float32, y []int32, k, class int) float64) float64 {
 	if k == 2 {
-		return aucOf(probs, y, k, 1)
+		return score(probs, y, k, 1)
 	}
 	var sum float64
 	for c := 0; c < k; c++ {
-		a := aucOf(probs, y, k, c)
+		a := score(probs, y, k, c)
 		if math.IsNaN(a) {
 			return math.NaN()
 		}

@@ -11,18 +11,7 @@ import (
 // probability of class 1 for two classes, and the macro mean of
 // one-vs-rest for more. NaN when a class it needs has no positive row.
 func PRAUC(probs []float32, y []int32, k int) float64 {
-	if k == 2 {
-		return averagePrecision(probs, y, k, 1)
-	}
-	var sum float64
-	for c := 0; c < k; c++ {
-		ap := averagePrecision(probs, y, k, c)
-		if math.IsNaN(ap) {
-			return math.NaN()
-		}
-		sum += ap
-	}
-	return sum / float64(k)
+	return oneVsRest(probs, y, k, averagePrecision)
 }
 
 func averagePrecision(probs []float32, y []int32, k, class int) float64 {
