@@ -35,34 +35,6 @@ func forEachGEMM(t *testing.T, f func(t *testing.T)) {
 	}
 }
 
-// synthetic draws n rows of d standard-normal features labelled by the
-// argmax of a random linear map plus noise, so there is something to learn.
-func synthetic(n, d, classes int, seed uint64) *backends.Batches {
-	rng := rand.New(rand.NewPCG(seed, 99))
-	w := make([]float64, d*classes)
-	for i := range w {
-		w[i] = rng.NormFloat64()
-	}
-	b := &backends.Batches{X: make([]float32, n*d), Y: make([]int32, n), N: n, D: d}
-	for i := range n {
-		for k := range d {
-			b.X[i*d+k] = float32(rng.NormFloat64())
-		}
-		best, bestV := 0, math.Inf(-1)
-		for c := range classes {
-			v := 0.5 * rng.NormFloat64()
-			for k := range d {
-				v += float64(b.X[i*d+k]) * w[k*classes+c]
-			}
-			if v > bestV {
-				best, bestV = c, v
-			}
-		}
-		b.Y[i] = int32(best)
-	}
-	return b
-}
-
 // mlp builds inputs -> hidden... -> classes, each hidden dense layer with
 // act and followed by dropout when rate > 0.
 func mlp(inputs, classes int, hidden []int, act model.Activation, rate float64, opt model.Optimizer) *model.Model {
@@ -172,7 +144,7 @@ func TestMatchesFloat64(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			forEachGEMM(t, func(t *testing.T) {
-				data := synthetic(37, tt.model.Inputs, tt.model.Classes, 1) // 37: a short last batch
+				data := conformance.Synthetic(37, tt.model.Inputs, tt.model.Classes, 1) // 37: a short last batch
 				cfg := backends.Config{BatchSize: tt.batch, Seed: 5}
 				tr, p0 := compile(t, tt.model, cfg)
 				r := newRef(tt.model, p0, cfg)
@@ -242,7 +214,7 @@ func TestStepAllocatesNothing(t *testing.T) {
 					if v.opt.Kind == model.SGD {
 						m = conformance.BatchNormMLP(32, 4, []int{64, 64}, v.act, v.opt)
 					}
-					data := synthetic(300, 32, 4, 2)
+					data := conformance.Synthetic(300, 32, 4, 2)
 					tr, _ := compile(t, m, backends.Config{BatchSize: 64, Seed: 1, Threads: threads})
 					o := order(data.N, 3)
 					ctx := context.Background()
@@ -266,7 +238,7 @@ func TestStepAllocatesNothing(t *testing.T) {
 func TestDeterministic(t *testing.T) {
 	forEachGEMM(t, func(t *testing.T) {
 		m := mlp(64, 3, []int{300, 40}, model.ActReLU, 0.25, adam) // wide enough for the GEMMs to fan out
-		data := synthetic(500, 64, 3, 4)
+		data := conformance.Synthetic(500, 64, 3, 4)
 		run := func(threads int) (*model.Params, float64) {
 			tr, _ := compile(t, m, backends.Config{BatchSize: 128, Seed: 9, Threads: threads})
 			var loss float64
@@ -351,8 +323,8 @@ func TestCompileRejects(t *testing.T) {
 
 func TestEpochRejectsBadData(t *testing.T) {
 	m := mlp(3, 2, []int{4}, model.ActReLU, 0, adam)
-	good := synthetic(10, 3, 2, 1)
-	badLabel := synthetic(10, 3, 2, 1)
+	good := conformance.Synthetic(10, 3, 2, 1)
+	badLabel := conformance.Synthetic(10, 3, 2, 1)
 	badLabel.Y[4] = 2
 	tests := []struct {
 		name  string
@@ -361,7 +333,7 @@ func TestEpochRejectsBadData(t *testing.T) {
 		want  string
 	}{
 		{"nil data", nil, nil, "no data"},
-		{"wrong width", synthetic(10, 4, 2, 1), order(10, 1), "4 features"},
+		{"wrong width", conformance.Synthetic(10, 4, 2, 1), order(10, 1), "4 features"},
 		{"label out of range", badLabel, order(10, 1), "row 4: label 2"},
 		{"order out of range", good, []int32{0, 10}, "order[1] = 10"},
 	}
@@ -377,7 +349,7 @@ func TestEpochRejectsBadData(t *testing.T) {
 
 func TestEpochProgressAndCancel(t *testing.T) {
 	m := mlp(3, 2, []int{4}, model.ActReLU, 0, adam)
-	data := synthetic(10, 3, 2, 1)
+	data := conformance.Synthetic(10, 3, 2, 1)
 	tr, _ := compile(t, m, backends.Config{BatchSize: 4})
 	var seen []int
 	if _, err := tr.Epoch(context.Background(), data, order(10, 1), func(rows int) { seen = append(seen, rows) }); err != nil {
@@ -400,7 +372,7 @@ func TestEpochProgressAndCancel(t *testing.T) {
 
 func TestClosed(t *testing.T) {
 	m := mlp(3, 2, []int{4}, model.ActReLU, 0, adam)
-	data := synthetic(10, 3, 2, 1)
+	data := conformance.Synthetic(10, 3, 2, 1)
 	tr, p0 := compile(t, m, backends.Config{BatchSize: 4})
 	if err := tr.Close(); err != nil {
 		t.Fatal(err)
