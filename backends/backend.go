@@ -29,6 +29,9 @@ type Config struct {
 	Seed uint64
 	// Threads is how many CPU threads the backend may use; 0 means 1.
 	Threads int
+	// GPU is the ordinal of the GPU a GPU backend trains on (the N of
+	// device "cuda:N"); CPU backends ignore it.
+	GPU int
 }
 
 // Backend compiles a model for training on one kind of device.

@@ -23,27 +23,27 @@ var ErrClosed = errors.New("engine: trainer closed")
 type Backend struct {
 	name string
 	// open makes a device for one trainer.
-	open func(threads int) (device.Device, error)
+	open func(cfg backends.Config) (device.Device, error)
 	// version describes the device open would make now, without making it.
-	version   func(threads int) (string, error)
+	version   func(cfg backends.Config) (string, error)
 	available func() error
 }
 
 var _ backends.Backend = (*Backend)(nil)
 
 // NewBackend is the engine on a kind of device: open makes a device for one
-// trainer, version describes the one open would make without making it,
-// and available says whether this machine has the device (nil, or an error
-// wrapping backends.ErrUnavailable).
-func NewBackend(name string, open func(threads int) (device.Device, error), version func(threads int) (string, error), available func() error) *Backend {
+// trainer with cfg (its Threads at least 1), version describes the one open
+// would make without making it, and available says whether this machine
+// has the device (nil, or an error wrapping backends.ErrUnavailable).
+func NewBackend(name string, open func(cfg backends.Config) (device.Device, error), version func(cfg backends.Config) (string, error), available func() error) *Backend {
 	return &Backend{name: name, open: open, version: version, available: available}
 }
 
 // CPU is the engine on the CPU device, registered as "cpu": the default
 // backend for CPU runs.
 var CPU = NewBackend("cpu",
-	func(threads int) (device.Device, error) { return cpu.New(threads) },
-	cpu.Version,
+	func(cfg backends.Config) (device.Device, error) { return cpu.New(cfg.Threads) },
+	func(cfg backends.Config) (string, error) { return cpu.Version(cfg.Threads) },
 	func() error { return nil })
 
 func init() { backends.Register(CPU) }
@@ -62,7 +62,8 @@ func (b *Backend) Version() string { return b.VersionFor(backends.Config{}) }
 // ("gemm=openblas-0.3.21-haswell/2threads"). It is what the Trainer that
 // Compile(cfg) returns reports as its Version.
 func (b *Backend) VersionFor(cfg backends.Config) string {
-	v, err := b.version(max(cfg.Threads, 1))
+	cfg.Threads = max(cfg.Threads, 1)
+	v, err := b.version(cfg)
 	if err != nil {
 		return fmt.Sprintf("%s device-error=%q", Version, err.Error())
 	}
@@ -96,7 +97,9 @@ func (b *Backend) Compile(ctx context.Context, m *model.Model, params *model.Par
 	if err := backends.CheckOptimizer(m.Optimizer); err != nil {
 		return nil, fmt.Errorf("engine: compile: %w", err)
 	}
-	dev, err := b.open(max(cfg.Threads, 1))
+	open := cfg
+	open.Threads = max(cfg.Threads, 1)
+	dev, err := b.open(open)
 	if err != nil {
 		return nil, fmt.Errorf("engine: compile: %w", err)
 	}
