@@ -14,6 +14,7 @@ import (
 
 	// Backends register themselves; importing them is what compiles them in.
 	_ "github.com/xp-ml/xp/backends/engine"
+	_ "github.com/xp-ml/xp/backends/engine/cuda"
 	_ "github.com/xp-ml/xp/backends/gorgonia"
 )
 

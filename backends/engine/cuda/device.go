@@ -1,0 +1,365 @@
+package cuda
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"unsafe"
+
+	"github.com/ebitengine/purego"
+
+	"github.com/xp-ml/xp/backends/engine/device"
+)
+
+// Buffer is float32 memory on the GPU.
+type Buffer struct {
+	ptr uint64 // CUdeviceptr
+	n   int
+}
+
+// Len implements device.Buffer.
+func (b *Buffer) Len() int { return b.n }
+
+// Labels is int32 memory on the GPU.
+type Labels struct {
+	ptr uint64
+	n   int
+}
+
+// Len implements device.Labels.
+func (l *Labels) Len() int { return l.n }
+
+var (
+	_ device.Device = (*Device)(nil)
+	_ device.Buffer = (*Buffer)(nil)
+	_ device.Labels = (*Labels)(nil)
+)
+
+// ringSlots is how many batches' row indices can be queued before the
+// host waits for the GPU: the host writes each batch's indices into its
+// own slot of pinned memory, and a slot is written again only after a
+// synchronisation that the copy out of it preceded.
+const ringSlots = 64
+
+// syncEvery is how many Syncs (one per training step) pass between real
+// waits for the GPU: in between, Sync only reports errors already seen, so
+// the host queues the next steps while the GPU runs this one.
+const syncEvery = 32
+
+// Device is the engine's device on one NVIDIA GPU. Every kernel goes to
+// the context's legacy default stream, so they run in the order they are
+// queued, after and before the copies and GEMMs around them. It is used
+// by one goroutine at a time; each method locks that goroutine to its OS
+// thread and makes the GPU's context current there.
+type Device struct {
+	drv  *driver
+	blas *cublas
+	c    *gpuContext
+
+	handle      uintptr // cublasHandle_t
+	alpha, beta float32 // GEMM scalars, read by cuBLAS during the call
+
+	// arguments of the kernel being launched: vals holds their values,
+	// ptrs the address of each (cuLaunchKernel's kernelParams), argv
+	// cuLaunchKernel's own arguments; gemmArgv cublasSgemm's. All are heap
+	// memory that lives as long as the device, so no call allocates.
+	vals     [16]uint64
+	ptrs     [16]uintptr
+	argv     [11]uintptr
+	gemmArgv [14]uintptr
+	oneArg   [1]uintptr
+	copyArgv [4]uintptr
+
+	allocs  []uint64 // every cuMemAlloc, freed by Close
+	scratch *Buffer  // float64 scratch for reductions, grown at the first step
+	partial *Buffer  // clip's 256 float64 partial sums
+
+	data   dataset // the training set, see Gather
+	syncs  int     // Syncs so far
+	err    error
+	closed bool
+}
+
+// Open makes a device on GPU ordinal: the driver, cuBLAS and the GPU's
+// context with the kernels loaded. Its errors say in one line why CUDA
+// cannot run.
+func Open(ordinal int) (*Device, error) {
+	drv, err := loadDriver()
+	if err != nil {
+		return nil, err
+	}
+	blas, err := loadCUBLAS()
+	if err != nil {
+		return nil, err
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	c, err := openContext(drv, ordinal)
+	if err != nil {
+		return nil, fmt.Errorf("cuda:%d: %w", ordinal, err)
+	}
+	d := &Device{drv: drv, blas: blas, c: c}
+	for i := range d.ptrs {
+		d.ptrs[i] = uintptr(unsafe.Pointer(&d.vals[i]))
+	}
+	if r := callC(blas.create, ptr(&d.handle)); r != 0 {
+		return nil, fmt.Errorf("cuda:%d: cublasCreate: status %d", ordinal, r)
+	}
+	// Plain float32 products, never TF32 tensor-core ones: the engine
+	// promises float32 results that match the CPU's within a float32
+	// tolerance (PyTorch makes the same choice by default).
+	if r := callC(blas.setMathMode, d.handle, 0); r != 0 {
+		callC(blas.destroy, d.handle)
+		return nil, fmt.Errorf("cuda:%d: cublasSetMathMode: status %d", ordinal, r)
+	}
+	return d, nil
+}
+
+// enter pins the goroutine to its thread and makes the context current
+// there; leave undoes the pin. Every method that talks to the driver runs
+// between the two.
+func (d *Device) enter() {
+	runtime.LockOSThread()
+	d.oneArg[0] = d.c.ctx
+	r, _, _ := purego.SyscallN(d.drv.ctxSetCurrent, d.oneArg[:]...)
+	d.record("cuCtxSetCurrent", result(r))
+}
+
+func (d *Device) leave() { runtime.UnlockOSThread() }
+
+// record keeps the first failure for Sync to report.
+func (d *Device) record(what string, r result) {
+	if r != 0 && d.err == nil {
+		d.err = fmt.Errorf("cuda: %s", d.drv.check(what, r))
+	}
+}
+
+// Name implements device.Device.
+func (d *Device) Name() string { return "cuda" }
+
+// Version names the GPU, its compute capability, the driver, cuBLAS and
+// the kernels.
+func (d *Device) Version() string { return versionOf(d.drv, d.blas, d.c.gpu) }
+
+// GPU describes the device's GPU.
+func (d *Device) GPU() GPU { return d.c.gpu }
+
+func (d *Device) alloc(bytes int) (uint64, error) {
+	var p uint64
+	if err := d.drv.check("cuMemAlloc", d.drv.call(d.drv.memAlloc, ptr(&p), uintptr(max(bytes, 4)))); err != nil {
+		return 0, fmt.Errorf("cuda: alloc %d bytes on %s: %w", bytes, d.c.gpu.Name, err)
+	}
+	d.allocs = append(d.allocs, p)
+	if err := d.drv.check("cuMemsetD32", d.drv.call(d.drv.memsetD32, uintptr(p), 0, uintptr(max(bytes, 4)/4))); err != nil {
+		return 0, fmt.Errorf("cuda: zero %d bytes: %w", bytes, err)
+	}
+	return p, nil
+}
+
+// Alloc implements device.Device.
+func (d *Device) Alloc(n int) (device.Buffer, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("cuda: alloc %d floats", n)
+	}
+	d.enter()
+	defer d.leave()
+	p, err := d.alloc(4 * n)
+	if err != nil {
+		return nil, err
+	}
+	return &Buffer{ptr: p, n: n}, nil
+}
+
+// View implements device.Device.
+func (d *Device) View(b device.Buffer, off, n int) (device.Buffer, error) {
+	s := b.(*Buffer)
+	if off < 0 || n < 0 || off+n > s.n {
+		return nil, fmt.Errorf("cuda: view [%d, %d) of %d floats", off, off+n, s.n)
+	}
+	return &Buffer{ptr: s.ptr + 4*uint64(off), n: n}, nil
+}
+
+// AllocLabels implements device.Device.
+func (d *Device) AllocLabels(n int) (device.Labels, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("cuda: alloc %d labels", n)
+	}
+	d.enter()
+	defer d.leave()
+	p, err := d.alloc(4 * n)
+	if err != nil {
+		return nil, err
+	}
+	return &Labels{ptr: p, n: n}, nil
+}
+
+// Write implements device.Device: a synchronous copy, queued after the
+// work before it.
+func (d *Device) Write(dst device.Buffer, src []float32) error {
+	b := dst.(*Buffer)
+	if len(src) > b.n {
+		return fmt.Errorf("cuda: write %d floats into %d", len(src), b.n)
+	}
+	if len(src) == 0 {
+		return nil
+	}
+	d.enter()
+	defer d.leave()
+	d.copyArgv = [4]uintptr{uintptr(b.ptr), ptr(&src[0]), uintptr(4 * len(src))}
+	r, _, _ := purego.SyscallN(d.drv.memcpyHtoD, d.copyArgv[:3]...)
+	return d.drv.check("cuda: write (cuMemcpyHtoD)", result(r))
+}
+
+// Read implements device.Device: it waits for the work queued before it.
+func (d *Device) Read(dst []float32, src device.Buffer) error {
+	b := src.(*Buffer)
+	if len(dst) > b.n {
+		return fmt.Errorf("cuda: read %d floats from %d", len(dst), b.n)
+	}
+	if len(dst) == 0 {
+		return nil
+	}
+	d.enter()
+	defer d.leave()
+	d.copyArgv = [4]uintptr{ptr(&dst[0]), uintptr(b.ptr), uintptr(4 * len(dst))}
+	r, _, _ := purego.SyscallN(d.drv.memcpyDtoH, d.copyArgv[:3]...)
+	if err := d.drv.check("cuda: read (cuMemcpyDtoH)", result(r)); err != nil {
+		return err
+	}
+	d.data.sinceWait = 0 // the copy waited for everything before it
+	return d.err
+}
+
+// Sync implements device.Device. It returns the first error since the
+// last Sync; it waits for the GPU only every syncEvery calls, so that the
+// host queues the next training steps while the GPU runs the last ones
+// (the engine's per-batch Sync would otherwise leave the GPU idle while
+// the host queues each step). Read always waits.
+func (d *Device) Sync() error {
+	d.syncs++
+	if d.syncs%syncEvery == 0 {
+		d.enter()
+		d.oneArg[0] = 0
+		d.wait()
+		d.leave()
+	}
+	err := d.err
+	d.err = nil
+	return err
+}
+
+// Close waits for the GPU and frees the device's memory and cuBLAS handle.
+// The context and the loaded kernels stay for the next trainer.
+func (d *Device) Close() error {
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	d.enter()
+	defer d.leave()
+	err := d.drv.check("cuda: close (cuCtxSynchronize)", d.drv.call(d.drv.ctxSynchronize))
+	for _, p := range d.allocs {
+		d.drv.call(d.drv.memFree, uintptr(p))
+	}
+	d.allocs = nil
+	d.data.free(d)
+	callC(d.blas.destroy, d.handle)
+	return err
+}
+
+// Gemm implements device.Device with cublasSgemm. cuBLAS is column-major:
+// a row-major matrix is its transpose, so C = op(A)·op(B) is computed as
+// Cᵀ = op(B)ᵀ·op(A)ᵀ, B first.
+func (d *Device) Gemm(transA, transB bool, m, n, k int, alpha float32, a device.Buffer, b device.Buffer, beta float32, c device.Buffer) {
+	lda, ldb := k, n
+	if transA {
+		lda = m
+	}
+	if transB {
+		ldb = k
+	}
+	d.alpha, d.beta = alpha, beta
+	d.enter()
+	d.gemmArgv = [14]uintptr{d.handle, op(transB), op(transA), uintptr(n), uintptr(m), uintptr(k),
+		uintptr(unsafe.Pointer(&d.alpha)), uintptr(b.(*Buffer).ptr), uintptr(ldb), uintptr(a.(*Buffer).ptr), uintptr(lda),
+		uintptr(unsafe.Pointer(&d.beta)), uintptr(c.(*Buffer).ptr), uintptr(n)}
+	r, _, _ := purego.SyscallN(d.blas.sgemm, d.gemmArgv[:]...)
+	if r != 0 && d.err == nil {
+		d.err = fmt.Errorf("cuda: cublasSgemm(%d×%d×%d): status %d", m, n, k, r)
+	}
+	d.leave()
+}
+
+func op(trans bool) uintptr {
+	if trans {
+		return 1 // CUBLAS_OP_T
+	}
+	return 0
+}
+
+// Launch configuration: elementwise kernels run 256 threads a block over
+// at most blocksPerSM blocks a multiprocessor, looping over the rest.
+const (
+	threads     = 256
+	blocksPerSM = 8
+)
+
+func (d *Device) blocks(n int) int {
+	return max(1, min((n+threads-1)/threads, d.c.gpu.SMs*blocksPerSM))
+}
+
+// The set* helpers write argument i of the next launch.
+func (d *Device) setPtr(i int, p uint64) { d.vals[i] = p }
+func (d *Device) setBuf(i int, b device.Buffer) {
+	if b == nil {
+		d.vals[i] = 0
+		return
+	}
+	d.vals[i] = b.(*Buffer).ptr
+}
+func (d *Device) setInt(i int, v int)     { d.vals[i] = uint64(uint32(int32(v))) }
+func (d *Device) setF32(i int, v float32) { d.vals[i] = uint64(math.Float32bits(v)) }
+func (d *Device) setF64(i int, v float64) { d.vals[i] = math.Float64bits(v) }
+func (d *Device) setU64(i int, v uint64)  { d.vals[i] = v }
+
+// launch runs fn on a grid of gx blocks of bx×by threads with the
+// arguments set before it. The caller is between enter and leave.
+func (d *Device) launch(name string, fn uintptr, gx, bx, by int) {
+	d.argv = [11]uintptr{fn, uintptr(gx), 1, 1, uintptr(bx), uintptr(by), 1, 0, 0,
+		uintptr(unsafe.Pointer(&d.ptrs[0])), 0}
+	r, _, _ := purego.SyscallN(d.drv.launchKernel, d.argv[:]...)
+	d.record(name, result(r))
+}
+
+// elementwise launches fn over n elements.
+func (d *Device) elementwise(name string, fn uintptr, n int) {
+	if n > 0 {
+		d.launch(name, fn, d.blocks(n), threads, 1)
+	}
+}
+
+// wait blocks until the GPU has done everything queued.
+func (d *Device) wait() {
+	r, _, _ := purego.SyscallN(d.drv.ctxSynchronize)
+	d.record("cuCtxSynchronize", result(r))
+	d.data.sinceWait = 0
+}
+
+// scratchFor returns float64 scratch of at least n values, growing it
+// (after waiting for the kernels that may still read the old one) the
+// first time a step needs more.
+func (d *Device) scratchFor(n int) uint64 {
+	if d.scratch != nil && d.scratch.n >= n {
+		return d.scratch.ptr
+	}
+	d.wait()
+	p, err := d.alloc(8 * n)
+	if err != nil {
+		if d.err == nil {
+			d.err = err
+		}
+		return 0
+	}
+	d.scratch = &Buffer{ptr: p, n: n}
+	return p
+}

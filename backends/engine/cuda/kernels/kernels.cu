@@ -1,0 +1,572 @@
+// The CUDA device's kernels. Compiled ahead of time to PTX (kernels.ptx,
+// embedded in the xp binary, JIT-compiled by the driver for the GPU it
+// runs on); see gen.sh for how to regenerate it.
+//
+// The source is plain C++ with no CUDA headers and no libdevice, so that
+// clang alone can build it: thread indices come from clang's NVVM
+// builtins, and the double-precision exp, log, tanh and erf are ports of
+// Go's math package (the pure-Go fdlibm versions), so that an activation
+// or a loss computes the same float64 value the CPU device computes,
+// before the one rounding to float32. It must be compiled with
+// -ffp-contract=off: the optimizers round every product as PyTorch does,
+// and a fused multiply-add would change their bits.
+//
+// Every reduction has a fixed shape (a fixed number of blocks, lanes
+// summed in a fixed order) and no atomics, so a run's bits never depend
+// on scheduling: the same inputs give the same outputs on the same GPU.
+
+#define __global__ __attribute__((global))
+#define __device__ __attribute__((device))
+#define __shared__ __attribute__((shared))
+
+typedef unsigned long long u64;
+typedef unsigned int u32;
+
+static __device__ inline int tid() { return __nvvm_read_ptx_sreg_tid_x(); }
+static __device__ inline int tidy() { return __nvvm_read_ptx_sreg_tid_y(); }
+static __device__ inline int ntid() { return __nvvm_read_ptx_sreg_ntid_x(); }
+static __device__ inline int bid() { return __nvvm_read_ptx_sreg_ctaid_x(); }
+static __device__ inline int nbid() { return __nvvm_read_ptx_sreg_nctaid_x(); }
+static __device__ inline void sync() { __syncthreads(); }
+// first and stride of a grid-stride loop over elements. Element counts are
+// int32 (the Go side passes batch-sized buffers, far below 2^31), so index
+// arithmetic stays 32-bit: a 64-bit division or remainder is emulated in
+// dozens of instructions on a GPU.
+static __device__ inline int first() { return bid() * ntid() + tid(); }
+static __device__ inline int stride() { return ntid() * nbid(); }
+
+static __device__ inline u64 dbits(double x) { return __builtin_bit_cast(u64, x); }
+static __device__ inline double dfrom(u64 b) { return __builtin_bit_cast(double, b); }
+static __device__ inline u32 fbits(float x) { return __builtin_bit_cast(u32, x); }
+static __device__ inline float ffrom(u32 b) { return __builtin_bit_cast(float, b); }
+static __device__ inline bool isnan(double x) { return x != x; }
+static __device__ inline double dinf(int sign) { return sign >= 0 ? dfrom(0x7ff0000000000000ULL) : dfrom(0xfff0000000000000ULL); }
+
+// ---- Go's math, ported (src/math/{exp,log,tanh,erf,ldexp,frexp}.go) ----
+
+static __device__ double go_ldexp(double frac, int exp) {
+	if (frac == 0 || isnan(frac) || frac - frac != 0) return frac;
+	int e = 0;
+	double a = frac < 0 ? -frac : frac;
+	if (a < 2.2250738585072014e-308) { frac *= 4503599627370496.0; e = -52; }
+	exp += e;
+	u64 x = dbits(frac);
+	exp += (int)((x >> 52) & 0x7ff) - 1023;
+	if (exp < -1075) return frac < 0 ? -0.0 : 0.0;
+	if (exp > 1023) return frac < 0 ? dinf(-1) : dinf(1);
+	double m = 1;
+	if (exp < -1022) { exp += 53; m = 1.0 / 9007199254740992.0; }
+	x &= ~(0x7ffULL << 52);
+	x |= (u64)(exp + 1023) << 52;
+	return m * dfrom(x);
+}
+
+static __device__ double go_exp(double x) {
+	const double Ln2Hi = 6.93147180369123816490e-01, Ln2Lo = 1.90821492927058770002e-10,
+	             Log2e = 1.44269504088896338700e+00, Overflow = 7.09782712893383973096e+02,
+	             Underflow = -7.45133219101941108420e+02, NearZero = 1.0 / (1 << 28);
+	if (isnan(x)) return x;
+	if (x > Overflow) return dinf(1);
+	if (x < Underflow) return 0;
+	if (-NearZero < x && x < NearZero) return 1 + x;
+	int k = 0;
+	if (x < 0) k = (int)(Log2e * x - 0.5);
+	else if (x > 0) k = (int)(Log2e * x + 0.5);
+	double hi = x - (double)k * Ln2Hi;
+	double lo = (double)k * Ln2Lo;
+	const double P1 = 1.66666666666666657415e-01, P2 = -2.77777777770155933842e-03,
+	             P3 = 6.61375632143793436117e-05, P4 = -1.65339022054652515390e-06,
+	             P5 = 4.13813679705723846039e-08;
+	double r = hi - lo;
+	double t = r * r;
+	double c = r - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
+	double y = 1 - ((lo - (r * c) / (2 - c)) - hi);
+	return go_ldexp(y, k);
+}
+
+static __device__ double go_log(double x) {
+	const double Ln2Hi = 6.93147180369123816490e-01, Ln2Lo = 1.90821492927058770002e-10,
+	             L1 = 6.666666666666735130e-01, L2 = 3.999999999940941908e-01,
+	             L3 = 2.857142874366239149e-01, L4 = 2.222219843214978396e-01,
+	             L5 = 1.818357216161805012e-01, L6 = 1.531383769920937332e-01,
+	             L7 = 1.479819860511658591e-01;
+	if (isnan(x) || x == dinf(1)) return x;
+	if (x < 0) return dfrom(0x7ff8000000000001ULL);
+	if (x == 0) return dinf(-1);
+	// frexp
+	int ki = 0;
+	double f1 = x;
+	if (f1 < 2.2250738585072014e-308) { f1 *= 4503599627370496.0; ki = -52; }
+	u64 b = dbits(f1);
+	ki += (int)((b >> 52) & 0x7ff) - 1023 + 1;
+	b &= ~(0x7ffULL << 52);
+	b |= (u64)(-1 + 1023) << 52;
+	f1 = dfrom(b);
+	if (f1 < 1.41421356237309504880168872420969808 / 2) { f1 *= 2; ki--; }
+	double f = f1 - 1;
+	double k = (double)ki;
+	double s = f / (2 + f);
+	double s2 = s * s;
+	double s4 = s2 * s2;
+	double t1 = s2 * (L1 + s4 * (L3 + s4 * (L5 + s4 * L7)));
+	double t2 = s4 * (L2 + s4 * (L4 + s4 * L6));
+	double R = t1 + t2;
+	double hfsq = 0.5 * f * f;
+	return k * Ln2Hi - ((hfsq - (s * (hfsq + R) + k * Ln2Lo)) - f);
+}
+
+static __device__ double go_tanh(double x) {
+	const double MAXLOG = 8.8029691931113054295988e+01;
+	double z = x < 0 ? -x : x;
+	if (z > 0.5 * MAXLOG) return x < 0 ? -1 : 1;
+	if (z >= 0.625) {
+		double s = go_exp(2 * z);
+		z = 1 - 2 / (s + 1);
+		return x < 0 ? -z : z;
+	}
+	if (x == 0) return x;
+	double s = x * x;
+	return x + x * s * ((-9.64399179425052238628e-1 * s + -9.92877231001918586564e1) * s + -1.61468768441708447952e3) /
+	               (((s + 1.12811678491632931402e2) * s + 2.23548839060100448583e3) * s + 4.84406305325125486048e3);
+}
+
+static __device__ double go_erf(double x) {
+	const double erx = 8.45062911510467529297e-01, efx = 1.28379167095512586316e-01,
+	             efx8 = 1.02703333676410069053e+00, pp0 = 1.28379167095512558561e-01,
+	             pp1 = -3.25042107247001499370e-01, pp2 = -2.84817495755985104766e-02,
+	             pp3 = -5.77027029648944159157e-03, pp4 = -2.37630166566501626084e-05,
+	             qq1 = 3.97917223959155352819e-01, qq2 = 6.50222499887672944485e-02,
+	             qq3 = 5.08130628187576562776e-03, qq4 = 1.32494738004321644526e-04,
+	             qq5 = -3.96022827877536812320e-06, pa0 = -2.36211856075265944077e-03,
+	             pa1 = 4.14856118683748331666e-01, pa2 = -3.72207876035701323847e-01,
+	             pa3 = 3.18346619901161753674e-01, pa4 = -1.10894694282396677476e-01,
+	             pa5 = 3.54783043256182359371e-02, pa6 = -2.16637559486879084300e-03,
+	             qa1 = 1.06420880400844228286e-01, qa2 = 5.40397917702171048937e-01,
+	             qa3 = 7.18286544141962662868e-02, qa4 = 1.26171219808761642112e-01,
+	             qa5 = 1.36370839120290507362e-02, qa6 = 1.19844998467991074170e-02,
+	             ra0 = -9.86494403484714822705e-03, ra1 = -6.93858572707181764372e-01,
+	             ra2 = -1.05586262253232909814e+01, ra3 = -6.23753324503260060396e+01,
+	             ra4 = -1.62396669462573470355e+02, ra5 = -1.84605092906711035994e+02,
+	             ra6 = -8.12874355063065934246e+01, ra7 = -9.81432934416914548592e+00,
+	             sa1 = 1.96512716674392571292e+01, sa2 = 1.37657754143519042600e+02,
+	             sa3 = 4.34565877475229228821e+02, sa4 = 6.45387271733267880336e+02,
+	             sa5 = 4.29008140027567833386e+02, sa6 = 1.08635005541779435134e+02,
+	             sa7 = 6.57024977031928170135e+00, sa8 = -6.04244152148580987438e-02,
+	             rb0 = -9.86494292470009928597e-03, rb1 = -7.99283237680523006574e-01,
+	             rb2 = -1.77579549177547519889e+01, rb3 = -1.60636384855821916062e+02,
+	             rb4 = -6.37566443368389627722e+02, rb5 = -1.02509513161107724954e+03,
+	             rb6 = -4.83519191608651397019e+02, sb1 = 3.03380607434824582924e+01,
+	             sb2 = 3.25792512996573918826e+02, sb3 = 1.53672958608443695994e+03,
+	             sb4 = 3.19985821950859553908e+03, sb5 = 2.55305040643316442583e+03,
+	             sb6 = 4.74528541206955367215e+02, sb7 = -2.24409524465858183362e+01;
+	const double VeryTiny = 2.848094538889218e-306, Small = 1.0 / (1 << 28);
+	if (isnan(x)) return x;
+	if (x == dinf(1)) return 1;
+	if (x == dinf(-1)) return -1;
+	bool sign = false;
+	if (x < 0) { x = -x; sign = true; }
+	if (x < 0.84375) {
+		double temp;
+		if (x < Small) {
+			if (x < VeryTiny) temp = 0.125 * (8.0 * x + efx8 * x);
+			else temp = x + efx * x;
+		} else {
+			double z = x * x;
+			double r = pp0 + z * (pp1 + z * (pp2 + z * (pp3 + z * pp4)));
+			double s = 1 + z * (qq1 + z * (qq2 + z * (qq3 + z * (qq4 + z * qq5))));
+			double y = r / s;
+			temp = x + x * y;
+		}
+		return sign ? -temp : temp;
+	}
+	if (x < 1.25) {
+		double s = x - 1;
+		double P = pa0 + s * (pa1 + s * (pa2 + s * (pa3 + s * (pa4 + s * (pa5 + s * pa6)))));
+		double Q = 1 + s * (qa1 + s * (qa2 + s * (qa3 + s * (qa4 + s * (qa5 + s * qa6)))));
+		return sign ? -erx - P / Q : erx + P / Q;
+	}
+	if (x >= 6) return sign ? -1 : 1;
+	double s = 1 / (x * x);
+	double R, S;
+	if (x < 1 / 0.35) {
+		R = ra0 + s * (ra1 + s * (ra2 + s * (ra3 + s * (ra4 + s * (ra5 + s * (ra6 + s * ra7))))));
+		S = 1 + s * (sa1 + s * (sa2 + s * (sa3 + s * (sa4 + s * (sa5 + s * (sa6 + s * (sa7 + s * sa8)))))));
+	} else {
+		R = rb0 + s * (rb1 + s * (rb2 + s * (rb3 + s * (rb4 + s * (rb5 + s * rb6)))));
+		S = 1 + s * (sb1 + s * (sb2 + s * (sb3 + s * (sb4 + s * (sb5 + s * (sb6 + s * sb7))))));
+	}
+	double z = dfrom(dbits(x) & 0xffffffff00000000ULL);
+	double r = go_exp(-z * z - 0.5625) * go_exp((z - x) * (z + x) + R / S);
+	return sign ? r / x - 1 : 1 - r / x;
+}
+
+// ---- activations (model.Activation, in the order of the Go constants' codes) ----
+
+enum { ACT_NONE = 0, ACT_RELU = 1, ACT_TANH = 2, ACT_SIGMOID = 3, ACT_LEAKY = 4, ACT_GELU = 5 };
+#define LEAKY_SLOPE 0.01f
+#define SQRT2 1.41421356237309504880168872420969808
+#define SQRT2PI 2.5066282746310002
+
+// Go's max(v, 0) and min(v, 0): NaN propagates, max(-0, 0) is +0.
+static __device__ inline float max0(float v) { return (v > 0.0f || v != v) ? v : 0.0f; }
+static __device__ inline float min0(float v) { return (v < 0.0f || v != v) ? v : (v == 0.0f ? v : 0.0f); }
+
+static __device__ float activate(float v, int act) {
+	switch (act) {
+	case ACT_RELU: return max0(v);
+	case ACT_TANH: return (float)go_tanh((double)v);
+	case ACT_SIGMOID: return (float)(1 / (1 + go_exp(-(double)v)));
+	case ACT_LEAKY: return max0(v) + LEAKY_SLOPE * min0(v);
+	case ACT_GELU: { double x = v; return (float)(0.5 * x * (1 + go_erf(x / SQRT2))); }
+	default: return v;
+	}
+}
+
+static __device__ float gelu_grad(float xf) {
+	double v = xf;
+	return (float)(0.5 * (1 + go_erf(v / SQRT2)) + v * go_exp(-0.5 * v * v) / SQRT2PI);
+}
+
+extern "C" __global__ void bias_act(float* y, const float* bias, int rows, int cols, int act) {
+	int n = rows * cols;
+	for (int i = first(); i < n; i += stride()) y[i] = activate(y[i] + bias[i % cols], act);
+}
+
+extern "C" __global__ void act(float* y, const float* pre, int n, int act) {
+	for (int i = first(); i < n; i += stride()) y[i] = activate(pre[i], act);
+}
+
+// act_backward turns dy into dy ⊙ act'(y) in place (for GELU, y is the
+// pre-activation).
+extern "C" __global__ void act_backward(float* dy, const float* y, int n, int act) {
+	for (int i = first(); i < n; i += stride()) {
+		float o = y[i], g = dy[i];
+		switch (act) {
+		case ACT_RELU: {
+			// As the CPU device: an output's bits, as an int32, are
+			// positive exactly where the unit passed.
+			// Negated in unsigned arithmetic, which wraps as Go's int32 does.
+			int nb = (int)(0u - fbits(o));
+			g = ffrom(fbits(g) & (u32)(nb >> 31));
+			break;
+		}
+		case ACT_TANH: { float d = o * o; g = g * (1 - d); break; }
+		case ACT_SIGMOID: { float d = 1 - o; g = g * (o * d); break; }
+		case ACT_LEAKY: if (o <= 0) g = g * LEAKY_SLOPE; break;
+		case ACT_GELU: g = g * gelu_grad(o); break;
+		}
+		dy[i] = g;
+	}
+}
+
+// col_sums writes the column sums of m (rows×cols) into sums. A block of
+// 32 columns × 32 lanes: lane l sums rows l, l+32, ... in order, then
+// lane 0 adds the 32 partial sums in order.
+extern "C" __global__ void col_sums(float* sums, const float* m, int rows, int cols) {
+	__shared__ float part[32][33];
+	int c = bid() * 32 + tid(), l = tidy();
+	float s = 0;
+	if (c < cols)
+		for (int r = l; r < rows; r += 32) s += m[(long long)r * cols + c];
+	part[l][tid()] = s;
+	sync();
+	if (l == 0 && c < cols) {
+		float t = 0;
+		for (int k = 0; k < 32; k++) t += part[k][tid()];
+		sums[c] = t;
+	}
+}
+
+// ---- batch normalisation: one thread per column sums its rows in order,
+// in float64, exactly as the CPU device does, so the statistics match its
+// bits; the elementwise parts run over every element. ----
+
+extern "C" __global__ void bn_stats(const float* x, int rows, int cols, double* mean, float* invstd,
+                                    float* rm, float* rv, double eps, float momentum) {
+	for (int j = first(); j < cols; j += stride()) {
+		double s = 0;
+		for (int r = 0; r < rows; r++) s += (double)x[(long long)r * cols + j];
+		double n = rows, mu = s / n, v = 0;
+		for (int r = 0; r < rows; r++) { double c = (double)x[(long long)r * cols + j] - mu; v += c * c; }
+		v /= n;
+		mean[j] = mu;
+		invstd[j] = (float)(1 / __builtin_sqrt(v + eps));
+		double unbiased = rows > 1 ? v * n / (n - 1) : 0.0;
+		float m = momentum, keep = 1 - m;
+		rm[j] = keep * rm[j] + m * (float)mu;
+		rv[j] = keep * rv[j] + m * (float)unbiased;
+	}
+}
+
+extern "C" __global__ void bn_apply(const float* x, float* out, float* xhat, const double* mean, const float* invstd,
+                                    const float* gamma, const float* beta, int rows, int cols) {
+	int n = rows * cols;
+	for (int i = first(); i < n; i += stride()) {
+		int j = i % cols;
+		float h = (float)(((double)x[i] - mean[j]) * (double)invstd[j]);
+		xhat[i] = h;
+		out[i] = h * gamma[j] + beta[j];
+	}
+}
+
+extern "C" __global__ void bn_backward_sums(const float* dy, const float* xhat, int rows, int cols, double* sums,
+                                            float* dgamma, float* dbeta) {
+	for (int j = first(); j < cols; j += stride()) {
+		double sdy = 0, sdyx = 0;
+		for (int r = 0; r < rows; r++) {
+			long long i = (long long)r * cols + j;
+			sdy += (double)dy[i];
+			sdyx += (double)dy[i] * (double)xhat[i];
+		}
+		sums[j] = sdy;
+		sums[cols + j] = sdyx;
+		dgamma[j] = (float)sdyx;
+		dbeta[j] = (float)sdy;
+	}
+}
+
+extern "C" __global__ void bn_backward_dx(const float* dy, const float* xhat, const float* invstd, const float* gamma,
+                                          const double* sums, float* dx, int rows, int cols) {
+	int total = rows * cols;
+	double n = rows;
+	for (int i = first(); i < total; i += stride()) {
+		int j = i % cols;
+		double k = (double)gamma[j] * (double)invstd[j] / n;
+		dx[i] = (float)(k * (n * (double)dy[i] - sums[j] - (double)xhat[i] * sums[cols + j]));
+	}
+}
+
+extern "C" __global__ void bn_infer(const float* x, float* out, const float* gamma, const float* beta, const float* rm,
+                                    const float* rv, int rows, int cols, double eps) {
+	int n = rows * cols;
+	for (int i = first(); i < n; i += stride()) {
+		int j = i % cols;
+		float h = (float)(((double)x[i] - (double)rm[j]) / __builtin_sqrt((double)rv[j] + eps));
+		out[i] = h * gamma[j] + beta[j];
+	}
+}
+
+// ---- dropout: model.Uniform's counter-based draw ----
+
+static __device__ inline u64 mix(u64 x) {
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+extern "C" __global__ void dropout_mask(float* mask, int n, u64 seed, u64 step, u64 layer, float rate, float scale) {
+	u64 base = seed ^ mix((step << 20) ^ layer);
+	for (int i = first(); i < n; i += stride()) {
+		u64 h = mix(base ^ mix((u64)i + 0x5851f42d4c957f2dULL));
+		float u = (float)(h >> 40) / 16777216.0f;
+		mask[i] = u >= rate ? scale : 0.0f;
+	}
+}
+
+extern "C" __global__ void mul(float* dst, const float* x, const float* y, int n) {
+	for (int i = first(); i < n; i += stride()) dst[i] = x[i] * y[i];
+}
+
+extern "C" __global__ void scale(float* x, int n, float f) {
+	for (int i = first(); i < n; i += stride()) x[i] = x[i] * f;
+}
+
+// ---- softmax and cross-entropy: one thread per row, exponentials in
+// float64 as the CPU device. Row losses go to float64 scratch that
+// reduce_loss sums in a fixed order. ----
+
+static __device__ inline float row_max(const float* z, int cols) {
+	float top = z[0];
+	for (int j = 1; j < cols; j++)
+		if (z[j] > top) top = z[j];
+	return top;
+}
+
+extern "C" __global__ void softmax_xent(const float* logits, const int* labels, int rows, int cols, float* dlogits,
+                                        double* rowloss) {
+	float inv = 1 / (float)rows;
+	for (int r = first(); r < rows; r += stride()) {
+		const float* z = logits + r * cols;
+		float* d = dlogits + r * cols;
+		float top = row_max(z, cols);
+		double sum = 0;
+		for (int j = 0; j < cols; j++) sum += go_exp((double)(z[j] - top));
+		int y = labels[r];
+		rowloss[r] = go_log(sum) + ((double)top - (double)z[y]);
+		for (int j = 0; j < cols; j++) d[j] = (float)(go_exp((double)(z[j] - top)) / sum) * inv;
+		d[y] = d[y] - inv;
+	}
+}
+
+extern "C" __global__ void softmax(float* probs, const float* logits, int rows, int cols) {
+	for (int r = first(); r < rows; r += stride()) {
+		const float* z = logits + r * cols;
+		float* p = probs + r * cols;
+		float top = row_max(z, cols);
+		double sum = 0;
+		for (int j = 0; j < cols; j++) sum += go_exp((double)(z[j] - top));
+		for (int j = 0; j < cols; j++) p[j] = (float)(go_exp((double)(z[j] - top)) / sum);
+	}
+}
+
+// block_sum adds v over a block of 256 threads in a fixed tree; thread 0
+// gets the total.
+static __device__ double block_sum(double v, double* sh) {
+	int t = tid();
+	sh[t] = v;
+	sync();
+	for (int s = 128; s > 0; s >>= 1) {
+		if (t < s) sh[t] = sh[t] + sh[t + s];
+		sync();
+	}
+	return sh[0];
+}
+
+// wxent_prep: one block of 256 threads writes S = Σ_i w[y_i] to out[0].
+extern "C" __global__ void wxent_prep(const int* labels, const float* w, int rows, double* out) {
+	__shared__ double sh[256];
+	double s = 0;
+	for (int r = tid(); r < rows; r += 256) s += (double)w[labels[r]];
+	double total = block_sum(s, sh);
+	if (tid() == 0) out[0] = total;
+}
+
+// wxent: see the CPU device's WeightedSoftmaxCrossEntropy; S at sumY[0].
+extern "C" __global__ void wxent(const float* logits, const int* labels, int rows, int cols, const float* w,
+                                 double smoothing, const double* sumY, float* dlogits, double* rowloss) {
+	double S = sumY[0], W = 0;
+	for (int c = 0; c < cols; c++) W += (double)w[c];
+	double keep = 1 - smoothing, spread = smoothing / (double)cols;
+	for (int r = first(); r < rows; r += stride()) {
+		const float* z = logits + r * cols;
+		float* d = dlogits + r * cols;
+		if (S == 0) {
+			for (int j = 0; j < cols; j++) d[j] = 0;
+			rowloss[r] = 0;
+			continue;
+		}
+		float top = row_max(z, cols);
+		double sum = 0;
+		for (int j = 0; j < cols; j++) sum += go_exp((double)(z[j] - top));
+		double logSum = go_log(sum) + (double)top;
+		int y = labels[r];
+		double wy = w[y];
+		double loss = keep * wy * (logSum - (double)z[y]);
+		if (spread != 0) {
+			double smooth = 0;
+			for (int c = 0; c < cols; c++) smooth += (double)w[c] * (logSum - (double)z[c]);
+			loss += spread * smooth;
+		}
+		rowloss[r] = loss;
+		for (int c = 0; c < cols; c++) {
+			double p = go_exp((double)(z[c] - top)) / sum;
+			double g = keep * wy * p + spread * (W * p - (double)w[c]);
+			if (c == y) g -= keep * wy;
+			d[c] = (float)(g / S);
+		}
+	}
+}
+
+// reduce_loss: one block of 256 threads sums parts[0..n) in a fixed order
+// and stores it, divided by div[0] and times mul when div is not null, as
+// float32 in loss[slot].
+extern "C" __global__ void reduce_loss(const double* parts, int n, const double* div, double mul, float* loss, int slot) {
+	__shared__ double sh[256];
+	double s = 0;
+	for (int i = tid(); i < n; i += 256) s += parts[i];
+	double total = block_sum(s, sh);
+	if (tid() == 0) {
+		if (div != 0) total = div[0] == 0 ? 0 : total / div[0] * mul;
+		loss[slot] = (float)total;
+	}
+}
+
+// ---- optimizers: PyTorch's float32 operations in PyTorch's order, each
+// product rounded (no FMA), as the CPU device. ----
+
+extern "C" __global__ void sgd(float* p, float* g, float* v, int n, float lr, float momentum, float wd, int nesterov) {
+	float neg = -lr;
+	for (int i = first(); i < n; i += stride()) {
+		float pi = p[i], gi = g[i];
+		if (wd != 0) gi = gi + wd * pi;
+		if (momentum != 0) {
+			float vi = v[i] * momentum + gi;
+			v[i] = vi;
+			if (nesterov) gi = gi + momentum * vi;
+			else gi = vi;
+		}
+		p[i] = pi + neg * gi;
+	}
+}
+
+extern "C" __global__ void adam(float* p, const float* g, float* m, float* v, int n, float wd, float beta1,
+                                float omb1, float beta2, float omb2, float bc2sqrt, float eps, float negStep) {
+	for (int i = first(); i < n; i += stride()) {
+		float pi = p[i];
+		float gi = g[i] + wd * pi;
+		float mi = m[i] * beta1 + omb1 * gi;
+		float vi = v[i] * beta2 + (omb2 * gi) * gi;
+		m[i] = mi;
+		v[i] = vi;
+		float denom = (float)__builtin_sqrt((double)vi) / bc2sqrt + eps;
+		p[i] = pi + (negStep * mi) / denom;
+	}
+}
+
+extern "C" __global__ void rmsprop(float* p, const float* g, float* sq, float* mb, int n, float lr, float alpha,
+                                   float oma, float eps, float momentum, float wd) {
+	for (int i = first(); i < n; i += stride()) {
+		float pi = p[i];
+		float gi = g[i] + wd * pi;
+		float si = sq[i] * alpha + (oma * gi) * gi;
+		sq[i] = si;
+		float avg = (float)__builtin_sqrt((double)si) + eps;
+		if (momentum > 0) {
+			float bi = mb[i] * momentum + gi / avg;
+			mb[i] = bi;
+			p[i] = pi - lr * bi;
+		} else {
+			p[i] = pi - lr * (gi / avg);
+		}
+	}
+}
+
+// sumsq: a fixed grid of 256 blocks of 256 threads writes each block's
+// Σ g² (float64) to parts[block]; clip_apply then has every block add the
+// 256 parts in the same order, and scales by maxNorm/(‖g‖+1e-6) when that
+// is below 1.
+extern "C" __global__ void sumsq(const float* g, int n, double* parts) {
+	__shared__ double sh[256];
+	double s = 0;
+	for (int i = first(); i < n; i += stride()) s += (double)g[i] * (double)g[i];
+	double total = block_sum(s, sh);
+	if (tid() == 0) parts[bid()] = total;
+}
+
+extern "C" __global__ void clip_apply(float* g, int n, const double* parts, int nparts, double maxNorm) {
+	__shared__ float coef;
+	__shared__ int skip;
+	if (tid() == 0) {
+		double s = 0;
+		for (int k = 0; k < nparts; k++) s += parts[k];
+		double c = maxNorm / (__builtin_sqrt(s) + 1e-6);
+		skip = c >= 1;
+		coef = (float)c;
+	}
+	sync();
+	if (skip) return;
+	for (int i = first(); i < n; i += stride()) g[i] = g[i] * coef;
+}
+
+// ---- batch assembly from a training set resident on the device ----
+
+extern "C" __global__ void gather(float* dst, int* labels, const float* x, const int* y, int width, const int* rows, int n) {
+	int total = n * width;
+	for (int i = first(); i < total; i += stride()) {
+		int r = i / width;
+		dst[i] = x[(long long)rows[r] * width + (i - r * width)];
+	}
+	if (y != 0)
+		for (int r = first(); r < n; r += stride()) labels[r] = y[rows[r]];
+}

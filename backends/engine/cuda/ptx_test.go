@@ -1,0 +1,42 @@
+package cuda
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// TestPTXUpToDate rebuilds the kernels with kernels/gen.sh where its clang
+// is installed and checks that the embedded PTX is what kernels.cu makes.
+func TestPTXUpToDate(t *testing.T) {
+	clang, err := exec.LookPath("clang-16")
+	if err != nil {
+		t.Skip("clang-16 not installed: cannot rebuild the PTX here")
+	}
+	if _, err := os.Stat(filepath.Join("kernels", "kernels.cu")); err != nil {
+		t.Skip("the kernels' source is not beside this test binary")
+	}
+	dir := t.TempDir()
+	for _, f := range []string{"kernels.cu", "gen.sh"} {
+		b, err := os.ReadFile(filepath.Join("kernels", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("bash", filepath.Join(dir, "gen.sh"))
+	cmd.Env = append(os.Environ(), "CLANG="+clang)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gen.sh: %v\n%s", err, out)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "kernels.ptx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != kernelsPTX {
+		t.Fatal("kernels/kernels.ptx is stale: run backends/engine/cuda/kernels/gen.sh and commit it")
+	}
+}
