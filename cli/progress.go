@@ -31,6 +31,9 @@ func (p *progress) event(e runner.Event) {
 	defer p.mu.Unlock()
 	switch e.Kind {
 	case runner.EventStarted:
+		if e.Fallback != "" {
+			fmt.Fprintf(p.w, "device auto: no CUDA here (%s); training on cpu\n", e.Fallback)
+		}
 		fmt.Fprintf(p.w, "training %s %s: %d epochs of %d rows\n", e.Experiment, runner.ShortKey(e.Key), e.Epochs, e.TotalRows)
 	case runner.EventBatch:
 		if !p.terminal || time.Since(p.lastDraw) < 100*time.Millisecond {

@@ -77,7 +77,7 @@ func LoadPredictor(dir string, r *store.Run, backend string) (*Predictor, error)
 	}
 	if err != nil {
 		// Any CPU backend scores the same model; only the last bits may differ.
-		cpu, _, cerr := chooseBackend("cpu", "")
+		cpu, _, _, cerr := chooseBackend("cpu", "")
 		if cerr != nil {
 			return nil, fmt.Errorf("score with %s: %w", backend, err)
 		}

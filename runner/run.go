@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/xp-ml/xp/backends"
@@ -69,6 +71,9 @@ type Event struct {
 	TrainLoss  float64
 	Metrics    map[string]float64 // validation metrics of the finished epoch
 	Elapsed    time.Duration      // since training started
+	// Device is where the run trains, and Fallback why device "auto" chose
+	// the CPU (EventStarted only).
+	Device, Fallback string
 }
 
 // Result is the outcome of Run.
@@ -113,9 +118,13 @@ var ErrDiverged = errors.New("training diverged")
 // Job is an experiment bound to its backend and data: everything needed to
 // know its run key without training.
 type Job struct {
-	Exp        *spec.Experiment
-	Backend    backends.Backend
-	Device     string
+	Exp     *spec.Experiment
+	Backend backends.Backend
+	// Device is where the job trains: "cpu", "cuda" or "cuda:N".
+	Device string
+	// Fallback says why device "auto" chose the CPU (CUDA could not run
+	// here, in one line); empty otherwise.
+	Fallback   string
 	DataPath   string
 	DataHashes map[string]string
 	// BackendVersion is the backend's numerics version for this job's
@@ -144,7 +153,7 @@ func Plan(exp *spec.Experiment, opts Options) (*Job, error) {
 // remote sources into the cache (once: a pinned file already cached is not
 // fetched again), and hashes them.
 func PlanContext(ctx context.Context, exp *spec.Experiment, opts Options) (*Job, error) {
-	b, device, err := chooseBackend(exp.Spec.Device, opts.Backend)
+	b, device, fallback, err := chooseBackend(exp.Spec.Device, opts.Backend)
 	if err != nil {
 		return nil, &SpecError{Pos: exp.Position("device"), Field: "device", Err: err}
 	}
@@ -160,49 +169,55 @@ func PlanContext(ctx context.Context, exp *spec.Experiment, opts Options) (*Job,
 	if src := sources[SourceMain]; src.Kind == "file" {
 		path = src.Path
 	}
-	version := backends.VersionFor(b, backends.Config{Threads: opts.Threads})
+	version := backends.VersionFor(b, backends.Config{Threads: opts.Threads, GPU: gpuOrdinal(device)})
 	return &Job{
-		Exp: exp, Backend: b, Device: device, DataPath: path, DataHashes: hashes, Sources: sources,
+		Exp: exp, Backend: b, Device: device, Fallback: fallback, DataPath: path, DataHashes: hashes, Sources: sources,
 		BackendVersion: version,
 		Key:            RunKey(exp.Hash, hashes, b.Name(), version),
 	}, nil
 }
 
 // chooseBackend maps the spec's device (or an explicit backend name) to a
-// registered backend. "auto" prefers CUDA when it can run.
-func chooseBackend(device, override string) (backends.Backend, string, error) {
+// registered backend and the device it trains on. "auto" prefers CUDA when
+// it can run, and otherwise returns the CPU with the reason CUDA cannot.
+func chooseBackend(device, override string) (b backends.Backend, dev, fallback string, err error) {
 	if override != "" {
 		b, err := backends.Get(override)
 		if err != nil {
-			return nil, "", err
+			return nil, "", "", err
 		}
 		if err := b.Available(); err != nil {
-			return nil, "", err
+			return nil, "", "", err
 		}
-		return b, deviceOf(override, device), nil
+		return b, deviceOf(override, device), "", nil
 	}
 	if device == "auto" {
-		if b, err := backends.Get("cuda"); err == nil && b.Available() == nil {
-			return b, "cuda", nil
+		b, err := backends.Get("cuda")
+		if err == nil {
+			err = b.Available()
 		}
+		if err == nil {
+			return b, "cuda", "", nil
+		}
+		fallback = strings.TrimPrefix(err.Error(), backends.ErrUnavailable.Error()+": ")
 		device = "cpu"
 	}
 	if device == "cpu" {
 		for _, name := range []string{"cpu", "gorgonia"} {
 			if b, err := backends.Get(name); err == nil {
-				return b, "cpu", nil
+				return b, "cpu", fallback, nil
 			}
 		}
-		return nil, "", fmt.Errorf("no CPU backend compiled in (have %v)", backends.Names())
+		return nil, "", "", fmt.Errorf("no CPU backend compiled in (have %v)", backends.Names())
 	}
-	b, err := backends.Get("cuda")
+	b, err = backends.Get("cuda")
 	if err != nil {
-		return nil, "", fmt.Errorf("device %q: this xp has no CUDA backend; use \"cpu\" or \"auto\"", device)
+		return nil, "", "", fmt.Errorf("device %q: this xp has no CUDA backend; use \"cpu\" or \"auto\"", device)
 	}
 	if err := b.Available(); err != nil {
-		return nil, "", fmt.Errorf("device %q: %w", device, err)
+		return nil, "", "", fmt.Errorf("device %q: %w", device, err)
 	}
-	return b, device, nil
+	return b, device, "", nil
 }
 
 func deviceOf(backend, device string) string {
@@ -213,6 +228,21 @@ func deviceOf(backend, device string) string {
 		return device
 	}
 	return "cpu"
+}
+
+// gpuOrdinal is N of "cuda:N" (the schema guarantees the digits), else 0.
+func gpuOrdinal(device string) int {
+	n, err := strconv.Atoi(strings.TrimPrefix(device, "cuda:"))
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// config is how the job's trainers are compiled.
+func (j *Job) config(threads int) backends.Config {
+	s := &j.Exp.Spec
+	return backends.Config{BatchSize: s.Train.BatchSize, Seed: uint64(s.Train.Seed), Threads: threads, GPU: gpuOrdinal(j.Device)}
 }
 
 // Run trains exp unless its run key already succeeded, and records it in st.
@@ -395,9 +425,7 @@ func (j *Job) train(ctx context.Context, st *store.Store, run *store.Run, m *mod
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
-	trainer, err := j.Backend.Compile(ctx, m, params, backends.Config{
-		BatchSize: s.Train.BatchSize, Seed: uint64(s.Train.Seed), Threads: opts.Threads,
-	})
+	trainer, err := j.Backend.Compile(ctx, m, params, j.config(opts.Threads))
 	if err != nil {
 		return nil, nil, fmt.Errorf("compile on %s: %w", j.Backend.Name(), err)
 	}
@@ -414,7 +442,7 @@ func (j *Job) train(ctx context.Context, st *store.Store, run *store.Run, m *mod
 			opts.Events(e)
 		}
 	}
-	emit(Event{Kind: EventStarted})
+	emit(Event{Kind: EventStarted, Device: j.Device, Fallback: j.Fallback})
 	began := time.Now()
 	lastBeat := began
 	var trainTime time.Duration
@@ -518,9 +546,7 @@ func (j *Job) train(ctx context.Context, st *store.Store, run *store.Run, m *mod
 	if stopper != nil && stopper.params != nil && stopper.bestEpoch != epochsDone {
 		// Test and save the best epoch's weights: a trainer compiled from
 		// them predicts exactly as the trainer did at that epoch.
-		best, err := j.Backend.Compile(ctx, m, stopper.params, backends.Config{
-			BatchSize: s.Train.BatchSize, Seed: uint64(s.Train.Seed), Threads: opts.Threads,
-		})
+		best, err := j.Backend.Compile(ctx, m, stopper.params, j.config(opts.Threads))
 		if err != nil {
 			return nil, nil, fmt.Errorf("restore the best epoch's weights: %w", err)
 		}
