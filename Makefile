@@ -6,7 +6,7 @@ PKGS    ?= ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/xp-ml/xp/runner.Version=$(VERSION)
 
-.PHONY: all build test test-slurm vet fmt fmt-check bench parity example clean
+.PHONY: all build test test-slurm vet fmt fmt-check bench parity gpu-check example clean
 
 all: build
 
@@ -43,6 +43,12 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x $(PKGS)
 	bash bench/bench.sh
 
+# Builds gpu-check/: static binaries and a script that runs the CUDA
+# conformance suite, credit on cuda and cpu, and the large benchmark on a
+# GPU machine with no Go (see bench/gpu-check.sh).
+gpu-check:
+	bash bench/gpu-check.sh
+
 # The README's first command: build xp and train the shipped credit example.
 example: build
 	./$(BIN) vet
@@ -50,4 +56,4 @@ example: build
 	./$(BIN) ls
 
 clean:
-	rm -rf bin
+	rm -rf bin gpu-check

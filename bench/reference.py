@@ -107,6 +107,7 @@ def main():
     ap.add_argument("--batch", type=int, default=256); ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--test", type=float, default=0.2); ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--device", default="cpu", help="torch device: cpu, or cuda for the GPU check")
     ap.add_argument("--no-logreg", action="store_true", help="skip the scikit-learn baseline")
     a = ap.parse_args()
     if a.prepare:
@@ -124,7 +125,7 @@ def main():
     else:
         X, y, k = synthetic(a.synthetic, a.seed) if a.synthetic else load_csv(a.csv, a.target)
         Xtr, ytr, Xte, yte = split(X, y, a.test, a.seed)
-    out = {"job": a.job, "side": "torch", "threads": a.threads, "rows": int(len(ytr) + len(yte)),
+    out = {"job": a.job, "side": "torch" if a.device == "cpu" else "torch-" + a.device, "threads": a.threads, "rows": int(len(ytr) + len(yte)),
            "features": int(Xtr.shape[1]), "classes": k, "torch_threads": torch.get_num_threads()}
     if not a.no_logreg:
         from sklearn.linear_model import LogisticRegression
@@ -135,20 +136,29 @@ def main():
     layers, d = [], Xtr.shape[1]
     for h in hidden:
         layers += [torch.nn.Linear(d, h), torch.nn.ReLU()]; d = h
-    model = torch.nn.Sequential(*layers, torch.nn.Linear(d, k))
+    dev = torch.device(a.device)
+    model = torch.nn.Sequential(*layers, torch.nn.Linear(d, k)).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr); lossf = torch.nn.CrossEntropyLoss()
-    Xt, yt = torch.from_numpy(np.ascontiguousarray(Xtr)), torch.from_numpy(np.ascontiguousarray(ytr))
+    # On a GPU the training set is copied over before the clock starts, and
+    # the clock stops after the GPU has finished (PyTorch queues kernels).
+    Xt, yt = torch.from_numpy(np.ascontiguousarray(Xtr)).to(dev), torch.from_numpy(np.ascontiguousarray(ytr)).to(dev)
     g = torch.Generator().manual_seed(a.seed)
+    if dev.type == "cuda":
+        out["torch_device"] = torch.cuda.get_device_name(dev)
+        out["torch_tf32"] = bool(torch.backends.cuda.matmul.allow_tf32)
+        torch.cuda.synchronize()
     t0 = time.perf_counter(); seen = 0
     for _ in range(a.epochs):
-        perm = torch.randperm(len(yt), generator=g)
+        perm = torch.randperm(len(yt), generator=g).to(dev)
         for b in range(0, len(yt), a.batch):
             i = perm[b:b + a.batch]
             opt.zero_grad(); loss = lossf(model(Xt[i]), yt[i]); loss.backward(); opt.step()
             seen += len(i)
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
     secs = time.perf_counter() - t0
     with torch.no_grad():
-        acc = (model(torch.from_numpy(np.ascontiguousarray(Xte))).argmax(1).numpy() == yte).mean()
+        acc = (model(torch.from_numpy(np.ascontiguousarray(Xte)).to(dev)).argmax(1).cpu().numpy() == yte).mean()
     out.update({"accuracy": round(float(acc), 4), "train_seconds": round(secs, 4),
                 "samples_per_sec": round(seen / secs)})
     print(json.dumps(out))

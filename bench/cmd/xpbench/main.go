@@ -23,8 +23,9 @@ import (
 	"time"
 
 	"github.com/xp-ml/xp/backends"
-	_ "github.com/xp-ml/xp/backends/engine"   // registers "cpu"
-	_ "github.com/xp-ml/xp/backends/gorgonia" // registers "gorgonia"
+	_ "github.com/xp-ml/xp/backends/engine"      // registers "cpu"
+	_ "github.com/xp-ml/xp/backends/engine/cuda" // registers "cuda"
+	_ "github.com/xp-ml/xp/backends/gorgonia"    // registers "gorgonia"
 	"github.com/xp-ml/xp/model"
 )
 
@@ -167,7 +168,7 @@ func run(ctx context.Context, w io.Writer, o options) error {
 		version = v.Version()
 	}
 	return json.NewEncoder(w).Encode(result{
-		Job: o.job, Side: "xp", Threads: o.threads,
+		Job: o.job, Side: side(b.Name()), Threads: o.threads,
 		Rows: sp.train.N + sp.test.N, Features: sp.train.D, Classes: sp.classes,
 		Accuracy:       round(float64(correct)/float64(max(sp.test.N, 1)), 4),
 		TrainSeconds:   round(secs, 4),
@@ -177,6 +178,15 @@ func run(ctx context.Context, w io.Writer, o options) error {
 		PeakRSSMiB:     round(peakRSSMiB(), 1),
 		MatrixMiB:      round(float64(len(sp.train.X)*4)/(1<<20), 1),
 	})
+}
+
+// side names xp's line: "xp" on the CPU (the side bench.sh pairs with
+// PyTorch's), "xp-cuda" on a GPU.
+func side(backend string) string {
+	if backend == "cuda" {
+		return "xp-cuda"
+	}
+	return "xp"
 }
 
 func round(v float64, digits int) float64 {

@@ -1,0 +1,103 @@
+#!/bin/bash
+# The GPU check (made by `make gpu-check`; see bench/gpu-check.sh). Runs on a
+# machine with an NVIDIA driver, cuBLAS and PyTorch, and no Go:
+#   1. the CUDA conformance suite (CUDA against the CPU device and gorgonia),
+#   2. credit trained on cuda and on cpu with the xp binary, and a rerun of
+#      the cuda run proving it reproduces bit for bit,
+#   3. the large job (1,000,000 x 256 inputs, MLP [1024, 1024], batch 1024)
+#      on xp-cuda, PyTorch on the GPU and xp-cpu, with samples/s and ratios.
+# Logs and JSON results go to $OUT (or /tmp/xp-gpu-check/out).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+work=${XP_GPU_WORK:-/tmp/xp-gpu-check}
+out=${OUT:-$work/out}
+rm -rf "$work/bin" "$work/repo"
+mkdir -p "$work" "$out"
+tar -xzf "$here/bundle.tar.gz" -C "$work"
+export LD_LIBRARY_PATH="$work/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export PATH="$work/bin:$PATH"
+py=${PYTHON:-python3}
+step() { echo; echo "== $* ($(date -u +%T))"; }
+
+step "machine"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+echo "cpus $(nproc); python3 $(command -v "$py")"
+# xp loads libcuda.so.1 from the loader's path, as every CUDA program does;
+# a container that mounts the driver elsewhere is pointed at it here.
+if ! ldconfig -p | grep -q 'libcuda.so.1 '; then
+	for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib /usr/lib/x86_64-linux-gnu /usr/lib64; do
+		if [ -e "$d/libcuda.so.1" ]; then export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$d"; echo "libcuda.so.1 in $d"; break; fi
+	done
+fi
+
+step "1. conformance suite on the GPU"
+(cd "$work/repo/backends/engine/cuda" && timeout 200 cuda.test -test.v -test.count=1 >"$out/conformance.log" 2>&1)
+echo "exit $?"
+grep -E '^(--- (PASS|FAIL|SKIP): Test|FAIL|PASS|ok)|accuracy after|values differ|no GPU|panic|Error' "$out/conformance.log" | grep -v '^    --- PASS' | head -80
+
+step "2. credit on cuda and on cpu"
+cd "$work/repo"
+if command -v git >/dev/null; then
+	git init -q && git add -A && git -c user.name=xp -c user.email=xp@localhost commit -qm "gpu check"
+	dirty=()
+else
+	echo "(no git here: runs with --allow-dirty, no rerun)"
+	dirty=(--allow-dirty)
+fi
+timeout 120 xp run credit --backend cuda --json "${dirty[@]}" >"$out/credit-cuda.json" 2>"$out/credit-cuda.log"; echo "cuda exit $?"
+timeout 120 xp run credit --backend cpu --json "${dirty[@]}" >"$out/credit-cpu.json" 2>"$out/credit-cpu.log"; echo "cpu exit $?"
+tail -3 "$out/credit-cuda.log"
+"$py" - "$out/credit-cuda.json" "$out/credit-cpu.json" <<'PY'
+import json, sys
+runs = []
+for p in sys.argv[1:]:
+    lines = open(p).read().splitlines()
+    if not lines:
+        sys.exit(f"{p}: no run (see its .log)")
+    runs.append(json.loads(lines[-1]))
+for r in runs:
+    t = r.get("metrics", {}).get("test", {})
+    print(f'{r["device"]:5} {r["key"][:12]}  test accuracy {t.get("accuracy", float("nan")):.4f}  '
+          f'samples/s {r.get("timing", {}).get("samples_per_sec", 0):,.0f}  {(r.get("provenance") or {}).get("backend_version", r["backend"])}')
+a, b = (r["metrics"]["test"]["accuracy"] for r in runs)
+print(f"cuda - cpu accuracy: {100 * (a - b):+.2f} points")
+PY
+if [ ${#dirty[@]} -eq 0 ] && [ -s "$out/credit-cuda.json" ]; then
+	key=$("$py" -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["key"][:12])' "$out/credit-cuda.json")
+	timeout 120 xp rerun "$key" 2>&1 | tail -4
+fi
+
+step "3. large job: xp-cuda, PyTorch on the GPU, xp-cpu"
+cd "$work"
+"$py" "$work/reference.py" --synthetic 1000000x256 --seed 1 --test 0.2 --prepare "$work/large.xpb"
+"$py" "$work/reference.py" --synthetic 100000x256 --seed 1 --test 0.2 --prepare "$work/cpu.xpb"
+job=(-hidden 1024,1024 -batch 1024 -lr 1e-3 -seed 1)
+: >"$out/bench.jsonl"
+timeout 120 xpbench -job large -data "$work/large.xpb" -backend cuda -epochs 3 "${job[@]}" | tee -a "$out/bench.jsonl"
+timeout 120 "$py" "$work/reference.py" --job large --data "$work/large.xpb" --device cuda --hidden 1024,1024 --batch 1024 \
+	--lr 1e-3 --seed 1 --epochs 3 --threads "$(nproc)" --no-logreg | tee -a "$out/bench.jsonl"
+timeout 120 xpbench -job large-cpu -data "$work/cpu.xpb" -backend cpu -threads "$(nproc)" -epochs 1 "${job[@]}" | tee -a "$out/bench.jsonl"
+timeout 120 xpbench -job large-cpu -data "$work/cpu.xpb" -backend cpu -threads 1 -epochs 1 "${job[@]}" | tee -a "$out/bench.jsonl"
+"$py" - "$out/bench.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+def get(side, threads=None):
+    for r in rows:
+        if r["side"] == side and (threads is None or r["threads"] == threads):
+            return r
+xc, tc = get("xp-cuda"), get("torch-cuda")
+cpus = [r for r in rows if r["side"] == "xp"]
+print()
+print("| side | threads | samples/s | test accuracy | version |")
+print("|---|---|---|---|---|")
+for r in [xc, tc] + cpus:
+    if r:
+        v = r.get("backend_version", r.get("torch_device", ""))
+        print(f'| {r["side"]} | {r["threads"]} | {r["samples_per_sec"]:,.0f} | {r["accuracy"]:.4f} | {v} |')
+if xc and tc:
+    print(f'xp-cuda / PyTorch-cuda = {xc["samples_per_sec"] / tc["samples_per_sec"]:.2f} (goal >= 0.7)')
+for c in cpus:
+    if xc:
+        print(f'xp-cuda / xp-cpu ({c["threads"]} threads) = {xc["samples_per_sec"] / c["samples_per_sec"]:.1f} (goal >= 20)')
+PY
+step "done"
