@@ -27,6 +27,7 @@ type kernels struct {
 	bnStats, bnApply, bnBackwardSums, bnBackwardDx, bnInfer         uintptr
 	dropoutMask, mul, scale, softmaxXent, softmax, wxentPrep, wxent uintptr
 	reduceLoss, sgd, adam, rmsprop, sumsq, clipApply, gather        uintptr
+	bce, regressionLoss                                             uintptr
 }
 
 // gpuContext is one GPU's primary context with the kernels loaded into
@@ -86,6 +87,7 @@ func openContext(drv *driver, ordinal int) (*gpuContext, error) {
 		{"softmax_xent", &c.k.softmaxXent}, {"softmax", &c.k.softmax}, {"wxent_prep", &c.k.wxentPrep}, {"wxent", &c.k.wxent},
 		{"reduce_loss", &c.k.reduceLoss}, {"sgd", &c.k.sgd}, {"adam", &c.k.adam}, {"rmsprop", &c.k.rmsprop},
 		{"sumsq", &c.k.sumsq}, {"clip_apply", &c.k.clipApply}, {"gather", &c.k.gather},
+		{"bce", &c.k.bce}, {"regression_loss", &c.k.regressionLoss},
 	} {
 		name := append([]byte(f.name), 0)
 		if err := drv.check("cuModuleGetFunction "+f.name, drv.call(drv.moduleGetFunction, ptr(f.p), module, ptr(&name[0]))); err != nil {

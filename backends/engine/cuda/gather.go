@@ -9,114 +9,93 @@ import (
 	"github.com/xp-ml/xp/backends/engine/device"
 )
 
-// dataset is the training set as the device holds it. The first Gather
-// from a training set copies all of it to the GPU (when it fits with room
-// to spare), so that a step moves only its row indices across PCIe and
+// dataset is the training data as the device holds it. The first time a
+// host array (the features, the labels, a regression's targets) is
+// gathered from, all of it is copied to the GPU when it fits with room to
+// spare, so that a step moves only its row indices across PCIe and
 // assembles the batch with a kernel. The engine passes the same slices for
-// the life of a trainer, and training data does not change under it; a
-// different slice replaces the copy.
+// the life of a trainer, and training data does not change under it; an
+// array not seen before is copied again.
 type dataset struct {
-	key       [4]uintptr // data and length of the features and labels
-	x, y      uint64     // the device copies; 0 when not resident
-	resident  bool
+	arrays    []resident     // the copies, at most maxResident
+	noRoom    bool           // the last copy did not fit: gather on the host
 	rows      uint64         // the batch's row indices on the GPU
 	pinned    unsafe.Pointer // ringSlots × capacity int32s of page-locked host memory
 	capacity  int            // row indices per slot
 	slot      int            // the next slot to write
 	sinceWait int            // slots written since the host last waited for the GPU
-	host      []float32      // batch staging when the set is not resident
+	host      []float32      // batch staging when an array is not resident
 	hostY     []int32
 }
 
-// residentMargin is GPU memory left free beside a resident training set,
-// for the model's buffers, cuBLAS's workspace and other processes.
+// resident is one host array copied to the GPU, known by its address and
+// length.
+type resident struct {
+	key [2]uintptr
+	ptr uint64
+}
+
+// maxResident bounds the copies kept: features, labels and targets of the
+// training set, and one more for a set that replaces it.
+const maxResident = 4
+
+// residentMargin is GPU memory left free beside the resident copies, for
+// the model's buffers, cuBLAS's workspace and other processes.
 const residentMargin = 1 << 30
 
 func (s *dataset) free(d *Device) {
-	for _, p := range []uint64{s.x, s.y} {
-		if p != 0 {
-			d.drv.call(d.drv.memFree, uintptr(p))
-		}
+	for _, a := range s.arrays {
+		d.drv.call(d.drv.memFree, uintptr(a.ptr))
 	}
-	s.x, s.y, s.resident, s.key = 0, 0, false, [4]uintptr{}
+	s.arrays, s.noRoom = nil, false
 	if s.pinned != nil {
 		d.drv.call(d.drv.memFreeHost, uintptr(s.pinned))
 		s.pinned = nil
 	}
-	// The ring goes with the pinned memory; the next set makes its own.
+	// The ring goes with the pinned memory; the next batch makes its own.
 	s.capacity, s.slot, s.sinceWait = 0, 0, 0
 }
 
-// Gather implements device.Device.
-func (d *Device) Gather(dst device.Buffer, labels device.Labels, src []float32, srcLabels []int32, width int, rows []int32) error {
-	n := len(rows)
-	x, y := dst.(*Buffer), labels.(*Labels)
-	if n*width > x.n || n > y.n {
-		return fmt.Errorf("cuda: gather %d rows of %d into %d floats", n, width, x.n)
-	}
-	if n == 0 {
-		return nil
-	}
-	d.enter()
-	defer d.leave()
-	if err := d.prepare(src, srcLabels, n); err != nil {
-		return err
-	}
+// copyOf returns the GPU copy of the host array at p (bytes long), making
+// it the first time, or 0 when it does not fit.
+func (d *Device) copyOf(p unsafe.Pointer, bytes int) (uint64, error) {
 	s := &d.data
-	if !s.resident {
-		return d.gatherOnHost(x, y, src, srcLabels, width, rows)
+	key := [2]uintptr{uintptr(p), uintptr(bytes)}
+	for _, a := range s.arrays {
+		if a.key == key {
+			return a.ptr, nil
+		}
 	}
-	if s.sinceWait >= ringSlots-1 {
-		d.wait()
+	if s.noRoom {
+		return 0, nil
 	}
-	off := s.slot * s.capacity * 4
-	host := unsafe.Slice((*int32)(unsafe.Add(s.pinned, off)), n)
-	copy(host, rows)
-	s.slot = (s.slot + 1) % ringSlots
-	s.sinceWait++
-	d.copyArgv = [4]uintptr{uintptr(s.rows), uintptr(unsafe.Pointer(&host[0])), uintptr(4 * n), 0}
-	r, _, _ := purego.SyscallN(d.drv.memcpyHtoDAsync, d.copyArgv[:]...)
-	d.record("copy batch rows (cuMemcpyHtoDAsync)", result(r))
-	d.setBuf(0, x)
-	d.setPtr(1, y.ptr)
-	d.setPtr(2, s.x)
-	d.setPtr(3, s.y)
-	d.setInt(4, width)
-	d.setPtr(5, s.rows)
-	d.setInt(6, n)
-	d.elementwise("gather", d.c.k.gather, n*width)
-	return d.err
+	d.wait()
+	if len(s.arrays) == maxResident {
+		d.drv.call(d.drv.memFree, uintptr(s.arrays[0].ptr))
+		s.arrays = s.arrays[1:]
+	}
+	var free, total uint64
+	if err := d.drv.check("cuMemGetInfo", d.drv.call(d.drv.memGetInfo, ptr(&free), ptr(&total))); err != nil {
+		return 0, fmt.Errorf("cuda: %w", err)
+	}
+	if uint64(bytes)+residentMargin >= free {
+		s.noRoom = true
+		return 0, nil
+	}
+	g, err := d.upload(p, bytes)
+	if err != nil {
+		return 0, err
+	}
+	s.arrays = append(s.arrays, resident{key: key, ptr: g})
+	return g, nil
 }
 
-// prepare makes the training set resident the first time it is seen, and
-// sizes the row-index ring for batches of n rows.
-func (d *Device) prepare(src []float32, srcLabels []int32, n int) error {
+// sendRows queues the copy of a batch's row indices to the GPU, through
+// the next slot of the pinned ring.
+func (d *Device) sendRows(rows []int32) error {
 	s := &d.data
-	key := [4]uintptr{uintptr(unsafe.Pointer(unsafe.SliceData(src))), uintptr(len(src)),
-		uintptr(unsafe.Pointer(unsafe.SliceData(srcLabels))), uintptr(len(srcLabels))}
-	if key != s.key {
-		d.wait()
-		s.free(d)
-		s.key = key
-		var free, total uint64
-		if err := d.drv.check("cuMemGetInfo", d.drv.call(d.drv.memGetInfo, ptr(&free), ptr(&total))); err != nil {
-			return fmt.Errorf("cuda: %w", err)
-		}
-		need := uint64(4*len(src) + 4*len(srcLabels))
-		if need+residentMargin < free {
-			var err error
-			if s.x, err = d.upload(unsafe.Pointer(unsafe.SliceData(src)), 4*len(src)); err != nil {
-				return err
-			}
-			if len(srcLabels) > 0 {
-				if s.y, err = d.upload(unsafe.Pointer(unsafe.SliceData(srcLabels)), 4*len(srcLabels)); err != nil {
-					return err
-				}
-			}
-			s.resident = true
-		}
-	}
-	if s.resident && n > s.capacity {
+	n := len(rows)
+	if n > s.capacity {
 		d.wait()
 		if s.pinned != nil {
 			d.drv.call(d.drv.memFreeHost, uintptr(s.pinned))
@@ -131,7 +110,85 @@ func (d *Device) prepare(src []float32, srcLabels []int32, n int) error {
 		}
 		s.rows, s.capacity, s.slot = p, n, 0
 	}
+	if s.sinceWait >= ringSlots-1 {
+		d.wait()
+	}
+	host := unsafe.Slice((*int32)(unsafe.Add(s.pinned, s.slot*s.capacity*4)), n)
+	copy(host, rows)
+	s.slot = (s.slot + 1) % ringSlots
+	s.sinceWait++
+	d.copyArgv = [4]uintptr{uintptr(s.rows), uintptr(unsafe.Pointer(&host[0])), uintptr(4 * n), 0}
+	r, _, _ := purego.SyscallN(d.drv.memcpyHtoDAsync, d.copyArgv[:]...)
+	d.record("copy batch rows (cuMemcpyHtoDAsync)", result(r))
 	return nil
+}
+
+// Gather implements device.Device.
+func (d *Device) Gather(dst device.Buffer, labels device.Labels, src []float32, srcLabels []int32, width int, rows []int32) error {
+	n := len(rows)
+	x, y := dst.(*Buffer), labels.(*Labels)
+	if n*width > x.n || n > y.n {
+		return fmt.Errorf("cuda: gather %d rows of %d into %d floats", n, width, x.n)
+	}
+	if n == 0 {
+		return nil
+	}
+	d.enter()
+	defer d.leave()
+	gx, err := d.copyOf(unsafe.Pointer(unsafe.SliceData(src)), 4*len(src))
+	if err != nil {
+		return err
+	}
+	gy, err := d.copyOf(unsafe.Pointer(unsafe.SliceData(srcLabels)), 4*len(srcLabels))
+	if err != nil {
+		return err
+	}
+	if gx == 0 || gy == 0 {
+		return d.gatherOnHost(x, y, src, srcLabels, width, rows)
+	}
+	if err := d.sendRows(rows); err != nil {
+		return err
+	}
+	d.launchGather(x.ptr, y.ptr, gx, gy, width, n)
+	return d.err
+}
+
+// GatherRows implements device.Device: Gather for a float array alone (a
+// regression's targets).
+func (d *Device) GatherRows(dst device.Buffer, src []float32, width int, rows []int32) error {
+	n := len(rows)
+	x := dst.(*Buffer)
+	if n*width > x.n {
+		return fmt.Errorf("cuda: gather %d rows of %d into %d floats", n, width, x.n)
+	}
+	if n == 0 {
+		return nil
+	}
+	d.enter()
+	defer d.leave()
+	gx, err := d.copyOf(unsafe.Pointer(unsafe.SliceData(src)), 4*len(src))
+	if err != nil {
+		return err
+	}
+	if gx == 0 {
+		return d.gatherOnHost(x, nil, src, nil, width, rows)
+	}
+	if err := d.sendRows(rows); err != nil {
+		return err
+	}
+	d.launchGather(x.ptr, 0, gx, 0, width, n)
+	return d.err
+}
+
+func (d *Device) launchGather(dst, labels, x, y uint64, width, n int) {
+	d.setPtr(0, dst)
+	d.setPtr(1, labels)
+	d.setPtr(2, x)
+	d.setPtr(3, y)
+	d.setInt(4, width)
+	d.setPtr(5, d.data.rows)
+	d.setInt(6, n)
+	d.elementwise("gather", d.c.k.gather, n*width)
 }
 
 // upload copies bytes from host memory to a new allocation that the
@@ -151,22 +208,29 @@ func (d *Device) upload(src unsafe.Pointer, bytes int) (uint64, error) {
 }
 
 // gatherOnHost assembles the batch in host memory and copies it over, for
-// a training set that does not fit on the GPU.
+// data that does not fit on the GPU. y and srcLabels are nil for
+// GatherRows.
 func (d *Device) gatherOnHost(x *Buffer, y *Labels, src []float32, srcLabels []int32, width int, rows []int32) error {
 	s := &d.data
 	n := len(rows)
-	if len(s.host) < n*width {
+	// The copies below return once the driver has taken the bytes, so the
+	// staging can be reused at the next batch.
+	if len(s.host) < n*width || len(s.hostY) < n {
 		s.host, s.hostY = make([]float32, n*width), make([]int32, n)
 	}
 	for i, r := range rows {
 		copy(s.host[i*width:(i+1)*width], src[int(r)*width:(int(r)+1)*width])
-		s.hostY[i] = srcLabels[r]
 	}
 	d.copyArgv = [4]uintptr{uintptr(x.ptr), uintptr(unsafe.Pointer(&s.host[0])), uintptr(4 * n * width)}
 	r, _, _ := purego.SyscallN(d.drv.memcpyHtoD, d.copyArgv[:3]...)
 	d.record("copy batch (cuMemcpyHtoD)", result(r))
-	d.copyArgv = [4]uintptr{uintptr(y.ptr), uintptr(unsafe.Pointer(&s.hostY[0])), uintptr(4 * n)}
-	r, _, _ = purego.SyscallN(d.drv.memcpyHtoD, d.copyArgv[:3]...)
-	d.record("copy batch labels (cuMemcpyHtoD)", result(r))
+	if y != nil {
+		for i, r := range rows {
+			s.hostY[i] = srcLabels[r]
+		}
+		d.copyArgv = [4]uintptr{uintptr(y.ptr), uintptr(unsafe.Pointer(&s.hostY[0])), uintptr(4 * n)}
+		r, _, _ = purego.SyscallN(d.drv.memcpyHtoD, d.copyArgv[:3]...)
+		d.record("copy batch labels (cuMemcpyHtoD)", result(r))
+	}
 	return d.err
 }

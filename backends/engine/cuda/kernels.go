@@ -185,7 +185,7 @@ func (d *Device) rowsKernel(name string, fn uintptr, rows int) {
 }
 
 // reduceLoss sums the per-row losses in parts into loss[slot], divided by
-// div[0] and times mul when div is not 0.
+// div[0] and times mul when div is not 0, else times mul.
 func (d *Device) reduceLoss(parts uint64, rows int, div uint64, mul float64, loss device.Buffer, slot int) {
 	d.setPtr(0, parts)
 	d.setInt(1, rows)
@@ -208,7 +208,7 @@ func (d *Device) SoftmaxCrossEntropy(logits device.Buffer, labels device.Labels,
 	d.setBuf(4, dlogits)
 	d.setPtr(5, parts)
 	d.rowsKernel("softmax_xent", d.c.k.softmaxXent, rows)
-	d.reduceLoss(parts, rows, 0, 0, loss, slot)
+	d.reduceLoss(parts, rows, 0, 1, loss, slot)
 	d.leave()
 }
 

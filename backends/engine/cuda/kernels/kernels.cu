@@ -115,6 +115,72 @@ static __device__ double go_log(double x) {
 	return k * Ln2Hi - ((hfsq - (s * (hfsq + R) + k * Ln2Lo)) - f);
 }
 
+static __device__ double go_log1p(double x) {
+	const double Sqrt2M1 = 4.142135623730950488017e-01, Sqrt2HalfM1 = -2.928932188134524755992e-01,
+	             Small = 1.0 / (1 << 29), Tiny = 1.0 / (double)(1ULL << 54), Two53 = (double)(1ULL << 53),
+	             Ln2Hi = 6.93147180369123816490e-01, Ln2Lo = 1.90821492927058770002e-10,
+	             Lp1 = 6.666666666666735130e-01, Lp2 = 3.999999999940941908e-01, Lp3 = 2.857142874366239149e-01,
+	             Lp4 = 2.222219843214978396e-01, Lp5 = 1.818357216161805012e-01, Lp6 = 1.531383769920937332e-01,
+	             Lp7 = 1.479819860511658591e-01;
+	if (x < -1 || isnan(x)) return dfrom(0x7ff8000000000001ULL);
+	if (x == -1) return dinf(-1);
+	if (x == dinf(1)) return dinf(1);
+	double absx = x < 0 ? -x : x;
+	double f = 0;
+	u64 iu = 0;
+	int k = 1;
+	if (absx < Sqrt2M1) {
+		if (absx < Small) {
+			if (absx < Tiny) return x;
+			return x - x * x * 0.5;
+		}
+		if (x > Sqrt2HalfM1) { k = 0; f = x; iu = 1; }
+	}
+	double c = 0;
+	if (k != 0) {
+		double u;
+		if (absx < Two53) {
+			u = 1.0 + x;
+			iu = dbits(u);
+			k = (int)((iu >> 52) - 1023);
+			if (k > 0) c = 1.0 - (u - x);
+			else c = x - (u - 1.0);
+			c /= u;
+		} else {
+			u = x;
+			iu = dbits(u);
+			k = (int)((iu >> 52) - 1023);
+			c = 0;
+		}
+		iu &= 0x000fffffffffffffULL;
+		if (iu < 0x0006a09e667f3bcdULL) {
+			u = dfrom(iu | 0x3ff0000000000000ULL);
+		} else {
+			k++;
+			u = dfrom(iu | 0x3fe0000000000000ULL);
+			iu = (0x0010000000000000ULL - iu) >> 2;
+		}
+		f = u - 1.0;
+	}
+	double hfsq = 0.5 * f * f;
+	double s, R, z;
+	if (iu == 0) {
+		if (f == 0) {
+			if (k == 0) return 0;
+			c += (double)k * Ln2Lo;
+			return (double)k * Ln2Hi + c;
+		}
+		R = hfsq * (1.0 - 0.66666666666666666 * f);
+		if (k == 0) return f - R;
+		return (double)k * Ln2Hi - ((R - ((double)k * Ln2Lo + c)) - f);
+	}
+	s = f / (2.0 + f);
+	z = s * s;
+	R = z * (Lp1 + z * (Lp2 + z * (Lp3 + z * (Lp4 + z * (Lp5 + z * (Lp6 + z * Lp7))))));
+	if (k == 0) return f - (hfsq - s * (hfsq + R));
+	return (double)k * Ln2Hi - ((hfsq - (s * (hfsq + R) + ((double)k * Ln2Lo + c))) - f);
+}
+
 static __device__ double go_tanh(double x) {
 	const double MAXLOG = 8.8029691931113054295988e+01;
 	double z = x < 0 ? -x : x;
@@ -469,8 +535,8 @@ extern "C" __global__ void wxent(const float* logits, const int* labels, int row
 }
 
 // reduce_loss: one block of 256 threads sums parts[0..n) in a fixed order
-// and stores it, divided by div[0] and times mul when div is not null, as
-// float32 in loss[slot].
+// and stores it as float32 in loss[slot]: divided by div[0] and times mul
+// when div is not null (0 when div[0] is), else times mul.
 extern "C" __global__ void reduce_loss(const double* parts, int n, const double* div, double mul, float* loss, int slot) {
 	__shared__ double sh[256];
 	double s = 0;
@@ -478,7 +544,57 @@ extern "C" __global__ void reduce_loss(const double* parts, int n, const double*
 	double total = block_sum(s, sh);
 	if (tid() == 0) {
 		if (div != 0) total = div[0] == 0 ? 0 : total / div[0] * mul;
+		else total = total * mul;
 		loss[slot] = (float)total;
+	}
+}
+
+// bce: BCE with logits on one logit per row, weight w[y] per row; S =
+// Σ w[y] at sumW[0] (wxent_prep). See device.Device.BinaryCrossEntropy.
+extern "C" __global__ void bce(const float* logits, const int* labels, int rows, const float* w, const double* sumW,
+                               float* dlogits, double* rowloss) {
+	double S = sumW[0];
+	for (int i = first(); i < rows; i += stride()) {
+		if (S == 0) {
+			dlogits[i] = 0;
+			rowloss[i] = 0;
+			continue;
+		}
+		int y = labels[i];
+		double v = logits[i], t = y, wi = w[y];
+		double a = v < 0 ? -v : v;
+		rowloss[i] = wi * ((v > 0 ? v : 0.0) - v * t + go_log1p(go_exp(-a)));
+		dlogits[i] = (float)(wi * (1 / (1 + go_exp(-v)) - t) / S);
+	}
+}
+
+enum { LOSS_MSE = 0, LOSS_MAE = 1, LOSS_HUBER = 2 };
+
+// regression_loss: per element, d = pred - target in float64; the loss
+// term into parts, the gradient of the mean over n elements into dpred.
+// See device.Device.RegressionLoss.
+extern "C" __global__ void regression_loss(const float* pred, const float* target, int n, int kind, double delta,
+                                           float* dpred, double* parts) {
+	double inv = 1 / (double)n;
+	for (int i = first(); i < n; i += stride()) {
+		double d = (double)pred[i] - (double)target[i];
+		double a = d < 0 ? -d : d;
+		double l, g;
+		switch (kind) {
+		case LOSS_MAE:
+			l = a;
+			g = d > 0 ? 1.0 : (d < 0 ? -1.0 : 0.0);
+			break;
+		case LOSS_HUBER:
+			l = a <= delta ? 0.5 * d * d : delta * (a - 0.5 * delta);
+			g = d < -delta ? -delta : (d > delta ? delta : d);
+			break;
+		default:
+			l = d * d;
+			g = 2 * d;
+		}
+		parts[i] = l;
+		dpred[i] = (float)(g * inv);
 	}
 }
 
