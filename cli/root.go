@@ -79,6 +79,7 @@ func newRoot(s Streams) *cobra.Command {
 		newPredictCmd(s),
 		newHashCmd(s),
 		newRerunCmd(s),
+		newResumeCmd(s),
 		newDiffCmd(s),
 		newTuiCmd(s),
 		newSlurmTaskCmd(s),

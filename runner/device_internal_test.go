@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	_ "github.com/xp-ml/xp/backends/engine"      // registers "cpu"
+	_ "github.com/xp-ml/xp/backends/engine"    // registers "cpu"
 	"github.com/xp-ml/xp/backends/engine/cuda" // registers "cuda"
 )
 

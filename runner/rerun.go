@@ -57,6 +57,26 @@ func Rerun(ctx context.Context, st *store.Store, orig *store.Run, dir string, op
 	if orig.Status != store.StatusSucceeded {
 		return nil, fmt.Errorf("run %s is %s: only a succeeded run can be reproduced", ShortKey(orig.Key), orig.Status)
 	}
+	job, err := rebuild(ctx, st, orig, dir)
+	if err != nil {
+		return nil, err
+	}
+	src := job.Source
+	opts.Force, opts.Backend = true, orig.Backend
+	opts.AllowDirty = src.Dirty() // it was allowed when the original ran
+	opts.RerunOf = orig.ID
+	res, err := job.Train(ctx, st, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Reproduction{Original: orig, Rerun: res.Run, Source: src, Diffs: CompareRuns(orig, res.Run)}, nil
+}
+
+// rebuild plans orig's experiment again from its recorded files (see
+// Rerun) and checks that its spec hash, data hashes and backend version,
+// and so its key, are orig's. The returned Job's Source is the recorded
+// one.
+func rebuild(ctx context.Context, st *store.Store, orig *store.Run, dir string) (*Job, error) {
 	prov, err := ParseProvenance(orig.Provenance)
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", ShortKey(orig.Key), err)
@@ -99,14 +119,7 @@ func Rerun(ctx context.Context, st *store.Store, orig *store.Run, dir string, op
 		src.Data = prov.Data
 	}
 	job.Source = src
-	opts.Force, opts.Backend = true, orig.Backend
-	opts.AllowDirty = src.Dirty() // it was allowed when the original ran
-	opts.RerunOf = orig.ID
-	res, err := job.Train(ctx, st, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &Reproduction{Original: orig, Rerun: res.Run, Source: src, Diffs: CompareRuns(orig, res.Run)}, nil
+	return job, nil
 }
 
 // recordedSources gives back the files of orig's experiment, keyed by their

@@ -159,3 +159,35 @@ func TestResumeAfterKill(t *testing.T) {
 		})
 	}
 }
+
+// TestResumeByKey: `xp resume <key>` of a canceled run continues it from
+// its checkpoint, found by the run rather than by the experiment's files,
+// and ends bit for bit like an uninterrupted run; there is then nothing
+// left to resume, and a finished run never has anything to resume.
+func TestResumeByKey(t *testing.T) {
+	want := uninterrupted(t, "cpu")
+	exp, st := setup(t, irisResume)
+	ctx, cancel := context.WithCancel(context.Background())
+	res, err := runner.Run(ctx, st, exp, runner.Options{AllowDirty: true, Events: func(e runner.Event) {
+		if e.Kind == runner.EventEpoch && e.Epoch == 3 {
+			cancel()
+		}
+	}})
+	cancel()
+	if !errors.Is(err, context.Canceled) || res == nil || res.Run.Status != store.StatusCanceled {
+		t.Fatalf("first run: %v, want a canceled run", err)
+	}
+	canceled := res.Run
+	dir := filepath.Dir(st.Dir())
+	resumed, err := runner.Resume(context.Background(), st, canceled, dir, runner.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resumedLike(t, st, resumed, want)
+
+	for _, r := range []*store.Run{canceled, resumed.Run} {
+		if _, err := runner.Resume(context.Background(), st, r, dir, runner.Options{}); !errors.Is(err, runner.ErrNothingToResume) {
+			t.Errorf("resume of %s run again: %v, want ErrNothingToResume", r.Status, err)
+		}
+	}
+}

@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/xp-ml/xp/runner"
+)
+
+type resumeOptions struct {
+	threads int
+	json    bool
+}
+
+func newResumeCmd(s Streams) *cobra.Command {
+	o := &resumeOptions{}
+	cmd := &cobra.Command{
+		Use:   "resume <key-prefix>",
+		Short: "Continue an interrupted run from its last checkpoint",
+		Long: `Resume continues a run that was interrupted (Ctrl-C, kill -9, a machine that
+went down) from the checkpoint of its last finished epoch, and ends bit for
+bit where an uninterrupted run would have. The experiment is rebuilt from the
+files recorded with the run (read through git; the working tree is not
+touched), so this works after the files changed. ` + "`xp run`" + ` of the unchanged
+experiment resumes it too.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runResume(cmd.Context(), s, o, args[0])
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&o.threads, "threads", 1, "CPU threads the backend may use")
+	f.BoolVar(&o.json, "json", false, "print the run as a JSON object")
+	return cmd
+}
+
+func runResume(ctx context.Context, s Streams, o *resumeOptions, prefix string) error {
+	st, root, err := openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	orig, err := resolveRun(ctx, st, prefix)
+	if err != nil {
+		return err
+	}
+	p := newProgress(s.Err, s.ErrTerminal && !o.json)
+	res, err := runner.Resume(ctx, st, orig, root, runner.Options{Threads: o.threads, Events: p.event})
+	p.done()
+	if res != nil && res.Run != nil {
+		if perr := printRunResult(s, &runOptions{json: o.json}, res, st.ArtifactDir(res.Run)); perr != nil {
+			return perr
+		}
+	}
+	if err != nil && res != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("resume %s: %w", orig.Short(), err)
+	}
+	return err
+}

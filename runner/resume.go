@@ -1,0 +1,46 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/xp-ml/xp/store"
+)
+
+// ErrNothingToResume is returned by Resume for a run that has no
+// checkpoint to continue from.
+var ErrNothingToResume = errors.New("nothing to resume")
+
+// Resume continues run orig, interrupted (Ctrl-C, kill -9, a machine that
+// went down), from the checkpoint of its last finished epoch, as a new run
+// of the same key, ending bit for bit where an uninterrupted run ends. It
+// is `xp run` of orig's experiment, but it finds the experiment by the
+// run: the files are the recorded ones (see Rerun), so it works after the
+// working tree moved on. A run still running, a finished one, or one
+// interrupted before its first epoch ended (no checkpoint) has nothing to
+// resume (ErrNothingToResume).
+func Resume(ctx context.Context, st *store.Store, orig *store.Run, dir string, opts Options) (*Result, error) {
+	key := ShortKey(orig.Key)
+	switch orig.Status {
+	case store.StatusSucceeded:
+		return nil, fmt.Errorf("run %s succeeded: %w (`xp rerun %s` trains it again)", key, ErrNothingToResume, key)
+	case store.StatusRunning, store.StatusQueued:
+		return nil, fmt.Errorf("run %s is %s: %w while its process lives (if it died, `xp ls` shows it lost)", key, orig.Status, ErrNothingToResume)
+	}
+	ck, err := loadCheckpoint(st, orig.Key)
+	if err != nil {
+		return nil, err
+	}
+	if ck == nil {
+		return nil, fmt.Errorf("run %s (%s) has no checkpoint: %w (it stopped before its first epoch ended, or a later run of its key finished); `xp run %s` trains it from the start",
+			key, orig.Status, ErrNothingToResume, orig.Experiment)
+	}
+	job, err := rebuild(ctx, st, orig, dir)
+	if err != nil {
+		return nil, err
+	}
+	opts.Force, opts.RerunOf, opts.Backend = false, 0, orig.Backend
+	opts.AllowDirty = job.Source.Dirty()
+	return job.Train(ctx, st, opts)
+}
