@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/xp-ml/xp/backends"
+	"github.com/xp-ml/xp/internal/dl"
 )
 
 // CUBLASEnv names a cuBLAS shared object (a file) to load before any other.
@@ -105,9 +106,9 @@ func openCUBLAS(candidates []string) (*cublas, error) {
 		// RUNPATH is missing.
 		if strings.Contains(c, "/") {
 			lt := filepath.Join(filepath.Dir(c), strings.Replace(filepath.Base(c), "libcublas.", "libcublasLt.", 1))
-			dlopen(lt, true)
+			dl.Open(lt, true)
 		}
-		h, err := dlopen(c, false)
+		h, err := dl.Open(c, false)
 		if err != nil {
 			tried = append(tried, c)
 			continue
@@ -120,7 +121,7 @@ func openCUBLAS(candidates []string) (*cublas, error) {
 			{"cublasCreate_v2", &l.create}, {"cublasDestroy_v2", &l.destroy},
 			{"cublasSetMathMode", &l.setMathMode}, {"cublasSgemm_v2", &l.sgemm}, {"cublasGetProperty", &l.getProp},
 		} {
-			if *s.p, err = dlsym(h, s.name); err != nil {
+			if *s.p, err = dl.Sym(h, s.name); err != nil {
 				return nil, fmt.Errorf("%w: %s has no %s", backends.ErrUnavailable, c, s.name)
 			}
 		}

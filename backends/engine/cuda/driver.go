@@ -11,6 +11,7 @@ import (
 	"github.com/ebitengine/purego"
 
 	"github.com/xp-ml/xp/backends"
+	"github.com/xp-ml/xp/internal/dl"
 )
 
 // DriverLibrary is the CUDA driver's shared object, installed with the
@@ -48,7 +49,7 @@ func loadDriver() (*driver, error) {
 }
 
 func openDriver(library string) (*driver, error) {
-	h, err := dlopen(library, false)
+	h, err := dl.Open(library, false)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s not found: no NVIDIA driver", backends.ErrUnavailable, library)
 	}
@@ -71,7 +72,7 @@ func openDriver(library string) (*driver, error) {
 		{"cuModuleGetFunction", &d.moduleGetFunction}, {"cuLaunchKernel", &d.launchKernel},
 		{"cuGetErrorName", &d.getErrorName}, {"cuGetErrorString", &d.getErrorString},
 	} {
-		if *s.p, err = dlsym(h, s.name); err != nil {
+		if *s.p, err = dl.Sym(h, s.name); err != nil {
 			return nil, fmt.Errorf("%w: %s has no %s (driver too old?)", backends.ErrUnavailable, library, s.name)
 		}
 	}
@@ -102,7 +103,7 @@ func (d *driver) describe(r result) string {
 	var name, text uintptr
 	purego.SyscallN(d.getErrorName, uintptr(r), ptr(&name))
 	purego.SyscallN(d.getErrorString, uintptr(r), ptr(&text))
-	n, s := goString(name), goString(text)
+	n, s := dl.GoString(name), dl.GoString(text)
 	if n == "" {
 		return fmt.Sprintf("CUDA error %d", r)
 	}
@@ -195,25 +196,6 @@ func cString(b []byte) string {
 		if c == 0 {
 			return string(b[:i])
 		}
-	}
-	return string(b)
-}
-
-// goString copies a NUL-terminated C string that the library owns.
-func goString(p uintptr) string {
-	if p == 0 {
-		return ""
-	}
-	// Reinterpreting the word, rather than converting uintptr to a pointer,
-	// says to vet that this is C memory the Go collector never sees.
-	cp := *(*unsafe.Pointer)(unsafe.Pointer(&p))
-	var b []byte
-	for i := 0; i < 4096; i++ {
-		c := *(*byte)(unsafe.Add(cp, i))
-		if c == 0 {
-			break
-		}
-		b = append(b, c)
 	}
 	return string(b)
 }

@@ -9,6 +9,8 @@ import (
 	"unsafe"
 
 	"github.com/ebitengine/purego"
+
+	"github.com/xp-ml/xp/internal/dl"
 )
 
 // OpenBLASLibrary is the shared object OpenBLAS is loaded from (Debian's
@@ -39,13 +41,13 @@ func loadOpenBLAS() (*openblasLib, error) {
 
 func dlopenOpenBLAS(library string) (*openblasLib, error) {
 	restore := chooseCoreType()
-	h, err := dlopen(library)
+	h, err := dl.Open(library, false)
 	restore()
 	if err != nil {
 		return nil, fmt.Errorf("%w: load %s: %v", ErrUnavailable, library, err)
 	}
 	sym := func(name string) (uintptr, error) {
-		p, err := dlsym(h, name)
+		p, err := dl.Sym(h, name)
 		if err != nil {
 			return 0, fmt.Errorf("%w: %s has no %s: %v", ErrUnavailable, library, name, err)
 		}
@@ -69,11 +71,11 @@ func dlopenOpenBLAS(library string) (*openblasLib, error) {
 	// them still multiplies correctly.
 	if p, err := sym("openblas_get_config"); err == nil {
 		r, _, _ := purego.SyscallN(p)
-		lib.config = goString(r)
+		lib.config = dl.GoString(r)
 	}
 	if p, err := sym("openblas_get_corename"); err == nil {
 		r, _, _ := purego.SyscallN(p)
-		lib.corename = goString(r)
+		lib.corename = dl.GoString(r)
 	}
 	return lib, nil
 }
@@ -93,25 +95,6 @@ func chooseCoreType() (restore func()) {
 	}
 	os.Setenv(key, "SkylakeX")
 	return func() { os.Unsetenv(key) }
-}
-
-// goString copies a NUL-terminated C string that the library owns.
-func goString(p uintptr) string {
-	if p == 0 {
-		return ""
-	}
-	// Reinterpreting the word, rather than converting uintptr to a pointer,
-	// says to vet that this is C memory the Go collector never sees.
-	ptr := *(*unsafe.Pointer)(unsafe.Pointer(&p))
-	var b []byte
-	for i := 0; i < 4096; i++ {
-		c := *(*byte)(unsafe.Add(ptr, i))
-		if c == 0 {
-			break
-		}
-		b = append(b, c)
-	}
-	return string(b)
 }
 
 // version returns "0.3.21" from "OpenBLAS 0.3.21 DYNAMIC_ARCH ...".
