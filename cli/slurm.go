@@ -16,12 +16,6 @@ import (
 	"github.com/xp-ml/xp/store"
 )
 
-// Executors of `xp run --executor`.
-const (
-	executorLocal = "local"
-	executorSlurm = "slurm"
-)
-
 // slurmFlags are the --slurm-* options of xp run.
 type slurmFlags struct {
 	res slurm.Resources
@@ -30,7 +24,7 @@ type slurmFlags struct {
 }
 
 func addSlurmFlags(f *pflag.FlagSet, o *runOptions) {
-	f.StringVar(&o.executor, "executor", executorLocal, "where a sweep's points train: local, or slurm (one job array through sbatch)")
+	f.StringVar(&o.executor, "executor", "", "where a sweep's points train: local, or slurm (one job array through sbatch) (default: the sweep's executor)")
 	f.StringVar(&o.slurm.res.Partition, "slurm-partition", "", "Slurm partition of the array (--executor slurm)")
 	f.StringVar(&o.slurm.res.Account, "slurm-account", "", "Slurm account to charge")
 	f.IntVar(&o.slurm.res.CPUs, "slurm-cpus", 0, "cpus-per-task of each array task (default: the threads of a point)")
@@ -40,6 +34,26 @@ func addSlurmFlags(f *pflag.FlagSet, o *runOptions) {
 	f.StringArrayVar(&o.slurm.res.Extra, "slurm-flag", nil, "further sbatch flag, repeatable (e.g. --slurm-flag=--qos=high)")
 	f.StringVar(&o.slurm.xp, "slurm-xp", "", "path of the xp binary on the nodes (default: this xp)")
 	f.StringVar(&o.slurm.dir, "slurm-dir", "", "directory on the shared filesystem for the arrays' files (default: .xp/slurm)")
+}
+
+// executorOf is where exp's points train: --executor, else the sweep's
+// executor, else local.
+func (o *runOptions) executorOf(exp *spec.Experiment) (string, error) {
+	switch o.executor {
+	case "":
+		if exp.Spec.Sweep != nil && exp.Spec.Sweep.Executor != "" {
+			return exp.Spec.Sweep.Executor, nil
+		}
+		return spec.ExecutorLocal, nil
+	case spec.ExecutorLocal:
+		return o.executor, nil
+	case spec.ExecutorSlurm:
+		if exp.Spec.Sweep == nil {
+			return "", usageError{fmt.Errorf("%s: --executor slurm runs sweeps only, and %s has no sweep", exp.Name, exp.Name)}
+		}
+		return o.executor, nil
+	}
+	return "", usageError{fmt.Errorf("--executor %q: want local or slurm", o.executor)}
 }
 
 // runSlurmSweep runs exp's sweep as a Slurm job array and prints it as
