@@ -80,6 +80,7 @@ func newRoot(s Streams) *cobra.Command {
 		newRerunCmd(s),
 		newDiffCmd(s),
 		newTuiCmd(s),
+		newCancelCmd(s),
 		newSlurmTaskCmd(s),
 	)
 	return root

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -59,9 +60,7 @@ func (o *runOptions) executorOf(exp *spec.Experiment) (string, error) {
 // runSlurmSweep runs exp's sweep as a Slurm job array and prints it as
 // runSweep does, each failure with its Slurm state and log.
 func runSlurmSweep(ctx context.Context, s Streams, o *runOptions, st *store.Store, root string, exp *spec.Experiment) error {
-	if o.json {
-		return usageError{errors.New("--json is not supported with --executor slurm yet")}
-	}
+	began := time.Now()
 	opts := slurm.Options{
 		Options:   runner.Options{Backend: o.backend, Force: o.force, AllowDirty: o.dirty},
 		Resources: o.slurm.res,
@@ -81,7 +80,9 @@ func runSlurmSweep(ctx context.Context, s Streams, o *runOptions, st *store.Stor
 	}
 	opts.OnPoint = func(p runner.PointResult) {
 		done++
-		printPoint(s, &p, min(done, total), total)
+		if !o.json {
+			printPoint(s, &p, min(done, total), total)
+		}
 	}
 	if points, err := exp.Points(); err == nil {
 		total = len(points)
@@ -90,7 +91,20 @@ func runSlurmSweep(ctx context.Context, s Streams, o *runOptions, st *store.Stor
 	if res == nil {
 		return err
 	}
-	printSlurmSweep(s, res)
+	if o.json {
+		// The shape of a local sweep's: "trained" counts the points
+		// submitted to Slurm.
+		sr := &runner.SweepResult{Plan: res.Plan, Points: res.Points, Best: res.Best, Cached: res.Cached,
+			Earlier: res.Earlier, Elapsed: time.Since(began)}
+		if res.Submission != nil {
+			sr.Trained = len(res.Submission.Points)
+		}
+		if jerr := writeJSONLine(s, sweepToJSON(sr)); jerr != nil {
+			return errors.Join(err, jerr)
+		}
+	} else {
+		printSlurmSweep(s, res)
+	}
 	if err != nil {
 		return err
 	}

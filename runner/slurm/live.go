@@ -180,9 +180,9 @@ func (c *coordinator) follow(ctx context.Context, sub *Submission, i int, lr *li
 	}
 	if cancel && !lr.canceled {
 		lr.canceled = true
-		if _, err := command(ctx, "scancel", sub.task(i)); err != nil {
-			return lr, fmt.Errorf("cancel requested for run %d: %w", lr.id, err)
-		}
+		// An error is not fatal: xp cancel may have scancel'ed the task
+		// already, and its state tells at the next poll in any case.
+		command(ctx, "scancel", sub.task(i))
 	}
 	return lr, nil
 }

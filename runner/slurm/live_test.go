@@ -213,7 +213,7 @@ func TestLiveEndings(t *testing.T) {
 	}{
 		{name: "scancel'ed", state: "CANCELLED", want: store.StatusCanceled, says: "slurm CANCELLED: no result"},
 		{name: "killed for memory", state: "OUT_OF_MEMORY", want: store.StatusFailed, says: "slurm OUT_OF_MEMORY: no result"},
-		{name: "time limit", state: "TIMEOUT", result: true, want: store.StatusFailed, says: "slurm TIMEOUT: killed at its timeout"},
+		{name: "time limit", state: "TIMEOUT", result: true, want: store.StatusFailed, says: "slurm TIMEOUT: stopped at its time limit"},
 		{name: "canceled on request", state: "CANCELLED", result: true, want: store.StatusCanceled, says: "slurm CANCELLED: canceled"},
 	}
 	for _, tt := range tests {

@@ -390,7 +390,7 @@ func (c *coordinator) ingest(ctx context.Context, sub *Submission, i int, state 
 		case rerr != nil:
 			why = "no result (" + rerr.Error() + ")"
 		case corrected:
-			why = "killed at its " + strings.ToLower(strings.ReplaceAll(state, "_", " "))
+			why = slurmEnded(state)
 		case why == "" && tr.Run != nil:
 			why = tr.Run.Error
 		}
@@ -435,6 +435,17 @@ func (c *coordinator) ingest(ctx context.Context, sub *Submission, i int, state 
 func firstLine(s string) string {
 	first, _, _ := strings.Cut(s, "\n")
 	return first
+}
+
+// slurmEnded says why Slurm ended a task in state (killedBySlurm).
+func slurmEnded(state string) string {
+	switch state {
+	case "TIMEOUT":
+		return "stopped at its time limit"
+	case "OUT_OF_MEMORY":
+		return "stopped out of memory"
+	}
+	return "stopped by Slurm"
 }
 
 // killedBySlurm reports whether Slurm state is Slurm ending a task for a

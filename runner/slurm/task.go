@@ -87,7 +87,10 @@ func trainPoint(ctx context.Context, m *Manifest, tp TaskPoint, out string, res 
 	if r == nil || r.Run == nil {
 		return trainErr
 	}
-	// Read back: the final status, summary and metric points as recorded.
+	// Read back: the final status, summary and metric points as recorded,
+	// also when the task was stopped (scancel, a time limit: SIGTERM
+	// cancels ctx) and the run recorded canceled.
+	ctx = context.WithoutCancel(ctx)
 	run, err := st.Run(ctx, r.Run.ID)
 	if err != nil {
 		return errors.Join(trainErr, err)
