@@ -339,6 +339,13 @@ func TestClusterSweep(t *testing.T) {
 				t.Errorf("stderr does not say %q", want)
 			}
 		}
+		// The spec's slurm block reached sbatch.
+		_, dir, _ := strings.Cut(strings.TrimSpace(stderr.String()), "files in ")
+		dir, _, _ = strings.Cut(dir, "\n")
+		script, err := os.ReadFile(filepath.Join(root, dir, "array.sbatch"))
+		if err != nil || !strings.Contains(string(script), "#SBATCH --mem=500M\n") {
+			t.Errorf("array.sbatch (%v) lacks the spec's --mem=500M:\n%s", err, script)
+		}
 		for _, want := range []string{"[6/6] failed", "6 points: 5 succeeded, 1 failed; 1 submitted to slurm, 0 cached, 5 done before",
 			"failed  ", "slurm FAILED", "task-0.log", "  best    "} {
 			if !strings.Contains(stdout.String(), want) {
@@ -461,8 +468,11 @@ func TestClusterLiveCancelTimeout(t *testing.T) {
 		return func(r *store.Run) bool { return r.Status == store.StatusRunning && r.Epoch >= epochs }
 	}
 
+	// limit first, and training before slow is submitted: it holds one
+	// CPU, slow's task 0 the other, and slow's task 1 waits.
 	limit := start(t, "run", "--allow-dirty", "limit")
 	began := time.Now()
+	waitRun(t, "limit", "running", training(1))
 	slow := start(t, "run", "--allow-dirty", "slow")
 
 	var first *store.Run
@@ -477,7 +487,6 @@ func TestClusterLiveCancelTimeout(t *testing.T) {
 		if !strings.Contains(ls, "running") {
 			t.Errorf("xp ls does not show the run running:\n%s", ls)
 		}
-		waitRun(t, "limit", "running", training(1))
 	})
 	t.Run("xp cancel by key and by experiment", func(t *testing.T) {
 		out := xpOut(t, "cancel", first.Short())
