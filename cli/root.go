@@ -82,6 +82,7 @@ func newRoot(s Streams) *cobra.Command {
 		newResumeCmd(s),
 		newDiffCmd(s),
 		newTuiCmd(s),
+		newCancelCmd(s),
 		newSlurmTaskCmd(s),
 	)
 	return root

@@ -27,8 +27,8 @@ type runOptions struct {
 	// threadsSet: --threads was given; a sweep otherwise takes each
 	// point's threads from its resources.cpus.
 	threadsSet bool
-	// executor is where a sweep's points train (executorLocal,
-	// executorSlurm); slurm its options.
+	// executor is where a sweep's points train (spec.ExecutorLocal,
+	// spec.ExecutorSlurm; "": the sweep's executor); slurm its options.
 	executor string
 	slurm    slurmFlags
 }
@@ -71,15 +71,13 @@ func runRun(ctx context.Context, s Streams, o *runOptions, names []string) error
 		if err != nil {
 			return err
 		}
-		if o.executor != executorLocal && o.executor != executorSlurm {
-			return usageError{fmt.Errorf("--executor %q: want local or slurm", o.executor)}
-		}
-		if o.executor == executorSlurm && exp.Spec.Sweep == nil {
-			return usageError{fmt.Errorf("%s: --executor slurm runs sweeps only, and %s has no sweep", exp.Name, exp.Name)}
+		executor, err := o.executorOf(exp)
+		if err != nil {
+			return err
 		}
 		if exp.Spec.Sweep != nil {
 			run := runSweep
-			if o.executor == executorSlurm {
+			if executor == spec.ExecutorSlurm {
 				run = func(ctx context.Context, s Streams, o *runOptions, st *store.Store, exp *spec.Experiment) error {
 					return runSlurmSweep(ctx, s, o, st, root, exp)
 				}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -16,12 +17,6 @@ import (
 	"github.com/xp-ml/xp/store"
 )
 
-// Executors of `xp run --executor`.
-const (
-	executorLocal = "local"
-	executorSlurm = "slurm"
-)
-
 // slurmFlags are the --slurm-* options of xp run.
 type slurmFlags struct {
 	res slurm.Resources
@@ -30,7 +25,7 @@ type slurmFlags struct {
 }
 
 func addSlurmFlags(f *pflag.FlagSet, o *runOptions) {
-	f.StringVar(&o.executor, "executor", executorLocal, "where a sweep's points train: local, or slurm (one job array through sbatch)")
+	f.StringVar(&o.executor, "executor", "", "where a sweep's points train: local, or slurm (one job array through sbatch) (default: the sweep's executor)")
 	f.StringVar(&o.slurm.res.Partition, "slurm-partition", "", "Slurm partition of the array (--executor slurm)")
 	f.StringVar(&o.slurm.res.Account, "slurm-account", "", "Slurm account to charge")
 	f.IntVar(&o.slurm.res.CPUs, "slurm-cpus", 0, "cpus-per-task of each array task (default: the threads of a point)")
@@ -42,12 +37,30 @@ func addSlurmFlags(f *pflag.FlagSet, o *runOptions) {
 	f.StringVar(&o.slurm.dir, "slurm-dir", "", "directory on the shared filesystem for the arrays' files (default: .xp/slurm)")
 }
 
+// executorOf is where exp's points train: --executor, else the sweep's
+// executor, else local.
+func (o *runOptions) executorOf(exp *spec.Experiment) (string, error) {
+	switch o.executor {
+	case "":
+		if exp.Spec.Sweep != nil && exp.Spec.Sweep.Executor != "" {
+			return exp.Spec.Sweep.Executor, nil
+		}
+		return spec.ExecutorLocal, nil
+	case spec.ExecutorLocal:
+		return o.executor, nil
+	case spec.ExecutorSlurm:
+		if exp.Spec.Sweep == nil {
+			return "", usageError{fmt.Errorf("%s: --executor slurm runs sweeps only, and %s has no sweep", exp.Name, exp.Name)}
+		}
+		return o.executor, nil
+	}
+	return "", usageError{fmt.Errorf("--executor %q: want local or slurm", o.executor)}
+}
+
 // runSlurmSweep runs exp's sweep as a Slurm job array and prints it as
 // runSweep does, each failure with its Slurm state and log.
 func runSlurmSweep(ctx context.Context, s Streams, o *runOptions, st *store.Store, root string, exp *spec.Experiment) error {
-	if o.json {
-		return usageError{errors.New("--json is not supported with --executor slurm yet")}
-	}
+	began := time.Now()
 	opts := slurm.Options{
 		Options:   runner.Options{Backend: o.backend, Force: o.force, AllowDirty: o.dirty},
 		Resources: o.slurm.res,
@@ -67,7 +80,9 @@ func runSlurmSweep(ctx context.Context, s Streams, o *runOptions, st *store.Stor
 	}
 	opts.OnPoint = func(p runner.PointResult) {
 		done++
-		printPoint(s, &p, min(done, total), total)
+		if !o.json {
+			printPoint(s, &p, min(done, total), total)
+		}
 	}
 	if points, err := exp.Points(); err == nil {
 		total = len(points)
@@ -76,7 +91,20 @@ func runSlurmSweep(ctx context.Context, s Streams, o *runOptions, st *store.Stor
 	if res == nil {
 		return err
 	}
-	printSlurmSweep(s, res)
+	if o.json {
+		// The shape of a local sweep's: "trained" counts the points
+		// submitted to Slurm.
+		sr := &runner.SweepResult{Plan: res.Plan, Points: res.Points, Best: res.Best, Cached: res.Cached,
+			Earlier: res.Earlier, Elapsed: time.Since(began)}
+		if res.Submission != nil {
+			sr.Trained = len(res.Submission.Points)
+		}
+		if jerr := writeJSONLine(s, sweepToJSON(sr)); jerr != nil {
+			return errors.Join(err, jerr)
+		}
+	} else {
+		printSlurmSweep(s, res)
+	}
 	if err != nil {
 		return err
 	}

@@ -59,6 +59,9 @@ type QueuedPoint struct {
 	HeartbeatAt time.Time `json:"heartbeat"`
 	FinishedAt  time.Time `json:"finished"`
 	Attempts    int       `json:"attempts"`
+	// SlurmTask is the Slurm array task ("<job>_<index>") submitted for
+	// the point, "" for a point trained by a local process.
+	SlurmTask string `json:"slurm_task,omitempty"`
 
 	// Filled by ClaimedPoints from the run in training: its progress.
 	RunKey    string `json:"run_key,omitempty"`
@@ -79,9 +82,9 @@ type SweepStatus struct {
 // qualified for a join.
 const (
 	pointColumns = `sweep_id, idx, key, params, state, status, error, coalesce(run_id, 0),
-	cached, owner, claimed, heartbeat, finished, attempts`
+	cached, owner, claimed, heartbeat, finished, attempts, slurm_task`
 	pointColumnsP = `p.sweep_id, p.idx, p.key, p.params, p.state, p.status, p.error, coalesce(p.run_id, 0),
-	p.cached, p.owner, p.claimed, p.heartbeat, p.finished, p.attempts`
+	p.cached, p.owner, p.claimed, p.heartbeat, p.finished, p.attempts, p.slurm_task`
 )
 
 func scanPoint(sc scanner, extra ...any) (QueuedPoint, error) {
@@ -91,7 +94,7 @@ func scanPoint(sc scanner, extra ...any) (QueuedPoint, error) {
 		claimed, beaten, finished int64
 	)
 	dest := append([]any{&p.SweepID, &p.Index, &p.Key, &params, &p.State, &p.Status, &p.Error,
-		&p.RunID, &p.Cached, &p.Owner, &claimed, &beaten, &finished, &p.Attempts}, extra...)
+		&p.RunID, &p.Cached, &p.Owner, &claimed, &beaten, &finished, &p.Attempts, &p.SlurmTask}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return QueuedPoint{}, err
 	}
@@ -187,7 +190,7 @@ func (s *Store) ClaimPoint(ctx context.Context, sweepID, owner string, staleAfte
 			return ErrNoPoint
 		}
 		p, err = scanPoint(tx.QueryRowContext(ctx, `UPDATE sweep_points
-			SET state = 'claimed', owner = ?, claimed = ?, heartbeat = ?, attempts = attempts + 1
+			SET state = 'claimed', owner = ?, claimed = ?, heartbeat = ?, attempts = attempts + 1, slurm_task = ''
 			WHERE sweep_id = ? AND idx = ? RETURNING `+pointColumns, owner, nanos(now), nanos(now), sweepID, idx))
 		return err
 	})
@@ -297,6 +300,29 @@ func (s *Store) FinishPoint(ctx context.Context, sweepID string, idx int, owner 
 	})
 	if err != nil {
 		return fmt.Errorf("finish point %d of %s: %w", idx, sweepID, err)
+	}
+	return nil
+}
+
+// SetSlurmTasks records, for points of sweepID claimed by owner, the Slurm
+// array task submitted for each (by point index). ErrStatus when owner no
+// longer holds one of them.
+func (s *Store) SetSlurmTasks(ctx context.Context, sweepID, owner string, tasks map[int]string) error {
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		for idx, task := range tasks {
+			res, err := tx.ExecContext(ctx, `UPDATE sweep_points SET slurm_task = ?
+				WHERE sweep_id = ? AND idx = ? AND owner = ? AND state = 'claimed'`, task, sweepID, idx, owner)
+			if err != nil {
+				return err
+			}
+			if err := expectClaimed(res); err != nil {
+				return fmt.Errorf("point %d: %w", idx, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record slurm tasks of %s: %w", sweepID, err)
 	}
 	return nil
 }

@@ -312,3 +312,46 @@ func TestMarkLostProcesses(t *testing.T) {
 		}
 	}
 }
+
+// The Slurm task of a point is recorded by its owner only, read back with
+// the point (by SweepPoints and ClaimedPoints), and cleared when the point
+// is claimed again.
+func TestSetSlurmTasks(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	enqueueTest(t, s, "iris-1", testPoints(3), false)
+	for range 2 {
+		if _, err := s.ClaimPoint(ctx, "iris-1", "coord", time.Minute, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SetSlurmTasks(ctx, "iris-1", "coord", map[int]string{0: "41_0", 1: "41_1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetSlurmTasks(ctx, "iris-1", "other", map[int]string{0: "42_0"}); !errors.Is(err, ErrStatus) {
+		t.Errorf("another owner set a task: %v, want ErrStatus", err)
+	}
+	if err := s.SetSlurmTasks(ctx, "iris-1", "coord", map[int]string{2: "41_2"}); !errors.Is(err, ErrStatus) {
+		t.Errorf("a pending point got a task: %v, want ErrStatus", err)
+	}
+	claimed, err := s.ClaimedPoints(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(claimed[0].SlurmTask, " ", claimed[1].SlurmTask); len(claimed) != 2 || got != "41_0 41_1" {
+		t.Errorf("claimed points' tasks %q, want 41_0 41_1", got)
+	}
+	if err := s.ReleasePoint(ctx, "iris-1", 0, "coord"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ClaimPoint(ctx, "iris-1", "local", time.Minute, nil); err != nil {
+		t.Fatal(err)
+	}
+	points, err := s.SweepPoints(ctx, "iris-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if points[0].Owner != "local" || points[0].SlurmTask != "" || points[1].SlurmTask != "41_1" {
+		t.Errorf("points %+v, %+v: want point 0 claimed by local without a task, point 1 on 41_1", points[0], points[1])
+	}
+}

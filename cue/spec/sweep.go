@@ -110,10 +110,14 @@ func (p SweepParam) MarshalJSON() ([]byte, error) {
 	return json.Marshal(map[string][2]float64{p.Dist: {p.Low, p.High}})
 }
 
+// howFields are the fields of a sweep that say how and where its points
+// run, not what they compute: left out of the sweep's id.
+var howFields = []string{"parallel", "resources", "executor", "slurm"}
+
 // SweepID names the sweep of the experiment: its name and the first 12 hex
 // digits of the hash of its canonical spec with the sweep, leaving out
-// the sweep's parallel and resources, which say how the points run and not
-// what they compute. The same sweep has the same id in every process, so a
+// the sweep's howFields (parallel, resources, executor, slurm), which say
+// how and where the points run and not what they compute. The same sweep has the same id in every process, so a
 // second `xp run` finds its queue; a sweep with other values is another
 // sweep (whose points the first already trained are cached). "" for an
 // experiment without a sweep.
@@ -127,8 +131,9 @@ func (e *Experiment) SweepID() string {
 	canonical := e.Canonical
 	if dec.Decode(&tree) == nil {
 		if sw, ok := tree["sweep"].(map[string]any); ok {
-			delete(sw, "parallel")
-			delete(sw, "resources")
+			for _, how := range howFields {
+				delete(sw, how)
+			}
 		}
 		if js, err := json.Marshal(tree); err == nil {
 			if c, err := Canonical(js); err == nil {

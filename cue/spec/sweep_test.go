@@ -7,6 +7,7 @@ import (
 	"math"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -134,6 +135,56 @@ func TestSweepPointHashIsTheWrittenOutHash(t *testing.T) {
 	}
 }
 
+// Where the points run is not what they compute: a sweep moved to Slurm,
+// with any sbatch options, keeps the spec hash of every point (so their run
+// keys) and its sweep id.
+func TestSweepExecutorKeepsKeys(t *testing.T) {
+	const params = `		params: "train.optimizer.adam.lr": [1e-3, 3e-3]`
+	local := loadSweep(t, params)
+	tests := []struct{ name, sweep string }{
+		{"executor local written", params + "\nexecutor: \"local\""},
+		{"executor slurm", params + "\nexecutor: \"slurm\""},
+		{"slurm options", params + `
+		executor: "slurm"
+		resources: {cpus: 4, gpus: 1}
+		slurm: {partition: "gpu", account: "ml", time: "2:00:00", mem: "8G", extra: ["--qos=high", "--exclusive"]}`},
+		{"slurm options, local executor", params + "\nslurm: partition: \"cpu\""},
+	}
+	lp, err := local.Points()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := loadSweep(t, tt.sweep)
+			if e.SweepID() != local.SweepID() {
+				t.Errorf("sweep id %s, %s without the executor", e.SweepID(), local.SweepID())
+			}
+			ep, err := e.Points()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ep) != len(lp) {
+				t.Fatalf("%d points, want %d", len(ep), len(lp))
+			}
+			for i := range ep {
+				if ep[i].Exp.Hash != lp[i].Exp.Hash {
+					t.Errorf("point %d: hash %.12s, %.12s without the executor", i, ep[i].Exp.Hash, lp[i].Exp.Hash)
+				}
+			}
+		})
+	}
+	e := loadSweep(t, tests[2].sweep)
+	want := Slurm{Partition: "gpu", Account: "ml", Time: "2:00:00", Mem: "8G", Extra: []string{"--qos=high", "--exclusive"}}
+	if sw := e.Spec.Sweep; sw.Executor != ExecutorSlurm || sw.Slurm == nil || !slices.Equal(sw.Slurm.Extra, want.Extra) ||
+		sw.Slurm.Partition != want.Partition || sw.Slurm.Account != want.Account || sw.Slurm.Time != want.Time || sw.Slurm.Mem != want.Mem {
+		t.Errorf("decoded executor %q, slurm %+v; want slurm, %+v", sw.Executor, sw.Slurm, want)
+	}
+	if local.Spec.Sweep.Executor != ExecutorLocal {
+		t.Errorf("default executor %q, want local", local.Spec.Sweep.Executor)
+	}
+}
+
 func TestSweepID(t *testing.T) {
 	const params = `		params: "train.optimizer.adam.lr": [1e-3, 3e-3]`
 	a := loadSweep(t, params)
@@ -145,6 +196,7 @@ func TestSweepID(t *testing.T) {
 		{"reloaded", params, true},
 		{"reformatted", "params: {\n\"train.optimizer.adam.lr\": [0.001, 0.003]}", true},
 		{"other parallel and resources", params + "\nparallel: 3\nresources: cpus: 2", true},
+		{"on slurm", params + "\nexecutor: \"slurm\"\nslurm: {partition: \"gpu\", time: \"1:00:00\", mem: \"4G\", extra: [\"--qos=high\"]}", true},
 		{"other values", `params: "train.optimizer.adam.lr": [1e-3]`, false},
 		{"other metric", params + "\nmetric: \"validation.accuracy\"", false},
 		{"pruned", params + "\nprune: {}", false},
@@ -267,6 +319,16 @@ func TestSweepErrors(t *testing.T) {
 		{"metric misspelt", `		params: "train.optimizer.adam.lr": [0.1]
 		metric: "validation.acuracy"`, []string{`did you mean "accuracy"?`}},
 		{"no params", `		params: {}`, []string{`iris.sweep.params: invalid value {} (does not satisfy struct.MinFields(1))`}},
+		{"unknown executor", `		params: "train.optimizer.adam.lr": [0.1]
+		executor: "slrum"`, []string{`iris.sweep.executor: "slrum" is not one of "local", "slurm"`, "./exp.cue:10:13"}},
+		{"slurm time", `		params: "train.optimizer.adam.lr": [0.1]
+		slurm: time: "1h"`, []string{`iris.sweep.slurm.time: invalid value "1h"`, "./exp.cue:10:16"}},
+		{"slurm mem", `		params: "train.optimizer.adam.lr": [0.1]
+		slurm: mem: "4 GB"`, []string{`iris.sweep.slurm.mem: invalid value "4 GB"`, "./exp.cue:10:15"}},
+		{"slurm extra not a flag", `		params: "train.optimizer.adam.lr": [0.1]
+		slurm: extra: ["qos=high"]`, []string{`iris.sweep.slurm.extra.0: invalid value "qos=high"`, "./exp.cue:10:18"}},
+		{"slurm unknown option", `		params: "train.optimizer.adam.lr": [0.1]
+		slurm: partiton: "gpu"`, []string{`iris.sweep.slurm.partiton: field not allowed`, "./exp.cue:10:10"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -408,6 +408,26 @@ type Sweep struct {
 	Mode      string                `json:"mode,omitempty"` // "min" | "max"; "" follows the metric
 	Resources Resources             `json:"resources"`
 	Prune     *Prune                `json:"prune,omitempty"`
+	// Executor is where the points train: "local" or "slurm"; Slurm the
+	// sbatch options of its tasks. Neither changes a key or the sweep id.
+	Executor string `json:"executor"`
+	Slurm    *Slurm `json:"slurm,omitempty"`
+}
+
+// Executors of a sweep.
+const (
+	ExecutorLocal = "local"
+	ExecutorSlurm = "slurm"
+)
+
+// Slurm is the sbatch options of every array task of a sweep run on Slurm;
+// "" leaves an option to the cluster.
+type Slurm struct {
+	Partition string   `json:"partition,omitempty"`
+	Account   string   `json:"account,omitempty"`
+	Time      string   `json:"time,omitempty"`
+	Mem       string   `json:"mem,omitempty"`
+	Extra     []string `json:"extra,omitempty"`
 }
 
 // SweepParam is the values of one swept path: a list of Choices, or a

@@ -2,11 +2,13 @@ package slurm
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -227,7 +229,7 @@ func TestClusterSweep(t *testing.T) {
 	xp := buildXP(t)
 	startCluster(t)
 	root := sweepProject(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	st, err := store.Open(ctx, filepath.Join(root, ".xp"))
 	if err != nil {
@@ -313,12 +315,21 @@ func TestClusterSweep(t *testing.T) {
 		}
 		checkFailed(t, res)
 	})
-	t.Run("xp run --executor slurm", func(t *testing.T) {
-		cmd := exec.CommandContext(ctx, xp, "run", "--executor", "slurm", "--allow-dirty", "--slurm-mem", "500M", "iris")
+	t.Run("xp run with executor slurm in the spec", func(t *testing.T) {
+		file := filepath.Join(root, "experiments", "iris.cue")
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src = []byte(strings.Replace(string(src), "sweep: params:", "sweep: executor: \"slurm\"\n\tsweep: slurm: mem: \"500M\"\n\tsweep: params:", 1))
+		if err := os.WriteFile(file, src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.CommandContext(ctx, xp, "run", "--allow-dirty", "iris")
 		cmd.Dir = root
 		var stdout, stderr strings.Builder
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
+		err = cmd.Run()
 		t.Logf("stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 			t.Fatalf("xp run: %v, want exit status 1 (a point failed)", err)
@@ -328,6 +339,13 @@ func TestClusterSweep(t *testing.T) {
 				t.Errorf("stderr does not say %q", want)
 			}
 		}
+		// The spec's slurm block reached sbatch.
+		_, dir, _ := strings.Cut(strings.TrimSpace(stderr.String()), "files in ")
+		dir, _, _ = strings.Cut(dir, "\n")
+		script, err := os.ReadFile(filepath.Join(root, dir, "array.sbatch"))
+		if err != nil || !strings.Contains(string(script), "#SBATCH --mem=500M\n") {
+			t.Errorf("array.sbatch (%v) lacks the spec's --mem=500M:\n%s", err, script)
+		}
 		for _, want := range []string{"[6/6] failed", "6 points: 5 succeeded, 1 failed; 1 submitted to slurm, 0 cached, 5 done before",
 			"failed  ", "slurm FAILED", "task-0.log", "  best    "} {
 			if !strings.Contains(stdout.String(), want) {
@@ -335,4 +353,221 @@ func TestClusterSweep(t *testing.T) {
 			}
 		}
 	})
+	t.Run("--json has the shape of a local sweep's", func(t *testing.T) {
+		shape := func(t *testing.T, executor string) map[string]any {
+			t.Helper()
+			cmd := exec.CommandContext(ctx, xp, "run", "--allow-dirty", "--json", "--executor", executor, "iris")
+			cmd.Dir = root
+			out, err := cmd.Output()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+				t.Fatalf("xp run --json --executor %s: %v, want exit status 1 (a point failed)", executor, err)
+			}
+			var v map[string]any
+			if err := json.Unmarshal(out, &v); err != nil {
+				t.Fatalf("--executor %s printed %q: %v", executor, out, err)
+			}
+			return v
+		}
+		onSlurm, local := shape(t, "slurm"), shape(t, "local")
+		if a, b := jsonShape(onSlurm), jsonShape(local); a != b {
+			t.Errorf("JSON shape on slurm:\n%s\nlocally:\n%s", a, b)
+		}
+		if onSlurm["failed"] != 1.0 || onSlurm["trained"] != 1.0 || onSlurm["done_before"] != 5.0 {
+			t.Errorf("slurm JSON counts: failed %v, trained %v, done_before %v; want 1, 1, 5",
+				onSlurm["failed"], onSlurm["trained"], onSlurm["done_before"])
+		}
+	})
+}
+
+// slowExperiments are two sweeps whose points train until stopped: slow's
+// two points without a time limit, limit's one with Slurm's shortest.
+const slowExperiments = `slow: #Experiment & {
+	data: {
+		source: file: "data/iris0.csv"
+		target: "Species"
+	}
+	model: layers: [{dense: 32}]
+	train: {epochs: 100000, batch_size: 1}
+	device: "cpu"
+	sweep: {executor: "slurm", params: "train.seed": [1, 2]}
+}
+limit: #Experiment & {
+	data: slow.data
+	model: slow.model
+	train: slow.train
+	device: "cpu"
+	sweep: {executor: "slurm", slurm: time: "1", params: "train.seed": [3]}
+}
+`
+
+// TestClusterLiveCancelTimeout runs sweeps whose points never end on their
+// own: their runs show their epochs in the store while their tasks train;
+// xp cancel scancels a running task by its key and a pending one by its
+// experiment, both recorded canceled; a task that reaches its time limit
+// is recorded failed with state TIMEOUT. One cluster of 2 CPUs holds the
+// limit task and one slow task at a time, so slow's second task waits.
+func TestClusterLiveCancelTimeout(t *testing.T) {
+	needSlurm(t)
+	xp := buildXP(t)
+	startCluster(t)
+	root := sweepProject(t)
+	if err := os.WriteFile(filepath.Join(root, "experiments", "slow.cue"), []byte(slowExperiments), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	st, err := store.Open(ctx, filepath.Join(root, ".xp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	type proc struct {
+		cmd            *exec.Cmd
+		stdout, stderr strings.Builder
+	}
+	start := func(t *testing.T, args ...string) *proc {
+		t.Helper()
+		p := &proc{cmd: exec.CommandContext(ctx, xp, args...)}
+		p.cmd.Dir = root
+		p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+		if err := p.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	xpOut := func(t *testing.T, args ...string) string {
+		t.Helper()
+		cmd := exec.CommandContext(ctx, xp, args...)
+		cmd.Dir = root
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("xp %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	// waitRun waits for a run of experiment exp that ok accepts.
+	waitRun := func(t *testing.T, exp, what string, ok func(r *store.Run) bool) *store.Run {
+		t.Helper()
+		deadline := time.Now().Add(2 * time.Minute)
+		for time.Now().Before(deadline) {
+			runs, err := st.ListRuns(ctx, store.ListOptions{Experiment: exp})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range runs {
+				if ok(&runs[i]) {
+					return &runs[i]
+				}
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		t.Fatalf("no run of %s %s within 2 minutes", exp, what)
+		return nil
+	}
+	training := func(epochs int) func(r *store.Run) bool {
+		return func(r *store.Run) bool { return r.Status == store.StatusRunning && r.Epoch >= epochs }
+	}
+
+	// limit first, and training before slow is submitted: it holds one
+	// CPU, slow's task 0 the other, and slow's task 1 waits.
+	limit := start(t, "run", "--allow-dirty", "limit")
+	began := time.Now()
+	waitRun(t, "limit", "running", training(1))
+	slow := start(t, "run", "--allow-dirty", "slow")
+
+	var first *store.Run
+	t.Run("live progress", func(t *testing.T) {
+		first = waitRun(t, "slow", "running at epoch 3", training(3))
+		n := countPoints(t, st, first.ID)
+		if n < 3 {
+			t.Errorf("%d metric points in the store at epoch %d, want those of every epoch", n, first.Epoch)
+		}
+		t.Logf("run %s: running, epoch %d, %d points in the store while its task trains", first.Short(), first.Epoch, n)
+		ls := xpOut(t, "ls", "--sweep", "slow")
+		if !strings.Contains(ls, "running") {
+			t.Errorf("xp ls does not show the run running:\n%s", ls)
+		}
+	})
+	t.Run("xp cancel by key and by experiment", func(t *testing.T) {
+		out := xpOut(t, "cancel", first.Short())
+		t.Logf("xp cancel %s:\n%s", first.Short(), out)
+		if !strings.Contains(out, "scancel ") || !strings.Contains(out, "_0") {
+			t.Errorf("xp cancel did not scancel task 0: %q", out)
+		}
+		waitRun(t, "slow", "canceled", func(r *store.Run) bool { return r.ID == first.ID && r.Status == store.StatusCanceled })
+		out = xpOut(t, "cancel", "slow")
+		t.Logf("xp cancel slow:\n%s", out)
+		if !strings.Contains(out, "_1") {
+			t.Errorf("xp cancel slow did not scancel task 1: %q", out)
+		}
+		err := slow.cmd.Wait()
+		t.Logf("xp run slow: %v\nstdout:\n%s\nstderr:\n%s", err, slow.stdout.String(), slow.stderr.String())
+		if err != nil {
+			t.Errorf("xp run slow: %v, want success (canceled points are not failures)", err)
+		}
+		points, err := st.SweepPoints(ctx, first.SweepID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range points {
+			if p.Status != store.StatusCanceled || !strings.Contains(p.Error, "slurm CANCELLED") {
+				t.Errorf("point %d: %s %q, want canceled by slurm", p.Index, p.Status, p.Error)
+			}
+		}
+		r, err := st.Run(ctx, first.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := countPoints(t, st, r.ID); r.Status != store.StatusCanceled || n < 3 {
+			t.Errorf("run %s: %s with %d points, want canceled with its curves", r.Short(), r.Status, n)
+		}
+	})
+	t.Run("time limit", func(t *testing.T) {
+		err := limit.cmd.Wait()
+		t.Logf("xp run limit (%.0fs): %v\nstdout:\n%s\nstderr:\n%s", time.Since(began).Seconds(), err, limit.stdout.String(), limit.stderr.String())
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+			t.Errorf("xp run limit: %v, want exit status 1 (its point failed)", err)
+		}
+		if !strings.Contains(limit.stdout.String(), "slurm TIMEOUT") {
+			t.Errorf("xp run limit does not report the time limit")
+		}
+		runs, err := st.ListRuns(ctx, store.ListOptions{Experiment: "limit"})
+		if err != nil || len(runs) != 1 {
+			t.Fatalf("runs of limit: %v, %v; want 1", runs, err)
+		}
+		r := runs[0]
+		if n := countPoints(t, st, r.ID); r.Status != store.StatusFailed || !strings.Contains(r.Error, "slurm TIMEOUT") || n < 3 {
+			t.Errorf("run of limit: %s %q with %d points, want failed with slurm TIMEOUT and its curves", r.Status, r.Error, n)
+		}
+	})
+}
+
+// jsonShape is the keys of v, recursively (lists by their first element),
+// one path a line, sorted.
+func jsonShape(v any) string {
+	var paths []string
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, e := range v {
+				// Params and metrics are keyed by the sweep's paths and
+				// metric names, not by the shape.
+				if k == "params" || k == "metrics" {
+					paths = append(paths, prefix+"."+k)
+					continue
+				}
+				walk(prefix+"."+k, e)
+			}
+		case []any:
+			if len(v) > 0 {
+				walk(prefix+"[]", v[0])
+			}
+		default:
+			paths = append(paths, prefix)
+		}
+	}
+	walk("", v)
+	slices.Sort(paths)
+	return strings.Join(slices.Compact(paths), "\n")
 }

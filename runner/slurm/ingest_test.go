@@ -12,17 +12,19 @@ import (
 	"github.com/xp-ml/xp/store"
 )
 
-// A task that Slurm ended before it wrote a result (cancelled, timed out,
-// killed for memory) is recorded failed with its state and its log's tail,
-// and the next Enqueue makes its point pending again.
+// A task that Slurm ended before it wrote a result and before it was seen
+// training (cancelled, timed out, killed for memory) is recorded with its
+// state and its log's tail, canceled when it was scancel'ed and failed
+// otherwise, and the next Enqueue makes its point pending again.
 func TestIngestNoResult(t *testing.T) {
 	tests := []struct {
 		name, state, log string
+		status           store.Status
 		want             []string
 	}{
-		{name: "cancelled", state: "CANCELLED", log: "epoch 1\nslurmstepd: *** JOB 4 CANCELLED ***\n",
+		{name: "cancelled", state: "CANCELLED", status: store.StatusCanceled, log: "epoch 1\nslurmstepd: *** JOB 4 CANCELLED ***\n",
 			want: []string{"slurm CANCELLED: no result", "task-0.log", "JOB 4 CANCELLED"}},
-		{name: "timeout without a log", state: "TIMEOUT",
+		{name: "timeout without a log", state: "TIMEOUT", status: store.StatusFailed,
 			want: []string{"slurm TIMEOUT: no result", "task-0.log"}},
 	}
 	for _, tt := range tests {
@@ -62,7 +64,7 @@ func TestIngestNoResult(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if err := c.ingest(ctx, sub, 0, tt.state); err != nil {
+			if err := c.ingest(ctx, sub, 0, tt.state, nil); err != nil {
 				t.Fatal(err)
 			}
 			points, err := st.SweepPoints(ctx, plan.ID)
@@ -70,8 +72,8 @@ func TestIngestNoResult(t *testing.T) {
 				t.Fatal(err)
 			}
 			p := points[2]
-			if p.State != store.PointDone || p.Status != store.StatusFailed || p.RunID != 0 {
-				t.Errorf("point 2: state %s status %s run %d, want done, failed, no run", p.State, p.Status, p.RunID)
+			if p.State != store.PointDone || p.Status != tt.status || p.RunID != 0 {
+				t.Errorf("point 2: state %s status %s run %d, want done, %s, no run", p.State, p.Status, p.RunID, tt.status)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(p.Error, w) {

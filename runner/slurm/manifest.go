@@ -36,13 +36,16 @@ type TaskPoint struct {
 	Key   string `json:"key"`
 }
 
+// task is the Slurm name of array task i of sub, for scancel.
+func (s *Submission) task(i int) string { return s.JobID + "_" + strconv.Itoa(i) }
+
 // TaskResult is what a task leaves in the run directory: how its point
 // ended, the run it recorded in its own store and the run's metric points.
 // The run's artifacts lie next to it, in the task's artifacts directory.
 type TaskResult struct {
 	Point  int           `json:"point"`
 	Run    *store.Run    `json:"run,omitempty"`
-	Points []store.Point `json:"points,omitempty"`
+	Points []MetricPoint `json:"points,omitempty"`
 	// Sources are the exact files of a dirty run (--allow-dirty).
 	Sources []Source `json:"sources,omitempty"`
 	Error   string   `json:"error,omitempty"`

@@ -28,6 +28,8 @@ var ErrSubmit = errors.New("sbatch failed")
 type Options struct {
 	// Options apply to every point (Backend, Force, AllowDirty, Threads).
 	runner.Options
+	// Resources are the sbatch options of every task; those left unset
+	// come from the sweep's resources and slurm block (SpecResources).
 	Resources
 	// XP is the path of the xp binary on the nodes (default: this
 	// process's executable, which suits a shared filesystem).
@@ -109,6 +111,7 @@ func Run(ctx context.Context, st *store.Store, exp *spec.Experiment, opts Option
 		// tasks must train with the ones planned here.
 		opts.Threads = max(exp.Spec.Sweep.Resources.CPUs, 1)
 	}
+	opts.Resources = opts.Resources.Or(SpecResources(exp.Spec.Sweep))
 	plan, err := runner.PlanSweep(ctx, exp, opts.Options)
 	if err != nil {
 		return nil, err
@@ -126,7 +129,8 @@ func Run(ctx context.Context, st *store.Store, exp *spec.Experiment, opts Option
 	if err != nil {
 		return nil, err
 	}
-	c := &coordinator{st: st, plan: plan, opts: opts, owner: owner()}
+	host, _ := os.Hostname()
+	c := &coordinator{st: st, plan: plan, opts: opts, owner: owner(), host: host}
 	res := &Result{Plan: plan, Earlier: len(plan.Points) - left}
 	pending, cached, err := c.claimAll(ctx)
 	res.Cached = cached
@@ -165,6 +169,9 @@ type coordinator struct {
 	plan  *runner.SweepPlan
 	opts  Options
 	owner string
+	// host is this machine's name, recorded with the runs the coordinator
+	// follows: it heartbeats them, so they are lost if it dies.
+	host string
 }
 
 // claimAll claims every point left, answers from the cache those whose key
@@ -255,31 +262,33 @@ func (c *coordinator) submit(ctx context.Context, exp *spec.Experiment, points [
 	}
 	id, _, _ := strings.Cut(strings.TrimSpace(out), ";") // "id;cluster" on a federation
 	sub := &Submission{JobID: id, Dir: dir, Points: points}
+	tasks := make(map[int]string, len(points))
+	for i, idx := range points {
+		tasks[idx] = sub.task(i)
+	}
+	// Recorded so that `xp cancel`, in any process, finds the tasks.
+	if err := c.st.SetSlurmTasks(ctx, c.plan.ID, c.owner, tasks); err != nil {
+		_, cerr := command(context.WithoutCancel(ctx), "scancel", id)
+		return nil, errors.Join(err, cerr)
+	}
 	if c.opts.OnSubmit != nil {
 		c.opts.OnSubmit(*sub)
 	}
 	return sub, nil
 }
 
-// wait polls Slurm until every task of sub has ended, ingesting each as
-// it does.
+// wait polls Slurm until every task of sub has ended, following the runs
+// of those that train and ingesting each as it ends.
 func (c *coordinator) wait(ctx context.Context, sub *Submission) error {
 	done := make([]bool, len(sub.Points))
+	live := make([]*liveRun, len(sub.Points))
 	left := len(sub.Points)
 	tick := time.NewTicker(c.opts.Poll)
 	defer tick.Stop()
 	for left > 0 {
 		select {
 		case <-ctx.Done():
-			rec := context.WithoutCancel(ctx)
-			_, cerr := command(rec, "scancel", sub.JobID)
-			var back []int
-			for i, d := range done {
-				if !d {
-					back = append(back, sub.Points[i])
-				}
-			}
-			return errors.Join(ctx.Err(), cerr, c.releaseAll(rec, back))
+			return errors.Join(ctx.Err(), c.stop(context.WithoutCancel(ctx), sub, done, live))
 		case <-tick.C:
 		}
 		if _, err := c.st.BeatPoints(ctx, c.owner); err != nil {
@@ -311,9 +320,14 @@ func (c *coordinator) wait(ctx context.Context, sub *Submission) error {
 			case gone || (!ok && len(states) > 0):
 				state = "UNKNOWN"
 			case !(TaskState{Task: i, State: state}).Finished():
+				if state != "PENDING" {
+					if live[i], err = c.follow(ctx, sub, i, live[i]); err != nil {
+						return err
+					}
+				}
 				continue
 			}
-			if err := c.ingest(ctx, sub, i, state); err != nil {
+			if err := c.ingest(ctx, sub, i, state, live[i]); err != nil {
 				return err
 			}
 			done[i] = true
@@ -323,29 +337,93 @@ func (c *coordinator) wait(ctx context.Context, sub *Submission) error {
 	return nil
 }
 
+// stop ends what wait left when the coordinator is stopped (Ctrl-C): it
+// scancels the array, records the runs in training canceled (their curves
+// kept) and puts their points back in the queue.
+func (c *coordinator) stop(ctx context.Context, sub *Submission, done []bool, live []*liveRun) error {
+	_, err := command(ctx, "scancel", sub.JobID)
+	errs := []error{err}
+	var back []int
+	for i, d := range done {
+		if d {
+			continue
+		}
+		back = append(back, sub.Points[i])
+		if lr := live[i]; lr != nil {
+			err := c.st.FinishRun(ctx, lr.id, store.StatusCanceled, "canceled: xp run was stopped and scancel'ed its task", "", nil)
+			if !errors.Is(err, store.ErrStatus) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(append(errs, c.releaseAll(ctx, back))...)
+}
+
 // ingest records in the store how task i of sub ended, in Slurm state
 // state: the run it left (with its metric points and artifacts), or a
-// failure naming the state and the task's log.
-func (c *coordinator) ingest(ctx context.Context, sub *Submission, i int, state string) error {
+// failure naming the state and the task's log. lr is the task's run as
+// followed while it trained (nil if it was never seen training).
+func (c *coordinator) ingest(ctx context.Context, sub *Submission, i int, state string, lr *liveRun) error {
 	idx := sub.Points[i]
 	log := logPath(sub.Dir, i)
 	var tr TaskResult
 	rerr := readJSON(filepath.Join(taskDir(sub.Dir, i), "result.json"), &tr)
+	if rerr == nil && tr.Run == nil && lr != nil {
+		rerr = fmt.Errorf("result.json has no run: %s", tr.Error)
+	}
 	out := store.PointOutcome{Status: store.StatusFailed}
-	var run *store.Run
-	if rerr == nil && tr.Run != nil {
-		var err error
-		if run, err = c.record(ctx, sub, i, &tr); err != nil {
-			return err
-		}
-		out.RunID, out.Status = run.ID, run.Status
+	switch {
+	case rerr == nil && tr.Run != nil:
+		out.Status = tr.Run.Status
+	case state == "CANCELLED":
+		out.Status = store.StatusCanceled
+	}
+	corrected := false
+	if out.Status == store.StatusCanceled && killedBySlurm(state) {
+		// The task's xp saw the signal of a time limit or a lack of
+		// memory and recorded itself canceled: it failed.
+		out.Status, corrected = store.StatusFailed, true
 	}
 	if out.Status != store.StatusSucceeded {
 		why := tr.Error
-		if rerr != nil {
+		switch {
+		case rerr != nil:
 			why = "no result (" + rerr.Error() + ")"
+		case corrected:
+			why = slurmEnded(state)
+		case why == "" && tr.Run != nil:
+			why = tr.Run.Error
+		}
+		if why == "" {
+			why = string(out.Status)
 		}
 		out.Error = fmt.Sprintf("slurm %s: %s; log %s%s", state, why, log, logTail(log, 5))
+	}
+	var run *store.Run
+	var err error
+	switch {
+	case rerr == nil && tr.Run != nil:
+		runErr := tr.Run.Error
+		if corrected {
+			runErr = firstLine(out.Error)
+		}
+		if run, err = c.record(ctx, sub, i, &tr, lr, out.Status, runErr); err != nil {
+			return err
+		}
+		out.RunID = run.ID
+	case lr != nil:
+		// Ended without a result (killed): the run keeps the curves
+		// followed so far.
+		if err := c.catchUp(ctx, taskDir(sub.Dir, i), lr); err != nil {
+			return err
+		}
+		if err := c.st.FinishRun(ctx, lr.id, out.Status, firstLine(out.Error), "", nil); err != nil && !errors.Is(err, store.ErrStatus) {
+			return err
+		}
+		if run, err = c.st.Run(ctx, lr.id); err != nil {
+			return err
+		}
+		out.RunID = run.ID
 	}
 	if err := c.st.FinishPoint(ctx, c.plan.ID, idx, c.owner, out); err != nil {
 		return err
@@ -354,33 +432,88 @@ func (c *coordinator) ingest(ctx context.Context, sub *Submission, i int, state 
 	return nil
 }
 
-// record copies the run a task left into the store, with its points and
-// artifacts.
-func (c *coordinator) record(ctx context.Context, sub *Submission, i int, tr *TaskResult) (*store.Run, error) {
-	r := *tr.Run
-	r.ID, r.Summary, r.SweepID = 0, nil, c.plan.ID
-	if err := c.st.CreateRun(ctx, &r); err != nil {
-		return nil, err
+func firstLine(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
+}
+
+// slurmEnded says why Slurm ended a task in state (killedBySlurm).
+func slurmEnded(state string) string {
+	switch state {
+	case "TIMEOUT":
+		return "stopped at its time limit"
+	case "OUT_OF_MEMORY":
+		return "stopped out of memory"
 	}
-	if err := c.st.AddPoints(ctx, r.ID, tr.Points); err != nil {
-		return nil, err
+	return "stopped by Slurm"
+}
+
+// killedBySlurm reports whether Slurm state is Slurm ending a task for a
+// reason of its own, not at someone's request.
+func killedBySlurm(state string) bool {
+	switch state {
+	case "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL", "PREEMPTED", "DEADLINE", "BOOT_FAIL":
+		return true
+	}
+	return false
+}
+
+// record copies the run a task left into the store, with its points and
+// artifacts: into lr's run when it was followed, else as a new run.
+func (c *coordinator) record(ctx context.Context, sub *Submission, i int, tr *TaskResult, lr *liveRun, status store.Status, errMsg string) (*store.Run, error) {
+	var id int64
+	pts := fromWire(tr.Points)
+	if lr != nil {
+		if err := c.catchUp(ctx, taskDir(sub.Dir, i), lr); err != nil {
+			return nil, err
+		}
+		id = lr.id
+		// The points file holds the first points of result.json, in its
+		// order; the rest (the test split's) come from the result.
+		pts = pts[min(lr.points, len(pts)):]
+		if err := c.st.AddPoints(ctx, id, pts); err != nil {
+			return nil, err
+		}
+		if _, err := c.st.Heartbeat(ctx, id, tr.Run.Epoch); err != nil && !errors.Is(err, store.ErrStatus) {
+			return nil, err
+		}
+		if status.Finished() {
+			if err := c.st.FinishRun(ctx, id, status, errMsg, tr.Run.WeightsSHA256, tr.Run.Timing); err != nil &&
+				!errors.Is(err, store.ErrStatus) {
+				return nil, err
+			}
+		}
+	} else {
+		r := *tr.Run
+		r.ID, r.Summary, r.SweepID, r.Status, r.Error = 0, nil, c.plan.ID, status, errMsg
+		if err := c.st.CreateRun(ctx, &r); err != nil {
+			return nil, err
+		}
+		id = r.ID
+		if err := c.st.AddPoints(ctx, id, pts); err != nil {
+			return nil, err
+		}
 	}
 	if len(tr.Sources) > 0 {
 		srcs := make([]store.Source, len(tr.Sources))
 		for i, f := range tr.Sources {
 			srcs[i] = store.Source{Path: f.Path, Content: f.Content}
 		}
-		if err := c.st.SaveSources(ctx, r.ID, srcs); err != nil {
+		if err := c.st.SaveSources(ctx, id, srcs); err != nil {
 			return nil, err
 		}
 	}
+	run, err := c.st.Run(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	src := filepath.Join(taskDir(sub.Dir, i), "artifacts")
 	if _, err := os.Stat(src); err == nil {
-		if err := os.CopyFS(c.st.ArtifactDir(&r), os.DirFS(src)); err != nil {
+		if err := os.CopyFS(c.st.ArtifactDir(run), os.DirFS(src)); err != nil {
 			return nil, fmt.Errorf("ingest artifacts of task %d: %w", i, err)
 		}
 	}
-	return c.st.Run(ctx, r.ID)
+	return run, nil
 }
 
 // logTail is the last n lines of the log at path, indented, or "" when

@@ -2,8 +2,11 @@ package slurm
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/xp-ml/xp/cue/spec"
 )
 
 // Resources are the Slurm options of every task of the array; zero values
@@ -19,6 +22,43 @@ type Resources struct {
 	Time string
 	// Extra are further sbatch flags, one per element ("--qos=high").
 	Extra []string
+}
+
+// SpecResources are the options a sweep asks of Slurm: its slurm block,
+// and resources.gpus as the GPUs of each task. (resources.cpus is the
+// threads of a point, which Run asks for as --cpus-per-task.)
+func SpecResources(sw *spec.Sweep) Resources {
+	if sw == nil {
+		return Resources{}
+	}
+	r := Resources{GPUs: sw.Resources.GPUs}
+	if s := sw.Slurm; s != nil {
+		r.Partition, r.Account, r.Time, r.Mem = s.Partition, s.Account, s.Time, s.Mem
+		r.Extra = slices.Clone(s.Extra)
+	}
+	return r
+}
+
+// Or returns r with each option r leaves unset taken from d: the command
+// line's options over the spec's. Extra flags add up, d's first, so that
+// sbatch, which takes the last of a repeated flag, lets r's win.
+func (r Resources) Or(d Resources) Resources {
+	or := func(a, b string) string {
+		if a != "" {
+			return a
+		}
+		return b
+	}
+	out := Resources{Partition: or(r.Partition, d.Partition), Account: or(r.Account, d.Account),
+		CPUs: r.CPUs, GPUs: r.GPUs, Mem: or(r.Mem, d.Mem), Time: or(r.Time, d.Time)}
+	if out.CPUs <= 0 {
+		out.CPUs = d.CPUs
+	}
+	if out.GPUs <= 0 {
+		out.GPUs = d.GPUs
+	}
+	out.Extra = append(slices.Clone(d.Extra), r.Extra...)
+	return out
 }
 
 // Script is the sbatch script of an array of n tasks in run directory

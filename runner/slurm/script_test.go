@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/xp-ml/xp/cue/spec"
 )
 
 func TestScript(t *testing.T) {
@@ -82,5 +84,33 @@ func TestFinished(t *testing.T) {
 				t.Errorf("Finished = %v, want %v", got, want)
 			}
 		})
+	}
+}
+
+func TestResourcesOr(t *testing.T) {
+	fromSpec := SpecResources(&spec.Sweep{Resources: spec.Resources{CPUs: 4, GPUs: 1},
+		Slurm: &spec.Slurm{Partition: "gpu", Account: "ml", Time: "2:00:00", Mem: "8G", Extra: []string{"--qos=low"}}})
+	tests := []struct {
+		name  string
+		flags Resources
+		want  Resources
+	}{
+		{name: "spec alone", want: Resources{Partition: "gpu", Account: "ml", GPUs: 1, Time: "2:00:00", Mem: "8G",
+			Extra: []string{"--qos=low"}}},
+		{name: "flags win", flags: Resources{Partition: "debug", CPUs: 2, GPUs: 2, Mem: "1G", Time: "5", Extra: []string{"--qos=high"}},
+			want: Resources{Partition: "debug", Account: "ml", CPUs: 2, GPUs: 2, Time: "5", Mem: "1G",
+				Extra: []string{"--qos=low", "--qos=high"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.flags.Or(fromSpec)
+			if got.Partition != tt.want.Partition || got.Account != tt.want.Account || got.CPUs != tt.want.CPUs ||
+				got.GPUs != tt.want.GPUs || got.Time != tt.want.Time || got.Mem != tt.want.Mem || !slices.Equal(got.Extra, tt.want.Extra) {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+	if r := SpecResources(nil); r.GPUs != 0 || r.Partition != "" {
+		t.Errorf("SpecResources(nil) = %+v", r)
 	}
 }

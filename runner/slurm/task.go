@@ -81,11 +81,16 @@ func trainPoint(ctx context.Context, m *Manifest, tp TaskPoint, out string, res 
 	}
 	defer st.Close()
 	opts.Data.CacheDir = filepath.Join(tmp, "cache")
+	live := &liveWriter{ctx: ctx, st: st, dir: out}
+	opts.Events = live.event
 	r, trainErr := job.Train(ctx, st, opts)
 	if r == nil || r.Run == nil {
 		return trainErr
 	}
-	// Read back: the final status, summary and metric points as recorded.
+	// Read back: the final status, summary and metric points as recorded,
+	// also when the task was stopped (scancel, a time limit: SIGTERM
+	// cancels ctx) and the run recorded canceled.
+	ctx = context.WithoutCancel(ctx)
 	run, err := st.Run(ctx, r.Run.ID)
 	if err != nil {
 		return errors.Join(trainErr, err)
@@ -98,7 +103,8 @@ func trainPoint(ctx context.Context, m *Manifest, tp TaskPoint, out string, res 
 	if err != nil {
 		return errors.Join(trainErr, err)
 	}
-	res.Run, res.Points = run, pts
+	run.Summary = nil // the coordinator's store makes its own
+	res.Run, res.Points = run, toWire(pts)
 	for _, f := range srcs {
 		res.Sources = append(res.Sources, Source{Path: f.Path, Content: f.Content})
 	}
