@@ -105,6 +105,25 @@ type Model struct {
 	Loss      Loss
 }
 
+// LossKind names a loss function. The zero value is the head's default
+// (see Model.LossKind).
+type LossKind string
+
+const (
+	// LossCrossEntropy is softmax cross-entropy over the classes,
+	// PyTorch's CrossEntropyLoss: the multiclass head's loss.
+	LossCrossEntropy LossKind = "cross_entropy"
+	// LossBCE is binary cross-entropy on one logit, PyTorch's
+	// BCEWithLogitsLoss: the binary head's loss.
+	LossBCE LossKind = "binary_cross_entropy"
+	// LossMSE, LossMAE and LossHuber are the regression head's losses:
+	// PyTorch's MSELoss, L1Loss and HuberLoss(delta), each the mean over
+	// every element.
+	LossMSE   LossKind = "mse"
+	LossMAE   LossKind = "mae"
+	LossHuber LossKind = "huber"
+)
+
 // Loss is softmax cross-entropy with PyTorch's CrossEntropyLoss options.
 // With weights w and smoothing ε over C classes, a batch's loss is
 //
