@@ -77,6 +77,22 @@ func runHeads(t *testing.T, candidate, reference backends.Backend, tol Tolerance
 			Trajectory(t, candidate, reference, p, 3, tol)
 		})
 	}
+	// Resuming is exact for the new heads too: the targets travel with
+	// the data, not the state.
+	for _, b := range []backends.Backend{candidate, reference} {
+		for _, name := range []string{"binary-weighted", "huber-batch-norm"} {
+			t.Run("resume/"+b.Name()+"/"+name, func(t *testing.T) {
+				m := Binary(MLP(8, 2, []int{16}, model.ActGELU, 0.2, adam), []float64{1, 2})
+				data := Synthetic(90, 8, 2, 25)
+				if name == "huber-batch-norm" {
+					m = Regression(BatchNormMLP(8, 1, []int{16}, model.ActReLU, adam), model.Loss{Kind: model.LossHuber, Delta: 0.7})
+					data = SyntheticRegression(90, 8, 25)
+				}
+				p := Problem{Model: m, Data: data, Config: backends.Config{BatchSize: 16, Seed: 8}, InitSeed: 7}
+				Resume(t, b, p, 4, 2)
+			})
+		}
+	}
 }
 
 // Binary makes m, built for 2 classes, a binary head: its last layer
