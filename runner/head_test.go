@@ -161,3 +161,26 @@ credit: {
 		}
 	}
 }
+
+// A binary head on a target of more than two classes is an error at
+// model.head.
+func TestBinaryHeadNeedsTwoClasses(t *testing.T) {
+	const src = `
+credit: {
+	data: {
+		source: file: "data/credit_data.csv"
+		target: "Home"
+		clean: [{drop_na: {}}]
+	}
+	model: {layers: [{dense: 4}], head: "binary"}
+	train: epochs: 1
+	device: "cpu"
+}
+`
+	exp, st := setupCredit(t, src)
+	_, err := runner.Run(context.Background(), st, exp, runner.Options{AllowDirty: true, Backend: "cpu"})
+	var se *runner.SpecError
+	if !errors.As(err, &se) || se.Field != "model.head" || !strings.Contains(err.Error(), `a binary head needs 2 classes, but "Home" has 6`) {
+		t.Fatalf("error %v, want one at model.head", err)
+	}
+}

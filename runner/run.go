@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/xp-ml/xp/backends"
@@ -254,6 +255,10 @@ func (j *Job) Train(ctx context.Context, st *store.Store, opts Options) (*Result
 	}
 	if s, err = effectiveSpec(exp, j.head); err != nil {
 		return nil, err
+	}
+	if j.head == spec.HeadBinary && len(prep.Classes) != 2 {
+		return nil, &SpecError{Pos: exp.Position("model.head"), Field: "model.head", Err: fmt.Errorf(
+			"a binary head needs 2 classes, but %q has %d (%s); use \"multiclass\"", s.Data.Target, len(prep.Classes), strings.Join(prep.Classes, ", "))}
 	}
 	j.spec = s
 	m, err := BuildModelFor(s, len(prep.Features), len(prep.Classes), j.head)
