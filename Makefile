@@ -6,7 +6,7 @@ PKGS    ?= ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/xp-ml/xp/runner.Version=$(VERSION)
 
-.PHONY: all build test test-slurm vet fmt fmt-check bench parity gpu-check example clean
+.PHONY: all build test test-slurm vet fmt fmt-check bench parity parity-regression gpu-check example clean
 
 all: build
 
@@ -37,6 +37,11 @@ fmt-check:
 # regression on the shipped datasets, same split and hyperparameters.
 parity:
 	bash bench/parity.sh
+
+# xp's regression (experiments/amount.cue) against scikit-learn's
+# LinearRegression and MLPRegressor and a PyTorch MLP, on the same rows.
+parity-regression:
+	bash bench/regression.sh
 
 # Go benchmarks, then xp against the PyTorch reference on the same jobs.
 bench:

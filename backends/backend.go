@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"sync"
 
@@ -13,11 +14,13 @@ import (
 // ErrUnavailable wraps the reason a backend cannot run on this machine.
 var ErrUnavailable = errors.New("backend unavailable")
 
-// Batches is a training matrix: N rows of D float32 features, row-major, and
-// one class index per row.
+// Batches is a training matrix: N rows of D float32 features, row-major,
+// and per row a class index (Y, for classification heads) or a float
+// target (T, for a regression head, which predicts one value per row).
 type Batches struct {
 	X []float32
 	Y []int32
+	T []float32
 	N int
 	D int
 }
@@ -56,8 +59,10 @@ type Trainer interface {
 	// between batches and returns ctx.Err() when canceled. progress, if
 	// non-nil, is called after each batch with the rows done so far.
 	Epoch(ctx context.Context, data *Batches, order []int32, progress func(rows int)) (loss float64, err error)
-	// Predict writes the class probabilities (N x Classes, row-major) of
-	// data's rows into probs, in inference mode (no dropout).
+	// Predict writes N x m.PredictWidth() values of data's rows into
+	// probs, row-major, in inference mode (no dropout): the class
+	// probabilities for a classification head (for the binary head,
+	// 1-σ(z) and σ(z)), the prediction for a regression head.
 	Predict(ctx context.Context, data *Batches, probs []float32) error
 	// Params returns a copy of the current parameters.
 	Params() *model.Params
@@ -156,6 +161,27 @@ func (b *Batches) Check(inputs, classes int, labels bool) error {
 	for i, y := range b.Y {
 		if y < 0 || int(y) >= classes {
 			return fmt.Errorf("row %d: label %d, model has %d classes", i, y, classes)
+		}
+	}
+	return nil
+}
+
+// CheckFor is Check for a model of any head: class labels for a
+// classification head, one finite float target per row for a regression
+// head; targets are only needed for training.
+func (b *Batches) CheckFor(m *model.Model, targets bool) error {
+	if !m.Regression() {
+		return b.Check(m.Inputs, m.Classes, targets)
+	}
+	if err := b.Check(m.Inputs, 0, false); err != nil || !targets {
+		return err
+	}
+	if len(b.T) != b.N {
+		return fmt.Errorf("data has %d targets for %d rows", len(b.T), b.N)
+	}
+	for i, v := range b.T {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("row %d: target %v", i, v)
 		}
 	}
 	return nil

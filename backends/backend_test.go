@@ -1,8 +1,11 @@
 package backends
 
 import (
+	"math"
 	"strings"
 	"testing"
+
+	"github.com/xp-ml/xp/model"
 )
 
 func TestBatchesCheck(t *testing.T) {
@@ -25,6 +28,37 @@ func TestBatchesCheck(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.b.Check(2, 2, tc.labels)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("unexpected error %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestBatchesCheckFor(t *testing.T) {
+	regression := &model.Model{Inputs: 2, Head: model.HeadRegression}
+	classifier := &model.Model{Inputs: 2, Classes: 2}
+	x := make([]float32, 6)
+	tests := []struct {
+		name    string
+		m       *model.Model
+		b       *Batches
+		targets bool
+		want    string
+	}{
+		{"regression", regression, &Batches{X: x, T: []float32{1, 2, 3}, N: 3, D: 2}, true, ""},
+		{"regression predict", regression, &Batches{X: x, N: 3, D: 2}, false, ""},
+		{"regression no targets", regression, &Batches{X: x, Y: []int32{0, 1, 1}, N: 3, D: 2}, true, "0 targets for 3 rows"},
+		{"regression nan", regression, &Batches{X: x, T: []float32{1, float32(math.NaN()), 3}, N: 3, D: 2}, true, "row 1: target NaN"},
+		{"classifier", classifier, &Batches{X: x, Y: []int32{0, 1, 1}, N: 3, D: 2}, true, ""},
+		{"classifier label", classifier, &Batches{X: x, Y: []int32{0, 2, 1}, N: 3, D: 2}, true, "row 1: label 2"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.b.CheckFor(tc.m, tc.targets)
 			switch {
 			case tc.want == "" && err != nil:
 				t.Errorf("unexpected error %v", err)

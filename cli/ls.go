@@ -93,11 +93,14 @@ func runLs(ctx context.Context, s Streams, o *lsOptions) error {
 	return tw.Flush()
 }
 
-// mainMetric is the test accuracy, or the first test metric there is.
+// mainMetric is the test accuracy (a regression's rmse), or the first
+// test metric there is.
 func mainMetric(r *store.Run) string {
 	test := r.Summary["test"]
-	if m, ok := test["accuracy"]; ok {
-		return fmt.Sprintf("accuracy %.4f", m.Last)
+	for _, name := range []string{"accuracy", "rmse"} {
+		if m, ok := test[name]; ok {
+			return fmt.Sprintf("%s %.4f", name, m.Last)
+		}
 	}
 	if names := sortStrings(keysOf(test)); len(names) > 0 {
 		return fmt.Sprintf("%s %.4f", names[0], test[names[0]].Last)

@@ -74,7 +74,11 @@ func runPredict(ctx context.Context, s Streams, o *predictOptions, prefix, input
 		}
 		w = file
 	}
-	err = writePredictions(w, f, p.Pipeline.Classes, probs)
+	if p.Pipeline.Task == data.TaskRegression {
+		err = writeRegression(w, f, p.Pipeline.Scale, probs)
+	} else {
+		err = writePredictions(w, f, p.Pipeline.Classes, probs)
+	}
 	if file != nil {
 		if cerr := file.Close(); err == nil {
 			err = cerr
@@ -122,6 +126,37 @@ func writePredictions(out io.Writer, f *data.Frame, classes []string, probs []fl
 		for _, v := range pr {
 			rec = append(rec, runner.FormatProb(v))
 		}
+		if err := w.Write(rec); err != nil {
+			return err
+		}
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// writeRegression writes f's rows as CSV with a regression's prediction,
+// in the target's units, appended as "predicted" (or "xp_predicted" when
+// the input has that column).
+func writeRegression(out io.Writer, f *data.Frame, scale *data.TargetScale, preds []float32) error {
+	bw := bufio.NewWriter(out)
+	w := csv.NewWriter(bw)
+	col := "predicted"
+	for slices.Contains(f.Names, col) {
+		col = "xp_" + col
+	}
+	if err := w.Write(append(slices.Clone(f.Names), col)); err != nil {
+		return err
+	}
+	rec := make([]string, 0, len(f.Names)+1)
+	for i := range f.Len() {
+		rec = rec[:0]
+		for _, c := range f.Cols {
+			rec = append(rec, c.Text(i))
+		}
+		rec = append(rec, runner.FormatPrediction(scale.Unscale(preds[i])))
 		if err := w.Write(rec); err != nil {
 			return err
 		}

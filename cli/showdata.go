@@ -10,8 +10,15 @@ import (
 
 // printDataReport prints what a run's data preparation did, for xp show.
 func printDataReport(w io.Writer, rep *runner.DataReport) {
-	fmt.Fprintf(w, "rows        train %d, validation %d, test %d; %d features; classes %s\n",
-		rep.Rows["train"], rep.Rows["validation"], rep.Rows["test"], rep.Features, strings.Join(rep.Classes, ", "))
+	target := "classes " + strings.Join(rep.Classes, ", ")
+	if rep.Scale != nil {
+		target = fmt.Sprintf("regression target standardized with the training %s", rep.Scale)
+	}
+	fmt.Fprintf(w, "rows        train %d, validation %d, test %d; %d features; %s\n",
+		rep.Rows["train"], rep.Rows["validation"], rep.Rows["test"], rep.Features, target)
+	if rep.Head != "" {
+		fmt.Fprintf(w, "model       %s head, loss %s\n", rep.Head, rep.Loss)
+	}
 	if rep.DroppedTarget > 0 {
 		fmt.Fprintf(w, "            %d rows without a target dropped\n", rep.DroppedTarget)
 	}

@@ -27,6 +27,14 @@
 // `xp predict`. Rules that drop rows are not replayed: every row to score
 // gets a score. Each rule reports what it changed (RuleReport).
 //
+// The target is classes (Matrix.Y) or, with PrepareTask and
+// TaskRegression, a number (Matrix.T): then the split is not stratified and
+// the target is standardized with the training split's mean and population
+// std (TargetScale, kept in the Pipeline), Matrix.Target keeping it in its
+// own units for metrics. DetectTask says which a spec without a head gets:
+// a numeric target with a non-integer value or more than RegressionDistinct
+// distinct values is a regression.
+//
 // Errors caused by a spec field are *FieldError, whose Field is the path
 // of that field in the spec ("data.clean[2].filter.column"), for the runner
 // to turn into a position in the user's file. Vet finds the same column and

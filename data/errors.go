@@ -22,11 +22,16 @@ var (
 
 	// Preparation, each returned inside a *FieldError naming the spec field.
 	ErrTooFewClasses = errors.New("fewer than 2 classes")
-	ErrEmptyTrain    = errors.New("training split is empty")
-	ErrInvalidRule   = errors.New("invalid rule")
-	ErrInvalidSplit  = errors.New("invalid split")
-	ErrType          = errors.New("value does not fit the column")
-	ErrUnknownClass  = errors.New("unknown class")
+	// ErrConstantTarget: a regression target has one value on the
+	// training split, so there is nothing to learn or standardize by.
+	ErrConstantTarget = errors.New("constant target")
+	// ErrTextTarget: a regression target holds text.
+	ErrTextTarget   = errors.New("text target")
+	ErrEmptyTrain   = errors.New("training split is empty")
+	ErrInvalidRule  = errors.New("invalid rule")
+	ErrInvalidSplit = errors.New("invalid split")
+	ErrType         = errors.New("value does not fit the column")
+	ErrUnknownClass = errors.New("unknown class")
 )
 
 // FieldError is an error caused by one field of the experiment spec. Field is

@@ -29,7 +29,11 @@ const (
 type Pipeline struct {
 	Version int      `json:"version"`
 	Target  string   `json:"target"`
-	Classes []string `json:"classes"` // index = class id
+	Classes []string `json:"classes"` // index = class id; none for regression
+	// Task is "regression" for a regression target, whose standardization
+	// Scale holds; "" (classification) otherwise.
+	Task  Task         `json:"task,omitempty"`
+	Scale *TargetScale `json:"scale,omitempty"`
 	// Steps are the cleaning rules that change values or columns, fitted,
 	// in spec order.
 	Steps []Step `json:"steps"`
@@ -261,6 +265,9 @@ func (p *Pipeline) Transform(f *Frame) (Matrix, error) {
 		}
 		features[k] = t.cols[j]
 	}
+	if p.Task == TaskRegression {
+		return p.transformRegression(f, features, all)
+	}
 	var y []int32
 	if j := f.index(p.Target); j >= 0 {
 		ids := classIDs(p.Classes)
@@ -280,6 +287,28 @@ func (p *Pipeline) Transform(f *Frame) (Matrix, error) {
 		}
 	}
 	return p.encode(features, all, y, newEncodeCounts(len(p.Columns))), nil
+}
+
+// transformRegression encodes rows for a regression pipeline: T and
+// Target are nil when f has no target column, and NaN where the target is
+// missing or not a number.
+func (p *Pipeline) transformRegression(f *Frame, features []*Column, all []int) (Matrix, error) {
+	m := p.encode(features, all, nil, newEncodeCounts(len(p.Columns)))
+	j := f.index(p.Target)
+	if j < 0 {
+		return m, nil
+	}
+	c := f.Cols[j]
+	m.T, m.Target = make([]float32, f.Len()), make([]float64, f.Len())
+	for i := range m.T {
+		v := math.NaN()
+		if c.Numeric && !c.Missing[i] {
+			v = c.Num[i]
+		}
+		m.Target[i] = v
+		m.T[i] = float32((v - p.Scale.Mean) / p.Scale.Std)
+	}
+	return m, nil
 }
 
 // Inputs lists the columns a file to score must have, as the file names
@@ -311,6 +340,15 @@ func (p *Pipeline) inputName(name string) string {
 func (p *Pipeline) check() error {
 	if p.Version != PipelineVersion && p.Version != 1 {
 		return fmt.Errorf("pipeline version %d, this xp reads versions 1 to %d", p.Version, PipelineVersion)
+	}
+	switch p.Task {
+	case "", TaskClassification:
+	case TaskRegression:
+		if p.Scale == nil || !(p.Scale.Std > 0) || math.IsInf(p.Scale.Std, 0) || !finite(p.Scale.Mean) {
+			return fmt.Errorf("pipeline: regression target scale %v cannot standardize", p.Scale)
+		}
+	default:
+		return fmt.Errorf("pipeline: unknown task %q", p.Task)
 	}
 	width := 0
 	for _, enc := range p.Columns {

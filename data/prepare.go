@@ -11,15 +11,24 @@ import (
 
 // Matrix is one split as a trainer reads it.
 type Matrix struct {
-	X    []float32 // N*D, row-major
-	Y    []int32   // class ids, index into Prepared.Classes
-	N, D int
+	X []float32 // N*D, row-major
+	Y []int32   // class ids, index into Prepared.Classes; nil for regression
+	// T is a regression's target, standardized by Prepared.Scale (what the
+	// model learns), and Target the same in the target's own units (what
+	// metrics compare with); both nil for classification.
+	T      []float32
+	Target []float64
+	N, D   int
 }
 
 // Prepared is a frame turned into training matrices.
 type Prepared struct {
 	Features []string // encoded column names: "Age", "Home=rent"
-	Classes  []string // class labels; Y values index them
+	Classes  []string // class labels; Y values index them (none for regression)
+	// Task is classification or regression; Scale standardizes a
+	// regression target.
+	Task  Task
+	Scale TargetScale
 
 	Train, Val, Test Matrix
 
@@ -67,6 +76,19 @@ func Prepare(f *Frame, d spec.Data) (*Prepared, error) {
 // ignored); a column that holds numbers in one and text in the other is
 // text in both.
 func PrepareSources(f, test *Frame, d spec.Data) (*Prepared, error) {
+	return PrepareTask(f, test, d, TaskClassification)
+}
+
+// PrepareTask is PrepareSources for a task. For TaskRegression the target
+// must be numeric; the split is not stratified (there are no classes to
+// stratify by), and the target is standardized with the mean and
+// population standard deviation of the training split after cleaning
+// (Prepared.Scale, saved in the Pipeline).
+func PrepareTask(f, test *Frame, d spec.Data, task Task) (*Prepared, error) {
+	regression := task == TaskRegression
+	if regression {
+		d.Split.Stratify = false
+	}
 	if test != nil {
 		d.Split.Test = 0
 	}
@@ -90,6 +112,9 @@ func PrepareSources(f, test *Frame, d spec.Data) (*Prepared, error) {
 		return nil, &FieldError{Field: "data.target", Err: err}
 	}
 	target := f.Cols[ti]
+	if regression && !target.Numeric {
+		return nil, fieldErrorf("data.target", ErrTextTarget, "column %q holds text; a regression target must be numeric", d.Target)
+	}
 	labels := targetLabels(target)
 	var rows, testRows []int
 	dropped := 0
@@ -103,7 +128,7 @@ func PrepareSources(f, test *Frame, d spec.Data) (*Prepared, error) {
 			rows = append(rows, i)
 		}
 	}
-	if classes := classList(target, labels, rows); len(classes) < 2 {
+	if classes := classList(target, labels, rows); len(classes) < 2 && !regression {
 		return nil, fieldErrorf("data.target", ErrTooFewClasses, "column %q has %s; a classifier needs at least 2",
 			d.Target, describeClasses(classes))
 	}
@@ -127,14 +152,23 @@ func PrepareSources(f, test *Frame, d spec.Data) (*Prepared, error) {
 		report = append(report, rep)
 	}
 
-	classes := classList(target, labels, w.splits[:]...)
-	if len(classes) < 2 {
+	var classes []string
+	var scale TargetScale
+	if regression {
+		var err error
+		if scale, err = fitTargetScale(target, w.splits[splitTrain], d.Target); err != nil {
+			return nil, err
+		}
+	} else if classes = classList(target, labels, w.splits[:]...); len(classes) < 2 {
 		return nil, fieldErrorf("data.clean", ErrTooFewClasses, "after cleaning, column %q has %s; a classifier needs at least 2",
 			d.Target, describeClasses(classes))
 	}
 	p, notes, err := fit(w, classes, d.Features)
 	if err != nil {
 		return nil, err
+	}
+	if regression {
+		p.Task, p.Scale = TaskRegression, &scale
 	}
 	features := make([]*Column, len(p.Columns))
 	for k, enc := range p.Columns {
@@ -144,6 +178,11 @@ func PrepareSources(f, test *Frame, d spec.Data) (*Prepared, error) {
 	counts := newEncodeCounts(len(p.Columns))
 	var m [numSplits]Matrix
 	for s, rs := range w.splits {
+		if regression {
+			m[s] = p.encode(features, rs, nil, counts)
+			m[s].T, m[s].Target = scale.scale(target, rs)
+			continue
+		}
 		y := make([]int32, len(rs))
 		for i, r := range rs {
 			y[i] = ids[labels[r]]
@@ -162,6 +201,8 @@ func PrepareSources(f, test *Frame, d spec.Data) (*Prepared, error) {
 	return &Prepared{
 		Features:      p.Features,
 		Classes:       classes,
+		Task:          task,
+		Scale:         scale,
 		Train:         m[splitTrain],
 		Val:           m[splitVal],
 		Test:          m[splitTest],

@@ -5,4 +5,8 @@
 // Mann-Whitney statistic with ties counted half (one-vs-rest macro for more
 // than two classes); log loss clips probabilities to [eps, 1-eps] with eps the float64 machine
 // epsilon and renormalises.
+//
+// [Regression] computes the regression metrics (rmse, mae, r2, mse) from
+// predictions and targets in the target's own units, with scikit-learn's
+// definitions (r2_score with force_finite for a constant target).
 package metric

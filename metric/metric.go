@@ -10,8 +10,15 @@ import (
 var Names = []string{"accuracy", "log_loss", "f1", "precision", "recall", "auc",
 	"f1_macro", "f1_weighted", "precision_macro", "precision_weighted", "recall_macro", "recall_weighted", "pr_auc"}
 
-// Lower reports whether a smaller value of the metric is better.
-func Lower(name string) bool { return name == "log_loss" || name == "loss" }
+// Lower reports whether a smaller value of the metric is better: losses
+// and errors.
+func Lower(name string) bool {
+	switch name {
+	case "log_loss", "loss", "rmse", "mae", "mse":
+		return true
+	}
+	return false
+}
 
 // Compute returns the named metrics of probabilities probs (n x k,
 // row-major) against labels y. A metric that is undefined for the data (AUC

@@ -95,26 +95,113 @@ type Optimizer struct {
 	Schedule Schedule
 }
 
-// Model is a feed-forward classifier trained with softmax cross-entropy.
-// The last layer is always a dense layer onto Classes logits, no activation.
+// Head is what the network's last layer predicts and how it is trained.
+type Head string
+
+const (
+	// HeadMulticlass (also the zero value) is Classes logits, softmax,
+	// trained with cross-entropy: any number of classes, two included.
+	HeadMulticlass Head = "multiclass"
+	// HeadBinary is one logit, the log-odds of class 1 of 2, sigmoid,
+	// trained with binary cross-entropy.
+	HeadBinary Head = "binary"
+	// HeadRegression is one real output per row, trained with mse, mae
+	// or huber against float targets.
+	HeadRegression Head = "regression"
+)
+
+// Model is a feed-forward network. The last layer is always a dense layer
+// with no activation onto Outputs() units: Classes logits for the
+// multiclass head, one logit for the binary head (Classes is 2), one value
+// for the regression head (Classes is 0).
 type Model struct {
 	Inputs    int
 	Classes   int
+	Head      Head // "" is HeadMulticlass
 	Layers    []Layer
 	Optimizer Optimizer
 	Loss      Loss
 }
 
-// Loss is softmax cross-entropy with PyTorch's CrossEntropyLoss options.
-// With weights w and smoothing ε over C classes, a batch's loss is
+// Regression reports a regression head.
+func (m *Model) Regression() bool { return m.Head == HeadRegression }
+
+// Binary reports a binary head.
+func (m *Model) Binary() bool { return m.Head == HeadBinary }
+
+// Outputs is the width of the last layer.
+func (m *Model) Outputs() int {
+	if m.Binary() || m.Regression() {
+		return 1
+	}
+	return m.Classes
+}
+
+// PredictWidth is how many values Predict gives per row: the probability
+// of every class for a classification head (both classes for the binary
+// one, 1-σ and σ), the prediction for a regression head.
+func (m *Model) PredictWidth() int {
+	if m.Regression() {
+		return 1
+	}
+	return m.Classes
+}
+
+// LossKind is the loss the model trains with: Loss.Kind, or the head's
+// default when it is empty (cross-entropy, binary cross-entropy, mse).
+func (m *Model) LossKind() LossKind {
+	if m.Loss.Kind != "" {
+		return m.Loss.Kind
+	}
+	switch m.Head {
+	case HeadBinary:
+		return LossBCE
+	case HeadRegression:
+		return LossMSE
+	}
+	return LossCrossEntropy
+}
+
+// LossKind names a loss function. The zero value is the head's default
+// (see Model.LossKind).
+type LossKind string
+
+const (
+	// LossCrossEntropy is softmax cross-entropy over the classes,
+	// PyTorch's CrossEntropyLoss: the multiclass head's loss.
+	LossCrossEntropy LossKind = "cross_entropy"
+	// LossBCE is binary cross-entropy on one logit, PyTorch's
+	// BCEWithLogitsLoss: the binary head's loss.
+	LossBCE LossKind = "binary_cross_entropy"
+	// LossMSE, LossMAE and LossHuber are the regression head's losses:
+	// PyTorch's MSELoss, L1Loss and HuberLoss(delta), each the mean over
+	// every element.
+	LossMSE   LossKind = "mse"
+	LossMAE   LossKind = "mae"
+	LossHuber LossKind = "huber"
+)
+
+// Loss is the training loss and its options.
+//
+// Cross-entropy is PyTorch's CrossEntropyLoss. With weights w and
+// smoothing ε over C classes, a batch's loss is
 //
 //	Σ_i [(1-ε)·w[y_i]·(-log p_i[y_i]) + ε/C·Σ_c w[c]·(-log p_i[c])] / Σ_i w[y_i]
 //
 // (the weighted mean, PyTorch's reduction="mean"); without weights every
 // w is 1 and it is the plain mean.
+//
+// Binary cross-entropy is BCEWithLogitsLoss on the logit z of class 1:
+// Σ_i w[y_i]·(softplus(z_i) - y_i·z_i) / Σ_i w[y_i], the same weighted
+// mean as cross-entropy's (with no weights, the plain mean).
+//
+// mse, mae and huber are MSELoss, L1Loss and HuberLoss(delta=Delta), the
+// mean over every element.
 type Loss struct {
-	ClassWeights   []float64 // one per class, or none
-	LabelSmoothing float64   // ε in [0, 1)
+	Kind           LossKind  // "" is the head's default (Model.LossKind)
+	ClassWeights   []float64 // cross-entropy and binary: one per class, or none
+	LabelSmoothing float64   // cross-entropy: ε in [0, 1)
+	Delta          float64   // huber: where the loss turns from squared to linear (PyTorch: 1)
 }
 
 // Plain reports a loss with neither weights nor smoothing: the backends'
@@ -126,8 +213,8 @@ func (m *Model) Validate() error {
 	if m.Inputs <= 0 {
 		return fmt.Errorf("model: %d inputs", m.Inputs)
 	}
-	if m.Classes < 2 {
-		return fmt.Errorf("model: %d classes, need at least 2", m.Classes)
+	if err := m.validateHead(); err != nil {
+		return err
 	}
 	if len(m.Layers) == 0 {
 		return fmt.Errorf("model: no layers")
@@ -161,7 +248,7 @@ func (m *Model) Validate() error {
 		}
 		width = l.Out
 	}
-	if n := len(m.Loss.ClassWeights); n != 0 && n != m.Classes {
+	if n := len(m.Loss.ClassWeights); n != 0 && (n != m.Classes || m.Regression()) {
 		return fmt.Errorf("model: %d class weights for %d classes", n, m.Classes)
 	}
 	for i, w := range m.Loss.ClassWeights {
@@ -176,8 +263,48 @@ func (m *Model) Validate() error {
 		return fmt.Errorf("model: %w", err)
 	}
 	last := m.Layers[len(m.Layers)-1]
-	if last.Kind != Dense || last.Out != m.Classes || last.Activation != ActNone {
-		return fmt.Errorf("model: last layer must be dense onto %d classes with no activation", m.Classes)
+	if last.Kind != Dense || last.Out != m.Outputs() || last.Activation != ActNone {
+		return fmt.Errorf("model: last layer must be dense onto %d outputs with no activation", m.Outputs())
+	}
+	return nil
+}
+
+// validateHead checks that the classes and the loss fit the head.
+func (m *Model) validateHead() error {
+	kind := m.LossKind()
+	switch m.Head {
+	case "", HeadMulticlass:
+		if m.Classes < 2 {
+			return fmt.Errorf("model: %d classes, need at least 2", m.Classes)
+		}
+		if kind != LossCrossEntropy {
+			return fmt.Errorf("model: loss %s does not go with the multiclass head (cross_entropy does)", kind)
+		}
+	case HeadBinary:
+		if m.Classes != 2 {
+			return fmt.Errorf("model: binary head with %d classes, needs 2", m.Classes)
+		}
+		if kind != LossBCE {
+			return fmt.Errorf("model: loss %s does not go with the binary head (binary_cross_entropy does)", kind)
+		}
+	case HeadRegression:
+		if m.Classes != 0 {
+			return fmt.Errorf("model: regression head with %d classes, needs 0", m.Classes)
+		}
+		switch kind {
+		case LossMSE, LossMAE:
+		case LossHuber:
+			if !(m.Loss.Delta > 0) || math.IsInf(m.Loss.Delta, 0) {
+				return fmt.Errorf("model: huber delta %v, needs a positive number", m.Loss.Delta)
+			}
+		default:
+			return fmt.Errorf("model: loss %s does not go with the regression head (mse, mae or huber do)", kind)
+		}
+	default:
+		return fmt.Errorf("model: unknown head %q", m.Head)
+	}
+	if m.Loss.LabelSmoothing != 0 && kind != LossCrossEntropy {
+		return fmt.Errorf("model: label smoothing goes with cross_entropy, not %s", kind)
 	}
 	return nil
 }

@@ -69,6 +69,59 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+// TestValidateHeads: each head takes its own classes, last layer and
+// losses, and refuses the others'.
+func TestValidateHeads(t *testing.T) {
+	binary := func() *Model {
+		m := mlp()
+		m.Head, m.Classes, m.Layers[2].Out = HeadBinary, 2, 1
+		return m
+	}
+	regression := func() *Model {
+		m := mlp()
+		m.Head, m.Classes, m.Layers[2].Out = HeadRegression, 0, 1
+		return m
+	}
+	tests := []struct {
+		name string
+		m    func() *Model
+		edit func(m *Model)
+		ok   bool
+	}{
+		{"binary", binary, func(m *Model) {}, true},
+		{"binary weights", binary, func(m *Model) { m.Loss.ClassWeights = []float64{1, 3} }, true},
+		{"binary bce named", binary, func(m *Model) { m.Loss.Kind = LossBCE }, true},
+		{"binary three classes", binary, func(m *Model) { m.Classes = 3 }, false},
+		{"binary two logits", binary, func(m *Model) { m.Layers[2].Out = 2 }, false},
+		{"binary smoothing", binary, func(m *Model) { m.Loss.LabelSmoothing = 0.1 }, false},
+		{"binary mse", binary, func(m *Model) { m.Loss.Kind = LossMSE }, false},
+		{"regression", regression, func(m *Model) {}, true},
+		{"regression mae", regression, func(m *Model) { m.Loss.Kind = LossMAE }, true},
+		{"regression huber", regression, func(m *Model) { m.Loss = Loss{Kind: LossHuber, Delta: 1} }, true},
+		{"regression huber no delta", regression, func(m *Model) { m.Loss.Kind = LossHuber }, false},
+		{"regression cross-entropy", regression, func(m *Model) { m.Loss.Kind = LossCrossEntropy }, false},
+		{"regression weights", regression, func(m *Model) { m.Loss.ClassWeights = []float64{1} }, false},
+		{"regression classes", regression, func(m *Model) { m.Classes = 1 }, false},
+		{"multiclass mse", mlp, func(m *Model) { m.Loss.Kind = LossMSE }, false},
+		{"unknown head", mlp, func(m *Model) { m.Head = "ranking" }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := tt.m()
+			tt.edit(m)
+			if err := m.Validate(); (err == nil) != tt.ok {
+				t.Fatalf("Validate() = %v, want ok %v", err, tt.ok)
+			}
+		})
+	}
+	if got := regression().LossKind(); got != LossMSE {
+		t.Errorf("regression default loss %s", got)
+	}
+	if got := binary().PredictWidth(); got != 2 {
+		t.Errorf("binary predicts %d values a row", got)
+	}
+}
+
 func TestWeightsRoundTrip(t *testing.T) {
 	p, _ := Init(mlp(), 1)
 	path := filepath.Join(t.TempDir(), "weights.bin")

@@ -4,13 +4,25 @@ import (
 	"fmt"
 
 	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/data"
 	"github.com/xp-ml/xp/model"
 )
 
 // BuildModel turns the spec's model and optimizer into the model IR for a
-// problem of the given width and number of classes.
+// problem of the given width and number of classes, with the head the
+// spec decides (multiclass when it decides none).
 func BuildModel(s *spec.Spec, inputs, classes int) (*model.Model, error) {
-	m := &model.Model{Inputs: inputs, Classes: classes}
+	return BuildModelFor(s, inputs, classes, ResolveHead(s, data.TaskClassification))
+}
+
+// BuildModelFor is BuildModel with the head (spec.HeadMulticlass, ...):
+// a binary head has one output, a regression head one output and no
+// classes.
+func BuildModelFor(s *spec.Spec, inputs, classes int, head string) (*model.Model, error) {
+	m := &model.Model{Inputs: inputs, Classes: classes, Head: model.Head(head)}
+	if head == spec.HeadRegression {
+		m.Classes = 0
+	}
 	width := inputs
 	if s.Model.Logreg == nil {
 		for i, l := range s.Model.Layers {
@@ -38,7 +50,7 @@ func BuildModel(s *spec.Spec, inputs, classes int) (*model.Model, error) {
 			}
 		}
 	}
-	m.Layers = append(m.Layers, model.Layer{Kind: model.Dense, In: width, Out: classes, Activation: model.ActNone})
+	m.Layers = append(m.Layers, model.Layer{Kind: model.Dense, In: width, Out: m.Outputs(), Activation: model.ActNone})
 
 	switch o := s.Train.Optimizer; {
 	case o.Adam != nil:
@@ -55,8 +67,21 @@ func BuildModel(s *spec.Spec, inputs, classes int) (*model.Model, error) {
 	default:
 		return nil, fmt.Errorf("train.optimizer: none set")
 	}
-	if ce := s.Train.Loss.CrossEntropy; ce != nil {
-		m.Loss.LabelSmoothing = ce.LabelSmoothing
+	switch l := s.Train.Loss; {
+	case l.CrossEntropy != nil:
+		m.Loss.LabelSmoothing = l.CrossEntropy.LabelSmoothing
+		if head == spec.HeadRegression {
+			// The default loss of a spec whose target made it a regression.
+			m.Loss.Kind = model.LossMSE
+		}
+	case l.BinaryCrossEntropy != nil:
+		m.Loss.Kind = model.LossBCE
+	case l.MSE != nil:
+		m.Loss.Kind = model.LossMSE
+	case l.MAE != nil:
+		m.Loss.Kind = model.LossMAE
+	case l.Huber != nil:
+		m.Loss.Kind, m.Loss.Delta = model.LossHuber, l.Huber.Delta
 	}
 	m.Optimizer.ClipNorm = s.Train.ClipNorm
 	sched, err := buildSchedule(&s.Train)
@@ -94,18 +119,26 @@ func buildSchedule(t *spec.Train) (model.Schedule, error) {
 	return sc, nil
 }
 
-// ClassWeights is the loss's weight per class for train.loss.cross_entropy.
-// class_weights, or nil when it has none. "balanced" is scikit-learn's
+// ClassWeights is the loss's weight per class for the class_weights of
+// train.loss.cross_entropy (or binary_cross_entropy), or nil when it has
+// none. "balanced" is scikit-learn's
 // n_rows / (n_classes · rows of the class) over the training labels
 // (a class with no training row weighs 0); a map gives a label's weight,
 // and a label it does not name weighs 1.
 func ClassWeights(s *spec.Spec, classes []string, trainY []int32) ([]float64, error) {
-	ce := s.Train.Loss.CrossEntropy
-	if ce == nil || ce.ClassWeights == nil {
+	var cw *spec.ClassWeights
+	field := "cross_entropy"
+	switch l := s.Train.Loss; {
+	case l.CrossEntropy != nil:
+		cw = l.CrossEntropy.ClassWeights
+	case l.BinaryCrossEntropy != nil:
+		cw, field = l.BinaryCrossEntropy.ClassWeights, "binary_cross_entropy"
+	}
+	if cw == nil {
 		return nil, nil
 	}
 	w := make([]float64, len(classes))
-	if ce.ClassWeights.Balanced {
+	if cw.Balanced {
 		counts := make([]int, len(classes))
 		for _, y := range trainY {
 			counts[y]++
@@ -122,10 +155,10 @@ func ClassWeights(s *spec.Spec, classes []string, trainY []int32) ([]float64, er
 		index[name] = c
 		w[c] = 1
 	}
-	for label, v := range ce.ClassWeights.ByLabel {
+	for label, v := range cw.ByLabel {
 		c, ok := index[label]
 		if !ok {
-			return nil, fmt.Errorf("train.loss.cross_entropy.class_weights: no class %q (classes: %q)", label, classes)
+			return nil, fmt.Errorf("train.loss.%s.class_weights: no class %q (classes: %q)", field, label, classes)
 		}
 		w[c] = v
 	}

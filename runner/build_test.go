@@ -175,3 +175,41 @@ func TestClassWeightsSchemaRejects(t *testing.T) {
 		t.Fatal(`class_weights: "balance" and label_smoothing: 1 loaded`)
 	}
 }
+
+// TestBuildModelHeads: the head sets the last layer's width and the loss,
+// from model.head, from the loss, or from the target (BuildModelFor's head).
+func TestBuildModelHeads(t *testing.T) {
+	tests := []struct {
+		name    string
+		src     string
+		head    string // passed to BuildModelFor; "" asks BuildModel
+		classes int
+		want    model.Loss
+		outputs int
+	}{
+		{"huber", "model: logreg: {}\n\ttrain: loss: huber: delta: 2", "", 0, model.Loss{Kind: model.LossHuber, Delta: 2}, 1},
+		{"mae head", "model: {logreg: {}, head: \"regression\"}\n\ttrain: loss: mae: {}", "", 0, model.Loss{Kind: model.LossMAE}, 1},
+		{"regression default", "model: {logreg: {}, head: \"regression\"}", "", 0, model.Loss{Kind: model.LossMSE}, 1},
+		{"target made it a regression", "model: logreg: {}", "regression", 0, model.Loss{Kind: model.LossMSE}, 1},
+		{"binary", "model: {layers: [{dense: 4}], head: \"binary\"}", "", 2, model.Loss{Kind: model.LossBCE}, 1},
+		{"multiclass", "model: logreg: {}", "", 3, model.Loss{}, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := loadSpec(t, tt.src)
+			var m *model.Model
+			var err error
+			if tt.head == "" {
+				m, err = BuildModel(s, 5, tt.classes)
+			} else {
+				m, err = BuildModelFor(s, 5, tt.classes, tt.head)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Loss.Kind != tt.want.Kind || m.Loss.Delta != tt.want.Delta || m.Outputs() != tt.outputs {
+				t.Errorf("loss %+v, %d outputs; want %+v, %d", m.Loss, m.Outputs(), tt.want, tt.outputs)
+			}
+		})
+	}
+}

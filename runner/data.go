@@ -12,10 +12,8 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/xp-ml/xp/backends"
 	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/data"
-	"github.com/xp-ml/xp/metric"
 )
 
 // The names a run gives its data sources, in its data hashes.
@@ -116,7 +114,17 @@ func (j *Job) prepare(ctx context.Context) (*data.Prepared, error) {
 			return nil, err
 		}
 	}
-	prep, err := data.PrepareSources(frame, test, j.Exp.Spec.Data)
+	task := data.TaskClassification
+	switch h := j.Exp.Spec.Head(); h {
+	case spec.HeadRegression:
+		task = data.TaskRegression
+	case "":
+		if task, err = data.DetectTask(frame, j.Exp.Spec.Data.Target); err != nil {
+			return nil, specError(j.Exp, err)
+		}
+	}
+	j.head = ResolveHead(&j.Exp.Spec, task)
+	prep, err := data.PrepareTask(frame, test, j.Exp.Spec.Data, task)
 	if err != nil {
 		return nil, specError(j.Exp, err)
 	}
@@ -140,8 +148,14 @@ type DataReport struct {
 	DroppedTarget int                     `json:"dropped_target,omitempty"`
 	Features      int                     `json:"features"`
 	Classes       []string                `json:"classes"`
-	Rules         []data.RuleReport       `json:"rules"`
-	Notes         []string                `json:"notes,omitempty"`
+	// Head and Loss are what the model trained: the spec's, or for a spec
+	// that names no head, the target's (a regression's loss and metrics
+	// then follow it). Scale is a regression target's standardization.
+	Head  string            `json:"head,omitempty"`
+	Loss  string            `json:"loss,omitempty"`
+	Scale *data.TargetScale `json:"scale,omitempty"`
+	Rules []data.RuleReport `json:"rules"`
+	Notes []string          `json:"notes,omitempty"`
 }
 
 // SourceReport describes one resolved source.
@@ -176,8 +190,13 @@ func (j *Job) recordData(dir string, prep *data.Prepared, log *runLog) error {
 		DroppedTarget: prep.DroppedTarget,
 		Features:      len(prep.Features),
 		Classes:       prep.Classes,
+		Head:          j.head,
+		Loss:          j.spec.Train.Loss.Kind(),
 		Rules:         prep.Report,
 		Notes:         prep.Notes,
+	}
+	if prep.Task == data.TaskRegression {
+		r.Scale = &prep.Scale
 	}
 	for name, s := range j.Sources {
 		r.Sources[name] = SourceReport{Kind: s.Kind, Name: s.Name, SHA256: s.SHA256, Cached: s.Cached}
@@ -191,20 +210,6 @@ func (j *Job) recordData(dir string, prep *data.Prepared, log *runLog) error {
 		return fmt.Errorf("save data report: %w", err)
 	}
 	return nil
-}
-
-// evaluateTest is evaluate on the test split, keeping the probabilities.
-func evaluateTest(ctx context.Context, tr backends.Trainer, b *backends.Batches, k int, names []string) (map[string]float64, []float32, error) {
-	probs := make([]float32, b.N*k)
-	if err := tr.Predict(ctx, b, probs); err != nil {
-		return nil, nil, err
-	}
-	out, err := metric.Compute(names, probs, b.Y, k)
-	if err != nil {
-		return nil, nil, err
-	}
-	out["loss"] = metric.LogLoss(probs, b.Y, k)
-	return out, probs, nil
 }
 
 // TestPredictionsFile is where a run keeps the probabilities it gave each
@@ -242,6 +247,31 @@ func saveTestPredictions(path string, lines []int, classes []string, y []int32, 
 	}
 	return f.Close()
 }
+
+// saveTestRegression writes one line per test row of a regression: its
+// line in the source, its target and the prediction, both in the target's
+// units (the prediction is the model's standardized output mapped back,
+// in float64, written as the shortest text that reads back the same).
+func saveTestRegression(path string, lines []int, scale data.TargetScale, target []float64, pred []float32) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("save test predictions: %w", err)
+	}
+	w := csv.NewWriter(bufio.NewWriter(f))
+	w.Write([]string{"line", "target", "predicted"})
+	for i, t := range target {
+		w.Write([]string{strconv.Itoa(lines[i]), strconv.FormatFloat(t, 'g', -1, 64), FormatPrediction(scale.Unscale(pred[i]))})
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		f.Close()
+		return fmt.Errorf("save test predictions: %w", err)
+	}
+	return f.Close()
+}
+
+// FormatPrediction writes a regression's prediction in the target's units.
+func FormatPrediction(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 // FormatProb writes a probability as the shortest text that reads back to
 // the same float32.

@@ -62,7 +62,8 @@ func LoadPredictor(dir string, r *store.Run, backend string) (*Predictor, error)
 	if p.Params, err = model.Load(filepath.Join(dir, "weights.bin")); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNoModel, err)
 	}
-	if p.Model, err = BuildModel(&p.Spec, len(p.Pipeline.Features), len(p.Pipeline.Classes)); err != nil {
+	head := ResolveHead(&p.Spec, p.Pipeline.Task)
+	if p.Model, err = BuildModelFor(&p.Spec, len(p.Pipeline.Features), len(p.Pipeline.Classes), head); err != nil {
 		return nil, fmt.Errorf("rebuild the model of run %s: %w", ShortKey(r.Key), err)
 	}
 	if err := p.Params.Check(p.Model); err != nil {
@@ -90,8 +91,10 @@ func LoadPredictor(dir string, r *store.Run, backend string) (*Predictor, error)
 }
 
 // Predict encodes f as training did and returns the class probabilities
-// of each row (N x len(Pipeline.Classes), row-major). A column the model
-// needs and f lacks is an error that names it.
+// of each row (N x len(Pipeline.Classes), row-major), or for a regression
+// the model's output per row on the standardized scale
+// (Pipeline.Scale.Unscale maps it to the target's units). A column the
+// model needs and f lacks is an error that names it.
 func (p *Predictor) Predict(ctx context.Context, f *data.Frame) ([]float32, error) {
 	m, err := p.Pipeline.Transform(f)
 	if err != nil {
@@ -104,10 +107,9 @@ func (p *Predictor) Predict(ctx context.Context, f *data.Frame) ([]float32, erro
 		return nil, fmt.Errorf("compile on %s: %w", p.Backend.Name(), err)
 	}
 	defer tr.Close()
-	probs := make([]float32, m.N*len(p.Pipeline.Classes))
-	// Predict reads no labels; rows without a class must still index one.
-	y := make([]int32, m.N)
-	if err := tr.Predict(ctx, &backends.Batches{X: m.X, Y: y, N: m.N, D: m.D}, probs); err != nil {
+	probs := make([]float32, m.N*p.Model.PredictWidth())
+	// Predict reads no labels or targets.
+	if err := tr.Predict(ctx, &backends.Batches{X: m.X, N: m.N, D: m.D}, probs); err != nil {
 		return nil, err
 	}
 	return probs, nil

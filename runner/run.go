@@ -16,7 +16,6 @@ import (
 	"github.com/xp-ml/xp/backends"
 	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/data"
-	"github.com/xp-ml/xp/metric"
 	"github.com/xp-ml/xp/model"
 	"github.com/xp-ml/xp/store"
 )
@@ -142,6 +141,11 @@ type Job struct {
 	// resume is the checkpoint of an interrupted run of this key that
 	// Train continues from, or nil.
 	resume *checkpoint
+	// head is the model's head, once the data is prepared (ResolveHead);
+	// spec is the experiment's spec with that head's loss and metrics
+	// (effectiveSpec), what training follows.
+	head string
+	spec *spec.Spec
 }
 
 // Plan resolves the backend and hashes the data of exp.
@@ -278,7 +282,15 @@ func (j *Job) Train(ctx context.Context, st *store.Store, opts Options) (*Result
 	if err != nil {
 		return nil, err
 	}
-	m, err := BuildModel(s, len(prep.Features), len(prep.Classes))
+	if s, err = effectiveSpec(exp, j.head); err != nil {
+		return nil, err
+	}
+	if j.head == spec.HeadBinary && len(prep.Classes) != 2 {
+		return nil, &SpecError{Pos: exp.Position("model.head"), Field: "model.head", Err: fmt.Errorf(
+			"a binary head needs 2 classes, but %q has %d (%s); use \"multiclass\"", s.Data.Target, len(prep.Classes), strings.Join(prep.Classes, ", "))}
+	}
+	j.spec = s
+	m, err := BuildModelFor(s, len(prep.Features), len(prep.Classes), j.head)
 	if err != nil {
 		return nil, &SpecError{Pos: exp.Position("model"), Field: "model", Err: err}
 	}
@@ -336,8 +348,14 @@ func (j *Job) Train(ctx context.Context, st *store.Store, opts Options) (*Result
 	for _, r := range prep.Report {
 		log.Printf("clean[%d] %s: %s", r.Index, r.Kind, r.Detail)
 	}
-	log.Printf("data: %d train, %d validation, %d test rows; %d features; classes %v",
-		prep.Train.N, prep.Val.N, prep.Test.N, len(prep.Features), prep.Classes)
+	if prep.Task == data.TaskRegression {
+		log.Printf("data: %d train, %d validation, %d test rows; %d features; regression target %s standardized with the training %s",
+			prep.Train.N, prep.Val.N, prep.Test.N, len(prep.Features), s.Data.Target, prep.Scale)
+	} else {
+		log.Printf("data: %d train, %d validation, %d test rows; %d features; classes %v",
+			prep.Train.N, prep.Val.N, prep.Test.N, len(prep.Features), prep.Classes)
+	}
+	log.Printf("model: %s head, loss %s, metrics %v", j.head, m.LossKind(), s.Metrics)
 	if err := j.recordData(dir, prep, log); err != nil {
 		log.Printf("%v", err)
 	}
@@ -421,7 +439,7 @@ var heartbeatEvery = 2 * time.Second
 
 func (j *Job) train(ctx context.Context, st *store.Store, run *store.Run, m *model.Model, params *model.Params,
 	prep *data.Prepared, opts Options, timing *Timing, log *runLog) (map[string]map[string]float64, *model.Params, error) {
-	s := &j.Exp.Spec
+	s := j.spec
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
@@ -431,8 +449,8 @@ func (j *Job) train(ctx context.Context, st *store.Store, run *store.Run, m *mod
 	}
 	defer trainer.Close()
 
-	train, val, test := batches(prep.Train), batches(prep.Val), batches(prep.Test)
-	k := len(prep.Classes)
+	train := batches(prep.Train)
+	sc := &scorer{m: m, k: len(prep.Classes), scale: prep.Scale, names: s.Metrics}
 	order := make([]int32, train.N)
 	shuffle := rand.NewPCG(uint64(s.Train.Seed), 0x78702d73687566) // "xp-shuf"
 	rng := rand.New(shuffle)
@@ -447,7 +465,7 @@ func (j *Job) train(ctx context.Context, st *store.Store, run *store.Run, m *mod
 	lastBeat := began
 	var trainTime time.Duration
 	final := map[string]map[string]float64{}
-	stopper, err := newEarlyStop(s, val.N > 0)
+	stopper, err := newEarlyStop(s, prep.Val.N > 0)
 	if err != nil {
 		return nil, nil, &SpecError{Pos: j.Exp.Position("train.early_stopping"), Field: "train.early_stopping", Err: err}
 	}
@@ -496,8 +514,8 @@ func (j *Job) train(ctx context.Context, st *store.Store, run *store.Run, m *mod
 		}
 		points := []store.Point{{Split: "train", Name: "loss", Epoch: epoch, Value: loss}}
 		var valMetrics map[string]float64
-		if val.N > 0 {
-			valMetrics, err = evaluate(ctx, trainer, val, k, s.Metrics)
+		if prep.Val.N > 0 {
+			valMetrics, _, err = sc.evaluate(ctx, trainer, prep.Val)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -557,16 +575,23 @@ func (j *Job) train(ctx context.Context, st *store.Store, run *store.Run, m *mod
 		}
 		log.Printf("restored the weights of epoch %d (%s %v)", stopper.bestEpoch, stopper.metricName(), stopper.best)
 	}
-	if test.N > 0 {
-		tm, probs, err := evaluateTest(ctx, trainer, test, k, s.Metrics)
+	if prep.Test.N > 0 {
+		tm, probs, err := sc.evaluate(ctx, trainer, prep.Test)
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := saveTestPredictions(filepath.Join(st.ArtifactDir(run), TestPredictionsFile), j.testLines, prep.Classes, test.Y, probs); err != nil {
-			return nil, nil, err
-		}
-		if err := saveConfusion(st.ArtifactDir(run), prep.Classes, probs, test.Y); err != nil {
-			return nil, nil, err
+		path := filepath.Join(st.ArtifactDir(run), TestPredictionsFile)
+		if m.Regression() {
+			if err := saveTestRegression(path, j.testLines, prep.Scale, prep.Test.Target, probs); err != nil {
+				return nil, nil, err
+			}
+		} else {
+			if err := saveTestPredictions(path, j.testLines, prep.Classes, prep.Test.Y, probs); err != nil {
+				return nil, nil, err
+			}
+			if err := saveConfusion(st.ArtifactDir(run), prep.Classes, probs, prep.Test.Y); err != nil {
+				return nil, nil, err
+			}
 		}
 		final["test"] = tm
 		if err := st.AddPoints(ctx, run.ID, appendPoints(nil, "test", s.Train.Epochs, tm)); err != nil {
@@ -577,21 +602,6 @@ func (j *Job) train(ctx context.Context, st *store.Store, run *store.Run, m *mod
 	return final, trainer.Params(), nil
 }
 
-// evaluate returns the spec's metrics plus "loss" (the mean cross-entropy,
-// the same quantity as the training loss) on one split.
-func evaluate(ctx context.Context, tr backends.Trainer, b *backends.Batches, k int, names []string) (map[string]float64, error) {
-	probs := make([]float32, b.N*k)
-	if err := tr.Predict(ctx, b, probs); err != nil {
-		return nil, err
-	}
-	out, err := metric.Compute(names, probs, b.Y, k)
-	if err != nil {
-		return nil, err
-	}
-	out["loss"] = metric.LogLoss(probs, b.Y, k)
-	return out, nil
-}
-
 func appendPoints(points []store.Point, split string, epoch int, values map[string]float64) []store.Point {
 	for _, name := range sortedKeys(values) {
 		points = append(points, store.Point{Split: split, Name: name, Epoch: epoch, Value: values[name]})
@@ -600,7 +610,7 @@ func appendPoints(points []store.Point, split string, epoch int, values map[stri
 }
 
 func batches(m data.Matrix) *backends.Batches {
-	return &backends.Batches{X: m.X, Y: m.Y, N: m.N, D: m.D}
+	return &backends.Batches{X: m.X, Y: m.Y, T: m.T, N: m.N, D: m.D}
 }
 
 // saveArtifacts writes what `xp predict` and `xp rerun` need next to the run.

@@ -117,13 +117,15 @@ func (sh *shared) loadFirst() tea.Cmd {
 }
 
 // defaultMetric picks the table's metric column: test accuracy when runs
-// have it, else the first test metric that is not a loss, else the first
-// metric of any split.
+// have it, else a regression's rmse, else the first test metric that is
+// not a loss, else the first metric of any split.
 func defaultMetric(names []store.SplitMetric) store.SplitMetric {
 	for _, split := range []string{store.SplitTest, store.SplitValidation} {
-		for _, n := range names {
-			if n.Split == split && n.Name == "accuracy" {
-				return n
+		for _, main := range []string{"accuracy", "rmse"} {
+			for _, n := range names {
+				if n.Split == split && n.Name == main {
+					return n
+				}
 			}
 		}
 		for _, n := range names {

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/xp-ml/xp/store"
 )
 
 // The log is read as it grows: only new whole lines, a partial last line
@@ -62,5 +64,25 @@ func TestLogTail(t *testing.T) {
 	}
 	if last := l.lines[len(l.lines)-1]; last != "xxxxxxxxxx"+string(rune('a'+19999%26)) {
 		t.Errorf("large log: last line %q", last)
+	}
+}
+
+func TestDefaultMetric(t *testing.T) {
+	m := func(split, name string) store.SplitMetric { return store.SplitMetric{Split: split, Name: name} }
+	tests := []struct {
+		name  string
+		names []store.SplitMetric
+		want  store.SplitMetric
+	}{
+		{"accuracy", []store.SplitMetric{m("test", "auc"), m("test", "accuracy")}, m("test", "accuracy")},
+		{"regression", []store.SplitMetric{m("test", "mae"), m("test", "r2"), m("test", "rmse")}, m("test", "rmse")},
+		{"no main metric", []store.SplitMetric{m("test", "loss"), m("test", "auc")}, m("test", "auc")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := defaultMetric(tt.names); got != tt.want {
+				t.Errorf("defaultMetric = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

@@ -154,6 +154,7 @@ func Run(t *testing.T, candidate, reference backends.Backend, tol Tolerance) {
 		p := Problem{Model: m, Data: Synthetic(150, 10, 3, 16), Config: backends.Config{BatchSize: 32, Seed: 7}, InitSeed: 6}
 		Trajectory(t, candidate, reference, p, 3, tol)
 	})
+	runHeads(t, candidate, reference, tol)
 	schedules := []struct {
 		name string
 		opt  model.Optimizer
@@ -218,7 +219,8 @@ func pair(t *testing.T, candidate, reference backends.Backend, p Problem) (cand,
 func Forward(t *testing.T, candidate, reference backends.Backend, p Problem, tol Bound) {
 	t.Helper()
 	cand, ref, _ := pair(t, candidate, reference, p)
-	compare(t, "probs", predict(t, cand, p.Data), predict(t, ref, p.Data), tol)
+	w := p.Model.PredictWidth()
+	compare(t, "probs", predict(t, cand, p.Data, w), predict(t, ref, p.Data, w), tol)
 }
 
 // Gradient runs one batch (the problem's optimizer must be SGD with lr 1,
@@ -277,7 +279,8 @@ func Trajectory(t *testing.T, candidate, reference backends.Backend, p Problem, 
 			t.Errorf("epoch %d: loss %v, reference %v (tolerance %+v)", e, lc, lr, tol.Loss)
 		}
 	}
-	compare(t, "probs after training", predict(t, cand, p.Data), predict(t, ref, p.Data), tol.Trajectory)
+	w := p.Model.PredictWidth()
+	compare(t, "probs after training", predict(t, cand, p.Data, w), predict(t, ref, p.Data, w), tol.Trajectory)
 }
 
 func epoch(t *testing.T, tr backends.Trainer, data *backends.Batches, order []int32) float64 {
@@ -289,9 +292,10 @@ func epoch(t *testing.T, tr backends.Trainer, data *backends.Batches, order []in
 	return loss
 }
 
-func predict(t *testing.T, tr backends.Trainer, data *backends.Batches) []float64 {
+// predict returns Predict's width values per row (Model.PredictWidth).
+func predict(t *testing.T, tr backends.Trainer, data *backends.Batches, width int) []float64 {
 	t.Helper()
-	probs := make([]float32, data.N*classes(tr))
+	probs := make([]float32, data.N*width)
 	if err := tr.Predict(context.Background(), data, probs); err != nil {
 		t.Fatal(err)
 	}
@@ -300,12 +304,6 @@ func predict(t *testing.T, tr backends.Trainer, data *backends.Batches) []float6
 		out[i] = float64(v)
 	}
 	return out
-}
-
-// classes reads the class count from the last bias.
-func classes(tr backends.Trainer) int {
-	p := tr.Params()
-	return len(p.Tensors[len(p.Tensors)-1].Data)
 }
 
 func compareParams(t *testing.T, got, want *model.Params, tol Bound) {

@@ -36,7 +36,11 @@
 // mask of model.Keep(seed, step, layer, row·width+unit, rate), step counting
 // optimizer steps from 0 across epochs; loss the batch mean of softmax
 // cross-entropy with a per-row max shift (with class weights or label
-// smoothing, CrossEntropyLoss's weighted mean, in float64); SGD (momentum,
+// smoothing, CrossEntropyLoss's weighted mean, in float64), or for the
+// binary head BCEWithLogitsLoss on one logit (stable form, class weights,
+// float64) and for the regression head MSELoss, L1Loss or HuberLoss over
+// float targets gathered with the batch (device.Device's
+// BinaryCrossEntropy and RegressionLoss); SGD (momentum,
 // nesterov, L2 weight decay), Adam (bias-corrected, L2 weight decay added
 // to the gradient), AdamW (decoupled decay) and RMSprop in PyTorch's order
 // of float32 operations; clip_grad_norm_ over all gradients; the learning

@@ -202,6 +202,8 @@ func TestStepAllocatesNothing(t *testing.T) {
 		{"gelu-adamw-clip-cosine", model.ActGELU, adamw},
 		{"leaky-rmsprop-step-weighted-smoothed", model.ActLeakyReLU, rmsprop},
 		{"tanh-batchnorm-nesterov-clip", model.ActTanh, nesterov},
+		{"relu-adam-binary", model.ActReLU, adam},
+		{"gelu-adam-huber", model.ActGELU, adam},
 	}
 	forEachGEMM(t, func(t *testing.T) {
 		for _, threads := range []int{1, 2} {
@@ -215,6 +217,14 @@ func TestStepAllocatesNothing(t *testing.T) {
 						m = conformance.BatchNormMLP(32, 4, []int{64, 64}, v.act, v.opt)
 					}
 					data := conformance.Synthetic(300, 32, 4, 2)
+					switch {
+					case strings.HasSuffix(v.name, "-binary"):
+						m = conformance.Binary(mlp(32, 2, []int{64, 64}, v.act, 0.1, v.opt), []float64{1, 3})
+						data = conformance.Synthetic(300, 32, 2, 2)
+					case strings.HasSuffix(v.name, "-huber"):
+						m = conformance.Regression(mlp(32, 1, []int{64, 64}, v.act, 0.1, v.opt), model.Loss{Kind: model.LossHuber, Delta: 1})
+						data = conformance.SyntheticRegression(300, 32, 2)
+					}
 					tr, _ := compile(t, m, backends.Config{BatchSize: 64, Seed: 1, Threads: threads})
 					o := order(data.N, 3)
 					ctx := context.Background()

@@ -133,7 +133,9 @@ func compile(dev device.Device, m *model.Model, params *model.Params, cfg backen
 	}
 
 	t.input = alloc(batch * m.Inputs)
-	if err == nil {
+	if m.Regression() {
+		t.targets = alloc(batch * m.Outputs())
+	} else if err == nil {
 		t.labels, err = dev.AllocLabels(batch)
 	}
 	// Which layer outputs need a gradient: those at or above the first
@@ -187,7 +189,9 @@ func compile(dev device.Device, m *model.Model, params *model.Params, cfg backen
 	last := &t.steps[len(t.steps)-1]
 	t.logits, t.dlogits = last.y, last.dy
 
-	if !m.Loss.Plain() {
+	if !m.Loss.Plain() || m.Binary() {
+		// The binary loss always reads its two weights: ones without
+		// class weights.
 		w := make([]float32, m.Classes)
 		for c := range w {
 			w[c] = 1

@@ -24,9 +24,11 @@ type Trainer struct {
 	params, grads, state1, state2 device.Buffer
 	stats                         device.Buffer // batch norms' running statistics; nil without one
 	input                         device.Buffer
-	labels                        device.Labels
+	labels                        device.Labels // classification heads
+	targets                       device.Buffer // the regression head: batch×outputs
 	logits, dlogits               device.Buffer
-	classWeights                  device.Buffer // one per class; nil for the plain loss
+	classWeights                  device.Buffer // one per class; nil for the plain cross-entropy and regression
+	predHost                      []float32     // the binary head's σ of a batch, expanded by Predict
 	losses                        device.Buffer // one slot per batch of the epoch
 	lossHost                      []float32
 	step                          int // optimizer steps so far: the dropout counter; Adam's t is step+1
@@ -49,7 +51,7 @@ func (t *Trainer) Epoch(ctx context.Context, data *backends.Batches, order []int
 	if t.closed {
 		return 0, ErrClosed
 	}
-	if err := data.Check(t.m.Inputs, t.m.Classes, true); err != nil {
+	if err := data.CheckFor(&t.m, true); err != nil {
 		return 0, fmt.Errorf("engine: epoch: %w", err)
 	}
 	for i, r := range order {
@@ -114,7 +116,14 @@ func (t *Trainer) growLosses(batches int) error {
 // softmax and cross-entropy, backward, update. It allocates nothing.
 func (t *Trainer) trainBatch(data *backends.Batches, rows []int32, slot, epoch int) error {
 	d, n := t.dev, len(rows)
-	if err := d.Gather(t.input, t.labels, data.X, data.Y, data.D, rows); err != nil {
+	if t.m.Regression() {
+		if err := d.GatherRows(t.input, data.X, data.D, rows); err != nil {
+			return err
+		}
+		if err := d.GatherRows(t.targets, data.T, t.m.Outputs(), rows); err != nil {
+			return err
+		}
+	} else if err := d.Gather(t.input, t.labels, data.X, data.Y, data.D, rows); err != nil {
 		return err
 	}
 	for i := range t.steps {
@@ -130,9 +139,14 @@ func (t *Trainer) trainBatch(data *backends.Batches, rows []int32, slot, epoch i
 			d.Mul(s.y, s.x, s.mask, n*s.out)
 		}
 	}
-	if t.classWeights == nil {
+	switch kind := t.m.LossKind(); {
+	case t.m.Regression():
+		d.RegressionLoss(t.logits, t.targets, n, t.m.Outputs(), kind, t.m.Loss.Delta, t.dlogits, t.losses, slot)
+	case t.m.Binary():
+		d.BinaryCrossEntropy(t.logits, t.labels, n, t.classWeights, t.dlogits, t.losses, slot)
+	case t.classWeights == nil:
 		d.SoftmaxCrossEntropy(t.logits, t.labels, n, t.m.Classes, t.dlogits, t.losses, slot)
-	} else {
+	default:
 		d.WeightedSoftmaxCrossEntropy(t.logits, t.labels, n, t.m.Classes, t.classWeights, t.m.Loss.LabelSmoothing, t.dlogits, t.losses, slot)
 	}
 	for i := len(t.steps) - 1; i >= 0; i-- {
@@ -206,17 +220,21 @@ func (t *Trainer) update(epoch int) {
 }
 
 // Predict implements backends.Trainer: batches in row order through the
-// inference program (dropout is the identity), softmax into probs.
+// inference program (dropout is the identity), then softmax (multiclass),
+// sigmoid (binary) or nothing (regression) into probs.
 func (t *Trainer) Predict(ctx context.Context, data *backends.Batches, probs []float32) error {
 	if t.closed {
 		return ErrClosed
 	}
-	if err := data.Check(t.m.Inputs, t.m.Classes, false); err != nil {
+	if err := data.CheckFor(&t.m, false); err != nil {
 		return fmt.Errorf("engine: predict: %w", err)
 	}
-	c, dim := t.m.Classes, t.m.Inputs
+	c, dim := t.m.PredictWidth(), t.m.Inputs
 	if len(probs) != data.N*c {
 		return fmt.Errorf("engine: predict: probs has %d values, want %d x %d", len(probs), data.N, c)
+	}
+	if t.m.Binary() && len(t.predHost) < t.cfg.BatchSize {
+		t.predHost = make([]float32, t.cfg.BatchSize)
 	}
 	d := t.dev
 	for start := 0; start < data.N; start += t.cfg.BatchSize {
@@ -237,9 +255,7 @@ func (t *Trainer) Predict(ctx context.Context, data *backends.Batches, probs []f
 				d.Activate(s.y, s.pre, n*s.out, s.act)
 			}
 		}
-		// dlogits is free outside a training step: the probabilities go there.
-		d.Softmax(t.dlogits, t.logits, n, c)
-		if err := d.Read(probs[start*c:(start+n)*c], t.dlogits); err != nil {
+		if err := t.readPredictions(probs[start*c:(start+n)*c], n); err != nil {
 			return fmt.Errorf("engine: predict: %w", err)
 		}
 		if err := d.Sync(); err != nil {
@@ -247,6 +263,30 @@ func (t *Trainer) Predict(ctx context.Context, data *backends.Batches, probs []f
 		}
 	}
 	return nil
+}
+
+// readPredictions turns the logits of a batch of n rows into what Predict
+// returns and reads it into dst.
+func (t *Trainer) readPredictions(dst []float32, n int) error {
+	d := t.dev
+	switch {
+	case t.m.Regression():
+		return d.Read(dst, t.logits)
+	case t.m.Binary():
+		// dlogits is free outside a training step: σ goes there, and the
+		// host writes both classes' probabilities.
+		d.Activate(t.dlogits, t.logits, n, model.ActSigmoid)
+		p := t.predHost[:n]
+		if err := d.Read(p, t.dlogits); err != nil {
+			return err
+		}
+		for i, v := range p {
+			dst[2*i], dst[2*i+1] = 1-v, v
+		}
+		return nil
+	}
+	d.Softmax(t.dlogits, t.logits, n, t.m.Classes)
+	return d.Read(dst, t.dlogits)
 }
 
 // Params implements backends.Trainer. After Close it returns the

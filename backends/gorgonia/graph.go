@@ -22,9 +22,10 @@ type graph struct {
 	g     *G.ExprGraph
 	vm    G.VM
 
-	x      []float32         // batch x inputs
-	onehot []float32         // batch x classes; training only
-	masks  map[int][]float32 // dropout layer index -> batch x width; training only
+	x       []float32         // batch x inputs
+	onehot  []float32         // batch x classes; training a classification head
+	targets []float32         // batch x outputs; training a regression head
+	masks   map[int][]float32 // dropout layer index -> batch x width; training only
 
 	// Outputs are taken with G.Read, which copies them when the tape runs:
 	// a node's own value may sit in a register that a later instruction
@@ -130,6 +131,24 @@ func buildGraph(m *model.Model, ps, stats []*param, batch int, train bool) (gr *
 		wrt = append(wrt, nodes[p.name])
 	}
 
+	if m.Regression() {
+		if err := gr.addRegression(h, m, train, wrt); err != nil {
+			return nil, err
+		}
+		return gr.compile()
+	}
+	if m.Binary() {
+		// The binary head's logit z becomes the logits [0, z] of two
+		// classes, a product with the constant row [0 1]: softmax of them
+		// is [1-σ(z), σ(z)], and their cross-entropy is BCEWithLogits's
+		// softplus(z) - y·z, computed by the stable log-softmax below.
+		// An independent route to the same numbers as the engine's
+		// direct kernel.
+		widen := G.NewConstant(tensor.New(tensor.WithShape(1, 2), tensor.WithBacking([]float32{0, 1})))
+		if h, err = G.Mul(h, widen); err != nil {
+			return nil, fmt.Errorf("gorgonia: binary head: %w", err)
+		}
+	}
 	shifted, logSum, err := shiftedLogits(h)
 	if err != nil {
 		return nil, err
@@ -154,12 +173,16 @@ func buildGraph(m *model.Model, ps, stats []*param, batch int, train bool) (gr *
 		gr.probs = tensor.New(tensor.WithShape(batch, m.Classes), tensor.Of(tensor.Float32))
 		G.Read(probs, &gr.probs)
 	}
+	return gr.compile()
+}
 
-	prog, locs, err := G.Compile(g)
+// compile turns the built graph into its tape machine.
+func (gr *graph) compile() (*graph, error) {
+	prog, locs, err := G.Compile(gr.g)
 	if err != nil {
-		return nil, fmt.Errorf("gorgonia: compile graph for batch %d: %w", batch, err)
+		return nil, fmt.Errorf("gorgonia: compile graph for batch %d: %w", gr.batch, err)
 	}
-	gr.vm = G.NewTapeMachine(g, G.WithPrecompiled(prog, locs))
+	gr.vm = G.NewTapeMachine(gr.g, G.WithPrecompiled(prog, locs))
 	return gr, nil
 }
 
@@ -401,6 +424,12 @@ func (gr *graph) addLoss(shifted, logSum *G.Node, classes int, wrt G.Nodes) erro
 	if err != nil {
 		return fmt.Errorf("gorgonia: cross-entropy: %w", err)
 	}
+	return gr.readLoss(loss, wrt)
+}
+
+// readLoss adds the scalar loss and its gradients with respect to the
+// parameter nodes wrt as outputs of the graph.
+func (gr *graph) readLoss(loss *G.Node, wrt G.Nodes) error {
 	grads, err := G.Grad(loss, wrt...)
 	if err != nil {
 		return fmt.Errorf("gorgonia: gradients: %w", err)

@@ -94,7 +94,7 @@ func (t *Trainer) Epoch(ctx context.Context, data *backends.Batches, order []int
 	if t.closed {
 		return 0, ErrClosed
 	}
-	if err := data.Check(t.m.Inputs, t.m.Classes, true); err != nil {
+	if err := data.CheckFor(&t.m, true); err != nil {
 		return 0, fmt.Errorf("gorgonia: epoch: %w", err)
 	}
 	for i, r := range order {
@@ -136,13 +136,22 @@ func (t *Trainer) trainBatch(data *backends.Batches, rows []int32, epoch int) (f
 		return 0, err
 	}
 	d, c := t.m.Inputs, t.m.Classes
-	clear(gr.onehot)
 	for i, r := range rows {
 		copy(gr.x[i*d:(i+1)*d], data.X[int(r)*d:(int(r)+1)*d])
-		gr.onehot[i*c+int(data.Y[r])] = 1
 	}
-	if !t.m.Loss.Plain() {
-		t.fillTargets(gr.onehot, data, rows)
+	if t.m.Regression() {
+		w := t.m.Outputs()
+		for i, r := range rows {
+			copy(gr.targets[i*w:(i+1)*w], data.T[int(r)*w:(int(r)+1)*w])
+		}
+	} else {
+		clear(gr.onehot)
+		for i, r := range rows {
+			gr.onehot[i*c+int(data.Y[r])] = 1
+		}
+		if !t.m.Loss.Plain() {
+			t.fillTargets(gr.onehot, data, rows)
+		}
 	}
 	for li, mask := range gr.masks {
 		fillMask(mask, t.cfg.Seed, t.step, li, t.m.Layers[li].Rate)
@@ -219,16 +228,17 @@ func fillMask(mask []float32, seed uint64, step, layer int, rate float64) {
 	}
 }
 
-// Predict writes the softmax probabilities of data's rows into probs,
-// without dropout, computed batch by batch.
+// Predict writes the probabilities (softmax; the binary head's [1-σ, σ])
+// or the regression head's predictions of data's rows into probs, without
+// dropout, computed batch by batch.
 func (t *Trainer) Predict(ctx context.Context, data *backends.Batches, probs []float32) error {
 	if t.closed {
 		return ErrClosed
 	}
-	if err := data.Check(t.m.Inputs, t.m.Classes, false); err != nil {
+	if err := data.CheckFor(&t.m, false); err != nil {
 		return fmt.Errorf("gorgonia: predict: %w", err)
 	}
-	d, c := t.m.Inputs, t.m.Classes
+	d, c := t.m.Inputs, t.m.PredictWidth()
 	if len(probs) != data.N*c {
 		return fmt.Errorf("gorgonia: predict: probs has %d values, want %d x %d", len(probs), data.N, c)
 	}

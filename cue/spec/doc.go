@@ -23,9 +23,13 @@
 // a definition is closed, so one that is not would forbid the schema's
 // fields.
 //
-// Every default is in the schema except that of metrics ([DefaultMetrics]),
-// which Load fills in: a list default needs a disjunction in CUE, and a
-// typo in one metric would then be reported against the default list too.
+// Every default is in the schema except those of metrics ([DefaultMetrics],
+// [DefaultRegressionMetrics]) and train.loss, which Load fills in: a list
+// default needs a disjunction in CUE, and a typo in one metric would then
+// be reported against the default list too; and both depend on the head
+// (model.head, or the loss written: see [Spec.Head]). Without a head the
+// fill is the multiclass one, exactly what the schema defaulted to before
+// heads existed, so older experiments keep their hash.
 //
 // Load may be called from many goroutines; each call has its own
 // cue.Context.

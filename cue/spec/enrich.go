@@ -64,12 +64,14 @@ func enrichOne(e errors.Error, v cue.Value, notAllowed map[string]bool) errors.E
 			r.format, r.args = "field not allowed (did you mean %q?)", []any{s}
 			changed = true
 		}
-	case isValidator(r.format, r.args, "struct.MinFields(1)"):
+	// A model with a head counts it among its fields: its one-of is
+	// MinFields(2) and MaxFields(2).
+	case isValidator(r.format, r.args, "struct.MinFields(1)") || isValidator(r.format, r.args, "struct.MinFields(2)"):
 		if names := oneOf(v, sels); len(names) > 0 {
 			r.format, r.args = "needs one of %s", []any{strings.Join(names, ", ")}
 			r.keepDetail, changed = false, true
 		}
-	case isValidator(r.format, r.args, "struct.MaxFields(1)"):
+	case isValidator(r.format, r.args, "struct.MaxFields(1)") || isValidator(r.format, r.args, "struct.MaxFields(2)"):
 		if names := oneOf(v, sels); len(names) > 0 {
 			r.format = "sets %s: only one of %s may be set"
 			r.args = []any{andList(userFields(v, sels, names)), strings.Join(names, ", ")}

@@ -363,9 +363,12 @@ func evaluate(v cue.Value, label string) (*Experiment, errors.Error) {
 	if err != nil {
 		return nil, enrich(err, v)
 	}
-	if !v.LookupPath(metricsPath).Exists() {
-		resolved = withDefaultMetrics(resolved)
+	if !v.LookupPath(lossPath).Exists() {
+		if resolved, err = withDefaultLoss(resolved); err != nil {
+			return nil, errors.Promote(fmt.Errorf("%s: %w", label, err), "")
+		}
 	}
+	metricsMissing := !v.LookupPath(metricsPath).Exists()
 	name := label
 	if n := v.LookupPath(cue.ParsePath("name")); n.Exists() {
 		if s, err := n.String(); err == nil {
@@ -386,10 +389,23 @@ func evaluate(v cue.Value, label string) (*Experiment, errors.Error) {
 	if err := dec.Decode(&withName); err != nil {
 		return nil, errors.Promote(fmt.Errorf("%s: decode resolved spec (schema and types.go disagree): %w", label, err), "")
 	}
+	if metricsMissing {
+		// The head the spec decides picks the default metrics.
+		exp.Resolved = withDefaultMetrics(resolved, exp.Spec.Head())
+		resolved = exp.Resolved
+		exp.Spec.Metrics = DefaultMetrics
+		if exp.Spec.Head() == HeadRegression {
+			exp.Spec.Metrics = DefaultRegressionMetrics
+		}
+		exp.Spec.Metrics = slices.Clone(exp.Spec.Metrics)
+	}
 	if exp.Canonical, err = Canonical(resolved); err != nil {
 		return nil, errors.Promote(fmt.Errorf("%s: %w", label, err), "")
 	}
 	exp.Hash = Hash(exp.Canonical)
+	if errs := checkHead(exp); errs != nil {
+		return nil, errs
+	}
 	if errs := checkSweep(exp); errs != nil {
 		return nil, errs
 	}

@@ -317,7 +317,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name:  "metric typo",
 			files: map[string]string{"exp.cue": prefix + "\tmetrics: [\"accuracy\", \"aucc\"]\n}\n"},
-			want: `credit.metrics.1: "aucc" is not one of "accuracy", "log_loss", "f1", "precision", "recall", "auc", "f1_macro", "f1_weighted", "precision_macro", "precision_weighted", "recall_macro", "recall_weighted", "pr_auc" (did you mean "auc"?):
+			want: `credit.metrics.1: "aucc" is not one of "accuracy", "log_loss", "f1", "precision", "recall", "auc", "f1_macro", "f1_weighted", "precision_macro", "precision_weighted", "recall_macro", "recall_weighted", "pr_auc", "rmse", "mae", "r2", "mse" (did you mean "auc"?):
     ./exp.cue:1:9
     ./exp.cue:7:24
 `,

@@ -29,22 +29,83 @@ func SchemaSource() []byte {
 var (
 	experimentPath = cue.ParsePath("#Experiment")
 	metricsPath    = cue.ParsePath("metrics")
+	lossPath       = cue.ParsePath("train.loss")
 )
 
 // DefaultMetrics are the metrics of an experiment that names none; the
 // schema's #DefaultMetrics says the same (a test keeps them equal).
 var DefaultMetrics = []string{"accuracy", "log_loss"}
 
-// withDefaultMetrics adds the default metrics to the resolved JSON object
-// of an experiment that has none. The schema cannot default a list without
-// a disjunction that spoils its errors, and filling the field into the CUE
-// value would evaluate the experiment a second time; a field appended to
-// the JSON costs nothing, and its place does not matter to Canonical.
-func withDefaultMetrics(resolved []byte) []byte {
-	metrics, _ := json.Marshal(DefaultMetrics) // []string always marshals
+// DefaultRegressionMetrics are the metrics of a regression experiment that
+// names none; the schema's #DefaultRegressionMetrics says the same.
+var DefaultRegressionMetrics = []string{"rmse", "mae", "r2"}
+
+// withDefaultMetrics adds the default metrics of the head to the resolved
+// JSON object of an experiment that has none. The schema cannot default a
+// list without a disjunction that spoils its errors, and filling the field
+// into the CUE value would evaluate the experiment a second time; a field
+// appended to the JSON costs nothing, and its place does not matter to
+// Canonical.
+func withDefaultMetrics(resolved []byte, head string) []byte {
+	list := DefaultMetrics
+	if head == HeadRegression {
+		list = DefaultRegressionMetrics
+	}
+	metrics, _ := json.Marshal(list) // []string always marshals
 	body := bytes.TrimRight(resolved, " \n")
 	body = body[:len(body)-1] // the closing brace of a non-empty object
 	return slices.Concat(body, []byte(`,"metrics":`), metrics, []byte("}"))
+}
+
+// withDefaultLoss sets train.loss of the resolved JSON to the default loss
+// of model.head: cross_entropy (no head, or multiclass; what the schema
+// itself defaulted to before heads, so older experiments keep their hash),
+// binary_cross_entropy or mse. The schema cannot say it: a default that
+// depends on another field's value would be a disjunction per head.
+func withDefaultLoss(resolved []byte) ([]byte, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(resolved, &top); err != nil {
+		return nil, fmt.Errorf("fill in train.loss: %w", err)
+	}
+	var m struct {
+		Head string `json:"head"`
+	}
+	if raw, ok := top["model"]; ok {
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil, fmt.Errorf("fill in train.loss: %w", err)
+		}
+	}
+	loss := `{"cross_entropy":{}}`
+	switch m.Head {
+	case HeadBinary:
+		loss = `{"binary_cross_entropy":{}}`
+	case HeadRegression:
+		loss = `{"mse":{}}`
+	}
+	train := map[string]json.RawMessage{}
+	if raw, ok := top["train"]; ok {
+		if err := json.Unmarshal(raw, &train); err != nil {
+			return nil, fmt.Errorf("fill in train.loss: %w", err)
+		}
+	}
+	train["loss"] = json.RawMessage(loss)
+	var err error
+	if top["train"], err = marshalRaw(train); err != nil {
+		return nil, err
+	}
+	return marshalRaw(top)
+}
+
+// marshalRaw writes an object of raw JSON values without escaping HTML
+// characters in them (the resolved JSON keeps a user's "<" as it is).
+func marshalRaw(m map[string]json.RawMessage) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		return nil, fmt.Errorf("fill in defaults: %w", err)
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
 // compileSchema compiles the embedded schema in ctx. Values of different

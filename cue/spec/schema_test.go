@@ -29,6 +29,12 @@ func TestSchema(t *testing.T) {
 		if !reflect.DeepEqual(got, DefaultMetrics) {
 			t.Errorf("#DefaultMetrics = %q, DefaultMetrics = %q", got, DefaultMetrics)
 		}
+		if err := schema.LookupPath(cue.ParsePath("#DefaultRegressionMetrics")).Decode(&got); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, DefaultRegressionMetrics) {
+			t.Errorf("#DefaultRegressionMetrics = %q, DefaultRegressionMetrics = %q", got, DefaultRegressionMetrics)
+		}
 	})
 
 	// Every one-of struct names its choices in @xp(oneof), and each choice

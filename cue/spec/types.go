@@ -283,7 +283,17 @@ type Split struct {
 type Model struct {
 	Logreg *Logreg `json:"logreg,omitempty"`
 	Layers []Layer `json:"layers,omitempty"`
+	// Head is "multiclass", "binary" or "regression"; "" lets the loss
+	// or the target decide (see Spec.Head).
+	Head string `json:"head,omitempty"`
 }
+
+// The heads a model may have.
+const (
+	HeadMulticlass = "multiclass"
+	HeadBinary     = "binary"
+	HeadRegression = "regression"
+)
 
 // Logreg is multinomial logistic regression: one dense layer onto the classes.
 type Logreg struct{}
@@ -381,7 +391,51 @@ type Adam struct {
 
 // Loss: exactly one field is set.
 type Loss struct {
-	CrossEntropy *CrossEntropy `json:"cross_entropy,omitempty"`
+	CrossEntropy       *CrossEntropy       `json:"cross_entropy,omitempty"`
+	BinaryCrossEntropy *BinaryCrossEntropy `json:"binary_cross_entropy,omitempty"`
+	MSE                *struct{}           `json:"mse,omitempty"`
+	MAE                *struct{}           `json:"mae,omitempty"`
+	Huber              *Huber              `json:"huber,omitempty"`
+}
+
+// Kind names the loss's single field ("cross_entropy", "mse", ...).
+func (l Loss) Kind() string {
+	switch {
+	case l.CrossEntropy != nil:
+		return "cross_entropy"
+	case l.BinaryCrossEntropy != nil:
+		return "binary_cross_entropy"
+	case l.MSE != nil:
+		return "mse"
+	case l.MAE != nil:
+		return "mae"
+	case l.Huber != nil:
+		return "huber"
+	}
+	return ""
+}
+
+// Head is the head the loss goes with ("" for none set).
+func (l Loss) Head() string {
+	switch l.Kind() {
+	case "cross_entropy":
+		return HeadMulticlass
+	case "binary_cross_entropy":
+		return HeadBinary
+	case "mse", "mae", "huber":
+		return HeadRegression
+	}
+	return ""
+}
+
+// BinaryCrossEntropy is BCEWithLogitsLoss on the binary head's logit.
+type BinaryCrossEntropy struct {
+	ClassWeights *ClassWeights `json:"class_weights,omitempty"`
+}
+
+// Huber is HuberLoss(delta).
+type Huber struct {
+	Delta float64 `json:"delta"`
 }
 
 // CrossEntropy is softmax cross-entropy over the classes.
@@ -452,4 +506,18 @@ type Prune struct {
 	Metric    string `json:"metric,omitempty"` // "validation.<name>"; "" follows the sweep's metric
 	Grace     int    `json:"grace"`            // epochs before a point may be stopped
 	MinPoints int    `json:"min_points"`       // completed points needed to compare with
+}
+
+// Head is the head the spec itself decides: model.head when set, else the
+// head of a loss other than the default plain cross_entropy (which an
+// absent loss resolves to, so the two cannot be told apart), else "": the
+// target decides (see the runner).
+func (s *Spec) Head() string {
+	if s.Model.Head != "" {
+		return s.Model.Head
+	}
+	if l := s.Train.Loss; l.CrossEntropy == nil || l.CrossEntropy.ClassWeights != nil || l.CrossEntropy.LabelSmoothing != 0 {
+		return l.Head()
+	}
+	return ""
 }

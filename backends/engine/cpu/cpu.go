@@ -121,13 +121,17 @@ func (d *Device) Read(dst []float32, src device.Buffer) error {
 func (d *Device) Gather(dst device.Buffer, labels device.Labels, src []float32, srcLabels []int32, width int, rows []int32) error {
 	x, y := buf(dst), labels.(*Labels).Data
 	if len(rows)*width > len(x) || len(rows) > len(y) {
-		return fmt.Errorf("cpu: gather %d rows of %d into %d floats", len(rows), width, len(x))
+		return errGather(len(rows), width, len(x))
 	}
 	for i, r := range rows {
 		copy(x[i*width:(i+1)*width], src[int(r)*width:(int(r)+1)*width])
 		y[i] = srcLabels[r]
 	}
 	return nil
+}
+
+func errGather(rows, width, have int) error {
+	return fmt.Errorf("cpu: gather %d rows of %d into %d floats", rows, width, have)
 }
 
 // Gemm implements device.Device.

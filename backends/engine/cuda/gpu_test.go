@@ -238,6 +238,15 @@ func TestKernelsMatchCPU(t *testing.T) {
 		check  []int // indices of the buffers to compare
 		tol    conformance.Bound
 	}
+	binary := make([]int32, rows)
+	for i := range binary {
+		binary[i] = labels[i] % 2
+	}
+	table := random(1000*cols, 1)
+	picks := make([]int32, rows)
+	for i := range picks {
+		picks[i] = int32(rng.IntN(1000))
+	}
 	var kernels []kernel
 	for _, act := range []model.Activation{model.ActNone, model.ActReLU, model.ActLeakyReLU, model.ActTanh, model.ActSigmoid, model.ActGELU} {
 		tol := ulps
@@ -296,15 +305,35 @@ func TestKernelsMatchCPU(t *testing.T) {
 			func(d device.Device, b []device.Buffer, l device.Labels) {
 				d.SoftmaxCrossEntropy(b[0], l, rows, cols, b[1], b[2], 2)
 			}, []int{1, 2}, ulps},
+		kernel{"binary-cross-entropy", [][]float32{random(rows, 5), make([]float32, rows), make([]float32, 4), positive(2)},
+			func(d device.Device, b []device.Buffer, l device.Labels) {
+				d.BinaryCrossEntropy(b[0], l, rows, b[3], b[1], b[2], 3)
+			}, []int{1, 2}, ulps},
+		kernel{"gather-rows", [][]float32{make([]float32, n)},
+			func(d device.Device, b []device.Buffer, _ device.Labels) {
+				if err := d.GatherRows(b[0], table, cols, picks); err != nil {
+					t.Fatal(err)
+				}
+			}, []int{0}, exact},
 		kernel{"weighted-smoothed-cross-entropy", [][]float32{random(n, 3), make([]float32, n), make([]float32, 4), positive(cols)},
 			func(d device.Device, b []device.Buffer, l device.Labels) {
 				d.WeightedSoftmaxCrossEntropy(b[0], l, rows, cols, b[3], 0.1, b[1], b[2], 1)
 			}, []int{1, 2}, ulps},
 	)
+	for _, kind := range []model.LossKind{model.LossMSE, model.LossMAE, model.LossHuber} {
+		kernels = append(kernels, kernel{"regression-" + string(kind), [][]float32{random(n, 2), random(n, 2), make([]float32, n), make([]float32, 4)},
+			func(d device.Device, b []device.Buffer, _ device.Labels) {
+				d.RegressionLoss(b[0], b[1], rows, cols, kind, 1.5, b[2], b[3], 1)
+			}, []int{2, 3}, ulps})
+	}
 	for _, k := range kernels {
 		t.Run(k.name, func(t *testing.T) {
-			got := runKernel(t, g, k.inputs, labels, k.run)
-			want := runKernel(t, c, k.inputs, labels, k.run)
+			l := labels
+			if k.name == "binary-cross-entropy" {
+				l = binary
+			}
+			got := runKernel(t, g, k.inputs, l, k.run)
+			want := runKernel(t, c, k.inputs, l, k.run)
 			for _, i := range k.check {
 				differ, worst := 0, 0.0
 				for j := range want[i] {

@@ -53,6 +53,10 @@ type Device interface {
 	// by rows, into the start of dst, and their labels into the start of
 	// labels: the batch assembly of a training step.
 	Gather(dst Buffer, labels Labels, src []float32, srcLabels []int32, width int, rows []int32) error
+	// GatherRows is Gather without labels: host rows (of width floats) of
+	// src, in the order given by rows, into the start of dst. A regression
+	// batch assembles its inputs and its float targets with it.
+	GatherRows(dst Buffer, src []float32, width int, rows []int32) error
 
 	// Gemm is C = alpha·op(A)·op(B) + beta·C with the shapes of
 	// gemm.Sgemm; leading dimensions are the stored row lengths.
@@ -99,6 +103,41 @@ type Device interface {
 	// an epoch's mean loss is still the sum over slots divided by its rows.
 	// A batch whose labels all weigh 0 has loss and gradient 0.
 	WeightedSoftmaxCrossEntropy(logits Buffer, labels Labels, rows, cols int, weights Buffer, smoothing float64, dlogits Buffer, loss Buffer, slot int)
+	// BinaryCrossEntropy is the loss of a binary head, PyTorch's
+	// BCEWithLogitsLoss on one logit per row, with class weights: for row
+	// i with logit z = logits[i], label y = labels[i] ∈ {0, 1} and weight
+	// w = weights[y] (weights holds 2 floats; all ones without class
+	// weights),
+	//
+	//	ℓ_i = max(z, 0) - z·y + log(1 + exp(-|z|))    (the stable form)
+	//	S   = Σ_i w_i
+	//	dlogits[i] = w_i·(σ(z) - y) / S,  σ(z) = 1/(1 + exp(-z))
+	//	loss[slot] = (Σ_i w_i·ℓ_i / S) · rows
+	//
+	// that is the weighted mean (CrossEntropyLoss's reduction with class
+	// weights; the plain mean when every w is 1) times rows, as
+	// WeightedSoftmaxCrossEntropy stores it. ℓ, σ, the products and both
+	// sums are computed in float64 from the float32 inputs and rounded
+	// once to float32 at the end; the CPU sums in row order. A batch whose
+	// labels all weigh 0 (S = 0) has loss and gradient 0.
+	BinaryCrossEntropy(logits Buffer, labels Labels, rows int, weights Buffer, dlogits Buffer, loss Buffer, slot int)
+	// RegressionLoss is the loss of a regression head over rows×cols
+	// predictions and targets (n = rows·cols elements), PyTorch's
+	// MSELoss, L1Loss or HuberLoss(delta) with reduction "mean" over all
+	// elements. With d = pred - target, in float64:
+	//
+	//	model.LossMSE:   ℓ = d²;  g = 2d
+	//	model.LossMAE:   ℓ = |d|; g = sign(d) (0 where d = 0, as torch.sign)
+	//	model.LossHuber: ℓ = d²/2 where |d| ≤ delta, else delta·(|d| - delta/2);
+	//	                 g = d clamped to [-delta, delta]
+	//	dpred[e]   = g_e / n
+	//	loss[slot] = (Σ_e ℓ_e / n) · rows
+	//
+	// d, ℓ, g and the sum are float64 (d is float64(pred) - float64(target)),
+	// rounded once to float32; the CPU sums in element order. loss[slot]
+	// is the mean times rows, so an epoch's mean loss is still the sum over
+	// slots divided by its rows. delta is only read for model.LossHuber.
+	RegressionLoss(pred, target Buffer, rows, cols int, kind model.LossKind, delta float64, dpred, loss Buffer, slot int)
 	// Softmax writes row-wise softmax of logits into probs.
 	Softmax(probs, logits Buffer, rows, cols int)
 	// SGD applies one PyTorch SGD step to n parameters in place.
