@@ -28,6 +28,7 @@ type kernels struct {
 	dropoutMask, mul, scale, softmaxXent, softmax, wxentPrep, wxent uintptr
 	reduceLoss, sgd, adam, rmsprop, sumsq, clipApply, gather        uintptr
 	bce, regressionLoss                                             uintptr
+	copyColumns, embeddingGather, embeddingScatterAdd               uintptr
 }
 
 // gpuContext is one GPU's primary context with the kernels loaded into
@@ -88,6 +89,8 @@ func openContext(drv *driver, ordinal int) (*gpuContext, error) {
 		{"reduce_loss", &c.k.reduceLoss}, {"sgd", &c.k.sgd}, {"adam", &c.k.adam}, {"rmsprop", &c.k.rmsprop},
 		{"sumsq", &c.k.sumsq}, {"clip_apply", &c.k.clipApply}, {"gather", &c.k.gather},
 		{"bce", &c.k.bce}, {"regression_loss", &c.k.regressionLoss},
+		{"copy_columns", &c.k.copyColumns}, {"embedding_gather", &c.k.embeddingGather},
+		{"embedding_scatter_add", &c.k.embeddingScatterAdd},
 	} {
 		name := append([]byte(f.name), 0)
 		if err := drv.check("cuModuleGetFunction "+f.name, drv.call(drv.moduleGetFunction, ptr(f.p), module, ptr(&name[0]))); err != nil {

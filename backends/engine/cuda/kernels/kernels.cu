@@ -686,3 +686,46 @@ extern "C" __global__ void gather(float* dst, int* labels, const float* x, const
 	if (y != 0)
 		for (int r = first(); r < n; r += stride()) labels[r] = y[rows[r]];
 }
+
+// ---- embeddings: the batch's model input from its raw input, and the
+// tables' gradients. See device.Device's CopyColumns, EmbeddingGather and
+// EmbeddingScatterAdd. ----
+
+extern "C" __global__ void copy_columns(float* dst, const float* src, int rows, int srcWidth, int dstWidth, int n) {
+	int total = rows * n;
+	for (int i = first(); i < total; i += stride()) {
+		int r = i / n, c = i - r * n;
+		dst[r * dstWidth + c] = src[r * srcWidth + c];
+	}
+}
+
+// embedding_index reads row r's index, clamped into [0, vocab) as the CPU
+// device clamps it (data never holds one outside).
+static __device__ inline int embedding_index(const float* src, int r, int srcWidth, int col, int vocab) {
+	int v = (int)src[r * srcWidth + col];
+	return v < 0 ? 0 : (v >= vocab ? vocab - 1 : v);
+}
+
+extern "C" __global__ void embedding_gather(float* dst, const float* src, const float* table, int rows, int srcWidth,
+                                            int col, int vocab, int dim, int dstWidth, int dstOff) {
+	int total = rows * dim;
+	for (int i = first(); i < total; i += stride()) {
+		int r = i / dim, j = i - r * dim;
+		dst[r * dstWidth + dstOff + j] = table[embedding_index(src, r, srcWidth, col, vocab) * dim + j];
+	}
+}
+
+// embedding_scatter_add: one thread per table entry (v, j) adds, in row
+// order, the gradients of the rows whose index is v: the CPU device's
+// order, with no atomics, so its bits.
+extern "C" __global__ void embedding_scatter_add(float* dtable, const float* dout, const float* src, int rows, int srcWidth,
+                                                 int col, int vocab, int dim, int dstWidth, int dstOff) {
+	int total = vocab * dim;
+	for (int i = first(); i < total; i += stride()) {
+		int v = i / dim, j = i - v * dim;
+		float s = 0;
+		for (int r = 0; r < rows; r++)
+			if (embedding_index(src, r, srcWidth, col, vocab) == v) s += dout[r * dstWidth + dstOff + j];
+		dtable[i] = s;
+	}
+}
