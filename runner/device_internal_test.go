@@ -1,9 +1,11 @@
 package runner
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
+	"github.com/xp-ml/xp/backends"
 	_ "github.com/xp-ml/xp/backends/engine"    // registers "cpu"
 	"github.com/xp-ml/xp/backends/engine/cuda" // registers "cuda"
 )
@@ -43,8 +45,9 @@ func TestDeviceChoice(t *testing.T) {
 				t.Skip("this machine has a GPU")
 			}
 			_, _, _, err := chooseBackend(device, "")
-			if err == nil || !strings.Contains(err.Error(), `device "`+device+`"`) || !strings.Contains(err.Error(), strings.TrimPrefix(reason.Error(), "backend unavailable: ")) {
-				t.Fatalf("%s without a GPU: %v", device, err)
+			want := `"` + device + `" cannot run here: ` + strings.TrimPrefix(reason.Error(), "backend unavailable: ")
+			if err == nil || err.Error() != want || !errors.Is(err, backends.ErrUnavailable) {
+				t.Fatalf("%s without a GPU: %v, want %q", device, err, want)
 			}
 		})
 	}

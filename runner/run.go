@@ -191,7 +191,8 @@ func chooseBackend(device, override string) (b backends.Backend, dev, fallback s
 			return nil, "", "", err
 		}
 		if err := b.Available(); err != nil {
-			return nil, "", "", err
+			return nil, "", "", &unavailableError{
+				msg: fmt.Sprintf("backend %q cannot run here: %s", override, unavailableReason(err)), err: err}
 		}
 		return b, deviceOf(override, device), "", nil
 	}
@@ -203,7 +204,7 @@ func chooseBackend(device, override string) (b backends.Backend, dev, fallback s
 		if err == nil {
 			return b, "cuda", "", nil
 		}
-		fallback = strings.TrimPrefix(err.Error(), backends.ErrUnavailable.Error()+": ")
+		fallback = unavailableReason(err)
 		device = "cpu"
 	}
 	if device == "cpu" {
@@ -219,9 +220,26 @@ func chooseBackend(device, override string) (b backends.Backend, dev, fallback s
 		return nil, "", "", fmt.Errorf("device %q: this xp has no CUDA backend; use \"cpu\" or \"auto\"", device)
 	}
 	if err := b.Available(); err != nil {
-		return nil, "", "", fmt.Errorf("device %q: %w", device, err)
+		return nil, "", "", &unavailableError{
+			msg: fmt.Sprintf("%q cannot run here: %s", device, unavailableReason(err)), err: err}
 	}
 	return b, device, "", nil
+}
+
+// unavailableError says why a device cannot run, in one line, and still
+// matches backends.ErrUnavailable.
+type unavailableError struct {
+	msg string
+	err error
+}
+
+func (e *unavailableError) Error() string { return e.msg }
+func (e *unavailableError) Unwrap() error { return e.err }
+
+// unavailableReason is err's message without the sentinel's prefix:
+// "libcuda.so.1 not found: no NVIDIA driver".
+func unavailableReason(err error) string {
+	return strings.TrimPrefix(err.Error(), backends.ErrUnavailable.Error()+": ")
 }
 
 func deviceOf(backend, device string) string {
