@@ -138,6 +138,22 @@ func VersionFor(b Backend, cfg Config) string {
 	return b.Version()
 }
 
+// configChecker is implemented by backends that can tell before training
+// whether a configuration can run here (a GPU ordinal that exists).
+type configChecker interface {
+	CheckConfig(cfg Config) error
+}
+
+// CheckConfig reports why b cannot train with cfg on this machine (cfg.GPU
+// names no GPU here, say), or nil; backends with nothing to check return
+// nil.
+func CheckConfig(b Backend, cfg Config) error {
+	if c, ok := b.(configChecker); ok {
+		return c.CheckConfig(cfg)
+	}
+	return nil
+}
+
 // Check reports a matrix that does not fit a model of the given width and
 // number of classes; labels are only needed for training. Every backend
 // checks its input the same way, so a caller's mistake reads the same

@@ -173,7 +173,12 @@ func PlanContext(ctx context.Context, exp *spec.Experiment, opts Options) (*Job,
 	if src := sources[SourceMain]; src.Kind == "file" {
 		path = src.Path
 	}
-	version := backends.VersionFor(b, backends.Config{Threads: opts.Threads, GPU: gpuOrdinal(device)})
+	cfg := backends.Config{Threads: opts.Threads, GPU: gpuOrdinal(device)}
+	if err := backends.CheckConfig(b, cfg); err != nil {
+		return nil, &SpecError{Pos: exp.Position("device"), Field: "device",
+			Err: &unavailableError{msg: fmt.Sprintf("%q cannot run here: %s", device, unavailableReason(err)), err: err}}
+	}
+	version := backends.VersionFor(b, cfg)
 	return &Job{
 		Exp: exp, Backend: b, Device: device, Fallback: fallback, DataPath: path, DataHashes: hashes, Sources: sources,
 		BackendVersion: version,

@@ -70,6 +70,14 @@ func (b *Backend) VersionFor(cfg backends.Config) string {
 	return Version + " " + v
 }
 
+// CheckConfig reports why the device for cfg cannot be made here (for
+// CUDA, a GPU ordinal the machine does not have), without making it.
+func (b *Backend) CheckConfig(cfg backends.Config) error {
+	cfg.Threads = max(cfg.Threads, 1)
+	_, err := b.version(cfg)
+	return err
+}
+
 // Available implements backends.Backend; the CPU is always available.
 func (b *Backend) Available() error { return b.available() }
 

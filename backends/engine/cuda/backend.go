@@ -27,7 +27,7 @@ func version(cfg backends.Config) (string, error) {
 	}
 	g, err := drv.gpu(cfg.GPU)
 	if err != nil {
-		return "", fmt.Errorf("cuda:%d: %w", cfg.GPU, err)
+		return "", err
 	}
 	return versionOf(drv, blas, g), nil
 }

@@ -146,7 +146,7 @@ func (d *driver) gpu(ordinal int) (GPU, error) {
 		return GPU{}, errors.New("cuInit: no device")
 	}
 	if ordinal < 0 || ordinal >= int(count) {
-		return GPU{}, fmt.Errorf("no GPU cuda:%d: this machine has %d (cuda:0 to cuda:%d)", ordinal, count, count-1)
+		return GPU{}, fmt.Errorf("this machine has %d GPU(s), cuda:0 to cuda:%d", count, count-1)
 	}
 	var dev int32
 	if err := d.check("cuDeviceGet", d.call(d.deviceGet, ptr(&dev), uintptr(ordinal))); err != nil {

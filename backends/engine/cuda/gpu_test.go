@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/xp-ml/xp/backends"
@@ -129,6 +130,19 @@ func compile(t testing.TB, b backends.Backend, m *model.Model, cfg backends.Conf
 	}
 	t.Cleanup(func() { tr.Close() })
 	return tr
+}
+
+// TestMissingGPU: an ordinal the machine does not have is refused before
+// training, in one line.
+func TestMissingGPU(t *testing.T) {
+	needGPU(t)
+	err := backends.CheckConfig(cuda.Backend, backends.Config{GPU: 99})
+	if err == nil || !strings.Contains(err.Error(), "this machine has") {
+		t.Fatalf("CheckConfig(cuda:99) = %v", err)
+	}
+	if err := backends.CheckConfig(cuda.Backend, backends.Config{GPU: 0}); err != nil {
+		t.Fatalf("CheckConfig(cuda:0) = %v", err)
+	}
 }
 
 // TestDeterministic: the same run twice on the GPU gives the same bits,
