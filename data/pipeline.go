@@ -78,10 +78,10 @@ func (e *ColumnEncoding) Vocab() int { return len(e.Categories) + 1 }
 
 // Embedding is an encoded column that indexes an embedding table.
 type Embedding struct {
-	Name   string // the column
-	Column int    // its index feature's position in the matrix
-	Vocab  int    // rows of the table: the categories and the shared last one
-	Dim    int    // width of a row
+	Name   string `json:"name"`   // the column
+	Column int    `json:"column"` // its index feature's position in the matrix
+	Vocab  int    `json:"vocab"`  // rows of the table: the categories and the shared last one
+	Dim    int    `json:"dim"`    // width of a row
 }
 
 // Embeddings lists the embedded columns in matrix order (the last
