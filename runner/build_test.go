@@ -237,3 +237,26 @@ func TestBuildModelEmbeddings(t *testing.T) {
 		})
 	}
 }
+
+// TestSpecKeyMarksEmbeddings: a spec with an embedding feature, which
+// trained one-hot before xp had tables, gets a key of its own; any other
+// spec keeps the key it had.
+func TestSpecKeyMarksEmbeddings(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		features map[string]spec.Feature
+		marked   bool
+	}{
+		{"none", nil, false},
+		{"onehot and id", map[string]spec.Feature{"a": {Categorical: &spec.CategoricalFeature{Encoding: "onehot", Dim: 3}}, "u": {ID: &spec.IDFeature{}}}, false},
+		{"categorical embedding", map[string]spec.Feature{"a": {Categorical: &spec.CategoricalFeature{Encoding: "embedding"}}}, true},
+		{"id with dim", map[string]spec.Feature{"u": {ID: &spec.IDFeature{Dim: 8}}}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &spec.Spec{Data: spec.Data{Features: tt.features}}
+			if got := specKey(s, "h") != "h"; got != tt.marked {
+				t.Errorf("specKey = %q, marked %v, want %v", specKey(s, "h"), got, tt.marked)
+			}
+		})
+	}
+}

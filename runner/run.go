@@ -177,7 +177,7 @@ func PlanContext(ctx context.Context, exp *spec.Experiment, opts Options) (*Job,
 	return &Job{
 		Exp: exp, Backend: b, Device: device, Fallback: fallback, DataPath: path, DataHashes: hashes, Sources: sources,
 		BackendVersion: version,
-		Key:            RunKey(exp.Hash, hashes, b.Name(), version),
+		Key:            RunKey(specKey(&exp.Spec, exp.Hash), hashes, b.Name(), version),
 	}, nil
 }
 
