@@ -184,8 +184,24 @@ func (b *Batches) Check(inputs, classes int, labels bool) error {
 
 // CheckFor is Check for a model of any head: class labels for a
 // classification head, one finite float target per row for a regression
-// head; targets are only needed for training.
+// head; targets are only needed for training. Every embedding index must
+// be an integer in [0, vocab): no device is asked to look up another.
 func (b *Batches) CheckFor(m *model.Model, targets bool) error {
+	if err := b.checkFor(m, targets); err != nil {
+		return err
+	}
+	for i, e := range m.Embeddings {
+		for r := range b.N {
+			v := b.X[r*b.D+e.Column]
+			if !(v >= 0 && v < float32(e.Vocab)) || v != float32(int(v)) {
+				return fmt.Errorf("row %d: embedding %d index %v not an integer in [0, %d)", r, i, v, e.Vocab)
+			}
+		}
+	}
+	return nil
+}
+
+func (b *Batches) checkFor(m *model.Model, targets bool) error {
 	if !m.Regression() {
 		return b.Check(m.Inputs, m.Classes, targets)
 	}

@@ -42,6 +42,9 @@ func TestBatchesCheckFor(t *testing.T) {
 	regression := &model.Model{Inputs: 2, Head: model.HeadRegression}
 	classifier := &model.Model{Inputs: 2, Classes: 2}
 	x := make([]float32, 6)
+	embedded := &model.Model{Inputs: 2, Classes: 2, Embeddings: []model.Embedding{{Column: 1, Vocab: 3, Dim: 2}}}
+	indices := func(v ...float32) []float32 { return []float32{0, v[0], 0, v[1], 0, v[2]} }
+	y := []int32{0, 1, 1}
 	tests := []struct {
 		name    string
 		m       *model.Model
@@ -55,6 +58,11 @@ func TestBatchesCheckFor(t *testing.T) {
 		{"regression nan", regression, &Batches{X: x, T: []float32{1, float32(math.NaN()), 3}, N: 3, D: 2}, true, "row 1: target NaN"},
 		{"classifier", classifier, &Batches{X: x, Y: []int32{0, 1, 1}, N: 3, D: 2}, true, ""},
 		{"classifier label", classifier, &Batches{X: x, Y: []int32{0, 2, 1}, N: 3, D: 2}, true, "row 1: label 2"},
+		{"embedding indices", embedded, &Batches{X: indices(0, 2, 1), Y: y, N: 3, D: 2}, true, ""},
+		{"embedding index vocab", embedded, &Batches{X: indices(0, 3, 1), Y: y, N: 3, D: 2}, false, "row 1: embedding 0 index 3 not an integer in [0, 3)"},
+		{"embedding index negative", embedded, &Batches{X: indices(0, 1, -1), Y: y, N: 3, D: 2}, false, "row 2: embedding 0 index -1"},
+		{"embedding index fraction", embedded, &Batches{X: indices(0.5, 1, 1), Y: y, N: 3, D: 2}, true, "row 0: embedding 0 index 0.5"},
+		{"embedding index nan", embedded, &Batches{X: indices(float32(math.NaN()), 1, 1), Y: y, N: 3, D: 2}, true, "index NaN"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -19,6 +19,9 @@ func printDataReport(w io.Writer, rep *runner.DataReport) {
 	if rep.Head != "" {
 		fmt.Fprintf(w, "model       %s head, loss %s\n", rep.Head, rep.Loss)
 	}
+	for _, e := range rep.Embeddings {
+		fmt.Fprintf(w, "embedding   %s: %d rows (the last shared by rare, unseen and missing values) × dim %d\n", e.Name, e.Vocab, e.Dim)
+	}
 	if rep.DroppedTarget > 0 {
 		fmt.Fprintf(w, "            %d rows without a target dropped\n", rep.DroppedTarget)
 	}

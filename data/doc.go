@@ -21,7 +21,8 @@
 // (seeded, optionally stratified), runs the cleaning rules in order, and
 // encodes the features as data.features says (numbers standardized, text
 // one-hot by default; min-max, capped one-hot with a shared "other" input,
-// hashed n-grams, ids). All that is learned from data is learned from the
+// hashed n-grams, ids; embedded columns as one index input each, after all
+// the others, listed in Prepared.Embeddings). All that is learned from data is learned from the
 // training split only, and kept in a Pipeline: the value-changing rules as
 // fitted Steps and the encoders, which Transform replays on new rows for
 // `xp predict`. Rules that drop rows are not replayed: every row to score

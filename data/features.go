@@ -17,11 +17,17 @@ const (
 	unknownID     = "<unknown>" // id: rare and unseen ids
 )
 
+// DefaultEmbeddingDim is the width of a categorical embedding whose spec
+// sets no dim.
+const DefaultEmbeddingDim = 8
+
 // fit builds the pipeline from the cleaned training split, each column
 // encoded as data.features says, or by default: numbers standardized with
 // their training mean and population standard deviation (1 where that is
 // 0, so a constant column encodes as 0), text one-hot over the sorted
-// training categories. notes say what was encoded otherwise than asked.
+// training categories. A categorical column with encoding "embedding", or
+// an id with a dim, becomes one index column, after all the others. notes
+// say what was encoded otherwise than asked.
 func fit(w *workspace, classes []string, features map[string]spec.Feature) (*Pipeline, []string, error) {
 	p := &Pipeline{
 		Version: PipelineVersion,
@@ -39,6 +45,7 @@ func fit(w *workspace, classes []string, features map[string]spec.Feature) (*Pip
 		}
 	}
 	var notes []string
+	var embedded []ColumnEncoding
 	train := w.splits[splitTrain]
 	for j, c := range w.cols {
 		name := w.names[j]
@@ -81,13 +88,19 @@ func fit(w *workspace, classes []string, features map[string]spec.Feature) (*Pip
 			} else if feat.Categorical != nil {
 				limit = feat.Categorical.MaxCategories
 				if feat.Categorical.Encoding == "embedding" {
-					dim = max(feat.Categorical.Dim, 1)
+					dim = feat.Categorical.Dim
+					if dim == 0 {
+						dim = DefaultEmbeddingDim
+					}
 				}
 			}
 			fitCategories(&enc, c, train, limit, other)
 			if dim > 0 {
-				notes = append(notes, fmt.Sprintf("%s: %s %q asks for an embedding of dimension %d; the model has no embedding layers yet, so it is one-hot (%d inputs) feeding the first dense layer, which acts as the embedding",
-					field, kind, name, dim, enc.width()))
+				// The last row of the table is for everything else:
+				// rare, unseen and missing values alike.
+				enc.Encoding, enc.Dim, enc.Other = EncodeEmbedding, dim, other
+				embedded = append(embedded, enc)
+				continue
 			}
 		case "text":
 			t := feat.Text
@@ -98,6 +111,12 @@ func fit(w *workspace, classes []string, features map[string]spec.Feature) (*Pip
 		default:
 			return nil, nil, fieldErrorf(field, ErrInvalidRule, "sets none of numeric, categorical, text, id")
 		}
+		p.Columns = append(p.Columns, enc)
+		p.Features = append(p.Features, featureNames(&enc)...)
+	}
+	// Index columns go last, so a model's input is its plain features
+	// then one index per table.
+	for _, enc := range embedded {
 		p.Columns = append(p.Columns, enc)
 		p.Features = append(p.Features, featureNames(&enc)...)
 	}
@@ -153,9 +172,11 @@ func fitCategories(enc *ColumnEncoding, c *Column, rows []int, limit int, other 
 }
 
 // featureNames names the features a column becomes: "Age", "Home=rent",
-// "Home=<other>", "review#17".
+// "Home=<other>", "review#17", "state#index".
 func featureNames(enc *ColumnEncoding) []string {
 	switch enc.Encoding {
+	case EncodeEmbedding:
+		return []string{enc.Name + "#index"}
 	case EncodeOneHot:
 		out := make([]string, 0, enc.width())
 		for _, cat := range enc.Categories {

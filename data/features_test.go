@@ -1,6 +1,7 @@
 package data
 
 import (
+	"encoding/json"
 	"hash/fnv"
 	"math"
 	"slices"
@@ -76,13 +77,92 @@ b,9,castle,u2,bad bad bad
 			t.Errorf("features %q: want u1, u2 and <unknown>", p.Features)
 		}
 	})
-	t.Run("embedding is one-hot with a note", func(t *testing.T) {
-		p, err := Prepare(f, data(map[string]spec.Feature{"home": {Categorical: &spec.CategoricalFeature{Encoding: "embedding", Dim: 4}}}))
+	t.Run("embeddings are index columns, last", func(t *testing.T) {
+		p, err := Prepare(f, data(map[string]spec.Feature{
+			"home": {Categorical: &spec.CategoricalFeature{Encoding: "embedding", Dim: 4}},
+			"user": {ID: &spec.IDFeature{MaxIDs: 2, Dim: 3}},
+			"x":    {Numeric: &spec.NumericFeature{Encoding: "none"}},
+		}))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Contains(p.Features, "home=castle") || len(p.Notes) != 1 || !strings.Contains(p.Notes[0], "dimension 4") || !strings.Contains(p.Notes[0], "one-hot (3 inputs)") {
-			t.Errorf("features %q, notes %q", p.Features, p.Notes)
+		n := len(p.Features)
+		if got := p.Features[n-2:]; !slices.Equal(got, []string{"home#index", "user#index"}) || len(p.Notes) != 0 {
+			t.Fatalf("features %q (want the index columns last), notes %q", p.Features, p.Notes)
+		}
+		// home: castle, own, rent + the shared row; user: u1, u2 (the two
+		// most frequent) + the shared row, which u3 takes.
+		want := []Embedding{{Name: "home", Column: n - 2, Vocab: 4, Dim: 4}, {Name: "user", Column: n - 1, Vocab: 3, Dim: 3}}
+		if !slices.Equal(p.Embeddings, want) {
+			t.Fatalf("embeddings %+v, want %+v", p.Embeddings, want)
+		}
+		index := func(m Matrix, row, col int) float32 { return m.X[row*m.D+col] }
+		for i, w := range [][2]float32{{2, 0}, {1, 1}, {2, 0}, {2, 2}, {1, 0}, {0, 1}} {
+			if got := [2]float32{index(p.Train, i, n-2), index(p.Train, i, n-1)}; got != w {
+				t.Errorf("row %d: indices %v, want %v", i, got, w)
+			}
+		}
+		// Through the JSON that `xp predict` reads: unseen and missing
+		// values take the last row.
+		raw, err := json.Marshal(p.Pipeline)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Pipeline
+		if err := json.Unmarshal(raw, &back); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(back.Embeddings(), want) {
+			t.Fatalf("read back: embeddings %+v", back.Embeddings())
+		}
+		m, err := back.Transform(mustParse(t, "new.csv", "x,home,user,review\n1,own,u2,x\n1,tent,u9,x\n1,,,x\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, w := range [][2]float32{{1, 1}, {3, 2}, {3, 2}} {
+			if got := [2]float32{index(m, i, n-2), index(m, i, n-1)}; got != w {
+				t.Errorf("new row %d: indices %v, want %v", i, got, w)
+			}
+		}
+	})
+	t.Run("embedding dims", func(t *testing.T) {
+		for _, tt := range []struct {
+			name string
+			feat spec.Feature
+			dim  int // 0: one-hot
+		}{
+			{"categorical without dim", spec.Feature{Categorical: &spec.CategoricalFeature{Encoding: "embedding"}}, DefaultEmbeddingDim},
+			{"id without dim is one-hot", spec.Feature{ID: &spec.IDFeature{}}, 0},
+			{"onehot ignores dim", spec.Feature{Categorical: &spec.CategoricalFeature{Encoding: "onehot", Dim: 5}}, 0},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				p, err := Prepare(f, data(map[string]spec.Feature{"user": tt.feat}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tt.dim == 0 {
+					if len(p.Embeddings) != 0 || !slices.Contains(p.Features, "user=u1") {
+						t.Errorf("embeddings %+v, features %q: want one-hot", p.Embeddings, p.Features)
+					}
+					return
+				}
+				if len(p.Embeddings) != 1 || p.Embeddings[0].Dim != tt.dim {
+					t.Errorf("embeddings %+v, want one of dim %d", p.Embeddings, tt.dim)
+				}
+			})
+		}
+	})
+	t.Run("a pipeline with a plain column after an embedded one is refused", func(t *testing.T) {
+		p, err := Prepare(f, data(map[string]spec.Feature{"home": {Categorical: &spec.CategoricalFeature{Encoding: "embedding", Dim: 2}}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bad := *p.Pipeline
+		bad.Columns = slices.Clone(bad.Columns)
+		last := len(bad.Columns) - 1
+		bad.Columns[0], bad.Columns[last] = bad.Columns[last], bad.Columns[0]
+		if _, err := bad.Transform(f); err == nil || !strings.Contains(err.Error(), "index columns come last") {
+			t.Errorf("transform: %v", err)
 		}
 	})
 	t.Run("text hashing", func(t *testing.T) {

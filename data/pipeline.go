@@ -21,6 +21,10 @@ const (
 	EncodeNone        = "none"        // x, one feature
 	EncodeOneHot      = "onehot"      // one 0/1 feature per category, and one for Other
 	EncodeHashing     = "hashing"     // Buckets features: hashed n-gram counts
+	// EncodeEmbedding is one feature, the category's index into an
+	// embedding table of Vocab() rows: its position in Categories, or
+	// len(Categories) (Other) for a rare, unseen or missing value.
+	EncodeEmbedding = "embedding"
 )
 
 // Pipeline is everything Prepare fitted on the training split, enough to
@@ -39,7 +43,7 @@ type Pipeline struct {
 	Steps []Step `json:"steps"`
 	// Fills are version 1's steps: fill_na rules only.
 	Fills    []Fill           `json:"fills,omitempty"`
-	Columns  []ColumnEncoding `json:"columns"` // feature columns, in file order
+	Columns  []ColumnEncoding `json:"columns"` // feature columns, in file order, the embedded ones last
 	Features []string         `json:"features"`
 }
 
@@ -57,13 +61,42 @@ type ColumnEncoding struct {
 	Max      float64 `json:"max,omitempty"`
 	// Categories are the one-hot inputs, sorted; Other, when set, names one
 	// more input that categories not in the list share (rare training
-	// categories, unseen and missing values).
+	// categories, unseen and missing values). An embedding's table has a
+	// row for each, Other always set and last.
 	Categories []string `json:"categories,omitempty"`
 	Other      string   `json:"other,omitempty"`
+	Dim        int      `json:"dim,omitempty"` // embedding: the width of a table row
 	Buckets    int      `json:"buckets,omitempty"`
 	NGrams     int      `json:"ngrams,omitempty"`
 	Binary     bool     `json:"binary,omitempty"`
 	Norm       string   `json:"norm,omitempty"`
+}
+
+// Vocab is the number of rows of an embedding's table: the categories and
+// the shared last one.
+func (e *ColumnEncoding) Vocab() int { return len(e.Categories) + 1 }
+
+// Embedding is an encoded column that indexes an embedding table.
+type Embedding struct {
+	Name   string `json:"name"`   // the column
+	Column int    `json:"column"` // its index feature's position in the matrix
+	Vocab  int    `json:"vocab"`  // rows of the table: the categories and the shared last one
+	Dim    int    `json:"dim"`    // width of a row
+}
+
+// Embeddings lists the embedded columns in matrix order (the last
+// columns of the matrix).
+func (p *Pipeline) Embeddings() []Embedding {
+	var out []Embedding
+	off := 0
+	for k := range p.Columns {
+		enc := &p.Columns[k]
+		if enc.Encoding == EncodeEmbedding {
+			out = append(out, Embedding{Name: enc.Name, Column: off, Vocab: enc.Vocab(), Dim: enc.Dim})
+		}
+		off += enc.width()
+	}
+	return out
 }
 
 // width is the number of features the column becomes.
@@ -114,7 +147,7 @@ func (p *Pipeline) encode(cols []*Column, rows []int, y []int32, counts *encodeC
 	for k := range p.Columns {
 		offs[k] = off
 		off += p.Columns[k].width()
-		if p.Columns[k].Encoding == EncodeOneHot {
+		if e := p.Columns[k].Encoding; e == EncodeOneHot || e == EncodeEmbedding {
 			index[k] = make(map[string]int, len(p.Columns[k].Categories))
 			for i, cat := range p.Columns[k].Categories {
 				index[k][cat] = i
@@ -165,6 +198,25 @@ func (p *Pipeline) encode(cols []*Column, rows []int, y []int32, counts *encodeC
 					} else {
 						counts.unknown[k]++
 					}
+				}
+			case EncodeEmbedding:
+				other := float32(len(enc.Categories))
+				last, lastJ, lastOK := "", 0, false
+				for i := start; i < end; i++ {
+					r := rows[i]
+					if !c.Missing[r] {
+						v := c.text(r)
+						if v != last || i == start {
+							last = v
+							lastJ, lastOK = index[k][v]
+						}
+						if lastOK {
+							m.X[i*d+off] = float32(lastJ)
+							continue
+						}
+					}
+					m.X[i*d+off] = other
+					counts.other[k]++
 				}
 			case EncodeHashing:
 				if len(bag) < enc.Buckets {
@@ -350,8 +402,11 @@ func (p *Pipeline) check() error {
 	default:
 		return fmt.Errorf("pipeline: unknown task %q", p.Task)
 	}
-	width := 0
+	width, embedded := 0, false
 	for _, enc := range p.Columns {
+		if embedded && enc.Encoding != EncodeEmbedding {
+			return fmt.Errorf("pipeline column %q follows an embedded column; index columns come last", enc.Name)
+		}
 		switch enc.Encoding {
 		case EncodeStandardize:
 			if !(enc.Std > 0) || math.IsInf(enc.Std, 0) || !finite(enc.Mean) {
@@ -362,6 +417,12 @@ func (p *Pipeline) check() error {
 				return fmt.Errorf("pipeline column %q: mean %v, min %v, max %v are not all finite", enc.Name, enc.Mean, enc.Min, enc.Max)
 			}
 		case EncodeOneHot:
+		case EncodeEmbedding:
+			// The index is a float32: it must hold every row exactly.
+			if enc.Dim <= 0 || enc.Other == "" || enc.Vocab() > 1<<24 {
+				return fmt.Errorf("pipeline column %q: embedding of %d rows (other %q) by %d", enc.Name, enc.Vocab(), enc.Other, enc.Dim)
+			}
+			embedded = true
 		case EncodeHashing:
 			if enc.Buckets <= 0 || enc.NGrams <= 0 {
 				return fmt.Errorf("pipeline column %q: %d buckets of %d-grams", enc.Name, enc.Buckets, enc.NGrams)

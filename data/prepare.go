@@ -38,9 +38,12 @@ type Prepared struct {
 	TrainRows, ValRows, TestRows []int
 
 	Pipeline *Pipeline
-	Report   []RuleReport
-	// Notes say where the encoding differs from what the spec asked (an
-	// embedding encoded one-hot), for the run's log.
+	// Embeddings are the embedded columns, Pipeline.Embeddings(): their
+	// index features are the last columns of every matrix.
+	Embeddings []Embedding
+	Report     []RuleReport
+	// Notes say where the encoding differs from what the spec asked, for
+	// the run's log.
 	Notes []string
 
 	// DroppedTarget is the number of rows dropped because their target was
@@ -210,6 +213,7 @@ func PrepareTask(f, test *Frame, d spec.Data, task Task) (*Prepared, error) {
 		ValRows:       w.splits[splitVal],
 		TestRows:      testIdx,
 		Pipeline:      p,
+		Embeddings:    p.Embeddings(),
 		Report:        report,
 		Notes:         notes,
 		DroppedTarget: dropped,
@@ -262,7 +266,7 @@ func encodeReports(p *Pipeline, counts *encodeCounts) []RuleReport {
 	}{
 		{"impute", "missing numbers set to the training mean", counts.imputed},
 		{"unknown_category", "missing or unseen categories encoded as all zeros", counts.unknown},
-		{"other_category", "rare, unseen or missing categories encoded as the shared other input", counts.other},
+		{"other_category", "rare, unseen or missing categories encoded as the shared other input (an embedding's last row)", counts.other},
 	} {
 		total := 0
 		var parts []string

@@ -7,6 +7,8 @@
 // A Model has a head (multiclass softmax, binary sigmoid on one logit, or
 // regression on one output) and a loss that goes with it (cross-entropy,
 // binary cross-entropy, mse, mae or huber), each with PyTorch's meaning.
+// It may have embedding tables (torch.nn.Embedding) that turn index columns
+// of the input into learned rows ahead of the first layer.
 //
 // Every backend compiles the same Model and starts from the same Params, so
 // two backends that implement the maths correctly follow the same trajectory.

@@ -114,14 +114,42 @@ const (
 // with no activation onto Outputs() units: Classes logits for the
 // multiclass head, one logit for the binary head (Classes is 2), one value
 // for the regression head (Classes is 0).
+//
+// Embeddings, when there are any, replace columns of the input: the raw
+// input is Inputs columns, the plain features first and one index column
+// per embedding after them (data puts them there); the network's first
+// layer reads EmbeddedWidth columns, the plain features then each
+// embedding's Dim values, in Embeddings order.
 type Model struct {
-	Inputs    int
-	Classes   int
-	Head      Head // "" is HeadMulticlass
-	Layers    []Layer
-	Optimizer Optimizer
-	Loss      Loss
+	Inputs     int
+	Classes    int
+	Embeddings []Embedding
+	Head       Head // "" is HeadMulticlass
+	Layers     []Layer
+	Optimizer  Optimizer
+	Loss       Loss
 }
+
+// Embedding is a lookup table, torch.nn.Embedding(Vocab, Dim): input
+// column Column holds an index in [0, Vocab) as a float (an exact
+// integer), and the network sees row index of the table, its parameter
+// EmbeddingName(i), Vocab×Dim.
+type Embedding struct {
+	Column, Vocab, Dim int
+}
+
+// EmbeddedWidth is the width of the input the first layer reads: the
+// plain columns and every embedding's Dim.
+func (m *Model) EmbeddedWidth() int {
+	w := m.Inputs - len(m.Embeddings)
+	for _, e := range m.Embeddings {
+		w += e.Dim
+	}
+	return w
+}
+
+// PlainInputs is the number of input columns that are not embedding indices.
+func (m *Model) PlainInputs() int { return m.Inputs - len(m.Embeddings) }
 
 // Regression reports a regression head.
 func (m *Model) Regression() bool { return m.Head == HeadRegression }
@@ -219,7 +247,10 @@ func (m *Model) Validate() error {
 	if len(m.Layers) == 0 {
 		return fmt.Errorf("model: no layers")
 	}
-	width := m.Inputs
+	if err := m.validateEmbeddings(); err != nil {
+		return err
+	}
+	width := m.EmbeddedWidth()
 	for i, l := range m.Layers {
 		if l.In != width {
 			return fmt.Errorf("model: layer %d takes %d inputs, previous gives %d", i, l.In, width)
@@ -265,6 +296,24 @@ func (m *Model) Validate() error {
 	last := m.Layers[len(m.Layers)-1]
 	if last.Kind != Dense || last.Out != m.Outputs() || last.Activation != ActNone {
 		return fmt.Errorf("model: last layer must be dense onto %d outputs with no activation", m.Outputs())
+	}
+	return nil
+}
+
+// validateEmbeddings checks that the index columns are the last of the
+// input, in order, and the tables have rows and columns.
+func (m *Model) validateEmbeddings() error {
+	plain := m.PlainInputs()
+	if plain < 0 {
+		return fmt.Errorf("model: %d embeddings over %d inputs", len(m.Embeddings), m.Inputs)
+	}
+	for i, e := range m.Embeddings {
+		if e.Column != plain+i {
+			return fmt.Errorf("model: embedding %d reads column %d; index columns come after the %d plain ones, in order (want %d)", i, e.Column, plain, plain+i)
+		}
+		if e.Vocab <= 0 || e.Dim <= 0 {
+			return fmt.Errorf("model: embedding %d: %d×%d table", i, e.Vocab, e.Dim)
+		}
 	}
 	return nil
 }
@@ -316,3 +365,6 @@ func WeightName(i int) string      { return fmt.Sprintf("layer%d.weight", i) }
 func BiasName(i int) string        { return fmt.Sprintf("layer%d.bias", i) }
 func RunningMeanName(i int) string { return fmt.Sprintf("layer%d.running_mean", i) }
 func RunningVarName(i int) string  { return fmt.Sprintf("layer%d.running_var", i) }
+
+// EmbeddingName names the table of embedding i, Vocab×Dim.
+func EmbeddingName(i int) string { return fmt.Sprintf("embedding.%d.weight", i) }

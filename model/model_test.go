@@ -195,3 +195,64 @@ func TestBatchNormLayer(t *testing.T) {
 		t.Error("a batch norm with eps 0 validated")
 	}
 }
+
+// embedded is mlp with its last two inputs embedding indices: 3 plain
+// columns, tables of 4×2 and 6×3, so the first layer reads 3+2+3 = 8.
+func embedded() *Model {
+	m := mlp()
+	m.Embeddings = []Embedding{{Column: 3, Vocab: 4, Dim: 2}, {Column: 4, Vocab: 6, Dim: 3}}
+	m.Layers[0].In = 8
+	return m
+}
+
+func TestEmbeddings(t *testing.T) {
+	m := embedded()
+	if err := m.Validate(); err != nil {
+		t.Fatalf("valid model: %v", err)
+	}
+	if m.EmbeddedWidth() != 8 || m.PlainInputs() != 3 {
+		t.Fatalf("width %d, plain %d; want 8, 3", m.EmbeddedWidth(), m.PlainInputs())
+	}
+	p, err := Init(m, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Check(m); err != nil {
+		t.Fatal(err)
+	}
+	if p.Tensors[0].Name != "embedding.0.weight" || p.Tensors[1].Name != "embedding.1.weight" || len(p.Tensors[1].Data) != 18 {
+		t.Fatalf("first tensors %s %v, %s %v", p.Tensors[0].Name, p.Tensors[0].Shape, p.Tensors[1].Name, p.Tensors[1].Shape)
+	}
+	// N(0, 1): some values beyond the ±1/sqrt(fan_in) of a dense layer.
+	big := 0
+	for _, v := range p.Tensors[1].Data {
+		if v > 1 || v < -1 {
+			big++
+		}
+	}
+	if big == 0 {
+		t.Errorf("embedding values %v all within ±1: not N(0, 1)", p.Tensors[1].Data)
+	}
+	bad := map[string]func(m *Model){
+		"index not last":    func(m *Model) { m.Embeddings[0].Column = 0 },
+		"out of order":      func(m *Model) { m.Embeddings[0].Column, m.Embeddings[1].Column = 4, 3 },
+		"empty table":       func(m *Model) { m.Embeddings[1].Vocab = 0 },
+		"first layer plain": func(m *Model) { m.Layers[0].In = 5 },
+		"more than inputs":  func(m *Model) { m.Inputs = 1 },
+	}
+	for name, mutate := range bad {
+		t.Run(name, func(t *testing.T) {
+			m := embedded()
+			mutate(m)
+			if err := m.Validate(); err == nil {
+				t.Fatal("validated")
+			}
+		})
+	}
+	t.Run("check wants the tables", func(t *testing.T) {
+		q, _ := Init(mlp(), 7)
+		if err := q.Check(m); err == nil {
+			t.Fatal("params without tables checked")
+		}
+	})
+}

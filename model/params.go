@@ -13,7 +13,8 @@ type Tensor struct {
 	Data  []float32
 }
 
-// Params are a model's parameters in layer order: for each dense layer its
+// Params are a model's parameters: the embedding tables in order, then in
+// layer order: for each dense layer its
 // weight then its bias; for each batch norm its weight, bias, running mean
 // and running variance.
 type Params struct {
@@ -41,7 +42,9 @@ func (p *Params) Clone() *Params {
 
 // Init draws the initial parameters from a PCG seeded with seed, the same way
 // PyTorch's nn.Linear does (weights and biases uniform in ±1/sqrt(fan_in)),
-// so xp starts where a PyTorch user's model would. Backends never initialise
+// so xp starts where a PyTorch user's model would. Embedding tables are
+// drawn first, N(0, 1) as nn.Embedding's, so a model without embeddings
+// draws exactly what it did before they existed. Backends never initialise
 // on their own: gorgonia's initialisers seed from the clock.
 func Init(m *Model, seed uint64) (*Params, error) {
 	if err := m.Validate(); err != nil {
@@ -49,6 +52,13 @@ func Init(m *Model, seed uint64) (*Params, error) {
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x78702d696e6974)) // "xp-init"
 	p := &Params{}
+	for i, e := range m.Embeddings {
+		w := make([]float32, e.Vocab*e.Dim)
+		for j := range w {
+			w[j] = float32(rng.NormFloat64())
+		}
+		p.Tensors = append(p.Tensors, Tensor{Name: EmbeddingName(i), Shape: []int{e.Vocab, e.Dim}, Data: w})
+	}
 	for i, l := range m.Layers {
 		if l.Kind == BatchNorm {
 			// PyTorch's: γ = 1, β = 0, running mean 0 and variance 1.
@@ -87,6 +97,11 @@ func Init(m *Model, seed uint64) (*Params, error) {
 
 // Check reports params that do not fit m.
 func (p *Params) Check(m *Model) error {
+	for i, e := range m.Embeddings {
+		if t := p.Get(EmbeddingName(i)); t == nil || len(t.Data) != e.Vocab*e.Dim {
+			return fmt.Errorf("params: %s missing or not %d×%d", EmbeddingName(i), e.Vocab, e.Dim)
+		}
+	}
 	for i, l := range m.Layers {
 		if l.Kind == BatchNorm {
 			for _, name := range []string{WeightName(i), BiasName(i), RunningMeanName(i), RunningVarName(i)} {

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/data"
@@ -10,20 +11,23 @@ import (
 
 // BuildModel turns the spec's model and optimizer into the model IR for a
 // problem of the given width and number of classes, with the head the
-// spec decides (multiclass when it decides none).
+// spec decides (multiclass when it decides none), and no embeddings.
 func BuildModel(s *spec.Spec, inputs, classes int) (*model.Model, error) {
-	return BuildModelFor(s, inputs, classes, ResolveHead(s, data.TaskClassification))
+	return BuildModelFor(s, inputs, classes, ResolveHead(s, data.TaskClassification), nil)
 }
 
 // BuildModelFor is BuildModel with the head (spec.HeadMulticlass, ...):
 // a binary head has one output, a regression head one output and no
-// classes.
-func BuildModelFor(s *spec.Spec, inputs, classes int, head string) (*model.Model, error) {
-	m := &model.Model{Inputs: inputs, Classes: classes, Head: model.Head(head)}
+// classes; and with the embedded columns of the prepared data
+// (Prepared.Embeddings, Pipeline.Embeddings), whose index columns are the
+// last of the inputs: the first layer reads the plain inputs and each
+// table's row.
+func BuildModelFor(s *spec.Spec, inputs, classes int, head string, embeddings []data.Embedding) (*model.Model, error) {
+	m := &model.Model{Inputs: inputs, Classes: classes, Head: model.Head(head), Embeddings: ModelEmbeddings(embeddings)}
 	if head == spec.HeadRegression {
 		m.Classes = 0
 	}
-	width := inputs
+	width := m.EmbeddedWidth()
 	if s.Model.Logreg == nil {
 		for i, l := range s.Model.Layers {
 			switch {
@@ -90,6 +94,26 @@ func BuildModelFor(s *spec.Spec, inputs, classes int, head string) (*model.Model
 	}
 	m.Optimizer.Schedule = sched
 	return m, m.Validate()
+}
+
+// ModelEmbeddings is the model IR's tables for the embedded columns of
+// the data; nil for none.
+func ModelEmbeddings(embeddings []data.Embedding) []model.Embedding {
+	var out []model.Embedding
+	for _, e := range embeddings {
+		out = append(out, model.Embedding{Column: e.Column, Vocab: e.Vocab, Dim: e.Dim})
+	}
+	return out
+}
+
+// describeEmbeddings says what each embedded column became, for the run's
+// log: "state (52×4)".
+func describeEmbeddings(embeddings []data.Embedding) string {
+	parts := make([]string, len(embeddings))
+	for i, e := range embeddings {
+		parts[i] = fmt.Sprintf("%s (%d×%d)", e.Name, e.Vocab, e.Dim)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // buildSchedule turns train.schedule and train.warmup into the IR's

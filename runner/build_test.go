@@ -5,10 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/data"
 	"github.com/xp-ml/xp/model"
 )
 
@@ -202,13 +204,58 @@ func TestBuildModelHeads(t *testing.T) {
 			if tt.head == "" {
 				m, err = BuildModel(s, 5, tt.classes)
 			} else {
-				m, err = BuildModelFor(s, 5, tt.classes, tt.head)
+				m, err = BuildModelFor(s, 5, tt.classes, tt.head, nil)
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
 			if m.Loss.Kind != tt.want.Kind || m.Loss.Delta != tt.want.Delta || m.Outputs() != tt.outputs {
 				t.Errorf("loss %+v, %d outputs; want %+v, %d", m.Loss, m.Outputs(), tt.want, tt.outputs)
+			}
+		})
+	}
+}
+
+func TestBuildModelEmbeddings(t *testing.T) {
+	emb := []data.Embedding{{Name: "state", Column: 3, Vocab: 52, Dim: 4}, {Name: "user", Column: 4, Vocab: 9, Dim: 2}}
+	for _, tt := range []struct {
+		name, model string
+	}{
+		{"mlp", `model: layers: [{dropout: 0.1}, {dense: 8}]`},
+		{"logreg", `model: logreg: {}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := BuildModelFor(loadSpec(t, tt.model), 5, 3, spec.HeadMulticlass, emb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []model.Embedding{{Column: 3, Vocab: 52, Dim: 4}, {Column: 4, Vocab: 9, Dim: 2}}
+			// 3 plain inputs, then 4 + 2 from the tables.
+			if !slices.Equal(m.Embeddings, want) || m.Inputs != 5 || m.Layers[0].In != 9 {
+				t.Errorf("embeddings %+v, inputs %d, first layer reads %d; want %+v, 5, 9", m.Embeddings, m.Inputs, m.Layers[0].In, want)
+			}
+		})
+	}
+}
+
+// TestSpecKeyMarksEmbeddings: a spec with an embedding feature, which
+// trained one-hot before xp had tables, gets a key of its own; any other
+// spec keeps the key it had.
+func TestSpecKeyMarksEmbeddings(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		features map[string]spec.Feature
+		marked   bool
+	}{
+		{"none", nil, false},
+		{"onehot and id", map[string]spec.Feature{"a": {Categorical: &spec.CategoricalFeature{Encoding: "onehot", Dim: 3}}, "u": {ID: &spec.IDFeature{}}}, false},
+		{"categorical embedding", map[string]spec.Feature{"a": {Categorical: &spec.CategoricalFeature{Encoding: "embedding"}}}, true},
+		{"id with dim", map[string]spec.Feature{"u": {ID: &spec.IDFeature{Dim: 8}}}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &spec.Spec{Data: spec.Data{Features: tt.features}}
+			if got := specKey(s, "h") != "h"; got != tt.marked {
+				t.Errorf("specKey = %q, marked %v, want %v", specKey(s, "h"), got, tt.marked)
 			}
 		})
 	}

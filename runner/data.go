@@ -156,6 +156,9 @@ type DataReport struct {
 	Scale *data.TargetScale `json:"scale,omitempty"`
 	Rules []data.RuleReport `json:"rules"`
 	Notes []string          `json:"notes,omitempty"`
+	// Embeddings are the columns encoded as embedding indices, each with
+	// its table's vocabulary and dim.
+	Embeddings []data.Embedding `json:"embeddings,omitempty"`
 }
 
 // SourceReport describes one resolved source.
@@ -194,6 +197,7 @@ func (j *Job) recordData(dir string, prep *data.Prepared, log *runLog) error {
 		Loss:          j.spec.Train.Loss.Kind(),
 		Rules:         prep.Report,
 		Notes:         prep.Notes,
+		Embeddings:    prep.Embeddings,
 	}
 	if prep.Task == data.TaskRegression {
 		r.Scale = &prep.Scale

@@ -8,6 +8,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/xp-ml/xp/cue/spec"
 )
 
 // KeyVersion tags the run key format; bump it when what enters the key changes.
@@ -30,6 +32,19 @@ func RunKey(specHash string, dataHashes map[string]string, backend, backendVersi
 	fmt.Fprintf(&b, "backend %s %s\n", backend, backendVersion)
 	sum := sha256.Sum256([]byte(b.String()))
 	return hex.EncodeToString(sum[:])
+}
+
+// specKey is the spec's part of the run key: its hash, marked for a spec
+// with embedding features, which xp encoded one-hot before it had
+// embedding tables: a run cached then must not answer for the same spec
+// now. Other specs keep their keys.
+func specKey(s *spec.Spec, hash string) string {
+	for _, f := range s.Data.Features {
+		if f.Categorical != nil && f.Categorical.Encoding == "embedding" || f.ID != nil && f.ID.Dim > 0 {
+			return hash + " embeddings/1"
+		}
+	}
+	return hash
 }
 
 // ShortKey is the form shown to users.

@@ -63,7 +63,7 @@ func LoadPredictor(dir string, r *store.Run, backend string) (*Predictor, error)
 		return nil, fmt.Errorf("%w: %v", ErrNoModel, err)
 	}
 	head := ResolveHead(&p.Spec, p.Pipeline.Task)
-	if p.Model, err = BuildModelFor(&p.Spec, len(p.Pipeline.Features), len(p.Pipeline.Classes), head); err != nil {
+	if p.Model, err = BuildModelFor(&p.Spec, len(p.Pipeline.Features), len(p.Pipeline.Classes), head, p.Pipeline.Embeddings()); err != nil {
 		return nil, fmt.Errorf("rebuild the model of run %s: %w", ShortKey(r.Key), err)
 	}
 	if err := p.Params.Check(p.Model); err != nil {

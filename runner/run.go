@@ -182,7 +182,7 @@ func PlanContext(ctx context.Context, exp *spec.Experiment, opts Options) (*Job,
 	return &Job{
 		Exp: exp, Backend: b, Device: device, Fallback: fallback, DataPath: path, DataHashes: hashes, Sources: sources,
 		BackendVersion: version,
-		Key:            RunKey(exp.Hash, hashes, b.Name(), version),
+		Key:            RunKey(specKey(&exp.Spec, exp.Hash), hashes, b.Name(), version),
 	}, nil
 }
 
@@ -313,7 +313,7 @@ func (j *Job) Train(ctx context.Context, st *store.Store, opts Options) (*Result
 			"a binary head needs 2 classes, but %q has %d (%s); use \"multiclass\"", s.Data.Target, len(prep.Classes), strings.Join(prep.Classes, ", "))}
 	}
 	j.spec = s
-	m, err := BuildModelFor(s, len(prep.Features), len(prep.Classes), j.head)
+	m, err := BuildModelFor(s, len(prep.Features), len(prep.Classes), j.head, prep.Embeddings)
 	if err != nil {
 		return nil, &SpecError{Pos: exp.Position("model"), Field: "model", Err: err}
 	}
@@ -379,6 +379,10 @@ func (j *Job) Train(ctx context.Context, st *store.Store, opts Options) (*Result
 			prep.Train.N, prep.Val.N, prep.Test.N, len(prep.Features), prep.Classes)
 	}
 	log.Printf("model: %s head, loss %s, metrics %v", j.head, m.LossKind(), s.Metrics)
+	if len(prep.Embeddings) > 0 {
+		log.Printf("model: embeddings %s (vocabulary × dim; the last row is shared by rare, unseen and missing values); the first layer reads %d inputs",
+			describeEmbeddings(prep.Embeddings), m.EmbeddedWidth())
+	}
 	if err := j.recordData(dir, prep, log); err != nil {
 		log.Printf("%v", err)
 	}

@@ -66,7 +66,7 @@ func PlanSweep(ctx context.Context, exp *spec.Experiment, opts Options) (*SweepP
 		if first, ok := planned[string(shared)]; ok {
 			job = &Job{Exp: p.Exp, Backend: first.Backend, Device: first.Device, DataPath: first.DataPath,
 				DataHashes: first.DataHashes, Sources: first.Sources, BackendVersion: first.BackendVersion,
-				Key: RunKey(p.Exp.Hash, first.DataHashes, first.Backend.Name(), first.BackendVersion)}
+				Key: RunKey(specKey(&p.Exp.Spec, p.Exp.Hash), first.DataHashes, first.Backend.Name(), first.BackendVersion)}
 		} else {
 			if job, err = PlanContext(ctx, p.Exp, opts); err != nil {
 				return nil, fmt.Errorf("point %d (%s): %w", p.Index, p.Label(), err)

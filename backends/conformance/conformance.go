@@ -66,7 +66,8 @@ type Problem struct {
 // at inference), gradients of every layer kind (one SGD step with lr 1,
 // momentum 0 and no weight decay, so a parameter moves by minus its
 // gradient), two steps of each optimizer with weight decay, and the loss
-// trajectory of a few epochs of an MLP with dropout.
+// trajectory of a few epochs of an MLP with dropout; the same for the
+// binary and regression heads and for models with embedding tables.
 func Run(t *testing.T, candidate, reference backends.Backend, tol Tolerance) {
 	t.Helper()
 	acts := []model.Activation{model.ActNone, model.ActReLU, model.ActTanh, model.ActSigmoid, model.ActLeakyReLU, model.ActGELU}
@@ -155,6 +156,7 @@ func Run(t *testing.T, candidate, reference backends.Backend, tol Tolerance) {
 		Trajectory(t, candidate, reference, p, 3, tol)
 	})
 	runHeads(t, candidate, reference, tol)
+	runEmbeddings(t, candidate, reference, tol)
 	schedules := []struct {
 		name string
 		opt  model.Optimizer

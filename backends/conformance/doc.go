@@ -11,7 +11,10 @@
 // trajectories of a few epochs (dropout, weighted loss, step and cosine
 // schedules), the binary and regression heads (forward, the gradient after
 // one batch and a trajectory for binary cross-entropy with and without
-// class weights, mse, mae and huber; see heads.go), and that a trainer
+// class weights, mse, mae and huber; see heads.go), models with embedding
+// tables (forward, the gradients of the tables with indices that repeat
+// within a batch and indices no row chooses, optimizer steps, a
+// trajectory and resume; see embeddings.go), and that a trainer
 // restored from another's State continues bit for bit (Resume). Forward, Gradient, Steps, Trajectory and Resume are
 // exported so a backend's tests can add problems of their own, such as the
 // datasets shipped with xp.

@@ -26,6 +26,16 @@
 //     gradient, the weight-gradient GEMM and, only when a layer below has
 //     parameters, the input-gradient GEMM (never for the input itself);
 //     finally one in-place optimizer kernel over all parameters.
+//   - A model with embeddings (model.Embedding) first builds the embedded
+//     input the first layer reads from the raw batch: the plain columns
+//     (CopyColumns), then each table's row chosen by its index column
+//     (EmbeddingGather). The tables are slots of the flat parameter buffer,
+//     first, so the optimizer (weight decay included) and checkpoints treat
+//     them as any parameter, with dense gradients as nn.Embedding's
+//     (sparse=False). Every layer then has an input gradient, down to the
+//     embedded input's, from which EmbeddingScatterAdd writes each table's
+//     gradient. The kernels are device.EmbeddingKernels; a device without
+//     them refuses such a model at Compile.
 //   - Nothing is allocated per step (a test proves it with
 //     testing.AllocsPerRun), so the garbage collector never runs during
 //     training, and per-batch losses stay on the device until the epoch

@@ -204,6 +204,7 @@ func TestStepAllocatesNothing(t *testing.T) {
 		{"tanh-batchnorm-nesterov-clip", model.ActTanh, nesterov},
 		{"relu-adam-binary", model.ActReLU, adam},
 		{"gelu-adam-huber", model.ActGELU, adam},
+		{"relu-adam-embedding", model.ActReLU, adam},
 	}
 	forEachGEMM(t, func(t *testing.T) {
 		for _, threads := range []int{1, 2} {
@@ -221,6 +222,9 @@ func TestStepAllocatesNothing(t *testing.T) {
 					case strings.HasSuffix(v.name, "-binary"):
 						m = conformance.Binary(mlp(32, 2, []int{64, 64}, v.act, 0.1, v.opt), []float64{1, 3})
 						data = conformance.Synthetic(300, 32, 2, 2)
+					case strings.HasSuffix(v.name, "-embedding"):
+						m = conformance.Embed(mlp(30, 4, []int{64, 64}, v.act, 0.1, v.opt), conformance.Table{Vocab: 50, Dim: 8}, conformance.Table{Vocab: 7, Dim: 3})
+						data = conformance.WithIndices(conformance.Synthetic(300, 30, 4, 2), []int{50, 7}, 2)
 					case strings.HasSuffix(v.name, "-huber"):
 						m = conformance.Regression(mlp(32, 1, []int{64, 64}, v.act, 0.1, v.opt), model.Loss{Kind: model.LossHuber, Delta: 1})
 						data = conformance.SyntheticRegression(300, 32, 2)

@@ -36,6 +36,14 @@ type step struct {
 	eps, momentum              float64
 }
 
+// embed is one embedding table of the compiled program: where its index
+// is in the raw input, where its rows go in the embedded input, and its
+// views into the flat parameter and gradient buffers.
+type embed struct {
+	col, vocab, dim, off int
+	table, dtable        device.Buffer
+}
+
 // slot places one parameter tensor in the flat buffers: in params (and
 // grads and optimizer state), or, for a batch norm's running statistics,
 // which are saved but not trained, in stats.
@@ -67,8 +75,15 @@ func compile(dev device.Device, m *model.Model, params *model.Params, cfg backen
 	batch := cfg.BatchSize
 
 	// One flat buffer each for parameters, gradients and optimizer state,
-	// so an optimizer step is one kernel over all of them.
+	// so an optimizer step is one kernel over all of them: the embedding
+	// tables are slots like the layers', first, trained and saved with
+	// them.
 	total, stats := 0, 0
+	t.m.Embeddings = append([]model.Embedding(nil), m.Embeddings...)
+	for i, e := range m.Embeddings {
+		t.slots = append(t.slots, slot{name: model.EmbeddingName(i), shape: []int{e.Vocab, e.Dim}, off: total, n: e.Vocab * e.Dim})
+		total += roundUp(e.Vocab * e.Dim)
+	}
 	for i, l := range m.Layers {
 		switch l.Kind {
 		case model.Dense:
@@ -133,6 +148,27 @@ func compile(dev device.Device, m *model.Model, params *model.Params, cfg backen
 	}
 
 	t.input = alloc(batch * m.Inputs)
+	x, dx, inferX := t.input, device.Buffer(nil), t.input
+	si := 0
+	if len(m.Embeddings) > 0 {
+		ek, ok := dev.(device.EmbeddingKernels)
+		if !ok {
+			return nil, fmt.Errorf("device %s has no embedding kernels; a model with embeddings cannot run on it", dev.Name())
+		}
+		t.ek = ek
+		// The first layer reads the embedded input, and with it its
+		// gradient, from which the tables' gradients are gathered.
+		width := m.EmbeddedWidth()
+		t.embedded, t.dembedded = alloc(batch*width), alloc(batch*width)
+		x, dx, inferX = t.embedded, t.dembedded, t.embedded
+		off := m.PlainInputs()
+		for i, e := range m.Embeddings {
+			t.embeds = append(t.embeds, embed{col: e.Column, vocab: e.Vocab, dim: e.Dim, off: off,
+				table: view(t.params, t.slots[i]), dtable: view(t.grads, t.slots[i])})
+			off += e.Dim
+		}
+		si = len(m.Embeddings)
+	}
 	if m.Regression() {
 		t.targets = alloc(batch * m.Outputs())
 	} else if err == nil {
@@ -141,7 +177,8 @@ func compile(dev device.Device, m *model.Model, params *model.Params, cfg backen
 	// Which layer outputs need a gradient: those at or above the first
 	// layer with parameters (Validate guarantees a dense one). Below it
 	// there is nothing to train, so the input, and a dropout on it, get
-	// none.
+	// none; unless there are embeddings, trained from the gradient at the
+	// input: then every layer's.
 	firstDense := 0
 	for i, l := range m.Layers {
 		if l.HasParams() {
@@ -149,8 +186,9 @@ func compile(dev device.Device, m *model.Model, params *model.Params, cfg backen
 			break
 		}
 	}
-	x, dx, inferX := t.input, device.Buffer(nil), t.input
-	si := 0
+	if len(m.Embeddings) > 0 {
+		firstDense = -1
+	}
 	for i, l := range m.Layers {
 		s := step{kind: l.Kind, layer: i, in: l.In, out: l.Out, act: l.Activation, rate: l.Rate, x: x, dx: dx, inferX: inferX,
 			eps: l.Eps, momentum: l.Momentum}

@@ -24,18 +24,24 @@ type Trainer struct {
 	params, grads, state1, state2 device.Buffer
 	stats                         device.Buffer // batch norms' running statistics; nil without one
 	input                         device.Buffer
-	labels                        device.Labels // classification heads
-	targets                       device.Buffer // the regression head: batch×outputs
-	logits, dlogits               device.Buffer
-	classWeights                  device.Buffer // one per class; nil for the plain cross-entropy and regression
-	predHost                      []float32     // the binary head's σ of a batch, expanded by Predict
-	losses                        device.Buffer // one slot per batch of the epoch
-	lossHost                      []float32
-	step                          int // optimizer steps so far: the dropout counter; Adam's t is step+1
-	epoch                         int // epochs started so far: the schedule's epoch
-	nonFinite                     int // global step of the first non-finite batch loss, or -1
-	closed                        bool
-	final                         *model.Params // parameters read back at Close
+	// Models with embeddings: the device's embedding kernels, the tables,
+	// and the embedded input the first layer reads (batch×EmbeddedWidth)
+	// with its gradient.
+	ek                  device.EmbeddingKernels
+	embeds              []embed
+	embedded, dembedded device.Buffer
+	labels              device.Labels // classification heads
+	targets             device.Buffer // the regression head: batch×outputs
+	logits, dlogits     device.Buffer
+	classWeights        device.Buffer // one per class; nil for the plain cross-entropy and regression
+	predHost            []float32     // the binary head's σ of a batch, expanded by Predict
+	losses              device.Buffer // one slot per batch of the epoch
+	lossHost            []float32
+	step                int // optimizer steps so far: the dropout counter; Adam's t is step+1
+	epoch               int // epochs started so far: the schedule's epoch
+	nonFinite           int // global step of the first non-finite batch loss, or -1
+	closed              bool
+	final               *model.Params // parameters read back at Close
 }
 
 var _ backends.Trainer = (*Trainer)(nil)
@@ -126,6 +132,7 @@ func (t *Trainer) trainBatch(data *backends.Batches, rows []int32, slot, epoch i
 	} else if err := d.Gather(t.input, t.labels, data.X, data.Y, data.D, rows); err != nil {
 		return err
 	}
+	t.embed(n)
 	for i := range t.steps {
 		s := &t.steps[i]
 		switch s.kind {
@@ -175,9 +182,27 @@ func (t *Trainer) trainBatch(data *backends.Batches, rows []int32, slot, epoch i
 			}
 		}
 	}
+	for _, e := range t.embeds {
+		t.ek.EmbeddingScatterAdd(e.dtable, t.dembedded, t.input, n, t.m.Inputs, e.col, e.vocab, e.dim, t.m.EmbeddedWidth(), e.off)
+	}
 	t.update(epoch)
 	t.step++
 	return d.Sync()
+}
+
+// embed builds the embedded input of a batch of n rows from the raw one:
+// the plain columns, then each table's rows.
+func (t *Trainer) embed(n int) {
+	if len(t.embeds) == 0 {
+		return
+	}
+	width := t.m.EmbeddedWidth()
+	if plain := t.m.PlainInputs(); plain > 0 {
+		t.ek.CopyColumns(t.embedded, t.input, n, t.m.Inputs, width, plain)
+	}
+	for _, e := range t.embeds {
+		t.ek.EmbeddingGather(t.embedded, t.input, e.table, n, t.m.Inputs, e.col, e.vocab, e.dim, width, e.off)
+	}
 }
 
 // forward runs a dense step on input x: GEMM, then bias and activation
@@ -245,6 +270,7 @@ func (t *Trainer) Predict(ctx context.Context, data *backends.Batches, probs []f
 		if err := d.Write(t.input, data.X[start*dim:(start+n)*dim]); err != nil {
 			return fmt.Errorf("engine: predict: %w", err)
 		}
+		t.embed(n)
 		for i := range t.steps {
 			s := &t.steps[i]
 			switch s.kind {

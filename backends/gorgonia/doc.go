@@ -27,7 +27,12 @@
 // the gradient) and Adam with bias correction, weight decay added to the
 // gradient in both (see optimizer.go for the exact float32 arithmetic).
 // Adam's first moment is computed as β1·m + (1-β1)·g; PyTorch 2 writes it
-// as a lerp, which rounds differently in the last bit.
+// as a lerp, which rounds differently in the last bit. An embedding table
+// T (vocab×dim) is looked up as the product of a one-hot matrix built on
+// the host from the batch's index column with T, the product's gradient
+// (onehotᵀ·dy) being the table's: no code shared with the engine's gather
+// and scatter-add kernels. The plain columns and the tables' rows are
+// joined by G.Concat.
 //
 // # Pitfalls worked around
 //

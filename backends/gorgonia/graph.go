@@ -22,10 +22,18 @@ type graph struct {
 	g     *G.ExprGraph
 	vm    G.VM
 
-	x       []float32         // batch x inputs
-	onehot  []float32         // batch x classes; training a classification head
-	targets []float32         // batch x outputs; training a regression head
-	masks   map[int][]float32 // dropout layer index -> batch x width; training only
+	x []float32 // batch x inputs
+	// With embeddings, x is split by load into the plain columns and a
+	// one-hot matrix per table (batch x vocab), which the graph multiplies
+	// by the table: the lookup, and, by the product's gradient, the
+	// scatter-add of the table's gradient.
+	embeddings []model.Embedding
+	inputs     int
+	plain      []float32         // batch x plain inputs
+	onehots    [][]float32       // one per table
+	onehot     []float32         // batch x classes; training a classification head
+	targets    []float32         // batch x outputs; training a regression head
+	masks      map[int][]float32 // dropout layer index -> batch x width; training only
 
 	// Outputs are taken with G.Read, which copies them when the tape runs:
 	// a node's own value may sit in a register that a later instruction
@@ -49,11 +57,6 @@ func buildGraph(m *model.Model, ps, stats []*param, batch int, train bool) (gr *
 	}()
 	gr = &graph{batch: batch, g: G.NewGraph(), x: make([]float32, batch*m.Inputs)}
 	g := gr.g
-
-	x := G.NewMatrix(g, G.Float32, G.WithShape(batch, m.Inputs), G.WithName("x"))
-	if err := G.Let(x, tensor.New(tensor.WithShape(batch, m.Inputs), tensor.WithBacking(gr.x))); err != nil {
-		return nil, fmt.Errorf("gorgonia: bind x: %w", err)
-	}
 
 	byName := make(map[string]*param, len(ps)+len(stats))
 	for _, p := range ps {
@@ -79,7 +82,15 @@ func buildGraph(m *model.Model, ps, stats []*param, batch int, train bool) (gr *
 		return n, nil
 	}
 
-	h := x
+	var h *G.Node
+	if len(m.Embeddings) == 0 {
+		h = G.NewMatrix(g, G.Float32, G.WithShape(batch, m.Inputs), G.WithName("x"))
+		if err := G.Let(h, tensor.New(tensor.WithShape(batch, m.Inputs), tensor.WithBacking(gr.x))); err != nil {
+			return nil, fmt.Errorf("gorgonia: bind x: %w", err)
+		}
+	} else if h, err = gr.embeddedInput(m, paramNode); err != nil {
+		return nil, err
+	}
 	for i, l := range m.Layers {
 		switch l.Kind {
 		case model.Dense:
@@ -174,6 +185,67 @@ func buildGraph(m *model.Model, ps, stats []*param, batch int, train bool) (gr *
 		G.Read(probs, &gr.probs)
 	}
 	return gr.compile()
+}
+
+// embeddedInput builds the input the first layer reads: the plain
+// columns, then each table's rows picked by a one-hot product, side by
+// side.
+func (gr *graph) embeddedInput(m *model.Model, paramNode func(string) (*G.Node, error)) (*G.Node, error) {
+	g, batch := gr.g, gr.batch
+	gr.embeddings, gr.inputs = m.Embeddings, m.Inputs
+	var parts G.Nodes
+	if plain := m.PlainInputs(); plain > 0 {
+		gr.plain = make([]float32, batch*plain)
+		x := G.NewMatrix(g, G.Float32, G.WithShape(batch, plain), G.WithName("x"))
+		if err := G.Let(x, tensor.New(tensor.WithShape(batch, plain), tensor.WithBacking(gr.plain))); err != nil {
+			return nil, fmt.Errorf("gorgonia: bind x: %w", err)
+		}
+		parts = append(parts, x)
+	}
+	for i, e := range m.Embeddings {
+		buf := make([]float32, batch*e.Vocab)
+		gr.onehots = append(gr.onehots, buf)
+		oh := G.NewMatrix(g, G.Float32, G.WithShape(batch, e.Vocab), G.WithName(fmt.Sprintf("embedding.%d.onehot", i)))
+		if err := G.Let(oh, tensor.New(tensor.WithShape(batch, e.Vocab), tensor.WithBacking(buf))); err != nil {
+			return nil, fmt.Errorf("gorgonia: bind embedding %d: %w", i, err)
+		}
+		table, err := paramNode(model.EmbeddingName(i))
+		if err != nil {
+			return nil, err
+		}
+		rows, err := G.Mul(oh, table)
+		if err != nil {
+			return nil, fmt.Errorf("gorgonia: embedding %d: lookup: %w", i, err)
+		}
+		parts = append(parts, rows)
+	}
+	if len(parts) == 1 {
+		return parts[0], nil
+	}
+	h, err := G.Concat(1, parts...)
+	if err != nil {
+		return nil, fmt.Errorf("gorgonia: embedded input: %w", err)
+	}
+	return h, nil
+}
+
+// load splits the raw rows in x into the plain columns and the one-hot
+// rows of each table, for a graph with embeddings; rows is the number of
+// rows x holds (the graph's batch).
+func (gr *graph) load() {
+	if len(gr.embeddings) == 0 {
+		return
+	}
+	plain := gr.inputs - len(gr.embeddings)
+	for r := range gr.batch {
+		row := gr.x[r*gr.inputs : (r+1)*gr.inputs]
+		copy(gr.plain[r*plain:(r+1)*plain], row[:plain])
+		for i, e := range gr.embeddings {
+			oh := gr.onehots[i][r*e.Vocab : (r+1)*e.Vocab]
+			clear(oh)
+			oh[int(row[e.Column])] = 1 // backends.Batches.CheckFor vetted the index
+		}
+	}
 }
 
 // compile turns the built graph into its tape machine.

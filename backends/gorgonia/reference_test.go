@@ -18,6 +18,7 @@ type refNet struct {
 	m    *model.Model
 	cfg  backends.Config
 	w, b map[int][]float64 // dense layer index -> weight [in*out], bias [out]
+	emb  [][]float64       // embedding tables, vocab*dim
 	buf1 map[string][]float64
 	buf2 map[string][]float64
 	step int
@@ -25,6 +26,9 @@ type refNet struct {
 
 func newRefNet(m *model.Model, p *model.Params, cfg backends.Config) *refNet {
 	r := &refNet{m: m, cfg: cfg, w: map[int][]float64{}, b: map[int][]float64{}, buf1: map[string][]float64{}, buf2: map[string][]float64{}}
+	for i := range m.Embeddings {
+		r.emb = append(r.emb, widen(p.Get(model.EmbeddingName(i)).Data))
+	}
 	for i, l := range m.Layers {
 		if l.Kind == model.Dense {
 			r.w[i] = widen(p.Get(model.WeightName(i)).Data)
@@ -32,6 +36,17 @@ func newRefNet(m *model.Model, p *model.Params, cfg backends.Config) *refNet {
 		}
 	}
 	return r
+}
+
+// embedRow is the input the first layer reads for a raw row: its plain
+// columns, then each table's row at the row's index.
+func (r *refNet) embedRow(raw []float64) []float64 {
+	out := append([]float64(nil), raw[:r.m.PlainInputs()]...)
+	for i, e := range r.m.Embeddings {
+		v := int(raw[e.Column])
+		out = append(out, r.emb[i][v*e.Dim:(v+1)*e.Dim]...)
+	}
+	return out
 }
 
 func widen(x []float32) []float64 {
@@ -113,7 +128,11 @@ func refSoftmax(z []float64) []float64 {
 }
 
 // trainBatch does one step on rows and returns the batch's mean loss.
-func (r *refNet) trainBatch(x [][]float64, y []int) float64 {
+func (r *refNet) trainBatch(raw [][]float64, y []int) float64 {
+	x := make([][]float64, len(raw))
+	for n, row := range raw {
+		x[n] = r.embedRow(row)
+	}
 	logits, ins, outs, masks := r.forward(x, true)
 	bsz := float64(len(x))
 	var loss float64
@@ -169,6 +188,20 @@ func (r *refNet) trainBatch(x [][]float64, y []int) float64 {
 			}
 		}
 		grad = prev
+	}
+	// grad is now at the embedded input: each table's gradient is the sum
+	// of its rows' slices of it.
+	off := r.m.PlainInputs()
+	for i, e := range r.m.Embeddings {
+		g := make([]float64, e.Vocab*e.Dim)
+		for n, row := range raw {
+			v := int(row[e.Column])
+			for j := range e.Dim {
+				g[v*e.Dim+j] += grad[n][off+j]
+			}
+		}
+		r.update(model.EmbeddingName(i), r.emb[i], g)
+		off += e.Dim
 	}
 	for i, l := range r.m.Layers {
 		if l.Kind == model.Dense {
@@ -268,6 +301,12 @@ func TestMatchesHandComputation(t *testing.T) {
 		{"sigmoid-dropout/adam-wd", model.Model{Inputs: 4, Classes: 3, Layers: []model.Layer{dense(4, 6, model.ActSigmoid), dropout(6, 0.5), dense(6, 3, model.ActNone)}, Optimizer: adamWD}, 9, 4, nil},
 		{"linear-relu-dropout/sgd-momentum", model.Model{Inputs: 5, Classes: 4, Layers: []model.Layer{dense(5, 6, model.ActNone), dropout(6, 0.3), dense(6, 4, model.ActReLU), dense(4, 4, model.ActNone)}, Optimizer: momentumSGD}, 10, 4, nil},
 		{"logreg/sgd", model.Model{Inputs: 3, Classes: 2, Layers: []model.Layer{dense(3, 2, model.ActNone)}, Optimizer: plainSGD}, 6, 6, nil},
+		// Tables: indices repeat within a batch; the last row of each is
+		// never chosen, and moves by weight decay alone.
+		{"embeddings/adam-wd", model.Model{Inputs: 4, Classes: 3, Embeddings: []model.Embedding{{Column: 2, Vocab: 4, Dim: 3}, {Column: 3, Vocab: 6, Dim: 2}},
+			Layers: []model.Layer{dropout(7, 0.2), dense(7, 5, model.ActTanh), dense(5, 3, model.ActNone)}, Optimizer: adamWD}, 9, 4, nil},
+		{"embedding-only/sgd-momentum-wd", model.Model{Inputs: 1, Classes: 2, Embeddings: []model.Embedding{{Column: 0, Vocab: 5, Dim: 3}},
+			Layers: []model.Layer{dense(3, 4, model.ActReLU), dense(4, 2, model.ActNone)}, Optimizer: momentumSGD}, 8, 8, nil},
 		// Every pre-activation of the hidden layer is exactly 0, where ReLU's
 		// gradient is 0 (PyTorch's convention; gorgonia's Rectify says 1).
 		{"relu-at-zero/sgd", model.Model{Inputs: 3, Classes: 2, Layers: []model.Layer{dense(3, 4, model.ActReLU), dense(4, 2, model.ActNone)}, Optimizer: plainSGD}, 4, 4, func(p *model.Params) {
@@ -293,6 +332,12 @@ func TestMatchesHandComputation(t *testing.T) {
 			defer tr.Close()
 			ref := newRefNet(&tc.m, params, cfg)
 			data := randomData(3, tc.n, tc.m.Inputs, tc.m.Classes)
+			for i, e := range tc.m.Embeddings {
+				// Indices 0 to vocab-2: the last row is never chosen.
+				for n := range tc.n {
+					data.X[n*data.D+e.Column] = float32((n*(i+2) + 1) % (e.Vocab - 1))
+				}
+			}
 			rng := rand.New(rand.NewPCG(9, 9))
 			for epoch := range 2 {
 				order := make([]int32, tc.n)
@@ -308,6 +353,15 @@ func TestMatchesHandComputation(t *testing.T) {
 					t.Errorf("epoch %d: loss %.9g, want %.9g (diff %.3g)", epoch, got, want, got-want)
 				}
 				worst := 0.0
+				for i := range tc.m.Embeddings {
+					for j, v := range tr.Params().Get(model.EmbeddingName(i)).Data {
+						d := math.Abs(float64(v) - ref.emb[i][j])
+						worst = math.Max(worst, d)
+						if d > tol {
+							t.Errorf("epoch %d: %s[%d] = %.9g, want %.9g", epoch, model.EmbeddingName(i), j, v, ref.emb[i][j])
+						}
+					}
+				}
 				for i, l := range tc.m.Layers {
 					if l.Kind != model.Dense {
 						continue
@@ -333,7 +387,7 @@ func TestMatchesHandComputation(t *testing.T) {
 				t.Fatal(err)
 			}
 			for n := range tc.n {
-				logits, _, _, _ := ref.forward([][]float64{widen(data.X[n*data.D : (n+1)*data.D])}, false)
+				logits, _, _, _ := ref.forward([][]float64{ref.embedRow(widen(data.X[n*data.D : (n+1)*data.D]))}, false)
 				for c, want := range refSoftmax(logits[0]) {
 					if got := float64(probs[n*tc.m.Classes+c]); math.Abs(got-want) > tol {
 						t.Errorf("row %d class %d: p = %.9g, want %.9g", n, c, got, want)

@@ -57,6 +57,14 @@ func newTrainer(m *model.Model, params *model.Params, cfg backends.Config) *Trai
 	}
 	t.m.Layers = append([]model.Layer(nil), m.Layers...)
 	t.m.Loss.ClassWeights = append([]float64(nil), m.Loss.ClassWeights...)
+	t.m.Embeddings = append([]model.Embedding(nil), m.Embeddings...)
+	for i, e := range m.Embeddings {
+		name := model.EmbeddingName(i)
+		data := append([]float32(nil), params.Get(name).Data...)
+		t.params = append(t.params, &param{name: name, shape: []int{e.Vocab, e.Dim}, data: data,
+			value: tensor.New(tensor.WithShape(e.Vocab, e.Dim), tensor.WithBacking(data))})
+		t.grads = append(t.grads, make([]float32, len(data)))
+	}
 	for i, l := range m.Layers {
 		if l.Kind == model.BatchNorm {
 			for _, name := range []string{model.RunningMeanName(i), model.RunningVarName(i)} {
@@ -139,6 +147,7 @@ func (t *Trainer) trainBatch(data *backends.Batches, rows []int32, epoch int) (f
 	for i, r := range rows {
 		copy(gr.x[i*d:(i+1)*d], data.X[int(r)*d:(int(r)+1)*d])
 	}
+	gr.load()
 	if t.m.Regression() {
 		w := t.m.Outputs()
 		for i, r := range rows {
@@ -252,6 +261,7 @@ func (t *Trainer) Predict(ctx context.Context, data *backends.Batches, probs []f
 			return fmt.Errorf("gorgonia: predict: %w", err)
 		}
 		copy(gr.x, data.X[start*d:(start+n)*d])
+		gr.load()
 		if err := gr.run(); err != nil {
 			return fmt.Errorf("gorgonia: predict: %w", err)
 		}
@@ -282,8 +292,9 @@ func (t *Trainer) graph(batch int, train bool) (*graph, error) {
 	return gr, nil
 }
 
-// Params returns a copy of the current parameters, in layer order, the
-// batch norms' running statistics after their weight and bias.
+// Params returns a copy of the current parameters: the embedding tables,
+// then in layer order, the batch norms' running statistics after their
+// weight and bias.
 func (t *Trainer) Params() *model.Params {
 	p := &model.Params{}
 	add := func(q *param) {
@@ -293,10 +304,10 @@ func (t *Trainer) Params() *model.Params {
 			Data:  append([]float32(nil), q.data...),
 		})
 	}
-	si := 0
+	si, tables := 0, len(t.m.Embeddings)
 	for i, q := range t.params {
 		add(q)
-		if i%2 == 1 && si < len(t.stats) && t.stats[si].name == runningMeanOf(q.name) {
+		if i >= tables && (i-tables)%2 == 1 && si < len(t.stats) && t.stats[si].name == runningMeanOf(q.name) {
 			add(t.stats[si])
 			add(t.stats[si+1])
 			si += 2

@@ -143,8 +143,8 @@ type NumericFeature struct {
 	Encoding string `json:"encoding"`
 }
 
-// CategoricalFeature: Encoding is "onehot" or "embedding" (encoded one-hot
-// until the model IR has embedding layers).
+// CategoricalFeature: Encoding is "onehot" or "embedding" (an index into
+// a learned table of Dim columns).
 type CategoricalFeature struct {
 	Encoding      string `json:"encoding"`
 	MaxCategories int    `json:"max_categories,omitempty"`
@@ -161,7 +161,7 @@ type TextFeature struct {
 }
 
 // IDFeature is an identifier encoded one-hot over the training ids plus an
-// unknown input.
+// unknown input, or with Dim as an index into an embedding table.
 type IDFeature struct {
 	MaxIDs int `json:"max_ids,omitempty"`
 	Dim    int `json:"dim,omitempty"`

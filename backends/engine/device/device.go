@@ -160,6 +160,32 @@ type Device interface {
 	Close() error
 }
 
+// EmbeddingKernels are the kernels of a model with embeddings: assembling
+// the embedded input from a raw batch (plain features, then one index
+// column per table) and the tables' gradients.
+//
+// They belong in Device; they are an interface of their own only until
+// every device implements them (the engine asks a device for them when a
+// model has embeddings, and refuses the model on a device without).
+type EmbeddingKernels interface {
+	// CopyColumns copies the first n columns of each of rows rows of src
+	// (rows of srcWidth floats) into the first n columns of dst (rows of
+	// dstWidth floats): the plain features of a batch with embeddings.
+	CopyColumns(dst, src Buffer, rows, srcWidth, dstWidth, n int)
+	// EmbeddingGather writes, for each of rows rows, the table row chosen
+	// by the index in column col of src (rows of srcWidth floats; the index
+	// is a float holding an integer in [0, vocab)) into columns
+	// [dstOff, dstOff+dim) of dst (rows of dstWidth floats). table is
+	// vocab×dim, row-major.
+	EmbeddingGather(dst, src, table Buffer, rows, srcWidth, col, vocab, dim, dstWidth, dstOff int)
+	// EmbeddingScatterAdd writes the gradient of a table, vocab×dim: entry
+	// (v, j) is the sum, over the rows r whose index (column col of src) is
+	// v, of dout[r, dstOff+j] (rows of dstWidth floats), added in float32
+	// in row order; entries of indices no row chose are 0. It overwrites
+	// dtable, as the GEMMs overwrite the dense gradients.
+	EmbeddingScatterAdd(dtable, dout, src Buffer, rows, srcWidth, col, vocab, dim, dstWidth, dstOff int)
+}
+
 // SGDStep holds SGD's hyperparameters in the precision kernels use:
 // g += WeightDecay·p; v = Momentum·v + g (when Momentum ≠ 0; v starts at
 // zero, which equals PyTorch's first-step copy); p -= LR·v, or with
