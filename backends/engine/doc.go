@@ -34,8 +34,8 @@
 //     them as any parameter, with dense gradients as nn.Embedding's
 //     (sparse=False). Every layer then has an input gradient, down to the
 //     embedded input's, from which EmbeddingScatterAdd writes each table's
-//     gradient. The kernels are device.EmbeddingKernels; a device without
-//     them refuses such a model at Compile.
+//     gradient. Every device has the three kernels (the CPU's and CUDA's
+//     give the same bits: the scatter-add sums in row order on both).
 //   - Nothing is allocated per step (a test proves it with
 //     testing.AllocsPerRun), so the garbage collector never runs during
 //     training, and per-batch losses stay on the device until the epoch

@@ -151,11 +151,6 @@ func compile(dev device.Device, m *model.Model, params *model.Params, cfg backen
 	x, dx, inferX := t.input, device.Buffer(nil), t.input
 	si := 0
 	if len(m.Embeddings) > 0 {
-		ek, ok := dev.(device.EmbeddingKernels)
-		if !ok {
-			return nil, fmt.Errorf("device %s has no embedding kernels; a model with embeddings cannot run on it", dev.Name())
-		}
-		t.ek = ek
 		// The first layer reads the embedded input, and with it its
 		// gradient, from which the tables' gradients are gathered.
 		width := m.EmbeddedWidth()

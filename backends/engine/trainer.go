@@ -27,7 +27,6 @@ type Trainer struct {
 	// Models with embeddings: the device's embedding kernels, the tables,
 	// and the embedded input the first layer reads (batch×EmbeddedWidth)
 	// with its gradient.
-	ek                  device.EmbeddingKernels
 	embeds              []embed
 	embedded, dembedded device.Buffer
 	labels              device.Labels // classification heads
@@ -183,7 +182,7 @@ func (t *Trainer) trainBatch(data *backends.Batches, rows []int32, slot, epoch i
 		}
 	}
 	for _, e := range t.embeds {
-		t.ek.EmbeddingScatterAdd(e.dtable, t.dembedded, t.input, n, t.m.Inputs, e.col, e.vocab, e.dim, t.m.EmbeddedWidth(), e.off)
+		t.dev.EmbeddingScatterAdd(e.dtable, t.dembedded, t.input, n, t.m.Inputs, e.col, e.vocab, e.dim, t.m.EmbeddedWidth(), e.off)
 	}
 	t.update(epoch)
 	t.step++
@@ -198,10 +197,10 @@ func (t *Trainer) embed(n int) {
 	}
 	width := t.m.EmbeddedWidth()
 	if plain := t.m.PlainInputs(); plain > 0 {
-		t.ek.CopyColumns(t.embedded, t.input, n, t.m.Inputs, width, plain)
+		t.dev.CopyColumns(t.embedded, t.input, n, t.m.Inputs, width, plain)
 	}
 	for _, e := range t.embeds {
-		t.ek.EmbeddingGather(t.embedded, t.input, e.table, n, t.m.Inputs, e.col, e.vocab, e.dim, width, e.off)
+		t.dev.EmbeddingGather(t.embedded, t.input, e.table, n, t.m.Inputs, e.col, e.vocab, e.dim, width, e.off)
 	}
 }
 

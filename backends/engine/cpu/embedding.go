@@ -2,9 +2,7 @@ package cpu
 
 import "github.com/xp-ml/xp/backends/engine/device"
 
-var _ device.EmbeddingKernels = (*Device)(nil)
-
-// CopyColumns implements device.EmbeddingKernels.
+// CopyColumns implements device.Device.
 func (d *Device) CopyColumns(dstb, srcb device.Buffer, rows, srcWidth, dstWidth, n int) {
 	dst, src := buf(dstb), buf(srcb)
 	for r := range rows {
@@ -12,7 +10,7 @@ func (d *Device) CopyColumns(dstb, srcb device.Buffer, rows, srcWidth, dstWidth,
 	}
 }
 
-// EmbeddingGather implements device.EmbeddingKernels.
+// EmbeddingGather implements device.Device.
 func (d *Device) EmbeddingGather(dstb, srcb, tableb device.Buffer, rows, srcWidth, col, vocab, dim, dstWidth, dstOff int) {
 	dst, src, table := buf(dstb), buf(srcb), buf(tableb)
 	for r := range rows {
@@ -21,7 +19,7 @@ func (d *Device) EmbeddingGather(dstb, srcb, tableb device.Buffer, rows, srcWidt
 	}
 }
 
-// EmbeddingScatterAdd implements device.EmbeddingKernels.
+// EmbeddingScatterAdd implements device.Device.
 func (d *Device) EmbeddingScatterAdd(dtableb, doutb, srcb device.Buffer, rows, srcWidth, col, vocab, dim, dstWidth, dstOff int) {
 	dtable, dout, src := buf(dtableb)[:vocab*dim], buf(doutb), buf(srcb)
 	clear(dtable)

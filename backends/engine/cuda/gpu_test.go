@@ -257,6 +257,13 @@ func TestKernelsMatchCPU(t *testing.T) {
 		binary[i] = labels[i] % 2
 	}
 	table := random(1000*cols, 1)
+	// A raw batch of 3 columns whose last holds embedding indices into a
+	// table of 500 rows: indices repeat, and most rows are never chosen.
+	const vocab, dim = 500, 4
+	raw := random(rows*3, 1)
+	for r := range rows {
+		raw[r*3+2] = float32(rng.IntN(vocab))
+	}
 	picks := make([]int32, rows)
 	for i := range picks {
 		picks[i] = int32(rng.IntN(1000))
@@ -328,6 +335,16 @@ func TestKernelsMatchCPU(t *testing.T) {
 				if err := d.GatherRows(b[0], table, cols, picks); err != nil {
 					t.Fatal(err)
 				}
+			}, []int{0}, exact},
+		kernel{"copy-columns", [][]float32{make([]float32, rows*10), raw},
+			func(d device.Device, b []device.Buffer, _ device.Labels) { d.CopyColumns(b[0], b[1], rows, 3, 10, 2) }, []int{0}, exact},
+		kernel{"embedding-gather", [][]float32{make([]float32, rows*10), raw, random(vocab*dim, 1)},
+			func(d device.Device, b []device.Buffer, _ device.Labels) {
+				d.EmbeddingGather(b[0], b[1], b[2], rows, 3, 2, vocab, dim, 10, 5)
+			}, []int{0}, exact},
+		kernel{"embedding-scatter-add", [][]float32{random(vocab*dim, 1), random(rows*10, 1), raw},
+			func(d device.Device, b []device.Buffer, _ device.Labels) {
+				d.EmbeddingScatterAdd(b[0], b[1], b[2], rows, 3, 2, vocab, dim, 10, 5)
 			}, []int{0}, exact},
 		kernel{"weighted-smoothed-cross-entropy", [][]float32{random(n, 3), make([]float32, n), make([]float32, 4), positive(cols)},
 			func(d device.Device, b []device.Buffer, l device.Labels) {

@@ -153,21 +153,9 @@ type Device interface {
 	// torch.nn.utils.clip_grad_norm_ (the norm summed in float64).
 	ClipGradNorm(grads Buffer, n int, maxNorm float64)
 
-	// Sync waits for queued work and returns the first error since the
-	// last Sync.
-	Sync() error
-	// Close releases the device's memory and workers.
-	Close() error
-}
-
-// EmbeddingKernels are the kernels of a model with embeddings: assembling
-// the embedded input from a raw batch (plain features, then one index
-// column per table) and the tables' gradients.
-//
-// They belong in Device; they are an interface of their own only until
-// every device implements them (the engine asks a device for them when a
-// model has embeddings, and refuses the model on a device without).
-type EmbeddingKernels interface {
+	// The embedding kernels assemble a batch's model input from its raw
+	// input (the plain features, then one index column per table) and
+	// write the tables' gradients.
 	// CopyColumns copies the first n columns of each of rows rows of src
 	// (rows of srcWidth floats) into the first n columns of dst (rows of
 	// dstWidth floats): the plain features of a batch with embeddings.
@@ -184,6 +172,12 @@ type EmbeddingKernels interface {
 	// in row order; entries of indices no row chose are 0. It overwrites
 	// dtable, as the GEMMs overwrite the dense gradients.
 	EmbeddingScatterAdd(dtable, dout, src Buffer, rows, srcWidth, col, vocab, dim, dstWidth, dstOff int)
+
+	// Sync waits for queued work and returns the first error since the
+	// last Sync.
+	Sync() error
+	// Close releases the device's memory and workers.
+	Close() error
 }
 
 // SGDStep holds SGD's hyperparameters in the precision kernels use:
