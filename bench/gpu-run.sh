@@ -2,9 +2,9 @@
 # The GPU check (made by `make gpu-check`; see bench/gpu-check.sh). Runs on a
 # machine with an NVIDIA driver, cuBLAS and PyTorch, and no Go:
 #   1. the CUDA conformance suite (CUDA against the CPU device and gorgonia),
-#   2. credit (classification) and amount (regression) trained on cuda and
-#      on cpu with the xp binary, and a rerun of the cuda credit run proving
-#      it reproduces bit for bit,
+#   2. credit (classification), amount (regression) and churn_embedding
+#      (embeddings) trained on cuda and on cpu with the xp binary, and reruns
+#      of the cuda runs proving they reproduce bit for bit,
 #   3. the large job (1,000,000 x 256 inputs, MLP [1024, 1024], batch 1024)
 #      on xp-cuda, PyTorch on the GPU and xp-cpu, with samples/s and ratios.
 # Logs and JSON results go to $OUT (or /tmp/xp-gpu-check/out).
@@ -36,7 +36,7 @@ step "1. conformance suite on the GPU"
 echo "exit $?"
 grep -E '^(--- (PASS|FAIL|SKIP): Test|FAIL|PASS|ok)|accuracy after|values differ|no GPU|panic|Error' "$out/conformance.log" | grep -v '^    --- PASS' | head -80
 
-step "2. credit and amount (regression) on cuda and on cpu"
+step "2. credit, amount (regression) and churn_embedding on cuda and on cpu"
 cd "$work/repo"
 if command -v git >/dev/null; then
 	git init -q && git add -A && git -c user.name=xp -c user.email=xp@localhost commit -qm "gpu check"
@@ -45,33 +45,35 @@ else
 	echo "(no git here: runs with --allow-dirty, no rerun)"
 	dirty=(--allow-dirty)
 fi
-for exp in credit amount; do
-	timeout 120 xp run "$exp" --backend cuda --json "${dirty[@]}" >"$out/$exp-cuda.json" 2>"$out/$exp-cuda.log"; echo "$exp cuda exit $?"
-	timeout 120 xp run "$exp" --backend cpu --json "${dirty[@]}" >"$out/$exp-cpu.json" 2>>"$out/$exp-cuda.log"; echo "$exp cpu exit $?"
+: >"$out/runs.jsonl"
+: >"$out/runs.log"
+for exp in credit amount churn_embedding; do
+	for dev in cuda cpu; do
+		timeout 120 xp run "$exp" --backend "$dev" --json "${dirty[@]}" >>"$out/runs.jsonl" 2>>"$out/runs.log"
+		echo "$exp $dev exit $?"
+	done
 done
-tail -3 "$out/credit-cuda.log"
-"$py" - "$out"/credit-cuda.json "$out"/credit-cpu.json "$out"/amount-cuda.json "$out"/amount-cpu.json <<'PY'
+"$py" - "$out/runs.jsonl" <<'PY'
 import json, sys
-runs = []
-for p in sys.argv[1:]:
-    lines = open(p).read().splitlines()
-    if not lines:
-        print(f"{p}: no run (see its .log)")
-        continue
-    runs.append(json.loads(lines[-1]))
+runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 for r in runs:
     t = r.get("metrics", {}).get("test", {})
     shown = "  ".join(f"{m} {t[m]:.4f}" for m in ("accuracy", "auc", "rmse", "r2") if m in t)
-    print(f'{r["experiment"]:7} {r["device"]:5} {r["key"][:12]}  test {shown}  '
+    print(f'{r["experiment"]:15} {r["device"]:5} {r["key"][:12]}  test {shown}  '
           f'samples/s {(r.get("timing") or {}).get("samples_per_sec", 0):,.0f}')
 by = {(r["experiment"], r["device"]): r["metrics"]["test"] for r in runs}
-for exp, m in (("credit", "accuracy"), ("amount", "r2")):
+for exp, m in (("credit", "accuracy"), ("amount", "r2"), ("churn_embedding", "accuracy")):
     if (exp, "cuda") in by and (exp, "cpu") in by:
         print(f'{exp}: cuda - cpu {m}: {by[(exp, "cuda")][m] - by[(exp, "cpu")][m]:+.4f}')
 PY
-if [ ${#dirty[@]} -eq 0 ] && [ -s "$out/credit-cuda.json" ]; then
-	key=$("$py" -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["key"][:12])' "$out/credit-cuda.json")
-	timeout 120 xp rerun "$key" 2>&1 | tail -4
+if [ ${#dirty[@]} -eq 0 ] && [ -s "$out/runs.jsonl" ]; then
+	for exp in credit churn_embedding; do
+		key=$("$py" -c 'import json,sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["experiment"] == sys.argv[2] and r["device"] == "cuda": print(r["key"][:12]); break' "$out/runs.jsonl" "$exp")
+		[ -n "$key" ] && timeout 120 xp rerun "$key" 2>&1 | tail -2
+	done
 fi
 
 step "3. large job: xp-cuda, PyTorch on the GPU, xp-cpu"
