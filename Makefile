@@ -48,7 +48,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x $(PKGS)
 	bash bench/bench.sh
 
-# Builds gpu-check/: static binaries and a script that runs the CUDA
+# Builds gpu-check/: cgo-free binaries and a script that runs the CUDA
 # conformance suite, credit on cuda and cpu, and the large benchmark on a
 # GPU machine with no Go (see bench/gpu-check.sh).
 gpu-check:

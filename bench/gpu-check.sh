@@ -1,6 +1,6 @@
 #!/bin/bash
 # make gpu-check: build, here, everything the GPU check needs into gpu-check/
-# (a static xp, the CUDA package's test binary, xpbench, OpenBLAS for the
+# (a cgo-free xp, the CUDA package's test binary, xpbench, OpenBLAS for the
 # xp-cpu figures, the shipped experiments and the PyTorch reference), for a
 # machine that has an NVIDIA driver, cuBLAS (NVIDIA's pip wheels, as PyTorch
 # installs them) and PyTorch, but no Go. There, run:
