@@ -308,23 +308,23 @@ func (d *Device) blocks(n int) int {
 	return max(1, min((n+threads-1)/threads, d.c.gpu.SMs*blocksPerSM))
 }
 
-// The set* helpers write argument i of the next launch.
-func (d *Device) setPtr(i int, p uint64) { d.vals[i] = p }
-func (d *Device) setBuf(i int, b device.Buffer) {
+// Kernel arguments travel as 64-bit words, each read by the kernel as its
+// parameter's type (the low bytes on this little-endian machine).
+func buf(b device.Buffer) uint64 {
 	if b == nil {
-		d.vals[i] = 0
-		return
+		return 0
 	}
-	d.vals[i] = b.(*Buffer).ptr
+	return b.(*Buffer).ptr
 }
-func (d *Device) setInt(i int, v int)     { d.vals[i] = uint64(uint32(int32(v))) }
-func (d *Device) setF32(i int, v float32) { d.vals[i] = uint64(math.Float32bits(v)) }
-func (d *Device) setF64(i int, v float64) { d.vals[i] = math.Float64bits(v) }
-func (d *Device) setU64(i int, v uint64)  { d.vals[i] = v }
+func i32(v int) uint64     { return uint64(uint32(int32(v))) }
+func f32(v float32) uint64 { return uint64(math.Float32bits(v)) }
+func f64(v float64) uint64 { return math.Float64bits(v) }
 
-// launch runs fn on a grid of gx blocks of bx×by threads with the
-// arguments set before it. The caller is between enter and leave.
-func (d *Device) launch(name string, fn uintptr, gx, bx, by int) {
+// launch runs fn with args on a grid of gx blocks of bx×by threads. The
+// caller is between enter and leave. args does not escape (it is copied
+// into the device's argument slots), so a call allocates nothing.
+func (d *Device) launch(name string, fn uintptr, gx, bx, by int, args ...uint64) {
+	copy(d.vals[:], args)
 	d.argv = [11]uintptr{fn, uintptr(gx), 1, 1, uintptr(bx), uintptr(by), 1, 0, 0,
 		uintptr(unsafe.Pointer(&d.ptrs[0])), 0}
 	r, _, _ := purego.SyscallN(d.drv.launchKernel, d.argv[:]...)
@@ -332,9 +332,9 @@ func (d *Device) launch(name string, fn uintptr, gx, bx, by int) {
 }
 
 // elementwise launches fn over n elements.
-func (d *Device) elementwise(name string, fn uintptr, n int) {
+func (d *Device) elementwise(name string, fn uintptr, n int, args ...uint64) {
 	if n > 0 {
-		d.launch(name, fn, d.blocks(n), threads, 1)
+		d.launch(name, fn, d.blocks(n), threads, 1, args...)
 	}
 }
 

@@ -181,14 +181,7 @@ func (d *Device) GatherRows(dst device.Buffer, src []float32, width int, rows []
 }
 
 func (d *Device) launchGather(dst, labels, x, y uint64, width, n int) {
-	d.setPtr(0, dst)
-	d.setPtr(1, labels)
-	d.setPtr(2, x)
-	d.setPtr(3, y)
-	d.setInt(4, width)
-	d.setPtr(5, d.data.rows)
-	d.setInt(6, n)
-	d.elementwise("gather", d.c.k.gather, n*width)
+	d.elementwise("gather", d.c.k.gather, n*width, dst, labels, x, y, i32(width), d.data.rows, i32(n))
 }
 
 // upload copies bytes from host memory to a new allocation that the

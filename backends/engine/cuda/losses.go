@@ -13,19 +13,8 @@ func (d *Device) BinaryCrossEntropy(logits device.Buffer, labels device.Labels, 
 	scratch := d.scratchFor(rows + 1)
 	sumW, parts := scratch, scratch+8
 	lp := labels.(*Labels).ptr
-	d.setPtr(0, lp)
-	d.setBuf(1, weights)
-	d.setInt(2, rows)
-	d.setPtr(3, sumW)
-	d.launch("wxent_prep", d.c.k.wxentPrep, 1, 256, 1)
-	d.setBuf(0, logits)
-	d.setPtr(1, lp)
-	d.setInt(2, rows)
-	d.setBuf(3, weights)
-	d.setPtr(4, sumW)
-	d.setBuf(5, dlogits)
-	d.setPtr(6, parts)
-	d.elementwise("bce", d.c.k.bce, rows)
+	d.launch("wxent_prep", d.c.k.wxentPrep, 1, 256, 1, lp, buf(weights), i32(rows), sumW)
+	d.elementwise("bce", d.c.k.bce, rows, buf(logits), lp, i32(rows), buf(weights), sumW, buf(dlogits), parts)
 	d.reduceLoss(parts, rows, sumW, float64(rows), loss, slot)
 	d.leave()
 }
@@ -48,14 +37,8 @@ func (d *Device) RegressionLoss(pred, target device.Buffer, rows, cols int, kind
 	n := rows * cols
 	d.enter()
 	parts := d.scratchFor(n)
-	d.setBuf(0, pred)
-	d.setBuf(1, target)
-	d.setInt(2, n)
-	d.setInt(3, regressionCode(kind))
-	d.setF64(4, delta)
-	d.setBuf(5, dpred)
-	d.setPtr(6, parts)
-	d.elementwise("regression_loss", d.c.k.regressionLoss, n)
+	d.elementwise("regression_loss", d.c.k.regressionLoss, n,
+		buf(pred), buf(target), i32(n), i32(regressionCode(kind)), f64(delta), buf(dpred), parts)
 	d.reduceLoss(parts, n, 0, 1/float64(n)*float64(rows), loss, slot)
 	d.leave()
 }
