@@ -26,7 +26,7 @@ cp bench/reference.py "$stage/"
 # the GPU machine too (found through LD_LIBRARY_PATH there); without them
 # xp-cpu uses its pure-Go GEMM and the check says so.
 for lib in libopenblas.so.0 libgfortran.so.5 libquadmath.so.0; do
-	path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')
+	path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ && !found {print $NF; found = 1}')
 	if [ -n "$path" ]; then cp -L "$path" "$stage/lib/$lib"; else echo "gpu-check: $lib not found here; xp-cpu will use the pure-Go GEMM there" >&2; fi
 done
 rm -rf "$dest"
