@@ -141,9 +141,6 @@ func (d *Device) Name() string { return "cuda" }
 // the kernels.
 func (d *Device) Version() string { return versionOf(d.drv, d.blas, d.c.gpu) }
 
-// GPU describes the device's GPU.
-func (d *Device) GPU() GPU { return d.c.gpu }
-
 func (d *Device) alloc(bytes int) (uint64, error) {
 	var p uint64
 	if err := d.drv.check("cuMemAlloc", d.drv.call(d.drv.memAlloc, ptr(&p), uintptr(max(bytes, 4)))); err != nil {

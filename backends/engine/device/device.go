@@ -173,8 +173,10 @@ type Device interface {
 	// dtable, as the GEMMs overwrite the dense gradients.
 	EmbeddingScatterAdd(dtable, dout, src Buffer, rows, srcWidth, col, vocab, dim, dstWidth, dstOff int)
 
-	// Sync waits for queued work and returns the first error since the
-	// last Sync.
+	// Sync returns the first error since the last Sync. The engine calls
+	// it after every batch. A device that queues work (CUDA) need not wait
+	// for the queue each time, only often enough that memory the host
+	// reuses is free; Read always waits for the work before it.
 	Sync() error
 	// Close releases the device's memory and workers.
 	Close() error
