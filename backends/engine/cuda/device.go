@@ -236,7 +236,6 @@ func (d *Device) Sync() error {
 	d.syncs++
 	if d.syncs%syncEvery == 0 {
 		d.enter()
-		d.oneArg[0] = 0
 		d.wait()
 		d.leave()
 	}
