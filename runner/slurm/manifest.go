@@ -34,6 +34,9 @@ type Manifest struct {
 type TaskPoint struct {
 	Point int    `json:"point"`
 	Key   string `json:"key"`
+	// BackendVersion is the numerics version the key was planned with (a
+	// part of the key), so a node whose backend differs can say so.
+	BackendVersion string `json:"backend_version,omitempty"`
 }
 
 // task is the Slurm name of array task i of sub, for scancel.

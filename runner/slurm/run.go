@@ -243,7 +243,8 @@ func (c *coordinator) submit(ctx context.Context, exp *spec.Experiment, points [
 	m := Manifest{Root: c.opts.Root, Experiment: exp.Name, SweepID: c.plan.ID, Backend: c.opts.Backend,
 		Threads: c.opts.Threads, AllowDirty: c.opts.AllowDirty}
 	for _, idx := range points {
-		m.Tasks = append(m.Tasks, TaskPoint{Point: idx, Key: c.plan.Points[idx].Job.Key})
+		job := c.plan.Points[idx].Job
+		m.Tasks = append(m.Tasks, TaskPoint{Point: idx, Key: job.Key, BackendVersion: job.BackendVersion})
 	}
 	if err := writeJSON(filepath.Join(dir, manifestFile), &m); err != nil {
 		return nil, err

@@ -66,6 +66,13 @@ func trainPoint(ctx context.Context, m *Manifest, tp TaskPoint, out string, res 
 		return err
 	}
 	if job.Key != tp.Key {
+		if tp.BackendVersion != "" && job.BackendVersion != tp.BackendVersion {
+			// The key includes the backend's numerics (the CPU kind and
+			// GEMM, or the GPU, driver and cuBLAS): a run trained here
+			// would not be the run that was planned.
+			return fmt.Errorf("point %d: this node trains with %s %q, the submitting machine planned %q: plan the sweep on a machine like the nodes (for GPUs, on a node of the partition)",
+				tp.Point, job.Backend.Name(), job.BackendVersion, tp.BackendVersion)
+		}
 		return fmt.Errorf("point %d has key %.12s on this node, %.12s where it was submitted: the project or its data differ",
 			tp.Point, job.Key, tp.Key)
 	}
