@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/xp-ml/xp/backends"
+	"github.com/xp-ml/xp/backends/conformance"
 	"github.com/xp-ml/xp/backends/engine"
 	"github.com/xp-ml/xp/backends/engine/gemm"
 	"github.com/xp-ml/xp/model"
@@ -84,12 +85,12 @@ func benchEpochs(b *testing.B, m *model.Model, data *backends.Batches, batch int
 // BenchmarkEpochSynthetic32 is one epoch of 100000×32 through MLP [64]
 // (ReLU, Adam) at batch 32: per-step overhead dominates.
 func BenchmarkEpochSynthetic32(b *testing.B) {
-	benchEpochs(b, mlp(32, 2, []int{64}, model.ActReLU, 0, benchAdam), benchData(100000, 32), 32)
+	benchEpochs(b, conformance.MLP(32, 2, []int{64}, model.ActReLU, 0, benchAdam), benchData(100000, 32), 32)
 }
 
 // BenchmarkEpochSynthetic256 is the same at batch 256.
 func BenchmarkEpochSynthetic256(b *testing.B) {
-	benchEpochs(b, mlp(32, 2, []int{64}, model.ActReLU, 0, benchAdam), benchData(100000, 32), 256)
+	benchEpochs(b, conformance.MLP(32, 2, []int{64}, model.ActReLU, 0, benchAdam), benchData(100000, 32), 256)
 }
 
 // BenchmarkLargeMLP is 256 -> 1024 -> 1024 -> 10 at batch 1024: GEMM-bound.
@@ -98,5 +99,5 @@ func BenchmarkLargeMLP(b *testing.B) {
 	for i := range data.Y {
 		data.Y[i] = int32(i % 10)
 	}
-	benchEpochs(b, mlp(256, 10, []int{1024, 1024}, model.ActReLU, 0, benchAdam), data, 1024)
+	benchEpochs(b, conformance.MLP(256, 10, []int{1024, 1024}, model.ActReLU, 0, benchAdam), data, 1024)
 }

@@ -35,22 +35,6 @@ func forEachGEMM(t *testing.T, f func(t *testing.T)) {
 	}
 }
 
-// mlp builds inputs -> hidden... -> classes, each hidden dense layer with
-// act and followed by dropout when rate > 0.
-func mlp(inputs, classes int, hidden []int, act model.Activation, rate float64, opt model.Optimizer) *model.Model {
-	m := &model.Model{Inputs: inputs, Classes: classes, Optimizer: opt}
-	width := inputs
-	for _, h := range hidden {
-		m.Layers = append(m.Layers, model.Layer{Kind: model.Dense, In: width, Out: h, Activation: act})
-		if rate > 0 {
-			m.Layers = append(m.Layers, model.Layer{Kind: model.Dropout, In: h, Out: h, Rate: rate})
-		}
-		width = h
-	}
-	m.Layers = append(m.Layers, model.Layer{Kind: model.Dense, In: width, Out: classes, Activation: model.ActNone})
-	return m
-}
-
 var (
 	adam     = model.Optimizer{Kind: model.Adam, LR: 1e-2, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 1e-3}
 	sgd      = model.Optimizer{Kind: model.SGD, LR: 0.1, Momentum: 0.9, WeightDecay: 1e-3}
@@ -108,7 +92,7 @@ func TestRegisteredAsCPU(t *testing.T) {
 		}
 		for _, threads := range []int{0, 1, 2} {
 			cfg := backends.Config{BatchSize: 4, Threads: threads}
-			tr, _ := compile(t, mlp(3, 2, []int{4}, model.ActReLU, 0, adam), cfg)
+			tr, _ := compile(t, conformance.MLP(3, 2, []int{4}, model.ActReLU, 0, adam), cfg)
 			if got, want := tr.(*engine.Trainer).Version(), engine.CPU.VersionFor(cfg); got != want {
 				t.Errorf("threads %d: trainer runs %q, backend says %q", threads, got, want)
 			}
@@ -132,14 +116,14 @@ func TestMatchesFloat64(t *testing.T) {
 		// params after training, element-wise
 		atol, rtol float64
 	}{
-		{"relu/gradient", mlp(5, 3, []int{8}, model.ActReLU, 0, gradStep), 16, 1, 1e-5, 1e-4},
-		{"tanh/gradient", mlp(5, 3, []int{8, 6}, model.ActTanh, 0, gradStep), 16, 1, 1e-5, 1e-4},
-		{"sigmoid/gradient", mlp(5, 3, []int{8}, model.ActSigmoid, 0, gradStep), 16, 1, 1e-5, 1e-4},
-		{"linear/gradient", mlp(5, 3, nil, model.ActNone, 0, gradStep), 16, 1, 1e-5, 1e-4},
-		{"dropout/gradient", mlp(5, 3, []int{8, 8}, model.ActReLU, 0.3, gradStep), 16, 1, 1e-5, 1e-4},
-		{"sgd-momentum-wd", mlp(5, 3, []int{8}, model.ActTanh, 0.2, sgd), 10, 3, 1e-4, 1e-3},
-		{"adam-wd", mlp(5, 3, []int{8, 8}, model.ActReLU, 0.2, adam), 10, 3, 1e-4, 1e-3},
-		{"adam-sigmoid", mlp(5, 2, []int{6}, model.ActSigmoid, 0, adam), 7, 3, 1e-4, 1e-3},
+		{"relu/gradient", conformance.MLP(5, 3, []int{8}, model.ActReLU, 0, gradStep), 16, 1, 1e-5, 1e-4},
+		{"tanh/gradient", conformance.MLP(5, 3, []int{8, 6}, model.ActTanh, 0, gradStep), 16, 1, 1e-5, 1e-4},
+		{"sigmoid/gradient", conformance.MLP(5, 3, []int{8}, model.ActSigmoid, 0, gradStep), 16, 1, 1e-5, 1e-4},
+		{"linear/gradient", conformance.MLP(5, 3, nil, model.ActNone, 0, gradStep), 16, 1, 1e-5, 1e-4},
+		{"dropout/gradient", conformance.MLP(5, 3, []int{8, 8}, model.ActReLU, 0.3, gradStep), 16, 1, 1e-5, 1e-4},
+		{"sgd-momentum-wd", conformance.MLP(5, 3, []int{8}, model.ActTanh, 0.2, sgd), 10, 3, 1e-4, 1e-3},
+		{"adam-wd", conformance.MLP(5, 3, []int{8, 8}, model.ActReLU, 0.2, adam), 10, 3, 1e-4, 1e-3},
+		{"adam-sigmoid", conformance.MLP(5, 2, []int{6}, model.ActSigmoid, 0, adam), 7, 3, 1e-4, 1e-3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -210,7 +194,7 @@ func TestStepAllocatesNothing(t *testing.T) {
 		for _, threads := range []int{1, 2} {
 			for _, v := range variants {
 				t.Run(fmt.Sprintf("threads%d/%s", threads, v.name), func(t *testing.T) {
-					m := mlp(32, 4, []int{64, 64}, v.act, 0.1, v.opt)
+					m := conformance.MLP(32, 4, []int{64, 64}, v.act, 0.1, v.opt)
 					if v.opt.Kind == model.RMSprop {
 						m.Loss = model.Loss{ClassWeights: []float64{1, 2, 0.5, 1}, LabelSmoothing: 0.1}
 					}
@@ -220,13 +204,13 @@ func TestStepAllocatesNothing(t *testing.T) {
 					data := conformance.Synthetic(300, 32, 4, 2)
 					switch {
 					case strings.HasSuffix(v.name, "-binary"):
-						m = conformance.Binary(mlp(32, 2, []int{64, 64}, v.act, 0.1, v.opt), []float64{1, 3})
+						m = conformance.Binary(conformance.MLP(32, 2, []int{64, 64}, v.act, 0.1, v.opt), []float64{1, 3})
 						data = conformance.Synthetic(300, 32, 2, 2)
 					case strings.HasSuffix(v.name, "-embedding"):
-						m = conformance.Embed(mlp(30, 4, []int{64, 64}, v.act, 0.1, v.opt), conformance.Table{Vocab: 50, Dim: 8}, conformance.Table{Vocab: 7, Dim: 3})
+						m = conformance.Embed(conformance.MLP(30, 4, []int{64, 64}, v.act, 0.1, v.opt), conformance.Table{Vocab: 50, Dim: 8}, conformance.Table{Vocab: 7, Dim: 3})
 						data = conformance.WithIndices(conformance.Synthetic(300, 30, 4, 2), []int{50, 7}, 2)
 					case strings.HasSuffix(v.name, "-huber"):
-						m = conformance.Regression(mlp(32, 1, []int{64, 64}, v.act, 0.1, v.opt), model.Loss{Kind: model.LossHuber, Delta: 1})
+						m = conformance.Regression(conformance.MLP(32, 1, []int{64, 64}, v.act, 0.1, v.opt), model.Loss{Kind: model.LossHuber, Delta: 1})
 						data = conformance.SyntheticRegression(300, 32, 2)
 					}
 					tr, _ := compile(t, m, backends.Config{BatchSize: 64, Seed: 1, Threads: threads})
@@ -251,7 +235,7 @@ func TestStepAllocatesNothing(t *testing.T) {
 // OpenBLAS does not, and its name in Version carries the count.
 func TestDeterministic(t *testing.T) {
 	forEachGEMM(t, func(t *testing.T) {
-		m := mlp(64, 3, []int{300, 40}, model.ActReLU, 0.25, adam) // wide enough for the GEMMs to fan out
+		m := conformance.MLP(64, 3, []int{300, 40}, model.ActReLU, 0.25, adam) // wide enough for the GEMMs to fan out
 		data := conformance.Synthetic(500, 64, 3, 4)
 		run := func(threads int) (*model.Params, float64) {
 			tr, _ := compile(t, m, backends.Config{BatchSize: 128, Seed: 9, Threads: threads})
@@ -295,14 +279,14 @@ func TestDeterministic(t *testing.T) {
 }
 
 func TestCompileRejects(t *testing.T) {
-	good := mlp(3, 2, []int{4}, model.ActReLU, 0, adam)
+	good := conformance.MLP(3, 2, []int{4}, model.ActReLU, 0, adam)
 	p, err := model.Init(good, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	canceled, cancel := context.WithCancel(context.Background())
 	cancel()
-	badOpt := func(o model.Optimizer) *model.Model { return mlp(3, 2, []int{4}, model.ActReLU, 0, o) }
+	badOpt := func(o model.Optimizer) *model.Model { return conformance.MLP(3, 2, []int{4}, model.ActReLU, 0, o) }
 	tests := []struct {
 		name   string
 		ctx    context.Context
@@ -314,7 +298,7 @@ func TestCompileRejects(t *testing.T) {
 		{"canceled", canceled, good, p, backends.Config{BatchSize: 4}, "canceled"},
 		{"invalid model", context.Background(), &model.Model{Inputs: 3, Classes: 2}, p, backends.Config{BatchSize: 4}, "no layers"},
 		{"no params", context.Background(), good, nil, backends.Config{BatchSize: 4}, "no params"},
-		{"wrong params", context.Background(), mlp(3, 2, []int{5}, model.ActReLU, 0, adam), p, backends.Config{BatchSize: 4}, "layer 0"},
+		{"wrong params", context.Background(), conformance.MLP(3, 2, []int{5}, model.ActReLU, 0, adam), p, backends.Config{BatchSize: 4}, "layer 0"},
 		{"zero batch", context.Background(), good, p, backends.Config{}, "batch size 0"},
 		{"negative threads", context.Background(), good, p, backends.Config{BatchSize: 4, Threads: -1}, "threads"},
 		{"negative lr", context.Background(), badOpt(model.Optimizer{Kind: model.SGD, LR: -1}), p, backends.Config{BatchSize: 4}, "learning rate"},
@@ -336,7 +320,7 @@ func TestCompileRejects(t *testing.T) {
 }
 
 func TestEpochRejectsBadData(t *testing.T) {
-	m := mlp(3, 2, []int{4}, model.ActReLU, 0, adam)
+	m := conformance.MLP(3, 2, []int{4}, model.ActReLU, 0, adam)
 	good := conformance.Synthetic(10, 3, 2, 1)
 	badLabel := conformance.Synthetic(10, 3, 2, 1)
 	badLabel.Y[4] = 2
@@ -362,7 +346,7 @@ func TestEpochRejectsBadData(t *testing.T) {
 }
 
 func TestEpochProgressAndCancel(t *testing.T) {
-	m := mlp(3, 2, []int{4}, model.ActReLU, 0, adam)
+	m := conformance.MLP(3, 2, []int{4}, model.ActReLU, 0, adam)
 	data := conformance.Synthetic(10, 3, 2, 1)
 	tr, _ := compile(t, m, backends.Config{BatchSize: 4})
 	var seen []int
@@ -385,7 +369,7 @@ func TestEpochProgressAndCancel(t *testing.T) {
 }
 
 func TestClosed(t *testing.T) {
-	m := mlp(3, 2, []int{4}, model.ActReLU, 0, adam)
+	m := conformance.MLP(3, 2, []int{4}, model.ActReLU, 0, adam)
 	data := conformance.Synthetic(10, 3, 2, 1)
 	tr, p0 := compile(t, m, backends.Config{BatchSize: 4})
 	if err := tr.Close(); err != nil {
@@ -408,7 +392,7 @@ func TestClosed(t *testing.T) {
 // TestParamsAreCopies: Compile copies its params and Params returns a copy,
 // so neither side can change the other's.
 func TestParamsAreCopies(t *testing.T) {
-	m := mlp(3, 2, []int{4}, model.ActReLU, 0, adam)
+	m := conformance.MLP(3, 2, []int{4}, model.ActReLU, 0, adam)
 	tr, p0 := compile(t, m, backends.Config{BatchSize: 4})
 	want := fmt.Sprint(p0.Tensors[0].Data)
 	p0.Tensors[0].Data[0] = 100
