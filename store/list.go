@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -76,23 +75,7 @@ func (s *Store) ListRuns(ctx context.Context, opts ListOptions) ([]Run, error) {
 		if err != nil || len(runs) == 0 {
 			return err
 		}
-		// One parameter however many runs: the ids as a JSON array.
-		ids := make([]int64, len(runs))
-		for i := range runs {
-			ids[i] = runs[i].ID
-		}
-		idsJSON, err := json.Marshal(ids)
-		if err != nil {
-			return err
-		}
-		sums, err := readSummaries(ctx, tx, `WHERE run_id IN (SELECT value FROM json_each(?))`, string(idsJSON))
-		if err != nil {
-			return err
-		}
-		for i := range runs {
-			runs[i].Summary = sums[runs[i].ID]
-		}
-		return nil
+		return attachSummaries(ctx, tx, runs)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)

@@ -580,22 +580,7 @@ func (s *Store) SweepRuns(ctx context.Context, sweepID string) ([]Run, error) {
 		if len(runs) == 0 {
 			return nil
 		}
-		ids := make([]int64, len(runs))
-		for i := range runs {
-			ids[i] = runs[i].ID
-		}
-		idsJSON, err := json.Marshal(ids)
-		if err != nil {
-			return err
-		}
-		sums, err := readSummaries(ctx, tx, `WHERE run_id IN (SELECT value FROM json_each(?))`, string(idsJSON))
-		if err != nil {
-			return err
-		}
-		for i := range runs {
-			runs[i].Summary = sums[runs[i].ID]
-		}
-		return nil
+		return attachSummaries(ctx, tx, runs)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("runs of sweep %s: %w", sweepID, err)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"math"
 	"strings"
 )
@@ -111,4 +112,25 @@ func readSummaries(ctx context.Context, tx *sql.Tx, where string, args ...any) (
 		bySplit[split][name] = m
 	}
 	return out, rows.Err()
+}
+
+// attachSummaries fills the Summary of each of runs in one query: the ids
+// travel as one JSON array parameter, however many runs there are.
+func attachSummaries(ctx context.Context, tx *sql.Tx, runs []Run) error {
+	ids := make([]int64, len(runs))
+	for i := range runs {
+		ids[i] = runs[i].ID
+	}
+	idsJSON, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	sums, err := readSummaries(ctx, tx, `WHERE run_id IN (SELECT value FROM json_each(?))`, string(idsJSON))
+	if err != nil {
+		return err
+	}
+	for i := range runs {
+		runs[i].Summary = sums[runs[i].ID]
+	}
+	return nil
 }
