@@ -3,12 +3,9 @@ package slurm
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/xp-ml/xp/cue/spec"
-	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
 )
 
@@ -30,34 +27,8 @@ func TestIngestNoResult(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			root := sweepProject(t)
-			st, err := store.Open(ctx, filepath.Join(root, ".xp"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
-			exp, err := spec.Find(root, "iris")
-			if err != nil {
-				t.Fatal(err)
-			}
-			opts := runner.Options{AllowDirty: true, Threads: 1}
-			plan, err := runner.PlanSweep(ctx, exp, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var queued []store.QueuedPoint
-			for _, p := range plan.Points {
-				queued = append(queued, store.QueuedPoint{Index: p.Index, Key: p.Job.Key, Params: []byte("[]")})
-			}
-			sw := &store.Sweep{ID: plan.ID, Experiment: exp.Name, Metric: plan.Metric, Mode: plan.Mode}
-			if _, err := st.Enqueue(ctx, sw, queued, false); err != nil {
-				t.Fatal(err)
-			}
-			c := &coordinator{st: st, plan: plan, opts: Options{Options: opts}, owner: owner()}
-			pending, _, err := c.claimAll(ctx)
-			if err != nil || len(pending) != 6 {
-				t.Fatalf("claimAll = %v, %v; want 6 points", pending, err)
-			}
+			c, sw, queued := claimedCoordinator(t)
+			st, plan := c.st, c.plan
 			sub := &Submission{JobID: "4", Dir: t.TempDir(), Points: []int{2}}
 			if tt.log != "" {
 				if err := os.WriteFile(logPath(sub.Dir, 0), []byte(tt.log), 0o644); err != nil {

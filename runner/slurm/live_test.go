@@ -15,10 +15,10 @@ import (
 	"github.com/xp-ml/xp/store"
 )
 
-// testCoordinator is a coordinator over a fresh store of sweepProject's
-// sweep, holding every point, and a run directory whose manifest makes
-// task 0 train point 0, as a submission would.
-func testCoordinator(t *testing.T) (*coordinator, *Submission) {
+// claimedCoordinator is a coordinator over a fresh store of
+// sweepProject's sweep that holds every point, with the sweep and the
+// points it queued (to queue them again).
+func claimedCoordinator(t *testing.T) (*coordinator, *store.Sweep, []store.QueuedPoint) {
 	t.Helper()
 	ctx := context.Background()
 	root := sweepProject(t)
@@ -44,13 +44,21 @@ func testCoordinator(t *testing.T) (*coordinator, *Submission) {
 	if _, err := st.Enqueue(ctx, sw, queued, false); err != nil {
 		t.Fatal(err)
 	}
-	c := &coordinator{st: st, plan: plan, opts: Options{Options: opts}, owner: owner(), host: "coordinator"}
+	c := &coordinator{st: st, plan: plan, opts: Options{Options: opts, Root: root}, owner: owner(), host: "coordinator"}
 	if pending, _, err := c.claimAll(ctx); err != nil || len(pending) != 6 {
 		t.Fatalf("claimAll = %v, %v; want 6 points", pending, err)
 	}
+	return c, sw, queued
+}
+
+// testCoordinator is claimedCoordinator with a run directory whose
+// manifest makes task 0 train point 0, as a submission would.
+func testCoordinator(t *testing.T) (*coordinator, *Submission) {
+	t.Helper()
+	c, _, _ := claimedCoordinator(t)
 	sub := &Submission{JobID: "7", Dir: t.TempDir(), Points: []int{0}}
-	m := Manifest{Root: root, Experiment: "iris", SweepID: plan.ID, Threads: 1, AllowDirty: true,
-		Tasks: []TaskPoint{{Point: 0, Key: plan.Points[0].Job.Key}}}
+	m := Manifest{Root: c.opts.Root, Experiment: "iris", SweepID: c.plan.ID, Threads: 1, AllowDirty: true,
+		Tasks: []TaskPoint{{Point: 0, Key: c.plan.Points[0].Job.Key}}}
 	if err := writeJSON(filepath.Join(sub.Dir, manifestFile), &m); err != nil {
 		t.Fatal(err)
 	}
