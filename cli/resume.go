@@ -10,13 +10,8 @@ import (
 	"github.com/xp-ml/xp/runner"
 )
 
-type resumeOptions struct {
-	threads int
-	json    bool
-}
-
 func newResumeCmd(s Streams) *cobra.Command {
-	o := &resumeOptions{}
+	o := &rerunOptions{} // the same two flags as rerun
 	cmd := &cobra.Command{
 		Use:   "resume <key-prefix>",
 		Short: "Continue an interrupted run from its last checkpoint",
@@ -37,7 +32,7 @@ experiment resumes it too.`,
 	return cmd
 }
 
-func runResume(ctx context.Context, s Streams, o *resumeOptions, prefix string) error {
+func runResume(ctx context.Context, s Streams, o *rerunOptions, prefix string) error {
 	st, root, err := openStore(ctx)
 	if err != nil {
 		return err
