@@ -163,6 +163,9 @@ func (c *coordinator) follow(ctx context.Context, sub *Submission, i int, lr *li
 		r := node
 		r.ID, r.Summary, r.SweepID, r.Status = 0, nil, c.plan.ID, store.StatusRunning
 		r.PID, r.Host, r.HeartbeatAt, r.CancelRequested = os.Getpid(), c.host, time.Now(), false
+		// At epoch 0 until its points are in: the heartbeat below sets the
+		// epoch, so a reader never sees an epoch whose points are missing.
+		r.Epoch = 0
 		if err := c.st.CreateRun(ctx, &r); err != nil {
 			return nil, err
 		}
