@@ -41,7 +41,27 @@ type Trainer struct {
 	nonFinite           int // global step of the first non-finite batch loss, or -1
 	closed              bool
 	final               *model.Params // parameters read back at Close
+
+	// A device that replays recorded steps (device.Replayer) gets the
+	// epoch's plan, one StepPlan per batch, and replays the full batches.
+	plan     []device.StepPlan
+	replay   replayState
+	recorded dataID // the training set the step was recorded on
 }
+
+// replayState is whether the trainer's device replays its steps: unknown
+// until the first full batch is recorded.
+type replayState int
+
+const (
+	replayUnknown replayState = iota
+	replayYes
+	replayNo
+)
+
+// replayChunk is how many steps one Replay runs: between chunks the
+// trainer checks its context and reports progress.
+const replayChunk = 256
 
 var _ backends.Trainer = (*Trainer)(nil)
 
@@ -75,13 +95,21 @@ func (t *Trainer) Epoch(ctx context.Context, data *backends.Batches, order []int
 	first := t.step
 	epoch := t.epoch
 	t.epoch++
-	for bi := range batches {
+	t.planEpoch(epoch, batches)
+	done := 0
+	if r, ok := t.dev.(device.Replayer); ok && t.replay != replayNo && len(order) >= batch {
+		var err error
+		if done, err = t.replayEpoch(ctx, r, data, order, progress); err != nil {
+			return 0, err
+		}
+	}
+	for bi := done; bi < batches; bi++ {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
 		start := bi * batch
 		rows := order[start:min(start+batch, len(order))]
-		if err := t.trainBatch(data, rows, bi, epoch); err != nil {
+		if err := t.trainBatch(data, rows, &t.plan[bi]); err != nil {
 			return 0, fmt.Errorf("engine: epoch: step %d: %w", t.step, err)
 		}
 		if progress != nil {
@@ -117,10 +145,116 @@ func (t *Trainer) growLosses(batches int) error {
 	return nil
 }
 
-// trainBatch is one optimizer step: assemble the batch, forward, fused
-// softmax and cross-entropy, backward, update. It allocates nothing.
-func (t *Trainer) trainBatch(data *backends.Batches, rows []int32, slot, epoch int) error {
-	d, n := t.dev, len(rows)
+// planEpoch fills t.plan with the StepPlan of each of the epoch's batches:
+// the values that change from step to step, computed here for every
+// device so that a replayed step and a called one agree.
+func (t *Trainer) planEpoch(epoch, batches int) {
+	if cap(t.plan) < batches {
+		t.plan = make([]device.StepPlan, batches)
+	}
+	t.plan = t.plan[:batches]
+	o := t.m.Optimizer
+	for i := range t.plan {
+		step := t.step + i
+		lr := o.StepLR(epoch, step)
+		p := device.StepPlan{Slot: i, Step: step}
+		switch o.Kind {
+		case model.SGD:
+			p.SGD = device.SGDStep{LR: float32(lr), Momentum: float32(o.Momentum), WeightDecay: float32(o.WeightDecay), Nesterov: o.Nesterov}
+		case model.Adam:
+			p.Adam = device.NewAdamStep(o, step+1, lr)
+		case model.AdamW:
+			p.Decay = float32(1 - lr*o.WeightDecay)
+			p.Adam = device.NewAdamStep(o, step+1, lr)
+		case model.RMSprop:
+			p.RMSprop = device.NewRMSpropStep(o, lr)
+		}
+		t.plan[i] = p
+	}
+}
+
+// replayEpoch runs the epoch's full batches on a device that replays
+// recorded steps, recording the step first when the trainer has not yet,
+// and returns how many batches it ran: 0 when the device does not replay
+// this model's steps.
+func (t *Trainer) replayEpoch(ctx context.Context, r device.Replayer, data *backends.Batches, order []int32, progress func(rows int)) (int, error) {
+	batch := t.cfg.BatchSize
+	full := len(order) / batch
+	if err := r.PlanEpoch(order, batch, t.plan); err != nil {
+		return 0, fmt.Errorf("engine: epoch: %w", err)
+	}
+	// A recorded step gathers from the arrays it was recorded with: other
+	// data is recorded again.
+	if id := dataIdentity(data); t.replay == replayYes && id != t.recorded {
+		t.replay = replayUnknown
+	}
+	if t.replay == replayUnknown {
+		t.recorded = dataIdentity(data)
+		ok, err := r.Record(func() error { return t.stepKernels(data, order[:batch], &t.plan[0]) })
+		if err != nil {
+			return 0, fmt.Errorf("engine: epoch: record a step: %w", err)
+		}
+		t.replay = replayNo
+		if !ok {
+			return 0, nil
+		}
+		t.replay = replayYes
+	}
+	for done := 0; done < full; {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		k := min(replayChunk, full-done)
+		if err := r.Replay(done, k); err != nil {
+			return 0, fmt.Errorf("engine: epoch: steps %d to %d: %w", t.step, t.step+k, err)
+		}
+		t.step += k
+		done += k
+		if err := t.dev.Sync(); err != nil {
+			return 0, fmt.Errorf("engine: epoch: steps to %d: %w", t.step, err)
+		}
+		if progress != nil {
+			progress(done * batch)
+		}
+	}
+	return full, nil
+}
+
+// dataID tells training sets apart by the arrays they hold.
+type dataID struct {
+	x, t *float32
+	y    *int32
+}
+
+func dataIdentity(b *backends.Batches) dataID {
+	var id dataID
+	if len(b.X) > 0 {
+		id.x = &b.X[0]
+	}
+	if len(b.T) > 0 {
+		id.t = &b.T[0]
+	}
+	if len(b.Y) > 0 {
+		id.y = &b.Y[0]
+	}
+	return id
+}
+
+// trainBatch is one optimizer step, p's: its kernels, then the device's
+// Sync. It allocates nothing.
+func (t *Trainer) trainBatch(data *backends.Batches, rows []int32, p *device.StepPlan) error {
+	if err := t.stepKernels(data, rows, p); err != nil {
+		return err
+	}
+	t.step++
+	return t.dev.Sync()
+}
+
+// stepKernels makes the kernel calls of one optimizer step: assemble the
+// batch, forward, fused softmax and cross-entropy, backward, update, with
+// p's per-step values. A Replayer records them.
+func (t *Trainer) stepKernels(data *backends.Batches, rows []int32, p *device.StepPlan) error {
+	d, n, slot := t.dev, len(rows), p.Slot
 	if t.m.Regression() {
 		if err := d.GatherRows(t.input, data.X, data.D, rows); err != nil {
 			return err
@@ -141,7 +275,7 @@ func (t *Trainer) trainBatch(data *backends.Batches, rows []int32, slot, epoch i
 			d.BatchNormTrain(s.x, s.pre, s.xhat, s.invstd, s.w, s.b, s.rm, s.rv, n, s.out, s.eps, s.momentum)
 			d.Activate(s.y, s.pre, n*s.out, s.act)
 		case model.Dropout:
-			d.DropoutMask(s.mask, n*s.out, t.cfg.Seed, t.step, s.layer, s.rate)
+			d.DropoutMask(s.mask, n*s.out, t.cfg.Seed, p.Step, s.layer, s.rate)
 			d.Mul(s.y, s.x, s.mask, n*s.out)
 		}
 	}
@@ -184,9 +318,8 @@ func (t *Trainer) trainBatch(data *backends.Batches, rows []int32, slot, epoch i
 	for _, e := range t.embeds {
 		t.dev.EmbeddingScatterAdd(e.dtable, t.dembedded, t.input, n, t.m.Inputs, e.col, e.vocab, e.dim, t.m.EmbeddedWidth(), e.off)
 	}
-	t.update(epoch)
-	t.step++
-	return d.Sync()
+	t.update(p)
+	return nil
 }
 
 // embed builds the embedded input of a batch of n rows from the raw one:
@@ -218,28 +351,25 @@ func (s *step) forward(d device.Device, x device.Buffer, n int) {
 	d.Activate(s.y, s.pre, n*s.out, s.act)
 }
 
-// update clips the gradients when asked and applies one optimizer step at
-// the schedule's rate for this epoch and step.
-func (t *Trainer) update(epoch int) {
+// update clips the gradients when asked and applies one optimizer step
+// with p's constants (the schedule's rate for its epoch and step).
+func (t *Trainer) update(p *device.StepPlan) {
 	o := t.m.Optimizer
 	if o.ClipNorm > 0 {
 		t.dev.ClipGradNorm(t.grads, t.nparams, o.ClipNorm)
 	}
-	lr := o.StepLR(epoch, t.step)
 	switch o.Kind {
 	case model.SGD:
-		t.dev.SGD(t.params, t.grads, t.state1, t.nparams, device.SGDStep{
-			LR: float32(lr), Momentum: float32(o.Momentum), WeightDecay: float32(o.WeightDecay), Nesterov: o.Nesterov,
-		})
+		t.dev.SGD(t.params, t.grads, t.state1, t.nparams, p.SGD)
 	case model.Adam:
-		t.dev.Adam(t.params, t.grads, t.state1, t.state2, t.nparams, device.NewAdamStep(o, t.step+1, lr))
+		t.dev.Adam(t.params, t.grads, t.state1, t.state2, t.nparams, p.Adam)
 	case model.AdamW:
 		if o.WeightDecay != 0 {
-			t.dev.Scale(t.params, t.nparams, float32(1-lr*o.WeightDecay))
+			t.dev.Scale(t.params, t.nparams, p.Decay)
 		}
-		t.dev.Adam(t.params, t.grads, t.state1, t.state2, t.nparams, device.NewAdamStep(o, t.step+1, lr))
+		t.dev.Adam(t.params, t.grads, t.state1, t.state2, t.nparams, p.Adam)
 	case model.RMSprop:
-		t.dev.RMSprop(t.params, t.grads, t.state1, t.state2, t.nparams, device.NewRMSpropStep(o, lr))
+		t.dev.RMSprop(t.params, t.grads, t.state1, t.state2, t.nparams, p.RMSprop)
 	}
 }
 

@@ -29,6 +29,7 @@ type kernels struct {
 	reduceLoss, sgd, adam, rmsprop, sumsq, clipApply, gather        uintptr
 	bce, regressionLoss                                             uintptr
 	copyColumns, embeddingGather, embeddingScatterAdd               uintptr
+	fusedSteps                                                      uintptr
 }
 
 // gpuContext is one GPU's primary context with the kernels loaded into
@@ -91,6 +92,7 @@ func openContext(drv *driver, ordinal int) (*gpuContext, error) {
 		{"bce", &c.k.bce}, {"regression_loss", &c.k.regressionLoss},
 		{"copy_columns", &c.k.copyColumns}, {"embedding_gather", &c.k.embeddingGather},
 		{"embedding_scatter_add", &c.k.embeddingScatterAdd},
+		{"fused_steps", &c.k.fusedSteps},
 	} {
 		name := append([]byte(f.name), 0)
 		if err := drv.check("cuModuleGetFunction "+f.name, drv.call(drv.moduleGetFunction, ptr(f.p), module, ptr(&name[0]))); err != nil {
@@ -103,6 +105,6 @@ func openContext(drv *driver, ordinal int) (*gpuContext, error) {
 
 // versionOf is the device part of a backend version for GPU g.
 func versionOf(drv *driver, blas *cublas, g GPU) string {
-	return fmt.Sprintf("gpu=%s/%s driver=%d.%d cublas=%s kernels=%s",
-		strings.ReplaceAll(g.Name, " ", "-"), g.Arch(), drv.version/1000, drv.version%1000/10, blas.versionString(), KernelsDigest)
+	return fmt.Sprintf("gpu=%s/%s driver=%d.%d cublas=%s kernels=%s %s",
+		strings.ReplaceAll(g.Name, " ", "-"), g.Arch(), drv.version/1000, drv.version%1000/10, blas.versionString(), KernelsDigest, policy())
 }

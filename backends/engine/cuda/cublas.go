@@ -85,6 +85,7 @@ type cublas struct {
 	path                                         string // what was loaded
 	version                                      int    // e.g. 130100 for 13.1.0
 	create, destroy, setMathMode, sgemm, getProp uintptr
+	setStream                                    uintptr
 }
 
 var (
@@ -120,6 +121,7 @@ func openCUBLAS(candidates []string) (*cublas, error) {
 		}{
 			{"cublasCreate_v2", &l.create}, {"cublasDestroy_v2", &l.destroy},
 			{"cublasSetMathMode", &l.setMathMode}, {"cublasSgemm_v2", &l.sgemm}, {"cublasGetProperty", &l.getProp},
+			{"cublasSetStream_v2", &l.setStream},
 		} {
 			if *s.p, err = dl.Sym(h, s.name); err != nil {
 				return nil, fmt.Errorf("%w: %s has no %s", backends.ErrUnavailable, c, s.name)

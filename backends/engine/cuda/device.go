@@ -30,9 +30,10 @@ type Labels struct {
 func (l *Labels) Len() int { return l.n }
 
 var (
-	_ device.Device = (*Device)(nil)
-	_ device.Buffer = (*Buffer)(nil)
-	_ device.Labels = (*Labels)(nil)
+	_ device.Device   = (*Device)(nil)
+	_ device.Replayer = (*Device)(nil)
+	_ device.Buffer   = (*Buffer)(nil)
+	_ device.Labels   = (*Labels)(nil)
 )
 
 // ringSlots is how many batches' row indices can be queued before the
@@ -46,16 +47,18 @@ const ringSlots = 64
 // the host queues the next steps while the GPU runs this one.
 const syncEvery = 32
 
-// Device is the engine's device on one NVIDIA GPU. Every kernel goes to
-// the context's legacy default stream, so they run in the order they are
-// queued, after and before the copies and GEMMs around them. It is used
-// by one goroutine at a time; each method locks that goroutine to its OS
-// thread and makes the GPU's context current there.
+// Device is the engine's device on one NVIDIA GPU. Every kernel, copy and
+// GEMM goes to the device's own stream, so they run in the order they are
+// queued; devices on one GPU (the points of a sweep) share its context
+// and run side by side, each on its stream. It is used by one goroutine at
+// a time; each method locks that goroutine to its OS thread and makes the
+// GPU's context current there.
 type Device struct {
 	drv  *driver
 	blas *cublas
 	c    *gpuContext
 
+	stream      uintptr // CUstream, non-blocking: nothing else orders it
 	handle      uintptr // cublasHandle_t
 	alpha, beta float32 // GEMM scalars, read by cuBLAS during the call
 
@@ -75,6 +78,7 @@ type Device struct {
 	partial *Buffer  // clip's 256 float64 partial sums
 
 	data   dataset // the training set, see Gather
+	fused  fused   // recorded training steps, see Record
 	syncs  int     // Syncs so far
 	err    error
 	closed bool
@@ -102,14 +106,25 @@ func Open(ordinal int) (*Device, error) {
 	for i := range d.ptrs {
 		d.ptrs[i] = uintptr(unsafe.Pointer(&d.vals[i]))
 	}
+	const nonBlocking = 1 // CU_STREAM_NON_BLOCKING
+	if err := drv.check("cuStreamCreate", drv.call(drv.streamCreate, ptr(&d.stream), nonBlocking)); err != nil {
+		return nil, fmt.Errorf("cuda:%d: %w", ordinal, err)
+	}
 	if r := callC(blas.create, ptr(&d.handle)); r != 0 {
+		drv.call(drv.streamDestroy, d.stream)
 		return nil, fmt.Errorf("cuda:%d: cublasCreate: status %d", ordinal, r)
+	}
+	if r := callC(blas.setStream, d.handle, d.stream); r != 0 {
+		callC(blas.destroy, d.handle)
+		drv.call(drv.streamDestroy, d.stream)
+		return nil, fmt.Errorf("cuda:%d: cublasSetStream: status %d", ordinal, r)
 	}
 	// Plain float32 products, never TF32 tensor-core ones: the engine
 	// promises float32 results that match the CPU's within a float32
 	// tolerance (PyTorch makes the same choice by default).
 	if r := callC(blas.setMathMode, d.handle, 0); r != 0 {
 		callC(blas.destroy, d.handle)
+		drv.call(drv.streamDestroy, d.stream)
 		return nil, fmt.Errorf("cuda:%d: cublasSetMathMode: status %d", ordinal, r)
 	}
 	return d, nil
@@ -147,7 +162,7 @@ func (d *Device) alloc(bytes int) (uint64, error) {
 		return 0, fmt.Errorf("cuda: alloc %d bytes on %s: %w", bytes, d.c.gpu.Name, err)
 	}
 	d.allocs = append(d.allocs, p)
-	if err := d.drv.check("cuMemsetD32", d.drv.call(d.drv.memsetD32, uintptr(p), 0, uintptr(max(bytes, 4)/4))); err != nil {
+	if err := d.drv.check("cuMemsetD32Async", d.drv.call(d.drv.memsetD32Async, uintptr(p), 0, uintptr(max(bytes, 4)/4), d.stream)); err != nil {
 		return 0, fmt.Errorf("cuda: zero %d bytes: %w", bytes, err)
 	}
 	return p, nil
@@ -190,8 +205,9 @@ func (d *Device) AllocLabels(n int) (device.Labels, error) {
 	return &Labels{ptr: p, n: n}, nil
 }
 
-// Write implements device.Device: a synchronous copy, queued after the
-// work before it.
+// Write implements device.Device: a copy queued after the work before it.
+// From pageable memory the driver stages src before returning, so the
+// caller may reuse it at once.
 func (d *Device) Write(dst device.Buffer, src []float32) error {
 	b := dst.(*Buffer)
 	if len(src) > b.n {
@@ -200,11 +216,20 @@ func (d *Device) Write(dst device.Buffer, src []float32) error {
 	if len(src) == 0 {
 		return nil
 	}
+	if d.fused.recording != nil {
+		return errRecordingCopy
+	}
 	d.enter()
 	defer d.leave()
-	d.copyArgv = [4]uintptr{uintptr(b.ptr), ptr(&src[0]), uintptr(4 * len(src))}
-	r, _, _ := purego.SyscallN(d.drv.memcpyHtoD, d.copyArgv[:3]...)
-	return d.drv.check("cuda: write (cuMemcpyHtoD)", result(r))
+	return d.drv.check("cuda: write (cuMemcpyHtoDAsync)", d.copyIn(b.ptr, unsafe.Pointer(&src[0]), 4*len(src)))
+}
+
+// copyIn queues a copy of bytes from host memory at src to the GPU at dst
+// on the device's stream. The caller is between enter and leave.
+func (d *Device) copyIn(dst uint64, src unsafe.Pointer, bytes int) result {
+	d.copyArgv = [4]uintptr{uintptr(dst), uintptr(src), uintptr(bytes), d.stream}
+	r, _, _ := purego.SyscallN(d.drv.memcpyHtoDAsync, d.copyArgv[:]...)
+	return result(r)
 }
 
 // Read implements device.Device: it waits for the work queued before it.
@@ -216,14 +241,17 @@ func (d *Device) Read(dst []float32, src device.Buffer) error {
 	if len(dst) == 0 {
 		return nil
 	}
+	if d.fused.recording != nil {
+		return errRecordingCopy
+	}
 	d.enter()
 	defer d.leave()
-	d.copyArgv = [4]uintptr{ptr(&dst[0]), uintptr(b.ptr), uintptr(4 * len(dst))}
-	r, _, _ := purego.SyscallN(d.drv.memcpyDtoH, d.copyArgv[:3]...)
-	if err := d.drv.check("cuda: read (cuMemcpyDtoH)", result(r)); err != nil {
+	d.copyArgv = [4]uintptr{ptr(&dst[0]), uintptr(b.ptr), uintptr(4 * len(dst)), d.stream}
+	r, _, _ := purego.SyscallN(d.drv.memcpyDtoHAsync, d.copyArgv[:]...)
+	if err := d.drv.check("cuda: read (cuMemcpyDtoHAsync)", result(r)); err != nil {
 		return err
 	}
-	d.data.sinceWait = 0 // the copy waited for everything before it
+	d.wait() // into pageable memory the copy is done on return; this also makes it so for pinned
 	return d.err
 }
 
@@ -233,6 +261,9 @@ func (d *Device) Read(dst []float32, src device.Buffer) error {
 // (the engine's per-batch Sync would otherwise leave the GPU idle while
 // the host queues each step). Read always waits.
 func (d *Device) Sync() error {
+	if d.fused.recording != nil {
+		return nil
+	}
 	d.syncs++
 	if d.syncs%syncEvery == 0 {
 		d.enter()
@@ -253,13 +284,15 @@ func (d *Device) Close() error {
 	d.closed = true
 	d.enter()
 	defer d.leave()
-	err := d.drv.check("cuda: close (cuCtxSynchronize)", d.drv.call(d.drv.ctxSynchronize))
+	err := d.drv.check("cuda: close (cuStreamSynchronize)", d.drv.call(d.drv.streamSynchronize, d.stream))
 	for _, p := range d.allocs {
 		d.drv.call(d.drv.memFree, uintptr(p))
 	}
 	d.allocs = nil
 	d.data.free(d)
+	d.fused = fused{}
 	callC(d.blas.destroy, d.handle)
+	d.drv.call(d.drv.streamDestroy, d.stream)
 	return err
 }
 
@@ -273,6 +306,10 @@ func (d *Device) Gemm(transA, transB bool, m, n, k int, alpha float32, a device.
 	}
 	if transB {
 		ldb = k
+	}
+	if d.fused.recording != nil {
+		d.recordGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c)
+		return
 	}
 	d.alpha, d.beta = alpha, beta
 	d.enter()
@@ -320,8 +357,18 @@ func f64(v float64) uint64 { return math.Float64bits(v) }
 // caller is between enter and leave. args does not escape (it is copied
 // into the device's argument slots), so a call allocates nothing.
 func (d *Device) launch(name string, fn uintptr, gx, bx, by int, args ...uint64) {
+	if d.fused.recording != nil {
+		d.recordLaunch(name, fn, gx, bx, by, args)
+		return
+	}
+	d.launchShared(name, fn, gx, bx, by, 0, args...)
+}
+
+// launchShared is launch with shared bytes of dynamic shared memory a
+// block; it is never recorded.
+func (d *Device) launchShared(name string, fn uintptr, gx, bx, by, shared int, args ...uint64) {
 	copy(d.vals[:], args)
-	d.argv = [11]uintptr{fn, uintptr(gx), 1, 1, uintptr(bx), uintptr(by), 1, 0, 0,
+	d.argv = [11]uintptr{fn, uintptr(gx), 1, 1, uintptr(bx), uintptr(by), 1, uintptr(shared), d.stream,
 		uintptr(unsafe.Pointer(&d.ptrs[0])), 0}
 	r, _, _ := purego.SyscallN(d.drv.launchKernel, d.argv[:]...)
 	d.record(name, result(r))
@@ -334,10 +381,12 @@ func (d *Device) elementwise(name string, fn uintptr, n int, args ...uint64) {
 	}
 }
 
-// wait blocks until the GPU has done everything queued.
+// wait blocks until the GPU has done everything queued on the device's
+// stream.
 func (d *Device) wait() {
-	r, _, _ := purego.SyscallN(d.drv.ctxSynchronize)
-	d.record("cuCtxSynchronize", result(r))
+	d.oneArg[0] = d.stream
+	r, _, _ := purego.SyscallN(d.drv.streamSynchronize, d.oneArg[:]...)
+	d.record("cuStreamSynchronize", result(r))
 	d.data.sinceWait = 0
 }
 

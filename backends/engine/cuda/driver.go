@@ -31,7 +31,8 @@ type driver struct {
 	deviceTotalMem, primaryCtxRetain, primaryCtxRelease, ctxSetCurrent, ctxSynchronize   uintptr
 	memAlloc, memFree, memcpyHtoD, memcpyDtoH, memcpyHtoDAsync, memsetD32, memGetInfo    uintptr
 	memHostAlloc, memFreeHost, moduleLoadData, moduleUnload, moduleGetFunction           uintptr
-	launchKernel, getErrorName, getErrorString                                           uintptr
+	launchKernel, getErrorName, getErrorString, funcGetAttribute, funcSetAttribute       uintptr
+	streamCreate, streamDestroy, streamSynchronize, memcpyDtoHAsync, memsetD32Async      uintptr
 	version                                                                              int // e.g. 13000 for CUDA 13.0
 }
 
@@ -71,6 +72,10 @@ func openDriver(library string) (*driver, error) {
 		{"cuModuleLoadData", &d.moduleLoadData}, {"cuModuleUnload", &d.moduleUnload},
 		{"cuModuleGetFunction", &d.moduleGetFunction}, {"cuLaunchKernel", &d.launchKernel},
 		{"cuGetErrorName", &d.getErrorName}, {"cuGetErrorString", &d.getErrorString},
+		{"cuFuncGetAttribute", &d.funcGetAttribute}, {"cuFuncSetAttribute", &d.funcSetAttribute},
+		{"cuStreamCreate", &d.streamCreate}, {"cuStreamDestroy_v2", &d.streamDestroy},
+		{"cuStreamSynchronize", &d.streamSynchronize}, {"cuMemcpyDtoHAsync_v2", &d.memcpyDtoHAsync},
+		{"cuMemsetD32Async", &d.memsetD32Async},
 	} {
 		if *s.p, err = dl.Sym(h, s.name); err != nil {
 			return nil, fmt.Errorf("%w: %s has no %s (driver too old?)", backends.ErrUnavailable, library, s.name)
@@ -125,6 +130,7 @@ type GPU struct {
 	Major, Minor int    // compute capability
 	SMs          int
 	Memory       uint64 // bytes
+	SharedOptIn  int    // bytes of shared memory a block may have, opted in
 }
 
 // Arch is the compute capability as "sm_90".
@@ -134,6 +140,7 @@ const (
 	attrMultiprocessors = 16
 	attrCCMajor         = 75
 	attrCCMinor         = 76
+	attrSharedOptIn     = 97 // CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN
 )
 
 // gpu describes device ordinal.
@@ -161,7 +168,7 @@ func (d *driver) gpu(ordinal int) (GPU, error) {
 	for _, a := range []struct {
 		attr int
 		p    *int
-	}{{attrCCMajor, &g.Major}, {attrCCMinor, &g.Minor}, {attrMultiprocessors, &g.SMs}} {
+	}{{attrCCMajor, &g.Major}, {attrCCMinor, &g.Minor}, {attrMultiprocessors, &g.SMs}, {attrSharedOptIn, &g.SharedOptIn}} {
 		var v int32
 		if err := d.check("cuDeviceGetAttribute", d.call(d.deviceGetAttribute, ptr(&v), uintptr(a.attr), uintptr(dev))); err != nil {
 			return GPU{}, err

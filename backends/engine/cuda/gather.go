@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"unsafe"
 
-	"github.com/ebitengine/purego"
-
 	"github.com/xp-ml/xp/backends/engine/device"
 )
 
@@ -117,9 +115,7 @@ func (d *Device) sendRows(rows []int32) error {
 	copy(host, rows)
 	s.slot = (s.slot + 1) % ringSlots
 	s.sinceWait++
-	d.copyArgv = [4]uintptr{uintptr(s.rows), uintptr(unsafe.Pointer(&host[0])), uintptr(4 * n), 0}
-	r, _, _ := purego.SyscallN(d.drv.memcpyHtoDAsync, d.copyArgv[:]...)
-	d.record("copy batch rows (cuMemcpyHtoDAsync)", result(r))
+	d.record("copy batch rows (cuMemcpyHtoDAsync)", d.copyIn(s.rows, unsafe.Pointer(&host[0]), 4*n))
 	return nil
 }
 
@@ -142,6 +138,10 @@ func (d *Device) Gather(dst device.Buffer, labels device.Labels, src []float32, 
 	gy, err := d.copyOf(unsafe.Pointer(unsafe.SliceData(srcLabels)), 4*len(srcLabels))
 	if err != nil {
 		return err
+	}
+	if d.fused.recording != nil {
+		d.recordGather(x, y, src, srcLabels, width, rows, gx, gy)
+		return nil
 	}
 	if gx == 0 || gy == 0 {
 		return d.gatherOnHost(x, y, src, srcLabels, width, rows)
@@ -170,6 +170,10 @@ func (d *Device) GatherRows(dst device.Buffer, src []float32, width int, rows []
 	if err != nil {
 		return err
 	}
+	if d.fused.recording != nil {
+		d.recordGather(x, nil, src, nil, width, rows, gx, 0)
+		return nil
+	}
 	if gx == 0 {
 		return d.gatherOnHost(x, nil, src, nil, width, rows)
 	}
@@ -192,7 +196,7 @@ func (d *Device) upload(src unsafe.Pointer, bytes int) (uint64, error) {
 		return 0, fmt.Errorf("cuda: training set (%d bytes) on %s: %w", bytes, d.c.gpu.Name, err)
 	}
 	if bytes > 0 {
-		if err := d.drv.check("cuMemcpyHtoD", d.drv.call(d.drv.memcpyHtoD, uintptr(p), uintptr(src), uintptr(bytes))); err != nil {
+		if err := d.drv.check("cuMemcpyHtoDAsync", d.copyIn(p, src, bytes)); err != nil {
 			d.drv.call(d.drv.memFree, uintptr(p))
 			return 0, fmt.Errorf("cuda: copy training set: %w", err)
 		}
@@ -214,16 +218,12 @@ func (d *Device) gatherOnHost(x *Buffer, y *Labels, src []float32, srcLabels []i
 	for i, r := range rows {
 		copy(s.host[i*width:(i+1)*width], src[int(r)*width:(int(r)+1)*width])
 	}
-	d.copyArgv = [4]uintptr{uintptr(x.ptr), uintptr(unsafe.Pointer(&s.host[0])), uintptr(4 * n * width)}
-	r, _, _ := purego.SyscallN(d.drv.memcpyHtoD, d.copyArgv[:3]...)
-	d.record("copy batch (cuMemcpyHtoD)", result(r))
+	d.record("copy batch (cuMemcpyHtoDAsync)", d.copyIn(x.ptr, unsafe.Pointer(&s.host[0]), 4*n*width))
 	if y != nil {
 		for i, r := range rows {
 			s.hostY[i] = srcLabels[r]
 		}
-		d.copyArgv = [4]uintptr{uintptr(y.ptr), uintptr(unsafe.Pointer(&s.hostY[0])), uintptr(4 * n)}
-		r, _, _ = purego.SyscallN(d.drv.memcpyHtoD, d.copyArgv[:3]...)
-		d.record("copy batch labels (cuMemcpyHtoD)", result(r))
+		d.record("copy batch labels (cuMemcpyHtoDAsync)", d.copyIn(y.ptr, unsafe.Pointer(&s.hostY[0]), 4*n))
 	}
 	return d.err
 }

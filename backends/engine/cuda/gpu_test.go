@@ -2,6 +2,7 @@ package cuda_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -19,7 +20,7 @@ import (
 )
 
 // needGPU skips a test where CUDA cannot run, saying why.
-func needGPU(t *testing.T) {
+func needGPU(t testing.TB) {
 	t.Helper()
 	if err := cuda.Available(); err != nil {
 		t.Skipf("no GPU: %v", err)
@@ -32,7 +33,20 @@ func needGPU(t *testing.T) {
 // different orders; the other kernels compute what the CPU's do).
 func TestConformsToCPU(t *testing.T) {
 	needGPU(t)
-	conformance.Run(t, cuda.Backend, engine.CPU, conformance.Float32())
+	forEachFusing(t, func(t *testing.T) {
+		conformance.Run(t, cuda.Backend, engine.CPU, conformance.Float32())
+	})
+}
+
+// forEachFusing runs f with every step fused where it can be, and with
+// none fused: both paths must conform.
+func forEachFusing(t *testing.T, f func(t *testing.T)) {
+	for _, mode := range []string{"on", "off"} {
+		t.Run("fused-"+mode, func(t *testing.T) {
+			defer cuda.SetFusing(mode)()
+			f(t)
+		})
+	}
 }
 
 // TestConformsToGorgonia runs the suite against the reference backend.
@@ -42,7 +56,9 @@ func TestConformsToGorgonia(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conformance.Run(t, cuda.Backend, ref, conformance.Float32())
+	forEachFusing(t, func(t *testing.T) {
+		conformance.Run(t, cuda.Backend, ref, conformance.Float32())
+	})
 }
 
 // TestDatasets trains credit and digits on the GPU and on the CPU: the
@@ -149,6 +165,10 @@ func TestMissingGPU(t *testing.T) {
 // losses and parameters; every reduction has a fixed shape.
 func TestDeterministic(t *testing.T) {
 	needGPU(t)
+	forEachFusing(t, testDeterministic)
+}
+
+func testDeterministic(t *testing.T) {
 	adamw := model.Optimizer{Kind: model.AdamW, LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01, ClipNorm: 1}
 	m := conformance.MLP(64, 5, []int{300, 40}, model.ActGELU, 0.25, adamw)
 	data := conformance.Synthetic(2000, 64, 5, 3)
@@ -185,6 +205,10 @@ func TestDeterministic(t *testing.T) {
 // ring; AllocsPerRun's warm-up call takes those).
 func TestZeroAllocsPerStep(t *testing.T) {
 	needGPU(t)
+	forEachFusing(t, testZeroAllocs)
+}
+
+func testZeroAllocs(t *testing.T) {
 	opt := model.Optimizer{Kind: model.Adam, LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, ClipNorm: 1}
 	m := conformance.BatchNormMLP(32, 4, []int{64, 64}, model.ActReLU, opt)
 	m.Loss = model.Loss{ClassWeights: []float64{1, 2, 0.5, 1}, LabelSmoothing: 0.1}
@@ -220,6 +244,33 @@ func TestKernelsMatchCPU(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	for _, k := range kernelTable(t) {
+		t.Run(k.name, func(t *testing.T) {
+			got := runKernel(t, g, k.inputs, k.labels, k.run)
+			want := runKernel(t, c, k.inputs, k.labels, k.run)
+			compareBuffers(t, got, want, k.check, k.tol)
+		})
+	}
+}
+
+// kernelCase is one device method on fixed inputs: its buffers, labels,
+// the buffers to compare afterwards and how closely. plan holds the
+// per-step values it passes (a fused step takes them from its plan), and
+// order the rows it gathers.
+type kernelCase struct {
+	name   string
+	inputs [][]float32
+	labels []int32
+	run    func(d device.Device, b []device.Buffer, l device.Labels)
+	check  []int
+	tol    conformance.Bound
+	plan   device.StepPlan
+	order  []int32
+}
+
+// kernelTable is every device method a training step or a prediction
+// calls, on random inputs of 300 rows × 37 columns.
+func kernelTable(t *testing.T) []kernelCase {
 	const rows, cols = 300, 37
 	n := rows * cols
 	rng := rand.New(rand.NewPCG(9, 9))
@@ -252,6 +303,8 @@ func TestKernelsMatchCPU(t *testing.T) {
 		check  []int // indices of the buffers to compare
 		tol    conformance.Bound
 	}
+	sgdStep := device.SGDStep{LR: 0.01, Momentum: 0.9, WeightDecay: 1e-4, Nesterov: true}
+	rmsStep := device.NewRMSpropStep(model.Optimizer{Alpha: 0.99, Eps: 1e-8, Momentum: 0.9, WeightDecay: 1e-4}, 1e-3)
 	binary := make([]int32, rows)
 	for i := range binary {
 		binary[i] = labels[i] % 2
@@ -298,11 +351,11 @@ func TestKernelsMatchCPU(t *testing.T) {
 			func(d device.Device, b []device.Buffer, _ device.Labels) { d.Adam(b[0], b[1], b[2], b[3], n, adam) }, []int{0, 2, 3}, exact},
 		kernel{"sgd-nesterov", [][]float32{random(n, 1), random(n, 0.1), random(n, 0.1)},
 			func(d device.Device, b []device.Buffer, _ device.Labels) {
-				d.SGD(b[0], b[1], b[2], n, device.SGDStep{LR: 0.01, Momentum: 0.9, WeightDecay: 1e-4, Nesterov: true})
+				d.SGD(b[0], b[1], b[2], n, sgdStep)
 			}, []int{0, 2}, exact},
 		kernel{"rmsprop", [][]float32{random(n, 1), random(n, 0.1), positive(n), random(n, 0.1)},
 			func(d device.Device, b []device.Buffer, _ device.Labels) {
-				d.RMSprop(b[0], b[1], b[2], b[3], n, device.NewRMSpropStep(model.Optimizer{Alpha: 0.99, Eps: 1e-8, Momentum: 0.9, WeightDecay: 1e-4}, 1e-3))
+				d.RMSprop(b[0], b[1], b[2], b[3], n, rmsStep)
 			}, []int{0, 2, 3}, exact},
 		kernel{"clip", [][]float32{random(n, 1)},
 			func(d device.Device, b []device.Buffer, _ device.Labels) { d.ClipGradNorm(b[0], n, 1) }, []int{0}, ulps},
@@ -357,30 +410,109 @@ func TestKernelsMatchCPU(t *testing.T) {
 				d.RegressionLoss(b[0], b[1], rows, cols, kind, 1.5, b[2], b[3], 1)
 			}, []int{2, 3}, ulps})
 	}
+	for _, tr := range []struct{ transA, transB bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+		const m, k2, n2 = 37, 300, 23
+		name := fmt.Sprintf("gemm-%v-%v", tr.transA, tr.transB)
+		kernels = append(kernels, kernel{name, [][]float32{random(m*k2, 1), random(k2*n2, 1), make([]float32, m*n2)},
+			func(d device.Device, b []device.Buffer, _ device.Labels) {
+				d.Gemm(tr.transA, tr.transB, m, n2, k2, 1, b[0], b[1], 0, b[2])
+			}, []int{2}, conformance.Bound{Abs: 1e-4, Rel: 1e-4}})
+	}
+	// The per-step values each case passes, which a fused step takes from
+	// its plan.
+	plans := map[string]device.StepPlan{
+		"dropout": {Step: 12345}, "scale": {Decay: 0.999}, "adam": {Adam: adam}, "sgd-nesterov": {SGD: sgdStep},
+		"rmsprop": {RMSprop: rmsStep}, "softmax-cross-entropy": {Slot: 2}, "binary-cross-entropy": {Slot: 3},
+		"weighted-smoothed-cross-entropy": {Slot: 1},
+	}
+	var out []kernelCase
 	for _, k := range kernels {
-		t.Run(k.name, func(t *testing.T) {
-			l := labels
-			if k.name == "binary-cross-entropy" {
-				l = binary
+		c := kernelCase{name: k.name, inputs: k.inputs, labels: labels, run: k.run, check: k.check, tol: k.tol, plan: plans[k.name]}
+		switch {
+		case k.name == "binary-cross-entropy":
+			c.labels = binary
+		case strings.HasPrefix(k.name, "regression-"):
+			c.plan.Slot = 1
+		case k.name == "gather-rows":
+			c.order = picks
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// compareBuffers checks buffers check of got against want within tol.
+func compareBuffers(t *testing.T, got, want [][]float32, check []int, tol conformance.Bound) {
+	t.Helper()
+	for _, i := range check {
+		differ, worst := 0, 0.0
+		for j := range want[i] {
+			a, b := float64(got[i][j]), float64(want[i][j])
+			if a != b && !(math.IsNaN(a) && math.IsNaN(b)) {
+				differ++
+				worst = max(worst, math.Abs(a-b))
+				if math.Abs(a-b) > tol.Abs+tol.Rel*math.Abs(b) {
+					t.Fatalf("buffer %d [%d]: %v, want %v (tolerance %+v)", i, j, a, b, tol)
+				}
 			}
-			got := runKernel(t, g, k.inputs, l, k.run)
-			want := runKernel(t, c, k.inputs, l, k.run)
-			for _, i := range k.check {
-				differ, worst := 0, 0.0
-				for j := range want[i] {
-					a, b := float64(got[i][j]), float64(want[i][j])
-					if a != b && !(math.IsNaN(a) && math.IsNaN(b)) {
-						differ++
-						worst = max(worst, math.Abs(a-b))
-						if math.Abs(a-b) > k.tol.Abs+k.tol.Rel*math.Abs(b) {
-							t.Fatalf("buffer %d [%d]: cuda %v, cpu %v (tolerance %+v)", i, j, a, b, k.tol)
-						}
+		}
+		if differ > 0 {
+			t.Logf("buffer %d: %d of %d values differ, by at most %.3g", i, differ, len(want[i]), worst)
+		}
+	}
+}
+
+// TestFusedOpsMatchKernels runs each method of a training step as a
+// one-op fused step (recorded, then replayed by fused_steps on one block)
+// and as its kernel: the same bits, since both run the same code, but for
+// the GEMM, which fused_steps computes itself (within a float32 tolerance
+// of cuBLAS). The methods of a prediction (softmax, batch norm inference)
+// are not part of a step and are refused.
+func TestFusedOpsMatchKernels(t *testing.T) {
+	needGPU(t)
+	defer cuda.SetFusing("on")()
+	g, err := cuda.Open(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	for _, k := range kernelTable(t) {
+		t.Run(k.name, func(t *testing.T) {
+			want := runKernel(t, g, k.inputs, k.labels, k.run)
+			order, batch := k.order, len(k.order)
+			if order == nil {
+				order, batch = []int32{0}, 1
+			}
+			fusedOK := false
+			got := runKernel(t, g, k.inputs, k.labels, func(d device.Device, b []device.Buffer, l device.Labels) {
+				r := d.(device.Replayer)
+				if err := r.PlanEpoch(order, batch, []device.StepPlan{k.plan}); err != nil {
+					t.Fatal(err)
+				}
+				ok, err := r.Record(func() error { k.run(d, b, l); return nil })
+				if err != nil {
+					t.Fatalf("record: %v", err)
+				}
+				if fusedOK = ok; ok {
+					if err := r.Replay(0, 1); err != nil {
+						t.Fatalf("replay: %v", err)
 					}
 				}
-				if differ > 0 {
-					t.Logf("buffer %d: %d of %d values differ from the CPU's, by at most %.3g", i, differ, len(want[i]), worst)
+			})
+			if k.name == "softmax" || k.name == "batchnorm-infer" {
+				if fusedOK {
+					t.Fatal("a prediction's kernel was fused")
 				}
+				return
 			}
+			if !fusedOK {
+				t.Fatal("not fused")
+			}
+			tol := conformance.Bound{}
+			if strings.HasPrefix(k.name, "gemm") {
+				tol = k.tol
+			}
+			compareBuffers(t, got, want, k.check, tol)
 		})
 	}
 }

@@ -97,6 +97,9 @@ func (d *Device) BatchNormInfer(x, out, gamma, beta, runMean, runVar device.Buff
 
 // DropoutMask implements device.Device with model.Keep's draw.
 func (d *Device) DropoutMask(mask device.Buffer, n int, seed uint64, step, layer int, rate float64) {
+	if r := d.fused.recording; r != nil && step != d.fused.current().Step {
+		r.mismatch("the dropout counter", step, d.fused.current().Step)
+	}
 	d.enter()
 	d.elementwise("dropout_mask", d.c.k.dropoutMask, n,
 		buf(mask), i32(n), seed, uint64(step), uint64(layer), f32(float32(rate)),
@@ -111,8 +114,12 @@ func (d *Device) Mul(dst, x, y device.Buffer, n int) {
 	d.leave()
 }
 
-// Scale implements device.Device.
+// Scale implements device.Device. In a training step it is AdamW's
+// decay, whose factor a replayed step takes from its plan.
 func (d *Device) Scale(x device.Buffer, n int, factor float32) {
+	if r := d.fused.recording; r != nil && factor != d.fused.current().Decay {
+		r.mismatch("the decay factor", factor, d.fused.current().Decay)
+	}
 	d.enter()
 	d.elementwise("scale", d.c.k.scale, n, buf(x), i32(n), f32(factor))
 	d.leave()
@@ -126,6 +133,9 @@ func (d *Device) rowsKernel(name string, fn uintptr, rows int, args ...uint64) {
 // reduceLoss sums the per-row losses in parts into loss[slot], divided by
 // div[0] and times mul when div is not 0, else times mul.
 func (d *Device) reduceLoss(parts uint64, rows int, div uint64, mul float64, loss device.Buffer, slot int) {
+	if r := d.fused.recording; r != nil && slot != d.fused.current().Slot {
+		r.mismatch("the loss slot", slot, d.fused.current().Slot)
+	}
 	d.launch("reduce_loss", d.c.k.reduceLoss, 1, 256, 1, parts,
 		i32(rows), div, f64(mul), buf(loss), i32(slot))
 }
@@ -164,6 +174,9 @@ func (d *Device) Softmax(probs, logits device.Buffer, rows, cols int) {
 
 // SGD implements device.Device.
 func (d *Device) SGD(params, grads, velocity device.Buffer, n int, s device.SGDStep) {
+	if r := d.fused.recording; r != nil && s != d.fused.current().SGD {
+		r.mismatch("the SGD step", s, d.fused.current().SGD)
+	}
 	d.enter()
 	nesterov := 0
 	if s.Nesterov {
@@ -177,6 +190,9 @@ func (d *Device) SGD(params, grads, velocity device.Buffer, n int, s device.SGDS
 
 // Adam implements device.Device.
 func (d *Device) Adam(params, grads, m, v device.Buffer, n int, s device.AdamStep) {
+	if r := d.fused.recording; r != nil && s != d.fused.current().Adam {
+		r.mismatch("the Adam step", s, d.fused.current().Adam)
+	}
 	d.enter()
 	d.elementwise("adam", d.c.k.adam, n,
 		buf(params), buf(grads), buf(m), buf(v), i32(n), f32(s.WeightDecay), f32(s.Beta1),
@@ -187,6 +203,9 @@ func (d *Device) Adam(params, grads, m, v device.Buffer, n int, s device.AdamSte
 
 // RMSprop implements device.Device.
 func (d *Device) RMSprop(params, grads, square, momentum device.Buffer, n int, s device.RMSpropStep) {
+	if r := d.fused.recording; r != nil && s != d.fused.current().RMSprop {
+		r.mismatch("the RMSprop step", s, d.fused.current().RMSprop)
+	}
 	d.enter()
 	d.elementwise("rmsprop", d.c.k.rmsprop, n,
 		buf(params), buf(grads), buf(square), buf(momentum), i32(n), f32(s.LR), f32(s.Alpha),

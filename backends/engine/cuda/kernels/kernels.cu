@@ -43,6 +43,8 @@ static __device__ inline bool isnan(double x) { return x != x; }
 static __device__ inline double dinf(int sign) { return sign >= 0 ? dfrom(0x7ff0000000000000ULL) : dfrom(0xfff0000000000000ULL); }
 
 // ---- Go's math, ported (src/math/{exp,log,tanh,erf,ldexp,frexp}.go) ----
+// Not inlined: fused_steps calls them from many ops, and inlined copies
+// made it several times larger, and slower for the driver to compile.
 
 static __device__ double go_ldexp(double frac, int exp) {
 	if (frac == 0 || isnan(frac) || frac - frac != 0) return frac;
@@ -61,7 +63,7 @@ static __device__ double go_ldexp(double frac, int exp) {
 	return m * dfrom(x);
 }
 
-static __device__ double go_exp(double x) {
+static __device__ __attribute__((noinline)) double go_exp(double x) {
 	const double Ln2Hi = 6.93147180369123816490e-01, Ln2Lo = 1.90821492927058770002e-10,
 	             Log2e = 1.44269504088896338700e+00, Overflow = 7.09782712893383973096e+02,
 	             Underflow = -7.45133219101941108420e+02, NearZero = 1.0 / (1 << 28);
@@ -84,7 +86,7 @@ static __device__ double go_exp(double x) {
 	return go_ldexp(y, k);
 }
 
-static __device__ double go_log(double x) {
+static __device__ __attribute__((noinline)) double go_log(double x) {
 	const double Ln2Hi = 6.93147180369123816490e-01, Ln2Lo = 1.90821492927058770002e-10,
 	             L1 = 6.666666666666735130e-01, L2 = 3.999999999940941908e-01,
 	             L3 = 2.857142874366239149e-01, L4 = 2.222219843214978396e-01,
@@ -115,7 +117,7 @@ static __device__ double go_log(double x) {
 	return k * Ln2Hi - ((hfsq - (s * (hfsq + R) + k * Ln2Lo)) - f);
 }
 
-static __device__ double go_log1p(double x) {
+static __device__ __attribute__((noinline)) double go_log1p(double x) {
 	const double Sqrt2M1 = 4.142135623730950488017e-01, Sqrt2HalfM1 = -2.928932188134524755992e-01,
 	             Small = 1.0 / (1 << 29), Tiny = 1.0 / (double)(1ULL << 54), Two53 = (double)(1ULL << 53),
 	             Ln2Hi = 6.93147180369123816490e-01, Ln2Lo = 1.90821492927058770002e-10,
@@ -181,7 +183,7 @@ static __device__ double go_log1p(double x) {
 	return (double)k * Ln2Hi - ((hfsq - (s * (hfsq + R) + ((double)k * Ln2Lo + c))) - f);
 }
 
-static __device__ double go_tanh(double x) {
+static __device__ __attribute__((noinline)) double go_tanh(double x) {
 	const double MAXLOG = 8.8029691931113054295988e+01;
 	double z = x < 0 ? -x : x;
 	if (z > 0.5 * MAXLOG) return x < 0 ? -1 : 1;
@@ -196,7 +198,7 @@ static __device__ double go_tanh(double x) {
 	               (((s + 1.12811678491632931402e2) * s + 2.23548839060100448583e3) * s + 4.84406305325125486048e3);
 }
 
-static __device__ double go_erf(double x) {
+static __device__ __attribute__((noinline)) double go_erf(double x) {
 	const double erx = 8.45062911510467529297e-01, efx = 1.28379167095512586316e-01,
 	             efx8 = 1.02703333676410069053e+00, pp0 = 1.28379167095512558561e-01,
 	             pp1 = -3.25042107247001499370e-01, pp2 = -2.84817495755985104766e-02,
@@ -266,6 +268,14 @@ static __device__ double go_erf(double x) {
 	return sign ? r / x - 1 : 1 - r / x;
 }
 
+// Every kernel's work is a body, a device function over the lanes
+// [lane, lane+lanes, ...) of its elements, rows or columns: the kernel
+// launched on its own runs it over the grid (first(), stride()); the fused
+// kernel at the end of this file runs it over one block (tid(), ntid()).
+// The arithmetic of an element never depends on which lane computes it, so
+// both give the same bits. Bodies that reduce keep their fixed shape in
+// both (see col_sums, block_sum and sumsq).
+
 // ---- activations (model.Activation, in the order of the Go constants' codes) ----
 
 enum { ACT_NONE = 0, ACT_RELU = 1, ACT_TANH = 2, ACT_SIGMOID = 3, ACT_LEAKY = 4, ACT_GELU = 5 };
@@ -293,19 +303,23 @@ static __device__ float gelu_grad(float xf) {
 	return (float)(0.5 * (1 + go_erf(v / SQRT2)) + v * go_exp(-0.5 * v * v) / SQRT2PI);
 }
 
-extern "C" __global__ void bias_act(float* y, const float* bias, int rows, int cols, int act) {
+static __device__ inline void k_bias_act(float* y, const float* bias, int rows, int cols, int act, int lane, int lanes) {
 	int n = rows * cols;
-	for (int i = first(); i < n; i += stride()) y[i] = activate(y[i] + bias[i % cols], act);
+	for (int i = lane; i < n; i += lanes) y[i] = activate(y[i] + bias[i % cols], act);
+}
+extern "C" __global__ void bias_act(float* y, const float* bias, int rows, int cols, int act) {
+	k_bias_act(y, bias, rows, cols, act, first(), stride());
 }
 
-extern "C" __global__ void act(float* y, const float* pre, int n, int act) {
-	for (int i = first(); i < n; i += stride()) y[i] = activate(pre[i], act);
+static __device__ inline void k_act(float* y, const float* pre, int n, int act, int lane, int lanes) {
+	for (int i = lane; i < n; i += lanes) y[i] = activate(pre[i], act);
 }
+extern "C" __global__ void act(float* y, const float* pre, int n, int act) { k_act(y, pre, n, act, first(), stride()); }
 
 // act_backward turns dy into dy ⊙ act'(y) in place (for GELU, y is the
 // pre-activation).
-extern "C" __global__ void act_backward(float* dy, const float* y, int n, int act) {
-	for (int i = first(); i < n; i += stride()) {
+static __device__ inline void k_act_backward(float* dy, const float* y, int n, int act, int lane, int lanes) {
+	for (int i = lane; i < n; i += lanes) {
 		float o = y[i], g = dy[i];
 		switch (act) {
 		case ACT_RELU: {
@@ -323,6 +337,9 @@ extern "C" __global__ void act_backward(float* dy, const float* y, int n, int ac
 		}
 		dy[i] = g;
 	}
+}
+extern "C" __global__ void act_backward(float* dy, const float* y, int n, int act) {
+	k_act_backward(dy, y, n, act, first(), stride());
 }
 
 // col_sums writes the column sums of m (rows×cols) into sums. A block of
@@ -343,13 +360,35 @@ extern "C" __global__ void col_sums(float* sums, const float* m, int rows, int c
 	}
 }
 
+// k_col_sums is col_sums on one block: the block's threads take the
+// columns ntid()/32 at a time, 32 lanes a column, each lane summing rows
+// l, l+32, ... and lane 0 adding the 32 partial sums in order: col_sums'
+// additions in col_sums' order, so its bits. part is 32×33 floats.
+static __device__ inline void k_col_sums(float* sums, const float* m, int rows, int cols, float* part) {
+	int per = ntid() / 32, c0 = tid() % per, l = tid() / per;
+	for (int base = 0; base < cols; base += per) {
+		int c = base + c0;
+		float s = 0;
+		if (c < cols)
+			for (int r = l; r < rows; r += 32) s += m[(long long)r * cols + c];
+		part[l * 33 + c0] = s;
+		sync();
+		if (l == 0 && c < cols) {
+			float t = 0;
+			for (int k = 0; k < 32; k++) t += part[k * 33 + c0];
+			sums[c] = t;
+		}
+		sync();
+	}
+}
+
 // ---- batch normalisation: one thread per column sums its rows in order,
 // in float64, exactly as the CPU device does, so the statistics match its
 // bits; the elementwise parts run over every element. ----
 
-extern "C" __global__ void bn_stats(const float* x, int rows, int cols, double* mean, float* invstd,
-                                    float* rm, float* rv, double eps, float momentum) {
-	for (int j = first(); j < cols; j += stride()) {
+static __device__ inline void k_bn_stats(const float* x, int rows, int cols, double* mean, float* invstd, float* rm,
+                                         float* rv, double eps, float momentum, int lane, int lanes) {
+	for (int j = lane; j < cols; j += lanes) {
 		double s = 0;
 		for (int r = 0; r < rows; r++) s += (double)x[(long long)r * cols + j];
 		double n = rows, mu = s / n, v = 0;
@@ -363,21 +402,29 @@ extern "C" __global__ void bn_stats(const float* x, int rows, int cols, double* 
 		rv[j] = keep * rv[j] + m * (float)unbiased;
 	}
 }
+extern "C" __global__ void bn_stats(const float* x, int rows, int cols, double* mean, float* invstd,
+                                    float* rm, float* rv, double eps, float momentum) {
+	k_bn_stats(x, rows, cols, mean, invstd, rm, rv, eps, momentum, first(), stride());
+}
 
-extern "C" __global__ void bn_apply(const float* x, float* out, float* xhat, const double* mean, const float* invstd,
-                                    const float* gamma, const float* beta, int rows, int cols) {
+static __device__ inline void k_bn_apply(const float* x, float* out, float* xhat, const double* mean, const float* invstd,
+                                         const float* gamma, const float* beta, int rows, int cols, int lane, int lanes) {
 	int n = rows * cols;
-	for (int i = first(); i < n; i += stride()) {
+	for (int i = lane; i < n; i += lanes) {
 		int j = i % cols;
 		float h = (float)(((double)x[i] - mean[j]) * (double)invstd[j]);
 		xhat[i] = h;
 		out[i] = h * gamma[j] + beta[j];
 	}
 }
+extern "C" __global__ void bn_apply(const float* x, float* out, float* xhat, const double* mean, const float* invstd,
+                                    const float* gamma, const float* beta, int rows, int cols) {
+	k_bn_apply(x, out, xhat, mean, invstd, gamma, beta, rows, cols, first(), stride());
+}
 
-extern "C" __global__ void bn_backward_sums(const float* dy, const float* xhat, int rows, int cols, double* sums,
-                                            float* dgamma, float* dbeta) {
-	for (int j = first(); j < cols; j += stride()) {
+static __device__ inline void k_bn_backward_sums(const float* dy, const float* xhat, int rows, int cols, double* sums,
+                                                 float* dgamma, float* dbeta, int lane, int lanes) {
+	for (int j = lane; j < cols; j += lanes) {
 		double sdy = 0, sdyx = 0;
 		for (int r = 0; r < rows; r++) {
 			long long i = (long long)r * cols + j;
@@ -390,16 +437,24 @@ extern "C" __global__ void bn_backward_sums(const float* dy, const float* xhat, 
 		dbeta[j] = (float)sdy;
 	}
 }
+extern "C" __global__ void bn_backward_sums(const float* dy, const float* xhat, int rows, int cols, double* sums,
+                                            float* dgamma, float* dbeta) {
+	k_bn_backward_sums(dy, xhat, rows, cols, sums, dgamma, dbeta, first(), stride());
+}
 
-extern "C" __global__ void bn_backward_dx(const float* dy, const float* xhat, const float* invstd, const float* gamma,
-                                          const double* sums, float* dx, int rows, int cols) {
+static __device__ inline void k_bn_backward_dx(const float* dy, const float* xhat, const float* invstd, const float* gamma,
+                                               const double* sums, float* dx, int rows, int cols, int lane, int lanes) {
 	int total = rows * cols;
 	double n = rows;
-	for (int i = first(); i < total; i += stride()) {
+	for (int i = lane; i < total; i += lanes) {
 		int j = i % cols;
 		double k = (double)gamma[j] * (double)invstd[j] / n;
 		dx[i] = (float)(k * (n * (double)dy[i] - sums[j] - (double)xhat[i] * sums[cols + j]));
 	}
+}
+extern "C" __global__ void bn_backward_dx(const float* dy, const float* xhat, const float* invstd, const float* gamma,
+                                          const double* sums, float* dx, int rows, int cols) {
+	k_bn_backward_dx(dy, xhat, invstd, gamma, sums, dx, rows, cols, first(), stride());
 }
 
 extern "C" __global__ void bn_infer(const float* x, float* out, const float* gamma, const float* beta, const float* rm,
@@ -421,22 +476,28 @@ static __device__ inline u64 mix(u64 x) {
 	return x ^ (x >> 31);
 }
 
-extern "C" __global__ void dropout_mask(float* mask, int n, u64 seed, u64 step, u64 layer, float rate, float scale) {
+static __device__ inline void k_dropout_mask(float* mask, int n, u64 seed, u64 step, u64 layer, float rate, float scale,
+                                             int lane, int lanes) {
 	u64 base = seed ^ mix((step << 20) ^ layer);
-	for (int i = first(); i < n; i += stride()) {
+	for (int i = lane; i < n; i += lanes) {
 		u64 h = mix(base ^ mix((u64)i + 0x5851f42d4c957f2dULL));
 		float u = (float)(h >> 40) / 16777216.0f;
 		mask[i] = u >= rate ? scale : 0.0f;
 	}
 }
-
-extern "C" __global__ void mul(float* dst, const float* x, const float* y, int n) {
-	for (int i = first(); i < n; i += stride()) dst[i] = x[i] * y[i];
+extern "C" __global__ void dropout_mask(float* mask, int n, u64 seed, u64 step, u64 layer, float rate, float scale) {
+	k_dropout_mask(mask, n, seed, step, layer, rate, scale, first(), stride());
 }
 
-extern "C" __global__ void scale(float* x, int n, float f) {
-	for (int i = first(); i < n; i += stride()) x[i] = x[i] * f;
+static __device__ inline void k_mul(float* dst, const float* x, const float* y, int n, int lane, int lanes) {
+	for (int i = lane; i < n; i += lanes) dst[i] = x[i] * y[i];
 }
+extern "C" __global__ void mul(float* dst, const float* x, const float* y, int n) { k_mul(dst, x, y, n, first(), stride()); }
+
+static __device__ inline void k_scale(float* x, int n, float f, int lane, int lanes) {
+	for (int i = lane; i < n; i += lanes) x[i] = x[i] * f;
+}
+extern "C" __global__ void scale(float* x, int n, float f) { k_scale(x, n, f, first(), stride()); }
 
 // ---- softmax and cross-entropy: one thread per row, exponentials in
 // float64 as the CPU device. Row losses go to float64 scratch that
@@ -449,10 +510,10 @@ static __device__ inline float row_max(const float* z, int cols) {
 	return top;
 }
 
-extern "C" __global__ void softmax_xent(const float* logits, const int* labels, int rows, int cols, float* dlogits,
-                                        double* rowloss) {
+static __device__ inline void k_softmax_xent(const float* logits, const int* labels, int rows, int cols, float* dlogits,
+                                             double* rowloss, int lane, int lanes) {
 	float inv = 1 / (float)rows;
-	for (int r = first(); r < rows; r += stride()) {
+	for (int r = lane; r < rows; r += lanes) {
 		const float* z = logits + r * cols;
 		float* d = dlogits + r * cols;
 		float top = row_max(z, cols);
@@ -463,6 +524,10 @@ extern "C" __global__ void softmax_xent(const float* logits, const int* labels, 
 		for (int j = 0; j < cols; j++) d[j] = (float)(go_exp((double)(z[j] - top)) / sum) * inv;
 		d[y] = d[y] - inv;
 	}
+}
+extern "C" __global__ void softmax_xent(const float* logits, const int* labels, int rows, int cols, float* dlogits,
+                                        double* rowloss) {
+	k_softmax_xent(logits, labels, rows, cols, dlogits, rowloss, first(), stride());
 }
 
 extern "C" __global__ void softmax(float* probs, const float* logits, int rows, int cols) {
@@ -476,35 +541,45 @@ extern "C" __global__ void softmax(float* probs, const float* logits, int rows, 
 	}
 }
 
-// block_sum adds v over a block of 256 threads in a fixed tree; thread 0
-// gets the total.
+// block_sum adds v over the first 256 threads of a block in a fixed tree;
+// every thread of the block calls it (threads from 256 on, in the fused
+// kernel, add nothing) and gets the total. It waits before returning, so
+// the caller may reuse sh.
 static __device__ double block_sum(double v, double* sh) {
 	int t = tid();
-	sh[t] = v;
+	if (t < 256) sh[t] = v;
 	sync();
 	for (int s = 128; s > 0; s >>= 1) {
 		if (t < s) sh[t] = sh[t] + sh[t + s];
 		sync();
 	}
-	return sh[0];
+	double total = sh[0];
+	sync();
+	return total;
 }
 
-// wxent_prep: one block of 256 threads writes S = Σ_i w[y_i] to out[0].
-extern "C" __global__ void wxent_prep(const int* labels, const float* w, int rows, double* out) {
-	__shared__ double sh[256];
+// k_wxent_prep: the first 256 threads of one block write S = Σ_i w[y_i]
+// to out[0].
+static __device__ inline void k_wxent_prep(const int* labels, const float* w, int rows, double* out, double* sh) {
 	double s = 0;
-	for (int r = tid(); r < rows; r += 256) s += (double)w[labels[r]];
+	if (tid() < 256)
+		for (int r = tid(); r < rows; r += 256) s += (double)w[labels[r]];
 	double total = block_sum(s, sh);
 	if (tid() == 0) out[0] = total;
 }
+extern "C" __global__ void wxent_prep(const int* labels, const float* w, int rows, double* out) {
+	__shared__ double sh[256];
+	k_wxent_prep(labels, w, rows, out, sh);
+}
 
 // wxent: see the CPU device's WeightedSoftmaxCrossEntropy; S at sumY[0].
-extern "C" __global__ void wxent(const float* logits, const int* labels, int rows, int cols, const float* w,
-                                 double smoothing, const double* sumY, float* dlogits, double* rowloss) {
+static __device__ inline void k_wxent(const float* logits, const int* labels, int rows, int cols, const float* w,
+                                      double smoothing, const double* sumY, float* dlogits, double* rowloss, int lane,
+                                      int lanes) {
 	double S = sumY[0], W = 0;
 	for (int c = 0; c < cols; c++) W += (double)w[c];
 	double keep = 1 - smoothing, spread = smoothing / (double)cols;
-	for (int r = first(); r < rows; r += stride()) {
+	for (int r = lane; r < rows; r += lanes) {
 		const float* z = logits + r * cols;
 		float* d = dlogits + r * cols;
 		if (S == 0) {
@@ -533,14 +608,19 @@ extern "C" __global__ void wxent(const float* logits, const int* labels, int row
 		}
 	}
 }
+extern "C" __global__ void wxent(const float* logits, const int* labels, int rows, int cols, const float* w,
+                                 double smoothing, const double* sumY, float* dlogits, double* rowloss) {
+	k_wxent(logits, labels, rows, cols, w, smoothing, sumY, dlogits, rowloss, first(), stride());
+}
 
-// reduce_loss: one block of 256 threads sums parts[0..n) in a fixed order
-// and stores it as float32 in loss[slot]: divided by div[0] and times mul
-// when div is not null (0 when div[0] is), else times mul.
-extern "C" __global__ void reduce_loss(const double* parts, int n, const double* div, double mul, float* loss, int slot) {
-	__shared__ double sh[256];
+// reduce_loss: the first 256 threads of one block sum parts[0..n) in a
+// fixed order and store it as float32 in loss[slot]: divided by div[0] and
+// times mul when div is not null (0 when div[0] is), else times mul.
+static __device__ inline void k_reduce_loss(const double* parts, int n, const double* div, double mul, float* loss,
+                                            int slot, double* sh) {
 	double s = 0;
-	for (int i = tid(); i < n; i += 256) s += parts[i];
+	if (tid() < 256)
+		for (int i = tid(); i < n; i += 256) s += parts[i];
 	double total = block_sum(s, sh);
 	if (tid() == 0) {
 		if (div != 0) total = div[0] == 0 ? 0 : total / div[0] * mul;
@@ -548,13 +628,17 @@ extern "C" __global__ void reduce_loss(const double* parts, int n, const double*
 		loss[slot] = (float)total;
 	}
 }
+extern "C" __global__ void reduce_loss(const double* parts, int n, const double* div, double mul, float* loss, int slot) {
+	__shared__ double sh[256];
+	k_reduce_loss(parts, n, div, mul, loss, slot, sh);
+}
 
 // bce: BCE with logits on one logit per row, weight w[y] per row; S =
 // Σ w[y] at sumW[0] (wxent_prep). See device.Device.BinaryCrossEntropy.
-extern "C" __global__ void bce(const float* logits, const int* labels, int rows, const float* w, const double* sumW,
-                               float* dlogits, double* rowloss) {
+static __device__ inline void k_bce(const float* logits, const int* labels, int rows, const float* w, const double* sumW,
+                                    float* dlogits, double* rowloss, int lane, int lanes) {
 	double S = sumW[0];
-	for (int i = first(); i < rows; i += stride()) {
+	for (int i = lane; i < rows; i += lanes) {
 		if (S == 0) {
 			dlogits[i] = 0;
 			rowloss[i] = 0;
@@ -567,16 +651,20 @@ extern "C" __global__ void bce(const float* logits, const int* labels, int rows,
 		dlogits[i] = (float)(wi * (1 / (1 + go_exp(-v)) - t) / S);
 	}
 }
+extern "C" __global__ void bce(const float* logits, const int* labels, int rows, const float* w, const double* sumW,
+                               float* dlogits, double* rowloss) {
+	k_bce(logits, labels, rows, w, sumW, dlogits, rowloss, first(), stride());
+}
 
 enum { LOSS_MSE = 0, LOSS_MAE = 1, LOSS_HUBER = 2 };
 
 // regression_loss: per element, d = pred - target in float64; the loss
 // term into parts, the gradient of the mean over n elements into dpred.
 // See device.Device.RegressionLoss.
-extern "C" __global__ void regression_loss(const float* pred, const float* target, int n, int kind, double delta,
-                                           float* dpred, double* parts) {
+static __device__ inline void k_regression_loss(const float* pred, const float* target, int n, int kind, double delta,
+                                                float* dpred, double* parts, int lane, int lanes) {
 	double inv = 1 / (double)n;
-	for (int i = first(); i < n; i += stride()) {
+	for (int i = lane; i < n; i += lanes) {
 		double d = (double)pred[i] - (double)target[i];
 		double a = d < 0 ? -d : d;
 		double l, g;
@@ -597,13 +685,18 @@ extern "C" __global__ void regression_loss(const float* pred, const float* targe
 		dpred[i] = (float)(g * inv);
 	}
 }
+extern "C" __global__ void regression_loss(const float* pred, const float* target, int n, int kind, double delta,
+                                           float* dpred, double* parts) {
+	k_regression_loss(pred, target, n, kind, delta, dpred, parts, first(), stride());
+}
 
 // ---- optimizers: PyTorch's float32 operations in PyTorch's order, each
 // product rounded (no FMA), as the CPU device. ----
 
-extern "C" __global__ void sgd(float* p, float* g, float* v, int n, float lr, float momentum, float wd, int nesterov) {
+static __device__ inline void k_sgd(float* p, float* g, float* v, int n, float lr, float momentum, float wd, int nesterov,
+                                    int lane, int lanes) {
 	float neg = -lr;
-	for (int i = first(); i < n; i += stride()) {
+	for (int i = lane; i < n; i += lanes) {
 		float pi = p[i], gi = g[i];
 		if (wd != 0) gi = gi + wd * pi;
 		if (momentum != 0) {
@@ -615,10 +708,13 @@ extern "C" __global__ void sgd(float* p, float* g, float* v, int n, float lr, fl
 		p[i] = pi + neg * gi;
 	}
 }
+extern "C" __global__ void sgd(float* p, float* g, float* v, int n, float lr, float momentum, float wd, int nesterov) {
+	k_sgd(p, g, v, n, lr, momentum, wd, nesterov, first(), stride());
+}
 
-extern "C" __global__ void adam(float* p, const float* g, float* m, float* v, int n, float wd, float beta1,
-                                float omb1, float beta2, float omb2, float bc2sqrt, float eps, float negStep) {
-	for (int i = first(); i < n; i += stride()) {
+static __device__ inline void k_adam(float* p, const float* g, float* m, float* v, int n, float wd, float beta1, float omb1,
+                                     float beta2, float omb2, float bc2sqrt, float eps, float negStep, int lane, int lanes) {
+	for (int i = lane; i < n; i += lanes) {
 		float pi = p[i];
 		float gi = g[i] + wd * pi;
 		float mi = m[i] * beta1 + omb1 * gi;
@@ -629,10 +725,14 @@ extern "C" __global__ void adam(float* p, const float* g, float* m, float* v, in
 		p[i] = pi + (negStep * mi) / denom;
 	}
 }
+extern "C" __global__ void adam(float* p, const float* g, float* m, float* v, int n, float wd, float beta1,
+                                float omb1, float beta2, float omb2, float bc2sqrt, float eps, float negStep) {
+	k_adam(p, g, m, v, n, wd, beta1, omb1, beta2, omb2, bc2sqrt, eps, negStep, first(), stride());
+}
 
-extern "C" __global__ void rmsprop(float* p, const float* g, float* sq, float* mb, int n, float lr, float alpha,
-                                   float oma, float eps, float momentum, float wd) {
-	for (int i = first(); i < n; i += stride()) {
+static __device__ inline void k_rmsprop(float* p, const float* g, float* sq, float* mb, int n, float lr, float alpha,
+                                        float oma, float eps, float momentum, float wd, int lane, int lanes) {
+	for (int i = lane; i < n; i += lanes) {
 		float pi = p[i];
 		float gi = g[i] + wd * pi;
 		float si = sq[i] * alpha + (oma * gi) * gi;
@@ -647,11 +747,16 @@ extern "C" __global__ void rmsprop(float* p, const float* g, float* sq, float* m
 		}
 	}
 }
+extern "C" __global__ void rmsprop(float* p, const float* g, float* sq, float* mb, int n, float lr, float alpha,
+                                   float oma, float eps, float momentum, float wd) {
+	k_rmsprop(p, g, sq, mb, n, lr, alpha, oma, eps, momentum, wd, first(), stride());
+}
 
 // sumsq: a fixed grid of 256 blocks of 256 threads writes each block's
 // Σ g² (float64) to parts[block]; clip_apply then has every block add the
 // 256 parts in the same order, and scales by maxNorm/(‖g‖+1e-6) when that
 // is below 1.
+#define SUMSQ_BLOCKS 256
 extern "C" __global__ void sumsq(const float* g, int n, double* parts) {
 	__shared__ double sh[256];
 	double s = 0;
@@ -660,43 +765,82 @@ extern "C" __global__ void sumsq(const float* g, int n, double* parts) {
 	if (tid() == 0) parts[bid()] = total;
 }
 
-extern "C" __global__ void clip_apply(float* g, int n, const double* parts, int nparts, double maxNorm) {
-	__shared__ float coef;
-	__shared__ int skip;
+// k_sumsq is sumsq on one block: its threads, in groups of 256, play
+// sumsq's blocks in turn, each group summing its block's elements and
+// reducing them in block_sum's tree, so every part has sumsq's bits. A
+// block past the elements sums nothing: its part is 0, as in sumsq. sh
+// holds ntid() doubles.
+static __device__ inline void k_sumsq(const float* g, int n, double* parts, double* sh) {
+	int groups = ntid() / 256, grp = tid() / 256, t = tid() % 256;
+	int used = (n + 255) / 256;
+	if (used > SUMSQ_BLOCKS) used = SUMSQ_BLOCKS;
+	double* gsh = sh + grp * 256;
+	for (int base = 0; base < used; base += groups) {
+		int b = base + grp;
+		double s = 0;
+		if (grp < groups && b < used)
+			for (int i = b * 256 + t; i < n; i += SUMSQ_BLOCKS * 256) s += (double)g[i] * (double)g[i];
+		if (grp < groups) gsh[t] = s;
+		sync();
+		for (int st = 128; st > 0; st >>= 1) {
+			if (grp < groups && t < st) gsh[t] = gsh[t] + gsh[t + st];
+			sync();
+		}
+		if (grp < groups && t == 0 && b < used) parts[b] = gsh[0];
+		sync();
+	}
+	for (int b = used + tid(); b < SUMSQ_BLOCKS; b += ntid()) parts[b] = 0;
+}
+
+static __device__ inline void k_clip_apply(float* g, int n, const double* parts, int nparts, double maxNorm, int lane,
+                                           int lanes, float* coef, int* skip) {
 	if (tid() == 0) {
 		double s = 0;
 		for (int k = 0; k < nparts; k++) s += parts[k];
 		double c = maxNorm / (__builtin_sqrt(s) + 1e-6);
-		skip = c >= 1;
-		coef = (float)c;
+		*skip = c >= 1;
+		*coef = (float)c;
 	}
 	sync();
-	if (skip) return;
-	for (int i = first(); i < n; i += stride()) g[i] = g[i] * coef;
+	if (!*skip)
+		for (int i = lane; i < n; i += lanes) g[i] = g[i] * *coef;
+}
+extern "C" __global__ void clip_apply(float* g, int n, const double* parts, int nparts, double maxNorm) {
+	__shared__ float coef;
+	__shared__ int skip;
+	k_clip_apply(g, n, parts, nparts, maxNorm, first(), stride(), &coef, &skip);
 }
 
 // ---- batch assembly from a training set resident on the device ----
 
-extern "C" __global__ void gather(float* dst, int* labels, const float* x, const int* y, int width, const int* rows, int n) {
+static __device__ inline void k_gather(float* dst, int* labels, const float* x, const int* y, int width, const int* rows,
+                                       int n, int lane, int lanes) {
 	int total = n * width;
-	for (int i = first(); i < total; i += stride()) {
+	for (int i = lane; i < total; i += lanes) {
 		int r = i / width;
 		dst[i] = x[(long long)rows[r] * width + (i - r * width)];
 	}
 	if (y != 0)
-		for (int r = first(); r < n; r += stride()) labels[r] = y[rows[r]];
+		for (int r = lane; r < n; r += lanes) labels[r] = y[rows[r]];
+}
+extern "C" __global__ void gather(float* dst, int* labels, const float* x, const int* y, int width, const int* rows, int n) {
+	k_gather(dst, labels, x, y, width, rows, n, first(), stride());
 }
 
 // ---- embeddings: the batch's model input from its raw input, and the
 // tables' gradients. See device.Device's CopyColumns, EmbeddingGather and
 // EmbeddingScatterAdd. ----
 
-extern "C" __global__ void copy_columns(float* dst, const float* src, int rows, int srcWidth, int dstWidth, int n) {
+static __device__ inline void k_copy_columns(float* dst, const float* src, int rows, int srcWidth, int dstWidth, int n,
+                                             int lane, int lanes) {
 	int total = rows * n;
-	for (int i = first(); i < total; i += stride()) {
+	for (int i = lane; i < total; i += lanes) {
 		int r = i / n, c = i - r * n;
 		dst[r * dstWidth + c] = src[r * srcWidth + c];
 	}
+}
+extern "C" __global__ void copy_columns(float* dst, const float* src, int rows, int srcWidth, int dstWidth, int n) {
+	k_copy_columns(dst, src, rows, srcWidth, dstWidth, n, first(), stride());
 }
 
 // embedding_index reads row r's index, clamped into [0, vocab) as the CPU
@@ -706,26 +850,262 @@ static __device__ inline int embedding_index(const float* src, int r, int srcWid
 	return v < 0 ? 0 : (v >= vocab ? vocab - 1 : v);
 }
 
-extern "C" __global__ void embedding_gather(float* dst, const float* src, const float* table, int rows, int srcWidth,
-                                            int col, int vocab, int dim, int dstWidth, int dstOff) {
+static __device__ inline void k_embedding_gather(float* dst, const float* src, const float* table, int rows, int srcWidth,
+                                                 int col, int vocab, int dim, int dstWidth, int dstOff, int lane,
+                                                 int lanes) {
 	int total = rows * dim;
-	for (int i = first(); i < total; i += stride()) {
+	for (int i = lane; i < total; i += lanes) {
 		int r = i / dim, j = i - r * dim;
 		dst[r * dstWidth + dstOff + j] = table[embedding_index(src, r, srcWidth, col, vocab) * dim + j];
 	}
+}
+extern "C" __global__ void embedding_gather(float* dst, const float* src, const float* table, int rows, int srcWidth,
+                                            int col, int vocab, int dim, int dstWidth, int dstOff) {
+	k_embedding_gather(dst, src, table, rows, srcWidth, col, vocab, dim, dstWidth, dstOff, first(), stride());
 }
 
 // embedding_scatter_add: one thread per table entry (v, j) adds, in row
 // order, the gradients of the rows whose index is v: the CPU device's
 // order, with no atomics, so its bits.
-extern "C" __global__ void embedding_scatter_add(float* dtable, const float* dout, const float* src, int rows, int srcWidth,
-                                                 int col, int vocab, int dim, int dstWidth, int dstOff) {
+static __device__ inline void k_embedding_scatter_add(float* dtable, const float* dout, const float* src, int rows,
+                                                      int srcWidth, int col, int vocab, int dim, int dstWidth,
+                                                      int dstOff, int lane, int lanes) {
 	int total = vocab * dim;
-	for (int i = first(); i < total; i += stride()) {
+	for (int i = lane; i < total; i += lanes) {
 		int v = i / dim, j = i - v * dim;
 		float s = 0;
 		for (int r = 0; r < rows; r++)
 			if (embedding_index(src, r, srcWidth, col, vocab) == v) s += dout[r * dstWidth + dstOff + j];
 		dtable[i] = s;
+	}
+}
+extern "C" __global__ void embedding_scatter_add(float* dtable, const float* dout, const float* src, int rows, int srcWidth,
+                                                 int col, int vocab, int dim, int dstWidth, int dstOff) {
+	k_embedding_scatter_add(dtable, dout, src, rows, srcWidth, col, vocab, dim, dstWidth, dstOff, first(), stride());
+}
+
+// ---- fused training steps ----
+//
+// fused_steps runs `count` training steps of a small model in one launch
+// of one block: the kernels of one step, recorded by the device as a list
+// of ops (each the kernel's arguments as the launch would pass them), run
+// in order with a barrier between ops, and the list again for each step.
+// What changes from one step to the next comes from the epoch's plan: the
+// batch's rows (from the epoch's order), the loss slot, the dropout
+// counter and the optimizer's constants. The ops are the kernels above,
+// run by their bodies over the block, so they compute the same bits; the
+// GEMM is the block's own (cuBLAS cannot run inside a kernel): it sums
+// each dot product in order with fused multiply-adds, which is why a
+// fused run's bits differ from an unfused one's.
+
+// Op kinds, in the order of the Go constants (fused.go; a test keeps them
+// in step).
+enum {
+	OP_GEMM, OP_BIAS_ACT, OP_ACT, OP_ACT_BACKWARD, OP_COL_SUMS, OP_BN_STATS, OP_BN_APPLY, OP_BN_BACKWARD_SUMS,
+	OP_BN_BACKWARD_DX, OP_DROPOUT_MASK, OP_MUL, OP_SCALE, OP_SOFTMAX_XENT, OP_WXENT_PREP, OP_WXENT, OP_REDUCE_LOSS,
+	OP_BCE, OP_REGRESSION_LOSS, OP_SGD, OP_ADAM, OP_RMSPROP, OP_SUMSQ, OP_CLIP_APPLY, OP_GATHER, OP_COPY_COLUMNS,
+	OP_EMBEDDING_GATHER, OP_EMBEDDING_SCATTER_ADD, OP_COUNT
+};
+
+// An op is OP_WORDS 64-bit words: its kind, then its arguments as the
+// launch passes them (pointers; int32, float32 in the low bits; float64).
+#define OP_WORDS 16
+#define MAX_OPS 96
+#define FUSED_THREADS 1024
+
+// step_consts is one step of the plan, as fused.go writes it.
+struct step_consts {
+	int slot;     // the loss slot
+	int pad;
+	u64 step;     // optimizer steps before this one: the dropout counter
+	float opt[8]; // the optimizer kernel's float arguments, in its order
+	float decay;  // AdamW's decay factor, Scale's argument
+	float pad2[3];
+};
+
+static __device__ inline int I(u64 w) { return (int)(u32)w; }
+static __device__ inline float F(u64 w) { return ffrom((u32)w); }
+static __device__ inline double D(u64 w) { return dfrom(w); }
+#define P(T, w) ((T*)(w))
+
+// k_gemm is C = alpha·op(A)·op(B) + beta·C, row-major, on one block,
+// each dot product summed in order of k with fused multiply-adds. The
+// block takes the outputs GEMM_Q·ntid() at a time (thread t the outputs t,
+// t+ntid(), ...: consecutive threads consecutive columns), and for each
+// chunk of k copies the rows of op(A) and the columns of op(B) those
+// outputs need into shared memory (smem, floats of it), every thread
+// loading its share at once, so a dot product reads shared memory rather
+// than waiting on global memory at each term.
+#define GEMM_Q 8
+static __device__ inline void k_gemm(int transA, int transB, int m, int n, int k, float alpha, const float* A, int lda,
+                                     const float* B, int ldb, float beta, float* C, int ldc, float* smem, int floats) {
+	int lane = tid(), lanes = ntid(), total = m * n;
+	for (int o0 = 0; o0 < total; o0 += GEMM_Q * lanes) {
+		int o1 = o0 + GEMM_Q * lanes < total ? o0 + GEMM_Q * lanes : total;
+		int i0 = o0 / n, rows = (o1 - 1) / n + 1 - i0;
+		int kc = floats / (rows + n);
+		if (kc < 1) kc = 1;
+		if (kc > k) kc = k;
+		float* sA = smem;           // kc × rows: op(A)[i0+i][k0+p] at p·rows + i
+		float* sB = smem + kc * rows; // kc × n: op(B)[k0+p][j] at p·n + j
+		float acc[GEMM_Q];
+		int ai[GEMM_Q], bj[GEMM_Q];
+		for (int q = 0; q < GEMM_Q; q++) {
+			int idx = o0 + lane + q * lanes;
+			acc[q] = 0;
+			ai[q] = idx < o1 ? idx / n - i0 : -1;
+			bj[q] = idx < o1 ? idx % n : 0;
+		}
+		for (int k0 = 0; k0 < k; k0 += kc) {
+			int kk = k - k0 < kc ? k - k0 : kc;
+			// Loads in the order global memory is laid out.
+			if (transA)
+				for (int e = lane; e < kk * rows; e += lanes) {
+					int p = e / rows, i = e - p * rows;
+					sA[e] = A[(long long)(k0 + p) * lda + i0 + i];
+				}
+			else
+				for (int e = lane; e < kk * rows; e += lanes) {
+					int i = e / kk, p = e - i * kk;
+					sA[p * rows + i] = A[(long long)(i0 + i) * lda + k0 + p];
+				}
+			if (transB)
+				for (int e = lane; e < kk * n; e += lanes) {
+					int j = e / kk, p = e - j * kk;
+					sB[p * n + j] = B[(long long)j * ldb + k0 + p];
+				}
+			else
+				for (int e = lane; e < kk * n; e += lanes) {
+					int p = e / n, j = e - p * n;
+					sB[e] = B[(long long)(k0 + p) * ldb + j];
+				}
+			sync();
+			for (int p = 0; p < kk; p++)
+				for (int q = 0; q < GEMM_Q; q++)
+					if (ai[q] >= 0) acc[q] = __builtin_fmaf(sA[p * rows + ai[q]], sB[p * n + bj[q]], acc[q]);
+			sync();
+		}
+		for (int q = 0; q < GEMM_Q; q++)
+			if (ai[q] >= 0) {
+				float* c = C + (long long)(i0 + ai[q]) * ldc + bj[q];
+				float v = alpha * acc[q];
+				if (beta != 0) v = v + beta * *c;
+				*c = v;
+			}
+	}
+}
+
+// fused_steps' dynamic shared memory: the GEMM's staging, smemFloats long.
+extern __shared__ float gemm_smem[];
+
+extern "C" __global__ __attribute__((launch_bounds(FUSED_THREADS))) void fused_steps(
+	const u64* ops, int nops, const step_consts* plan, const int* order, int batch, int from, int count, int gathered,
+	int smemFloats) {
+	__shared__ u64 sops[MAX_OPS * OP_WORDS];
+	__shared__ double sh[FUSED_THREADS];
+	__shared__ float part[32 * 33];
+	__shared__ float coef;
+	__shared__ int skip;
+	int lane = tid(), lanes = ntid();
+	for (int i = lane; i < nops * OP_WORDS; i += lanes) sops[i] = ops[i];
+	sync();
+	for (int s = from; s < from + count; s++) {
+		const step_consts* c = plan + s;
+		const int* rows = order + (long long)s * batch;
+		for (int o = 0; o < nops; o++) {
+			const u64* a = sops + o * OP_WORDS + 1;
+			switch ((int)sops[o * OP_WORDS]) {
+			case OP_GEMM:
+				k_gemm(I(a[0]), I(a[1]), I(a[2]), I(a[3]), I(a[4]), F(a[5]), P(const float, a[6]), I(a[7]),
+				       P(const float, a[8]), I(a[9]), F(a[10]), P(float, a[11]), I(a[12]), gemm_smem, smemFloats);
+				break;
+			case OP_BIAS_ACT:
+				k_bias_act(P(float, a[0]), P(const float, a[1]), I(a[2]), I(a[3]), I(a[4]), lane, lanes);
+				break;
+			case OP_ACT: k_act(P(float, a[0]), P(const float, a[1]), I(a[2]), I(a[3]), lane, lanes); break;
+			case OP_ACT_BACKWARD:
+				k_act_backward(P(float, a[0]), P(const float, a[1]), I(a[2]), I(a[3]), lane, lanes);
+				break;
+			case OP_COL_SUMS: k_col_sums(P(float, a[0]), P(const float, a[1]), I(a[2]), I(a[3]), part); break;
+			case OP_BN_STATS:
+				k_bn_stats(P(const float, a[0]), I(a[1]), I(a[2]), P(double, a[3]), P(float, a[4]), P(float, a[5]),
+				           P(float, a[6]), D(a[7]), F(a[8]), lane, lanes);
+				break;
+			case OP_BN_APPLY:
+				k_bn_apply(P(const float, a[0]), P(float, a[1]), P(float, a[2]), P(const double, a[3]),
+				           P(const float, a[4]), P(const float, a[5]), P(const float, a[6]), I(a[7]), I(a[8]), lane,
+				           lanes);
+				break;
+			case OP_BN_BACKWARD_SUMS:
+				k_bn_backward_sums(P(const float, a[0]), P(const float, a[1]), I(a[2]), I(a[3]), P(double, a[4]),
+				                   P(float, a[5]), P(float, a[6]), lane, lanes);
+				break;
+			case OP_BN_BACKWARD_DX:
+				k_bn_backward_dx(P(const float, a[0]), P(const float, a[1]), P(const float, a[2]),
+				                 P(const float, a[3]), P(const double, a[4]), P(float, a[5]), I(a[6]), I(a[7]), lane,
+				                 lanes);
+				break;
+			case OP_DROPOUT_MASK:
+				k_dropout_mask(P(float, a[0]), I(a[1]), a[2], c->step, a[4], F(a[5]), F(a[6]), lane, lanes);
+				break;
+			case OP_MUL: k_mul(P(float, a[0]), P(const float, a[1]), P(const float, a[2]), I(a[3]), lane, lanes); break;
+			case OP_SCALE: k_scale(P(float, a[0]), I(a[1]), c->decay, lane, lanes); break;
+			case OP_SOFTMAX_XENT:
+				k_softmax_xent(P(const float, a[0]), P(const int, a[1]), I(a[2]), I(a[3]), P(float, a[4]),
+				               P(double, a[5]), lane, lanes);
+				break;
+			case OP_WXENT_PREP: k_wxent_prep(P(const int, a[0]), P(const float, a[1]), I(a[2]), P(double, a[3]), sh); break;
+			case OP_WXENT:
+				k_wxent(P(const float, a[0]), P(const int, a[1]), I(a[2]), I(a[3]), P(const float, a[4]), D(a[5]),
+				        P(const double, a[6]), P(float, a[7]), P(double, a[8]), lane, lanes);
+				break;
+			case OP_REDUCE_LOSS:
+				k_reduce_loss(P(const double, a[0]), I(a[1]), P(const double, a[2]), D(a[3]), P(float, a[4]), c->slot,
+				              sh);
+				break;
+			case OP_BCE:
+				k_bce(P(const float, a[0]), P(const int, a[1]), I(a[2]), P(const float, a[3]), P(const double, a[4]),
+				      P(float, a[5]), P(double, a[6]), lane, lanes);
+				break;
+			case OP_REGRESSION_LOSS:
+				k_regression_loss(P(const float, a[0]), P(const float, a[1]), I(a[2]), I(a[3]), D(a[4]), P(float, a[5]),
+				                  P(double, a[6]), lane, lanes);
+				break;
+			case OP_SGD:
+				k_sgd(P(float, a[0]), P(float, a[1]), P(float, a[2]), I(a[3]), c->opt[0], c->opt[1], c->opt[2], I(a[7]),
+				      lane, lanes);
+				break;
+			case OP_ADAM:
+				k_adam(P(float, a[0]), P(const float, a[1]), P(float, a[2]), P(float, a[3]), I(a[4]), c->opt[0],
+				       c->opt[1], c->opt[2], c->opt[3], c->opt[4], c->opt[5], c->opt[6], c->opt[7], lane, lanes);
+				break;
+			case OP_RMSPROP:
+				k_rmsprop(P(float, a[0]), P(const float, a[1]), P(float, a[2]), P(float, a[3]), I(a[4]), c->opt[0],
+				          c->opt[1], c->opt[2], c->opt[3], c->opt[4], c->opt[5], lane, lanes);
+				break;
+			case OP_SUMSQ: k_sumsq(P(const float, a[0]), I(a[1]), P(double, a[2]), sh); break;
+			case OP_CLIP_APPLY:
+				k_clip_apply(P(float, a[0]), I(a[1]), P(const double, a[2]), I(a[3]), D(a[4]), lane, lanes, &coef,
+				             &skip);
+				break;
+			case OP_GATHER:
+				if (!gathered)
+					k_gather(P(float, a[0]), P(int, a[1]), P(const float, a[2]), P(const int, a[3]), I(a[4]), rows,
+					         I(a[6]), lane, lanes);
+				break;
+			case OP_COPY_COLUMNS:
+				k_copy_columns(P(float, a[0]), P(const float, a[1]), I(a[2]), I(a[3]), I(a[4]), I(a[5]), lane, lanes);
+				break;
+			case OP_EMBEDDING_GATHER:
+				k_embedding_gather(P(float, a[0]), P(const float, a[1]), P(const float, a[2]), I(a[3]), I(a[4]),
+				                   I(a[5]), I(a[6]), I(a[7]), I(a[8]), I(a[9]), lane, lanes);
+				break;
+			case OP_EMBEDDING_SCATTER_ADD:
+				k_embedding_scatter_add(P(float, a[0]), P(const float, a[1]), P(const float, a[2]), I(a[3]), I(a[4]),
+				                        I(a[5]), I(a[6]), I(a[7]), I(a[8]), I(a[9]), lane, lanes);
+				break;
+			}
+			sync();
+		}
 	}
 }
