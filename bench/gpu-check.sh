@@ -5,7 +5,8 @@
 # machine that has an NVIDIA driver, cuBLAS (NVIDIA's pip wheels, as PyTorch
 # installs them) and PyTorch, but no Go. There, run:
 #
-#   bash gpu-check/run.sh          # about 3 minutes; logs under $OUT or /tmp
+#   bash gpu-check/run.sh          # about 4 minutes; logs under $OUT or /tmp
+#   ONLY="1 4" bash gpu-check/run.sh   # some of its steps
 #
 # The binaries are built with CGO_ENABLED=0: they load libc's dlopen through
 # purego, the CUDA driver and cuBLAS at run time, and need nothing else.
@@ -21,7 +22,18 @@ go build "${flags[@]}" -o "$stage/bin/xp" ./cmd/xp
 go build "${flags[@]}" -o "$stage/bin/xpbench" ./bench/cmd/xpbench
 go test -c "${flags[@]}" -o "$stage/bin/cuda.test" ./backends/engine/cuda
 cp -r experiments "$stage/repo/"
+cp bench/gpu-sweep.cue "$stage/repo/experiments/credit_sweep.cue"
+mkdir -p "$stage/repo/backends/engine/cuda/kernels"
+cp backends/engine/cuda/kernels/kernels.cu backends/engine/cuda/kernels/gen.sh "$stage/repo/backends/engine/cuda/kernels/"
 cp bench/reference.py "$stage/"
+# PREV=<commit>: also build that commit's xp as bin/xp-prev, so that the
+# check can show which bits a change kept (run.sh, step 3).
+if [ -n "${PREV:-}" ]; then
+	prev=$(mktemp -d)
+	git worktree add -q --detach "$prev" "$PREV"
+	(cd "$prev" && go build "${flags[@]}" -o "$stage/bin/xp-prev" ./cmd/xp)
+	git worktree remove --force "$prev"
+fi
 # OpenBLAS and its Fortran runtime, so that xp-cpu runs its usual GEMM on
 # the GPU machine too (found through LD_LIBRARY_PATH there); without them
 # xp-cpu uses its pure-Go GEMM and the check says so.

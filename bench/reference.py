@@ -106,6 +106,7 @@ def main():
     ap.add_argument("--hidden", default="64"); ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--batch", type=int, default=256); ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--test", type=float, default=0.2); ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--warmup", type=int, default=0, help="epochs trained before the clock starts")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--device", default="cpu", help="torch device: cpu, or cuda for the GPU check")
     ap.add_argument("--no-logreg", action="store_true", help="skip the scikit-learn baseline")
@@ -147,8 +148,13 @@ def main():
         out["torch_device"] = torch.cuda.get_device_name(dev)
         out["torch_tf32"] = bool(torch.backends.cuda.matmul.allow_tf32)
         torch.cuda.synchronize()
-    t0 = time.perf_counter(); seen = 0
-    for _ in range(a.epochs):
+    # --warmup epochs train before the clock starts (CUDA's and cuBLAS's
+    # first-use costs), and count in neither the time nor the samples.
+    for epoch in range(a.warmup + a.epochs):
+        if epoch == a.warmup:
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+            t0 = time.perf_counter(); seen = 0
         perm = torch.randperm(len(yt), generator=g).to(dev)
         for b in range(0, len(yt), a.batch):
             i = perm[b:b + a.batch]

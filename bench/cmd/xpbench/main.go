@@ -4,7 +4,7 @@
 // drives it; see there for the jobs.
 //
 //	xpbench -job NAME (-data SPLIT | -synthetic NxD[xK] | -csv FILE -target COL)
-//	        [-hidden 64,64] [-epochs 5] [-batch 256] [-lr 1e-3] [-test 0.2]
+//	        [-hidden 64,64] [-epochs 5] [-warmup 0] [-batch 256] [-lr 1e-3] [-test 0.2]
 //	        [-seed 1] [-threads 1] [-backend cpu]
 //	xpbench -table RESULTS.jsonl
 package main
@@ -31,7 +31,7 @@ import (
 
 type options struct {
 	job, data, synthetic, csv, target, hidden, backend, table string
-	epochs, batch, threads                                    int
+	epochs, warmup, batch, threads                            int
 	lr, test                                                  float64
 	seed                                                      uint64
 }
@@ -47,6 +47,7 @@ func main() {
 	flag.StringVar(&o.backend, "backend", "cpu", "xp backend")
 	flag.StringVar(&o.table, "table", "", "print the table of a results file and exit")
 	flag.IntVar(&o.epochs, "epochs", 5, "epochs")
+	flag.IntVar(&o.warmup, "warmup", 0, "epochs trained before the clock starts (a GPU's first-use costs)")
 	flag.IntVar(&o.batch, "batch", 256, "batch size")
 	flag.IntVar(&o.threads, "threads", 1, "threads (also GOMAXPROCS)")
 	flag.Float64Var(&o.lr, "lr", 1e-3, "Adam learning rate")
@@ -135,8 +136,14 @@ func run(ctx context.Context, w io.Writer, o options) error {
 	// Timed like reference.py: the training loop, shuffling included.
 	rng := rand.New(rand.NewPCG(o.seed, 0x62656e6368)) // "bench"
 	order := make([]int32, sp.train.N)
-	start := time.Now()
-	for range o.epochs {
+	var start time.Time
+	for e := range o.warmup + o.epochs {
+		if e == o.warmup {
+			// Parameters read back wait for the device, so the clock
+			// starts after the warm-up's work, as reference.py's does.
+			tr.Params()
+			start = time.Now()
+		}
 		for i, v := range rng.Perm(sp.train.N) {
 			order[i] = int32(v)
 		}
