@@ -126,7 +126,9 @@ func (d *replayCPU) BatchNormTrain(x, out, xhat, invstd, gamma, beta, runMean, r
 }
 
 func (d *replayCPU) BatchNormBackward(dy, xhat, invstd, gamma, dx, dgamma, dbeta device.Buffer, rows, cols int) {
-	call := func(*device.StepPlan, []int32) { d.Device.BatchNormBackward(dy, xhat, invstd, gamma, dx, dgamma, dbeta, rows, cols) }
+	call := func(*device.StepPlan, []int32) {
+		d.Device.BatchNormBackward(dy, xhat, invstd, gamma, dx, dgamma, dbeta, rows, cols)
+	}
 	if !d.record(call) {
 		call(nil, nil)
 	}
