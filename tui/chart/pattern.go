@@ -36,7 +36,9 @@ var glyphs = [numPatterns]string{
 }
 
 // PatternFor is the i-th pattern, repeating after all have been used.
-func PatternFor(i int) Pattern { return Pattern(((i % int(numPatterns)) + int(numPatterns)) % int(numPatterns)) }
+func PatternFor(i int) Pattern {
+	return Pattern(((i % int(numPatterns)) + int(numPatterns)) % int(numPatterns))
+}
 
 func (p Pattern) dots() []bool {
 	if p < 0 || p >= numPatterns {
