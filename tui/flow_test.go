@@ -67,10 +67,10 @@ func standardStore(t *testing.T) (*store.Store, map[string]*store.Run) {
 func TestFlowFilterAndOpen(t *testing.T) {
 	st, runs := standardStore(t)
 	tm := ui(t, st, Options{})
-	waitFor(t, tm, "xp runs 7", "2 live")
+	waitFor(t, tm, "xp runs 10", "1 live")
 	tm.Type("/status:failed")
 	send(tm, "enter")
-	waitFor(t, tm, "xp runs 1/7", "filter status:failed")
+	waitFor(t, tm, "xp runs 1/10", "filter status:failed")
 	send(tm, "enter")
 	waitFor(t, tm, "xp › churn", "Overview", `error: read data/churn.csv: line 12: bad float "x"`)
 	send(tm, "esc")
@@ -89,10 +89,10 @@ func TestFlowFilterAndOpen(t *testing.T) {
 func TestFlowCompare(t *testing.T) {
 	st, runs := standardStore(t)
 	tm := ui(t, st, Options{})
-	waitFor(t, tm, "xp runs 7")
+	waitFor(t, tm, "xp runs 10")
 	tm.Type("/exp:credit status:succeeded")
 	send(tm, "enter")
-	waitFor(t, tm, "xp runs 3/7")
+	waitFor(t, tm, "xp runs 4/10")
 	send(tm, " ", " ", "c")
 	waitFor(t, tm, "compare 2 runs", "spec: 1 of", "train.optimizer.adam.lr", "final metrics")
 	m := final(t, tm)
@@ -108,10 +108,10 @@ func TestFlowCancelRunning(t *testing.T) {
 	st, runs := standardStore(t)
 	id := runs["f"].ID
 	tm := ui(t, st, Options{})
-	waitFor(t, tm, "xp runs 7")
+	waitFor(t, tm, "xp runs 10")
 	tm.Type("/status:running")
 	send(tm, "enter")
-	waitFor(t, tm, "xp runs 1/7")
+	waitFor(t, tm, "xp runs 1/10")
 	send(tm, "x")
 	waitFor(t, tm, "Cancel 1 run ("+runs["f"].Short()+")?")
 	send(tm, "y")
@@ -145,7 +145,7 @@ func TestFlowCancelRunning(t *testing.T) {
 func TestFlowDelete(t *testing.T) {
 	st, runs := standardStore(t)
 	tm := ui(t, st, Options{})
-	waitFor(t, tm, "xp runs 7")
+	waitFor(t, tm, "xp runs 10")
 	tm.Type("/status:running")
 	send(tm, "enter", "d")
 	waitFor(t, tm, "refusing to delete 1 running run")
@@ -160,7 +160,7 @@ func TestFlowDelete(t *testing.T) {
 	}
 	send(tm, "esc")
 	m := final(t, tm)
-	if m.ix.rows[runs["d"].ID] != nil || len(m.view.rows) != 6 {
+	if m.ix.rows[runs["d"].ID] != nil || len(m.view.rows) != 9 {
 		t.Errorf("rows after delete: %v", ids(m.view.rows))
 	}
 }
