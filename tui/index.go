@@ -150,7 +150,10 @@ func (ix *index) remove(id int64) *row {
 	for _, s := range ix.series {
 		delete(s.vals, id)
 	}
-	ix.touch(mainMetric)
+	if ix.main != nil {
+		delete(ix.main.vals, id)
+		delete(ix.main.part, id)
+	}
 	return x
 }
 
@@ -242,5 +245,7 @@ func (ix *index) updateSeries(m store.SplitMetric, ids []int64, vals map[int64]f
 			delete(s.vals, id)
 		}
 	}
-	ix.touch(m)
+	if covers(mainMetric, m) {
+		ix.updateMain(ids)
+	}
 }

@@ -60,6 +60,25 @@ func (ix *index) mainSeries() *mainValues {
 	return mv
 }
 
+// updateMain brings the main values of ids up to date: what a poll that
+// re-read a few runs' summaries needs, without a pass over every run.
+func (ix *index) updateMain(ids []int64) {
+	mv := ix.main
+	if mv == nil || mv.stale {
+		return
+	}
+	for _, id := range ids {
+		delete(mv.vals, id)
+		delete(mv.part, id)
+		for i, p := range mainParts {
+			if v, ok := ix.values(p)[id]; ok {
+				mv.vals[id], mv.part[id] = v, i
+				break
+			}
+		}
+	}
+}
+
 // mainName is the name of run id's main metric; "" when it has none.
 func (ix *index) mainName(id int64) string {
 	mv := ix.mainSeries()

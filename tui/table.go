@@ -389,7 +389,7 @@ func (m *Model) tableView(w, h int) (title, body, hint string) {
 	title = m.tableTitle(w)
 	k := m.keys
 	quit := with(k.Quit, "quit")
-	hint = hintBar(t, w, k.Open, k.Filter, k.Mark, k.Compare, k.Sort, k.Metric, k.Sweep, k.Cancel, k.Delete,
+	hint = hintBar(t, w, k.Open, k.Filter, k.Mark, k.Compare, k.Sort, k.Cancel, k.Delete, k.Metric, k.Sweep,
 		k.Palette, k.Help, quit)
 	if !m.ready {
 		return title, t.dim.Render("  loading runs…"), hint
