@@ -103,7 +103,12 @@ func TestChartKeysWork(t *testing.T) {
 	}
 	pages := map[string]func() *Model{
 		"detail": func() *Model { m := newTestModel(t, st, 120, 40); openRun(m, runs["f"].ID); return m },
-		"system": func() *Model { m := newTestModel(t, st, 120, 40); openRun(m, runs["f"].ID); press(m, "shift+tab"); return m },
+		"system": func() *Model {
+			m := newTestModel(t, st, 120, 40)
+			openRun(m, runs["f"].ID)
+			press(m, "shift+tab")
+			return m
+		},
 		"compare": func() *Model {
 			m := newTestModel(t, st, 120, 40)
 			markRun(m, runs["a"].ID)
