@@ -34,9 +34,13 @@ func TestViewGolden(t *testing.T) {
 	again.quality, again.startedAgo = 0.15, time.Hour
 	rerun := addRun(t, st, again)
 	sweeps := testStore(t)
+	var swept []*store.Run
 	for _, f := range sweepRuns() {
-		addRun(t, sweeps, f)
+		if r := addRun(t, sweeps, f); f.sweep != "" {
+			swept = append(swept, r)
+		}
 	}
+	enqueueSweep(t, sweeps, swept[0].SweepID, "validation.accuracy", "max", swept)
 	for _, tc := range []struct {
 		name  string
 		st    *store.Store

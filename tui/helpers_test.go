@@ -312,3 +312,17 @@ func sweepRuns() []fixture {
 	return append(fs, fixture{name: "lone", experiment: "iris", status: store.StatusSucceeded, epochs: 10, done: 10,
 		startedAgo: 2 * time.Hour, took: 12 * time.Second})
 }
+
+// enqueueSweep records sweep id's queue, its points done by runs, as
+// `xp run` does for a sweep: what gives the sweep its objective.
+func enqueueSweep(t testing.TB, st *store.Store, id, metric, mode string, runs []*store.Run) {
+	t.Helper()
+	ctx := context.Background()
+	points := make([]store.QueuedPoint, len(runs))
+	for i, r := range runs {
+		points[i] = store.QueuedPoint{SweepID: id, Index: i, Key: r.Key, Params: json.RawMessage(`{}`)}
+	}
+	if _, err := st.Enqueue(ctx, &store.Sweep{ID: id, Experiment: runs[0].Experiment, Metric: metric, Mode: mode}, points, false); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -204,6 +205,45 @@ func TestPalette(t *testing.T) {
 	press(m, "esc")
 	if m.palette != nil || m.page != pageDetail {
 		t.Error("esc should close the palette and stay on the page")
+	}
+}
+
+// A sweep's runs are ranked by the sweep's own objective when the store
+// has its record, as `xp best` picks, and by their main test metric when
+// it has none.
+func TestSweepRanking(t *testing.T) {
+	st := testStore(t)
+	var runs []*store.Run
+	for i, q := range []float64{0.9, 0.8} { // validation accuracy: a first
+		f := fixture{name: fmt.Sprintf("r%d", i), experiment: "credit", status: store.StatusSucceeded, epochs: 5, done: 5,
+			startedAgo: time.Hour, took: time.Minute, sweep: "s-1", lr: 0.001 * float64(i+1)}
+		r := addRun(t, st, f)
+		ctx := context.Background()
+		if err := st.AddPoints(ctx, r.ID, []store.Point{
+			{Split: store.SplitValidation, Name: "accuracy", Epoch: 6, Value: q},
+			{Split: store.SplitTest, Name: "accuracy", Epoch: 7, Value: 1.5 - q}, // b tests better
+		}); err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, r)
+	}
+	star := func() string {
+		m := newTestModel(t, st, 120, 40)
+		press(m, "W")
+		for _, l := range strings.Split(screen(m), "\n") {
+			if strings.HasPrefix(l, "★ ") {
+				return l
+			}
+		}
+		t.Fatalf("no best run marked:\n%s", screen(m))
+		return ""
+	}
+	if l := star(); !strings.Contains(l, runs[1].Short()) {
+		t.Errorf("without the sweep's record, the best test accuracy leads: %q", l)
+	}
+	enqueueSweep(t, st, "s-1", "validation.accuracy", "max", runs)
+	if l := star(); !strings.Contains(l, runs[0].Short()) || !strings.Contains(l, "0.9000") {
+		t.Errorf("by the sweep's objective, the best validation accuracy leads: %q", l)
 	}
 }
 

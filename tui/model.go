@@ -158,6 +158,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case deletedMsg:
 		m.onDeleted(msg)
 		return m, nil
+	case sweepMsg:
+		m.onSweep(msg)
+		return m, nil
 	}
 	return m, nil
 }

@@ -23,6 +23,48 @@ type sweepState struct {
 	metric int
 	offset int
 	cache  renderCache
+	// objective is the sweep's own metric and mode, as `xp best` ranks
+	// its points; nil until read, or for runs whose sweep the store has
+	// no record of.
+	objective *objective
+}
+
+// objective is what picks a sweep's best point.
+type objective struct {
+	metric store.SplitMetric
+	lower  bool
+}
+
+// sweepMsg is a sweep's record, read for its objective.
+type sweepMsg struct {
+	id  string
+	sw  *store.Sweep
+	err error
+}
+
+// loadSweep reads sweep id's record.
+func (sh *shared) loadSweep(id string) tea.Cmd {
+	ctx, st := sh.ctx, sh.st
+	return func() tea.Msg {
+		sw, err := st.FindSweep(ctx, id)
+		return sweepMsg{id: id, sw: sw, err: err}
+	}
+}
+
+// onSweep installs the objective of the sweep on screen. A sweep the store
+// has no record of is ranked by its runs' main metrics.
+func (m *Model) onSweep(msg sweepMsg) {
+	if msg.id != m.sweep.id || msg.err != nil || msg.sw == nil || msg.sw.ID != msg.id {
+		return
+	}
+	split, name, ok := strings.Cut(msg.sw.Metric, ".")
+	if !ok {
+		return
+	}
+	if split == "val" {
+		split = store.SplitValidation
+	}
+	m.sweep.objective = &objective{metric: store.SplitMetric{Split: split, Name: name}, lower: msg.sw.Mode == "min"}
 }
 
 // openSweep opens the page of sweep id, with the runs of it the table has.
@@ -40,7 +82,7 @@ func (m *Model) openSweep(id string) tea.Cmd {
 	slices.Sort(ids)
 	m.page = pageSweep
 	m.sweep = sweepState{id: id, ids: ids}
-	return m.open(ids...)
+	return tea.Batch(m.open(ids...), m.sh.loadSweep(id))
 }
 
 func (m *Model) sweepKey(k tea.KeyMsg) tea.Cmd {
@@ -98,10 +140,18 @@ func (m *Model) sweepMetrics() []string {
 			}
 		}
 	}
+	first := func(n string) int {
+		switch {
+		case m.sweep.objective != nil && n == m.sweep.objective.metric.Name:
+			return 0
+		case isMain(n):
+			return 1
+		}
+		return 2
+	}
 	sort.Slice(names, func(i, j int) bool {
-		mi, mj := isMain(names[i]), isMain(names[j])
-		if mi != mj {
-			return mi
+		if fi, fj := first(names[i]), first(names[j]); fi != fj {
+			return fi < fj
 		}
 		return names[i] < names[j]
 	})
@@ -117,20 +167,31 @@ func isMain(name string) bool {
 	return false
 }
 
-// ranked orders the runs best first: by their main test metric, then,
-// for the runs without one, by the best validation value of metric.
+// ranked orders the runs best first: by the sweep's objective, the
+// succeeded runs before the others, as `xp best` picks; without one, by
+// their main test metric, then by the best validation value of metric for
+// runs not tested yet.
 func (m *Model) ranked(runs []*runData, metric string) []*runData {
 	type scored struct {
 		d     *runData
-		kind  int // 0: main metric, 1: validation best, 2: nothing
+		kind  int // 0 first; 2: no value
 		score float64
 	}
-	var ss []scored
+	ss := make([]scored, 0, len(runs))
 	for _, d := range runs {
 		s := scored{d: d, kind: 2}
-		if n := m.ix.mainName(d.run.ID); n != "" {
-			v := m.ix.values(mainMetric)[d.run.ID]
-			s.kind, s.score = 0, goodness(n, v)
+		if obj := m.sweep.objective; obj != nil {
+			if sum, ok := d.run.Summary[obj.metric.Split][obj.metric.Name]; ok && !math.IsNaN(sum.Last) {
+				s.kind, s.score = 1, sum.Last
+				if d.run.Status == store.StatusSucceeded {
+					s.kind = 0
+				}
+				if obj.lower {
+					s.score = -s.score
+				}
+			}
+		} else if n := m.ix.mainName(d.run.ID); n != "" {
+			s.kind, s.score = 0, goodness(n, m.ix.values(mainMetric)[d.run.ID])
 		} else if sum, ok := d.run.Summary[store.SplitValidation][metric]; ok && !math.IsNaN(sum.Best) {
 			s.kind, s.score = 1, goodness(metric, sum.Best)
 		}
@@ -254,70 +315,114 @@ func (m *Model) sweepCharts(order []*runData, metric string, w, h int) string {
 }
 
 // sweepTable ranks the runs: key, run number, status, the spec fields that
-// differ between them (what the sweep varied) and the value ranked on.
+// differ between them (what the sweep varied), the sweep's objective and
+// the main test metric.
 func (m *Model) sweepTable(order []*runData, metric string, w int) []string {
 	t := m.sh.theme
-	rs := make([]*store.Run, len(order))
-	for i, d := range order {
-		rs[i] = d.run
+	rt := m.rankTable(order)
+	title := "runs, best first"
+	if obj := m.sweep.objective; obj != nil {
+		title += " by " + obj.metric.String()
 	}
-	diffs, _, err := specDiff(rs)
-	if err != nil {
-		diffs = nil
-	}
-	heads := fieldHeads(diffs)
-	colW := make([]int, len(diffs))
-	for i, d := range diffs {
-		colW[i] = len(heads[i])
-		for _, v := range d.values {
-			colW[i] = max(colW[i], len([]rune(clean(v))))
-		}
-		colW[i] = min(colW[i], 24)
-	}
-	valueHead := "VALUE"
-	if len(order) > 0 {
-		if n := m.ix.mainName(order[0].run.ID); n != "" {
-			valueHead = "TEST " + strings.ToUpper(n)
-		} else if metric != "" {
-			valueHead = "BEST VAL " + strings.ToUpper(metric)
-		}
-	}
-	row := func(mark, key, num, status string, cells []string, value string) string {
-		var b strings.Builder
-		b.WriteString(fit(mark, 2) + fit(key, 13) + fitRight(num, 6) + " " + fit(status, 12))
-		for i, c := range cells {
-			b.WriteString(fit(c, colW[i]) + " ")
-		}
-		b.WriteString(fitRight(value, max(len(valueHead), 10)))
-		return b.String()
-	}
-	differ := plural(len(diffs), "field") + " differ"
-	if len(diffs) == 1 {
+	differ := plural(len(rt.diffs), "field") + " differ"
+	if len(rt.diffs) == 1 {
 		differ += "s"
 	}
-	lines := []string{rule(t, fmt.Sprintf("runs, best first (%s)", differ), w),
-		t.header.Render(row("", "KEY", "RUN", "STATUS", heads, valueHead))}
+	lines := []string{rule(t, title+" · "+differ, w), t.header.Render(rt.row("", "KEY", "RUN", "STATUS", rt.names, rt.heads))}
 	for i, d := range order {
 		r := d.run
-		cells := make([]string, len(diffs))
-		for j, df := range diffs {
+		cells := make([]string, len(rt.diffs))
+		for j, df := range rt.diffs {
 			cells[j] = clean(df.values[i])
-		}
-		value := "-"
-		if n := m.ix.mainName(r.ID); n != "" {
-			value = formatValue(m.ix.values(mainMetric)[r.ID], true)
-		} else if s, ok := r.Summary[store.SplitValidation][metric]; ok {
-			// Not tested yet (still running): ranked by its best
-			// validation value, which says so.
-			value = "val " + formatValue(s.Best, true)
 		}
 		mark := ""
 		if i == 0 {
 			mark = "★"
 		}
-		lines = append(lines, row(mark, r.Short(), fmt.Sprintf("#%d", r.ID), statusIcon(r.Status)+" "+string(r.Status), cells, value))
+		lines = append(lines, rt.row(mark, r.Short(), fmt.Sprintf("#%d", r.ID), statusIcon(r.Status)+" "+string(r.Status),
+			cells, m.rankValues(r, metric, len(rt.heads))))
 	}
 	return lines
+}
+
+// rankTable is the layout of the sweep's ranking: the fields that differ
+// with their names and widths, and the value columns' heads and widths.
+type rankTable struct {
+	diffs        []fieldDiff
+	names, heads []string
+	colW, valW   []int
+}
+
+func (m *Model) rankTable(order []*runData) rankTable {
+	rs := make([]*store.Run, len(order))
+	for i, d := range order {
+		rs[i] = d.run
+	}
+	var rt rankTable
+	if diffs, _, err := specDiff(rs); err == nil {
+		rt.diffs = diffs
+	}
+	rt.names = fieldHeads(rt.diffs)
+	for i, d := range rt.diffs {
+		w := len(rt.names[i])
+		for _, v := range d.values {
+			w = max(w, len([]rune(clean(v))))
+		}
+		rt.colW = append(rt.colW, min(w, 24))
+	}
+	obj := m.sweep.objective
+	if obj != nil {
+		rt.heads = append(rt.heads, metricHeader(obj.metric))
+	}
+	if obj == nil || !covers(mainMetric, obj.metric) {
+		head := "TEST"
+		for _, d := range order {
+			if n := m.ix.mainName(d.run.ID); n != "" {
+				head = "TEST " + strings.ToUpper(n)
+				break
+			}
+		}
+		rt.heads = append(rt.heads, head)
+	}
+	for _, h := range rt.heads {
+		rt.valW = append(rt.valW, max(len(h), 9))
+	}
+	return rt
+}
+
+func (rt rankTable) row(mark, key, num, status string, cells, vals []string) string {
+	var b strings.Builder
+	b.WriteString(fit(mark, 2) + fit(key, 13) + fitRight(num, 6) + " " + fit(status, 12))
+	for i, c := range cells {
+		b.WriteString(fit(c, rt.colW[i]) + " ")
+	}
+	for i, v := range vals {
+		b.WriteString(fitRight(v, rt.valW[i]) + " ")
+	}
+	return b.String()
+}
+
+// rankValues are run r's values in the ranking's value columns: its
+// objective's last value, and its main test metric (for a run not tested
+// yet without an objective, its best validation value of metric, which
+// says so).
+func (m *Model) rankValues(r *store.Run, metric string, n int) []string {
+	var vals []string
+	obj := m.sweep.objective
+	if obj != nil {
+		s, ok := r.Summary[obj.metric.Split][obj.metric.Name]
+		vals = append(vals, formatValue(s.Last, ok))
+	}
+	if len(vals) < n {
+		v := "-"
+		if name := m.ix.mainName(r.ID); name != "" {
+			v = formatValue(m.ix.values(mainMetric)[r.ID], true)
+		} else if s, ok := r.Summary[store.SplitValidation][metric]; ok && obj == nil {
+			v = "val " + formatValue(s.Best, true)
+		}
+		vals = append(vals, v)
+	}
+	return vals
 }
 
 // fieldHeads names the differing fields by their last path element, or
