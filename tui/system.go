@@ -2,7 +2,6 @@ package tui
 
 import (
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
@@ -100,7 +99,7 @@ func (m *Model) systemCharts(d *runData, w, h int) string {
 }
 
 // timePoints places points at their seconds since the run started,
-// keeping those in [lo, hi].
+// keeping those in [lo, hi]; a zero hi is no end.
 func (p plotter) timePoints(pts []store.Point, lo, hi time.Time) []chart.Point {
 	start := p.run.StartedAt
 	if start.IsZero() && len(pts) > 0 {
@@ -108,7 +107,7 @@ func (p plotter) timePoints(pts []store.Point, lo, hi time.Time) []chart.Point {
 	}
 	out := make([]chart.Point, 0, len(pts))
 	for _, pt := range pts {
-		if pt.Time.Before(lo) || pt.Time.After(hi) {
+		if pt.Time.Before(lo) || (!hi.IsZero() && pt.Time.After(hi)) {
 			continue
 		}
 		out = append(out, chart.Point{X: pt.Time.Sub(start).Seconds(), Y: pt.Value})
@@ -118,9 +117,8 @@ func (p plotter) timePoints(pts []store.Point, lo, hi time.Time) []chart.Point {
 
 // zoomWindow is the time the zoomed epochs took, from the train loss
 // points that close each epoch: system samples carry times, not epochs.
-// Without a zoom it is all time.
+// Zero times are open ends; without a zoom both are.
 func zoomWindow(d *runData, o plotOpts) (lo, hi time.Time) {
-	lo, hi = time.Time{}, time.Unix(math.MaxInt32*4, 0)
 	if !o.zoomed() {
 		return lo, hi
 	}
