@@ -198,15 +198,22 @@ func (p plotter) series(name string, pts []chart.Point, colour, nth int) []chart
 		return []chart.Series{line}
 	}
 	line.Points = chart.EMA(pts, w)
-	for j := len(pts) - 1; j >= 0; j-- {
-		if !math.IsNaN(pts[j].Y) && !math.IsInf(pts[j].Y, 0) {
-			// The legend keeps the measured value, not the average.
-			line.Value = chart.FormatValue(pts[j].Y)
-			break
-		}
+	if v, ok := lastFinite(pts); ok {
+		// The legend keeps the measured value, not the average.
+		line.Value = chart.FormatValue(v)
 	}
 	raw := chart.Series{Name: name, Points: pts, Style: p.theme.faint(i), Faint: true, Dots: true}
 	return []chart.Series{raw, line}
+}
+
+// lastFinite is the value of the last point that has one.
+func lastFinite(pts []chart.Point) (float64, bool) {
+	for j := len(pts) - 1; j >= 0; j-- {
+		if !math.IsNaN(pts[j].Y) && !math.IsInf(pts[j].Y, 0) {
+			return pts[j].Y, true
+		}
+	}
+	return 0, false
 }
 
 // chart is a chart with the controls' axis settings; the caller adds the
@@ -282,7 +289,7 @@ func stepsPerEpoch(d *runData) int {
 	return (rows + spec.Train.BatchSize - 1) / spec.Train.BatchSize
 }
 
-// seriesStyle is the style of the i-th curve drawn faint: the same hue,
+// faint is the style of the i-th curve drawn faint: the same hue,
 // dimmed; plain without colour.
 func (t *theme) faint(i int) lipgloss.Style {
 	return t.series(i).Faint(true)

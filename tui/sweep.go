@@ -281,8 +281,13 @@ func (m *Model) sweepCharts(order []*runData, metric string, w, h int) string {
 		c := ps[0].chart(title, limit)
 		c.Width, c.Height, c.Empty = cw, h, "no points yet"
 		var curves [][]chart.Point
+		bestValue := ""
 		for i, d := range order {
 			pts := ps[i].points(d.curves[sm(d)])
+			if v, ok := lastFinite(pts); ok && i == 0 {
+				// The legend keeps the measured value, not the average.
+				bestValue = chart.FormatValue(v)
+			}
 			if weight := smoothSteps[m.plot.smooth]; weight > 0 {
 				pts = chart.EMA(pts, weight)
 			}
@@ -300,7 +305,7 @@ func (m *Model) sweepCharts(order []*runData, metric string, w, h int) string {
 			c.Bands[0].Style = t.dim
 			c.Note = fmt.Sprintf("band: min–max of %d", len(curves))
 		}
-		c.Series = append(c.Series, chart.Series{Name: "best " + best, Points: curves[0], Style: t.series(0)})
+		c.Series = append(c.Series, chart.Series{Name: "best " + best, Points: curves[0], Style: t.series(0), Value: bestValue})
 		return c.Render()
 	}
 	lw := (w - 1) / 2
