@@ -46,8 +46,10 @@ func loadAll(m *Model) {
 	for !m.ix.complete {
 		m.Update(m.sh.loadPage(m.ix.oldest)())
 	}
-	if !m.ix.hasComplete(m.view.metric) {
-		m.Update(m.sh.loadSeries(m.view.metric)())
+	for _, p := range parts(m.view.metric) {
+		if !m.ix.hasComplete(p) {
+			m.Update(m.sh.loadSeries(p)())
+		}
 	}
 }
 

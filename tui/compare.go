@@ -51,6 +51,9 @@ func (m *Model) openCompare() tea.Cmd {
 func (m *Model) compareKey(k tea.KeyMsg) tea.Cmd {
 	keys := m.keys
 	c := &m.compare
+	if cmd, ok := m.chartKey(k); ok {
+		return cmd
+	}
 	switch {
 	case key.Matches(k, keys.Back, keys.Quit):
 		m.page = pageTable
@@ -65,6 +68,8 @@ func (m *Model) compareKey(k tea.KeyMsg) tea.Cmd {
 		c.offset += (m.height - 2) / 2
 	case key.Matches(k, keys.Top):
 		c.offset = 0
+	case key.Matches(k, keys.Bottom):
+		c.offset = 1 << 30 // the view clamps it to the last page
 	case key.Matches(k, keys.Metric):
 		if n := len(m.compareMetrics()); n > 0 {
 			c.metric = (c.metric + 1) % n
@@ -105,8 +110,8 @@ func (m *Model) compareMetrics() []string {
 func (m *Model) compareView(w, h int) (title, body, hint string) {
 	t := m.sh.theme
 	k := m.keys
-	title = t.title.Render(fmt.Sprintf("xp › compare %d runs", len(m.compare.ids)))
-	hint = hints(t, k.Back, k.Metric, k.Up, k.Down, k.Help)
+	title = spread(t.title.Render(fmt.Sprintf("xp › compare %d runs", len(m.compare.ids))), t.dim.Render(m.plot.String()), w)
+	hint = hintBar(t, w, k.Back, k.Metric, k.Smoother, k.Rougher, k.XAxis, k.LogY, k.Zoom, k.Down, k.Up, k.Palette, k.Help)
 	runs := m.compared()
 	if len(runs) < len(m.compare.ids) {
 		return title, t.dim.Render("  loading runs…"), hint
@@ -125,7 +130,7 @@ func (m *Model) compareView(w, h int) (title, body, hint string) {
 		for _, d := range runs {
 			version += d.version
 		}
-		key := fmt.Sprint(version, w, chartH, m.compare.metric, m.compare.ids)
+		key := fmt.Sprint(version, w, chartH, m.compare.metric, m.compare.ids, m.plot, t.mono)
 		lines = append(lines, m.compare.cache.get(key, func() string { return m.compareCharts(runs, w, chartH) }))
 	}
 	rest := h - len(strings.Split(strings.Join(lines, "\n"), "\n"))
@@ -136,7 +141,8 @@ func (m *Model) compareView(w, h int) (title, body, hint string) {
 	return title, strings.Join(lines, "\n"), hint
 }
 
-// legend lists the runs in their colours, as many per line as fit.
+// legend lists the runs in their colours (their line patterns without
+// colour), with their run numbers: two runs of one key differ only there.
 func (m *Model) legend(runs []*runData, w int) []string {
 	t := m.sh.theme
 	var lines []string
@@ -147,9 +153,13 @@ func (m *Model) legend(runs []*runData, w int) []string {
 		if r.Status == store.StatusRunning {
 			icon = "•"
 		}
-		entryText := fmt.Sprintf(" %s %s %s %s", r.Short(), clean(r.Experiment), icon, r.Status)
-		entry := t.series(i).Render("●") + entryText
-		ew := 1 + ansi.StringWidth(entryText)
+		entryText := fmt.Sprintf(" %s #%d %s %s %s", r.Short(), r.ID, clean(r.Experiment), icon, r.Status)
+		key := "●"
+		if t.mono {
+			key = chart.PatternFor(i).Glyph()
+		}
+		entry := t.series(i).Render(key) + entryText
+		ew := ansi.StringWidth(key) + ansi.StringWidth(entryText)
 		if lw > 0 && lw+2+ew > w {
 			lines, line, lw = append(lines, line), "", 0
 		}
@@ -165,7 +175,6 @@ func (m *Model) legend(runs []*runData, w int) []string {
 
 // compareCharts overlays the runs' loss and one metric.
 func (m *Model) compareCharts(runs []*runData, w, h int) string {
-	t := m.sh.theme
 	split := store.SplitValidation
 	for _, d := range runs {
 		if len(d.curves[store.SplitMetric{Split: split, Name: "loss"}]) == 0 {
@@ -179,21 +188,44 @@ func (m *Model) compareCharts(runs []*runData, w, h int) string {
 	if len(names) > 0 {
 		metric = names[m.compare.metric%len(names)]
 	}
+	ps := m.plotters(runs)
 	for i, d := range runs {
-		style := t.series(i)
-		loss = append(loss, chart.Series{Name: d.run.Short()[:6],
-			Points: curvePoints(d.curves[store.SplitMetric{Split: split, Name: "loss"}]), Style: style})
+		name := runLabel(d.run)
+		p := ps[i]
+		loss = append(loss, p.series(name, p.points(d.curves[store.SplitMetric{Split: split, Name: "loss"}]), i, i)...)
 		if metric != "" {
-			met = append(met, chart.Series{Name: d.run.Short()[:6],
-				Points: curvePoints(d.curves[store.SplitMetric{Split: metricsSplit(d), Name: metric}]), Style: style})
+			met = append(met, p.series(name, p.points(d.curves[store.SplitMetric{Split: metricsSplit(d), Name: metric}]), i, i)...)
 		}
 	}
 	lw := (w - 1) / 2
-	left := chart.Chart{Title: splitName[split] + " loss", XLabel: "epoch", Width: lw, Height: h, Series: loss,
-		Axis: t.dim, TitleStyle: t.title, Empty: "no points yet"}
-	right := chart.Chart{Title: "val " + metric, XLabel: "epoch", Width: w - 1 - lw, Height: h, Series: met,
-		Axis: t.dim, TitleStyle: t.title, Empty: "no metric yet"}
+	left := ps[0].chart(splitName[split]+" loss", metricLimit("loss"))
+	left.Width, left.Height, left.Series, left.Empty = lw, h, loss, "no points yet"
+	right := ps[0].chart("val "+metric, metricLimit(metric))
+	right.Width, right.Height, right.Series, right.Empty = w-1-lw, h, met, "no metric yet"
 	return sideBySide(left.Render(), right.Render(), " ")
+}
+
+// runLabel names a run in a chart's legend: its key's start and its run
+// number, which tells apart two runs of one key.
+func runLabel(r *store.Run) string {
+	return fmt.Sprintf("%s #%d", r.Short()[:min(6, len(r.Short()))], r.ID)
+}
+
+// plotters are the runs' plotters on one x axis: steps only when every
+// run's steps per epoch are known.
+func (m *Model) plotters(runs []*runData) []plotter {
+	ps := make([]plotter, len(runs))
+	common := m.plot.x
+	for i, d := range runs {
+		ps[i] = m.plotter(d)
+		if ps[i].axis() != common {
+			common = xEpoch
+		}
+	}
+	for i := range ps {
+		ps[i].x = common
+	}
+	return ps
 }
 
 // compareTables are the spec fields that differ and the final metrics with

@@ -1,7 +1,12 @@
 // Package tui is xp's terminal UI, `xp tui`: a live table of the runs in a
 // store, a detail page per run (loss and metric curves, spec, provenance,
-// log), a page comparing marked runs, and actions on runs (cancel, delete,
-// copy key, rerun).
+// log, system metrics), a page comparing marked runs, a page charting a
+// sweep's runs together, actions on runs (cancel, delete, copy key, rerun)
+// and a command palette listing every action with its key. One key map
+// generates the hint bars, the help page and the palette.
+//
+// The chart controls (smoothing, x axis, log y, zoom) are one setting for
+// every page; plot.go turns a run's points into chart series under them.
 //
 // The UI reads only the store. It polls PRAGMA data_version every 250 ms
 // and, when the database changed, re-reads only what can have changed: runs
@@ -16,7 +21,9 @@
 // milliseconds with 100,000 runs. Metric filters and the metric column read
 // one summary series at a time through the store's summaries index.
 //
-// Charts are drawn by the sub-package chart, in braille.
+// Charts are drawn by the sub-package chart, in braille, each axis kept
+// within the range its metric can take. Without colour, curves are told
+// apart by dash patterns.
 //
 // Everything that came from user data (experiment names, errors, spec
 // values, log lines) is stripped of control characters before it is drawn.

@@ -67,10 +67,10 @@ func standardStore(t *testing.T) (*store.Store, map[string]*store.Run) {
 func TestFlowFilterAndOpen(t *testing.T) {
 	st, runs := standardStore(t)
 	tm := ui(t, st, Options{})
-	waitFor(t, tm, "xp runs 7", "2 live")
+	waitFor(t, tm, "xp runs 10", "1 live")
 	tm.Type("/status:failed")
 	send(tm, "enter")
-	waitFor(t, tm, "xp runs 1/7", "filter status:failed")
+	waitFor(t, tm, "xp runs 1/10", "filter status:failed")
 	send(tm, "enter")
 	waitFor(t, tm, "xp › churn", "Overview", `error: read data/churn.csv: line 12: bad float "x"`)
 	send(tm, "esc")
@@ -89,10 +89,10 @@ func TestFlowFilterAndOpen(t *testing.T) {
 func TestFlowCompare(t *testing.T) {
 	st, runs := standardStore(t)
 	tm := ui(t, st, Options{})
-	waitFor(t, tm, "xp runs 7")
+	waitFor(t, tm, "xp runs 10")
 	tm.Type("/exp:credit status:succeeded")
 	send(tm, "enter")
-	waitFor(t, tm, "xp runs 3/7")
+	waitFor(t, tm, "xp runs 4/10")
 	send(tm, " ", " ", "c")
 	waitFor(t, tm, "compare 2 runs", "spec: 1 of", "train.optimizer.adam.lr", "final metrics")
 	m := final(t, tm)
@@ -108,10 +108,10 @@ func TestFlowCancelRunning(t *testing.T) {
 	st, runs := standardStore(t)
 	id := runs["f"].ID
 	tm := ui(t, st, Options{})
-	waitFor(t, tm, "xp runs 7")
+	waitFor(t, tm, "xp runs 10")
 	tm.Type("/status:running")
 	send(tm, "enter")
-	waitFor(t, tm, "xp runs 1/7")
+	waitFor(t, tm, "xp runs 1/10")
 	send(tm, "x")
 	waitFor(t, tm, "Cancel 1 run ("+runs["f"].Short()+")?")
 	send(tm, "y")
@@ -145,7 +145,7 @@ func TestFlowCancelRunning(t *testing.T) {
 func TestFlowDelete(t *testing.T) {
 	st, runs := standardStore(t)
 	tm := ui(t, st, Options{})
-	waitFor(t, tm, "xp runs 7")
+	waitFor(t, tm, "xp runs 10")
 	tm.Type("/status:running")
 	send(tm, "enter", "d")
 	waitFor(t, tm, "refusing to delete 1 running run")
@@ -160,7 +160,7 @@ func TestFlowDelete(t *testing.T) {
 	}
 	send(tm, "esc")
 	m := final(t, tm)
-	if m.ix.rows[runs["d"].ID] != nil || len(m.view.rows) != 6 {
+	if m.ix.rows[runs["d"].ID] != nil || len(m.view.rows) != 9 {
 		t.Errorf("rows after delete: %v", ids(m.view.rows))
 	}
 }
@@ -222,4 +222,88 @@ func ids(rows []*row) []int64 {
 		out[i] = r.ID
 	}
 	return out
+}
+
+// The chart controls on a run training: smoothing up and down, the x axis
+// in steps and in time, log y, a zoom typed at the prompt and one given to
+// the palette, and back to every epoch.
+func TestFlowChartControls(t *testing.T) {
+	st, runs := standardStore(t)
+	tm := ui(t, st, Options{})
+	waitFor(t, tm, "xp runs 10")
+	tm.Type("/status:running")
+	send(tm, "enter", "enter")
+	waitFor(t, tm, "xp › credit", "└1", "epoch", "12")
+	send(tm, ">")
+	waitFor(t, tm, "ema 0.3")
+	send(tm, ">", ">", "<")
+	waitFor(t, tm, "ema 0.6")
+	// 3111 training rows (from the log) in batches of 32: 98 steps an
+	// epoch, 1176 after 12 epochs.
+	send(tm, "t")
+	waitFor(t, tm, "x step", "── step ──", "1176")
+	send(tm, "t")
+	waitFor(t, tm, "x time", "── time ──", "12s")
+	send(tm, "t", "L")
+	waitFor(t, tm, "ema 0.6 · log y")
+	send(tm, "z")
+	waitFor(t, tm, "zoom to epochs:")
+	tm.Type("4-8")
+	send(tm, "enter")
+	waitFor(t, tm, "log y · epochs 4–8", "└4", "8")
+	send(tm, ":")
+	tm.Type("zoom 2-5")
+	waitFor(t, tm, "zoom to epochs 2-5")
+	send(tm, "enter")
+	waitFor(t, tm, "epochs 2–5")
+	send(tm, "Z", "L", "<", "<", "<")
+	waitFor(t, tm, "smoothing off")
+	m := final(t, tm)
+	if m.plot != (plotOpts{}) {
+		t.Errorf("controls %+v after undoing them all", m.plot)
+	}
+	if m.detail.id != runs["f"].ID {
+		t.Errorf("detail of run %d, want f", m.detail.id)
+	}
+}
+
+// A sweep's chart: the runs in a band with the best on top, then each run
+// faint; the runs ranked below with what the sweep varied.
+func TestFlowSweep(t *testing.T) {
+	st := testStore(t)
+	for _, f := range sweepRuns() {
+		addRun(t, st, f)
+	}
+	tm := ui(t, st, Options{})
+	waitFor(t, tm, "xp runs 7")
+	send(tm, "W")
+	waitFor(t, tm, "sweep credit-9e3dab18b8cf · 6 runs", "band: min–max of 6", "best 6ceee7 #3", "★ 6ceee75f305f", "LR")
+	send(tm, "b")
+	waitFor(t, tm, "5 others faint")
+	send(tm, "esc", "G", "W")
+	waitFor(t, tm, "this run is not part of a sweep")
+	m := final(t, tm)
+	if m.page != pageTable || !m.plot.faint {
+		t.Errorf("page %v, faint %v", m.page, m.plot.faint)
+	}
+}
+
+// System metrics recorded while the UI is open appear in the System tab.
+func TestFlowSystemMetrics(t *testing.T) {
+	st := testStore(t)
+	r := addRun(t, st, fixture{name: "live", experiment: "credit", status: store.StatusRunning, epochs: 20, done: 3, startedAgo: time.Minute})
+	tm := ui(t, st, Options{})
+	waitFor(t, tm, "xp runs 1")
+	send(tm, "enter", "shift+tab")
+	waitFor(t, tm, "[System]", "no system metrics recorded")
+	var pts []store.Point
+	for i := 0; i < 6; i++ {
+		pts = append(pts, store.Point{Split: splitSystem, Name: "rss_mb", Epoch: 3, Value: 512 + float64(i),
+			Time: r.StartedAt.Add(time.Duration(i) * 5 * time.Second)})
+	}
+	if err := st.AddPoints(context.Background(), r.ID, pts); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, tm, "RSS MB", "rss_mb 517", "not recorded: CPU %, GPU util %, GPU memory MB")
+	final(t, tm)
 }

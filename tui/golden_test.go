@@ -3,6 +3,7 @@ package tui
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
@@ -27,6 +28,19 @@ func TestViewGolden(t *testing.T) {
 		runs[f.name] = addRun(t, st, f)
 	}
 	empty := testStore(t)
+	// A second run of a's key: the compare legend tells them apart by
+	// their run numbers.
+	again := standardRuns()[0]
+	again.quality, again.startedAgo = 0.15, time.Hour
+	rerun := addRun(t, st, again)
+	sweeps := testStore(t)
+	var swept []*store.Run
+	for _, f := range sweepRuns() {
+		if r := addRun(t, sweeps, f); f.sweep != "" {
+			swept = append(swept, r)
+		}
+	}
+	enqueueSweep(t, sweeps, swept[0].SweepID, "validation.accuracy", "max", swept)
 	for _, tc := range []struct {
 		name  string
 		st    *store.Store
@@ -45,13 +59,38 @@ func TestViewGolden(t *testing.T) {
 		{"detail-failed", st, func(m *Model) { openRun(m, runs["d"].ID) }},
 		{"detail-spec", st, func(m *Model) { openRun(m, runs["a"].ID); press(m, "tab") }},
 		{"detail-log", st, func(m *Model) { openRun(m, runs["f"].ID); press(m, "tab", "tab") }},
+		{"detail-log-canceled", st, func(m *Model) { openRun(m, runs["e"].ID); press(m, "tab", "tab") }},
+		{"detail-regression", st, func(m *Model) { openRun(m, runs["h"].ID) }},
+		{"detail-early-stopped", st, func(m *Model) { openRun(m, runs["i"].ID) }},
+		{"detail-early-stopped-log", st, func(m *Model) { openRun(m, runs["i"].ID); press(m, "tab", "tab") }},
+		{"detail-smoothed", st, func(m *Model) { openRun(m, runs["f"].ID); press(m, ">", ">") }},
+		{"detail-log-y-zoomed", st, func(m *Model) {
+			openRun(m, runs["f"].ID)
+			press(m, "L", "z")
+			typeText(m, "4-10")
+			press(m, "enter")
+		}},
+		{"detail-x-time", st, func(m *Model) { openRun(m, runs["f"].ID); press(m, "t", "t") }},
+		{"detail-system", st, func(m *Model) { openRun(m, runs["f"].ID); press(m, "shift+tab") }},
+		{"detail-system-none", st, func(m *Model) { openRun(m, runs["a"].ID); press(m, "shift+tab") }},
+		{"palette", st, func(m *Model) { press(m, ":") }},
+		{"palette-detail-narrowed", st, func(m *Model) { openRun(m, runs["f"].ID); press(m, ":"); typeText(m, "smooth") }},
+		{"table-metric-validation", st, func(m *Model) { press(m, "m", "esc") }},
 		{"compare", st, func(m *Model) {
 			markRun(m, runs["a"].ID)
 			markRun(m, runs["b"].ID)
 			markRun(m, runs["c"].ID)
 			press(m, "c")
 		}},
+		{"compare-same-key", st, func(m *Model) {
+			markRun(m, runs["a"].ID)
+			markRun(m, rerun.ID)
+			press(m, "c")
+		}},
+		{"sweep", sweeps, func(m *Model) { press(m, "W") }},
+		{"sweep-faint", sweeps, func(m *Model) { press(m, "W", "b") }},
 		{"help", st, func(m *Model) { press(m, "?") }},
+		{"help-bottom", st, func(m *Model) { press(m, "?", "G") }},
 	} {
 		for _, sz := range sizes {
 			t.Run(tc.name+"/"+sz.name, func(t *testing.T) {

@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,6 +38,8 @@ type fixture struct {
 	sweep      string
 	errMsg     string
 	log        []string
+	regression bool // a regression head: loss, rmse, mae, r2
+	system     bool // system metrics sampled every 5 seconds
 }
 
 // key is a fixture's run key: a hash, like real keys.
@@ -88,7 +92,15 @@ func addRun(t testing.TB, st *store.Store, f fixture) *store.Run {
 		DataHashes: map[string]string{"source": strings.Repeat("cd", 32)}, Backend: "engine", Device: f.device,
 		Status: f.status, Epochs: f.epochs, Epoch: f.done, SweepID: f.sweep, Error: f.errMsg, Host: "box",
 		Provenance: json.RawMessage(`{"commit":"3f9a2c41d0e7aa55bb66cc77dd88ee99ff001122","branch":"main","dirty":false,` +
-			`"host":"box","spec_file":"experiments/credit.cue","xp_version":"v0.1.0"}`),
+			`"host":"box","spec_file":"experiments/credit.cue","xp_version":"v0.1.0",` +
+			`"files":[{"path":"experiments/credit.cue","blob":"4b825dc642cb6eb9a060e54bf8d69288fbee4904"},` +
+			`{"path":"experiments/schema.cue","blob":"e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"}]}`),
+	}
+	if f.status == store.StatusSucceeded {
+		// As the runner records it: full float64 precision.
+		r.Timing = json.RawMessage(fmt.Sprintf(`{"prepare_seconds":0.412345,"train_seconds":%v,"total_seconds":%v,`+
+			`"samples_per_sec":2245424.766602129,"epochs":%d,"train_rows":3111}`,
+			f.took.Seconds()-0.61234, f.took.Seconds(), f.done))
 	}
 	var start time.Time
 	if f.startedAgo > 0 {
@@ -102,26 +114,7 @@ func addRun(t testing.TB, st *store.Store, f fixture) *store.Run {
 	if err := st.CreateRun(ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	var pts []store.Point
-	for e := 1; e <= f.done; e++ {
-		x := float64(e)
-		at := start.Add(time.Duration(e) * time.Second)
-		q := f.quality
-		pts = append(pts,
-			store.Point{Split: store.SplitTrain, Name: "loss", Epoch: e, Value: 0.35 - q/10 + 0.4/x, Time: at},
-			store.Point{Split: store.SplitValidation, Name: "loss", Epoch: e, Value: 0.42 - q/10 + 0.3/x, Time: at},
-			store.Point{Split: store.SplitValidation, Name: "accuracy", Epoch: e, Value: 0.6 + q/10 + 0.2*x/(x+2), Time: at},
-			store.Point{Split: store.SplitValidation, Name: "auc", Epoch: e, Value: 0.65 + q/10 + 0.2*x/(x+1), Time: at},
-		)
-	}
-	if f.status == store.StatusSucceeded {
-		at := start.Add(f.took)
-		pts = append(pts,
-			store.Point{Split: store.SplitTest, Name: "accuracy", Epoch: f.epochs, Value: 0.75 + f.quality/10, Time: at},
-			store.Point{Split: store.SplitTest, Name: "auc", Epoch: f.epochs, Value: 0.8 + f.quality/10, Time: at},
-			store.Point{Split: store.SplitTest, Name: "loss", Epoch: f.epochs, Value: 0.45 - f.quality/10, Time: at},
-		)
-	}
+	pts := fixturePoints(f, start)
 	if err := st.AddPoints(ctx, r.ID, pts); err != nil {
 		t.Fatal(err)
 	}
@@ -137,6 +130,80 @@ func addRun(t testing.TB, st *store.Store, f fixture) *store.Run {
 	return r
 }
 
+// fixturePoints are a fixture's curves: per epoch, and the test split's
+// values for a run that succeeded.
+func fixturePoints(f fixture, start time.Time) []store.Point {
+	if f.regression {
+		return regressionPoints(f, start)
+	}
+	var pts []store.Point
+	for e := 1; e <= f.done; e++ {
+		x := float64(e)
+		at := start.Add(time.Duration(e) * time.Second)
+		q := f.quality
+		pts = append(pts,
+			store.Point{Split: store.SplitTrain, Name: "loss", Epoch: e, Value: 0.35 - q/10 + 0.4/x, Time: at},
+			store.Point{Split: store.SplitValidation, Name: "loss", Epoch: e, Value: 0.42 - q/10 + 0.3/x, Time: at},
+			store.Point{Split: store.SplitValidation, Name: "accuracy", Epoch: e, Value: 0.6 + q/10 + 0.2*x/(x+2), Time: at},
+			store.Point{Split: store.SplitValidation, Name: "auc", Epoch: e, Value: 0.65 + q/10 + 0.2*x/(x+1), Time: at},
+		)
+	}
+	if f.system {
+		pts = append(pts, systemPoints(start, time.Duration(f.done)*time.Second*8)...)
+	}
+	if f.status == store.StatusSucceeded {
+		at := start.Add(f.took)
+		pts = append(pts,
+			store.Point{Split: store.SplitTest, Name: "accuracy", Epoch: f.epochs, Value: 0.75 + f.quality/10, Time: at},
+			store.Point{Split: store.SplitTest, Name: "auc", Epoch: f.epochs, Value: 0.8 + f.quality/10, Time: at},
+			store.Point{Split: store.SplitTest, Name: "loss", Epoch: f.epochs, Value: 0.45 - f.quality/10, Time: at},
+		)
+	}
+	return pts
+}
+
+// regressionPoints are a regression's curves, in the target's units
+// (hundreds), as amount's are.
+func regressionPoints(f fixture, start time.Time) []store.Point {
+	var pts []store.Point
+	for e := 1; e <= f.done; e++ {
+		x := float64(e)
+		at := start.Add(time.Duration(e) * time.Second)
+		pts = append(pts,
+			store.Point{Split: store.SplitTrain, Name: "loss", Epoch: e, Value: 0.22 + 0.5/x, Time: at},
+			store.Point{Split: store.SplitValidation, Name: "loss", Epoch: e, Value: 0.32 + 0.4/x, Time: at},
+			store.Point{Split: store.SplitValidation, Name: "rmse", Epoch: e, Value: 269 + 200/x, Time: at},
+			store.Point{Split: store.SplitValidation, Name: "mae", Epoch: e, Value: 193 + 150/x, Time: at},
+			store.Point{Split: store.SplitValidation, Name: "r2", Epoch: e, Value: 0.67 - 0.4/x, Time: at},
+		)
+	}
+	if f.status == store.StatusSucceeded {
+		at := start.Add(f.took)
+		pts = append(pts,
+			store.Point{Split: store.SplitTest, Name: "loss", Epoch: f.epochs, Value: 0.3873, Time: at},
+			store.Point{Split: store.SplitTest, Name: "rmse", Epoch: f.epochs, Value: 293.4357, Time: at},
+			store.Point{Split: store.SplitTest, Name: "mae", Epoch: f.epochs, Value: 208.656, Time: at},
+			store.Point{Split: store.SplitTest, Name: "r2", Epoch: f.epochs, Value: 0.6355, Time: at},
+		)
+	}
+	return pts
+}
+
+// systemPoints are system metrics sampled every 5 seconds over d, as the
+// runner records them: split "system", x in the points' times.
+func systemPoints(start time.Time, d time.Duration) []store.Point {
+	var pts []store.Point
+	for i := 0; time.Duration(i)*5*time.Second <= d; i++ {
+		x := float64(i)
+		at := start.Add(time.Duration(i) * 5 * time.Second)
+		pts = append(pts,
+			store.Point{Split: splitSystem, Name: "cpu_percent", Epoch: 1 + i/2, Step: i, Value: 180 + 20*math.Sin(x/2), Time: at},
+			store.Point{Split: splitSystem, Name: "rss_mb", Epoch: 1 + i/2, Step: i, Value: 310 + 4*x, Time: at},
+		)
+	}
+	return pts
+}
+
 // standardRuns is the store most tests look at: two experiments, a sweep,
 // every kind of status, and one name with escape sequences in it.
 func standardRuns() []fixture {
@@ -146,8 +213,12 @@ func standardRuns() []fixture {
 		{name: "c", experiment: "credit", status: store.StatusSucceeded, epochs: 20, done: 20, startedAgo: 119 * time.Minute, took: 88 * time.Second, lr: 0.01, quality: 0.1, sweep: "sweep-lr"},
 		{name: "d", experiment: "churn", device: "cuda", status: store.StatusFailed, epochs: 30, done: 3, startedAgo: 50 * time.Minute, took: 7 * time.Second,
 			errMsg: "read data/churn.csv: line 12: \x1b[31mbad\x1b[0m float \"x\"\x07"},
-		{name: "e", experiment: "iris", status: store.StatusCanceled, epochs: 100, done: 41, startedAgo: 20 * time.Minute, took: 30 * time.Second},
-		{name: "f", experiment: "credit", status: store.StatusRunning, epochs: 20, done: 12, startedAgo: 95 * time.Second, quality: 0.3,
+		{name: "e", experiment: "iris", status: store.StatusCanceled, epochs: 100, done: 41, startedAgo: 20 * time.Minute, took: 30 * time.Second,
+			log: []string{
+				"2026-03-14T09:07:22Z epoch 41/100 loss 0.120417 validation map[accuracy:0.9333333333333333]",
+				"2026-03-14T09:07:23Z status canceled canceled",
+			}},
+		{name: "f", experiment: "credit", status: store.StatusRunning, epochs: 20, done: 12, startedAgo: 95 * time.Second, quality: 0.3, system: true,
 			log: []string{
 				"2026-03-14T09:25:18Z data: 3111 train, 445 validation, 890 test rows; 23 features",
 				"2026-03-14T09:25:26Z epoch 11/20 loss 0.3713 validation map[accuracy:0.8021]",
@@ -155,6 +226,15 @@ func standardRuns() []fixture {
 				"2026-03-14T09:25:35Z \x1b]0;owned\x07warning: \x1b[2Jclean me\r",
 			}},
 		{name: "g", experiment: "re\x1b[2Jviews\x07", status: store.StatusQueued, epochs: 10},
+		{name: "h", experiment: "amount", status: store.StatusSucceeded, epochs: 40, done: 40, startedAgo: 4 * time.Hour, took: 61 * time.Second, regression: true},
+		{name: "i", experiment: "credit", status: store.StatusSucceeded, epochs: 30, done: 15, startedAgo: 5 * time.Hour, took: 41 * time.Second, quality: 0.25,
+			log: []string{
+				"2026-03-14T04:27:33Z epoch 15/30 loss 0.391237 validation map[accuracy:0.8120805369127517 auc:0.8794213]",
+				"2026-03-14T04:27:33Z early stopping at epoch 15: validation.loss best 0.38412345678 at epoch 10, no improvement for 5 epochs",
+				"2026-03-14T04:27:34Z test map[accuracy:0.775 auc:0.825 loss:0.425]",
+				"2026-03-14T04:27:34Z status succeeded ",
+			}},
+		{name: "j", experiment: "iris", status: store.StatusLost, epochs: 50, done: 4, startedAgo: 6 * time.Hour},
 	}
 }
 
@@ -194,17 +274,7 @@ func poll(m *Model) {
 }
 
 // keyMsg turns "enter", "esc", " " or "j" into a key message.
-func keyMsg(k string) tea.KeyMsg {
-	special := map[string]tea.KeyType{
-		"enter": tea.KeyEnter, "esc": tea.KeyEsc, "tab": tea.KeyTab, "shift+tab": tea.KeyShiftTab,
-		" ": tea.KeySpace, "down": tea.KeyDown, "up": tea.KeyUp, "backspace": tea.KeyBackspace,
-		"ctrl+a": tea.KeyCtrlA, "ctrl+c": tea.KeyCtrlC, "pgdown": tea.KeyPgDown,
-	}
-	if t, ok := special[k]; ok {
-		return tea.KeyMsg{Type: t}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
-}
+func keyMsg(k string) tea.KeyMsg { return keyFor(k) }
 
 // press sends keys to m, running what they start.
 func press(m *Model, keys ...string) {
@@ -224,4 +294,35 @@ func typeText(m *Model, s string) {
 // screen is m's view without escape sequences.
 func screen(m *Model) string {
 	return ansi.Strip(m.View())
+}
+
+// sweepRuns are the six points of a learning-rate sweep, one of them still
+// running, and a run outside it.
+func sweepRuns() []fixture {
+	var fs []fixture
+	for i, lr := range []float64{0.0003, 0.001, 0.003, 0.01, 0.03, 0.1} {
+		f := fixture{name: fmt.Sprintf("sweep-%d", i), experiment: "credit", status: store.StatusSucceeded, epochs: 20, done: 20,
+			startedAgo: time.Duration(60-i*5) * time.Minute, took: 80 * time.Second, lr: lr,
+			quality: []float64{0.05, 0.2, 0.35, 0.3, 0.1, -0.2}[i], sweep: "credit-9e3dab18b8cf"}
+		if i == 5 {
+			f.status, f.done, f.took = store.StatusRunning, 9, 0
+		}
+		fs = append(fs, f)
+	}
+	return append(fs, fixture{name: "lone", experiment: "iris", status: store.StatusSucceeded, epochs: 10, done: 10,
+		startedAgo: 2 * time.Hour, took: 12 * time.Second})
+}
+
+// enqueueSweep records sweep id's queue, its points done by runs, as
+// `xp run` does for a sweep: what gives the sweep its objective.
+func enqueueSweep(t testing.TB, st *store.Store, id, metric, mode string, runs []*store.Run) {
+	t.Helper()
+	ctx := context.Background()
+	points := make([]store.QueuedPoint, len(runs))
+	for i, r := range runs {
+		points[i] = store.QueuedPoint{SweepID: id, Index: i, Key: r.Key, Params: json.RawMessage(`{}`)}
+	}
+	if _, err := st.Enqueue(ctx, &store.Sweep{ID: id, Experiment: runs[0].Experiment, Metric: metric, Mode: mode}, points, false); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -3,6 +3,8 @@ package tui
 import (
 	"strings"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/xp-ml/xp/store"
 )
 
@@ -64,6 +66,25 @@ type index struct {
 	series map[store.SplitMetric]*seriesValues
 	names  []store.SplitMetric
 	slab   []row
+	// main is the derived main metric, rebuilt when its parts change.
+	main *mainValues
+	// widths are the widest cells of the text columns, and the most
+	// epochs, so that the table's columns follow their content.
+	widths contentWidths
+}
+
+// contentWidths only grow: a column that narrowed when a run went away
+// would make the table jump.
+type contentWidths struct {
+	exp, device, epochs int
+	early               bool // some run stopped early
+}
+
+func (w *contentWidths) add(x *row) {
+	w.exp = max(w.exp, ansi.StringWidth(x.exp))
+	w.device = max(w.device, ansi.StringWidth(x.device))
+	w.epochs = max(w.epochs, x.Epochs)
+	w.early = w.early || stoppedEarly(x.Status, x.Epoch, x.Epochs)
 }
 
 // newRow makes a row in the current slab.
@@ -74,6 +95,7 @@ func (ix *index) newRow(r store.RunRow) *row {
 	ix.slab = append(ix.slab, row{RunRow: r})
 	x := &ix.slab[len(ix.slab)-1]
 	x.refresh()
+	ix.widths.add(x)
 	return x
 }
 
@@ -98,6 +120,7 @@ func (ix *index) apply(rows []store.RunRow, asked []int64) (changed, removed []*
 		case old.RunRow != r:
 			old.RunRow = r
 			old.refresh()
+			ix.widths.add(old)
 			changed = append(changed, old)
 		}
 		if live(r.Status) {
@@ -127,6 +150,10 @@ func (ix *index) remove(id int64) *row {
 	for _, s := range ix.series {
 		delete(s.vals, id)
 	}
+	if ix.main != nil {
+		delete(ix.main.vals, id)
+		delete(ix.main.part, id)
+	}
 	return x
 }
 
@@ -148,6 +175,18 @@ func (ix *index) reconcile(ids []int64) (removed []*row, missing []int64) {
 	return removed, missing
 }
 
+// running counts the runs that are training: what the title calls live.
+// Queued and lost runs are watched too, but nothing is running them.
+func (ix *index) running() int {
+	n := 0
+	for id := range ix.live {
+		if r := ix.rows[id]; r != nil && r.Status == store.StatusRunning {
+			n++
+		}
+	}
+	return n
+}
+
 // liveIDs are the runs whose rows can change.
 func (ix *index) liveIDs() []int64 {
 	ids := make([]int64, 0, len(ix.live))
@@ -159,6 +198,9 @@ func (ix *index) liveIDs() []int64 {
 
 // values returns a series' values, nil when it is not loaded at all.
 func (ix *index) values(m store.SplitMetric) map[int64]float64 {
+	if m == mainMetric {
+		return ix.mainSeries().vals
+	}
 	if s := ix.series[m]; s != nil {
 		return s.vals
 	}
@@ -167,13 +209,25 @@ func (ix *index) values(m store.SplitMetric) map[int64]float64 {
 
 // hasComplete reports whether series m covers every run.
 func (ix *index) hasComplete(m store.SplitMetric) bool {
-	s := ix.series[m]
-	return s != nil && s.complete
+	for _, p := range parts(m) {
+		if s := ix.series[p]; s == nil || !s.complete {
+			return false
+		}
+	}
+	return true
+}
+
+// touch marks what is derived from series m as out of date.
+func (ix *index) touch(m store.SplitMetric) {
+	if ix.main != nil && (m == mainMetric || covers(mainMetric, m)) {
+		ix.main.stale = true
+	}
 }
 
 // setSeries installs the values of a series for every run.
 func (ix *index) setSeries(m store.SplitMetric, vals map[int64]float64) {
 	ix.series[m] = &seriesValues{vals: vals, complete: true}
+	ix.touch(m)
 }
 
 // updateSeries merges the values of m for ids: an id with no value lost
@@ -190,5 +244,8 @@ func (ix *index) updateSeries(m store.SplitMetric, ids []int64, vals map[int64]f
 		} else {
 			delete(s.vals, id)
 		}
+	}
+	if covers(mainMetric, m) {
+		ix.updateMain(ids)
 	}
 }

@@ -4,18 +4,22 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 )
 
-// keyMap is every binding, one table that the hint bars and the help page
-// are generated from.
+// keyMap is every binding, one table that the hint bars, the help page
+// and the command palette are generated from.
 type keyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
-	Open, Back, Quit, Help                  key.Binding
+	Open, Back, Quit, Help, Palette         key.Binding
 	Filter, Mark, MarkAll, Compare          key.Binding
 	Sort, Reverse, SortColumn, Metric       key.Binding
-	Group                                   key.Binding
+	Group, Sweep                            key.Binding
 	Cancel, Delete, Copy, Rerun             key.Binding
 	NextTab, PrevTab, Follow                key.Binding
+	Smoother, Rougher, XAxis, LogY          key.Binding
+	Zoom, Unzoom, Band                      key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -33,6 +37,7 @@ func newKeyMap() keyMap {
 		Back:       b([]string{"esc", "backspace", "h", "left"}, "esc", "back"),
 		Quit:       b([]string{"q", "ctrl+c"}, "q", "back; quit from the runs"),
 		Help:       b([]string{"?"}, "?", "help"),
+		Palette:    b([]string{":"}, ":", "commands"),
 		Filter:     b([]string{"/"}, "/", "filter"),
 		Mark:       b([]string{" "}, "space", "mark"),
 		MarkAll:    b([]string{"ctrl+a"}, "ctrl+a", "mark all shown, or none"),
@@ -42,6 +47,7 @@ func newKeyMap() keyMap {
 		SortColumn: b([]string{"1", "2", "3", "4", "5", "6", "7", "8"}, "1-8", "sort by the nth column; again reverses"),
 		Metric:     b([]string{"m"}, "m", "metric"),
 		Group:      b([]string{"w"}, "w", "group by sweep"),
+		Sweep:      b([]string{"W"}, "W", "sweep chart"),
 		Cancel:     b([]string{"x"}, "x", "cancel"),
 		Delete:     b([]string{"d"}, "d", "delete"),
 		Copy:       b([]string{"y"}, "y", "copy key"),
@@ -49,7 +55,20 @@ func newKeyMap() keyMap {
 		NextTab:    b([]string{"tab"}, "tab", "next tab"),
 		PrevTab:    b([]string{"shift+tab"}, "shift+tab", "previous tab"),
 		Follow:     b([]string{"f"}, "f", "follow log"),
+		Smoother:   b([]string{">", "."}, ">", "more smoothing"),
+		Rougher:    b([]string{"<", ","}, "<", "less smoothing"),
+		XAxis:      b([]string{"t"}, "t", "x axis"),
+		LogY:       b([]string{"L"}, "L", "log y"),
+		Zoom:       b([]string{"z"}, "z", "zoom"),
+		Unzoom:     b([]string{"Z"}, "Z", "unzoom"),
+		Band:       b([]string{"b"}, "b", "band/curves"),
 	}
+}
+
+// with is b described as desc.
+func with(b key.Binding, desc string) key.Binding {
+	b.SetHelp(b.Help().Key, desc)
+	return b
 }
 
 // helpSection is a titled group of bindings for the help page.
@@ -59,31 +78,105 @@ type helpSection struct {
 }
 
 func (k keyMap) help() []helpSection {
-	with := func(b key.Binding, desc string) key.Binding {
-		b.SetHelp(b.Help().Key, desc)
-		return b
-	}
 	return []helpSection{
-		{"everywhere", []key.Binding{k.Help, k.Quit, k.Back, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}},
-		{"runs", []key.Binding{k.Open, k.Filter, k.Mark, k.MarkAll, k.Compare, k.Sort, k.Reverse, k.SortColumn,
-			with(k.Metric, "next metric in the metric column"), k.Group}},
-		{"actions", []key.Binding{
-			with(k.Cancel, "cancel the marked runs, else the run under the cursor"),
-			with(k.Delete, "delete the marked runs, else the run under the cursor (asks first)"),
-			with(k.Copy, "copy the key of the run under the cursor"),
-			with(k.Rerun, "rerun the run under the cursor"),
-		}},
-		{"run detail", []key.Binding{k.NextTab, k.PrevTab, with(k.Metric, "chart one metric, the next, or all"), k.Follow}},
+		{"everywhere", []key.Binding{k.Help, k.Palette, k.Quit, k.Back}},
+		{"moving: runs, help, spec and log tabs, compare, sweep", []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}},
+		{"runs", k.tableActions()},
+		{"run detail", k.detailActions()},
+		{"charts: run detail, compare, sweep", k.chartActions()},
 		{"compare", []key.Binding{with(k.Metric, "next metric in the right chart")}},
+		{"sweep", k.sweepActions()[:2]},
 	}
 }
 
-// hints renders bindings as a hint bar: "enter open  / filter  ? help".
-func hints(t *theme, bs ...key.Binding) string {
-	parts := make([]string, 0, len(bs))
-	for _, b := range bs {
-		h := b.Help()
-		parts = append(parts, t.key.Render(h.Key)+" "+t.dim.Render(h.Desc))
+// tableActions are the runs table's keys, for help and the palette.
+func (k keyMap) tableActions() []key.Binding {
+	return []key.Binding{k.Open, k.Filter, k.Mark, k.MarkAll, k.Compare, k.Sort, k.Reverse, k.SortColumn,
+		with(k.Metric, "next metric in the metric column (main: accuracy, or rmse for a regression)"),
+		k.Group, with(k.Sweep, "chart the sweep of the run under the cursor"),
+		with(k.Cancel, "cancel the marked runs, else the run under the cursor"),
+		with(k.Delete, "delete the marked runs, else the run under the cursor (asks first)"),
+		with(k.Copy, "copy the key of the run under the cursor"),
+		with(k.Rerun, "rerun the run under the cursor"),
 	}
-	return strings.Join(parts, "  ")
+}
+
+// detailActions are the run detail page's own keys.
+func (k keyMap) detailActions() []key.Binding {
+	return []key.Binding{k.NextTab, k.PrevTab, with(k.Metric, "chart one metric, the next, or all"),
+		with(k.Follow, "follow the log's end"), with(k.Sweep, "chart the run's sweep"),
+		with(k.Cancel, "cancel the run"), with(k.Delete, "delete the run (asks first)"),
+		with(k.Copy, "copy the run's key"), with(k.Rerun, "rerun the run")}
+}
+
+// chartActions are the chart controls every page with charts has.
+func (k keyMap) chartActions() []key.Binding {
+	return []key.Binding{
+		with(k.Smoother, "more smoothing: a moving average over the faint raw curve"),
+		with(k.Rougher, "less smoothing, down to none"),
+		with(k.XAxis, "x axis: epoch, step or wall time"),
+		with(k.LogY, "log-scale y axis"),
+		with(k.Zoom, "zoom to a range of epochs (asks which)"),
+		with(k.Unzoom, "show every epoch again"),
+	}
+}
+
+// sweepActions are the sweep page's own keys.
+func (k keyMap) sweepActions() []key.Binding {
+	return []key.Binding{with(k.Band, "a min–max band, or every run's curve faint; the best run on top"),
+		with(k.Metric, "next metric in the right chart"), k.Back}
+}
+
+// hintBar renders bindings as a hint bar that fits in w cells:
+// "enter open  / filter  ? help". Bindings are given most important
+// first; when they do not all fit, the least important go first, but
+// never the ways out and to help (esc, q, :, ?).
+func hintBar(t *theme, w int, bs ...key.Binding) string {
+	keep := make([]bool, len(bs))
+	for i, b := range bs {
+		switch b.Help().Key {
+		case "?", "q", "esc", ":":
+			keep[i] = true
+		}
+	}
+	shown := make([]bool, len(bs))
+	for i := range shown {
+		shown[i] = true
+	}
+	render := func() string {
+		var parts []string
+		for i, b := range bs {
+			if shown[i] {
+				h := b.Help()
+				parts = append(parts, t.key.Render(h.Key)+" "+t.dim.Render(h.Desc))
+			}
+		}
+		return strings.Join(parts, "  ")
+	}
+	line := render()
+	for i := len(bs) - 1; i >= 0 && ansi.StringWidth(line) > w; i-- {
+		if !keep[i] {
+			shown[i] = false
+			line = render()
+		}
+	}
+	return line
+}
+
+// keyFor is the key message of a binding's key as key.Binding names it
+// ("enter", "shift+tab", "G"): what the palette sends to run an action.
+func keyFor(k string) tea.KeyMsg {
+	special := map[string]tea.KeyType{
+		"enter": tea.KeyEnter, "esc": tea.KeyEsc, "tab": tea.KeyTab, "shift+tab": tea.KeyShiftTab,
+		" ": tea.KeySpace, "down": tea.KeyDown, "up": tea.KeyUp, "backspace": tea.KeyBackspace,
+		"pgdown": tea.KeyPgDown, "pgup": tea.KeyPgUp,
+		"home": tea.KeyHome, "end": tea.KeyEnd, "left": tea.KeyLeft, "right": tea.KeyRight,
+	}
+	if t, ok := special[k]; ok {
+		return tea.KeyMsg{Type: t}
+	}
+	if c, ok := strings.CutPrefix(k, "ctrl+"); ok && len(c) == 1 && c[0] >= 'a' && c[0] <= 'z' {
+		return tea.KeyMsg{Type: tea.KeyCtrlA + tea.KeyType(c[0]-'a')}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
 }

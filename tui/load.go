@@ -43,7 +43,7 @@ type firstMsg struct {
 	rows     *store.Rows
 	names    []store.SplitMetric
 	col      store.SplitMetric
-	vals     map[int64]float64
+	vals     map[store.SplitMetric]map[int64]float64 // by part of col
 	dv       int64
 	scopeVer uint64
 	err      error
@@ -110,16 +110,27 @@ func (sh *shared) loadFirst() tea.Cmd {
 			for i, r := range out.rows.Rows {
 				ids[i] = r.ID
 			}
-			out.vals, out.err = st.LastValues(ctx, out.col, ids)
+			out.vals = make(map[store.SplitMetric]map[int64]float64)
+			for _, p := range parts(out.col) {
+				if out.vals[p], out.err = st.LastValues(ctx, p, ids); out.err != nil {
+					return out
+				}
+			}
 		}
 		return out
 	}
 }
 
-// defaultMetric picks the table's metric column: test accuracy when runs
-// have it, else a regression's rmse, else the first test metric that is
-// not a loss, else the first metric of any split.
+// defaultMetric picks the table's metric column: each run's main metric
+// when some run has one (test accuracy, a regression's test rmse), else
+// the first validation metric that is not a loss, else the first metric
+// of any split.
 func defaultMetric(names []store.SplitMetric) store.SplitMetric {
+	for _, n := range names {
+		if covers(mainMetric, n) {
+			return mainMetric
+		}
+	}
 	for _, split := range []string{store.SplitTest, store.SplitValidation} {
 		for _, main := range []string{"accuracy", "rmse"} {
 			for _, n := range names {

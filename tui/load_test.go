@@ -74,9 +74,10 @@ func TestDefaultMetric(t *testing.T) {
 		names []store.SplitMetric
 		want  store.SplitMetric
 	}{
-		{"accuracy", []store.SplitMetric{m("test", "auc"), m("test", "accuracy")}, m("test", "accuracy")},
-		{"regression", []store.SplitMetric{m("test", "mae"), m("test", "r2"), m("test", "rmse")}, m("test", "rmse")},
+		{"accuracy", []store.SplitMetric{m("test", "auc"), m("test", "accuracy")}, mainMetric},
+		{"regression", []store.SplitMetric{m("test", "mae"), m("test", "r2"), m("test", "rmse")}, mainMetric},
 		{"no main metric", []store.SplitMetric{m("test", "loss"), m("test", "auc")}, m("test", "auc")},
+		{"validation only", []store.SplitMetric{m("validation", "loss"), m("validation", "auc")}, m("validation", "auc")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -35,6 +35,7 @@ const (
 	pageTable pageKind = iota
 	pageDetail
 	pageCompare
+	pageSweep
 )
 
 // flashFor is how long a message stays in the bottom line.
@@ -87,12 +88,19 @@ type Model struct {
 	page    pageKind
 	detail  detailState
 	compare compareState
+	sweep   sweepState
 	runs    map[int64]*runData
+	// plot are the chart controls, one setting for every page.
+	plot plotOpts
 
 	help       bool
 	helpOffset int
 
 	confirm *confirmation
+	// prompt asks for a line of text (the zoom's epochs), palette is the
+	// command palette; each takes the keys while it is open.
+	prompt  *prompt
+	palette *paletteState
 	flash   flash
 	// frame is the spinner's frame; spinning is set while its ticks run.
 	frame    int
@@ -150,6 +158,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case deletedMsg:
 		m.onDeleted(msg)
 		return m, nil
+	case sweepMsg:
+		m.onSweep(msg)
+		return m, nil
 	}
 	return m, nil
 }
@@ -187,7 +198,9 @@ func (m *Model) onFirst(msg firstMsg) tea.Cmd {
 		for i, r := range msg.rows.Rows {
 			ids[i] = r.ID
 		}
-		m.ix.updateSeries(msg.col, ids, msg.vals)
+		for _, p := range parts(msg.col) {
+			m.ix.updateSeries(p, ids, msg.vals[p])
+		}
 		cmds = append(cmds, m.requestSeries(msg.col))
 	}
 	m.rebuild()
@@ -271,13 +284,17 @@ func (m *Model) onIDs(msg idsMsg) tea.Cmd {
 }
 
 // requestSeries loads a series for every run unless it is loaded or on its
-// way.
+// way; the main metric loads its parts.
 func (m *Model) requestSeries(s store.SplitMetric) tea.Cmd {
-	if m.ix.hasComplete(s) || m.pending[s] {
-		return nil
+	var cmds []tea.Cmd
+	for _, p := range parts(s) {
+		if m.ix.hasComplete(p) || m.pending[p] {
+			continue
+		}
+		m.pending[p] = true
+		cmds = append(cmds, m.sh.loadSeries(p))
 	}
-	m.pending[s] = true
-	return m.sh.loadSeries(s)
+	return tea.Batch(cmds...)
 }
 
 func (m *Model) onSeries(msg seriesMsg) tea.Cmd {
@@ -290,7 +307,7 @@ func (m *Model) onSeries(msg seriesMsg) tea.Cmd {
 		return nil
 	}
 	m.ix.setSeries(msg.m, msg.vals)
-	if m.view.metric == msg.m && m.view.order.col == colMetric {
+	if covers(m.view.metric, msg.m) && m.view.order.col == colMetric {
 		m.rebuild()
 	}
 	if m.waiting != nil && m.seriesReady(*m.waiting) {
@@ -390,6 +407,8 @@ func (m *Model) watched() []int64 {
 		return []int64{m.detail.id}
 	case pageCompare:
 		return m.compare.ids
+	case pageSweep:
+		return m.sweep.ids
 	}
 	return nil
 }
@@ -543,22 +562,21 @@ func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {
 		m.setFlash("not done", false)
 		return nil
 	}
-	if m.filtering {
+	switch {
+	case m.filtering:
 		return m.filterKey(k)
-	}
-	if m.help {
-		switch {
-		case key.Matches(k, m.keys.Help, m.keys.Back, m.keys.Quit):
-			m.help = false
-		case key.Matches(k, m.keys.Down):
-			m.helpOffset++
-		case key.Matches(k, m.keys.Up):
-			m.helpOffset = max(0, m.helpOffset-1)
-		}
+	case m.prompt != nil:
+		return m.promptKey(k)
+	case m.palette != nil:
+		return m.paletteKey(k)
+	case m.help:
+		m.helpKey(k)
 		return nil
-	}
-	if key.Matches(k, m.keys.Help) {
+	case key.Matches(k, m.keys.Help):
 		m.help, m.helpOffset = true, 0
+		return nil
+	case key.Matches(k, m.keys.Palette):
+		m.palette = &paletteState{input: lineInput{prompt: ":", placeholder: " type to find an action; zoom 5-20, smooth 0.9"}}
 		return nil
 	}
 	switch m.page {
@@ -566,6 +584,8 @@ func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {
 		return m.detailKey(k)
 	case pageCompare:
 		return m.compareKey(k)
+	case pageSweep:
+		return m.sweepKey(k)
 	}
 	return m.tableKey(k)
 }
@@ -587,6 +607,8 @@ func (m *Model) handleMouse(msg tea.MouseMsg) tea.Cmd {
 		m.scrollDetail(step)
 	case m.page == pageCompare:
 		m.compare.offset = max(0, m.compare.offset+step)
+	case m.page == pageSweep:
+		m.sweep.offset = max(0, m.sweep.offset+step)
 	default:
 		m.setCursor(m.cursor + step)
 	}
@@ -612,10 +634,29 @@ func (m *Model) View() string {
 		title, body, hint = m.detailView(w, bodyH)
 	case m.page == pageCompare:
 		title, body, hint = m.compareView(w, bodyH)
+	case m.page == pageSweep:
+		title, body, hint = m.sweepView(w, bodyH)
 	default:
 		title, body, hint = m.tableView(w, bodyH)
 	}
+	if m.palette != nil {
+		body = overlay(body, m.paletteView(w, bodyH), bodyH)
+	}
 	return fit(title, w) + "\n" + block(body, w, bodyH) + "\n" + fit(m.bottomLine(hint), w)
+}
+
+// overlay puts lines over the bottom of a body of h lines.
+func overlay(body string, lines []string, h int) string {
+	b := strings.Split(body, "\n")
+	for len(b) < h {
+		b = append(b, "")
+	}
+	b = b[:h]
+	start := max(0, h-len(lines))
+	for i := start; i < h; i++ {
+		b[i] = lines[i-start]
+	}
+	return strings.Join(b, "\n")
 }
 
 // bottomLine is, in order of precedence: a question, the filter being
@@ -625,6 +666,10 @@ func (m *Model) bottomLine(hint string) string {
 	switch {
 	case m.confirm != nil:
 		return t.warn.Render(m.confirm.prompt) + " " + t.key.Render("y") + t.dim.Render("/N")
+	case m.prompt != nil:
+		return m.promptLine()
+	case m.palette != nil:
+		return m.palette.input.View(t)
 	case m.filtering:
 		line := m.input.View(t)
 		if m.filterErr != "" {

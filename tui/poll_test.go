@@ -17,7 +17,7 @@ func TestPollReadsOnlyChanges(t *testing.T) {
 	ctx := context.Background()
 	st, runs := standardStore(t)
 	m := newTestModel(t, st, 100, 30)
-	live := []int64{runs["f"].ID, runs["g"].ID}
+	live := []int64{runs["f"].ID, runs["g"].ID, runs["j"].ID} // running, queued, lost
 	slices.Sort(live)
 
 	msg := m.plan().run(ctx, st)

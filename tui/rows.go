@@ -53,7 +53,7 @@ type rowView struct {
 	metric store.SplitMetric // the metric column
 	group  bool
 	// groupStart marks the rows that open a group (group mode only), with
-	// the group's size and live runs.
+	// the group's size and running runs.
 	groupStart map[*row]groupInfo
 	// ranks number the values of the sorted text column.
 	ranks map[string]float64
@@ -61,9 +61,11 @@ type rowView struct {
 	scratch []sortItem
 }
 
+// groupInfo is a group's sweep, its size and how many of its runs are
+// running.
 type groupInfo struct {
-	sweep      string
-	runs, live int
+	sweep         string
+	runs, running int
 }
 
 // rebuild sorts every row of the index and filters them: what a new order
@@ -308,6 +310,13 @@ func (v *rowView) prepare(rows []*row, ix *index, now time.Time) bool {
 			}
 		case colMetric:
 			val, has := vals[x.ID]
+			if v.metric == mainMetric && ix.lowerBetter(v.metric, x.ID) {
+				// Main metrics of both kinds in one column sort by how
+				// good they are: an rmse counts down. Descending puts
+				// the best classifiers first, then the best
+				// regressions.
+				val = -val
+			}
 			x.sortKey, x.hasKey = val, has && !math.IsNaN(val)
 		case colStarted:
 			x.sortKey = float64(startedAt(&x.RunRow).UnixNano())
@@ -361,8 +370,8 @@ func (v *rowView) regroup() {
 	for _, g := range groups {
 		info := groupInfo{sweep: g[0].sweep, runs: len(g)}
 		for _, x := range g {
-			if live(x.Status) {
-				info.live++
+			if x.Status == store.StatusRunning {
+				info.running++
 			}
 		}
 		v.groupStart[g[0]] = info

@@ -14,20 +14,26 @@ import (
 	"github.com/xp-ml/xp/store"
 )
 
-// Fixed column widths of the runs table; the experiment takes what is left.
+// Widths of the runs table's columns. Most follow their content, within
+// caps; these are the fixed ones, the caps and the floors.
 const (
-	gutterW   = 2 // cursor and mark
-	statusW   = 11
+	gutterW   = 2  // cursor and mark
+	statusW   = 11 // "✓ succeeded"
 	keyW      = 12
-	deviceW   = 6
-	progressW = 10
-	metricW   = 8
-	startedW  = 8
-	durationW = 8
+	startedW  = 8 // "STARTED▼", "20m ago"
+	durationW = 8 // "DURATION", "3d04h"
 	minExpW   = 8
-	// wantExpW is the experiment width below which the device column
-	// gives its room up (the detail page shows the device).
+	// wantExpW is the experiment width that other columns give way to:
+	// narrower, the device column goes (the detail page shows it).
 	wantExpW = 14
+	// maxExpW and maxDeviceW cap the columns that follow their content.
+	maxExpW    = 40
+	maxDeviceW = 12
+	// The progress bar takes barW cells, down to barMinW before a column
+	// is dropped and up to barMaxW with room to spare.
+	barW    = 6
+	barMinW = 3
+	barMaxW = 14
 )
 
 // tableRows is how many runs fit in a body of h lines (one is the header).
@@ -83,6 +89,10 @@ func (m *Model) tableKey(k tea.KeyMsg) tea.Cmd {
 		}
 	case key.Matches(k, keys.Compare):
 		return m.openCompare()
+	case key.Matches(k, keys.Sweep):
+		if r := m.current(); r != nil {
+			return m.openSweep(r.SweepID)
+		}
 	case key.Matches(k, keys.Sort):
 		return m.sortBy(column((int(m.view.order.col) + 1) % int(numColumns)))
 	case key.Matches(k, keys.Reverse):
@@ -125,7 +135,8 @@ func (m *Model) sortBy(c column) tea.Cmd {
 	case colProgress, colStarted, colDuration:
 		desc = true
 	case colMetric:
-		desc = !store.Lower(m.view.metric.Name)
+		// Best first; the main metric sorts by how good each value is.
+		desc = m.view.metric == mainMetric || !store.Lower(m.view.metric.Name)
 	}
 	m.view.order = ordering{col: c, desc: desc}
 	m.rebuild()
@@ -142,12 +153,16 @@ func (m *Model) nextMetric() tea.Cmd {
 		m.setFlash("no metrics recorded yet", false)
 		return nil
 	}
-	i := slices.Index(names, m.view.metric)
-	m.view.metric = names[(i+1)%len(names)]
-	if m.view.order.col == colMetric {
-		m.view.order.desc = !store.Lower(m.view.metric.Name)
+	cycle := names
+	if defaultMetric(names) == mainMetric {
+		cycle = append([]store.SplitMetric{mainMetric}, names...)
 	}
-	m.setFlash("metric column: "+m.view.metric.String(), false)
+	i := slices.Index(cycle, m.view.metric)
+	m.view.metric = cycle[(i+1)%len(cycle)]
+	if m.view.order.col == colMetric {
+		m.view.order.desc = m.view.metric == mainMetric || !store.Lower(m.view.metric.Name)
+	}
+	m.setFlash("metric column: "+metricLabel(m.view.metric), false)
 	switch {
 	case m.view.order.col == colMetric:
 		m.rebuild()
@@ -259,48 +274,100 @@ func (m *Model) ensureVisible() {
 }
 
 // columns are the widths of the table's columns at width w; a column of
-// width 0 is not shown. The experiment column is the flexible one.
+// width 0 is not shown. bar and slot are the progress column's bar and
+// epoch count.
 type columns struct {
-	status, exp, key, device, progress, metric, started, duration int
+	status, exp, key, device, metric, started, duration int
+	progress                                            bool
+	bar, slot                                           int
 }
 
-func layout(w int) columns {
-	c := columns{status: statusW, key: keyW, device: deviceW, progress: progressW,
-		metric: metricW, started: startedW, duration: durationW}
-	for {
-		fixed := gutterW + c.status + c.key + c.device + c.progress + c.metric + c.started + c.duration
-		shown := 1
-		for _, v := range []int{c.status, c.key, c.device, c.progress, c.metric, c.started, c.duration} {
-			if v > 0 {
-				shown++
-			}
+// contentSizes are the widths the content asks for: the longest
+// experiment and device names, the metric column's header and values,
+// the widest epoch count.
+type contentSizes struct {
+	exp, device, metric, slot int
+}
+
+func (c columns) progressW() int {
+	if !c.progress {
+		return 0
+	}
+	return max(len("PROGRESS"), c.bar+1+c.slot)
+}
+
+// total is the width of a row: the columns and a space before each one
+// after the status.
+func (c columns) total() int {
+	n := gutterW + c.status
+	for _, v := range []int{c.exp, c.key, c.device, c.progressW(), c.metric, c.started, c.duration} {
+		if v > 0 {
+			n += v + 1
 		}
-		c.exp = w - fixed - (shown - 1)
-		if c.exp >= wantExpW || (c.exp >= minExpW && c.device == 0) {
+	}
+	return n
+}
+
+// layout fits the columns in w cells: each as wide as its content, the
+// experiment and the bar giving way first, then the least needed columns
+// (device, started, duration, progress); room to spare lengthens the bar.
+func layout(w int, cs contentSizes) columns {
+	wantExp := max(len("EXPERIMENT"), min(cs.exp, maxExpW))
+	c := columns{status: statusW, key: keyW, device: max(len("DEVICE"), min(cs.device, maxDeviceW)),
+		metric: cs.metric, started: startedW, duration: durationW, progress: true, slot: cs.slot}
+	drops := []func(){
+		func() { c.device = 0 },
+		func() { c.started = 0 },
+		func() { c.duration = 0 },
+		func() { c.progress = false },
+	}
+	for i := 0; ; i++ {
+		c.exp, c.bar = wantExp, barW
+		over := c.total() - w
+		if cut := min(over, c.exp-min(wantExp, wantExpW)); cut > 0 {
+			c.exp -= cut
+			over -= cut
+		}
+		if cut := min(over, c.bar-barMinW); cut > 0 && c.progress {
+			c.bar -= cut
+			over -= cut
+		}
+		if over <= 0 {
 			break
 		}
-		// Too narrow: drop the least needed column that is left.
-		switch {
-		case c.device > 0:
-			c.device = 0
-		case c.started > 0:
-			c.started = 0
-		case c.duration > 0:
-			c.duration = 0
-		case c.progress > 0:
-			c.progress = 0
-		default:
-			c.exp = max(1, c.exp)
-			return c
+		if i == len(drops) {
+			c.exp = max(minExpW, c.exp-over)
+			break
 		}
+		drops[i]()
 	}
-	if extra := c.exp - wantExpW; extra > 0 && c.progress > 0 {
-		// Wider: the progress bar takes half of the room, up to 8 cells.
-		grow := min(extra/2, 8)
-		c.progress += grow
-		c.exp -= grow
+	if room := w - c.total(); room > 0 && c.progress {
+		c.bar += min(room, barMaxW-c.bar)
 	}
 	return c
+}
+
+// sizes measures the content of the table: the index's widest names and
+// epoch counts, and the metric values on screen.
+func (m *Model) sizes(h int) contentSizes {
+	cs := contentSizes{exp: m.ix.widths.exp, device: m.ix.widths.device}
+	digits := len(strconv.Itoa(max(m.ix.widths.epochs, 1)))
+	cs.slot = max(5, 2*digits+1)
+	if m.ix.widths.early {
+		cs.slot = max(cs.slot, len("early ")+digits)
+	}
+	cs.metric = len(m.columnTitle()) + 1
+	if m.view.metric == mainMetric {
+		for _, p := range mainParts {
+			cs.metric = max(cs.metric, len(p.Name)+1)
+		}
+	}
+	vals := m.ix.values(m.view.metric)
+	for i := m.offset; i < len(m.view.rows) && i < m.offset+h; i++ {
+		v, ok := vals[m.view.rows[i].ID]
+		cs.metric = max(cs.metric, len(formatValue(v, ok)))
+	}
+	return cs
 }
 
 // metricHeader names the metric column: the test split is implied.
@@ -321,13 +388,13 @@ func (m *Model) tableView(w, h int) (title, body, hint string) {
 	t := m.sh.theme
 	title = m.tableTitle(w)
 	k := m.keys
-	quit := k.Quit
-	quit.SetHelp("q", "quit")
-	hint = hints(t, k.Open, k.Mark, k.Compare, k.Filter, k.Sort, k.Cancel, k.Delete, k.Help, quit)
+	quit := with(k.Quit, "quit")
+	hint = hintBar(t, w, k.Open, k.Filter, k.Mark, k.Compare, k.Sort, k.Cancel, k.Delete, k.Metric, k.Sweep,
+		k.Palette, k.Help, quit)
 	if !m.ready {
 		return title, t.dim.Render("  loading runs…"), hint
 	}
-	c := layout(w)
+	c := layout(w, m.sizes(h))
 	arrow := map[bool]string{false: "▲", true: "▼"}[m.view.order.desc]
 	hdr := func(col column, name string, width int, right bool) string {
 		if width == 0 {
@@ -343,8 +410,8 @@ func (m *Model) tableView(w, h int) (title, body, hint string) {
 	}
 	header := strings.Repeat(" ", gutterW) + fit(statusHeader(m.view.order, arrow), c.status) +
 		hdr(colExperiment, "EXPERIMENT", c.exp, false) + hdr(colKey, "KEY", c.key, false) +
-		hdr(colDevice, "DEVICE", c.device, false) + hdr(colProgress, "PROGRESS", c.progress, false) +
-		hdr(colMetric, metricHeader(m.view.metric), c.metric, true) + hdr(colStarted, "STARTED", c.started, false) +
+		hdr(colDevice, "DEVICE", c.device, false) + hdr(colProgress, "PROGRESS", c.progressW(), false) +
+		hdr(colMetric, m.columnTitle(), c.metric, true) + hdr(colStarted, "STARTED", c.started, false) +
 		hdr(colDuration, "DURATION", c.duration, true)
 	lines := []string{t.header.Render(fit(header, w))}
 	if len(m.view.rows) == 0 {
@@ -367,11 +434,7 @@ func (m *Model) tableView(w, h int) (title, body, hint string) {
 	for i := m.offset; i < len(m.view.rows) && len(lines) < h; i++ {
 		r := m.view.rows[i]
 		if g, ok := m.view.groupStart[r]; ok {
-			head := "▾ no sweep"
-			if g.sweep != "" {
-				head = "▾ sweep " + g.sweep
-			}
-			lines = append(lines, t.accent.Render(fit(fmt.Sprintf("%s · %s · %d live", head, plural(g.runs, "run"), g.live), w)))
+			lines = append(lines, t.accent.Render(fit(m.groupLine(g, i), w)))
 			if len(lines) >= h {
 				break
 			}
@@ -379,6 +442,23 @@ func (m *Model) tableView(w, h int) (title, body, hint string) {
 		lines = append(lines, m.tableRow(r, c, w, i == m.cursor, marked[r.ID], vals, now))
 	}
 	return title, strings.Join(lines, "\n"), hint
+}
+
+// groupLine heads a sweep's group: its size, its running runs and, in the
+// main metric column, which metric its runs show.
+func (m *Model) groupLine(g groupInfo, first int) string {
+	head := "▾ no sweep"
+	if g.sweep != "" {
+		head = "▾ sweep " + g.sweep
+	}
+	line := fmt.Sprintf("%s · %s · %d live", head, plural(g.runs, "run"), g.running)
+	if m.view.metric == mainMetric {
+		end := min(len(m.view.rows), first+g.runs)
+		if names := m.ix.groupMetrics(m.view.rows[first:end]); names != "" {
+			line += " · " + names
+		}
+	}
+	return line
 }
 
 // statusHeader is the status column's header with its sort arrow.
@@ -436,8 +516,8 @@ func (m *Model) tableRow(r *row, c columns, w int, selected, marked bool, vals m
 	if c.device > 0 {
 		b.WriteString(" " + fit(r.device, c.device))
 	}
-	if c.progress > 0 {
-		b.WriteString(" " + fit(progressCell(r, c.progress), c.progress))
+	if c.progress {
+		b.WriteString(" " + fit(progressCell(r, c.bar, c.slot), c.progressW()))
 	}
 	v, ok := vals[r.ID]
 	b.WriteString(" " + fitRight(formatValue(v, ok), c.metric))
@@ -463,24 +543,19 @@ func (m *Model) tableRow(r *row, c columns, w int, selected, marked bool, vals m
 	return line
 }
 
-// progressCell is "███░ 12/20": a bar and the epoch count, the count in a
-// slot wide enough for two-digit epochs so that the bars line up.
-func progressCell(r *row, w int) string {
+// progressCell is "███░ 12/20": a bar of bw cells and the epoch count in
+// a slot wide enough for every row's, so that the bars line up. A run
+// that early stopping ended is done: a full bar, "early 15".
+func progressCell(r *row, bw, slot int) string {
 	if r.Epochs <= 0 {
 		return "-"
 	}
 	count := strconv.Itoa(r.Epoch) + "/" + strconv.Itoa(r.Epochs)
-	slot := max(len(count), 5)
-	if w-slot-1 < 3 {
-		// Thousands of epochs: a percentage leaves room for the bar.
-		count = strconv.Itoa(r.Epoch*100/r.Epochs) + "%"
-		slot = 4
+	done, total := r.Epoch, r.Epochs
+	if stoppedEarly(r.Status, r.Epoch, r.Epochs) {
+		count, done = "early "+strconv.Itoa(r.Epoch), total
 	}
-	bw := w - slot - 1
-	if bw < 2 {
-		return count
-	}
-	return bar(r.Epoch, r.Epochs, bw) + " " + fitRight(count, slot)
+	return bar(done, total, bw) + " " + fitRight(count, slot)
 }
 
 // tableTitle is the title line: counts, filter, sort, loading and age.
@@ -497,7 +572,7 @@ func (m *Model) tableTitle(w int) string {
 			shown += "/" + formatCount(total)
 		}
 		left += " " + shown
-		if n := len(m.ix.live); n > 0 {
+		if n := m.ix.running(); n > 0 {
 			left += t.status[store.StatusRunning].Render(fmt.Sprintf("  %d live", n))
 		}
 		if len(m.marks) > 0 {

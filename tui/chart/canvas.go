@@ -36,13 +36,33 @@ func (c *canvas) set(x, y int, s int16) {
 	c.dots[i] |= dotBits[x%2][y%4]
 }
 
-// line draws from (x0, y0) to (x1, y1) with Bresenham's algorithm.
-func (c *canvas) line(x0, y0, x1, y1 int, s int16) {
+// pen draws a series' line in its pattern: it counts the dots it has
+// drawn, so that a dash runs on across the points of a curve.
+type pen struct {
+	on []bool // the pattern, repeated; nil draws every dot
+	n  int
+}
+
+func (p *pen) next() bool {
+	if len(p.on) == 0 {
+		return true
+	}
+	on := p.on[p.n%len(p.on)]
+	p.n++
+	return on
+}
+
+// line draws from (x0, y0) to (x1, y1) with Bresenham's algorithm, the
+// first dot only when first is set (a curve's segments share their ends).
+func (c *canvas) line(x0, y0, x1, y1 int, s int16, p *pen, first bool) {
 	dx, dy := abs(x1-x0), -abs(y1-y0)
 	sx, sy := sign(x1-x0), sign(y1-y0)
 	e := dx + dy
 	for {
-		c.set(x0, y0, s)
+		if first && p.next() {
+			c.set(x0, y0, s)
+		}
+		first = true
 		if x0 == x1 && y0 == y1 {
 			return
 		}

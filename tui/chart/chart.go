@@ -2,20 +2,38 @@ package chart
 
 import (
 	"math"
-	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 )
 
-// Point is one value of a series at position X (an epoch, a step).
+// Point is one value of a series at position X (an epoch, a step, a
+// number of seconds).
 type Point struct{ X, Y float64 }
 
 // Series is one line of a chart.
 type Series struct {
 	Name   string
 	Points []Point // in X order; NaN or infinite Y breaks the line
+	Style  lipgloss.Style
+	// Pattern is the line's dashes; the legend shows it when the chart's
+	// LineKeys is set.
+	Pattern Pattern
+	// Faint series are drawn first, under the others, and left out of the
+	// legend: a raw curve behind its smoothed one, a sweep's other runs
+	// behind its best.
+	Faint bool
+	// Dots draws the points alone, without lines between them.
+	Dots bool
+	// Value is the legend's value; empty shows the last point's.
+	Value string
+}
+
+// Band is a shaded region between two curves: the least and the greatest
+// value of a sweep's runs at each epoch. Lo and Hi are in X order.
+type Band struct {
+	Lo, Hi []Point
 	Style  lipgloss.Style
 }
 
@@ -24,48 +42,64 @@ type Chart struct {
 	Title string
 	// XLabel names the x axis ("epoch"), written in the axis line.
 	XLabel        string
-	Width, Height int // in cells, the whole chart: title, plot and axis
+	Width, Height int // in cells, the whole chart: legend, plot and axis
 	Series        []Series
+	Bands         []Band
 	// Axis styles the axes and their labels, TitleStyle the title.
 	Axis, TitleStyle lipgloss.Style
 	// Empty is shown in the middle of a chart with nothing to draw.
 	Empty string
+	// YLimit, when set, is the range the quantity can take (accuracy in
+	// [0, 1], a loss in [0, +Inf)): the axis never goes beyond it.
+	YLimit *Range
+	// XRange, when set, is the x range shown: a zoom. Points outside it
+	// are not drawn and do not scale the y axis.
+	XRange *Range
+	// LogY draws the y axis in powers of ten; values <= 0 are not drawn.
+	LogY bool
+	// XFormat writes the x axis' end labels; nil writes numbers.
+	XFormat func(float64) string
+	// LineKeys makes the legend show each series' line pattern instead of
+	// a coloured dot: what tells curves apart without colour.
+	LineKeys bool
+	// Note follows the legend, in the axis style.
+	Note string
 }
 
 // MinHeight is the least Height that draws a plot: title, one row, axis.
 const MinHeight = 3
 
 // Render draws the chart: Height lines, each Width cells wide, joined by
-// newlines. The first line holds the title and a legend with each series'
-// last value; the last is the x axis.
+// newlines. The first line (two when the legend needs them and there is
+// room) holds the title and a legend with each series' last value; the
+// last is the x axis.
 func (c Chart) Render() string {
 	w, h := max(c.Width, 0), max(c.Height, 0)
 	if w == 0 || h == 0 {
 		return ""
 	}
-	lines := make([]string, 0, h)
-	lines = append(lines, fit(c.header(), w))
-	if h < MinHeight {
+	lines := c.legend(w, h)
+	blank := func() string {
 		for len(lines) < h {
 			lines = append(lines, strings.Repeat(" ", w))
 		}
 		return strings.Join(lines[:h], "\n")
 	}
-	plotRows := h - 2
-	xmin, xmax, ymin, ymax, ok := c.bounds()
-
-	// Y labels at the top, the bottom and, with room, the middle.
-	labels := map[int]string{}
-	if ok {
-		labels[0] = Format(ymax)
-		labels[plotRows-1] = Format(ymin)
-		if plotRows >= 5 {
-			labels[(plotRows-1)/2] = Format(ymax - (ymax-ymin)*float64((plotRows-1)/2)/float64(plotRows-1))
-		}
+	if h < len(lines)+2 {
+		return blank()
 	}
+	plotRows := h - len(lines) - 1
+	series, bands := c.plotted()
+	xr, yr, ok := c.bounds(series, bands)
+	var ax yAxis
+	if ok {
+		ax = newYAxis(yr.Lo, yr.Hi, c.yLimit(yr.Lo), plotRows, c.LogY)
+	}
+	labels := map[int]string{}
 	gutter := 0
-	for _, l := range labels {
-		gutter = max(gutter, ansi.StringWidth(l))
+	for _, t := range ax.ticks {
+		labels[t.row] = t.label
+		gutter = max(gutter, ansi.StringWidth(t.label))
 	}
 	plotCols := w - gutter - 1
 	if plotCols < 1 {
@@ -73,15 +107,11 @@ func (c Chart) Render() string {
 		labels, gutter, plotCols = map[int]string{}, 0, w-1
 	}
 	if plotCols < 1 {
-		for len(lines) < h {
-			lines = append(lines, strings.Repeat(" ", w))
-		}
-		return strings.Join(lines, "\n")
+		return blank()
 	}
-
 	cv := newCanvas(plotCols, plotRows)
 	if ok {
-		c.draw(cv, xmin, xmax, ymin, ymax)
+		c.draw(cv, series, bands, xr, ax)
 	}
 	empty := ""
 	if !ok && c.Empty != "" {
@@ -89,14 +119,14 @@ func (c Chart) Render() string {
 	}
 	for row := 0; row < plotRows; row++ {
 		var b strings.Builder
-		tick := "│"
+		mark := "│"
 		if l, has := labels[row]; has {
 			b.WriteString(c.Axis.Render(strings.Repeat(" ", gutter-ansi.StringWidth(l)) + l))
-			tick = "┤"
+			mark = "┤"
 		} else {
 			b.WriteString(strings.Repeat(" ", gutter))
 		}
-		b.WriteString(c.Axis.Render(tick))
+		b.WriteString(c.Axis.Render(mark))
 		if empty != "" && row == (plotRows-1)/2 {
 			pad := plotCols - ansi.StringWidth(empty)
 			b.WriteString(strings.Repeat(" ", pad/2) + c.Axis.Render(empty) + strings.Repeat(" ", pad-pad/2))
@@ -105,61 +135,156 @@ func (c Chart) Render() string {
 		}
 		lines = append(lines, b.String())
 	}
-	lines = append(lines, strings.Repeat(" ", gutter)+c.Axis.Render(c.axisLine(plotCols, xmin, xmax, ok)))
+	lines = append(lines, strings.Repeat(" ", gutter)+c.Axis.Render(c.axisLine(plotCols, xr, ok)))
 	return strings.Join(lines, "\n")
 }
 
-// header is the title and the legend: each series' name and last value in
-// its style.
-func (c Chart) header() string {
-	parts := []string{}
+// legend is the title, each series with points (its key, name and last
+// value) and the note: one line, or two when they do not fit in one and the chart is
+// tall enough to spare a plot row.
+func (c Chart) legend(w, h int) []string {
+	var parts []string
 	if c.Title != "" {
 		parts = append(parts, c.TitleStyle.Render(c.Title))
 	}
 	for _, s := range c.Series {
-		entry := s.Style.Render("●") + " " + s.Name
-		if v, ok := last(s.Points); ok {
-			entry += " " + FormatValue(v)
+		if s.Faint || len(s.Points) == 0 {
+			continue
+		}
+		key := s.Style.Render("●")
+		if c.LineKeys {
+			key = s.Style.Render(s.Pattern.Glyph())
+		}
+		entry := key + " " + s.Name
+		v := s.Value
+		if last, ok := last(s.Points); ok && v == "" {
+			v = FormatValue(last)
+		}
+		if v != "" {
+			entry += " " + v
 		}
 		parts = append(parts, entry)
 	}
-	return strings.Join(parts, "  ")
+	if c.Note != "" {
+		parts = append(parts, c.Axis.Render(c.Note))
+	}
+	const sep = "  "
+	one := strings.Join(parts, sep)
+	if ansi.StringWidth(one) <= w || h < MinHeight+4 {
+		return []string{fit(one, w)}
+	}
+	first, n := "", 0
+	for n < len(parts) {
+		next := parts[n]
+		if first != "" {
+			next = first + sep + next
+		}
+		if ansi.StringWidth(next) > w && first != "" {
+			break
+		}
+		first, n = next, n+1
+	}
+	return []string{fit(first, w), fit(strings.Join(parts[n:], sep), w)}
 }
 
-// writeRow writes one row of the canvas, one style run per owner.
-func (c Chart) writeRow(b *strings.Builder, cv *canvas, row int) {
-	var (
-		run   []rune
-		owner int16 = -2
-	)
-	flush := func() {
-		if len(run) == 0 {
-			return
+// plotted are the series and bands in plotted units: x within XRange,
+// y as log10 on a log axis.
+func (c Chart) plotted() ([]Series, []Band) {
+	conv := func(pts []Point) []Point {
+		out := make([]Point, 0, len(pts))
+		for _, p := range pts {
+			if c.XRange != nil && (p.X < c.XRange.Lo || p.X > c.XRange.Hi) {
+				continue
+			}
+			if c.LogY {
+				if p.Y > 0 {
+					p.Y = math.Log10(p.Y)
+				} else {
+					p.Y = math.NaN()
+				}
+			}
+			out = append(out, p)
 		}
-		if owner >= 0 {
-			b.WriteString(c.Series[owner].Style.Render(string(run)))
-		} else {
-			b.WriteString(string(run))
-		}
-		run = run[:0]
+		return out
 	}
-	for col := 0; col < cv.cols; col++ {
-		r, o := cv.cell(col, row)
-		if o != owner {
-			flush()
-			owner = o
-		}
-		run = append(run, r)
+	series := make([]Series, len(c.Series))
+	for i, s := range c.Series {
+		s.Points = conv(s.Points)
+		series[i] = s
 	}
-	flush()
+	bands := make([]Band, len(c.Bands))
+	for i, b := range c.Bands {
+		bands[i] = Band{Lo: conv(b.Lo), Hi: conv(b.Hi), Style: b.Style}
+	}
+	return series, bands
+}
+
+// yLimit is YLimit in plotted units. A quantity with no negative value in
+// view gets no negative axis: padding must not invent one.
+func (c Chart) yLimit(dataLo float64) Range {
+	r := Unbounded
+	if c.YLimit != nil {
+		r = *c.YLimit
+	}
+	if c.LogY {
+		lo, hi := math.Inf(-1), math.Inf(1)
+		if r.Lo > 0 {
+			lo = math.Log10(r.Lo)
+		}
+		if r.Hi > 0 && !math.IsInf(r.Hi, 1) {
+			hi = math.Log10(r.Hi)
+		}
+		return Range{lo, hi}
+	}
+	if dataLo >= 0 {
+		r.Lo = math.Max(r.Lo, 0)
+	}
+	return r
+}
+
+// bounds is the x range (XRange, else the data's) and the range of the
+// finite values in view; ok is false with no such value.
+func (c Chart) bounds(series []Series, bands []Band) (x, y Range, ok bool) {
+	x, y = Range{math.Inf(1), math.Inf(-1)}, Range{math.Inf(1), math.Inf(-1)}
+	add := func(pts []Point) {
+		for _, p := range pts {
+			if !finite(p.X) || !finite(p.Y) {
+				continue
+			}
+			ok = true
+			x.Lo, x.Hi = math.Min(x.Lo, p.X), math.Max(x.Hi, p.X)
+			y.Lo, y.Hi = math.Min(y.Lo, p.Y), math.Max(y.Hi, p.Y)
+		}
+	}
+	for _, s := range series {
+		add(s.Points)
+	}
+	for _, b := range bands {
+		add(b.Lo)
+		add(b.Hi)
+	}
+	if !ok {
+		return x, y, false
+	}
+	if c.XRange != nil {
+		x = *c.XRange
+	}
+	if x.Hi <= x.Lo {
+		x.Hi = x.Lo + 1
+	}
+	return x, y, true
 }
 
 // axisLine is the x axis, its range written into it: └1──── epoch ────20.
-func (c Chart) axisLine(cols int, xmin, xmax float64, ok bool) string {
+func (c Chart) axisLine(cols int, xr Range, ok bool) string {
 	if !ok {
 		return "└" + strings.Repeat("─", cols)
 	}
-	lo, hi := Format(xmin), Format(xmax)
+	format := c.XFormat
+	if format == nil {
+		format = Format
+	}
+	lo, hi := format(xr.Lo), format(xr.Hi)
 	mid := ""
 	if c.XLabel != "" {
 		mid = " " + c.XLabel + " "
@@ -174,64 +299,6 @@ func (c Chart) axisLine(cols int, xmin, xmax float64, ok bool) string {
 	return "└" + lo + strings.Repeat("─", fill/2) + mid + strings.Repeat("─", fill-fill/2) + hi
 }
 
-// bounds is the range of the finite points of every series, the y range
-// padded so that lines stay off the frame; ok is false with no such point.
-func (c Chart) bounds() (xmin, xmax, ymin, ymax float64, ok bool) {
-	xmin, ymin = math.Inf(1), math.Inf(1)
-	xmax, ymax = math.Inf(-1), math.Inf(-1)
-	for _, s := range c.Series {
-		for _, p := range s.Points {
-			if !finite(p.X) || !finite(p.Y) {
-				continue
-			}
-			ok = true
-			xmin, xmax = math.Min(xmin, p.X), math.Max(xmax, p.X)
-			ymin, ymax = math.Min(ymin, p.Y), math.Max(ymax, p.Y)
-		}
-	}
-	if !ok {
-		return 0, 0, 0, 0, false
-	}
-	if xmax == xmin {
-		xmax = xmin + 1
-	}
-	if ymax == ymin {
-		d := math.Max(math.Abs(ymin)*0.1, 0.5)
-		return xmin, xmax, ymin - d, ymax + d, true
-	}
-	pad := (ymax - ymin) * 0.05
-	lo := ymin - pad
-	if ymin >= 0 && lo < 0 {
-		// Padding must not invent negative values for a quantity that
-		// has none (a loss, a count).
-		lo = 0
-	}
-	return xmin, xmax, lo, ymax + pad, true
-}
-
-// draw plots every series, later ones over earlier ones.
-func (c Chart) draw(cv *canvas, xmin, xmax, ymin, ymax float64) {
-	xdots, ydots := float64(cv.cols*2-1), float64(cv.rows*4-1)
-	for si, s := range c.Series {
-		havePrev := false
-		var px, py int
-		for _, p := range s.Points {
-			if !finite(p.X) || !finite(p.Y) {
-				havePrev = false
-				continue
-			}
-			x := int(math.Round((p.X - xmin) / (xmax - xmin) * xdots))
-			y := int(math.Round((ymax - p.Y) / (ymax - ymin) * ydots))
-			if havePrev {
-				cv.line(px, py, x, y, int16(si))
-			} else {
-				cv.set(x, y, int16(si))
-			}
-			px, py, havePrev = x, y, true
-		}
-	}
-}
-
 // last is the value of the last finite point.
 func last(pts []Point) (float64, bool) {
 	for i := len(pts) - 1; i >= 0; i-- {
@@ -240,55 +307,4 @@ func last(pts []Point) (float64, bool) {
 		}
 	}
 	return 0, false
-}
-
-func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-
-// Format writes a value in at most about six cells: three significant
-// digits, with k and M for large magnitudes.
-func Format(v float64) string {
-	switch {
-	case math.IsNaN(v):
-		return "NaN"
-	case math.IsInf(v, 1):
-		return "+Inf"
-	case math.IsInf(v, -1):
-		return "-Inf"
-	}
-	a := math.Abs(v)
-	switch {
-	case a >= 1e9:
-		return strconv.FormatFloat(v, 'g', 3, 64)
-	case a >= 1e6:
-		return trimZeros(strconv.FormatFloat(v/1e6, 'f', 2, 64)) + "M"
-	case a >= 1e4:
-		return trimZeros(strconv.FormatFloat(v/1e3, 'f', 1, 64)) + "k"
-	case a >= 1000 || v == math.Trunc(v):
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	}
-	return strconv.FormatFloat(v, 'g', 3, 64)
-}
-
-// FormatValue writes a value with four significant digits, for reading
-// rather than for an axis.
-func FormatValue(v float64) string {
-	if !finite(v) || math.Abs(v) >= 1e4 {
-		return Format(v)
-	}
-	return strconv.FormatFloat(v, 'g', 4, 64)
-}
-
-func trimZeros(s string) string {
-	if strings.Contains(s, ".") {
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	}
-	return s
-}
-
-// fit truncates or pads s to exactly w cells.
-func fit(s string, w int) string {
-	if ansi.StringWidth(s) > w {
-		s = ansi.Truncate(s, w, "…")
-	}
-	return s + strings.Repeat(" ", max(0, w-ansi.StringWidth(s)))
 }

@@ -2,6 +2,7 @@ package chart
 
 import (
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -24,6 +25,7 @@ func curve(n int, f func(x float64) float64) []Point {
 func TestRenderGolden(t *testing.T) {
 	loss := curve(20, func(x float64) float64 { return 0.4 + 0.5/x })
 	val := curve(20, func(x float64) float64 { return 0.45 + 0.4/x + 0.01*math.Sin(x) })
+	noisy := curve(20, func(x float64) float64 { return 0.4 + 0.5/x + 0.08*math.Sin(3*x) })
 	gap := curve(20, func(x float64) float64 {
 		if x > 8 && x < 12 {
 			return math.NaN()
@@ -41,6 +43,25 @@ func TestRenderGolden(t *testing.T) {
 		{"one-point", Chart{Title: "one", Width: 20, Height: 5, Series: []Series{{Name: "y", Points: []Point{{1, 0.5}}}}}},
 		{"flat", Chart{Title: "flat", Width: 24, Height: 6, Series: []Series{{Name: "y", Points: curve(5, func(float64) float64 { return 2 })}}}},
 		{"large-values", Chart{Title: "rows", Width: 30, Height: 7, Series: []Series{{Name: "n", Points: curve(10, func(x float64) float64 { return x * 12345 })}}}},
+		{"clamped-accuracy", Chart{Title: "accuracy", Width: 40, Height: 10, YLimit: &Range{0, 1},
+			Series: []Series{{Name: "val", Points: curve(20, func(x float64) float64 { return 1 - 0.3/x })}}}},
+		{"log-y", Chart{Title: "loss", Width: 40, Height: 10, LogY: true,
+			Series: []Series{{Name: "train", Points: curve(20, func(x float64) float64 { return 10 * math.Pow(0.7, x) })}}}},
+		{"zoom", Chart{Title: "loss", XLabel: "epoch", Width: 40, Height: 8, XRange: &Range{5, 10},
+			Series: []Series{{Name: "train", Points: loss}}}},
+		{"time-axis", Chart{Title: "loss", XLabel: "time", Width: 40, Height: 8,
+			XFormat: func(v float64) string { return strconv.Itoa(int(v)) + "s" }, Series: []Series{{Name: "train", Points: loss}}}},
+		{"smoothed-over-raw", Chart{Title: "loss", Width: 40, Height: 10, Series: []Series{
+			{Name: "raw", Points: noisy, Faint: true, Dots: true},
+			{Name: "train", Points: EMA(noisy, 0.8), Value: "0.45"}}}},
+		{"band-and-best", Chart{Title: "sweep", Width: 40, Height: 10, Note: "band: min-max of 3 runs",
+			Bands:  []Band{{Lo: curve(20, func(x float64) float64 { return 0.3 + 0.5/x }), Hi: curve(20, func(x float64) float64 { return 0.5 + 0.6/x })}},
+			Series: []Series{{Name: "best", Points: curve(20, func(x float64) float64 { return 0.3 + 0.5/x })}}}},
+		{"line-keys", Chart{Title: "loss", Width: 40, Height: 10, LineKeys: true, Series: []Series{
+			{Name: "a", Points: loss, Pattern: Solid}, {Name: "b", Points: val, Pattern: Dashed},
+			{Name: "c", Points: curve(20, func(x float64) float64 { return 0.5 + 0.2/x }), Pattern: Dotted}}}},
+		{"legend-wraps", Chart{Title: "validation", Width: 30, Height: 10, Series: []Series{
+			{Name: "accuracy", Points: val}, {Name: "auc", Points: loss}, {Name: "precision", Points: val}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			golden.RequireEqual(t, []byte(tc.c.Render()+"\n"))
@@ -108,6 +129,85 @@ func TestFormat(t *testing.T) {
 	} {
 		if got := Format(tc.v); got != tc.want {
 			t.Errorf("Format(%v) = %q, want %q", tc.v, got, tc.want)
+		}
+	}
+}
+
+// A metric with bounds never gets an axis beyond them: an accuracy near 1
+// tops out at 1, not at 1 plus padding, and every label is a round value.
+func TestAxisClampedAndRound(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		pts   []Point
+		limit *Range
+		max   float64
+	}{
+		{"accuracy near 1", curve(20, func(x float64) float64 { return 1 - 0.3/x }), &Range{0, 1}, 1},
+		{"accuracy at 1", curve(5, func(float64) float64 { return 1 }), &Range{0, 1}, 1},
+		{"percent", curve(10, func(x float64) float64 { return 90 + x }), &Range{0, 100}, 100},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, rows := range []int{3, 7, 14} {
+				lo, hi := math.Inf(1), math.Inf(-1)
+				for _, p := range tc.pts {
+					lo, hi = math.Min(lo, p.Y), math.Max(hi, p.Y)
+				}
+				ax := newYAxis(lo, hi, *tc.limit, rows, false)
+				if ax.hi > tc.max {
+					t.Errorf("%d rows: axis goes to %v, beyond %v", rows, ax.hi, tc.max)
+				}
+				if len(ax.ticks) < 2 {
+					t.Errorf("%d rows: %d ticks", rows, len(ax.ticks))
+				}
+				for _, tk := range ax.ticks {
+					v, err := strconv.ParseFloat(tk.label, 64)
+					if err != nil {
+						t.Fatalf("label %q: %v", tk.label, err)
+					}
+					if v > tc.max {
+						t.Errorf("%d rows: label %q beyond %v", rows, tk.label, tc.max)
+					}
+					if len(tk.label) > 5 {
+						t.Errorf("%d rows: label %q is not a round value", rows, tk.label)
+					}
+				}
+			}
+		})
+	}
+}
+
+// A dashed line leaves gaps a solid one does not, and the two draw
+// different cells: what tells curves apart without colour.
+func TestPatternsDiffer(t *testing.T) {
+	pts := []Point{{0, 0.5}, {1, 0.5}}
+	draw := func(p Pattern) string {
+		c := Chart{Width: 21, Height: 4, Series: []Series{{Name: "s", Points: pts, Pattern: p}}}
+		return strings.Split(c.Render(), "\n")[2]
+	}
+	solid, dashed, dotted := draw(Solid), draw(Dashed), draw(Dotted)
+	if solid == dashed || solid == dotted || dashed == dotted {
+		t.Errorf("patterns draw alike:\n%s\n%s\n%s", solid, dashed, dotted)
+	}
+	seen := map[string]bool{}
+	for p := Pattern(0); p < numPatterns; p++ {
+		if g := p.Glyph(); seen[g] || ansi.StringWidth(g) != 2 {
+			t.Errorf("pattern %d: glyph %q repeated or not two cells", p, g)
+		}
+		seen[p.Glyph()] = true
+	}
+}
+
+func TestEMA(t *testing.T) {
+	pts := []Point{{1, 1}, {2, 3}, {3, math.NaN()}, {4, 3}}
+	if got := EMA(pts, 0); &got[0] != &pts[0] {
+		t.Error("weight 0 should return the points")
+	}
+	got := EMA(pts, 0.5)
+	// Debiased: the first value is itself; then (0.5*0.5 + 0.5*3)/(1-0.25).
+	want := []float64{1, (0.25 + 1.5) / 0.75, math.NaN(), ((0.25+1.5)*0.5 + 1.5) / 0.875}
+	for i := range want {
+		if math.IsNaN(want[i]) != math.IsNaN(got[i].Y) || (!math.IsNaN(want[i]) && math.Abs(got[i].Y-want[i]) > 1e-12) {
+			t.Errorf("point %d: %v, want %v", i, got[i].Y, want[i])
 		}
 	}
 }

@@ -8,4 +8,14 @@
 // are composited opaquely, the later series owning a cell it touches, so
 // colours never mix into a third colour that belongs to no series. A NaN or
 // infinite value breaks the line instead of dragging it to the edge.
+//
+// The y axis is padded around the data but never beyond the range the
+// quantity can take (YLimit: an accuracy's axis ends at 1), and labelled at
+// round values on rows that a line through them is drawn in. It can be
+// logarithmic; the x axis can be zoomed to a range and labelled with any
+// formatter (durations for wall time). Faint series (a raw curve behind its
+// EMA-smoothed one, a sweep's other runs) and bands (a sweep's min–max,
+// see Spread) are drawn under the others. Each series has a dash Pattern:
+// with LineKeys the legend shows it, which is what tells curves apart
+// without colour.
 package chart
