@@ -27,66 +27,15 @@ func BuildModelFor(s *spec.Spec, inputs, classes int, head string, embeddings []
 	if head == spec.HeadRegression {
 		m.Classes = 0
 	}
-	width := m.EmbeddedWidth()
-	if s.Model.Logreg == nil {
-		for i, l := range s.Model.Layers {
-			switch {
-			case l.Dense > 0:
-				act := model.Activation(l.Activation)
-				if act == "" {
-					act = model.ActReLU
-				}
-				if l.BatchNorm {
-					// Linear -> BatchNorm1d -> activation, PyTorch's defaults.
-					m.Layers = append(m.Layers,
-						model.Layer{Kind: model.Dense, In: width, Out: l.Dense, Activation: model.ActNone},
-						model.Layer{Kind: model.BatchNorm, In: l.Dense, Out: l.Dense, Activation: act, Eps: 1e-5, Momentum: 0.1})
-				} else {
-					m.Layers = append(m.Layers, model.Layer{Kind: model.Dense, In: width, Out: l.Dense, Activation: act})
-				}
-				width = l.Dense
-			case l.Dropout > 0:
-				m.Layers = append(m.Layers, model.Layer{Kind: model.Dropout, In: width, Out: width, Rate: l.Dropout})
-			case l.Dropout == 0 && l.Dense == 0:
-				// {dropout: 0} is a no-op layer; keep the IR free of it.
-			default:
-				return nil, fmt.Errorf("model.layers[%d]: neither dense nor dropout", i)
-			}
-		}
+	layers, width, err := buildLayers(&s.Model, m.EmbeddedWidth())
+	if err != nil {
+		return nil, err
 	}
-	m.Layers = append(m.Layers, model.Layer{Kind: model.Dense, In: width, Out: m.Outputs(), Activation: model.ActNone})
-
-	switch o := s.Train.Optimizer; {
-	case o.Adam != nil:
-		m.Optimizer = model.Optimizer{Kind: model.Adam, LR: o.Adam.LR, Beta1: o.Adam.Beta1, Beta2: o.Adam.Beta2, Eps: o.Adam.Eps, WeightDecay: o.Adam.WeightDecay}
-	case o.AdamW != nil:
-		m.Optimizer = model.Optimizer{Kind: model.AdamW, LR: o.AdamW.LR, Beta1: o.AdamW.Beta1, Beta2: o.AdamW.Beta2, Eps: o.AdamW.Eps, WeightDecay: o.AdamW.WeightDecay}
-	case o.SGD != nil:
-		if o.SGD.Nesterov && o.SGD.Momentum <= 0 {
-			return nil, fmt.Errorf("train.optimizer.sgd: nesterov needs momentum > 0")
-		}
-		m.Optimizer = model.Optimizer{Kind: model.SGD, LR: o.SGD.LR, Momentum: o.SGD.Momentum, Nesterov: o.SGD.Nesterov, WeightDecay: o.SGD.WeightDecay}
-	case o.RMSprop != nil:
-		m.Optimizer = model.Optimizer{Kind: model.RMSprop, LR: o.RMSprop.LR, Alpha: o.RMSprop.Alpha, Eps: o.RMSprop.Eps, Momentum: o.RMSprop.Momentum, WeightDecay: o.RMSprop.WeightDecay}
-	default:
-		return nil, fmt.Errorf("train.optimizer: none set")
+	m.Layers = append(layers, model.Layer{Kind: model.Dense, In: width, Out: m.Outputs(), Activation: model.ActNone})
+	if m.Optimizer, err = buildOptimizer(s.Train.Optimizer); err != nil {
+		return nil, err
 	}
-	switch l := s.Train.Loss; {
-	case l.CrossEntropy != nil:
-		m.Loss.LabelSmoothing = l.CrossEntropy.LabelSmoothing
-		if head == spec.HeadRegression {
-			// The default loss of a spec whose target made it a regression.
-			m.Loss.Kind = model.LossMSE
-		}
-	case l.BinaryCrossEntropy != nil:
-		m.Loss.Kind = model.LossBCE
-	case l.MSE != nil:
-		m.Loss.Kind = model.LossMSE
-	case l.MAE != nil:
-		m.Loss.Kind = model.LossMAE
-	case l.Huber != nil:
-		m.Loss.Kind, m.Loss.Delta = model.LossHuber, l.Huber.Delta
-	}
+	m.Loss = buildLoss(s.Train.Loss, head)
 	m.Optimizer.ClipNorm = s.Train.ClipNorm
 	sched, err := buildSchedule(&s.Train)
 	if err != nil {
@@ -94,6 +43,82 @@ func BuildModelFor(s *spec.Spec, inputs, classes int, head string, embeddings []
 	}
 	m.Optimizer.Schedule = sched
 	return m, m.Validate()
+}
+
+// buildLayers is the IR of model.layers (none for a logistic regression)
+// on inputs of the given width, and the width of their output: what the
+// output layer reads.
+func buildLayers(sm *spec.Model, width int) ([]model.Layer, int, error) {
+	if sm.Logreg != nil {
+		return nil, width, nil
+	}
+	var layers []model.Layer
+	for i, l := range sm.Layers {
+		switch {
+		case l.Dense > 0:
+			act := model.Activation(l.Activation)
+			if act == "" {
+				act = model.ActReLU
+			}
+			if l.BatchNorm {
+				// Linear -> BatchNorm1d -> activation, PyTorch's defaults.
+				layers = append(layers,
+					model.Layer{Kind: model.Dense, In: width, Out: l.Dense, Activation: model.ActNone},
+					model.Layer{Kind: model.BatchNorm, In: l.Dense, Out: l.Dense, Activation: act, Eps: 1e-5, Momentum: 0.1})
+			} else {
+				layers = append(layers, model.Layer{Kind: model.Dense, In: width, Out: l.Dense, Activation: act})
+			}
+			width = l.Dense
+		case l.Dropout > 0:
+			layers = append(layers, model.Layer{Kind: model.Dropout, In: width, Out: width, Rate: l.Dropout})
+		case l.Dropout == 0 && l.Dense == 0:
+			// {dropout: 0} is a no-op layer; keep the IR free of it.
+		default:
+			return nil, 0, fmt.Errorf("model.layers[%d]: neither dense nor dropout", i)
+		}
+	}
+	return layers, width, nil
+}
+
+// buildOptimizer is the IR of train.optimizer.
+func buildOptimizer(o spec.Optimizer) (model.Optimizer, error) {
+	switch {
+	case o.Adam != nil:
+		return model.Optimizer{Kind: model.Adam, LR: o.Adam.LR, Beta1: o.Adam.Beta1, Beta2: o.Adam.Beta2, Eps: o.Adam.Eps, WeightDecay: o.Adam.WeightDecay}, nil
+	case o.AdamW != nil:
+		return model.Optimizer{Kind: model.AdamW, LR: o.AdamW.LR, Beta1: o.AdamW.Beta1, Beta2: o.AdamW.Beta2, Eps: o.AdamW.Eps, WeightDecay: o.AdamW.WeightDecay}, nil
+	case o.SGD != nil:
+		if o.SGD.Nesterov && o.SGD.Momentum <= 0 {
+			return model.Optimizer{}, fmt.Errorf("train.optimizer.sgd: nesterov needs momentum > 0")
+		}
+		return model.Optimizer{Kind: model.SGD, LR: o.SGD.LR, Momentum: o.SGD.Momentum, Nesterov: o.SGD.Nesterov, WeightDecay: o.SGD.WeightDecay}, nil
+	case o.RMSprop != nil:
+		return model.Optimizer{Kind: model.RMSprop, LR: o.RMSprop.LR, Alpha: o.RMSprop.Alpha, Eps: o.RMSprop.Eps, Momentum: o.RMSprop.Momentum, WeightDecay: o.RMSprop.WeightDecay}, nil
+	}
+	return model.Optimizer{}, fmt.Errorf("train.optimizer: none set")
+}
+
+// buildLoss is the IR of train.loss for a model with head; its class
+// weights depend on the training labels and are set apart (ClassWeights).
+func buildLoss(l spec.Loss, head string) model.Loss {
+	var loss model.Loss
+	switch {
+	case l.CrossEntropy != nil:
+		loss.LabelSmoothing = l.CrossEntropy.LabelSmoothing
+		if head == spec.HeadRegression {
+			// The default loss of a spec whose target made it a regression.
+			loss.Kind = model.LossMSE
+		}
+	case l.BinaryCrossEntropy != nil:
+		loss.Kind = model.LossBCE
+	case l.MSE != nil:
+		loss.Kind = model.LossMSE
+	case l.MAE != nil:
+		loss.Kind = model.LossMAE
+	case l.Huber != nil:
+		loss.Kind, loss.Delta = model.LossHuber, l.Huber.Delta
+	}
+	return loss
 }
 
 // ModelEmbeddings is the model IR's tables for the embedded columns of
