@@ -9,21 +9,16 @@ import (
 	"github.com/xp-ml/xp/model"
 )
 
-// BuildModel turns the spec's model and optimizer into the model IR for a
-// problem of the given width and number of classes, with the head the
-// spec decides (multiclass when it decides none), and no embeddings.
-func BuildModel(s *spec.Spec, inputs, classes int) (*model.Model, error) {
-	return BuildModelFor(s, inputs, classes, ResolveHead(s, data.TaskClassification), nil)
-}
-
-// BuildModelFor is BuildModel with the head (spec.HeadMulticlass, ...):
-// a binary head has one output, a regression head one output and no
-// classes; and with the embedded columns of the prepared data
+// BuildModelFor turns the spec's model and optimizer into the model IR for
+// a problem of the given width and number of classes, with the head
+// (spec.HeadMulticlass, ...): a binary head has one output, a regression
+// head one output and no classes; and with the embedded columns of the
+// prepared data
 // (Prepared.Embeddings, Pipeline.Embeddings), whose index columns are the
 // last of the inputs: the first layer reads the plain inputs and each
 // table's row.
 func BuildModelFor(s *spec.Spec, inputs, classes int, head string, embeddings []data.Embedding) (*model.Model, error) {
-	m := &model.Model{Inputs: inputs, Classes: classes, Head: model.Head(head), Embeddings: ModelEmbeddings(embeddings)}
+	m := &model.Model{Inputs: inputs, Classes: classes, Head: model.Head(head), Embeddings: modelEmbeddings(embeddings)}
 	if head == spec.HeadRegression {
 		m.Classes = 0
 	}
@@ -99,7 +94,7 @@ func buildOptimizer(o spec.Optimizer) (model.Optimizer, error) {
 }
 
 // buildLoss is the IR of train.loss for a model with head; its class
-// weights depend on the training labels and are set apart (ClassWeights).
+// weights depend on the training labels and are set apart (classWeights).
 func buildLoss(l spec.Loss, head string) model.Loss {
 	var loss model.Loss
 	switch {
@@ -121,9 +116,9 @@ func buildLoss(l spec.Loss, head string) model.Loss {
 	return loss
 }
 
-// ModelEmbeddings is the model IR's tables for the embedded columns of
+// modelEmbeddings is the model IR's tables for the embedded columns of
 // the data; nil for none.
-func ModelEmbeddings(embeddings []data.Embedding) []model.Embedding {
+func modelEmbeddings(embeddings []data.Embedding) []model.Embedding {
 	var out []model.Embedding
 	for _, e := range embeddings {
 		out = append(out, model.Embedding{Column: e.Column, Vocab: e.Vocab, Dim: e.Dim})
@@ -168,13 +163,13 @@ func buildSchedule(t *spec.Train) (model.Schedule, error) {
 	return sc, nil
 }
 
-// ClassWeights is the loss's weight per class for the class_weights of
+// classWeights is the loss's weight per class for the class_weights of
 // train.loss.cross_entropy (or binary_cross_entropy), or nil when it has
 // none. "balanced" is scikit-learn's
 // n_rows / (n_classes · rows of the class) over the training labels
 // (a class with no training row weighs 0); a map gives a label's weight,
 // and a label it does not name weighs 1.
-func ClassWeights(s *spec.Spec, classes []string, trainY []int32) ([]float64, error) {
+func classWeights(s *spec.Spec, classes []string, trainY []int32) ([]float64, error) {
 	var cw *spec.ClassWeights
 	field := "cross_entropy"
 	switch l := s.Train.Loss; {

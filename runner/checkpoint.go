@@ -41,12 +41,12 @@ type stopState struct {
 	Metrics    map[string]float64
 }
 
-// CheckpointFile is the name of a key's checkpoint in its directory.
-const CheckpointFile = "checkpoint.gob"
+// checkpointFile is the name of a key's checkpoint in its directory.
+const checkpointFile = "checkpoint.gob"
 
 // checkpointPath is dir/runs/<key>/checkpoint.gob.
 func checkpointPath(st *store.Store, key string) string {
-	return filepath.Join(filepath.Dir(st.ArtifactDir(&store.Run{Key: key})), CheckpointFile)
+	return filepath.Join(filepath.Dir(st.ArtifactDir(&store.Run{Key: key})), checkpointFile)
 }
 
 // loadCheckpoint returns the key's checkpoint, or nil when there is none.

@@ -35,14 +35,14 @@ var heartbeatEvery = 2 * time.Second
 // session is one training of a job as a new run. Train calls its steps in
 // this order, each a method:
 //
-//	prepare    data, effective spec, model and initial weights; git check
-//	record     the run's row (and a dirty run's sources), directory and log
-//	describe   the data and the model, in the log and data.json
+//	prepare         data, effective spec, model, initial weights; git check
+//	record          the run's row (and a dirty run's sources), directory, log
+//	describe        the data and the model, in the log and data.json
 //	findCheckpoint  an interrupted run of the key to continue
-//	train      compile, start; per epoch: trainEpoch, evaluate,
-//	           recordPoints, endEpoch, earlyStop, checkpoint, prune;
-//	           then keptWeights and test
-//	finish     artifacts, status, checkpoint, timing
+//	train           compile, begin; per epoch: trainEpoch, evaluate,
+//	                recordPoints, endEpoch, earlyStop, checkpoint, prune;
+//	                then keptWeights and test
+//	finish          artifacts, status, the key's checkpoint, timing
 //
 // Nothing of it outlives Train.
 type session struct {
@@ -129,7 +129,7 @@ func (s *session) prepare(ctx context.Context) error {
 	if s.model, err = BuildModelFor(sp, len(s.prep.Features), len(s.prep.Classes), s.head, s.prep.Embeddings); err != nil {
 		return &SpecError{Pos: exp.Position("model"), Field: "model", Err: err}
 	}
-	if s.model.Loss.ClassWeights, err = ClassWeights(sp, s.prep.Classes, s.prep.Train.Y); err != nil {
+	if s.model.Loss.ClassWeights, err = classWeights(sp, s.prep.Classes, s.prep.Train.Y); err != nil {
 		return &SpecError{Pos: exp.Position("train.loss"), Field: "train.loss", Err: err}
 	}
 	if s.params, err = model.Init(s.model, uint64(sp.Train.Seed)); err != nil {
