@@ -4,7 +4,7 @@ GO      ?= go
 BIN     ?= bin/xp
 PKGS    ?= ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X github.com/xp-ml/xp/runner.Version=$(VERSION)
+LDFLAGS := -X github.com/xp-ml/xp/provenance.Version=$(VERSION)
 
 .PHONY: all build test test-slurm vet fmt fmt-check bench parity parity-regression gpu-check example clean
 

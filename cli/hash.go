@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/provenance"
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
 )
@@ -89,11 +90,11 @@ func runHash(ctx context.Context, s Streams, o *hashOptions, names []string) err
 		if err != nil {
 			return err
 		}
-		job, err := runner.Plan(exp, runner.Options{Backend: o.backend, Threads: o.threads})
+		job, err := runner.Plan(ctx, exp, runner.Options{Backend: o.backend, Threads: o.threads})
 		if err != nil {
 			return err
 		}
-		src, err := runner.InspectGit(exp, job.DataPath)
+		src, err := provenance.Inspect(exp, job.DataPath)
 		if err != nil {
 			return err
 		}

@@ -8,10 +8,12 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
 	"github.com/xp-ml/xp/data"
+	"github.com/xp-ml/xp/predict"
 	"github.com/xp-ml/xp/runner"
 )
 
@@ -51,7 +53,7 @@ func runPredict(ctx context.Context, s Streams, o *predictOptions, prefix, input
 	if err != nil {
 		return err
 	}
-	p, err := runner.LoadPredictor(st.ArtifactDir(r), r, o.backend)
+	p, err := predict.Load(st.ArtifactDir(r), r, o.backend)
 	if err != nil {
 		return err
 	}
@@ -124,7 +126,7 @@ func writePredictions(out io.Writer, f *data.Frame, classes []string, probs []fl
 		pr := probs[i*k : (i+1)*k]
 		rec = append(rec, classes[runner.Argmax(pr)])
 		for _, v := range pr {
-			rec = append(rec, runner.FormatProb(v))
+			rec = append(rec, formatProb(v))
 		}
 		if err := w.Write(rec); err != nil {
 			return err
@@ -156,7 +158,7 @@ func writeRegression(out io.Writer, f *data.Frame, scale *data.TargetScale, pred
 		for _, c := range f.Cols {
 			rec = append(rec, c.Text(i))
 		}
-		rec = append(rec, runner.FormatPrediction(scale.Unscale(preds[i])))
+		rec = append(rec, formatPrediction(scale.Unscale(preds[i])))
 		if err := w.Write(rec); err != nil {
 			return err
 		}
@@ -167,3 +169,12 @@ func writeRegression(out io.Writer, f *data.Frame, scale *data.TargetScale, pred
 	}
 	return bw.Flush()
 }
+
+// formatProb writes a probability as the shortest text that reads back to
+// the same float32: the text a run wrote for its test rows
+// (test_predictions.csv), so the two compare as text.
+func formatProb(p float32) string { return strconv.FormatFloat(float64(p), 'g', -1, 32) }
+
+// formatPrediction writes a regression's prediction in the target's units,
+// as the shortest text that reads back to the same float64.
+func formatPrediction(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/xp-ml/xp/provenance"
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
 )
@@ -102,7 +103,7 @@ func runRerun(ctx context.Context, s Streams, o *rerunOptions, prefix string) er
 
 // origin says where a rerun of r reads its experiment from.
 func origin(r *store.Run) string {
-	p, err := runner.ParseProvenance(r.Provenance)
+	p, err := provenance.Parse(r.Provenance)
 	switch {
 	case err != nil || len(p.Files) == 0:
 		return "(no recorded source)"

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/xp-ml/xp/provenance"
 	"github.com/xp-ml/xp/runner"
 )
 
@@ -79,7 +80,7 @@ func runShow(ctx context.Context, s Streams, o *showOptions, prefix string) erro
 	if rep, err := runner.ReadDataReport(st.ArtifactDir(r)); err == nil {
 		printDataReport(w, rep)
 	}
-	if p, err := runner.ParseProvenance(r.Provenance); err == nil && len(r.Provenance) > 0 {
+	if p, err := provenance.Parse(r.Provenance); err == nil && len(r.Provenance) > 0 {
 		printProvenance(w, p)
 	}
 	return nil
@@ -87,7 +88,7 @@ func runShow(ctx context.Context, s Streams, o *showOptions, prefix string) erro
 
 // printProvenance shows where a run came from: its commit and the blob of
 // every file, then what ran it.
-func printProvenance(w io.Writer, p *runner.Provenance) {
+func printProvenance(w io.Writer, p *provenance.Record) {
 	fmt.Fprintln(w, "provenance")
 	switch {
 	case !p.InRepo:

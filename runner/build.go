@@ -9,84 +9,28 @@ import (
 	"github.com/xp-ml/xp/model"
 )
 
-// BuildModel turns the spec's model and optimizer into the model IR for a
-// problem of the given width and number of classes, with the head the
-// spec decides (multiclass when it decides none), and no embeddings.
-func BuildModel(s *spec.Spec, inputs, classes int) (*model.Model, error) {
-	return BuildModelFor(s, inputs, classes, ResolveHead(s, data.TaskClassification), nil)
-}
-
-// BuildModelFor is BuildModel with the head (spec.HeadMulticlass, ...):
-// a binary head has one output, a regression head one output and no
-// classes; and with the embedded columns of the prepared data
+// BuildModelFor turns the spec's model and optimizer into the model IR for
+// a problem of the given width and number of classes, with the head
+// (spec.HeadMulticlass, ...): a binary head has one output, a regression
+// head one output and no classes; and with the embedded columns of the
+// prepared data
 // (Prepared.Embeddings, Pipeline.Embeddings), whose index columns are the
 // last of the inputs: the first layer reads the plain inputs and each
 // table's row.
 func BuildModelFor(s *spec.Spec, inputs, classes int, head string, embeddings []data.Embedding) (*model.Model, error) {
-	m := &model.Model{Inputs: inputs, Classes: classes, Head: model.Head(head), Embeddings: ModelEmbeddings(embeddings)}
+	m := &model.Model{Inputs: inputs, Classes: classes, Head: model.Head(head), Embeddings: modelEmbeddings(embeddings)}
 	if head == spec.HeadRegression {
 		m.Classes = 0
 	}
-	width := m.EmbeddedWidth()
-	if s.Model.Logreg == nil {
-		for i, l := range s.Model.Layers {
-			switch {
-			case l.Dense > 0:
-				act := model.Activation(l.Activation)
-				if act == "" {
-					act = model.ActReLU
-				}
-				if l.BatchNorm {
-					// Linear -> BatchNorm1d -> activation, PyTorch's defaults.
-					m.Layers = append(m.Layers,
-						model.Layer{Kind: model.Dense, In: width, Out: l.Dense, Activation: model.ActNone},
-						model.Layer{Kind: model.BatchNorm, In: l.Dense, Out: l.Dense, Activation: act, Eps: 1e-5, Momentum: 0.1})
-				} else {
-					m.Layers = append(m.Layers, model.Layer{Kind: model.Dense, In: width, Out: l.Dense, Activation: act})
-				}
-				width = l.Dense
-			case l.Dropout > 0:
-				m.Layers = append(m.Layers, model.Layer{Kind: model.Dropout, In: width, Out: width, Rate: l.Dropout})
-			case l.Dropout == 0 && l.Dense == 0:
-				// {dropout: 0} is a no-op layer; keep the IR free of it.
-			default:
-				return nil, fmt.Errorf("model.layers[%d]: neither dense nor dropout", i)
-			}
-		}
+	layers, width, err := buildLayers(&s.Model, m.EmbeddedWidth())
+	if err != nil {
+		return nil, err
 	}
-	m.Layers = append(m.Layers, model.Layer{Kind: model.Dense, In: width, Out: m.Outputs(), Activation: model.ActNone})
-
-	switch o := s.Train.Optimizer; {
-	case o.Adam != nil:
-		m.Optimizer = model.Optimizer{Kind: model.Adam, LR: o.Adam.LR, Beta1: o.Adam.Beta1, Beta2: o.Adam.Beta2, Eps: o.Adam.Eps, WeightDecay: o.Adam.WeightDecay}
-	case o.AdamW != nil:
-		m.Optimizer = model.Optimizer{Kind: model.AdamW, LR: o.AdamW.LR, Beta1: o.AdamW.Beta1, Beta2: o.AdamW.Beta2, Eps: o.AdamW.Eps, WeightDecay: o.AdamW.WeightDecay}
-	case o.SGD != nil:
-		if o.SGD.Nesterov && o.SGD.Momentum <= 0 {
-			return nil, fmt.Errorf("train.optimizer.sgd: nesterov needs momentum > 0")
-		}
-		m.Optimizer = model.Optimizer{Kind: model.SGD, LR: o.SGD.LR, Momentum: o.SGD.Momentum, Nesterov: o.SGD.Nesterov, WeightDecay: o.SGD.WeightDecay}
-	case o.RMSprop != nil:
-		m.Optimizer = model.Optimizer{Kind: model.RMSprop, LR: o.RMSprop.LR, Alpha: o.RMSprop.Alpha, Eps: o.RMSprop.Eps, Momentum: o.RMSprop.Momentum, WeightDecay: o.RMSprop.WeightDecay}
-	default:
-		return nil, fmt.Errorf("train.optimizer: none set")
+	m.Layers = append(layers, model.Layer{Kind: model.Dense, In: width, Out: m.Outputs(), Activation: model.ActNone})
+	if m.Optimizer, err = buildOptimizer(s.Train.Optimizer); err != nil {
+		return nil, err
 	}
-	switch l := s.Train.Loss; {
-	case l.CrossEntropy != nil:
-		m.Loss.LabelSmoothing = l.CrossEntropy.LabelSmoothing
-		if head == spec.HeadRegression {
-			// The default loss of a spec whose target made it a regression.
-			m.Loss.Kind = model.LossMSE
-		}
-	case l.BinaryCrossEntropy != nil:
-		m.Loss.Kind = model.LossBCE
-	case l.MSE != nil:
-		m.Loss.Kind = model.LossMSE
-	case l.MAE != nil:
-		m.Loss.Kind = model.LossMAE
-	case l.Huber != nil:
-		m.Loss.Kind, m.Loss.Delta = model.LossHuber, l.Huber.Delta
-	}
+	m.Loss = buildLoss(s.Train.Loss, head)
 	m.Optimizer.ClipNorm = s.Train.ClipNorm
 	sched, err := buildSchedule(&s.Train)
 	if err != nil {
@@ -96,9 +40,85 @@ func BuildModelFor(s *spec.Spec, inputs, classes int, head string, embeddings []
 	return m, m.Validate()
 }
 
-// ModelEmbeddings is the model IR's tables for the embedded columns of
+// buildLayers is the IR of model.layers (none for a logistic regression)
+// on inputs of the given width, and the width of their output: what the
+// output layer reads.
+func buildLayers(sm *spec.Model, width int) ([]model.Layer, int, error) {
+	if sm.Logreg != nil {
+		return nil, width, nil
+	}
+	var layers []model.Layer
+	for i, l := range sm.Layers {
+		switch {
+		case l.Dense > 0:
+			act := model.Activation(l.Activation)
+			if act == "" {
+				act = model.ActReLU
+			}
+			if l.BatchNorm {
+				// Linear -> BatchNorm1d -> activation, PyTorch's defaults.
+				layers = append(layers,
+					model.Layer{Kind: model.Dense, In: width, Out: l.Dense, Activation: model.ActNone},
+					model.Layer{Kind: model.BatchNorm, In: l.Dense, Out: l.Dense, Activation: act, Eps: 1e-5, Momentum: 0.1})
+			} else {
+				layers = append(layers, model.Layer{Kind: model.Dense, In: width, Out: l.Dense, Activation: act})
+			}
+			width = l.Dense
+		case l.Dropout > 0:
+			layers = append(layers, model.Layer{Kind: model.Dropout, In: width, Out: width, Rate: l.Dropout})
+		case l.Dropout == 0 && l.Dense == 0:
+			// {dropout: 0} is a no-op layer; keep the IR free of it.
+		default:
+			return nil, 0, fmt.Errorf("model.layers[%d]: neither dense nor dropout", i)
+		}
+	}
+	return layers, width, nil
+}
+
+// buildOptimizer is the IR of train.optimizer.
+func buildOptimizer(o spec.Optimizer) (model.Optimizer, error) {
+	switch {
+	case o.Adam != nil:
+		return model.Optimizer{Kind: model.Adam, LR: o.Adam.LR, Beta1: o.Adam.Beta1, Beta2: o.Adam.Beta2, Eps: o.Adam.Eps, WeightDecay: o.Adam.WeightDecay}, nil
+	case o.AdamW != nil:
+		return model.Optimizer{Kind: model.AdamW, LR: o.AdamW.LR, Beta1: o.AdamW.Beta1, Beta2: o.AdamW.Beta2, Eps: o.AdamW.Eps, WeightDecay: o.AdamW.WeightDecay}, nil
+	case o.SGD != nil:
+		if o.SGD.Nesterov && o.SGD.Momentum <= 0 {
+			return model.Optimizer{}, fmt.Errorf("train.optimizer.sgd: nesterov needs momentum > 0")
+		}
+		return model.Optimizer{Kind: model.SGD, LR: o.SGD.LR, Momentum: o.SGD.Momentum, Nesterov: o.SGD.Nesterov, WeightDecay: o.SGD.WeightDecay}, nil
+	case o.RMSprop != nil:
+		return model.Optimizer{Kind: model.RMSprop, LR: o.RMSprop.LR, Alpha: o.RMSprop.Alpha, Eps: o.RMSprop.Eps, Momentum: o.RMSprop.Momentum, WeightDecay: o.RMSprop.WeightDecay}, nil
+	}
+	return model.Optimizer{}, fmt.Errorf("train.optimizer: none set")
+}
+
+// buildLoss is the IR of train.loss for a model with head; its class
+// weights depend on the training labels and are set apart (classWeights).
+func buildLoss(l spec.Loss, head string) model.Loss {
+	var loss model.Loss
+	switch {
+	case l.CrossEntropy != nil:
+		loss.LabelSmoothing = l.CrossEntropy.LabelSmoothing
+		if head == spec.HeadRegression {
+			// The default loss of a spec whose target made it a regression.
+			loss.Kind = model.LossMSE
+		}
+	case l.BinaryCrossEntropy != nil:
+		loss.Kind = model.LossBCE
+	case l.MSE != nil:
+		loss.Kind = model.LossMSE
+	case l.MAE != nil:
+		loss.Kind = model.LossMAE
+	case l.Huber != nil:
+		loss.Kind, loss.Delta = model.LossHuber, l.Huber.Delta
+	}
+	return loss
+}
+
+// modelEmbeddings is the model IR's tables for the embedded columns of
 // the data; nil for none.
-func ModelEmbeddings(embeddings []data.Embedding) []model.Embedding {
+func modelEmbeddings(embeddings []data.Embedding) []model.Embedding {
 	var out []model.Embedding
 	for _, e := range embeddings {
 		out = append(out, model.Embedding{Column: e.Column, Vocab: e.Vocab, Dim: e.Dim})
@@ -143,13 +163,13 @@ func buildSchedule(t *spec.Train) (model.Schedule, error) {
 	return sc, nil
 }
 
-// ClassWeights is the loss's weight per class for the class_weights of
+// classWeights is the loss's weight per class for the class_weights of
 // train.loss.cross_entropy (or binary_cross_entropy), or nil when it has
 // none. "balanced" is scikit-learn's
 // n_rows / (n_classes · rows of the class) over the training labels
 // (a class with no training row weighs 0); a map gives a label's weight,
 // and a label it does not name weighs 1.
-func ClassWeights(s *spec.Spec, classes []string, trainY []int32) ([]float64, error) {
+func classWeights(s *spec.Spec, classes []string, trainY []int32) ([]float64, error) {
 	var cw *spec.ClassWeights
 	field := "cross_entropy"
 	switch l := s.Train.Loss; {

@@ -96,7 +96,7 @@ func TestBuildModelTraining(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, err := BuildModel(loadSpec(t, tt.src), 5, 3)
+			m, err := buildModel(loadSpec(t, tt.src), 5, 3)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,7 +108,7 @@ func TestBuildModelTraining(t *testing.T) {
 func TestBuildModelRejects(t *testing.T) {
 	s := loadSpec(t, `model: logreg: {}
 	train: optimizer: sgd: {lr: 0.1, nesterov: true}`)
-	if _, err := BuildModel(s, 5, 3); err == nil || !strings.Contains(err.Error(), "nesterov") {
+	if _, err := buildModel(s, 5, 3); err == nil || !strings.Contains(err.Error(), "nesterov") {
 		t.Fatalf("err %v, want one about nesterov without momentum", err)
 	}
 }
@@ -132,7 +132,7 @@ func TestClassWeights(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := loadSpec(t, "model: logreg: {}\n\t"+tt.loss)
-			got, err := ClassWeights(s, classes, trainY)
+			got, err := classWeights(s, classes, trainY)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err %v, want %q", err, tt.wantErr)
@@ -150,7 +150,7 @@ func TestClassWeights(t *testing.T) {
 					t.Fatalf("weights %v, want %v", got, tt.want)
 				}
 			}
-			m, err := BuildModel(s, 4, 3)
+			m, err := buildModel(s, 4, 3)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -184,7 +184,7 @@ func TestBuildModelHeads(t *testing.T) {
 	tests := []struct {
 		name    string
 		src     string
-		head    string // passed to BuildModelFor; "" asks BuildModel
+		head    string // passed to BuildModelFor; "" asks buildModel
 		classes int
 		want    model.Loss
 		outputs int
@@ -202,7 +202,7 @@ func TestBuildModelHeads(t *testing.T) {
 			var m *model.Model
 			var err error
 			if tt.head == "" {
-				m, err = BuildModel(s, 5, tt.classes)
+				m, err = buildModel(s, 5, tt.classes)
 			} else {
 				m, err = BuildModelFor(s, 5, tt.classes, tt.head, nil)
 			}
@@ -259,4 +259,10 @@ func TestSpecKeyMarksEmbeddings(t *testing.T) {
 			}
 		})
 	}
+}
+
+// buildModel is BuildModelFor with the head the spec decides (multiclass
+// when it decides none), and no embeddings.
+func buildModel(s *spec.Spec, inputs, classes int) (*model.Model, error) {
+	return BuildModelFor(s, inputs, classes, ResolveHead(s, data.TaskClassification), nil)
 }

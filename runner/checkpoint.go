@@ -7,11 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 
-	"github.com/xp-ml/xp/backends"
 	"github.com/xp-ml/xp/model"
 	"github.com/xp-ml/xp/store"
 )
@@ -43,12 +41,12 @@ type stopState struct {
 	Metrics    map[string]float64
 }
 
-// CheckpointFile is the name of a key's checkpoint in its directory.
-const CheckpointFile = "checkpoint.gob"
+// checkpointFile is the name of a key's checkpoint in its directory.
+const checkpointFile = "checkpoint.gob"
 
 // checkpointPath is dir/runs/<key>/checkpoint.gob.
 func checkpointPath(st *store.Store, key string) string {
-	return filepath.Join(filepath.Dir(st.ArtifactDir(&store.Run{Key: key})), CheckpointFile)
+	return filepath.Join(filepath.Dir(st.ArtifactDir(&store.Run{Key: key})), checkpointFile)
 }
 
 // loadCheckpoint returns the key's checkpoint, or nil when there is none.
@@ -103,22 +101,24 @@ func removeCheckpoint(st *store.Store, key string) error {
 	return nil
 }
 
-// takeCheckpoint captures the state after epoch epochs.
-func takeCheckpoint(key string, runID int64, epoch int, tr backends.Trainer, shuffle *rand.PCG, validation map[string]float64, stop *earlyStop) (*checkpoint, error) {
-	s, err := tr.State()
+// takeCheckpoint captures the session's state after epoch epochs: its
+// trainer's, its shuffle's, its early stopper's, and the epoch's
+// validation metrics.
+func (s *session) takeCheckpoint(epoch int) (*checkpoint, error) {
+	ts, err := s.trainer.State()
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
 	var state bytes.Buffer
-	if err := s.Encode(&state); err != nil {
+	if err := ts.Encode(&state); err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
-	rng, err := shuffle.MarshalBinary()
+	rng, err := s.shuffle.MarshalBinary()
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: shuffle rng: %w", err)
 	}
-	c := &checkpoint{Key: key, RunID: runID, Epoch: epoch, Shuffle: rng, State: state.Bytes(), Validation: validation}
-	if stop != nil {
+	c := &checkpoint{Key: s.job.Key, RunID: s.run.ID, Epoch: epoch, Shuffle: rng, State: state.Bytes(), Validation: s.final["validation"]}
+	if stop := s.stopper; stop != nil {
 		ss := &stopState{Best: stop.best, BestEpoch: stop.bestEpoch, Stale: stop.stale, Metrics: stop.metrics}
 		if stop.params != nil {
 			var b bytes.Buffer
@@ -132,20 +132,20 @@ func takeCheckpoint(key string, runID int64, epoch int, tr backends.Trainer, shu
 	return c, nil
 }
 
-// restore puts the checkpoint back into a freshly compiled trainer, the
-// shuffle RNG and the early stopper.
-func (c *checkpoint) restore(tr backends.Trainer, shuffle *rand.PCG, stop *earlyStop) error {
-	s, err := model.DecodeTrainState(c.State)
+// restore puts the checkpoint back into the session: its freshly
+// compiled trainer, its shuffle RNG and its early stopper.
+func (c *checkpoint) restore(s *session) error {
+	ts, err := model.DecodeTrainState(c.State)
 	if err != nil {
 		return fmt.Errorf("resume: %w", err)
 	}
-	if err := tr.Restore(s); err != nil {
+	if err := s.trainer.Restore(ts); err != nil {
 		return fmt.Errorf("resume: %w", err)
 	}
-	if err := shuffle.UnmarshalBinary(c.Shuffle); err != nil {
+	if err := s.shuffle.UnmarshalBinary(c.Shuffle); err != nil {
 		return fmt.Errorf("resume: shuffle rng: %w", err)
 	}
-	if stop != nil && c.Stop != nil {
+	if stop := s.stopper; stop != nil && c.Stop != nil {
 		stop.best, stop.bestEpoch, stop.stale, stop.metrics = c.Stop.Best, c.Stop.BestEpoch, c.Stop.Stale, c.Stop.Metrics
 		if c.Stop.BestParams != nil {
 			if stop.params, err = model.Decode(bytes.NewReader(c.Stop.BestParams)); err != nil {

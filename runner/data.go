@@ -95,23 +95,26 @@ func specError(exp *spec.Experiment, err error) error {
 	return err
 }
 
-// prepare reads the job's sources and turns them into training matrices.
-func (j *Job) prepare(ctx context.Context) (*data.Prepared, error) {
+// readData reads the job's sources and turns them into training
+// matrices; it decides the model's head and notes the source line of
+// every test row.
+func (s *session) readData(ctx context.Context) error {
+	j := s.job
 	if j.Sources == nil {
 		srcs, err := resolveSources(ctx, j.Exp, DataOptions{})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		j.Sources = srcs
 	}
 	frame, err := j.Sources[SourceMain].Read(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var test *data.Frame
 	if ts := j.Sources[SourceTest]; ts != nil {
 		if test, err = ts.Read(ctx); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	task := data.TaskClassification
@@ -120,23 +123,24 @@ func (j *Job) prepare(ctx context.Context) (*data.Prepared, error) {
 		task = data.TaskRegression
 	case "":
 		if task, err = data.DetectTask(frame, j.Exp.Spec.Data.Target); err != nil {
-			return nil, specError(j.Exp, err)
+			return specError(j.Exp, err)
 		}
 	}
-	j.head = ResolveHead(&j.Exp.Spec, task)
+	s.head = ResolveHead(&j.Exp.Spec, task)
 	prep, err := data.PrepareTask(frame, test, j.Exp.Spec.Data, task)
 	if err != nil {
-		return nil, specError(j.Exp, err)
+		return specError(j.Exp, err)
 	}
 	lines := frame.Line
 	if test != nil {
 		lines = test.Line
 	}
-	j.testLines = make([]int, len(prep.TestRows))
+	s.testLines = make([]int, len(prep.TestRows))
 	for i, r := range prep.TestRows {
-		j.testLines[i] = lines[r]
+		s.testLines[i] = lines[r]
 	}
-	return prep, nil
+	s.prep = prep
+	return nil
 }
 
 // DataReport is what a run records about its data (data.json in its
@@ -183,7 +187,8 @@ func ReadDataReport(dir string) (*DataReport, error) {
 }
 
 // recordData logs what preparing the data did and saves it as data.json.
-func (j *Job) recordData(dir string, prep *data.Prepared, log *runLog) error {
+func (s *session) recordData() error {
+	prep, log := s.prep, s.log
 	for _, n := range prep.Notes {
 		log.Printf("note: %s", n)
 	}
@@ -193,8 +198,8 @@ func (j *Job) recordData(dir string, prep *data.Prepared, log *runLog) error {
 		DroppedTarget: prep.DroppedTarget,
 		Features:      len(prep.Features),
 		Classes:       prep.Classes,
-		Head:          j.head,
-		Loss:          j.spec.Train.Loss.Kind(),
+		Head:          s.head,
+		Loss:          s.spec.Train.Loss.Kind(),
 		Rules:         prep.Report,
 		Notes:         prep.Notes,
 		Embeddings:    prep.Embeddings,
@@ -202,15 +207,15 @@ func (j *Job) recordData(dir string, prep *data.Prepared, log *runLog) error {
 	if prep.Task == data.TaskRegression {
 		r.Scale = &prep.Scale
 	}
-	for name, s := range j.Sources {
-		r.Sources[name] = SourceReport{Kind: s.Kind, Name: s.Name, SHA256: s.SHA256, Cached: s.Cached}
-		log.Printf("%s: %s %s sha256:%s", name, s.Kind, s.Name, s.SHA256)
+	for name, src := range s.job.Sources {
+		r.Sources[name] = SourceReport{Kind: src.Kind, Name: src.Name, SHA256: src.SHA256, Cached: src.Cached}
+		log.Printf("%s: %s %s sha256:%s", name, src.Kind, src.Name, src.SHA256)
 	}
 	raw, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "data.json"), raw, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(s.dir, "data.json"), raw, 0o644); err != nil {
 		return fmt.Errorf("save data report: %w", err)
 	}
 	return nil
@@ -240,7 +245,9 @@ func saveTestPredictions(path string, lines []int, classes []string, y []int32, 
 		p := probs[i*k : (i+1)*k]
 		rec = append(rec[:0], strconv.Itoa(lines[i]), classes[y[i]], classes[Argmax(p)])
 		for _, v := range p {
-			rec = append(rec, FormatProb(v))
+			// The shortest text that reads back to the same float32: what
+			// `xp predict` prints for these rows.
+			rec = append(rec, strconv.FormatFloat(float64(v), 'g', -1, 32))
 		}
 		w.Write(rec)
 	}
@@ -264,7 +271,7 @@ func saveTestRegression(path string, lines []int, scale data.TargetScale, target
 	w := csv.NewWriter(bufio.NewWriter(f))
 	w.Write([]string{"line", "target", "predicted"})
 	for i, t := range target {
-		w.Write([]string{strconv.Itoa(lines[i]), strconv.FormatFloat(t, 'g', -1, 64), FormatPrediction(scale.Unscale(pred[i]))})
+		w.Write([]string{strconv.Itoa(lines[i]), strconv.FormatFloat(t, 'g', -1, 64), strconv.FormatFloat(scale.Unscale(pred[i]), 'g', -1, 64)})
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
@@ -273,13 +280,6 @@ func saveTestRegression(path string, lines []int, scale data.TargetScale, target
 	}
 	return f.Close()
 }
-
-// FormatPrediction writes a regression's prediction in the target's units.
-func FormatPrediction(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-
-// FormatProb writes a probability as the shortest text that reads back to
-// the same float32.
-func FormatProb(p float32) string { return strconv.FormatFloat(float64(p), 'g', -1, 32) }
 
 // Argmax is the index of the largest probability, the first on a tie.
 func Argmax(p []float32) int {

@@ -8,6 +8,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"errors"
+	"io/fs"
 	"math"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -26,6 +28,7 @@ import (
 	"github.com/xp-ml/xp/data"
 	"github.com/xp-ml/xp/data/fetch"
 	"github.com/xp-ml/xp/data/fetch/s3test"
+	"github.com/xp-ml/xp/predict"
 	"github.com/xp-ml/xp/runner"
 )
 
@@ -110,6 +113,45 @@ func TestRunHTTPSource(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Plan's context reaches the fetch of a remote source: canceled while the
+// server has not answered, Plan returns at once with context.Canceled (as
+// `xp hash` and `xp rerun` do on Ctrl-C), and caches nothing.
+func TestPlanCancelsAFetch(t *testing.T) {
+	started := make(chan struct{})
+	released := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		select {
+		case <-r.Context().Done():
+		case <-released:
+		case <-time.After(10 * time.Second): // a fetch that ignores the cancel fails the test, not hangs it
+		}
+	}))
+	defer srv.Close()
+	defer close(released) // before srv.Close, which waits for the handler
+	exp, _ := setup(t, irisFrom(`source: http: {url: "`+srv.URL+`/iris.csv", sha256: "`+strings.Repeat("b", 64)+`"}`))
+	cache := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-started
+		cancel()
+	}()
+	_, err := runner.Plan(ctx, exp, runner.Options{Backend: "gorgonia", Data: runner.DataOptions{CacheDir: cache}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	var left []string
+	filepath.WalkDir(cache, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			left = append(left, path)
+		}
+		return nil
+	})
+	if len(left) != 0 {
+		t.Errorf("a canceled fetch left %v in the cache", left)
 	}
 }
 
@@ -251,7 +293,7 @@ func TestPredictRoundTrip(t *testing.T) {
 				if tt.exact {
 					input = filepath.Join(exp.Dir, "iris_test.csv")
 				}
-				p, err := runner.LoadPredictor(dir, res.Run, "")
+				p, err := predict.Load(dir, res.Run, "")
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/provenance"
 	"github.com/xp-ml/xp/store"
 )
 
@@ -94,7 +95,7 @@ func Diff(a, b *store.Run) (*RunDiff, error) {
 func side(r *store.Run) RunSide {
 	s := RunSide{ID: r.ID, Key: r.Key, Experiment: r.Experiment, Status: string(r.Status), Backend: r.Backend,
 		Dirty: r.Dirty, Weights: r.WeightsSHA256}
-	if p, err := ParseProvenance(r.Provenance); err == nil {
+	if p, err := provenance.Parse(r.Provenance); err == nil {
 		s.Commit, s.Branch = p.Commit, p.Branch
 	}
 	return s

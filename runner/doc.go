@@ -1,17 +1,23 @@
-// Package runner turns a loaded experiment into a stored, trained run: it
-// reads and hashes the data, computes the run key, skips keys that already
-// succeeded, prepares the matrices, builds the model IR, trains it on a
-// backend while recording metrics and heartbeats in the store, and saves the
-// weights and fitted preprocessing next to the run.
+// Package runner turns a loaded experiment into a stored, trained run:
+// plan, train, record.
 //
-// Every trained run is tied to a git commit: InspectGit finds the repository
-// holding the experiment and the blob id of each of its .cue files, and Train
-// refuses files that are modified or untracked unless Options.AllowDirty,
-// which stores their exact source with the run instead. Rerun rebuilds a past
-// run from its commit (read through git, no checkout) or stored source,
-// trains it again and compares the results bit for bit; Diff compares two
-// runs field by field.
+// Plan resolves the backend and the data sources (fetching remote ones into
+// the cache), hashes them and computes the run key; Run answers a key that
+// already succeeded from the store and otherwise trains. Job.Train is one
+// training session (session.go), whose steps run in order: prepare the data
+// and the model, check the experiment's files against git (package
+// provenance; Options.AllowDirty stores a dirty run's exact source
+// instead), record the run, then per epoch train, evaluate, record the
+// points, heartbeat, early-stop, checkpoint and prune, and at the end test,
+// save the weights and fitted preprocessing next to the run, and record how
+// it ended.
+//
+// Rerun rebuilds a past run from its commit (read through git, no
+// checkout) or stored source, trains it again and compares the results bit
+// for bit; Resume continues an interrupted run from its key's checkpoint;
+// Diff compares two runs field by field.
 //
 // runner is the only package that knows all of cue/spec, data, model,
-// backends and store; the cli only parses flags and prints.
+// backends and store; the cli only parses flags and prints, and package
+// predict scores new rows with a run trained here.
 package runner

@@ -11,6 +11,7 @@ import (
 
 	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/data"
+	"github.com/xp-ml/xp/predict"
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
 )
@@ -68,7 +69,7 @@ func TestShippedEmbedding(t *testing.T) {
 	}
 
 	recorded, _ := readPredictions(t, filepath.Join(art, runner.TestPredictionsFile))
-	p, err := runner.LoadPredictor(art, res.Run, "")
+	p, err := predict.Load(art, res.Run, "")
 	if err != nil {
 		t.Fatal(err)
 	}

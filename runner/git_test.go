@@ -8,76 +8,23 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/internal/gittest"
+	"github.com/xp-ml/xp/provenance"
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
 )
 
-// gitRepo is a real git repository made in the test, with go-git.
-type gitRepo struct {
-	t    *testing.T
-	dir  string
-	repo *git.Repository
-	n    int
-}
-
-func newRepo(t *testing.T, files map[string]string) *gitRepo {
+// load loads the experiment defined in the file at path.
+func load(t *testing.T, path string) *spec.Experiment {
 	t.Helper()
-	dir := t.TempDir()
-	repo, err := git.PlainInit(dir, false)
+	exps, err := spec.Load(path)
 	if err != nil {
 		t.Fatal(err)
-	}
-	r := &gitRepo{t: t, dir: dir, repo: repo}
-	r.write(files)
-	return r
-}
-
-func (r *gitRepo) path(rel string) string { return filepath.Join(r.dir, filepath.FromSlash(rel)) }
-
-func (r *gitRepo) write(files map[string]string) {
-	r.t.Helper()
-	for rel, body := range files {
-		p := r.path(rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			r.t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			r.t.Fatal(err)
-		}
-	}
-}
-
-// commit stages everything (git add -A) and commits it.
-func (r *gitRepo) commit(msg string) string {
-	r.t.Helper()
-	wt, err := r.repo.Worktree()
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
-		r.t.Fatal(err)
-	}
-	r.n++
-	sig := &object.Signature{Name: "Test", Email: "test@example.com", When: time.Date(2025, 1, 1, 0, r.n, 0, 0, time.UTC)}
-	h, err := wt.Commit(msg, &git.CommitOptions{Author: sig, Committer: sig})
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	return h.String()
-}
-
-func (r *gitRepo) load(rel string) *spec.Experiment {
-	r.t.Helper()
-	exps, err := spec.Load(r.path(rel))
-	if err != nil {
-		r.t.Fatal(err)
 	}
 	return exps[0]
 }
@@ -92,114 +39,6 @@ func irisData(t *testing.T) string {
 }
 
 const expPath = "experiments/iris.cue"
-
-func TestInspectGit(t *testing.T) {
-	iris := irisData(t)
-	committed := map[string]string{expPath: irisMLP, "experiments/iris.csv": iris}
-	tests := []struct {
-		name string
-		// prepare makes the repository and returns it; commit is the commit
-		// HEAD should be at ("" for none).
-		prepare   func(t *testing.T) (r *gitRepo, commit string)
-		state     runner.FileState
-		dataState runner.FileState
-		branch    string
-		wantErr   []string
-	}{
-		{name: "committed", prepare: func(t *testing.T) (*gitRepo, string) {
-			r := newRepo(t, committed)
-			return r, r.commit("iris")
-		}, branch: "master"},
-		{name: "reformatted", prepare: func(t *testing.T) (*gitRepo, string) {
-			r := newRepo(t, committed)
-			c := r.commit("iris")
-			r.write(map[string]string{expPath: "// a comment\n" + irisMLP})
-			return r, c
-		}, state: runner.FileModified, branch: "master",
-			wantErr: []string{"uncommitted changes", expPath + " (modified)", "commit them, or pass --allow-dirty"}},
-		{name: "never committed", prepare: func(t *testing.T) (*gitRepo, string) {
-			r := newRepo(t, map[string]string{"README": "x"})
-			c := r.commit("readme")
-			r.write(committed)
-			return r, c
-		}, state: runner.FileUntracked, dataState: runner.FileUntracked, branch: "master",
-			wantErr: []string{expPath + " (untracked)", "--allow-dirty"}},
-		{name: "no commits yet", prepare: func(t *testing.T) (*gitRepo, string) {
-			return newRepo(t, committed), ""
-		}, state: runner.FileUntracked, dataState: runner.FileUntracked, branch: "master",
-			wantErr: []string{expPath + " (untracked)"}},
-		{name: "data modified", prepare: func(t *testing.T) (*gitRepo, string) {
-			r := newRepo(t, committed)
-			c := r.commit("iris")
-			r.write(map[string]string{"experiments/iris.csv": iris + "5.0,3.0,1.5,0.2,setosa\n"})
-			return r, c
-		}, dataState: runner.FileModified, branch: "master"},
-		{name: "detached HEAD", prepare: func(t *testing.T) (*gitRepo, string) {
-			r := newRepo(t, committed)
-			c := r.commit("iris")
-			wt, _ := r.repo.Worktree()
-			if err := wt.Checkout(&git.CheckoutOptions{Hash: plumbing.NewHash(c)}); err != nil {
-				t.Fatal(err)
-			}
-			return r, c
-		}, branch: ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r, commit := tt.prepare(t)
-			exp := r.load(expPath)
-			src, err := runner.InspectGit(exp, exp.DataPath(exp.Spec.Data.Source.File))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !src.InRepo || src.Commit != commit || src.Branch != tt.branch {
-				t.Errorf("in repo %v, commit %q, branch %q; want true, %q, %q", src.InRepo, src.Commit, src.Branch, commit, tt.branch)
-			}
-			if len(src.Files) != 1 || src.Files[0].Path != expPath || src.Files[0].State != tt.state {
-				t.Fatalf("files %+v, want %s %q", src.Files, expPath, tt.state)
-			}
-			body, _ := os.ReadFile(r.path(expPath))
-			if want := plumbing.ComputeHash(plumbing.BlobObject, body).String(); src.Files[0].Blob != want {
-				t.Errorf("blob %s, want %s", src.Files[0].Blob, want)
-			}
-			if src.Data == nil || src.Data.Path != "experiments/iris.csv" || src.Data.State != tt.dataState {
-				t.Errorf("data %+v, want experiments/iris.csv %q", src.Data, tt.dataState)
-			}
-			if src.Dirty() != (tt.state != runner.FileClean) {
-				t.Errorf("Dirty() = %v with the file %q", src.Dirty(), tt.state)
-			}
-			err = src.Check()
-			if len(tt.wantErr) == 0 {
-				if err != nil {
-					t.Errorf("Check: %v", err)
-				}
-				return
-			}
-			if !errors.Is(err, runner.ErrDirty) {
-				t.Fatalf("Check = %v, want ErrDirty", err)
-			}
-			for _, w := range tt.wantErr {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not contain %q", err, w)
-				}
-			}
-		})
-	}
-	t.Run("not in a repository", func(t *testing.T) {
-		exp, _ := setup(t, irisMLP)
-		src, err := runner.InspectGit(exp, exp.DataPath(exp.Spec.Data.Source.File))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if src.InRepo || !src.Dirty() || src.Commit != "" || len(src.Files) != 1 || src.Files[0].Path != "exp.cue" {
-			t.Errorf("source %+v: want no repository, dirty, exp.cue", src)
-		}
-		err = src.Check()
-		if !errors.Is(err, runner.ErrNotInRepo) || !strings.Contains(err.Error(), "git init") || !strings.Contains(err.Error(), "--allow-dirty") {
-			t.Errorf("Check = %v, want ErrNotInRepo suggesting git init and --allow-dirty", err)
-		}
-	})
-}
 
 func openStore(t *testing.T) *store.Store {
 	t.Helper()
@@ -227,17 +66,17 @@ func countRuns(t *testing.T, st *store.Store) int {
 func TestGitLoop(t *testing.T) {
 	ctx := context.Background()
 	iris := irisData(t)
-	r := newRepo(t, map[string]string{expPath: irisMLP, "experiments/iris.csv": iris})
-	c1 := r.commit("iris: first")
+	r := gittest.New(t, map[string]string{expPath: irisMLP, "experiments/iris.csv": iris})
+	c1 := r.Commit("iris: first")
 	st := openStore(t)
 	opts := runner.Options{Backend: "gorgonia"}
 
-	first, err := runner.Run(ctx, st, r.load(expPath), opts)
+	first, err := runner.Run(ctx, st, load(t, r.Path(expPath)), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Run("provenance", func(t *testing.T) {
-		p, err := runner.ParseProvenance(first.Run.Provenance)
+		p, err := provenance.Parse(first.Run.Provenance)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -255,7 +94,7 @@ func TestGitLoop(t *testing.T) {
 		}
 	})
 	t.Run("cached", func(t *testing.T) {
-		again, err := runner.Run(ctx, st, r.load(expPath), opts)
+		again, err := runner.Run(ctx, st, load(t, r.Path(expPath)), opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -264,7 +103,7 @@ func TestGitLoop(t *testing.T) {
 		}
 	})
 	t.Run("force", func(t *testing.T) {
-		forced, err := runner.Run(ctx, st, r.load(expPath), runner.Options{Backend: "gorgonia", Force: true})
+		forced, err := runner.Run(ctx, st, load(t, r.Path(expPath)), runner.Options{Backend: "gorgonia", Force: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -275,12 +114,12 @@ func TestGitLoop(t *testing.T) {
 	})
 
 	edited := strings.Replace(irisMLP, "lr: 0.01", "lr: 0.02", 1)
-	r.write(map[string]string{expPath: edited})
+	r.Write(map[string]string{expPath: edited})
 	var dirty *runner.Result
 	t.Run("dirty refused", func(t *testing.T) {
 		before := countRuns(t, st)
-		_, err := runner.Run(ctx, st, r.load(expPath), opts)
-		if !errors.Is(err, runner.ErrDirty) || !strings.Contains(err.Error(), expPath+" (modified)") {
+		_, err := runner.Run(ctx, st, load(t, r.Path(expPath)), opts)
+		if !errors.Is(err, provenance.ErrDirty) || !strings.Contains(err.Error(), expPath+" (modified)") {
 			t.Fatalf("err = %v, want ErrDirty naming %s", err, expPath)
 		}
 		if n := countRuns(t, st); n != before {
@@ -288,11 +127,11 @@ func TestGitLoop(t *testing.T) {
 		}
 	})
 	t.Run("allow dirty", func(t *testing.T) {
-		dirty, err = runner.Run(ctx, st, r.load(expPath), runner.Options{Backend: "gorgonia", AllowDirty: true})
+		dirty, err = runner.Run(ctx, st, load(t, r.Path(expPath)), runner.Options{Backend: "gorgonia", AllowDirty: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, _ := runner.ParseProvenance(dirty.Run.Provenance)
+		p, _ := provenance.Parse(dirty.Run.Provenance)
 		if !dirty.Run.Dirty || !p.Dirty || !slices.Equal(p.DirtyFiles, []string{expPath}) || p.Commit != c1 {
 			t.Errorf("run dirty %v, provenance %+v", dirty.Run.Dirty, p)
 		}
@@ -305,9 +144,9 @@ func TestGitLoop(t *testing.T) {
 		t.Fatal("no dirty run")
 	}
 
-	c2 := r.commit("iris: faster")
+	c2 := r.Commit("iris: faster")
 	t.Run("commit again", func(t *testing.T) {
-		second, err := runner.Run(ctx, st, r.load(expPath), opts)
+		second, err := runner.Run(ctx, st, load(t, r.Path(expPath)), opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -315,11 +154,11 @@ func TestGitLoop(t *testing.T) {
 			// The dirty run trained exactly these bytes: its key is this key.
 			t.Errorf("the committed edit was not answered by the dirty run of the same key: cached %v, run %d", second.Cached, second.Run.ID)
 		}
-		third, err := runner.Run(ctx, st, r.load(expPath), runner.Options{Backend: "gorgonia", Force: true})
+		third, err := runner.Run(ctx, st, load(t, r.Path(expPath)), runner.Options{Backend: "gorgonia", Force: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p, _ := runner.ParseProvenance(third.Run.Provenance); p.Commit != c2 || p.Dirty || third.Run.Dirty {
+		if p, _ := provenance.Parse(third.Run.Provenance); p.Commit != c2 || p.Dirty || third.Run.Dirty {
 			t.Errorf("after the commit: provenance %+v, dirty %v", p, third.Run.Dirty)
 		}
 		if third.Run.Key == first.Run.Key || third.Run.WeightsSHA256 != dirty.Run.WeightsSHA256 {
@@ -343,29 +182,29 @@ func TestGitLoop(t *testing.T) {
 		return rep
 	}
 	t.Run("rerun the old key", func(t *testing.T) {
-		rep := reproduce(t, first.Run, r.dir)
+		rep := reproduce(t, first.Run, r.Dir)
 		if rep.Source.Commit != c1 || rep.Rerun.Dirty {
 			t.Errorf("rebuilt from %s (dirty %v), want %s", rep.Source.Commit, rep.Rerun.Dirty, c1)
 		}
-		if b, _ := os.ReadFile(r.path(expPath)); string(b) != edited {
+		if b, _ := os.ReadFile(r.Path(expPath)); string(b) != edited {
 			t.Error("the rerun changed the working tree")
 		}
 	})
 	t.Run("rerun after the file was deleted", func(t *testing.T) {
-		if err := os.Remove(r.path(expPath)); err != nil {
+		if err := os.Remove(r.Path(expPath)); err != nil {
 			t.Fatal(err)
 		}
-		defer r.write(map[string]string{expPath: edited})
-		reproduce(t, first.Run, filepath.Join(r.dir, "experiments"))
+		defer r.Write(map[string]string{expPath: edited})
+		reproduce(t, first.Run, filepath.Join(r.Dir, "experiments"))
 		// A dirty run is rebuilt from the sources stored with it.
-		rep := reproduce(t, dirty.Run, r.dir)
+		rep := reproduce(t, dirty.Run, r.Dir)
 		if !rep.Rerun.Dirty {
 			t.Error("the rerun of a dirty run is not marked dirty")
 		}
 	})
 	t.Run("rerun in another clone", func(t *testing.T) {
 		clone := t.TempDir()
-		if _, err := git.PlainClone(clone, false, &git.CloneOptions{URL: r.dir}); err != nil {
+		if _, err := git.PlainClone(clone, false, &git.CloneOptions{URL: r.Dir}); err != nil {
 			t.Fatal(err)
 		}
 		rep := reproduce(t, first.Run, clone)
@@ -374,10 +213,10 @@ func TestGitLoop(t *testing.T) {
 		}
 	})
 	t.Run("rerun with changed data", func(t *testing.T) {
-		r.write(map[string]string{"experiments/iris.csv": iris + "5.0,3.0,1.5,0.2,setosa\n"})
-		defer r.write(map[string]string{"experiments/iris.csv": iris})
+		r.Write(map[string]string{"experiments/iris.csv": iris + "5.0,3.0,1.5,0.2,setosa\n"})
+		defer r.Write(map[string]string{"experiments/iris.csv": iris})
 		before := countRuns(t, st)
-		_, err := runner.Rerun(ctx, st, first.Run, r.dir, runner.Options{})
+		_, err := runner.Rerun(ctx, st, first.Run, r.Dir, runner.Options{})
 		if !errors.Is(err, runner.ErrInputsChanged) {
 			t.Fatalf("err = %v, want ErrInputsChanged", err)
 		}
@@ -391,10 +230,10 @@ func TestGitLoop(t *testing.T) {
 		}
 	})
 	t.Run("commit not in the repository", func(t *testing.T) {
-		other := newRepo(t, map[string]string{"README": "x"})
-		other.commit("unrelated")
-		_, err := runner.Rerun(ctx, st, first.Run, other.dir, runner.Options{})
-		if !errors.Is(err, runner.ErrCommitNotFound) || !strings.Contains(err.Error(), c1[:12]) {
+		other := gittest.New(t, map[string]string{"README": "x"})
+		other.Commit("unrelated")
+		_, err := runner.Rerun(ctx, st, first.Run, other.Dir, runner.Options{})
+		if !errors.Is(err, provenance.ErrCommitNotFound) || !strings.Contains(err.Error(), c1[:12]) {
 			t.Errorf("err = %v, want ErrCommitNotFound naming %s", err, c1[:12])
 		}
 	})
@@ -403,7 +242,7 @@ func TestGitLoop(t *testing.T) {
 		// weights were different.
 		fake := *first.Run
 		fake.WeightsSHA256 = strings.Repeat("0", 64)
-		rep, err := runner.Rerun(ctx, st, &fake, r.dir, runner.Options{})
+		rep, err := runner.Rerun(ctx, st, &fake, r.Dir, runner.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/provenance"
 	"github.com/xp-ml/xp/store"
 )
 
@@ -23,7 +24,7 @@ type Reproduction struct {
 	Rerun *store.Run
 	// Source is where the experiment was read from: the recorded commit, or
 	// the sources stored with a dirty run.
-	Source *Source
+	Source *provenance.Source
 	// Diffs lists every final metric and the weights digest that differ;
 	// empty when the rerun reproduced the original bit for bit.
 	Diffs []Difference
@@ -77,11 +78,13 @@ func Rerun(ctx context.Context, st *store.Store, orig *store.Run, dir string, op
 // and so its key, are orig's. The returned Job's Source is the recorded
 // one.
 func rebuild(ctx context.Context, st *store.Store, orig *store.Run, dir string) (*Job, error) {
-	prov, err := ParseProvenance(orig.Provenance)
+	prov, err := provenance.Parse(orig.Provenance)
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", ShortKey(orig.Key), err)
 	}
-	src, files, err := recordedSources(ctx, st, orig, prov, dir)
+	src, files, err := prov.Restore("run "+ShortKey(orig.Key), dir, func() (map[string][]byte, error) {
+		return storedFiles(ctx, st, orig.ID)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -95,13 +98,12 @@ func rebuild(ctx context.Context, st *store.Store, orig *store.Run, dir string) 
 			exp = p.Exp
 		}
 	}
-	src.experiment, src.dir = exp.Name, exp.Dir
 	if exp.Hash != orig.SpecHash {
 		return nil, fmt.Errorf("spec hash of %s %w since run %s: %s… now %s… (the files are the recorded ones, "+
 			"so this xp resolves them differently: a changed default or schema version)",
 			orig.Experiment, ErrInputsChanged, ShortKey(orig.Key), short(orig.SpecHash), short(exp.Hash))
 	}
-	job, err := Plan(exp, Options{Backend: orig.Backend})
+	job, err := Plan(ctx, exp, Options{Backend: orig.Backend})
 	if err != nil {
 		return nil, err
 	}
@@ -122,61 +124,17 @@ func rebuild(ctx context.Context, st *store.Store, orig *store.Run, dir string) 
 	return job, nil
 }
 
-// recordedSources gives back the files of orig's experiment, keyed by their
-// path relative to the returned Source's Root, and that Source: the recorded
-// one, rooted in the repository that holds dir when orig was in one.
-func recordedSources(ctx context.Context, st *store.Store, orig *store.Run, prov *Provenance, dir string) (*Source, map[string][]byte, error) {
-	key := ShortKey(orig.Key)
-	if len(prov.Files) == 0 {
-		return nil, nil, fmt.Errorf("run %s records no source files (it predates xp's git provenance): it cannot be rebuilt", key)
+// storedFiles are the sources stored with dirty run id, by path.
+func storedFiles(ctx context.Context, st *store.Store, id int64) (map[string][]byte, error) {
+	stored, err := st.Sources(ctx, id)
+	if err != nil {
+		return nil, err
 	}
-	src := &Source{Root: prov.Root, InRepo: prov.InRepo, Commit: prov.Commit, Branch: prov.Branch,
-		Files: make([]SourceFile, len(prov.Files))}
-	copy(src.Files, prov.Files)
-	files := map[string][]byte{}
-	if prov.Dirty {
-		stored, err := st.Sources(ctx, orig.ID)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, f := range stored {
-			files[f.Path] = f.Content
-		}
-		if prov.InRepo {
-			// The repository may be another clone, somewhere else.
-			_, root, err := openRepo(dir)
-			switch {
-			case err == nil:
-				src.Root = root
-			case !errors.Is(err, ErrNotInRepo):
-				return nil, nil, err
-			}
-		}
-	} else {
-		if prov.Commit == "" {
-			return nil, nil, fmt.Errorf("run %s records no commit: it cannot be rebuilt", key)
-		}
-		paths := make([]string, len(prov.Files))
-		for i, f := range prov.Files {
-			paths[i] = f.Path
-		}
-		root, fromGit, err := readAtCommit(dir, prov.Commit, paths)
-		if err != nil {
-			return nil, nil, fmt.Errorf("rebuild run %s: %w", key, err)
-		}
-		src.Root, files = root, fromGit
+	files := make(map[string][]byte, len(stored))
+	for _, f := range stored {
+		files[f.Path] = f.Content
 	}
-	for i, f := range src.Files {
-		body, ok := files[f.Path]
-		if !ok {
-			return nil, nil, fmt.Errorf("run %s: the source of %s was not stored", key, f.Path)
-		}
-		if id := blobID(body); id != f.Blob {
-			return nil, nil, fmt.Errorf("run %s: %s is blob %s, but %s was recorded", key, f.Path, short(id), short(f.Blob))
-		}
-		src.Files[i].content = body
-	}
-	return src, files, nil
+	return files, nil
 }
 
 // CompareRuns lists the final metrics (test and validation) and the weights

@@ -2,12 +2,8 @@ package runner
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,7 +12,7 @@ import (
 	"github.com/xp-ml/xp/backends"
 	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/data"
-	"github.com/xp-ml/xp/model"
+	"github.com/xp-ml/xp/provenance"
 	"github.com/xp-ml/xp/store"
 )
 
@@ -29,7 +25,8 @@ type Options struct {
 	// AllowDirty trains an experiment whose files are not all committed
 	// unchanged, or not in a git repository at all: the run is marked
 	// dirty and the exact source of every file is stored with it. Without
-	// it, Train refuses such an experiment (ErrDirty, ErrNotInRepo).
+	// it, Train refuses such an experiment (provenance.ErrDirty,
+	// provenance.ErrNotInRepo).
 	AllowDirty bool
 	// RerunOf is the id of the run this one reproduces (0: none).
 	RerunOf int64
@@ -132,31 +129,16 @@ type Job struct {
 	Key            string
 	// Source is where the experiment's files come from; nil until Train
 	// inspects the git repository (a rerun sets it from the recorded run).
-	Source *Source
+	Source *provenance.Source
 	// Sources are the resolved data sources by name (SourceMain,
 	// SourceTest); DataHashes holds their hashes.
 	Sources map[string]*data.Source
-	// testLines are the source lines of the test rows, once prepared.
-	testLines []int
-	// resume is the checkpoint of an interrupted run of this key that
-	// Train continues from, or nil.
-	resume *checkpoint
-	// head is the model's head, once the data is prepared (ResolveHead);
-	// spec is the experiment's spec with that head's loss and metrics
-	// (effectiveSpec), what training follows.
-	head string
-	spec *spec.Spec
 }
 
-// Plan resolves the backend and hashes the data of exp.
-func Plan(exp *spec.Experiment, opts Options) (*Job, error) {
-	return PlanContext(context.Background(), exp, opts)
-}
-
-// PlanContext resolves the backend and the data sources of exp, fetching
-// remote sources into the cache (once: a pinned file already cached is not
-// fetched again), and hashes them.
-func PlanContext(ctx context.Context, exp *spec.Experiment, opts Options) (*Job, error) {
+// Plan resolves the backend and the data sources of exp, fetching remote
+// sources into the cache (once: a pinned file already cached is not
+// fetched again; ctx cancels a fetch), and hashes them.
+func Plan(ctx context.Context, exp *spec.Experiment, opts Options) (*Job, error) {
 	b, device, fallback, err := chooseBackend(exp.Spec.Device, opts.Backend)
 	if err != nil {
 		return nil, &SpecError{Pos: exp.Position("device"), Field: "device", Err: err}
@@ -213,12 +195,11 @@ func chooseBackend(device, override string) (b backends.Backend, dev, fallback s
 		device = "cpu"
 	}
 	if device == "cpu" {
-		for _, name := range []string{"cpu", "gorgonia"} {
-			if b, err := backends.Get(name); err == nil {
-				return b, "cpu", fallback, nil
-			}
+		b, err := CPUBackend()
+		if err != nil {
+			return nil, "", "", err
 		}
-		return nil, "", "", fmt.Errorf("no CPU backend compiled in (have %v)", backends.Names())
+		return b, "cpu", fallback, nil
 	}
 	b, err = backends.Get("cuda")
 	if err != nil {
@@ -229,6 +210,17 @@ func chooseBackend(device, override string) (b backends.Backend, dev, fallback s
 			msg: fmt.Sprintf("%q cannot run here: %s", device, unavailableReason(err)), err: err}
 	}
 	return b, device, "", nil
+}
+
+// CPUBackend is the backend a run on device "cpu" trains on: xp's own
+// engine, else Gorgonia, whichever this xp has compiled in.
+func CPUBackend() (backends.Backend, error) {
+	for _, name := range []string{"cpu", "gorgonia"} {
+		if b, err := backends.Get(name); err == nil {
+			return b, nil
+		}
+	}
+	return nil, fmt.Errorf("no CPU backend compiled in (have %v)", backends.Names())
 }
 
 // unavailableError says why a device cannot run, in one line, and still
@@ -280,7 +272,7 @@ func Run(ctx context.Context, st *store.Store, exp *spec.Experiment, opts Option
 	if opts.Data.CacheDir == "" {
 		opts.Data.CacheDir = filepath.Join(st.Dir(), "cache")
 	}
-	job, err := PlanContext(ctx, exp, opts)
+	job, err := Plan(ctx, exp, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -294,369 +286,6 @@ func Run(ctx context.Context, st *store.Store, exp *spec.Experiment, opts Option
 		}
 	}
 	return job.Train(ctx, st, opts)
-}
-
-// Train trains the job as a new run, whatever the cache holds.
-func (j *Job) Train(ctx context.Context, st *store.Store, opts Options) (*Result, error) {
-	start := time.Now()
-	exp := j.Exp
-	s := &exp.Spec
-	prep, err := j.prepare(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if s, err = effectiveSpec(exp, j.head); err != nil {
-		return nil, err
-	}
-	if j.head == spec.HeadBinary && len(prep.Classes) != 2 {
-		return nil, &SpecError{Pos: exp.Position("model.head"), Field: "model.head", Err: fmt.Errorf(
-			"a binary head needs 2 classes, but %q has %d (%s); use \"multiclass\"", s.Data.Target, len(prep.Classes), strings.Join(prep.Classes, ", "))}
-	}
-	j.spec = s
-	m, err := BuildModelFor(s, len(prep.Features), len(prep.Classes), j.head, prep.Embeddings)
-	if err != nil {
-		return nil, &SpecError{Pos: exp.Position("model"), Field: "model", Err: err}
-	}
-	if m.Loss.ClassWeights, err = ClassWeights(s, prep.Classes, prep.Train.Y); err != nil {
-		return nil, &SpecError{Pos: exp.Position("train.loss"), Field: "train.loss", Err: err}
-	}
-	params, err := model.Init(m, uint64(s.Train.Seed))
-	if err != nil {
-		return nil, err
-	}
-	// Checked after the spec's own errors, so a typo is reported before the
-	// request to commit it; and before anything is recorded.
-	if j.Source == nil {
-		src, err := InspectGit(exp, j.DataPath)
-		if err != nil {
-			return nil, err
-		}
-		j.Source = src
-	}
-	if !opts.AllowDirty {
-		if err := j.Source.Check(); err != nil {
-			return nil, err
-		}
-	}
-
-	// The process is recorded from the start, so that a run whose process
-	// dies before it starts is found (store.MarkLostProcesses) and not left
-	// queued.
-	host, _ := os.Hostname()
-	run := &store.Run{
-		Key: j.Key, Experiment: exp.Name, SpecHash: exp.Hash, Spec: json.RawMessage(exp.Resolved),
-		DataHashes: j.DataHashes, Backend: j.Backend.Name(), Device: j.Device, Epochs: s.Train.Epochs,
-		Provenance: provenance(exp, j, j.Source), Dirty: j.Source.Dirty(), RerunOf: opts.RerunOf,
-		SweepID: opts.SweepID, PID: os.Getpid(), Host: host,
-	}
-	if err := st.CreateRun(ctx, run); err != nil {
-		return nil, err
-	}
-	if run.Dirty {
-		// Git cannot give these files back: keep them, or the run could
-		// never be rebuilt.
-		if err := st.SaveSources(ctx, run.ID, j.Source.sources()); err != nil {
-			return nil, errors.Join(err, st.FinishRun(context.WithoutCancel(ctx), run.ID, store.StatusFailed, err.Error(), "", nil))
-		}
-	}
-	if err := st.StartRun(ctx, run.ID, os.Getpid(), host); err != nil {
-		return nil, err
-	}
-	dir := st.ArtifactDir(run)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("run directory: %w", err)
-	}
-	log := newRunLog(filepath.Join(dir, "log.txt"))
-	defer log.Close()
-	for _, r := range prep.Report {
-		log.Printf("clean[%d] %s: %s", r.Index, r.Kind, r.Detail)
-	}
-	if prep.Task == data.TaskRegression {
-		log.Printf("data: %d train, %d validation, %d test rows; %d features; regression target %s standardized with the training %s",
-			prep.Train.N, prep.Val.N, prep.Test.N, len(prep.Features), s.Data.Target, prep.Scale)
-	} else {
-		log.Printf("data: %d train, %d validation, %d test rows; %d features; classes %v",
-			prep.Train.N, prep.Val.N, prep.Test.N, len(prep.Features), prep.Classes)
-	}
-	log.Printf("model: %s head, loss %s, metrics %v", j.head, m.LossKind(), s.Metrics)
-	if len(prep.Embeddings) > 0 {
-		log.Printf("model: embeddings %s (vocabulary × dim; the last row is shared by rare, unseen and missing values); the first layer reads %d inputs",
-			describeEmbeddings(prep.Embeddings), m.EmbeddedWidth())
-	}
-	if err := j.recordData(dir, prep, log); err != nil {
-		log.Printf("%v", err)
-	}
-
-	if !opts.Force && opts.RerunOf == 0 {
-		// An interrupted run of this key left a checkpoint: continue it.
-		// A rerun or a forced run trains from the start.
-		switch ck, err := loadCheckpoint(st, j.Key); {
-		case err != nil:
-			log.Printf("%v; training from the start", err)
-		case ck != nil:
-			if err := ck.carryPoints(ctx, st, run.ID); err != nil {
-				log.Printf("%v; training from the start", err)
-				break
-			}
-			j.resume = ck
-			log.Printf("resuming run %d from its checkpoint after epoch %d", ck.RunID, ck.Epoch)
-		}
-	}
-	res := &Result{Run: run, Report: prep.Report}
-	timing := Timing{PrepareSeconds: time.Since(start).Seconds(), Epochs: s.Train.Epochs, TrainRows: prep.Train.N}
-	final, weights, trainErr := j.train(ctx, st, run, m, params, prep, opts, &timing, log)
-	timing.TotalSeconds = time.Since(start).Seconds()
-
-	// Record the outcome even when ctx is canceled: a canceled run must not
-	// be left "running".
-	rec := context.WithoutCancel(ctx)
-	status, msg := store.StatusSucceeded, ""
-	digest := ""
-	switch {
-	case trainErr == nil:
-		digest, err = j.saveArtifacts(dir, weights, prep)
-		if err != nil {
-			status, msg = store.StatusFailed, err.Error()
-			trainErr = err
-		}
-	case errors.Is(trainErr, context.Canceled), errors.Is(trainErr, errCancelRequested):
-		status, msg = store.StatusCanceled, "canceled"
-	case errors.Is(trainErr, ErrDiverged):
-		status, msg = store.StatusDiverged, trainErr.Error()
-	case errors.Is(trainErr, ErrPruned):
-		status, msg = store.StatusPruned, trainErr.Error()
-	default:
-		status, msg = store.StatusFailed, trainErr.Error()
-	}
-	log.Printf("status %s %s", status, msg)
-	if status != store.StatusCanceled {
-		// Only an interrupted run is resumed; a finished one starts over.
-		if err := removeCheckpoint(st, j.Key); err != nil {
-			log.Printf("%v", err)
-		}
-	}
-	tj, _ := json.Marshal(timing)
-	if err := st.FinishRun(rec, run.ID, status, msg, digest, tj); err != nil {
-		return nil, errors.Join(trainErr, err)
-	}
-	if fresh, err := st.Run(rec, run.ID); err == nil {
-		res.Run = fresh
-	}
-	res.Metrics = final
-	if trainErr != nil && !errors.Is(trainErr, ErrPruned) {
-		if errors.Is(trainErr, errCancelRequested) {
-			return res, fmt.Errorf("run %s: %w", ShortKey(run.Key), context.Canceled)
-		}
-		return res, fmt.Errorf("run %s: %w", ShortKey(run.Key), trainErr)
-	}
-	return res, nil
-}
-
-var errCancelRequested = errors.New("cancel requested")
-
-// ErrPruned: a sweep stopped the run early (Options.Prune). Train records
-// the run as pruned and returns no error for it.
-var ErrPruned = errors.New("pruned")
-
-// heartbeatEvery is how often a run heartbeats within an epoch: often
-// enough that a run whose process died is found well within the 30 s that
-// mark it lost, yet a write every few seconds at most. (A variable for a
-// test.)
-var heartbeatEvery = 2 * time.Second
-
-func (j *Job) train(ctx context.Context, st *store.Store, run *store.Run, m *model.Model, params *model.Params,
-	prep *data.Prepared, opts Options, timing *Timing, log *runLog) (map[string]map[string]float64, *model.Params, error) {
-	s := j.spec
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-
-	trainer, err := j.Backend.Compile(ctx, m, params, j.config(opts.Threads))
-	if err != nil {
-		return nil, nil, fmt.Errorf("compile on %s: %w", j.Backend.Name(), err)
-	}
-	defer trainer.Close()
-
-	train := batches(prep.Train)
-	sc := &scorer{m: m, k: len(prep.Classes), scale: prep.Scale, names: s.Metrics}
-	order := make([]int32, train.N)
-	shuffle := rand.NewPCG(uint64(s.Train.Seed), 0x78702d73687566) // "xp-shuf"
-	rng := rand.New(shuffle)
-	emit := func(e Event) {
-		if opts.Events != nil {
-			e.Experiment, e.Key, e.RunID, e.Epochs, e.TotalRows = j.Exp.Name, run.Key, run.ID, s.Train.Epochs, train.N
-			opts.Events(e)
-		}
-	}
-	emit(Event{Kind: EventStarted, Device: j.Device, Fallback: j.Fallback})
-	began := time.Now()
-	lastBeat := began
-	var trainTime time.Duration
-	final := map[string]map[string]float64{}
-	stopper, err := newEarlyStop(s, prep.Val.N > 0)
-	if err != nil {
-		return nil, nil, &SpecError{Pos: j.Exp.Position("train.early_stopping"), Field: "train.early_stopping", Err: err}
-	}
-	epochsDone := 0
-	if ck := j.resume; ck != nil {
-		if err := ck.restore(trainer, shuffle, stopper); err != nil {
-			return nil, nil, err
-		}
-		epochsDone = ck.Epoch
-		j.resume = nil
-		if ck.Validation != nil {
-			final["validation"] = ck.Validation
-		}
-	}
-	for epoch := epochsDone + 1; epoch <= s.Train.Epochs; epoch++ {
-		for i := range order {
-			order[i] = int32(i)
-		}
-		rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
-		t0 := time.Now()
-		loss, err := trainer.Epoch(ctx, train, order, func(rows int) {
-			emit(Event{Kind: EventBatch, Epoch: epoch, Rows: rows, Elapsed: time.Since(began)})
-			// Epochs can be long: beat within them too, so a live run is
-			// never taken for a dead one. The epoch reported is the last
-			// one finished.
-			if time.Since(lastBeat) < heartbeatEvery {
-				return
-			}
-			lastBeat = time.Now()
-			switch stop, err := st.Heartbeat(ctx, run.ID, epoch-1); {
-			case err != nil && ctx.Err() == nil:
-				cancel(err)
-			case stop:
-				cancel(errCancelRequested)
-			}
-		})
-		trainTime += time.Since(t0)
-		if err != nil {
-			if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
-				return nil, nil, cause // a cancel request, or a heartbeat that failed
-			}
-			return nil, nil, err
-		}
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return nil, nil, diverged(trainer, loss, epoch, train.N, s.Train.BatchSize)
-		}
-		points := []store.Point{{Split: "train", Name: "loss", Epoch: epoch, Value: loss}}
-		var valMetrics map[string]float64
-		if prep.Val.N > 0 {
-			valMetrics, _, err = sc.evaluate(ctx, trainer, prep.Val)
-			if err != nil {
-				return nil, nil, err
-			}
-			points = appendPoints(points, "validation", epoch, valMetrics)
-			final["validation"] = valMetrics
-		}
-		if err := st.AddPoints(ctx, run.ID, points); err != nil {
-			return nil, nil, err
-		}
-		log.Printf("epoch %d/%d loss %.6f validation %v", epoch, s.Train.Epochs, loss, valMetrics)
-		stop, err := st.Heartbeat(ctx, run.ID, epoch)
-		if err != nil {
-			return nil, nil, err
-		}
-		lastBeat = time.Now()
-		if stop {
-			cancel(errCancelRequested)
-			return nil, nil, errCancelRequested
-		}
-		emit(Event{Kind: EventEpoch, Epoch: epoch, TrainLoss: loss, Metrics: valMetrics, Elapsed: time.Since(began)})
-		epochsDone = epoch
-		if stopper != nil && stopper.observe(epoch, loss, valMetrics, trainer.Params) {
-			log.Printf("early stopping at epoch %d: %s best %v at epoch %d, no improvement for %d epochs",
-				epoch, stopper.metricName(), stopper.best, stopper.bestEpoch, stopper.patience)
-			break
-		}
-		if epoch < s.Train.Epochs {
-			ck, err := takeCheckpoint(j.Key, run.ID, epoch, trainer, shuffle, final["validation"], stopper)
-			if err == nil {
-				err = ck.save(st)
-			}
-			if err != nil {
-				return nil, nil, err
-			}
-		}
-		if opts.Prune != nil && epoch < s.Train.Epochs {
-			if why := opts.Prune(epoch, valMetrics); why != "" {
-				return final, nil, fmt.Errorf("%w at epoch %d: %s", ErrPruned, epoch, why)
-			}
-		}
-	}
-	timing.TrainSeconds = trainTime.Seconds()
-	if trainTime > 0 {
-		timing.SamplesPerSec = float64(train.N*epochsDone) / trainTime.Seconds()
-	}
-	if stopper != nil && stopper.params != nil && stopper.bestEpoch != epochsDone {
-		// Test and save the best epoch's weights: a trainer compiled from
-		// them predicts exactly as the trainer did at that epoch.
-		best, err := j.Backend.Compile(ctx, m, stopper.params, j.config(opts.Threads))
-		if err != nil {
-			return nil, nil, fmt.Errorf("restore the best epoch's weights: %w", err)
-		}
-		defer best.Close()
-		trainer = best
-		if stopper.metrics != nil {
-			final["validation"] = stopper.metrics
-		}
-		log.Printf("restored the weights of epoch %d (%s %v)", stopper.bestEpoch, stopper.metricName(), stopper.best)
-	}
-	if prep.Test.N > 0 {
-		tm, probs, err := sc.evaluate(ctx, trainer, prep.Test)
-		if err != nil {
-			return nil, nil, err
-		}
-		path := filepath.Join(st.ArtifactDir(run), TestPredictionsFile)
-		if m.Regression() {
-			if err := saveTestRegression(path, j.testLines, prep.Scale, prep.Test.Target, probs); err != nil {
-				return nil, nil, err
-			}
-		} else {
-			if err := saveTestPredictions(path, j.testLines, prep.Classes, prep.Test.Y, probs); err != nil {
-				return nil, nil, err
-			}
-			if err := saveConfusion(st.ArtifactDir(run), prep.Classes, probs, prep.Test.Y); err != nil {
-				return nil, nil, err
-			}
-		}
-		final["test"] = tm
-		if err := st.AddPoints(ctx, run.ID, appendPoints(nil, "test", s.Train.Epochs, tm)); err != nil {
-			return nil, nil, err
-		}
-		log.Printf("test %v", tm)
-	}
-	return final, trainer.Params(), nil
-}
-
-func appendPoints(points []store.Point, split string, epoch int, values map[string]float64) []store.Point {
-	for _, name := range sortedKeys(values) {
-		points = append(points, store.Point{Split: split, Name: name, Epoch: epoch, Value: values[name]})
-	}
-	return points
-}
-
-func batches(m data.Matrix) *backends.Batches {
-	return &backends.Batches{X: m.X, Y: m.Y, T: m.T, N: m.N, D: m.D}
-}
-
-// saveArtifacts writes what `xp predict` and `xp rerun` need next to the run.
-func (j *Job) saveArtifacts(dir string, weights *model.Params, prep *data.Prepared) (string, error) {
-	digest, err := weights.Save(filepath.Join(dir, "weights.bin"))
-	if err != nil {
-		return "", err
-	}
-	pj, err := json.MarshalIndent(prep.Pipeline, "", "  ")
-	if err != nil {
-		return "", fmt.Errorf("encode preprocessing: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "preprocessing.json"), pj, 0o644); err != nil {
-		return "", fmt.Errorf("save preprocessing: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "spec.json"), j.Exp.Resolved, 0o644); err != nil {
-		return "", fmt.Errorf("save spec: %w", err)
-	}
-	return digest, nil
 }
 
 // FinalMetrics reads a stored run's final metrics by split: test, and the

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/provenance"
 	"github.com/xp-ml/xp/store"
 )
 
@@ -210,11 +211,11 @@ func RunSweep(ctx context.Context, st *store.Store, exp *spec.Experiment, opts S
 	}
 	// One look at git for all the points: they share the experiment's
 	// files (and, unless the sweep changes it, the data file).
-	sources := map[string]*Source{}
+	sources := map[string]*provenance.Source{}
 	for _, p := range plan.Points {
 		src, ok := sources[p.Job.DataPath]
 		if !ok {
-			if src, err = InspectGit(exp, p.Job.DataPath); err != nil {
+			if src, err = provenance.Inspect(exp, p.Job.DataPath); err != nil {
 				return nil, err
 			}
 			sources[p.Job.DataPath] = src
@@ -222,7 +223,7 @@ func RunSweep(ctx context.Context, st *store.Store, exp *spec.Experiment, opts S
 		p.Job.Source = src
 	}
 	if !opts.AllowDirty {
-		if err := plan.Points[0].Job.Source.Check(); err != nil {
+		if err := plan.Points[0].Job.Source.Check(exp); err != nil {
 			// Cached points need no commit; refuse only if some must train.
 			if must, cerr := mustTrain(ctx, st, plan, opts.Force); cerr != nil || must {
 				return nil, errors.Join(err, cerr)

@@ -68,7 +68,7 @@ func PlanSweep(ctx context.Context, exp *spec.Experiment, opts Options) (*SweepP
 				DataHashes: first.DataHashes, Sources: first.Sources, BackendVersion: first.BackendVersion,
 				Key: RunKey(specKey(&p.Exp.Spec, p.Exp.Hash), first.DataHashes, first.Backend.Name(), first.BackendVersion)}
 		} else {
-			if job, err = PlanContext(ctx, p.Exp, opts); err != nil {
+			if job, err = Plan(ctx, p.Exp, opts); err != nil {
 				return nil, fmt.Errorf("point %d (%s): %w", p.Index, p.Label(), err)
 			}
 			planned[string(shared)] = job

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/xp-ml/xp/internal/gittest"
+	"github.com/xp-ml/xp/provenance"
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
 )
@@ -244,34 +246,34 @@ func TestSweepNoCPUOversubscription(t *testing.T) {
 func TestSweepInGit(t *testing.T) {
 	two := strings.Replace(irisSweep, `[0.003, 0.01, 0.03]`, `[0.003, 0.01]`, 1)
 	two = strings.Replace(two, `[4, 8, 16, 32]`, `[8]`, 1)
-	r := newRepo(t, map[string]string{expPath: two, "experiments/iris.csv": irisData(t)})
-	commit := r.commit("sweep")
-	st, err := store.Open(context.Background(), r.path(".xp"))
+	r := gittest.New(t, map[string]string{expPath: two, "experiments/iris.csv": irisData(t)})
+	commit := r.Commit("sweep")
+	st, err := store.Open(context.Background(), r.Path(".xp"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
 	clean := runner.SweepOptions{Options: runner.Options{Backend: "gorgonia"}, CPUs: 2}
-	res, err := runner.RunSweep(context.Background(), st, r.load(expPath), clean)
+	res, err := runner.RunSweep(context.Background(), st, load(t, r.Path(expPath)), clean)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range res.Points {
-		prov, err := runner.ParseProvenance(p.Run.Provenance)
+		prov, err := provenance.Parse(p.Run.Provenance)
 		if err != nil || p.Run.Dirty || prov.Commit != commit || p.Run.SweepID != res.Plan.ID {
 			t.Errorf("point %d: dirty %v, commit %.12s, sweep %q; want clean at %.12s", p.Index, p.Run.Dirty, prov.Commit, p.Run.SweepID, commit)
 		}
 	}
 
-	r.write(map[string]string{expPath: "// reworded\n" + two})
-	again, err := runner.RunSweep(context.Background(), st, r.load(expPath), clean)
+	r.Write(map[string]string{expPath: "// reworded\n" + two})
+	again, err := runner.RunSweep(context.Background(), st, load(t, r.Path(expPath)), clean)
 	if err != nil || again.Earlier != 2 {
 		t.Errorf("modified, every point done: %v, %d done before; want no error", err, again.Earlier)
 	}
 
-	r.write(map[string]string{expPath: strings.Replace(two, `[0.003, 0.01]`, `[0.003, 0.01, 0.03]`, 1)})
-	_, err = runner.RunSweep(context.Background(), st, r.load(expPath), clean)
-	if !errors.Is(err, runner.ErrDirty) {
+	r.Write(map[string]string{expPath: strings.Replace(two, `[0.003, 0.01]`, `[0.003, 0.01, 0.03]`, 1)})
+	_, err = runner.RunSweep(context.Background(), st, load(t, r.Path(expPath)), clean)
+	if !errors.Is(err, provenance.ErrDirty) {
 		t.Errorf("modified with a point to train: %v, want ErrDirty", err)
 	}
 }

@@ -61,7 +61,7 @@ func trainPoint(ctx context.Context, m *Manifest, tp TaskPoint, out string, res 
 		return fmt.Errorf("sweep %s has %d points, not point %d", m.SweepID, len(points), tp.Point)
 	}
 	opts := runner.Options{Backend: m.Backend, Threads: m.Threads, AllowDirty: m.AllowDirty, SweepID: m.SweepID}
-	job, err := runner.PlanContext(ctx, points[tp.Point].Exp, opts)
+	job, err := runner.Plan(ctx, points[tp.Point].Exp, opts)
 	if err != nil {
 		return err
 	}

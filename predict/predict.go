@@ -1,4 +1,4 @@
-package runner
+package predict
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/data"
 	"github.com/xp-ml/xp/model"
+	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
 )
 
@@ -32,13 +33,13 @@ type Predictor struct {
 	Note string
 }
 
-// LoadPredictor reads what run r saved in its artifact directory dir
+// Load reads what run r saved in its artifact directory dir
 // (preprocessing.json, weights.bin, spec.json). backend overrides the
 // backend to score with ("" = the run's, or a CPU backend when this xp
 // cannot run that one).
-func LoadPredictor(dir string, r *store.Run, backend string) (*Predictor, error) {
+func Load(dir string, r *store.Run, backend string) (*Predictor, error) {
 	if r.Status != store.StatusSucceeded {
-		return nil, fmt.Errorf("%w: run %s is %s; only a succeeded run has weights", ErrNoModel, ShortKey(r.Key), r.Status)
+		return nil, fmt.Errorf("%w: run %s is %s; only a succeeded run has weights", ErrNoModel, runner.ShortKey(r.Key), r.Status)
 	}
 	p := &Predictor{Pipeline: &data.Pipeline{}}
 	raw, err := os.ReadFile(filepath.Join(dir, "preprocessing.json"))
@@ -57,17 +58,17 @@ func LoadPredictor(dir string, r *store.Run, backend string) (*Predictor, error)
 	// The resolved spec carries metadata (name, description, tags) that
 	// spec.Spec leaves out: decode leniently.
 	if err := json.Unmarshal(specJSON, &p.Spec); err != nil {
-		return nil, fmt.Errorf("read the spec of run %s: %w", ShortKey(r.Key), err)
+		return nil, fmt.Errorf("read the spec of run %s: %w", runner.ShortKey(r.Key), err)
 	}
 	if p.Params, err = model.Load(filepath.Join(dir, "weights.bin")); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNoModel, err)
 	}
-	head := ResolveHead(&p.Spec, p.Pipeline.Task)
-	if p.Model, err = BuildModelFor(&p.Spec, len(p.Pipeline.Features), len(p.Pipeline.Classes), head, p.Pipeline.Embeddings()); err != nil {
-		return nil, fmt.Errorf("rebuild the model of run %s: %w", ShortKey(r.Key), err)
+	head := runner.ResolveHead(&p.Spec, p.Pipeline.Task)
+	if p.Model, err = runner.BuildModelFor(&p.Spec, len(p.Pipeline.Features), len(p.Pipeline.Classes), head, p.Pipeline.Embeddings()); err != nil {
+		return nil, fmt.Errorf("rebuild the model of run %s: %w", runner.ShortKey(r.Key), err)
 	}
 	if err := p.Params.Check(p.Model); err != nil {
-		return nil, fmt.Errorf("run %s: weights do not fit its model: %w", ShortKey(r.Key), err)
+		return nil, fmt.Errorf("run %s: weights do not fit its model: %w", runner.ShortKey(r.Key), err)
 	}
 	if backend == "" {
 		backend = r.Backend
@@ -78,12 +79,12 @@ func LoadPredictor(dir string, r *store.Run, backend string) (*Predictor, error)
 	}
 	if err != nil {
 		// Any CPU backend scores the same model; only the last bits may differ.
-		cpu, _, _, cerr := chooseBackend("cpu", "")
+		cpu, cerr := runner.CPUBackend()
 		if cerr != nil {
 			return nil, fmt.Errorf("score with %s: %w", backend, err)
 		}
 		p.Note = fmt.Sprintf("run %s trained on %s, which cannot run here (%v); scoring on %s: probabilities may differ in the last bits",
-			ShortKey(r.Key), backend, err, cpu.Name())
+			runner.ShortKey(r.Key), backend, err, cpu.Name())
 		b = cpu
 	}
 	p.Backend = b

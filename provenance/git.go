@@ -1,4 +1,4 @@
-package runner
+package provenance
 
 import (
 	"errors"
@@ -14,7 +14,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/xp-ml/xp/cue/spec"
-	"github.com/xp-ml/xp/store"
 )
 
 var (
@@ -46,8 +45,9 @@ type SourceFile struct {
 	// the commit when it is clean.
 	Blob  string    `json:"blob,omitempty"`
 	State FileState `json:"state,omitempty"`
-	// content is the file's bytes, kept so a dirty run can store them.
-	content []byte
+	// Content is the file's bytes, kept so that a dirty run can store
+	// them; never part of a Record.
+	Content []byte `json:"-"`
 }
 
 // Source is where an experiment's files come from: a commit of a git
@@ -67,8 +67,6 @@ type Source struct {
 	// the id at HEAD ("" when untracked), State whether the file used
 	// differs. Informational: the data's sha256 is what identifies it.
 	Data *SourceFile
-	// experiment and dir name the experiment in errors.
-	experiment, dir string
 }
 
 // Dirty reports whether the run could not be rebuilt from Commit alone.
@@ -76,14 +74,14 @@ func (s *Source) Dirty() bool {
 	return !s.InRepo || slices.ContainsFunc(s.Files, func(f SourceFile) bool { return f.State != FileClean })
 }
 
-// Check returns nil when the experiment's files are committed unchanged,
-// else an error that names the files and the fix, wrapping ErrNotInRepo or
-// ErrDirty.
-func (s *Source) Check() error {
+// Check returns nil when the files of exp, as s found them, are committed
+// unchanged, else an error that names the files and the fix, wrapping
+// ErrNotInRepo or ErrDirty.
+func (s *Source) Check(exp *spec.Experiment) error {
 	if !s.InRepo {
 		return fmt.Errorf("experiment %s: %s is %w, so a run could not be traced to a commit; "+
 			"run `git init` and commit the experiment, or pass --allow-dirty to run anyway "+
-			"(the source is stored with the run)", s.experiment, s.dir, ErrNotInRepo)
+			"(the source is stored with the run)", exp.Name, exp.Dir, ErrNotInRepo)
 	}
 	var changed []string
 	for _, f := range s.Files {
@@ -95,7 +93,7 @@ func (s *Source) Check() error {
 		return nil
 	}
 	return fmt.Errorf("experiment %s has %w: %s; commit them, or pass --allow-dirty to run anyway "+
-		"(the source is stored with the run, which is marked dirty)", s.experiment, ErrDirty, strings.Join(changed, ", "))
+		"(the source is stored with the run, which is marked dirty)", exp.Name, ErrDirty, strings.Join(changed, ", "))
 }
 
 // DirtyFiles lists the paths of the files that differ from the commit.
@@ -109,7 +107,7 @@ func (s *Source) DirtyFiles() []string {
 	return out
 }
 
-// InspectGit finds the git repository holding exp and tells, for every
+// Inspect finds the git repository holding exp and tells, for every
 // file of exp's CUE instance, its path in the repository, its blob id and
 // whether it differs from HEAD; and the same for the data file at dataPath
 // when it lies in the repository. Outside a repository it returns a Source
@@ -118,12 +116,12 @@ func (s *Source) DirtyFiles() []string {
 // Only the experiment's own files are hashed (as git blobs, compared with
 // their entries in HEAD's tree): Worktree.Status would hash the whole tree,
 // 400 ms on a 20,000-file repository against 15 ms for this.
-func InspectGit(exp *spec.Experiment, dataPath string) (*Source, error) {
+func Inspect(exp *spec.Experiment, dataPath string) (*Source, error) {
 	dir, err := filepath.Abs(exp.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("inspect git: %w", err)
 	}
-	src := &Source{Root: dir, experiment: exp.Name, dir: exp.Dir}
+	src := &Source{Root: dir}
 	repo, root, err := openRepo(dir)
 	if errors.Is(err, ErrNotInRepo) {
 		for _, f := range exp.Files {
@@ -135,7 +133,7 @@ func InspectGit(exp *spec.Experiment, dataPath string) (*Source, error) {
 			if err != nil {
 				return nil, err
 			}
-			src.Files = append(src.Files, SourceFile{Path: rel, Blob: blobID(body), State: FileUntracked, content: body})
+			src.Files = append(src.Files, SourceFile{Path: rel, Blob: blobID(body), State: FileUntracked, Content: body})
 		}
 		return src, nil
 	}
@@ -156,7 +154,7 @@ func InspectGit(exp *spec.Experiment, dataPath string) (*Source, error) {
 		if err != nil {
 			return nil, fmt.Errorf("inspect %s: %w", f, err)
 		}
-		sf := SourceFile{Path: rel, Blob: blobID(body), content: body}
+		sf := SourceFile{Path: rel, Blob: blobID(body), Content: body}
 		switch head := entryBlob(tree, rel); {
 		case head == "":
 			sf.State = FileUntracked
@@ -344,13 +342,4 @@ func readAtCommit(dir, commit string, paths []string) (string, map[string][]byte
 		files[p] = body
 	}
 	return root, files, nil
-}
-
-// sources are the files to store with a dirty run.
-func (s *Source) sources() []store.Source {
-	out := make([]store.Source, len(s.Files))
-	for i, f := range s.Files {
-		out[i] = store.Source{Path: f.Path, Content: f.content}
-	}
-	return out
 }

@@ -1,0 +1,628 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/xp-ml/xp/backends"
+	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/data"
+	"github.com/xp-ml/xp/model"
+	"github.com/xp-ml/xp/provenance"
+	"github.com/xp-ml/xp/store"
+)
+
+var errCancelRequested = errors.New("cancel requested")
+
+// ErrPruned: a sweep stopped the run early (Options.Prune). Train records
+// the run as pruned and returns no error for it.
+var ErrPruned = errors.New("pruned")
+
+// heartbeatEvery is how often a run heartbeats within an epoch: often
+// enough that a run whose process died is found well within the 30 s that
+// mark it lost, yet a write every few seconds at most. (A variable for a
+// test.)
+var heartbeatEvery = 2 * time.Second
+
+// session is one training of a job as a new run. Train calls its steps in
+// this order, each a method:
+//
+//	prepare         data, effective spec, model, initial weights; git check
+//	record          the run's row (and a dirty run's sources), directory, log
+//	describe        the data and the model, in the log and data.json
+//	findCheckpoint  an interrupted run of the key to continue
+//	train           compile, begin; per epoch: trainEpoch, evaluate,
+//	                recordPoints, endEpoch, earlyStop, checkpoint, prune;
+//	                then keptWeights and test
+//	finish          artifacts, status, the key's checkpoint, timing
+//
+// Nothing of it outlives Train.
+type session struct {
+	job   *Job
+	st    *store.Store
+	opts  Options
+	start time.Time
+
+	// What prepare makes: the prepared data, the head the model has and
+	// the spec training follows (the experiment's, with that head's loss
+	// and metrics: effectiveSpec), the model and its initial weights, and
+	// the source lines of the test rows.
+	prep      *data.Prepared
+	head      string
+	spec      *spec.Spec
+	model     *model.Model
+	params    *model.Params
+	testLines []int
+
+	// What record makes.
+	run *store.Run
+	dir string
+	log *runLog
+
+	// resume is the checkpoint of an interrupted run of this key that
+	// training continues from, or nil.
+	resume *checkpoint
+
+	// Training: the trainer and what the epochs share. cancel stops
+	// training with a cause (a cancel request, a failed heartbeat).
+	cancel     context.CancelCauseFunc
+	trainer    backends.Trainer
+	batches    *backends.Batches
+	scorer     *scorer
+	order      []int32
+	shuffle    *rand.PCG
+	rng        *rand.Rand
+	stopper    *earlyStop
+	began      time.Time
+	lastBeat   time.Time
+	trainTime  time.Duration
+	epochsDone int
+	// final holds the final metrics by split, as they are known.
+	final  map[string]map[string]float64
+	timing Timing
+}
+
+// Train trains the job as a new run, whatever the cache holds.
+func (j *Job) Train(ctx context.Context, st *store.Store, opts Options) (*Result, error) {
+	s := &session{job: j, st: st, opts: opts, start: time.Now()}
+	if err := s.prepare(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.record(ctx); err != nil {
+		return nil, err
+	}
+	defer s.log.Close()
+	s.describe()
+	s.findCheckpoint(ctx)
+	s.timing = Timing{PrepareSeconds: time.Since(s.start).Seconds(), Epochs: s.spec.Train.Epochs, TrainRows: s.prep.Train.N}
+	final, weights, err := s.train(ctx)
+	s.timing.TotalSeconds = time.Since(s.start).Seconds()
+	return s.finish(ctx, final, weights, err)
+}
+
+// prepare reads the data and builds what training needs, and checks where
+// the experiment's files come from: after the spec's own errors, so that a
+// typo is reported before the request to commit it, and before anything is
+// recorded.
+func (s *session) prepare(ctx context.Context) error {
+	exp := s.job.Exp
+	if err := s.readData(ctx); err != nil {
+		return err
+	}
+	sp, err := effectiveSpec(exp, s.head)
+	if err != nil {
+		return err
+	}
+	if s.head == spec.HeadBinary && len(s.prep.Classes) != 2 {
+		return &SpecError{Pos: exp.Position("model.head"), Field: "model.head", Err: fmt.Errorf(
+			"a binary head needs 2 classes, but %q has %d (%s); use \"multiclass\"", sp.Data.Target, len(s.prep.Classes), strings.Join(s.prep.Classes, ", "))}
+	}
+	s.spec = sp
+	if s.model, err = BuildModelFor(sp, len(s.prep.Features), len(s.prep.Classes), s.head, s.prep.Embeddings); err != nil {
+		return &SpecError{Pos: exp.Position("model"), Field: "model", Err: err}
+	}
+	if s.model.Loss.ClassWeights, err = classWeights(sp, s.prep.Classes, s.prep.Train.Y); err != nil {
+		return &SpecError{Pos: exp.Position("train.loss"), Field: "train.loss", Err: err}
+	}
+	if s.params, err = model.Init(s.model, uint64(sp.Train.Seed)); err != nil {
+		return err
+	}
+	return s.checkSource()
+}
+
+// checkSource inspects the git repository holding the experiment, unless
+// the job brings its source (a rerun's is the recorded one), and refuses
+// files not committed unchanged unless Options.AllowDirty.
+func (s *session) checkSource() error {
+	j := s.job
+	if j.Source == nil {
+		src, err := provenance.Inspect(j.Exp, j.DataPath)
+		if err != nil {
+			return err
+		}
+		j.Source = src
+	}
+	if s.opts.AllowDirty {
+		return nil
+	}
+	return j.Source.Check(j.Exp)
+}
+
+// record creates the run in the store, and its directory and log. The
+// process is recorded from the start, so that a run whose process dies
+// before it starts is found (store.MarkLostProcesses) and not left queued.
+func (s *session) record(ctx context.Context) error {
+	j, exp := s.job, s.job.Exp
+	prov := provenance.NewRecord(exp, j.Source)
+	prov.Backend, prov.BackendVersion, prov.Device = j.Backend.Name(), j.BackendVersion, j.Device
+	provJSON, _ := json.Marshal(prov)
+	host, _ := os.Hostname()
+	run := &store.Run{
+		Key: j.Key, Experiment: exp.Name, SpecHash: exp.Hash, Spec: json.RawMessage(exp.Resolved),
+		DataHashes: j.DataHashes, Backend: j.Backend.Name(), Device: j.Device, Epochs: s.spec.Train.Epochs,
+		Provenance: provJSON, Dirty: j.Source.Dirty(), RerunOf: s.opts.RerunOf,
+		SweepID: s.opts.SweepID, PID: os.Getpid(), Host: host,
+	}
+	if err := s.st.CreateRun(ctx, run); err != nil {
+		return err
+	}
+	s.run = run
+	if run.Dirty {
+		// Git cannot give these files back: keep them, or the run could
+		// never be rebuilt.
+		if err := s.st.SaveSources(ctx, run.ID, storedSources(j.Source)); err != nil {
+			return errors.Join(err, s.st.FinishRun(context.WithoutCancel(ctx), run.ID, store.StatusFailed, err.Error(), "", nil))
+		}
+	}
+	if err := s.st.StartRun(ctx, run.ID, os.Getpid(), host); err != nil {
+		return err
+	}
+	s.dir = s.st.ArtifactDir(run)
+	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+		return fmt.Errorf("run directory: %w", err)
+	}
+	s.log = newRunLog(filepath.Join(s.dir, "log.txt"))
+	return nil
+}
+
+// storedSources are the files to store with a dirty run.
+func storedSources(src *provenance.Source) []store.Source {
+	out := make([]store.Source, len(src.Files))
+	for i, f := range src.Files {
+		out[i] = store.Source{Path: f.Path, Content: f.Content}
+	}
+	return out
+}
+
+// describe says in the run's log what cleaning did and what the data and
+// the model are, and saves the data report (data.json).
+func (s *session) describe() {
+	prep, log := s.prep, s.log
+	for _, r := range prep.Report {
+		log.Printf("clean[%d] %s: %s", r.Index, r.Kind, r.Detail)
+	}
+	if prep.Task == data.TaskRegression {
+		log.Printf("data: %d train, %d validation, %d test rows; %d features; regression target %s standardized with the training %s",
+			prep.Train.N, prep.Val.N, prep.Test.N, len(prep.Features), s.spec.Data.Target, prep.Scale)
+	} else {
+		log.Printf("data: %d train, %d validation, %d test rows; %d features; classes %v",
+			prep.Train.N, prep.Val.N, prep.Test.N, len(prep.Features), prep.Classes)
+	}
+	log.Printf("model: %s head, loss %s, metrics %v", s.head, s.model.LossKind(), s.spec.Metrics)
+	if len(prep.Embeddings) > 0 {
+		log.Printf("model: embeddings %s (vocabulary × dim; the last row is shared by rare, unseen and missing values); the first layer reads %d inputs",
+			describeEmbeddings(prep.Embeddings), s.model.EmbeddedWidth())
+	}
+	if err := s.recordData(); err != nil {
+		log.Printf("%v", err)
+	}
+}
+
+// findCheckpoint continues an interrupted run of this key from the
+// checkpoint it left, its curves carried over. A rerun or a forced run
+// trains from the start; a checkpoint that cannot be read is logged and
+// training starts over.
+func (s *session) findCheckpoint(ctx context.Context) {
+	if s.opts.Force || s.opts.RerunOf != 0 {
+		return
+	}
+	switch ck, err := loadCheckpoint(s.st, s.job.Key); {
+	case err != nil:
+		s.log.Printf("%v; training from the start", err)
+	case ck != nil:
+		if err := ck.carryPoints(ctx, s.st, s.run.ID); err != nil {
+			s.log.Printf("%v; training from the start", err)
+			break
+		}
+		s.resume = ck
+		s.log.Printf("resuming run %d from its checkpoint after epoch %d", ck.RunID, ck.Epoch)
+	}
+}
+
+// train compiles the model, trains the epochs left, and tests the weights
+// it keeps. It returns the final metrics and those weights; a pruned run
+// returns its validation metrics with ErrPruned, any other error nothing.
+func (s *session) train(ctx context.Context) (map[string]map[string]float64, *model.Params, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	s.cancel = cancel
+	if err := s.compile(ctx); err != nil {
+		return nil, nil, err
+	}
+	defer s.trainer.Close()
+	if err := s.begin(); err != nil {
+		return nil, nil, err
+	}
+	for epoch := s.epochsDone + 1; epoch <= s.spec.Train.Epochs; epoch++ {
+		stop, err := s.epoch(ctx, epoch)
+		if errors.Is(err, ErrPruned) {
+			return s.final, nil, err
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if stop {
+			break
+		}
+	}
+	s.timing.TrainSeconds = s.trainTime.Seconds()
+	if s.trainTime > 0 {
+		s.timing.SamplesPerSec = float64(s.batches.N*s.epochsDone) / s.trainTime.Seconds()
+	}
+	best, err := s.keptWeights(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if best != nil {
+		defer best.Close()
+		s.trainer = best
+	}
+	if err := s.test(ctx); err != nil {
+		return nil, nil, err
+	}
+	return s.final, s.trainer.Params(), nil
+}
+
+// compile builds the trainer from the initial weights, and what the epochs
+// share: the training batches, the scorer, the shuffle.
+func (s *session) compile(ctx context.Context) error {
+	j := s.job
+	tr, err := j.Backend.Compile(ctx, s.model, s.params, j.config(s.opts.Threads))
+	if err != nil {
+		return fmt.Errorf("compile on %s: %w", j.Backend.Name(), err)
+	}
+	s.trainer = tr
+	s.batches = batches(s.prep.Train)
+	s.scorer = &scorer{m: s.model, k: len(s.prep.Classes), scale: s.prep.Scale, names: s.spec.Metrics}
+	s.order = make([]int32, s.batches.N)
+	s.shuffle = rand.NewPCG(uint64(s.spec.Train.Seed), 0x78702d73687566) // "xp-shuf"
+	s.rng = rand.New(s.shuffle)
+	s.final = map[string]map[string]float64{}
+	return nil
+}
+
+// begin starts training: it reports it, sets up early stopping, and puts
+// back the checkpoint of a resumed run, whose epochs are then done.
+func (s *session) begin() error {
+	s.emit(Event{Kind: EventStarted, Device: s.job.Device, Fallback: s.job.Fallback})
+	s.began = time.Now()
+	s.lastBeat = s.began
+	stopper, err := newEarlyStop(s.spec, s.prep.Val.N > 0)
+	if err != nil {
+		return &SpecError{Pos: s.job.Exp.Position("train.early_stopping"), Field: "train.early_stopping", Err: err}
+	}
+	s.stopper = stopper
+	ck := s.resume
+	if ck == nil {
+		return nil
+	}
+	if err := ck.restore(s); err != nil {
+		return err
+	}
+	s.epochsDone = ck.Epoch
+	s.resume = nil
+	if ck.Validation != nil {
+		s.final["validation"] = ck.Validation
+	}
+	return nil
+}
+
+// epoch trains epoch n and records it; stop says early stopping ends
+// training after it. The last epoch leaves no checkpoint and is not
+// pruned: the run ends with it anyway.
+func (s *session) epoch(ctx context.Context, n int) (stop bool, err error) {
+	loss, err := s.trainEpoch(ctx, n)
+	if err != nil {
+		return false, err
+	}
+	val, err := s.evaluate(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := s.recordPoints(ctx, n, loss, val); err != nil {
+		return false, err
+	}
+	if err := s.endEpoch(ctx, n, loss, val); err != nil {
+		return false, err
+	}
+	if s.earlyStop(n, loss, val) {
+		return true, nil
+	}
+	if n == s.spec.Train.Epochs {
+		return false, nil
+	}
+	if err := s.checkpoint(n); err != nil {
+		return false, err
+	}
+	return false, s.prune(n, val)
+}
+
+// trainEpoch shuffles the rows and trains one pass over them, returning
+// the epoch's mean training loss.
+func (s *session) trainEpoch(ctx context.Context, n int) (float64, error) {
+	for i := range s.order {
+		s.order[i] = int32(i)
+	}
+	s.rng.Shuffle(len(s.order), func(a, b int) { s.order[a], s.order[b] = s.order[b], s.order[a] })
+	t0 := time.Now()
+	loss, err := s.trainer.Epoch(ctx, s.batches, s.order, func(rows int) { s.batchDone(ctx, n, rows) })
+	s.trainTime += time.Since(t0)
+	if err != nil {
+		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
+			return 0, cause // a cancel request, or a heartbeat that failed
+		}
+		return 0, err
+	}
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return 0, diverged(s.trainer, loss, n, s.batches.N, s.spec.Train.BatchSize)
+	}
+	return loss, nil
+}
+
+// batchDone reports a finished batch of epoch n and heartbeats: epochs can
+// be long, so a run beats within them too, never taken for a dead one. The
+// epoch it reports is the last one finished. A cancel request, or a
+// heartbeat that fails, stops the epoch.
+func (s *session) batchDone(ctx context.Context, n, rows int) {
+	s.emit(Event{Kind: EventBatch, Epoch: n, Rows: rows, Elapsed: time.Since(s.began)})
+	if time.Since(s.lastBeat) < heartbeatEvery {
+		return
+	}
+	s.lastBeat = time.Now()
+	switch stop, err := s.st.Heartbeat(ctx, s.run.ID, n-1); {
+	case err != nil && ctx.Err() == nil:
+		s.cancel(err)
+	case stop:
+		s.cancel(errCancelRequested)
+	}
+}
+
+// evaluate scores the epoch's weights on the validation rows; nil when
+// there are none.
+func (s *session) evaluate(ctx context.Context) (map[string]float64, error) {
+	if s.prep.Val.N == 0 {
+		return nil, nil
+	}
+	val, _, err := s.scorer.evaluate(ctx, s.trainer, s.prep.Val)
+	if err != nil {
+		return nil, err
+	}
+	s.final["validation"] = val
+	return val, nil
+}
+
+// recordPoints stores epoch n's training loss and validation metrics and
+// logs them.
+func (s *session) recordPoints(ctx context.Context, n int, loss float64, val map[string]float64) error {
+	points := appendPoints([]store.Point{{Split: "train", Name: "loss", Epoch: n, Value: loss}}, "validation", n, val)
+	if err := s.st.AddPoints(ctx, s.run.ID, points); err != nil {
+		return err
+	}
+	s.log.Printf("epoch %d/%d loss %.6f validation %v", n, s.spec.Train.Epochs, loss, val)
+	return nil
+}
+
+// endEpoch heartbeats with epoch n done, where a cancel request (xp
+// cancel) stops training, and reports the epoch.
+func (s *session) endEpoch(ctx context.Context, n int, loss float64, val map[string]float64) error {
+	stop, err := s.st.Heartbeat(ctx, s.run.ID, n)
+	if err != nil {
+		return err
+	}
+	s.lastBeat = time.Now()
+	if stop {
+		s.cancel(errCancelRequested)
+		return errCancelRequested
+	}
+	s.emit(Event{Kind: EventEpoch, Epoch: n, TrainLoss: loss, Metrics: val, Elapsed: time.Since(s.began)})
+	s.epochsDone = n
+	return nil
+}
+
+// earlyStop shows epoch n to the early stopper, if the spec has one, and
+// reports whether its patience ran out.
+func (s *session) earlyStop(n int, loss float64, val map[string]float64) bool {
+	if s.stopper == nil || !s.stopper.observe(n, loss, val, s.trainer.Params) {
+		return false
+	}
+	s.log.Printf("early stopping at epoch %d: %s best %v at epoch %d, no improvement for %d epochs",
+		n, s.stopper.metricName(), s.stopper.best, s.stopper.bestEpoch, s.stopper.patience)
+	return true
+}
+
+// checkpoint saves what epoch n+1 depends on, so that an interrupted run
+// continues from here.
+func (s *session) checkpoint(n int) error {
+	ck, err := s.takeCheckpoint(n)
+	if err != nil {
+		return err
+	}
+	return ck.save(s.st)
+}
+
+// prune asks the sweep (Options.Prune) whether to go on after epoch n; an
+// error wrapping ErrPruned, with its answer, when not.
+func (s *session) prune(n int, val map[string]float64) error {
+	if s.opts.Prune == nil {
+		return nil
+	}
+	if why := s.opts.Prune(n, val); why != "" {
+		return fmt.Errorf("%w at epoch %d: %s", ErrPruned, n, why)
+	}
+	return nil
+}
+
+// keptWeights is a trainer holding the best epoch's weights when early
+// stopping kept an earlier epoch than the last one trained, nil otherwise.
+// Compiled from them, it predicts exactly as the trainer did at that
+// epoch; that epoch's validation metrics become the final ones.
+func (s *session) keptWeights(ctx context.Context) (backends.Trainer, error) {
+	es := s.stopper
+	if es == nil || es.params == nil || es.bestEpoch == s.epochsDone {
+		return nil, nil
+	}
+	best, err := s.job.Backend.Compile(ctx, s.model, es.params, s.job.config(s.opts.Threads))
+	if err != nil {
+		return nil, fmt.Errorf("restore the best epoch's weights: %w", err)
+	}
+	if es.metrics != nil {
+		s.final["validation"] = es.metrics
+	}
+	s.log.Printf("restored the weights of epoch %d (%s %v)", es.bestEpoch, es.metricName(), es.best)
+	return best, nil
+}
+
+// test scores the kept weights on the test rows, saves what they predicted
+// (and a classifier's confusion matrix), and records the test metrics.
+func (s *session) test(ctx context.Context) error {
+	prep := s.prep
+	if prep.Test.N == 0 {
+		return nil
+	}
+	tm, probs, err := s.scorer.evaluate(ctx, s.trainer, prep.Test)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(s.dir, TestPredictionsFile)
+	if s.model.Regression() {
+		if err := saveTestRegression(path, s.testLines, prep.Scale, prep.Test.Target, probs); err != nil {
+			return err
+		}
+	} else {
+		if err := saveTestPredictions(path, s.testLines, prep.Classes, prep.Test.Y, probs); err != nil {
+			return err
+		}
+		if err := saveConfusion(s.dir, prep.Classes, probs, prep.Test.Y); err != nil {
+			return err
+		}
+	}
+	s.final["test"] = tm
+	if err := s.st.AddPoints(ctx, s.run.ID, appendPoints(nil, "test", s.spec.Train.Epochs, tm)); err != nil {
+		return err
+	}
+	s.log.Printf("test %v", tm)
+	return nil
+}
+
+// finish saves a trained run's artifacts and records how the run ended,
+// even when ctx is canceled: a canceled run must not be left "running".
+func (s *session) finish(ctx context.Context, final map[string]map[string]float64, weights *model.Params, trainErr error) (*Result, error) {
+	rec := context.WithoutCancel(ctx)
+	digest := ""
+	if trainErr == nil {
+		var err error
+		if digest, err = s.saveArtifacts(weights); err != nil {
+			trainErr = err
+		}
+	}
+	status, msg := outcome(trainErr)
+	s.log.Printf("status %s %s", status, msg)
+	if !resumable(status) {
+		if err := removeCheckpoint(s.st, s.job.Key); err != nil {
+			s.log.Printf("%v", err)
+		}
+	}
+	tj, _ := json.Marshal(s.timing)
+	if err := s.st.FinishRun(rec, s.run.ID, status, msg, digest, tj); err != nil {
+		return nil, errors.Join(trainErr, err)
+	}
+	res := &Result{Run: s.run, Report: s.prep.Report, Metrics: final}
+	if fresh, err := s.st.Run(rec, s.run.ID); err == nil {
+		res.Run = fresh
+	}
+	switch {
+	case trainErr == nil, errors.Is(trainErr, ErrPruned):
+		return res, nil
+	case errors.Is(trainErr, errCancelRequested):
+		return res, fmt.Errorf("run %s: %w", ShortKey(s.run.Key), context.Canceled)
+	}
+	return res, fmt.Errorf("run %s: %w", ShortKey(s.run.Key), trainErr)
+}
+
+// outcome is the status a run ends with after err, and its message.
+func outcome(err error) (status store.Status, msg string) {
+	switch {
+	case err == nil:
+		return store.StatusSucceeded, ""
+	case errors.Is(err, context.Canceled), errors.Is(err, errCancelRequested):
+		return store.StatusCanceled, "canceled"
+	case errors.Is(err, ErrDiverged):
+		return store.StatusDiverged, err.Error()
+	case errors.Is(err, ErrPruned):
+		return store.StatusPruned, err.Error()
+	}
+	return store.StatusFailed, err.Error()
+}
+
+// resumable says whether a run that ended with status keeps its key's
+// checkpoint for the next run of the key to continue: only an interrupted
+// run is resumed; a finished one starts over.
+func resumable(status store.Status) bool { return status == store.StatusCanceled }
+
+// emit reports progress to Options.Events.
+func (s *session) emit(e Event) {
+	if s.opts.Events == nil {
+		return
+	}
+	e.Experiment, e.Key, e.RunID, e.Epochs, e.TotalRows = s.job.Exp.Name, s.run.Key, s.run.ID, s.spec.Train.Epochs, s.batches.N
+	s.opts.Events(e)
+}
+
+func appendPoints(points []store.Point, split string, epoch int, values map[string]float64) []store.Point {
+	for _, name := range sortedKeys(values) {
+		points = append(points, store.Point{Split: split, Name: name, Epoch: epoch, Value: values[name]})
+	}
+	return points
+}
+
+func batches(m data.Matrix) *backends.Batches {
+	return &backends.Batches{X: m.X, Y: m.Y, T: m.T, N: m.N, D: m.D}
+}
+
+// saveArtifacts writes what `xp predict` and `xp rerun` need next to the
+// run, and returns the weights' digest.
+func (s *session) saveArtifacts(weights *model.Params) (string, error) {
+	digest, err := weights.Save(filepath.Join(s.dir, "weights.bin"))
+	if err != nil {
+		return "", err
+	}
+	pj, err := json.MarshalIndent(s.prep.Pipeline, "", "  ")
+	if err != nil {
+		return "", fmt.Errorf("encode preprocessing: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(s.dir, "preprocessing.json"), pj, 0o644); err != nil {
+		return "", fmt.Errorf("save preprocessing: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(s.dir, "spec.json"), s.job.Exp.Resolved, 0o644); err != nil {
+		return "", fmt.Errorf("save spec: %w", err)
+	}
+	return digest, nil
+}
