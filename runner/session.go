@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/xp-ml/xp/backends"
@@ -85,6 +86,8 @@ type session struct {
 	lastBeat   time.Time
 	trainTime  time.Duration
 	epochsDone int
+	// reached is epochsDone for the system sampler's goroutine.
+	reached atomic.Int64
 	// final holds the final metrics by split, as they are known.
 	final  map[string]map[string]float64
 	timing Timing
@@ -261,6 +264,7 @@ func (s *session) train(ctx context.Context) (map[string]map[string]float64, *mo
 	if err := s.begin(); err != nil {
 		return nil, nil, err
 	}
+	defer s.sampleSystem(ctx)()
 	for epoch := s.epochsDone + 1; epoch <= s.spec.Train.Epochs; epoch++ {
 		stop, err := s.epoch(ctx, epoch)
 		if errors.Is(err, ErrPruned) {
@@ -328,6 +332,7 @@ func (s *session) begin() error {
 		return err
 	}
 	s.epochsDone = ck.Epoch
+	s.reached.Store(int64(ck.Epoch))
 	s.resume = nil
 	if ck.Validation != nil {
 		s.final["validation"] = ck.Validation
@@ -444,6 +449,7 @@ func (s *session) endEpoch(ctx context.Context, n int, loss float64, val map[str
 	}
 	s.emit(Event{Kind: EventEpoch, Epoch: n, TrainLoss: loss, Metrics: val, Elapsed: time.Since(s.began)})
 	s.epochsDone = n
+	s.reached.Store(int64(n))
 	return nil
 }
 

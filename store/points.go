@@ -14,6 +14,10 @@ const (
 	SplitTrain      = "train"
 	SplitValidation = "validation"
 	SplitTest       = "test"
+	// SplitSystem holds what a run cost the machine, sampled while it
+	// trains (package sysmetric): points with a time, not a metric of
+	// the model.
+	SplitSystem = "system"
 )
 
 // Point is one value of one metric: a curve is the points of one split and

@@ -69,6 +69,15 @@ var _ backends.Trainer = (*Trainer)(nil)
 // the device it opened (which GEMM, which processor).
 func (t *Trainer) Version() string { return Version + " " + t.dev.Version() }
 
+// PCIBusID names the GPU the trainer runs on, on the PCI bus ("" on the
+// CPU): where a run's system metrics read the GPU's figures.
+func (t *Trainer) PCIBusID() string {
+	if g, ok := t.dev.(interface{ PCIBusID() string }); ok {
+		return g.PCIBusID()
+	}
+	return ""
+}
+
 // Epoch implements backends.Trainer. Everything a step needs was allocated
 // by Compile; the only allocation here is growing the per-batch loss slots
 // the first time an epoch has more batches than any before.

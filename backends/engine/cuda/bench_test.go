@@ -15,9 +15,9 @@ import (
 )
 
 // BenchmarkEpoch trains the shipped tabular jobs (credit, churn, digits:
-// the models of bench/gpu-run.sh) at batch 32 and 256 on the GPU with
-// every step fused, with none fused, and on one CPU core, and reports
-// samples/s: the figures worthFusing's constants come from.
+// the models of bench/gpu-run.sh) at batch 32 and 256 on the GPU, replayed
+// in each mode, in the mode the device picks (tuned), by the engine's
+// calls with cuBLAS, and on one CPU core, and reports samples/s.
 func BenchmarkEpoch(b *testing.B) {
 	jobs := []struct {
 		name, file, target string
@@ -32,18 +32,19 @@ func BenchmarkEpoch(b *testing.B) {
 		data := conformance.LoadCSV(b, filepath.Join("..", "..", "..", "experiments", "data", job.file), job.target)
 		m := conformance.MLP(data.D, conformance.Classes(data), job.hidden, model.ActReLU, 0, adam)
 		for _, batch := range []int{32, 256} {
-			for _, side := range []string{"fused", "calls", "cpu"} {
+			for _, side := range append(cuda.ReplayModes(), "tuned", "cublas", "cpu") {
 				b.Run(fmt.Sprintf("%s/b%d/%s", job.name, batch, side), func(b *testing.B) {
 					backend := backends.Backend(cuda.Backend)
 					switch side {
-					case "fused":
-						needGPU(b)
-						defer cuda.SetFusing("on")()
-					case "calls":
-						needGPU(b)
-						defer cuda.SetFusing("off")()
 					case "cpu":
 						backend = engine.CPU
+					case "cublas":
+						needGPU(b)
+						defer cuda.SetFusing("off")()
+					default:
+						needGPU(b)
+						defer cuda.SetFusing("on")()
+						defer cuda.SetReplayMode(side)()
 					}
 					tr := compile(b, backend, m, backends.Config{BatchSize: batch, Seed: 1, Threads: 1})
 					order := conformance.Order(data.N, 1)

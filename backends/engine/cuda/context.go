@@ -29,7 +29,7 @@ type kernels struct {
 	reduceLoss, sgd, adam, rmsprop, sumsq, clipApply, gather        uintptr
 	bce, regressionLoss                                             uintptr
 	copyColumns, embeddingGather, embeddingScatterAdd               uintptr
-	fusedSteps                                                      uintptr
+	fusedSteps, fusedSteps512, gemm                                 uintptr
 }
 
 // gpuContext is one GPU's primary context with the kernels loaded into
@@ -92,7 +92,7 @@ func openContext(drv *driver, ordinal int) (*gpuContext, error) {
 		{"bce", &c.k.bce}, {"regression_loss", &c.k.regressionLoss},
 		{"copy_columns", &c.k.copyColumns}, {"embedding_gather", &c.k.embeddingGather},
 		{"embedding_scatter_add", &c.k.embeddingScatterAdd},
-		{"fused_steps", &c.k.fusedSteps},
+		{"fused_steps", &c.k.fusedSteps}, {"fused_steps_512", &c.k.fusedSteps512}, {"gemm", &c.k.gemm},
 	} {
 		name := append([]byte(f.name), 0)
 		if err := drv.check("cuModuleGetFunction "+f.name, drv.call(drv.moduleGetFunction, ptr(f.p), module, ptr(&name[0]))); err != nil {

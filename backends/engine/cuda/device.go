@@ -152,6 +152,9 @@ func (d *Device) record(what string, r result) {
 // Name implements device.Device.
 func (d *Device) Name() string { return "cuda" }
 
+// PCIBusID names the device's GPU on the PCI bus, as NVML knows it too.
+func (d *Device) PCIBusID() string { return d.c.gpu.PCIBusID }
+
 // Version names the GPU, its compute capability, the driver, cuBLAS and
 // the kernels.
 func (d *Device) Version() string { return versionOf(d.drv, d.blas, d.c.gpu) }

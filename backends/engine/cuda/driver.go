@@ -33,6 +33,7 @@ type driver struct {
 	memHostAlloc, memFreeHost, moduleLoadData, moduleUnload, moduleGetFunction           uintptr
 	launchKernel, getErrorName, getErrorString, funcGetAttribute, funcSetAttribute       uintptr
 	streamCreate, streamDestroy, streamSynchronize, memcpyDtoHAsync, memsetD32Async      uintptr
+	deviceGetPCIBusID                                                                    uintptr
 	version                                                                              int // e.g. 13000 for CUDA 13.0
 }
 
@@ -75,7 +76,7 @@ func openDriver(library string) (*driver, error) {
 		{"cuFuncGetAttribute", &d.funcGetAttribute}, {"cuFuncSetAttribute", &d.funcSetAttribute},
 		{"cuStreamCreate", &d.streamCreate}, {"cuStreamDestroy_v2", &d.streamDestroy},
 		{"cuStreamSynchronize", &d.streamSynchronize}, {"cuMemcpyDtoHAsync_v2", &d.memcpyDtoHAsync},
-		{"cuMemsetD32Async", &d.memsetD32Async},
+		{"cuMemsetD32Async", &d.memsetD32Async}, {"cuDeviceGetPCIBusId", &d.deviceGetPCIBusID},
 	} {
 		if *s.p, err = dl.Sym(h, s.name); err != nil {
 			return nil, fmt.Errorf("%w: %s has no %s (driver too old?)", backends.ErrUnavailable, library, s.name)
@@ -131,6 +132,7 @@ type GPU struct {
 	SMs          int
 	Memory       uint64 // bytes
 	SharedOptIn  int    // bytes of shared memory a block may have, opted in
+	PCIBusID     string // "0000:19:00.0": how NVML finds the same GPU
 }
 
 // Arch is the compute capability as "sm_90".
@@ -180,7 +182,13 @@ func (d *driver) gpu(ordinal int) (GPU, error) {
 		return GPU{}, err
 	}
 	g.Memory = mem
+	var bus [32]byte
+	if err := d.check("cuDeviceGetPCIBusId", d.call(d.deviceGetPCIBusID, ptr(&bus[0]), uintptr(len(bus)), uintptr(dev))); err != nil {
+		return GPU{}, err
+	}
+	g.PCIBusID = cString(bus[:])
 	runtime.KeepAlive(&name)
+	runtime.KeepAlive(&bus)
 	return g, nil
 }
 

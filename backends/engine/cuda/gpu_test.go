@@ -38,12 +38,17 @@ func TestConformsToCPU(t *testing.T) {
 	})
 }
 
-// forEachFusing runs f with every step fused where it can be, and with
-// none fused: both paths must conform.
+// forEachFusing runs f with every step replayed where it can be, in each
+// replay mode, and with none replayed: every path must conform.
 func forEachFusing(t *testing.T, f func(t *testing.T)) {
-	for _, mode := range []string{"on", "off"} {
-		t.Run("fused-"+mode, func(t *testing.T) {
-			defer cuda.SetFusing(mode)()
+	for _, mode := range append(cuda.ReplayModes(), "off") {
+		t.Run("replay-"+mode, func(t *testing.T) {
+			if mode == "off" {
+				defer cuda.SetFusing("off")()
+			} else {
+				defer cuda.SetFusing("on")()
+				defer cuda.SetReplayMode(mode)()
+			}
 			f(t)
 		})
 	}
@@ -463,10 +468,11 @@ func compareBuffers(t *testing.T, got, want [][]float32, check []int, tol confor
 }
 
 // TestFusedOpsMatchKernels runs each method of a training step as a
-// one-op fused step (recorded, then replayed by fused_steps on one block)
-// and as its kernel: the same bits, since both run the same code, but for
-// the GEMM, which fused_steps computes itself (within a float32 tolerance
-// of cuBLAS). The methods of a prediction (softmax, batch norm inference)
+// one-op recorded step replayed in every mode (fused_steps in its
+// variants, and one launch per op) and as its kernel: the same bits, since
+// all run the same code, but for the GEMM, which a replay computes with
+// xp's own (within a float32 tolerance of cuBLAS, and the same bits in
+// every mode). The methods of a prediction (softmax, batch norm inference)
 // are not part of a step and are refused.
 func TestFusedOpsMatchKernels(t *testing.T) {
 	needGPU(t)
@@ -483,37 +489,92 @@ func TestFusedOpsMatchKernels(t *testing.T) {
 			if order == nil {
 				order, batch = []int32{0}, 1
 			}
-			fusedOK := false
-			got := runKernel(t, g, k.inputs, k.labels, func(d device.Device, b []device.Buffer, l device.Labels) {
-				r := d.(device.Replayer)
-				if err := r.PlanEpoch(order, batch, []device.StepPlan{k.plan}); err != nil {
-					t.Fatal(err)
-				}
-				ok, err := r.Record(func() error { k.run(d, b, l); return nil })
-				if err != nil {
-					t.Fatalf("record: %v", err)
-				}
-				if fusedOK = ok; ok {
-					if err := r.Replay(0, 1); err != nil {
-						t.Fatalf("replay: %v", err)
+			var first [][]float32
+			for _, mode := range cuda.ReplayModes() {
+				restore := cuda.SetReplayMode(mode)
+				replayed := false
+				got := runKernel(t, g, k.inputs, k.labels, func(d device.Device, b []device.Buffer, l device.Labels) {
+					r := d.(device.Replayer)
+					if err := r.PlanEpoch(order, batch, []device.StepPlan{k.plan}); err != nil {
+						t.Fatal(err)
 					}
+					ok, err := r.Record(func() error { k.run(d, b, l); return nil })
+					if err != nil {
+						t.Fatalf("record: %v", err)
+					}
+					if replayed = ok; ok {
+						if err := r.Replay(0, 1); err != nil {
+							t.Fatalf("replay: %v", err)
+						}
+					}
+				})
+				restore()
+				if k.name == "softmax" || k.name == "batchnorm-infer" {
+					if replayed {
+						t.Fatal("a prediction's kernel was replayed")
+					}
+					return
 				}
-			})
-			if k.name == "softmax" || k.name == "batchnorm-infer" {
-				if fusedOK {
-					t.Fatal("a prediction's kernel was fused")
+				if !replayed {
+					t.Fatalf("%s: not replayed", mode)
 				}
-				return
+				tol := conformance.Bound{}
+				if strings.HasPrefix(k.name, "gemm") {
+					tol = k.tol
+				}
+				t.Run(mode, func(t *testing.T) { compareBuffers(t, got, want, k.check, tol) })
+				if first == nil {
+					first = got
+				} else {
+					t.Run(mode+"-same-bits", func(t *testing.T) { compareBuffers(t, got, first, k.check, conformance.Bound{}) })
+				}
 			}
-			if !fusedOK {
-				t.Fatal("not fused")
-			}
-			tol := conformance.Bound{}
-			if strings.HasPrefix(k.name, "gemm") {
-				tol = k.tol
-			}
-			compareBuffers(t, got, want, k.check, tol)
 		})
+	}
+}
+
+// TestReplayModesAgree trains a small model, dropout, clipping, AdamW, a
+// weighted loss, a few epochs in each replay mode: the same losses and
+// parameters, bit for bit, so the mode a device picks by timing never
+// shows in a result.
+func TestReplayModesAgree(t *testing.T) {
+	needGPU(t)
+	defer cuda.SetFusing("on")()
+	adamw := model.Optimizer{Kind: model.AdamW, LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01, ClipNorm: 1}
+	m := conformance.MLP(20, 4, []int{48, 24}, model.ActGELU, 0.25, adamw)
+	m.Loss = model.Loss{ClassWeights: []float64{1, 2, 0.5, 1}, LabelSmoothing: 0.1}
+	data := conformance.Synthetic(700, 20, 4, 5)
+	var wantLosses []float64
+	var wantParams *model.Params
+	for _, mode := range append(cuda.ReplayModes(), "tuned") {
+		restore := cuda.SetReplayMode(mode)
+		tr := compile(t, cuda.Backend, m, backends.Config{BatchSize: 32, Seed: 5})
+		var losses []float64
+		for e := range 3 {
+			l, err := tr.Epoch(context.Background(), data, conformance.Order(data.N, uint64(e)), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			losses = append(losses, l)
+		}
+		params := tr.Params()
+		restore()
+		if wantParams == nil {
+			wantLosses, wantParams = losses, params
+			continue
+		}
+		for i := range losses {
+			if math.Float64bits(losses[i]) != math.Float64bits(wantLosses[i]) {
+				t.Errorf("%s: epoch %d loss %v, %s gave %v", mode, i+1, losses[i], cuda.ReplayModes()[0], wantLosses[i])
+			}
+		}
+		for i, tensor := range params.Tensors {
+			for j, v := range tensor.Data {
+				if math.Float32bits(v) != math.Float32bits(wantParams.Tensors[i].Data[j]) {
+					t.Fatalf("%s: %s[%d] = %v, %s gave %v", mode, tensor.Name, j, v, cuda.ReplayModes()[0], wantParams.Tensors[i].Data[j])
+				}
+			}
+		}
 	}
 }
 

@@ -937,7 +937,7 @@ static __device__ inline double D(u64 w) { return dfrom(w); }
 // loading its share at once, so a dot product reads shared memory rather
 // than waiting on global memory at each term.
 #define GEMM_Q 8
-static __device__ inline void k_gemm(int transA, int transB, int m, int n, int k, float alpha, const float* A, int lda,
+static __device__ inline void k_gemm_staged(int transA, int transB, int m, int n, int k, float alpha, const float* A, int lda,
                                      const float* B, int ldb, float beta, float* C, int ldc, float* smem, int floats) {
 	int lane = tid(), lanes = ntid(), total = m * n;
 	for (int o0 = 0; o0 < total; o0 += GEMM_Q * lanes) {
@@ -995,12 +995,46 @@ static __device__ inline void k_gemm(int transA, int transB, int m, int n, int k
 	}
 }
 
+// k_gemm_direct is k_gemm_staged without the staging: lane by lane, each
+// output's dot product read from global memory, in the same order with the
+// same fused multiply-adds, so the same bits. It is the faster of the two
+// for the smallest GEMMs, whose staging costs more than it saves.
+static __device__ inline void k_gemm_direct(int transA, int transB, int m, int n, int k, float alpha, const float* A,
+                                            int lda, const float* B, int ldb, float beta, float* C, int ldc, int lane,
+                                            int lanes) {
+	int total = m * n;
+	for (int idx = lane; idx < total; idx += lanes) {
+		int i = idx / n, j = idx - i * n;
+		float s = 0;
+		if (!transA && !transB)
+			for (int p = 0; p < k; p++) s = __builtin_fmaf(A[(long long)i * lda + p], B[(long long)p * ldb + j], s);
+		else if (transA && !transB)
+			for (int p = 0; p < k; p++) s = __builtin_fmaf(A[(long long)p * lda + i], B[(long long)p * ldb + j], s);
+		else if (!transA && transB)
+			for (int p = 0; p < k; p++) s = __builtin_fmaf(A[(long long)i * lda + p], B[(long long)j * ldb + p], s);
+		else
+			for (int p = 0; p < k; p++) s = __builtin_fmaf(A[(long long)p * lda + i], B[(long long)j * ldb + p], s);
+		float* c = C + (long long)i * ldc + j;
+		float v = alpha * s;
+		if (beta != 0) v = v + beta * *c;
+		*c = v;
+	}
+}
+
+// gemm is k_gemm_direct over a grid: the GEMM of a small model's steps run
+// one launch per kernel, with the bits of its fused steps.
+extern "C" __global__ void gemm(int transA, int transB, int m, int n, int k, float alpha, const float* A, int lda,
+                                const float* B, int ldb, float beta, float* C, int ldc) {
+	k_gemm_direct(transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, first(), stride());
+}
+
 // fused_steps' dynamic shared memory: the GEMM's staging, smemFloats long.
 extern __shared__ float gemm_smem[];
 
-extern "C" __global__ __attribute__((launch_bounds(FUSED_THREADS))) void fused_steps(
-	const u64* ops, int nops, const step_consts* plan, const int* order, int batch, int from, int count, int gathered,
-	int smemFloats) {
+// run_steps is fused_steps' body; staged picks the GEMM's variant (the
+// same bits either way).
+static __device__ inline void run_steps(const u64* ops, int nops, const step_consts* plan, const int* order, int batch,
+                                        int from, int count, int gathered, int smemFloats, int staged) {
 	__shared__ u64 sops[MAX_OPS * OP_WORDS];
 	__shared__ double sh[FUSED_THREADS];
 	__shared__ float part[32 * 33];
@@ -1016,8 +1050,13 @@ extern "C" __global__ __attribute__((launch_bounds(FUSED_THREADS))) void fused_s
 			const u64* a = sops + o * OP_WORDS + 1;
 			switch ((int)sops[o * OP_WORDS]) {
 			case OP_GEMM:
-				k_gemm(I(a[0]), I(a[1]), I(a[2]), I(a[3]), I(a[4]), F(a[5]), P(const float, a[6]), I(a[7]),
-				       P(const float, a[8]), I(a[9]), F(a[10]), P(float, a[11]), I(a[12]), gemm_smem, smemFloats);
+				if (staged)
+					k_gemm_staged(I(a[0]), I(a[1]), I(a[2]), I(a[3]), I(a[4]), F(a[5]), P(const float, a[6]), I(a[7]),
+					              P(const float, a[8]), I(a[9]), F(a[10]), P(float, a[11]), I(a[12]), gemm_smem,
+					              smemFloats);
+				else
+					k_gemm_direct(I(a[0]), I(a[1]), I(a[2]), I(a[3]), I(a[4]), F(a[5]), P(const float, a[6]), I(a[7]),
+					              P(const float, a[8]), I(a[9]), F(a[10]), P(float, a[11]), I(a[12]), lane, lanes);
 				break;
 			case OP_BIAS_ACT:
 				k_bias_act(P(float, a[0]), P(const float, a[1]), I(a[2]), I(a[3]), I(a[4]), lane, lanes);
@@ -1108,4 +1147,20 @@ extern "C" __global__ __attribute__((launch_bounds(FUSED_THREADS))) void fused_s
 			sync();
 		}
 	}
+}
+
+// fused_steps runs the steps on a block of up to 1024 threads, each with
+// at most 64 registers; fused_steps_512 on up to 512, with up to 128. Which
+// is faster depends on the model (the device times both): their bits are
+// the same.
+extern "C" __global__ __attribute__((launch_bounds(FUSED_THREADS))) void fused_steps(
+	const u64* ops, int nops, const step_consts* plan, const int* order, int batch, int from, int count, int gathered,
+	int smemFloats, int staged) {
+	run_steps(ops, nops, plan, order, batch, from, count, gathered, smemFloats, staged);
+}
+
+extern "C" __global__ __attribute__((launch_bounds(512))) void fused_steps_512(
+	const u64* ops, int nops, const step_consts* plan, const int* order, int batch, int from, int count, int gathered,
+	int smemFloats, int staged) {
+	run_steps(ops, nops, plan, order, batch, from, count, gathered, smemFloats, staged);
 }
