@@ -185,7 +185,7 @@ func TestLiveProgress(t *testing.T) {
 				got += len(pts)
 			}
 		}
-		if total := countPoints(t, c.st, r.ID); total != points {
+		if total := sweeptest.CountPoints(t, c.st, r.ID); total != points {
 			t.Errorf("%d points in the store (%d loss and accuracy), want %d", total, got, points)
 		}
 		return &r
@@ -221,15 +221,6 @@ func TestLiveProgress(t *testing.T) {
 			t.Errorf("point 0: %s %s run %d, want done, succeeded, run %d", p.State, p.Status, p.RunID, r.ID)
 		}
 	})
-}
-
-func countPoints(t *testing.T, st *store.Store, id int64) int {
-	t.Helper()
-	pts, _, err := st.PointsSince(context.Background(), id, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(pts)
 }
 
 // A task Slurm ended before it wrote its result keeps the curves followed
@@ -282,7 +273,7 @@ func TestLiveEndings(t *testing.T) {
 			if r.Status != tt.want || r.Error == "" {
 				t.Errorf("run %s %q, want %s with an error", r.Status, r.Error, tt.want)
 			}
-			if n := countPoints(t, c.st, r.ID); n != 2 {
+			if n := sweeptest.CountPoints(t, c.st, r.ID); n != 2 {
 				t.Errorf("%d points kept, want the 2 followed", n)
 			}
 			points, err := c.st.SweepPoints(ctx, c.plan.ID)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/internal/gittest"
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
 	"github.com/xp-ml/xp/sweep"
@@ -263,7 +264,7 @@ func TestSweepInGit(t *testing.T) {
 	two := strings.Replace(irisSweep, `[0.003, 0.01, 0.03]`, `[0.003, 0.01]`, 1)
 	two = strings.Replace(two, `[4, 8, 16, 32]`, `[8]`, 1)
 	const expPath = "experiments/iris.cue"
-	r := sweeptest.NewRepo(t, map[string]string{expPath: two, "experiments/iris.csv": string(sweeptest.Iris(t))})
+	r := gittest.New(t, map[string]string{expPath: two, "experiments/iris.csv": string(sweeptest.Iris(t))})
 	commit := r.Commit("sweep")
 	st := sweeptest.Open(t, r.Path(".xp"))
 	clean := options{Options: sweep.Options{Options: runner.Options{Backend: "gorgonia"}}, CPUs: 2}

@@ -442,7 +442,7 @@ func TestClusterLiveCancelTimeout(t *testing.T) {
 	var first *store.Run
 	t.Run("live progress", func(t *testing.T) {
 		first = waitRun(t, "slow", "running at epoch 3", training(3))
-		n := countPoints(t, st, first.ID)
+		n := sweeptest.CountPoints(t, st, first.ID)
 		if n < 3 {
 			t.Errorf("%d metric points in the store at epoch %d, want those of every epoch", n, first.Epoch)
 		}
@@ -482,7 +482,7 @@ func TestClusterLiveCancelTimeout(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := countPoints(t, st, r.ID); r.Status != store.StatusCanceled || n < 3 {
+		if n := sweeptest.CountPoints(t, st, r.ID); r.Status != store.StatusCanceled || n < 3 {
 			t.Errorf("run %s: %s with %d points, want canceled with its curves", r.Short(), r.Status, n)
 		}
 	})
@@ -500,19 +500,10 @@ func TestClusterLiveCancelTimeout(t *testing.T) {
 			t.Fatalf("runs of limit: %v, %v; want 1", runs, err)
 		}
 		r := runs[0]
-		if n := countPoints(t, st, r.ID); r.Status != store.StatusFailed || !strings.Contains(r.Error, "slurm TIMEOUT") || n < 3 {
+		if n := sweeptest.CountPoints(t, st, r.ID); r.Status != store.StatusFailed || !strings.Contains(r.Error, "slurm TIMEOUT") || n < 3 {
 			t.Errorf("run of limit: %s %q with %d points, want failed with slurm TIMEOUT and its curves", r.Status, r.Error, n)
 		}
 	})
-}
-
-func countPoints(t *testing.T, st *store.Store, id int64) int {
-	t.Helper()
-	pts, _, err := st.PointsSince(context.Background(), id, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(pts)
 }
 
 // jsonShape is the keys of v, recursively (lists by their first element),
