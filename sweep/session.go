@@ -52,13 +52,12 @@ func (s *Session) Plan() *Plan { return s.plan }
 // Store is the project's store, the one the queue is in.
 func (s *Session) Store() *store.Store { return s.st }
 
-// Parallel is how many points train at once (Executor.Fit), Threads the
-// CPU threads of each.
+// Parallel is how many points train at once, as Executor.Fit said (0: as
+// the executor's scheduler decides).
 func (s *Session) Parallel() int { return s.opts.Parallel }
-func (s *Session) Threads() int  { return s.opts.Threads }
 
 // RunOptions are the options every point's run trains with: Run's, with
-// the threads settled and the sweep recorded.
+// the threads settled (Executor.Fit) and the sweep recorded.
 func (s *Session) RunOptions() runner.Options {
 	opts := s.opts.Options
 	opts.SweepID = s.plan.ID
