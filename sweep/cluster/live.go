@@ -145,7 +145,7 @@ type liveRun struct {
 	id       int64
 	offset   int64 // bytes of livePointsFile ingested
 	points   int   // points ingested
-	canceled bool  // scancel was sent for a cancel request
+	canceled bool  // the task was canceled for a cancel request
 }
 
 // follow brings the run of task i of sub into the store: it creates it

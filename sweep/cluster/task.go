@@ -79,7 +79,7 @@ func trainPoint(ctx context.Context, m *Manifest, tp TaskPoint, out string, res 
 			tp.Point, job.Key, tp.Key)
 	}
 	// The task's own store: node-local, written by this process only.
-	tmp, err := os.MkdirTemp("", "xp-slurm-task-")
+	tmp, err := os.MkdirTemp("", "xp-task-")
 	if err != nil {
 		return fmt.Errorf("task store: %w", err)
 	}
@@ -97,7 +97,7 @@ func trainPoint(ctx context.Context, m *Manifest, tp TaskPoint, out string, res 
 		return trainErr
 	}
 	// Read back: the final status, summary and metric points as recorded,
-	// also when the task was stopped (scancel, a time limit: SIGTERM
+	// also when the task was stopped (canceled, a time limit: SIGTERM
 	// cancels ctx) and the run recorded canceled.
 	ctx = context.WithoutCancel(ctx)
 	run, err := st.Run(ctx, r.Run.ID)
