@@ -21,7 +21,7 @@ test: fmt-check vet
 # The Slurm executor against a real single-node Slurm on loopback, started
 # and stopped by the test (Debian slurm-wlm and munge, as root).
 test-slurm:
-	XP_TEST_SLURM=1 $(GO) test -count=1 -timeout 15m -run 'TestCluster' -v ./runner/slurm
+	XP_TEST_SLURM=1 $(GO) test -count=1 -timeout 15m -run 'TestCluster' -v ./sweep/slurm
 
 vet:
 	$(GO) vet $(PKGS)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
+	"github.com/xp-ml/xp/sweep"
 )
 
 type bestOptions struct {
@@ -52,7 +53,7 @@ type bestJSON struct {
 }
 
 func runBest(ctx context.Context, s Streams, o *bestOptions, ref string) error {
-	if o.mode != "" && o.mode != runner.ModeMin && o.mode != runner.ModeMax {
+	if o.mode != "" && o.mode != sweep.ModeMin && o.mode != sweep.ModeMax {
 		return usageError{fmt.Errorf("--mode %q: want min or max", o.mode)}
 	}
 	if o.metric != "" && !strings.Contains(o.metric, ".") {
@@ -77,11 +78,11 @@ func runBest(ctx context.Context, s Streams, o *bestOptions, ref string) error {
 	if o.mode != "" {
 		mode = o.mode
 	}
-	points, err := runner.ReadSweep(ctx, st, sw.ID, metric)
+	points, err := sweep.ReadPoints(ctx, st, sw.ID, metric)
 	if err != nil {
 		return err
 	}
-	best := runner.BestPoint(points, mode)
+	best := sweep.Best(points, mode)
 	succeeded := 0
 	for _, p := range points {
 		if p.State == store.PointDone && p.Status == store.StatusSucceeded {
@@ -126,12 +127,12 @@ func bestRun(ctx context.Context, s Streams, o *bestOptions, st *store.Store, ex
 	if len(runs) == 0 {
 		return fmt.Errorf("no sweep or experiment %q with succeeded runs; `xp queue --all` lists the sweeps", experiment)
 	}
-	points := make([]runner.PointResult, len(runs))
+	points := make([]sweep.PointResult, len(runs))
 	for i := range runs {
-		points[i] = runner.PointResult{Index: i, State: store.PointDone, Status: store.StatusSucceeded,
-			Run: &runs[i], Value: runner.MetricValue(&runs[i], metric)}
+		points[i] = sweep.PointResult{Index: i, State: store.PointDone, Status: store.StatusSucceeded,
+			Run: &runs[i], Value: sweep.MetricValue(&runs[i], metric)}
 	}
-	best := runner.BestPoint(points, mode)
+	best := sweep.Best(points, mode)
 	if best == nil {
 		return fmt.Errorf("no succeeded run of %s has %s", experiment, metric)
 	}
@@ -159,9 +160,9 @@ func printBest(s Streams, r *store.Run, metric string, value float64) {
 func modeOf(metric string) string {
 	_, name, _ := strings.Cut(metric, ".")
 	if store.Lower(name) {
-		return runner.ModeMin
+		return sweep.ModeMin
 	}
-	return runner.ModeMax
+	return sweep.ModeMax
 }
 
 func formatValue(v float64) string {

@@ -9,8 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/xp-ml/xp/runner"
-	"github.com/xp-ml/xp/runner/slurm"
 	"github.com/xp-ml/xp/store"
+	"github.com/xp-ml/xp/sweep/slurm"
 )
 
 func newCancelCmd(s Streams) *cobra.Command {

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
+	"github.com/xp-ml/xp/sweep"
 )
 
 type queueOptions struct {
@@ -39,14 +39,14 @@ killed keeps its points; the next xp run of the sweep continues it.`,
 }
 
 // openLiveStore opens the project's store and marks lost the runs whose
-// process is gone (runner.ReapLost): a run left "running" by a killed xp is
+// process is gone (sweep.ReapLost): a run left "running" by a killed xp is
 // shown as lost by the next command that looks.
 func openLiveStore(ctx context.Context) (*store.Store, string, error) {
 	st, root, err := openStore(ctx)
 	if err != nil {
 		return nil, "", err
 	}
-	if _, err := runner.ReapLost(ctx, st, runner.DefaultStaleAfter); err != nil {
+	if _, err := sweep.ReapLost(ctx, st, sweep.DefaultStaleAfter); err != nil {
 		st.Close()
 		return nil, "", err
 	}
@@ -143,24 +143,15 @@ func runQueue(ctx context.Context, s Streams, o *queueOptions) error {
 			key, epoch = runner.ShortKey(p.RunKey), fmt.Sprintf("%d/%d", p.RunEpoch, p.RunEpochs)
 		}
 		beat := age(now, p.HeartbeatAt) + " ago"
-		if runner.OwnerGone(p.Owner) {
+		if sweep.OwnerGone(p.Owner) {
 			beat += " (process gone: xp run continues it)"
 		}
 		fmt.Fprintf(tw, "%s[%d]\t%s\t%s\t%s\t%s\n", p.SweepID, p.Index, key, epoch,
-			ownerProcess(p.Owner), beat)
+			sweep.OwnerProcess(p.Owner), beat)
 	}
 	for _, r := range solo {
 		fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%s/%d\t%s ago\n", r.Experiment, r.Short(), r.Epoch, r.Epochs,
 			r.Host, r.PID, age(now, r.HeartbeatAt))
 	}
 	return tw.Flush()
-}
-
-// ownerProcess shows a claim's owner as host/pid.
-func ownerProcess(owner string) string {
-	parts := strings.Split(owner, "/")
-	if len(parts) >= 2 {
-		return parts[0] + "/" + parts[1]
-	}
-	return owner
 }

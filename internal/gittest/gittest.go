@@ -8,6 +8,8 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/xp-ml/xp/cue/spec"
 )
 
 // Repo is a git repository in a temporary directory of a test.
@@ -68,4 +70,14 @@ func (r *Repo) Commit(msg string) string {
 		r.t.Fatal(err)
 	}
 	return h.String()
+}
+
+// Load loads the first experiment of the file rel.
+func (r *Repo) Load(rel string) *spec.Experiment {
+	r.t.Helper()
+	exps, err := spec.Load(r.Path(rel))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return exps[0]
 }

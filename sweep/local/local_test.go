@@ -1,4 +1,4 @@
-package runner_test
+package local_test
 
 import (
 	"context"
@@ -8,10 +8,14 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/internal/gittest"
 	"github.com/xp-ml/xp/provenance"
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
+	"github.com/xp-ml/xp/sweep"
+	"github.com/xp-ml/xp/sweep/internal/sweeptest"
+	"github.com/xp-ml/xp/sweep/local"
 )
 
 // irisSweep is a 12-point grid over tiny iris models: 3 learning rates by
@@ -36,12 +40,26 @@ iris: #Experiment & {
 }
 `
 
-func sweepOpts(parallel int) runner.SweepOptions {
-	return runner.SweepOptions{
-		Options:  runner.Options{Backend: "gorgonia", AllowDirty: true},
-		Parallel: parallel, CPUs: 2,
+// options are a sweep's options and the CPUs the local executor shares
+// among the points.
+type options struct {
+	sweep.Options
+	CPUs int
+}
+
+func sweepOpts(parallel int) options {
+	return options{
+		Options: sweep.Options{Options: runner.Options{Backend: "gorgonia", AllowDirty: true}, Parallel: parallel},
+		CPUs:    2,
 	}
 }
+
+// runSweep runs exp's sweep with the local executor.
+func runSweep(ctx context.Context, st *store.Store, exp *spec.Experiment, opts options) (*sweep.Result, error) {
+	return sweep.Run(ctx, st, exp, &local.Executor{CPUs: opts.CPUs}, opts.Options)
+}
+
+var setup = sweeptest.Setup
 
 func TestSweepGridParallel(t *testing.T) {
 	exp, st := setup(t, irisSweep)
@@ -49,17 +67,17 @@ func TestSweepGridParallel(t *testing.T) {
 
 	var (
 		mu     sync.Mutex
-		events []runner.SweepEvent
+		events []sweep.Event
 	)
 	opts := sweepOpts(2)
-	opts.Progress = func(e runner.SweepEvent) {
+	opts.Events = func(e sweep.Event) {
 		mu.Lock()
 		defer mu.Unlock()
-		if e.Kind == runner.SweepPointDone {
+		if e.Kind == sweep.PointDone {
 			events = append(events, e)
 		}
 	}
-	res, err := runner.RunSweep(ctx, st, exp, opts)
+	res, err := runSweep(ctx, st, exp, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,12 +116,12 @@ func TestSweepGridParallel(t *testing.T) {
 			t.Errorf("point %d has validation accuracy %v, above the best's %v", p.Index, p.Value, best.Value)
 		}
 	}
-	if !strings.HasPrefix(res.Plan.ID, "iris-") || res.Plan.Mode != runner.ModeMax {
+	if !strings.HasPrefix(res.Plan.ID, "iris-") || res.Plan.Mode != sweep.ModeMax {
 		t.Errorf("sweep id %q, mode %q", res.Plan.ID, res.Plan.Mode)
 	}
 
 	// Again: every point is cached, nothing new is recorded, same best.
-	again, err := runner.RunSweep(ctx, st, exp, sweepOpts(2))
+	again, err := runSweep(ctx, st, exp, sweepOpts(2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +142,7 @@ func TestSweepFailingPointDoesNotStopTheSweep(t *testing.T) {
 	src := strings.Replace(irisSweep, `"train.optimizer.adam.lr": [0.003, 0.01, 0.03]`, `"data.target": ["Species", "Nope"]`, 1)
 	src = strings.Replace(src, `[4, 8, 16, 32]`, `[8]`, 1)
 	exp, st := setup(t, src)
-	res, err := runner.RunSweep(context.Background(), st, exp, sweepOpts(1))
+	res, err := runSweep(context.Background(), st, exp, sweepOpts(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,12 +161,12 @@ func TestSweepCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	opts := sweepOpts(2)
-	opts.Progress = func(e runner.SweepEvent) {
-		if e.Kind == runner.SweepRunEvent && e.Run.Kind == runner.EventEpoch && e.Run.Epoch == 2 {
+	opts.Events = func(e sweep.Event) {
+		if e.Kind == sweep.Progress && e.Run.Kind == runner.EventEpoch && e.Run.Epoch == 2 {
 			cancel()
 		}
 	}
-	res, err := runner.RunSweep(ctx, st, exp, opts)
+	res, err := runSweep(ctx, st, exp, opts)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want canceled", err)
 	}
@@ -176,7 +194,7 @@ func TestSweepMedianPruning(t *testing.T) {
 	src = strings.Replace(src, `metric: "validation.accuracy"`, `metric: "validation.loss"
 		prune: {grace: 2, min_points: 2}`, 1)
 	exp, st := setup(t, src)
-	res, err := runner.RunSweep(context.Background(), st, exp, sweepOpts(1))
+	res, err := runSweep(context.Background(), st, exp, sweepOpts(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +247,7 @@ func TestSweepNoCPUOversubscription(t *testing.T) {
 			exp, st := setup(t, src)
 			opts := sweepOpts(tt.parallel)
 			opts.CPUs, opts.Threads = tt.cpus, tt.threads
-			res, err := runner.RunSweep(context.Background(), st, exp, opts)
+			res, err := runSweep(context.Background(), st, exp, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -246,15 +264,12 @@ func TestSweepNoCPUOversubscription(t *testing.T) {
 func TestSweepInGit(t *testing.T) {
 	two := strings.Replace(irisSweep, `[0.003, 0.01, 0.03]`, `[0.003, 0.01]`, 1)
 	two = strings.Replace(two, `[4, 8, 16, 32]`, `[8]`, 1)
-	r := gittest.New(t, map[string]string{expPath: two, "experiments/iris.csv": irisData(t)})
+	const expPath = "experiments/iris.cue"
+	r := gittest.New(t, map[string]string{expPath: two, "experiments/iris.csv": string(sweeptest.Iris(t))})
 	commit := r.Commit("sweep")
-	st, err := store.Open(context.Background(), r.Path(".xp"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	clean := runner.SweepOptions{Options: runner.Options{Backend: "gorgonia"}, CPUs: 2}
-	res, err := runner.RunSweep(context.Background(), st, load(t, r.Path(expPath)), clean)
+	st := sweeptest.Open(t, r.Path(".xp"))
+	clean := options{Options: sweep.Options{Options: runner.Options{Backend: "gorgonia"}}, CPUs: 2}
+	res, err := runSweep(context.Background(), st, r.Load(expPath), clean)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,13 +281,13 @@ func TestSweepInGit(t *testing.T) {
 	}
 
 	r.Write(map[string]string{expPath: "// reworded\n" + two})
-	again, err := runner.RunSweep(context.Background(), st, load(t, r.Path(expPath)), clean)
+	again, err := runSweep(context.Background(), st, r.Load(expPath), clean)
 	if err != nil || again.Earlier != 2 {
 		t.Errorf("modified, every point done: %v, %d done before; want no error", err, again.Earlier)
 	}
 
 	r.Write(map[string]string{expPath: strings.Replace(two, `[0.003, 0.01]`, `[0.003, 0.01, 0.03]`, 1)})
-	_, err = runner.RunSweep(context.Background(), st, load(t, r.Path(expPath)), clean)
+	_, err = runSweep(context.Background(), st, r.Load(expPath), clean)
 	if !errors.Is(err, provenance.ErrDirty) {
 		t.Errorf("modified with a point to train: %v, want ErrDirty", err)
 	}

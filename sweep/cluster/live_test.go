@@ -1,9 +1,11 @@
-package slurm
+package cluster
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,50 +15,71 @@ import (
 	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
+	"github.com/xp-ml/xp/sweep"
+	"github.com/xp-ml/xp/sweep/internal/sweeptest"
+)
+
+// batch is a Scheduler for the tests that never submit: the coordinator
+// only names it, and asks it to cancel tasks, which it counts.
+type batch struct{ canceled []string }
+
+func (*batch) Name() string { return "batch" }
+func (*batch) Submit(context.Context, Array) (string, error) {
+	return "", errors.New("not in this test")
+}
+func (*batch) Task(id string, i int) string { return fmt.Sprintf("%s.%d", id, i) }
+func (*batch) Poll(context.Context, string, int) ([]State, error) {
+	return nil, errors.New("not in this test")
+}
+func (b *batch) Cancel(_ context.Context, ids ...string) error {
+	b.canceled = append(b.canceled, ids...)
+	return nil
+}
+
+// The states of ended tasks, as a scheduler would tell them.
+var (
+	completed = State{Name: "COMPLETED", Ended: true}
+	cancelled = State{Name: "CANCELLED", Ended: true, Canceled: true}
+	timeout   = State{Name: "TIMEOUT", Ended: true, Killed: "stopped at its time limit"}
+	outOfMem  = State{Name: "OUT_OF_MEMORY", Ended: true, Killed: "stopped out of memory"}
 )
 
 // claimedCoordinator is a coordinator over a fresh store of
-// sweepProject's sweep that holds every point, with the sweep and the
-// points it queued (to queue them again).
+// sweeptest.Project's sweep that holds every point, with the sweep and
+// the points it queued (to queue them again).
 func claimedCoordinator(t *testing.T) (*coordinator, *store.Sweep, []store.QueuedPoint) {
 	t.Helper()
 	ctx := context.Background()
-	root := sweepProject(t)
-	st, err := store.Open(ctx, filepath.Join(root, ".xp"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	root := sweeptest.Project(t)
+	st := sweeptest.Open(t, filepath.Join(root, ".xp"))
 	exp, err := spec.Find(root, "iris")
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := runner.Options{AllowDirty: true, Threads: 1}
-	plan, err := runner.PlanSweep(ctx, exp, opts)
+	ex := New(&batch{}, Options{Root: root})
+	s, err := sweep.Start(ctx, st, exp, ex, sweep.Options{Options: runner.Options{AllowDirty: true, Threads: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	plan := s.Plan()
 	var queued []store.QueuedPoint
 	for _, p := range plan.Points {
 		queued = append(queued, store.QueuedPoint{Index: p.Index, Key: p.Job.Key, Params: []byte("[]")})
 	}
 	sw := &store.Sweep{ID: plan.ID, Experiment: exp.Name, Metric: plan.Metric, Mode: plan.Mode}
-	if _, err := st.Enqueue(ctx, sw, queued, false); err != nil {
-		t.Fatal(err)
-	}
-	c := &coordinator{st: st, plan: plan, opts: Options{Options: opts, Root: root}, owner: owner(), host: "coordinator"}
-	if pending, _, err := c.claimAll(ctx); err != nil || len(pending) != 6 {
-		t.Fatalf("claimAll = %v, %v; want 6 points", pending, err)
+	c := &coordinator{s: s, st: st, plan: plan, sched: ex.sched, opts: ex.opts, host: "coordinator"}
+	if pending, err := s.ClaimAll(ctx); err != nil || len(pending) != 6 {
+		t.Fatalf("ClaimAll = %v, %v; want 6 points", pending, err)
 	}
 	return c, sw, queued
 }
 
 // testCoordinator is claimedCoordinator with a run directory whose
 // manifest makes task 0 train point 0, as a submission would.
-func testCoordinator(t *testing.T) (*coordinator, *Submission) {
+func testCoordinator(t *testing.T) (*coordinator, *sweep.Submission) {
 	t.Helper()
 	c, _, _ := claimedCoordinator(t)
-	sub := &Submission{JobID: "7", Dir: t.TempDir(), Points: []int{0}}
+	sub := &sweep.Submission{ID: "7", Dir: t.TempDir(), Points: []int{0}, Tasks: []string{"7.0"}}
 	m := Manifest{Root: c.opts.Root, Experiment: "iris", SweepID: c.plan.ID, Threads: 1, AllowDirty: true,
 		Tasks: []TaskPoint{{Point: 0, Key: c.plan.Points[0].Job.Key}}}
 	if err := writeJSON(filepath.Join(sub.Dir, manifestFile), &m); err != nil {
@@ -67,9 +90,9 @@ func testCoordinator(t *testing.T) (*coordinator, *Submission) {
 
 // runTask trains task 0 of sub here, as its node would, and returns the
 // lines of the points file it wrote.
-func runTask(t *testing.T, sub *Submission) [][]byte {
+func runTask(t *testing.T, sub *sweep.Submission) [][]byte {
 	t.Helper()
-	if err := RunTask(context.Background(), sub.Dir, 0); err != nil {
+	if err := RunTask(context.Background(), sub.Dir, 0, nil); err != nil {
 		t.Fatalf("RunTask: %v", err)
 	}
 	b, err := os.ReadFile(filepath.Join(taskDir(sub.Dir, 0), livePointsFile))
@@ -81,14 +104,14 @@ func runTask(t *testing.T, sub *Submission) [][]byte {
 
 // set replaces the task's file name with content; setRun its run.json's
 // epoch and status.
-func set(t *testing.T, sub *Submission, name string, content []byte) {
+func set(t *testing.T, sub *sweep.Submission, name string, content []byte) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(taskDir(sub.Dir, 0), name), content, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func setRun(t *testing.T, sub *Submission, epoch int) {
+func setRun(t *testing.T, sub *sweep.Submission, epoch int) {
 	t.Helper()
 	var r store.Run
 	path := filepath.Join(taskDir(sub.Dir, 0), liveRunFile)
@@ -162,7 +185,7 @@ func TestLiveProgress(t *testing.T) {
 				got += len(pts)
 			}
 		}
-		if total := countPoints(t, c.st, r.ID); total != points {
+		if total := sweeptest.CountPoints(t, c.st, r.ID); total != points {
 			t.Errorf("%d points in the store (%d loss and accuracy), want %d", total, got, points)
 		}
 		return &r
@@ -183,7 +206,7 @@ func TestLiveProgress(t *testing.T) {
 	})
 	t.Run("ended", func(t *testing.T) {
 		set(t, sub, "result.json", result)
-		if err := c.ingest(ctx, sub, 0, "COMPLETED", lr); err != nil {
+		if err := c.ingest(ctx, sub, 0, completed, lr); err != nil {
 			t.Fatal(err)
 		}
 		r := check(t, store.StatusSucceeded, 2, len(tr.Points))
@@ -200,29 +223,21 @@ func TestLiveProgress(t *testing.T) {
 	})
 }
 
-func countPoints(t *testing.T, st *store.Store, id int64) int {
-	t.Helper()
-	pts, _, err := st.PointsSince(context.Background(), id, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(pts)
-}
-
 // A task Slurm ended before it wrote its result keeps the curves followed
 // so far; one whose xp recorded itself canceled on the signal of a time
 // limit is failed with Slurm's state.
 func TestLiveEndings(t *testing.T) {
 	tests := []struct {
-		name, state string
-		result      bool // the task wrote result.json, its run canceled
-		want        store.Status
-		says        string
+		name   string
+		state  State
+		result bool // the task wrote result.json, its run canceled
+		want   store.Status
+		says   string
 	}{
-		{name: "scancel'ed", state: "CANCELLED", want: store.StatusCanceled, says: "slurm CANCELLED: no result"},
-		{name: "killed for memory", state: "OUT_OF_MEMORY", want: store.StatusFailed, says: "slurm OUT_OF_MEMORY: no result"},
-		{name: "time limit", state: "TIMEOUT", result: true, want: store.StatusFailed, says: "slurm TIMEOUT: stopped at its time limit"},
-		{name: "canceled on request", state: "CANCELLED", result: true, want: store.StatusCanceled, says: "slurm CANCELLED: canceled"},
+		{name: "scancel'ed", state: cancelled, want: store.StatusCanceled, says: "batch CANCELLED: no result"},
+		{name: "killed for memory", state: outOfMem, want: store.StatusFailed, says: "batch OUT_OF_MEMORY: no result"},
+		{name: "time limit", state: timeout, result: true, want: store.StatusFailed, says: "batch TIMEOUT: stopped at its time limit"},
+		{name: "canceled on request", state: cancelled, result: true, want: store.StatusCanceled, says: "batch CANCELLED: canceled"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -258,7 +273,7 @@ func TestLiveEndings(t *testing.T) {
 			if r.Status != tt.want || r.Error == "" {
 				t.Errorf("run %s %q, want %s with an error", r.Status, r.Error, tt.want)
 			}
-			if n := countPoints(t, c.st, r.ID); n != 2 {
+			if n := sweeptest.CountPoints(t, c.st, r.ID); n != 2 {
 				t.Errorf("%d points kept, want the 2 followed", n)
 			}
 			points, err := c.st.SweepPoints(ctx, c.plan.ID)
@@ -287,5 +302,44 @@ func TestMetricValueJSON(t *testing.T) {
 		if got := float64(p.Value); !(got == v || math.IsNaN(got) && math.IsNaN(v)) {
 			t.Errorf("%v came back %v (%s)", v, got, b)
 		}
+	}
+}
+
+// A cancel request on a followed run (xp cancel, the TUI) cancels its task
+// in the scheduler, once.
+func TestFollowCancelRequest(t *testing.T) {
+	ctx := context.Background()
+	c, sub := testCoordinator(t)
+	runTask(t, sub)
+	setRun(t, sub, 1)
+	lr, err := c.follow(ctx, sub, 0, nil)
+	if err != nil || lr == nil {
+		t.Fatalf("follow = %v, %v", lr, err)
+	}
+	if err := c.st.RequestCancel(ctx, lr.id); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if lr, err = c.follow(ctx, sub, 0, lr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := c.sched.(*batch).canceled; len(got) != 1 || got[0] != "7.0" {
+		t.Errorf("canceled %v, want task 7.0 once", got)
+	}
+}
+
+// The task side prints nothing: a failure of its live progress is told
+// once, as a Notice, and training goes on.
+func TestLiveWriterNotice(t *testing.T) {
+	st := sweeptest.Open(t, filepath.Join(t.TempDir(), ".xp"))
+	var got []sweep.Event
+	w := &liveWriter{ctx: context.Background(), st: st, dir: filepath.Join(t.TempDir(), "gone"),
+		events: func(e sweep.Event) { got = append(got, e) }}
+	for range 2 {
+		w.event(runner.Event{Kind: runner.EventEpoch, RunID: 42})
+	}
+	if len(got) != 1 || got[0].Kind != sweep.Notice || !strings.HasPrefix(got[0].Message, "live progress stopped: ") {
+		t.Fatalf("events %+v, want one notice that live progress stopped", got)
 	}
 }

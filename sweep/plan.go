@@ -1,4 +1,4 @@
-package runner
+package sweep
 
 import (
 	"context"
@@ -8,18 +8,19 @@ import (
 	"strings"
 
 	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
 )
 
-// Sweep modes: which way the sweep's metric is better.
+// Modes: which way the sweep's metric is better.
 const (
 	ModeMin = "min"
 	ModeMax = "max"
 )
 
-// SweepPlan is a sweep expanded into one job per point, with their run
-// keys: everything RunSweep needs, found without training.
-type SweepPlan struct {
+// Plan is a sweep expanded into one job per point, with their run keys:
+// everything an executor needs, found without training.
+type Plan struct {
 	// ID is the sweep's stable id (spec.Experiment.SweepID).
 	ID string
 	// Exp is the experiment with the sweep; Sweep its sweep block.
@@ -29,24 +30,24 @@ type SweepPlan struct {
 	// point; Mode follows the metric when the spec leaves it out (min for
 	// losses and errors).
 	Metric, Mode string
-	Points       []PlannedPoint
+	Points       []Point
 }
 
-// PlannedPoint is one point of a sweep and its job.
-type PlannedPoint struct {
+// Point is one point of a sweep and its job.
+type Point struct {
 	Index  int
 	Params []spec.Param
-	Job    *Job
+	Job    *runner.Job
 }
 
 // Label is the point's values, "path=value ...".
-func (p *PlannedPoint) Label() string { return spec.ParamsLabel(p.Params) }
+func (p *Point) Label() string { return spec.ParamsLabel(p.Params) }
 
-// PlanSweep expands exp's sweep into its points (each validated against
-// the schema) and plans a job for each: backend, data hashes and run key.
+// NewPlan expands exp's sweep into its points (each validated against the
+// schema) and plans a job for each: backend, data hashes and run key.
 // Points with the same data sources share one resolution, so a file is
 // hashed once however many points read it.
-func PlanSweep(ctx context.Context, exp *spec.Experiment, opts Options) (*SweepPlan, error) {
+func NewPlan(ctx context.Context, exp *spec.Experiment, opts runner.Options) (*Plan, error) {
 	sw := exp.Spec.Sweep
 	if sw == nil {
 		return nil, fmt.Errorf("experiment %s has no sweep", exp.Name)
@@ -55,25 +56,23 @@ func PlanSweep(ctx context.Context, exp *spec.Experiment, opts Options) (*SweepP
 	if err != nil {
 		return nil, err
 	}
-	plan := &SweepPlan{ID: exp.SweepID(), Exp: exp, Sweep: *sw, Metric: sw.Metric, Mode: sweepMode(sw)}
-	planned := map[string]*Job{} // by what decides the data and the backend
+	plan := &Plan{ID: exp.SweepID(), Exp: exp, Sweep: *sw, Metric: sw.Metric, Mode: sweepMode(sw)}
+	planned := map[string]*runner.Job{} // by what decides the data and the backend
 	for _, p := range points {
 		shared, err := json.Marshal([]any{p.Exp.Dir, p.Exp.Spec.Data.Source, p.Exp.Spec.Data.TestSource, p.Exp.Spec.Device})
 		if err != nil {
 			return nil, fmt.Errorf("plan sweep %s: %w", plan.ID, err)
 		}
-		var job *Job
+		var job *runner.Job
 		if first, ok := planned[string(shared)]; ok {
-			job = &Job{Exp: p.Exp, Backend: first.Backend, Device: first.Device, DataPath: first.DataPath,
-				DataHashes: first.DataHashes, Sources: first.Sources, BackendVersion: first.BackendVersion,
-				Key: RunKey(specKey(&p.Exp.Spec, p.Exp.Hash), first.DataHashes, first.Backend.Name(), first.BackendVersion)}
+			job = first.For(p.Exp)
 		} else {
-			if job, err = Plan(ctx, p.Exp, opts); err != nil {
+			if job, err = runner.Plan(ctx, p.Exp, opts); err != nil {
 				return nil, fmt.Errorf("point %d (%s): %w", p.Index, p.Label(), err)
 			}
 			planned[string(shared)] = job
 		}
-		plan.Points = append(plan.Points, PlannedPoint{Index: p.Index, Params: p.Params, Job: job})
+		plan.Points = append(plan.Points, Point{Index: p.Index, Params: p.Params, Job: job})
 	}
 	return plan, nil
 }

@@ -1,4 +1,4 @@
-package slurm
+package cluster
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
+	"github.com/xp-ml/xp/sweep"
 )
 
 // While a task trains it keeps two files in its directory up to date, after
@@ -90,14 +91,16 @@ type liveWriter struct {
 	dir   string
 	after int64 // the PointsSince cursor
 	err   error // the first failure: live progress stops, training goes on
+	// events hears a Notice of that failure (nil: nobody listens).
+	events func(sweep.Event)
 }
 
 func (w *liveWriter) event(e runner.Event) {
 	if e.Kind == runner.EventBatch || w.err != nil {
 		return
 	}
-	if w.err = w.flush(e.RunID); w.err != nil {
-		fmt.Fprintf(os.Stderr, "xp: live progress stopped: %v\n", w.err)
+	if w.err = w.flush(e.RunID); w.err != nil && w.events != nil {
+		w.events(sweep.Event{Kind: sweep.Notice, Message: fmt.Sprintf("live progress stopped: %v", w.err)})
 	}
 }
 
@@ -142,16 +145,16 @@ type liveRun struct {
 	id       int64
 	offset   int64 // bytes of livePointsFile ingested
 	points   int   // points ingested
-	canceled bool  // scancel was sent for a cancel request
+	canceled bool  // the task was canceled for a cancel request
 }
 
 // follow brings the run of task i of sub into the store: it creates it
 // (running, heartbeating from this process) when the task has written its
 // run, then adds the points written since the last call and heartbeats it
 // with its epoch. A cancel request on the run (xp cancel, the TUI)
-// scancels the task. lr is nil until the task has a run, and stays nil
+// cancels the task in its scheduler. lr is nil until the task has a run, and stays nil
 // while it has none.
-func (c *coordinator) follow(ctx context.Context, sub *Submission, i int, lr *liveRun) (*liveRun, error) {
+func (c *coordinator) follow(ctx context.Context, sub *sweep.Submission, i int, lr *liveRun) (*liveRun, error) {
 	dir := taskDir(sub.Dir, i)
 	var node store.Run
 	if err := readJSON(filepath.Join(dir, liveRunFile), &node); err != nil {
@@ -183,9 +186,9 @@ func (c *coordinator) follow(ctx context.Context, sub *Submission, i int, lr *li
 	}
 	if cancel && !lr.canceled {
 		lr.canceled = true
-		// An error is not fatal: xp cancel may have scancel'ed the task
+		// An error is not fatal: xp cancel may have canceled the task
 		// already, and its state tells at the next poll in any case.
-		command(ctx, "scancel", sub.task(i))
+		c.sched.Cancel(ctx, sub.Tasks[i])
 	}
 	return lr, nil
 }

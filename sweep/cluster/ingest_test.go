@@ -1,4 +1,4 @@
-package slurm
+package cluster
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/xp-ml/xp/store"
+	"github.com/xp-ml/xp/sweep"
 )
 
 // A task that Slurm ended before it wrote a result and before it was seen
@@ -15,23 +16,24 @@ import (
 // otherwise, and the next Enqueue makes its point pending again.
 func TestIngestNoResult(t *testing.T) {
 	tests := []struct {
-		name, state, log string
-		status           store.Status
-		want             []string
+		name, log string
+		state     State
+		status    store.Status
+		want      []string
 	}{
-		{name: "cancelled", state: "CANCELLED", status: store.StatusCanceled, log: "epoch 1\nslurmstepd: *** JOB 4 CANCELLED ***\n",
-			want: []string{"slurm CANCELLED: no result", "task-0.log", "JOB 4 CANCELLED"}},
-		{name: "timeout without a log", state: "TIMEOUT", status: store.StatusFailed,
-			want: []string{"slurm TIMEOUT: no result", "task-0.log"}},
+		{name: "cancelled", state: cancelled, status: store.StatusCanceled, log: "epoch 1\nslurmstepd: *** JOB 4 CANCELLED ***\n",
+			want: []string{"batch CANCELLED: no result", "task-0.log", "JOB 4 CANCELLED"}},
+		{name: "timeout without a log", state: timeout, status: store.StatusFailed,
+			want: []string{"batch TIMEOUT: no result", "task-0.log"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			c, sw, queued := claimedCoordinator(t)
 			st, plan := c.st, c.plan
-			sub := &Submission{JobID: "4", Dir: t.TempDir(), Points: []int{2}}
+			sub := &sweep.Submission{ID: "4", Dir: t.TempDir(), Points: []int{2}, Tasks: []string{"4.0"}}
 			if tt.log != "" {
-				if err := os.WriteFile(logPath(sub.Dir, 0), []byte(tt.log), 0o644); err != nil {
+				if err := os.WriteFile(LogPath(sub.Dir, 0), []byte(tt.log), 0o644); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -51,7 +53,7 @@ func TestIngestNoResult(t *testing.T) {
 					t.Errorf("error %q does not say %q", p.Error, w)
 				}
 			}
-			if err := c.releaseAll(ctx, []int{0, 1, 3, 4, 5}); err != nil {
+			if err := c.s.ReleaseAll(ctx, []int{0, 1, 3, 4, 5}); err != nil {
 				t.Fatal(err)
 			}
 			left, err := st.Enqueue(ctx, sw, queued, false)

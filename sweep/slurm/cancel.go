@@ -11,7 +11,7 @@ import (
 // cancelled from here.
 var ErrNoScancel = errors.New("scancel not found: run xp cancel where the Slurm client tools are")
 
-// Cancel scancels Slurm array tasks, each "<job>_<index>" as the store
+// Cancel scancels Slurm jobs or array tasks, each "<job>_<index>" as the store
 // records them (store.QueuedPoint.SlurmTask). The coordinator following
 // them records each cancelled, its curves kept, and puts its point back in
 // the queue for the next xp run.

@@ -1,4 +1,4 @@
-package slurm
+package cluster
 
 import (
 	"encoding/json"
@@ -11,8 +11,11 @@ import (
 )
 
 // manifestFile is the run directory's description of the array, read by
-// every task.
-const manifestFile = "manifest.json"
+// every task; resultFile is how a task ended, in its task directory.
+const (
+	manifestFile = "manifest.json"
+	resultFile   = "result.json"
+)
 
 // Manifest is what an array task needs to find and train its point.
 type Manifest struct {
@@ -39,9 +42,6 @@ type TaskPoint struct {
 	BackendVersion string `json:"backend_version,omitempty"`
 }
 
-// task is the Slurm name of array task i of sub, for scancel.
-func (s *Submission) task(i int) string { return s.JobID + "_" + strconv.Itoa(i) }
-
 // TaskResult is what a task leaves in the run directory: how its point
 // ended, the run it recorded in its own store and the run's metric points.
 // The run's artifacts lie next to it, in the task's artifacts directory.
@@ -63,8 +63,9 @@ type Source struct {
 // taskDir is where array task i of the run directory dir keeps its files.
 func taskDir(dir string, i int) string { return filepath.Join(dir, "task-"+strconv.Itoa(i)) }
 
-// logPath is the Slurm output file of array task i.
-func logPath(dir string, i int) string { return filepath.Join(dir, "task-"+strconv.Itoa(i)+".log") }
+// LogPath is the file the scheduler writes the output of task i of the run
+// directory dir to.
+func LogPath(dir string, i int) string { return filepath.Join(dir, "task-"+strconv.Itoa(i)+".log") }
 
 func writeJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")

@@ -1,4 +1,4 @@
-package slurm
+package cluster
 
 import (
 	"context"
@@ -32,7 +32,7 @@ func TestTaskRefusesAnotherBackend(t *testing.T) {
 			if err := writeJSON(path, &m); err != nil {
 				t.Fatal(err)
 			}
-			err := RunTask(context.Background(), sub.Dir, 0)
+			err := RunTask(context.Background(), sub.Dir, 0, nil)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("RunTask = %v, want %q", err, tt.want)
 			}

@@ -26,7 +26,7 @@ type Resources struct {
 
 // SpecResources are the options a sweep asks of Slurm: its slurm block,
 // and resources.gpus as the GPUs of each task. (resources.cpus is the
-// threads of a point, which Run asks for as --cpus-per-task.)
+// threads of a point, which the array asks for as --cpus-per-task.)
 func SpecResources(sw *spec.Sweep) Resources {
 	if sw == nil {
 		return Resources{}

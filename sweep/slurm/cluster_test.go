@@ -3,7 +3,6 @@ package slurm
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -15,10 +14,12 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/xp-ml/xp/backends/engine" // registers "cpu", as the xp binary does
 	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
+	"github.com/xp-ml/xp/sweep"
+	"github.com/xp-ml/xp/sweep/cluster"
+	"github.com/xp-ml/xp/sweep/internal/sweeptest"
 )
 
 // needSlurm skips the test unless a Slurm and munge install is here (or
@@ -182,53 +183,11 @@ func buildXP(t *testing.T) string {
 	return bin
 }
 
-// sweepProject writes a project whose sweep has 6 points, one per data
-// file; the last file has no Species column, so its point fails when it
-// trains (planning only hashes the file).
-func sweepProject(t *testing.T) string {
-	t.Helper()
-	root := t.TempDir()
-	iris, err := os.ReadFile("../../cli/skeleton/iris.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var files []string
-	for i := range 6 {
-		content := iris
-		if i == 5 {
-			content = []byte(strings.Replace(string(iris), `"Species"`, `"Kind"`, 1))
-		}
-		name := fmt.Sprintf("data/iris%d.csv", i)
-		files = append(files, strconv.Quote(name))
-		if err := os.MkdirAll(filepath.Join(root, "experiments", "data"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(root, "experiments", name), content, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cue := `iris: #Experiment & {
-	data: {
-		source: file: "data/iris0.csv"
-		target: "Species"
-	}
-	model: logreg: {}
-	train: epochs: 2
-	device: "cpu"
-	sweep: params: "data.source.file": [` + strings.Join(files, ", ") + `]
-}
-`
-	if err := os.WriteFile(filepath.Join(root, "experiments", "iris.cue"), []byte(cue), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
-
 func TestClusterSweep(t *testing.T) {
 	needSlurm(t)
 	xp := buildXP(t)
 	startCluster(t)
-	root := sweepProject(t)
+	root := sweeptest.Project(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	st, err := store.Open(ctx, filepath.Join(root, ".xp"))
@@ -240,23 +199,28 @@ func TestClusterSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := func(t *testing.T) *Result {
+	run := func(t *testing.T) *sweep.Result {
 		t.Helper()
 		var seen []int
-		opts := Options{XP: xp, Root: root, Poll: 300 * time.Millisecond,
-			Resources: Resources{Mem: "500M", Time: "5:00"}}
-		opts.AllowDirty = true // the project is not a git repository
-		opts.OnPoint = func(p runner.PointResult) { seen = append(seen, p.Index) }
-		res, err := Run(ctx, st, exp, opts)
+		ex := New(Options{XP: xp, Options: cluster.Options{Root: root, Poll: 300 * time.Millisecond},
+			Resources: Resources{Mem: "500M", Time: "5:00"}})
+		// The project is not a git repository.
+		opts := sweep.Options{Options: runner.Options{AllowDirty: true}}
+		opts.Events = func(e sweep.Event) {
+			if e.Kind == sweep.PointDone {
+				seen = append(seen, e.Point.Index)
+			}
+		}
+		res, err := sweep.Run(ctx, st, exp, ex, opts)
 		if err != nil {
 			t.Fatalf("Run: %v", err)
 		}
 		if res.Submission != nil && len(seen) != len(res.Submission.Points) {
-			t.Errorf("OnPoint heard of %v, the array had %v", seen, res.Submission.Points)
+			t.Errorf("PointDone told of %v, the array had %v", seen, res.Submission.Points)
 		}
 		return res
 	}
-	checkFailed := func(t *testing.T, res *Result) {
+	checkFailed := func(t *testing.T, res *sweep.Result) {
 		t.Helper()
 		failed := res.Failed()
 		if len(failed) != 1 || failed[0].Index != 5 {
@@ -275,7 +239,7 @@ func TestClusterSweep(t *testing.T) {
 
 	t.Run("first run submits every point", func(t *testing.T) {
 		res := run(t)
-		t.Logf("job %s: tasks for points %v", res.Submission.JobID, res.Submission.Points)
+		t.Logf("job %s: tasks for points %v", res.Submission.ID, res.Submission.Points)
 		if got := res.Submission.Points; len(got) != 6 {
 			t.Fatalf("submitted points %v, want all 6", got)
 		}
@@ -309,7 +273,7 @@ func TestClusterSweep(t *testing.T) {
 		if res.Submission == nil || len(res.Submission.Points) != 1 || res.Submission.Points[0] != 5 {
 			t.Fatalf("submission %+v, want point 5 alone", res.Submission)
 		}
-		t.Logf("job %s: tasks for points %v", res.Submission.JobID, res.Submission.Points)
+		t.Logf("job %s: tasks for points %v", res.Submission.ID, res.Submission.Points)
 		if res.Earlier != 5 {
 			t.Errorf("%d points done before, want 5", res.Earlier)
 		}
@@ -410,7 +374,7 @@ func TestClusterLiveCancelTimeout(t *testing.T) {
 	needSlurm(t)
 	xp := buildXP(t)
 	startCluster(t)
-	root := sweepProject(t)
+	root := sweeptest.Project(t)
 	if err := os.WriteFile(filepath.Join(root, "experiments", "slow.cue"), []byte(slowExperiments), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -478,7 +442,7 @@ func TestClusterLiveCancelTimeout(t *testing.T) {
 	var first *store.Run
 	t.Run("live progress", func(t *testing.T) {
 		first = waitRun(t, "slow", "running at epoch 3", training(3))
-		n := countPoints(t, st, first.ID)
+		n := sweeptest.CountPoints(t, st, first.ID)
 		if n < 3 {
 			t.Errorf("%d metric points in the store at epoch %d, want those of every epoch", n, first.Epoch)
 		}
@@ -518,7 +482,7 @@ func TestClusterLiveCancelTimeout(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := countPoints(t, st, r.ID); r.Status != store.StatusCanceled || n < 3 {
+		if n := sweeptest.CountPoints(t, st, r.ID); r.Status != store.StatusCanceled || n < 3 {
 			t.Errorf("run %s: %s with %d points, want canceled with its curves", r.Short(), r.Status, n)
 		}
 	})
@@ -536,7 +500,7 @@ func TestClusterLiveCancelTimeout(t *testing.T) {
 			t.Fatalf("runs of limit: %v, %v; want 1", runs, err)
 		}
 		r := runs[0]
-		if n := countPoints(t, st, r.ID); r.Status != store.StatusFailed || !strings.Contains(r.Error, "slurm TIMEOUT") || n < 3 {
+		if n := sweeptest.CountPoints(t, st, r.ID); r.Status != store.StatusFailed || !strings.Contains(r.Error, "slurm TIMEOUT") || n < 3 {
 			t.Errorf("run of limit: %s %q with %d points, want failed with slurm TIMEOUT and its curves", r.Status, r.Error, n)
 		}
 	})

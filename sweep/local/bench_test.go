@@ -1,4 +1,4 @@
-package runner_test
+package local_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
+	"github.com/xp-ml/xp/sweep"
 )
 
 // sweep100 is 100 tiny points: 10 learning rates by 10 widths of a small
@@ -28,14 +29,14 @@ var sweep100 = func() string {
 func BenchmarkSweep100(b *testing.B) {
 	exp, _ := setup(b, sweep100)
 	ctx := context.Background()
-	run := func(parallel int) *runner.SweepResult {
+	run := func(parallel int) *sweep.Result {
 		st, err := store.Open(ctx, filepath.Join(b.TempDir(), ".xp"))
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer st.Close()
-		res, err := runner.RunSweep(ctx, st, exp, runner.SweepOptions{
-			Options: runner.Options{AllowDirty: true}, Parallel: parallel, CPUs: 2,
+		res, err := runSweep(ctx, st, exp, options{
+			Options: sweep.Options{Options: runner.Options{AllowDirty: true}, Parallel: parallel}, CPUs: 2,
 		})
 		if err != nil {
 			b.Fatal(err)
@@ -45,7 +46,7 @@ func BenchmarkSweep100(b *testing.B) {
 		}
 		return res
 	}
-	overhead := func(r *runner.SweepResult) float64 {
+	overhead := func(r *sweep.Result) float64 {
 		return 1 - float64(r.Busy)/float64(r.Parallel)/float64(r.Elapsed)
 	}
 	var o1, o2, speedup float64

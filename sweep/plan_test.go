@@ -1,4 +1,4 @@
-package slurm
+package sweep_test
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/runner"
+	"github.com/xp-ml/xp/sweep"
+	"github.com/xp-ml/xp/sweep/internal/sweeptest"
 )
 
 // Moving a sweep to Slurm, with any sbatch options, keeps the run key of
@@ -16,14 +18,14 @@ import (
 // on the cluster and the other way round.
 func TestExecutorKeepsRunKeys(t *testing.T) {
 	ctx := context.Background()
-	root := sweepProject(t)
-	plan := func(t *testing.T) *runner.SweepPlan {
+	root := sweeptest.Project(t)
+	plan := func(t *testing.T) *sweep.Plan {
 		t.Helper()
 		exp, err := spec.Find(root, "iris")
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := runner.PlanSweep(ctx, exp, runner.Options{AllowDirty: true, Threads: 1})
+		p, err := sweep.NewPlan(ctx, exp, runner.Options{AllowDirty: true, Threads: 1})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package slurm
+package cluster
 
 import (
 	"context"
@@ -10,18 +10,20 @@ import (
 	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
+	"github.com/xp-ml/xp/sweep"
 )
 
 // ErrPointFailed is returned by RunTask when the point was trained and
-// recorded but did not succeed: the task exits non-zero, so Slurm shows it
-// FAILED, and its result.json says why.
+// recorded but did not succeed: the task exits non-zero, so its scheduler
+// shows it failed, and its result.json says why.
 var ErrPointFailed = errors.New("point did not succeed")
 
 // RunTask is one array task on its node: it trains the point of task index
 // of the run directory dir against a store of its own in a node-local
 // temporary directory, and leaves the outcome in the task's directory under
-// dir (result.json, artifacts/). It never opens the project's store.
-func RunTask(ctx context.Context, dir string, index int) error {
+// dir (result.json, artifacts/). It never opens the project's store, and
+// prints nothing: events hears what the user should know (nil: nobody).
+func RunTask(ctx context.Context, dir string, index int, events func(sweep.Event)) error {
 	var m Manifest
 	if err := readJSON(filepath.Join(dir, manifestFile), &m); err != nil {
 		return err
@@ -35,11 +37,11 @@ func RunTask(ctx context.Context, dir string, index int) error {
 		return fmt.Errorf("task %d: %w", index, err)
 	}
 	res := &TaskResult{Point: tp.Point}
-	err := trainPoint(ctx, &m, tp, out, res)
+	err := trainPoint(ctx, &m, tp, out, res, events)
 	if err != nil && res.Error == "" {
 		res.Error = err.Error()
 	}
-	if werr := writeJSON(filepath.Join(out, "result.json"), res); werr != nil {
+	if werr := writeJSON(filepath.Join(out, resultFile), res); werr != nil {
 		return errors.Join(err, werr)
 	}
 	if err == nil && (res.Run == nil || res.Run.Status != store.StatusSucceeded) {
@@ -48,7 +50,7 @@ func RunTask(ctx context.Context, dir string, index int) error {
 	return err
 }
 
-func trainPoint(ctx context.Context, m *Manifest, tp TaskPoint, out string, res *TaskResult) error {
+func trainPoint(ctx context.Context, m *Manifest, tp TaskPoint, out string, res *TaskResult, events func(sweep.Event)) error {
 	exp, err := spec.Find(m.Root, m.Experiment)
 	if err != nil {
 		return err
@@ -77,7 +79,7 @@ func trainPoint(ctx context.Context, m *Manifest, tp TaskPoint, out string, res 
 			tp.Point, job.Key, tp.Key)
 	}
 	// The task's own store: node-local, written by this process only.
-	tmp, err := os.MkdirTemp("", "xp-slurm-task-")
+	tmp, err := os.MkdirTemp("", "xp-task-")
 	if err != nil {
 		return fmt.Errorf("task store: %w", err)
 	}
@@ -88,14 +90,14 @@ func trainPoint(ctx context.Context, m *Manifest, tp TaskPoint, out string, res 
 	}
 	defer st.Close()
 	opts.Data.CacheDir = filepath.Join(tmp, "cache")
-	live := &liveWriter{ctx: ctx, st: st, dir: out}
+	live := &liveWriter{ctx: ctx, st: st, dir: out, events: events}
 	opts.Events = live.event
 	r, trainErr := job.Train(ctx, st, opts)
 	if r == nil || r.Run == nil {
 		return trainErr
 	}
 	// Read back: the final status, summary and metric points as recorded,
-	// also when the task was stopped (scancel, a time limit: SIGTERM
+	// also when the task was stopped (canceled, a time limit: SIGTERM
 	// cancels ctx) and the run recorded canceled.
 	ctx = context.WithoutCancel(ctx)
 	run, err := st.Run(ctx, r.Run.ID)

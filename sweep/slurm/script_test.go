@@ -114,3 +114,34 @@ func TestResourcesOr(t *testing.T) {
 		t.Errorf("SpecResources(nil) = %+v", r)
 	}
 }
+
+// What each Slurm state means to the coordinator: waiting, training, or
+// ended, and then how.
+func TestStateOf(t *testing.T) {
+	tests := []struct {
+		state                     string
+		pending, ended, cancelled bool
+		killed                    string
+	}{
+		{state: "PENDING", pending: true},
+		{state: "RUNNING"},
+		{state: "COMPLETING"},
+		{state: ""},
+		{state: "COMPLETED", ended: true},
+		{state: "FAILED", ended: true},
+		{state: "UNKNOWN", ended: true},
+		{state: "CANCELLED", ended: true, cancelled: true},
+		{state: "TIMEOUT", ended: true, killed: "stopped at its time limit"},
+		{state: "OUT_OF_MEMORY", ended: true, killed: "stopped out of memory"},
+		{state: "NODE_FAIL", ended: true, killed: "stopped by Slurm"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.state, func(t *testing.T) {
+			got := stateOf(tt.state)
+			if got.Name != tt.state || got.Pending != tt.pending || got.Ended != tt.ended ||
+				got.Canceled != tt.cancelled || got.Killed != tt.killed {
+				t.Errorf("stateOf(%q) = %+v", tt.state, got)
+			}
+		})
+	}
+}

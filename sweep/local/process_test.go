@@ -1,4 +1,4 @@
-package runner_test
+package local_test
 
 import (
 	"context"
@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/xp-ml/xp/cue/spec"
-	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
 )
 
@@ -41,7 +40,7 @@ func TestSweepChild(t *testing.T) {
 	}
 	defer st.Close()
 	parallel, _ := strconv.Atoi(os.Getenv("XP_SWEEP_CHILD_PARALLEL"))
-	res, err := runner.RunSweep(ctx, st, exps[0], sweepOpts(parallel))
+	res, err := runSweep(ctx, st, exps[0], sweepOpts(parallel))
 	if err != nil {
 		t.Fatal(err)
 	}

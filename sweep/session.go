@@ -1,0 +1,295 @@
+package sweep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/xp-ml/xp/runner"
+	"github.com/xp-ml/xp/store"
+)
+
+// ErrNoPoint: the sweep has no point to claim now (all done, or claimed by
+// processes that are alive).
+var ErrNoPoint = store.ErrNoPoint
+
+// Session is one process's work on a sweep, what an Executor works in:
+// the plan, this process's claims on the sweep's queue, the events it
+// emits and the counts of its result. Its methods may be called from
+// several goroutines.
+type Session struct {
+	st     *store.Store
+	plan   *Plan
+	opts   Options
+	owner  string
+	pruner *pruner
+
+	mu       sync.Mutex
+	res      Result // what the session counts, under mu
+	training int    // points in Train now, under mu
+
+	emitMu sync.Mutex
+	done   int // points of the sweep done, as far as this process knows; under emitMu
+}
+
+// Outcome is how a point ended, for Finish.
+type Outcome struct {
+	// Run is the run that holds the point's result; nil when it failed
+	// before a run was recorded.
+	Run    *store.Run
+	Status store.Status
+	Error  string
+	// Cached: Run is an earlier run of the point's key.
+	Cached bool
+}
+
+// Plan is the sweep's plan.
+func (s *Session) Plan() *Plan { return s.plan }
+
+// Store is the project's store, the one the queue is in.
+func (s *Session) Store() *store.Store { return s.st }
+
+// Parallel is how many points train at once, as Executor.Fit said (0: as
+// the executor's scheduler decides).
+func (s *Session) Parallel() int { return s.opts.Parallel }
+
+// RunOptions are the options every point's run trains with: Run's, with
+// the threads settled (Executor.Fit) and the sweep recorded.
+func (s *Session) RunOptions() runner.Options {
+	opts := s.opts.Options
+	opts.SweepID = s.plan.ID
+	return opts
+}
+
+// Emit tells Options.Events of e, with the sweep's plan and counts.
+func (s *Session) Emit(e Event) {
+	if s.opts.Events == nil {
+		return
+	}
+	s.emitMu.Lock()
+	defer s.emitMu.Unlock()
+	if e.Kind == PointDone {
+		s.done++
+	}
+	e.Plan, e.Done, e.Total = s.plan, s.done, len(s.plan.Points)
+	s.opts.Events(e)
+}
+
+// Claim claims the next point to train and returns its index. Points
+// whose key already succeeded are answered from the cache as they are
+// claimed (recorded done, cached, told as PointDone) and not returned,
+// unless Force. ErrNoPoint when none is left to claim now. A point the
+// queue holds with another key than this process planned (another process
+// enqueued the sweep since, on other data) is given back, and an error.
+func (s *Session) Claim(ctx context.Context) (int, error) {
+	for {
+		qp, err := s.st.ClaimPoint(ctx, s.plan.ID, s.owner, s.opts.StaleAfter, OwnerGone)
+		if err != nil {
+			return 0, err
+		}
+		rec := context.WithoutCancel(ctx)
+		idx := qp.Index
+		if idx >= len(s.plan.Points) || s.plan.Points[idx].Job.Key != qp.Key {
+			return 0, errors.Join(fmt.Errorf("sweep %s: point %d has key %.12s in the queue, not this "+
+				"process's: another xp process runs this sweep on other data", s.plan.ID, idx, qp.Key),
+				s.Release(rec, idx))
+		}
+		if s.opts.Force {
+			return idx, nil
+		}
+		prev, err := s.st.LatestSucceeded(ctx, qp.Key)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return idx, nil
+		case err != nil:
+			return 0, errors.Join(err, s.Release(rec, idx))
+		}
+		if err := s.Finish(rec, idx, Outcome{Run: prev, Status: store.StatusSucceeded, Cached: true}); err != nil {
+			return 0, err
+		}
+		s.mu.Lock()
+		s.res.Cached++
+		s.mu.Unlock()
+	}
+}
+
+// ClaimAll claims every point left to train (Claim), for an executor that
+// hands them over in one go. On an error it gives back what it claimed.
+func (s *Session) ClaimAll(ctx context.Context) ([]int, error) {
+	var claimed []int
+	for {
+		idx, err := s.Claim(ctx)
+		if errors.Is(err, ErrNoPoint) {
+			return claimed, nil
+		}
+		if err != nil {
+			return nil, errors.Join(err, s.ReleaseAll(context.WithoutCancel(ctx), claimed))
+		}
+		claimed = append(claimed, idx)
+	}
+}
+
+// Release gives point idx back to the queue, pending, for the next run of
+// the sweep. A point taken over by another process is no longer this
+// one's to give back: not an error.
+func (s *Session) Release(ctx context.Context, idx int) error {
+	err := s.st.ReleasePoint(ctx, s.plan.ID, idx, s.owner)
+	if errors.Is(err, store.ErrStatus) {
+		return nil
+	}
+	return err
+}
+
+// ReleaseAll releases points.
+func (s *Session) ReleaseAll(ctx context.Context, points []int) error {
+	var errs []error
+	for _, idx := range points {
+		errs = append(errs, s.Release(ctx, idx))
+	}
+	return errors.Join(errs...)
+}
+
+// Finish records in the queue how point idx ended and tells it as
+// PointDone. A point taken over by another process is recorded by that
+// one: not an error.
+func (s *Session) Finish(ctx context.Context, idx int, out Outcome) error {
+	po := store.PointOutcome{Status: out.Status, Error: out.Error, Cached: out.Cached}
+	if out.Run != nil {
+		po.RunID = out.Run.ID
+	}
+	err := s.st.FinishPoint(ctx, s.plan.ID, idx, s.owner, po)
+	if errors.Is(err, store.ErrStatus) {
+		err = nil
+	}
+	if s.pruner != nil && out.Status == store.StatusSucceeded {
+		s.pruner.completed()
+	}
+	pr := s.pointResult(idx)
+	pr.State, pr.Status, pr.Error, pr.Cached = store.PointDone, out.Status, out.Error, out.Cached
+	pr.Run, pr.Value = out.Run, MetricValue(out.Run, s.plan.Metric)
+	s.Emit(Event{Kind: PointDone, Point: pr})
+	return err
+}
+
+// Beat renews this process's claims and returns the points of the sweep
+// it still holds: a point missing from them was taken over by another
+// process (this one's heartbeat went stale), and must not be trained on.
+func (s *Session) Beat(ctx context.Context) ([]int, error) {
+	held, err := s.st.BeatPoints(ctx, s.owner)
+	if err != nil {
+		return nil, err
+	}
+	return held[s.plan.ID], nil
+}
+
+// Train trains claimed point idx in this process, as a point of the sweep:
+// its run records the sweep, the median rule may stop it (prune), and its
+// progress is told as Progress events. It returns how the point ended, for
+// Finish, and false when it did not end but stopped because ctx was
+// canceled (Ctrl-C, or the point was taken over): its run, if any, is
+// recorded canceled, and the point is to be released.
+func (s *Session) Train(ctx context.Context, idx int) (Outcome, bool) {
+	pp := &s.plan.Points[idx]
+	pr := s.pointResult(idx)
+	s.Emit(Event{Kind: PointStarted, Point: pr})
+	opts := s.RunOptions()
+	opts.Events = func(e runner.Event) { s.Emit(Event{Kind: Progress, Point: pr, Run: e}) }
+	if s.pruner != nil {
+		opts.Prune = s.pruner.rule(ctx)
+	}
+	s.mu.Lock()
+	s.training++
+	s.res.PeakThreads = max(s.res.PeakThreads, s.training*s.opts.Threads)
+	s.mu.Unlock()
+	t0 := time.Now()
+	res, err := pp.Job.Train(ctx, s.st, opts)
+	took := time.Since(t0)
+	s.mu.Lock()
+	s.training--
+	s.mu.Unlock()
+	if ctx.Err() != nil && (res == nil || res.Run == nil || res.Run.Status == store.StatusCanceled) {
+		return Outcome{}, false
+	}
+	s.mu.Lock()
+	s.res.Trained++
+	s.res.Busy += took
+	s.mu.Unlock()
+	out := Outcome{Status: store.StatusFailed}
+	if res != nil && res.Run != nil {
+		out.Run, out.Status, out.Error = res.Run, res.Run.Status, res.Run.Error
+	}
+	if err != nil && out.Error == "" {
+		out.Error = err.Error()
+	}
+	return out, true
+}
+
+// Submitted records that the executor handed sub's points to an outside
+// scheduler: the queue keeps each point's task (xp cancel, in any process,
+// stops it there), the points count as trained by this process, and sub
+// is told as Submitted.
+func (s *Session) Submitted(ctx context.Context, sub *Submission) error {
+	if len(sub.Tasks) != len(sub.Points) {
+		return fmt.Errorf("sweep %s: submission %s has %d tasks for %d points", s.plan.ID, sub.ID, len(sub.Tasks), len(sub.Points))
+	}
+	tasks := make(map[int]string, len(sub.Points))
+	for i, idx := range sub.Points {
+		tasks[idx] = sub.Tasks[i]
+	}
+	if err := s.st.SetSlurmTasks(ctx, s.plan.ID, s.owner, tasks); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.res.Submission = sub
+	s.res.Trained += len(sub.Points)
+	s.mu.Unlock()
+	s.Emit(Event{Kind: Submitted, Submission: sub})
+	return nil
+}
+
+// Left counts the sweep's points that are not done, whoever holds them.
+func (s *Session) Left(ctx context.Context) (int, error) {
+	points, err := s.st.SweepPoints(ctx, s.plan.ID)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, p := range points {
+		if p.State != store.PointDone {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Result reads where every point of the sweep stands, with this
+// session's counts.
+func (s *Session) Result(ctx context.Context) (*Result, error) {
+	points, err := ReadPoints(ctx, s.st, s.plan.ID, s.plan.Metric)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	res := s.res
+	s.mu.Unlock()
+	res.Points = make([]PointResult, len(s.plan.Points))
+	for i, pp := range s.plan.Points {
+		res.Points[i] = PointResult{Index: i, Params: pp.Params, Key: pp.Job.Key, State: store.PointPending, Value: math.NaN()}
+	}
+	for _, p := range points {
+		if p.Index < len(res.Points) {
+			p.Params = res.Points[p.Index].Params
+			res.Points[p.Index] = p
+		}
+	}
+	res.Best = Best(res.Points, s.plan.Mode)
+	return &res, nil
+}
+
+func (s *Session) pointResult(idx int) *PointResult {
+	pp := &s.plan.Points[idx]
+	return &PointResult{Index: idx, Params: pp.Params, Key: pp.Job.Key, State: store.PointClaimed, Value: math.NaN()}
+}
