@@ -218,3 +218,20 @@ func (b *Batches) checkFor(m *model.Model, targets bool) error {
 	}
 	return nil
 }
+
+// interchanger is implemented by backends whose devices come in copies
+// that give the same bits (the GPUs of one model in a machine).
+type interchanger interface {
+	Interchangeable(cfg Config) ([]int, error)
+}
+
+// Interchangeable lists the device ordinals a run configured with cfg may
+// train on with the same results as on cfg.GPU: the GPUs of the same model
+// with the same driver and libraries, cfg.GPU first. A backend with one
+// device lists cfg.GPU alone. A sweep spreads its points over them.
+func Interchangeable(b Backend, cfg Config) ([]int, error) {
+	if c, ok := b.(interchanger); ok {
+		return c.Interchangeable(cfg)
+	}
+	return []int{cfg.GPU}, nil
+}

@@ -12,3 +12,11 @@ func (j *Job) For(exp *spec.Experiment) *Job {
 		DataHashes: j.DataHashes, Sources: j.Sources, BackendVersion: j.BackendVersion,
 		Key: RunKey(specKey(&exp.Spec, exp.Hash), j.DataHashes, j.Backend.Name(), j.BackendVersion)}
 }
+
+// On is the job trained on device instead (a GPU interchangeable with the
+// planned one: backends.Interchangeable), with the planned run key.
+func (j *Job) On(device string) *Job {
+	c := *j
+	c.Device = device
+	return &c
+}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/xp-ml/xp/backends"
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
 )
@@ -192,7 +193,36 @@ func (s *Session) Beat(ctx context.Context) ([]int, error) {
 // canceled (Ctrl-C, or the point was taken over): its run, if any, is
 // recorded canceled, and the point is to be released.
 func (s *Session) Train(ctx context.Context, idx int) (Outcome, bool) {
+	return s.TrainOn(ctx, idx, -1)
+}
+
+// GPUs lists the GPU ordinals the sweep's points may train on with the
+// bits they were planned with, for an executor to spread them over: the
+// GPUs like the planned one, when the points train on an unpinned "cuda"
+// device; nil otherwise (the CPU, or a device the spec names).
+func (s *Session) GPUs() []int {
+	if len(s.plan.Points) == 0 {
+		return nil
+	}
+	j := s.plan.Points[0].Job
+	if j.Device != "cuda" {
+		return nil
+	}
+	gpus, err := backends.Interchangeable(j.Backend, backends.Config{GPU: 0})
+	if err != nil || len(gpus) < 2 {
+		return nil
+	}
+	return gpus
+}
+
+// TrainOn is Train on GPU ordinal gpu, one of GPUs (-1: the planned
+// device). The run key is the planned one: the GPUs are interchangeable.
+func (s *Session) TrainOn(ctx context.Context, idx, gpu int) (Outcome, bool) {
 	pp := &s.plan.Points[idx]
+	job := pp.Job
+	if gpu >= 0 {
+		job = job.On(fmt.Sprintf("cuda:%d", gpu))
+	}
 	pr := s.pointResult(idx)
 	s.Emit(Event{Kind: PointStarted, Point: pr})
 	opts := s.RunOptions()
@@ -205,7 +235,7 @@ func (s *Session) Train(ctx context.Context, idx int) (Outcome, bool) {
 	s.res.PeakThreads = max(s.res.PeakThreads, s.training*s.opts.Threads)
 	s.mu.Unlock()
 	t0 := time.Now()
-	res, err := pp.Job.Train(ctx, s.st, opts)
+	res, err := job.Train(ctx, s.st, opts)
 	took := time.Since(t0)
 	s.mu.Lock()
 	s.training--

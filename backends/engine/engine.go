@@ -27,6 +27,8 @@ type Backend struct {
 	// version describes the device open would make now, without making it.
 	version   func(cfg backends.Config) (string, error)
 	available func() error
+	// devices lists the ordinals interchangeable with cfg's; nil: one.
+	devices func(cfg backends.Config) ([]int, error)
 }
 
 var _ backends.Backend = (*Backend)(nil)
@@ -37,6 +39,21 @@ var _ backends.Backend = (*Backend)(nil)
 // has the device (nil, or an error wrapping backends.ErrUnavailable).
 func NewBackend(name string, open func(cfg backends.Config) (device.Device, error), version func(cfg backends.Config) (string, error), available func() error) *Backend {
 	return &Backend{name: name, open: open, version: version, available: available}
+}
+
+// WithDevices gives b a device that comes in interchangeable copies (a
+// GPU): devices lists the ordinals that give cfg's bits. It returns b.
+func (b *Backend) WithDevices(devices func(cfg backends.Config) ([]int, error)) *Backend {
+	b.devices = devices
+	return b
+}
+
+// Interchangeable implements backends.Interchangeable.
+func (b *Backend) Interchangeable(cfg backends.Config) ([]int, error) {
+	if b.devices == nil {
+		return []int{cfg.GPU}, nil
+	}
+	return b.devices(cfg)
 }
 
 // CPU is the engine on the CPU device, registered as "cpu": the default

@@ -49,7 +49,9 @@ var errTakenOver = errors.New("point taken over by another process")
 // Execute claims and trains points until none is left to claim and none
 // trains, or ctx is canceled and the training ones have stopped.
 func (e *Executor) Execute(ctx context.Context, s *sweep.Session) error {
-	l := &loop{s: s, parallel: s.Parallel(), results: make(chan ended), running: map[int]context.CancelCauseFunc{}}
+	l := &loop{s: s, parallel: s.Parallel(), results: make(chan ended), running: map[int]context.CancelCauseFunc{},
+		gpus: s.GPUs(), onGPU: map[int]int{}}
+	l.load = make([]int, len(l.gpus))
 	return l.run(ctx)
 }
 
@@ -71,9 +73,15 @@ type loop struct {
 	parallel int
 	results  chan ended
 	// running holds the points in training, each with the cancel of its
-	// context. A point trains in one of parallel slots; the slot is where
-	// a per-point device (a GPU ordinal, a stream) would be assigned.
-	running   map[int]context.CancelCauseFunc
+	// context.
+	running map[int]context.CancelCauseFunc
+	// On a machine with several GPUs like the planned one, each point
+	// trains on the one with the fewest points (several points share a
+	// GPU, each on its own stream): gpus are their ordinals, load the
+	// points on each, onGPU the index in gpus of each running point.
+	gpus      []int
+	load      []int
+	onGPU     map[int]int
 	ready     []int // claimed, not cached, not started
 	recording int   // points whose outcome is being written to the queue
 	idle      bool  // the last claim found nothing to claim
@@ -152,9 +160,10 @@ func (l *loop) start(ctx context.Context) {
 		l.ready = l.ready[1:]
 		pctx, cancel := context.WithCancelCause(ctx)
 		l.running[idx] = cancel
+		gpu := l.assignGPU(idx)
 		go func() {
 			rec := context.WithoutCancel(pctx)
-			out, ok := l.s.Train(pctx, idx)
+			out, ok := l.s.TrainOn(pctx, idx, gpu)
 			if !ok {
 				// Ctrl-C, or taken over: back to the queue, for the next
 				// run of the sweep.
@@ -168,6 +177,23 @@ func (l *loop) start(ctx context.Context) {
 	}
 }
 
+// assignGPU picks the GPU point idx trains on: the least busy, the first
+// of those; -1 where there is no choice to make.
+func (l *loop) assignGPU(idx int) int {
+	if len(l.gpus) == 0 {
+		return -1
+	}
+	g := 0
+	for i, n := range l.load {
+		if n < l.load[g] {
+			g = i
+		}
+	}
+	l.load[g]++
+	l.onGPU[idx] = g
+	return l.gpus[g]
+}
+
 // ended takes a point's report.
 func (l *loop) ended(ctx context.Context, f ended) {
 	switch {
@@ -176,6 +202,10 @@ func (l *loop) ended(ctx context.Context, f ended) {
 	default:
 		l.running[f.idx](nil)
 		delete(l.running, f.idx)
+		if g, ok := l.onGPU[f.idx]; ok {
+			l.load[g]--
+			delete(l.onGPU, f.idx)
+		}
 		if f.trained {
 			l.recording++
 		}

@@ -9,7 +9,7 @@ import (
 )
 
 // Backend is the engine on the CUDA device, registered as "cuda".
-var Backend = engine.NewBackend("cuda", open, version, Available)
+var Backend = engine.NewBackend("cuda", open, version, Available).WithDevices(interchangeable)
 
 func init() { backends.Register(Backend) }
 
@@ -52,4 +52,35 @@ func Available() error {
 		return err
 	}
 	return nil
+}
+
+// interchangeable lists the GPUs whose version is cfg.GPU's (the same
+// model, driver, cuBLAS and kernels), cfg.GPU first.
+func interchangeable(cfg backends.Config) ([]int, error) {
+	drv, err := loadDriver()
+	if err != nil {
+		return nil, err
+	}
+	blas, err := loadCUBLAS()
+	if err != nil {
+		return nil, err
+	}
+	want, err := drv.gpu(cfg.GPU)
+	if err != nil {
+		return nil, err
+	}
+	var count int32
+	if err := drv.check("cuDeviceGetCount", drv.call(drv.deviceGetCount, ptr(&count))); err != nil {
+		return nil, err
+	}
+	out := []int{cfg.GPU}
+	for i := range int(count) {
+		if i == cfg.GPU {
+			continue
+		}
+		if g, err := drv.gpu(i); err == nil && versionOf(drv, blas, g) == versionOf(drv, blas, want) {
+			out = append(out, i)
+		}
+	}
+	return out, nil
 }
