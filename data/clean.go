@@ -148,7 +148,7 @@ func (w *workspace) step(i int, field string, r spec.Rule) (RuleReport, error) {
 	}
 	counts, err := st.apply(w.table, w.splits[:])
 	if err != nil {
-		return RuleReport{}, &FieldError{Field: field, Err: err}
+		return RuleReport{}, &spec.FieldError{Field: field, Err: err}
 	}
 	var n [numSplits]int
 	total := 0
@@ -464,7 +464,7 @@ func (w *workspace) filter(field string, r *spec.Filter) (RuleReport, string, er
 		match, bad = textMatch(c, r)
 	}
 	if bad != nil {
-		return RuleReport{}, "", &FieldError{Field: field + "." + bad.part, Err: bad.err}
+		return RuleReport{}, "", &spec.FieldError{Field: field + "." + bad.part, Err: bad.err}
 	}
 	missing := 0
 	dropped := w.keep(func(row int) bool {

@@ -160,9 +160,9 @@ func TestCleanRulesInOrder(t *testing.T) {
 
 func wantFieldError(t *testing.T, err error, field string, kind error, parts ...string) {
 	t.Helper()
-	var fe *FieldError
+	var fe *spec.FieldError
 	if !errors.As(err, &fe) {
-		t.Fatalf("error %v (%T), want a *FieldError", err, err)
+		t.Fatalf("error %v (%T), want a *spec.FieldError", err, err)
 	}
 	if fe.Field != field {
 		t.Errorf("field %q, want %q (error %q)", fe.Field, field, err)

@@ -36,7 +36,7 @@
 // a numeric target with a non-integer value or more than RegressionDistinct
 // distinct values is a regression.
 //
-// Errors caused by a spec field are *FieldError, whose Field is the path
+// Errors caused by a spec field are *spec.FieldError, whose Field is the path
 // of that field in the spec ("data.clean[2].filter.column"), for the runner
 // to turn into a position in the user's file. Vet finds the same column and
 // type errors from a source's first rows, without training, for `xp vet`.

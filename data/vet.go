@@ -45,9 +45,9 @@ const vetPeekBytes = 1 << 20
 // anything: a local file's first rows, a remote file already in the cache,
 // a generator's parameters. It returns the spec's problems (a rule or
 // feature naming a column the source does not have, a numeric operation on
-// a text column, a missing target), each a *FieldError, and notes on what it
+// a text column, a missing target), each a *spec.FieldError, and notes on what it
 // could not check (a file not found, a remote file not fetched yet).
-func Vet(ctx context.Context, d spec.Data, o SourceOptions) (problems []*FieldError, notes []string) {
+func Vet(ctx context.Context, d spec.Data, o SourceOptions) (problems []*spec.FieldError, notes []string) {
 	var schemas []Schema
 	for _, s := range []struct {
 		field string
@@ -59,7 +59,7 @@ func Vet(ctx context.Context, d spec.Data, o SourceOptions) (problems []*FieldEr
 		sc, note, err := peekSource(ctx, s.field, *s.src, o)
 		switch {
 		case err != nil:
-			var fe *FieldError
+			var fe *spec.FieldError
 			if errors.As(err, &fe) {
 				problems = append(problems, fe)
 			} else {
@@ -89,7 +89,7 @@ func peekSource(ctx context.Context, field string, s spec.Source, o SourceOption
 		path = localPath(o.Dir, s.File)
 		display = path
 		if format, err = FormatOf(s.File); err != nil {
-			return Schema{}, "", &FieldError{Field: field + ".file", Err: err}
+			return Schema{}, "", &spec.FieldError{Field: field + ".file", Err: err}
 		}
 		if _, err := os.Stat(path); err != nil {
 			return Schema{}, fmt.Sprintf("%s: %s not found; its columns were not checked", field, path), nil
@@ -97,7 +97,7 @@ func peekSource(ctx context.Context, field string, s spec.Source, o SourceOption
 	case "http":
 		display = s.HTTP.URL
 		if format, err = formatOr(s.HTTP.Format, urlPath(s.HTTP.URL)); err != nil {
-			return Schema{}, "", &FieldError{Field: field + ".http.url", Err: err}
+			return Schema{}, "", &spec.FieldError{Field: field + ".http.url", Err: err}
 		}
 		b, ok := c.Lookup(s.HTTP.SHA256)
 		if !ok || o.CacheDir == "" {
@@ -107,7 +107,7 @@ func peekSource(ctx context.Context, field string, s spec.Source, o SourceOption
 	case "s3":
 		display = "s3://" + s.S3.Bucket + "/" + s.S3.Key
 		if format, err = formatOr(s.S3.Format, s.S3.Key); err != nil {
-			return Schema{}, "", &FieldError{Field: field + ".s3.key", Err: err}
+			return Schema{}, "", &spec.FieldError{Field: field + ".s3.key", Err: err}
 		}
 		sha := s.S3.SHA256
 		if sha == "" {
@@ -258,16 +258,16 @@ func synthSchema(s *spec.Synthetic) Schema {
 // checkSchema follows d's rules over the columns of sc and reports every
 // column that is named but not there, and every numeric operation on a
 // column that holds text, as Prepare would find them one at a time.
-func checkSchema(sc Schema, d spec.Data) []*FieldError {
+func checkSchema(sc Schema, d spec.Data) []*spec.FieldError {
 	f := &Frame{Path: sc.Path, Names: slices.Clone(sc.Names)}
 	for j, name := range sc.Names {
 		f.Cols = append(f.Cols, &Column{Name: name, Numeric: sc.Kinds[j] != KindText})
 	}
 	t := newTable(f)
 	kinds := slices.Clone(sc.Kinds)
-	var out []*FieldError
+	var out []*spec.FieldError
 	report := func(err error) {
-		var fe *FieldError
+		var fe *spec.FieldError
 		if errors.As(err, &fe) {
 			out = append(out, fe)
 		}
@@ -280,7 +280,7 @@ func checkSchema(sc Schema, d spec.Data) []*FieldError {
 	}
 	text := func(j int) bool { return j >= 0 && kinds[j] == KindText }
 	if t.index(d.Target) < 0 {
-		report(&FieldError{Field: "data.target", Err: t.notFound(d.Target)})
+		report(&spec.FieldError{Field: "data.target", Err: t.notFound(d.Target)})
 	}
 	for i, r := range d.Clean {
 		field := fmt.Sprintf("data.clean[%d]", i)

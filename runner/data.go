@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -33,7 +32,7 @@ type DataOptions struct {
 
 // resolveSources makes every source of exp available on this machine
 // (fetching remote ones into the cache) and hashes it. Errors about a
-// spec field are *SpecError with its position.
+// spec field are *spec.FieldError with its position.
 func resolveSources(ctx context.Context, exp *spec.Experiment, o DataOptions) (map[string]*data.Source, error) {
 	so := data.SourceOptions{Dir: exp.Dir, CacheDir: o.CacheDir, HTTPClient: o.HTTPClient}
 	if so.CacheDir == "" {
@@ -50,7 +49,7 @@ func resolveSources(ctx context.Context, exp *spec.Experiment, o DataOptions) (m
 		}
 		src, err := data.ResolveSource(ctx, s.field, *s.src, so)
 		if err != nil {
-			return nil, specError(exp, err)
+			return nil, exp.Locate(err)
 		}
 		out[s.name] = src
 	}
@@ -85,16 +84,6 @@ func findCacheDir(dir string) string {
 	return filepath.Join(abs, ".xp", "cache")
 }
 
-// specError turns a data error about a spec field into a *SpecError with
-// the field's position in the user's file.
-func specError(exp *spec.Experiment, err error) error {
-	var fe *data.FieldError
-	if errors.As(err, &fe) {
-		return &SpecError{Pos: exp.Position(fe.Field), Field: fe.Field, Err: fe.Err}
-	}
-	return err
-}
-
 // prepare reads the job's sources and turns them into training matrices.
 func (j *Job) prepare(ctx context.Context) (*data.Prepared, error) {
 	if j.Sources == nil {
@@ -120,13 +109,13 @@ func (j *Job) prepare(ctx context.Context) (*data.Prepared, error) {
 		task = data.TaskRegression
 	case "":
 		if task, err = data.DetectTask(frame, j.Exp.Spec.Data.Target); err != nil {
-			return nil, specError(j.Exp, err)
+			return nil, j.Exp.Locate(err)
 		}
 	}
 	j.head = ResolveHead(&j.Exp.Spec, task)
 	prep, err := data.PrepareTask(frame, test, j.Exp.Spec.Data, task)
 	if err != nil {
-		return nil, specError(j.Exp, err)
+		return nil, j.Exp.Locate(err)
 	}
 	lines := frame.Line
 	if test != nil {

@@ -94,23 +94,6 @@ type Timing struct {
 	TrainRows      int     `json:"train_rows"`
 }
 
-// SpecError is an error found after loading that belongs to a spec field;
-// Pos is the field's file:line:col.
-type SpecError struct {
-	Pos   string
-	Field string
-	Err   error
-}
-
-func (e *SpecError) Error() string {
-	if e.Pos == "" {
-		return fmt.Sprintf("%s: %v", e.Field, e.Err)
-	}
-	return fmt.Sprintf("%s: %s: %v", e.Pos, e.Field, e.Err)
-}
-
-func (e *SpecError) Unwrap() error { return e.Err }
-
 // ErrDiverged is returned when the training loss is no longer finite.
 var ErrDiverged = errors.New("training diverged")
 
@@ -159,7 +142,7 @@ func Plan(exp *spec.Experiment, opts Options) (*Job, error) {
 func PlanContext(ctx context.Context, exp *spec.Experiment, opts Options) (*Job, error) {
 	b, device, fallback, err := chooseBackend(exp.Spec.Device, opts.Backend)
 	if err != nil {
-		return nil, &SpecError{Pos: exp.Position("device"), Field: "device", Err: err}
+		return nil, exp.FieldError("device", err)
 	}
 	sources, err := resolveSources(ctx, exp, opts.Data)
 	if err != nil {
@@ -175,8 +158,7 @@ func PlanContext(ctx context.Context, exp *spec.Experiment, opts Options) (*Job,
 	}
 	cfg := backends.Config{Threads: opts.Threads, GPU: gpuOrdinal(device)}
 	if err := backends.CheckConfig(b, cfg); err != nil {
-		return nil, &SpecError{Pos: exp.Position("device"), Field: "device",
-			Err: &unavailableError{msg: fmt.Sprintf("%q cannot run here: %s", device, unavailableReason(err)), err: err}}
+		return nil, exp.FieldError("device", &unavailableError{msg: fmt.Sprintf("%q cannot run here: %s", device, unavailableReason(err)), err: err})
 	}
 	version := backends.VersionFor(b, cfg)
 	return &Job{
@@ -309,16 +291,16 @@ func (j *Job) Train(ctx context.Context, st *store.Store, opts Options) (*Result
 		return nil, err
 	}
 	if j.head == spec.HeadBinary && len(prep.Classes) != 2 {
-		return nil, &SpecError{Pos: exp.Position("model.head"), Field: "model.head", Err: fmt.Errorf(
-			"a binary head needs 2 classes, but %q has %d (%s); use \"multiclass\"", s.Data.Target, len(prep.Classes), strings.Join(prep.Classes, ", "))}
+		return nil, exp.FieldError("model.head", fmt.Errorf(
+			"a binary head needs 2 classes, but %q has %d (%s); use \"multiclass\"", s.Data.Target, len(prep.Classes), strings.Join(prep.Classes, ", ")))
 	}
 	j.spec = s
 	m, err := BuildModelFor(s, len(prep.Features), len(prep.Classes), j.head, prep.Embeddings)
 	if err != nil {
-		return nil, &SpecError{Pos: exp.Position("model"), Field: "model", Err: err}
+		return nil, exp.FieldError("model", err)
 	}
 	if m.Loss.ClassWeights, err = ClassWeights(s, prep.Classes, prep.Train.Y); err != nil {
-		return nil, &SpecError{Pos: exp.Position("train.loss"), Field: "train.loss", Err: err}
+		return nil, exp.FieldError("train.loss", err)
 	}
 	params, err := model.Init(m, uint64(s.Train.Seed))
 	if err != nil {
@@ -494,7 +476,7 @@ func (j *Job) train(ctx context.Context, st *store.Store, run *store.Run, m *mod
 	final := map[string]map[string]float64{}
 	stopper, err := newEarlyStop(s, prep.Val.N > 0)
 	if err != nil {
-		return nil, nil, &SpecError{Pos: j.Exp.Position("train.early_stopping"), Field: "train.early_stopping", Err: err}
+		return nil, nil, j.Exp.FieldError("train.early_stopping", err)
 	}
 	epochsDone := 0
 	if ck := j.resume; ck != nil {
