@@ -84,3 +84,45 @@ func TestLower(t *testing.T) {
 		}
 	}
 }
+
+// The names a store may hold, xp's and others': one rule for all (it was
+// store.Lower's before metric.Lower was the only one).
+func TestLowerByName(t *testing.T) {
+	tests := []struct {
+		name  string
+		lower bool
+	}{
+		{"loss", true},
+		{"log_loss", true},
+		{"val_loss", true},
+		{"LogLoss", true},
+		{"rmse", true},
+		{"mae", true},
+		{"mean_squared_error", true},
+		{"accuracy", false},
+		{"auc", false},
+		{"f1", false},
+		{"precision", false},
+		{"mape", true},
+		{"r2", false},
+		{"pr_auc", false},
+		{"top_k_error", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Lower(tt.name); got != tt.lower {
+				t.Errorf("Lower(%q) = %v, want %v", tt.name, got, tt.lower)
+			}
+		})
+	}
+}
+
+// Every metric xp computes has its direction written down, not guessed
+// from its name.
+func TestEveryMetricHasADirection(t *testing.T) {
+	for _, name := range append(append([]string{"loss"}, Names...), RegressionNames...) {
+		if _, ok := directions[name]; !ok {
+			t.Errorf("metric %q has no direction", name)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/xp-ml/xp/metric"
 	"github.com/xp-ml/xp/store"
 	"github.com/xp-ml/xp/tui/chart"
 )
@@ -326,7 +327,7 @@ func (m *Model) metricNames(d *runData) []string {
 	for _, split := range []string{store.SplitValidation, store.SplitTrain} {
 		var names []string
 		for k := range d.curves {
-			if k.Split == split && !store.Lower(k.Name) {
+			if k.Split == split && !metric.Lower(k.Name) {
 				names = append(names, k.Name)
 			}
 		}
@@ -341,7 +342,7 @@ func (m *Model) metricNames(d *runData) []string {
 // metricsSplit is the split the right chart reads.
 func metricsSplit(d *runData) string {
 	for k := range d.curves {
-		if k.Split == store.SplitValidation && !store.Lower(k.Name) {
+		if k.Split == store.SplitValidation && !metric.Lower(k.Name) {
 			return store.SplitValidation
 		}
 	}

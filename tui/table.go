@@ -11,6 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/xp-ml/xp/metric"
 	"github.com/xp-ml/xp/store"
 )
 
@@ -125,7 +126,7 @@ func (m *Model) sortBy(c column) tea.Cmd {
 	case colProgress, colStarted, colDuration:
 		desc = true
 	case colMetric:
-		desc = !store.Lower(m.view.metric.Name)
+		desc = !metric.Lower(m.view.metric.Name)
 	}
 	m.view.order = ordering{col: c, desc: desc}
 	m.rebuild()
@@ -145,7 +146,7 @@ func (m *Model) nextMetric() tea.Cmd {
 	i := slices.Index(names, m.view.metric)
 	m.view.metric = names[(i+1)%len(names)]
 	if m.view.order.col == colMetric {
-		m.view.order.desc = !store.Lower(m.view.metric.Name)
+		m.view.order.desc = !metric.Lower(m.view.metric.Name)
 	}
 	m.setFlash("metric column: "+m.view.metric.String(), false)
 	switch {
