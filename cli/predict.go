@@ -13,6 +13,7 @@ import (
 
 	"github.com/xp-ml/xp/data"
 	"github.com/xp-ml/xp/runner"
+	"github.com/xp-ml/xp/store"
 )
 
 type predictOptions struct {
@@ -88,7 +89,7 @@ func runPredict(ctx context.Context, s Streams, o *predictOptions, prefix, input
 		return fmt.Errorf("predict: write: %w", err)
 	}
 	if o.output != "" {
-		fmt.Fprintf(s.Err, "scored %d rows of %s with run %s into %s\n", f.Len(), input, runner.ShortKey(r.Key), o.output)
+		fmt.Fprintf(s.Err, "scored %d rows of %s with run %s into %s\n", f.Len(), input, store.ShortKey(r.Key), o.output)
 	}
 	return nil
 }

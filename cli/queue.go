@@ -140,7 +140,7 @@ func runQueue(ctx context.Context, s Streams, o *queueOptions) error {
 	for _, p := range points {
 		key, epoch := "-", "-"
 		if p.RunKey != "" {
-			key, epoch = runner.ShortKey(p.RunKey), fmt.Sprintf("%d/%d", p.RunEpoch, p.RunEpochs)
+			key, epoch = store.ShortKey(p.RunKey), fmt.Sprintf("%d/%d", p.RunEpoch, p.RunEpochs)
 		}
 		beat := age(now, p.HeartbeatAt) + " ago"
 		if runner.OwnerGone(p.Owner) {

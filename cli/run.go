@@ -135,7 +135,7 @@ func printRunResult(s Streams, o *runOptions, res *runner.Result, artifacts stri
 		_, err = fmt.Fprintf(s.Out, "%s\n", raw)
 		return err
 	}
-	fmt.Fprintf(s.Out, "%-9s %s  %s", status, runner.ShortKey(r.Key), r.Experiment)
+	fmt.Fprintf(s.Out, "%-9s %s  %s", status, store.ShortKey(r.Key), r.Experiment)
 	if len(r.Timing) > 0 && !res.Cached {
 		var t runner.Timing
 		if json.Unmarshal(r.Timing, &t) == nil {
@@ -209,7 +209,7 @@ func printPoint(s Streams, p *runner.PointResult, done, total int) {
 	if p.Cached {
 		status = "cached"
 	}
-	key := runner.ShortKey(p.Key)
+	key := store.ShortKey(p.Key)
 	w := len(fmt.Sprint(total))
 	fmt.Fprintf(s.Out, "[%*d/%d] %-9s %s  %s", w, done, total, status, key, p.Label())
 	if !math.IsNaN(p.Value) {
@@ -245,10 +245,10 @@ func printSweep(s Streams, res *runner.SweepResult) {
 		fmt.Fprintf(s.Out, "  %d points not done: xp run %s continues the sweep\n", n, plan.Exp.Name)
 	}
 	for _, p := range res.Failed() {
-		fmt.Fprintf(s.Out, "  failed  %s  %s: %s\n", runner.ShortKey(p.Key), p.Label(), firstLine(p.Error))
+		fmt.Fprintf(s.Out, "  failed  %s  %s: %s\n", store.ShortKey(p.Key), p.Label(), firstLine(p.Error))
 	}
 	if b := res.Best; b != nil {
-		fmt.Fprintf(s.Out, "  best    %s  %s %.4f  %s\n", runner.ShortKey(b.Key), plan.Metric, b.Value, b.Label())
+		fmt.Fprintf(s.Out, "  best    %s  %s %.4f  %s\n", store.ShortKey(b.Key), plan.Metric, b.Value, b.Label())
 	} else {
 		fmt.Fprintf(s.Out, "  best    none: no point has succeeded with %s\n", plan.Metric)
 	}

@@ -134,10 +134,10 @@ func printSlurmSweep(s Streams, res *slurm.Result) {
 	fmt.Fprintf(s.Out, "sweep %s: %d points: %s; %d submitted to slurm, %d cached, %d done before\n",
 		res.Plan.ID, len(res.Points), strings.Join(parts, ", "), submitted, res.Cached, res.Earlier)
 	for _, p := range res.Failed() {
-		fmt.Fprintf(s.Out, "  failed  %s  %s: %s\n", runner.ShortKey(p.Key), p.Label(), p.Error)
+		fmt.Fprintf(s.Out, "  failed  %s  %s: %s\n", store.ShortKey(p.Key), p.Label(), p.Error)
 	}
 	if b := res.Best; b != nil {
-		fmt.Fprintf(s.Out, "  best    %s  %s %.4f  %s\n", runner.ShortKey(b.Key), res.Plan.Metric, b.Value, b.Label())
+		fmt.Fprintf(s.Out, "  best    %s  %s %.4f  %s\n", store.ShortKey(b.Key), res.Plan.Metric, b.Value, b.Label())
 	}
 }
 

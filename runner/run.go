@@ -427,9 +427,9 @@ func (j *Job) Train(ctx context.Context, st *store.Store, opts Options) (*Result
 	res.Metrics = final
 	if trainErr != nil && !errors.Is(trainErr, ErrPruned) {
 		if errors.Is(trainErr, errCancelRequested) {
-			return res, fmt.Errorf("run %s: %w", ShortKey(run.Key), context.Canceled)
+			return res, fmt.Errorf("run %s: %w", store.ShortKey(run.Key), context.Canceled)
 		}
-		return res, fmt.Errorf("run %s: %w", ShortKey(run.Key), trainErr)
+		return res, fmt.Errorf("run %s: %w", store.ShortKey(run.Key), trainErr)
 	}
 	return res, nil
 }

@@ -38,7 +38,7 @@ func specDiff(runs []*store.Run) (diffs []fieldDiff, same int, err error) {
 		f["(run) backend"] = r.Backend
 		f["(run) device"] = r.Device
 		for name, h := range r.DataHashes {
-			f["(data) "+name] = shortHash(h)
+			f["(data) "+name] = store.ShortKey(h)
 		}
 		flat[i] = f
 		for p := range f {
@@ -70,11 +70,4 @@ func specDiff(runs []*store.Run) (diffs []fieldDiff, same int, err error) {
 		}
 	}
 	return diffs, same, nil
-}
-
-func shortHash(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
 }
