@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/data"
+	"github.com/xp-ml/xp/internal/project"
 )
 
 // vetData checks an experiment's data part against the columns of its
@@ -16,7 +16,7 @@ import (
 // of problems.
 func vetData(ctx context.Context, s Streams, root string, e *spec.Experiment) int {
 	problems, notes := data.Vet(ctx, e.Spec.Data, data.SourceOptions{
-		Dir: e.Dir, CacheDir: filepath.Join(root, ".xp", "cache"),
+		Dir: e.Dir, CacheDir: project.CacheDir(root),
 	})
 	for _, n := range notes {
 		fmt.Fprintf(s.Err, "xp: note: %s: %s\n", e.Name, n)

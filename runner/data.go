@@ -13,6 +13,7 @@ import (
 
 	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/data"
+	"github.com/xp-ml/xp/internal/project"
 )
 
 // The names a run gives its data sources, in its data hashes.
@@ -36,7 +37,7 @@ type DataOptions struct {
 func resolveSources(ctx context.Context, exp *spec.Experiment, o DataOptions) (map[string]*data.Source, error) {
 	so := data.SourceOptions{Dir: exp.Dir, CacheDir: o.CacheDir, HTTPClient: o.HTTPClient}
 	if so.CacheDir == "" {
-		so.CacheDir = findCacheDir(exp.Dir)
+		so.CacheDir = project.CacheDir(project.Root(exp.Dir))
 	}
 	out := map[string]*data.Source{}
 	d := exp.Spec.Data
@@ -54,34 +55,6 @@ func resolveSources(ctx context.Context, exp *spec.Experiment, o DataOptions) (m
 		out[s.name] = src
 	}
 	return out, nil
-}
-
-// findCacheDir is .xp/cache of the nearest directory above dir that has
-// .xp, else of the nearest with .git, else of dir: where `xp` would put
-// its store.
-func findCacheDir(dir string) string {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		abs = dir
-	}
-	git := ""
-	for d := abs; ; {
-		if fi, err := os.Stat(filepath.Join(d, ".xp")); err == nil && fi.IsDir() {
-			return filepath.Join(d, ".xp", "cache")
-		}
-		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil && git == "" {
-			git = d
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			break
-		}
-		d = parent
-	}
-	if git != "" {
-		return filepath.Join(git, ".xp", "cache")
-	}
-	return filepath.Join(abs, ".xp", "cache")
 }
 
 // prepare reads the job's sources and turns them into training matrices.
