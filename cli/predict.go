@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/xp-ml/xp/data"
+	"github.com/xp-ml/xp/metric"
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
 )
@@ -123,7 +124,7 @@ func writePredictions(out io.Writer, f *data.Frame, classes []string, probs []fl
 			rec = append(rec, c.Text(i))
 		}
 		pr := probs[i*k : (i+1)*k]
-		rec = append(rec, classes[runner.Argmax(pr)])
+		rec = append(rec, classes[metric.Argmax(pr)])
 		for _, v := range pr {
 			rec = append(rec, runner.FormatProb(v))
 		}

@@ -53,7 +53,7 @@ func Compute(names []string, probs []float32, y []int32, k int) (map[string]floa
 	var conf *confusion
 	for _, name := range names {
 		if pred == nil && name != "log_loss" && name != "auc" && name != "pr_auc" {
-			pred = Argmax(probs, n, k)
+			pred = predictions(probs, n, k)
 			conf = newConfusion(pred, y, k)
 		}
 		switch name {
@@ -90,18 +90,24 @@ func Compute(names []string, probs []float32, y []int32, k int) (map[string]floa
 	return out, nil
 }
 
-// Argmax returns the predicted class of each row; ties go to the lower index.
-func Argmax(probs []float32, n, k int) []int32 {
-	pred := make([]int32, n)
-	for i := 0; i < n; i++ {
-		row := probs[i*k : (i+1)*k]
-		best := 0
-		for j := 1; j < k; j++ {
-			if row[j] > row[best] {
-				best = j
-			}
+// Argmax is the index of the largest of p, the predicted class of one row
+// of probabilities; ties (and NaNs) go to the lower index.
+func Argmax(p []float32) int {
+	best := 0
+	for i, v := range p {
+		if v > p[best] {
+			best = i
 		}
-		pred[i] = int32(best)
+	}
+	return best
+}
+
+// predictions is the predicted class (Argmax) of each row of probs (n x k,
+// row-major).
+func predictions(probs []float32, n, k int) []int32 {
+	pred := make([]int32, n)
+	for i := range pred {
+		pred[i] = int32(Argmax(probs[i*k : (i+1)*k]))
 	}
 	return pred
 }

@@ -126,3 +126,25 @@ func TestEveryMetricHasADirection(t *testing.T) {
 		}
 	}
 }
+
+func TestArgmax(t *testing.T) {
+	nan := float32(math.NaN())
+	for _, tt := range []struct {
+		p    []float32
+		want int
+	}{
+		{[]float32{0.2, 0.7, 0.1}, 1},
+		{[]float32{0.4, 0.4, 0.2}, 0}, // a tie goes to the lower class
+		{[]float32{nan, 0.3, 0.7}, 0}, // NaN compares false: it stays
+		{[]float32{0.3, nan, 0.7}, 2},
+		{[]float32{1}, 0},
+		{nil, 0},
+	} {
+		if got := Argmax(tt.p); got != tt.want {
+			t.Errorf("Argmax(%v) = %d, want %d", tt.p, got, tt.want)
+		}
+	}
+	if got := predictions([]float32{0.1, 0.9, 0.8, 0.2}, 2, 2); got[0] != 1 || got[1] != 0 {
+		t.Errorf("predictions = %v, want [1 0]", got)
+	}
+}

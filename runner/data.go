@@ -14,6 +14,7 @@ import (
 	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/data"
 	"github.com/xp-ml/xp/internal/project"
+	"github.com/xp-ml/xp/metric"
 )
 
 // The names a run gives its data sources, in its data hashes.
@@ -200,7 +201,7 @@ func saveTestPredictions(path string, lines []int, classes []string, y []int32, 
 	rec := make([]string, 0, 3+k)
 	for i := range y {
 		p := probs[i*k : (i+1)*k]
-		rec = append(rec[:0], strconv.Itoa(lines[i]), classes[y[i]], classes[Argmax(p)])
+		rec = append(rec[:0], strconv.Itoa(lines[i]), classes[y[i]], classes[metric.Argmax(p)])
 		for _, v := range p {
 			rec = append(rec, FormatProb(v))
 		}
@@ -242,14 +243,3 @@ func FormatPrediction(v float64) string { return strconv.FormatFloat(v, 'g', -1,
 // FormatProb writes a probability as the shortest text that reads back to
 // the same float32.
 func FormatProb(p float32) string { return strconv.FormatFloat(float64(p), 'g', -1, 32) }
-
-// Argmax is the index of the largest probability, the first on a tie.
-func Argmax(p []float32) int {
-	best := 0
-	for i, v := range p {
-		if v > p[best] {
-			best = i
-		}
-	}
-	return best
-}
