@@ -101,7 +101,7 @@ func TestCleanRules(t *testing.T) {
 				t.Errorf("detail %q, want %q", rep.Detail, tt.wantDetail)
 			}
 			if tt.wantFill != nil {
-				if len(w.steps) != 1 || w.steps[0].Fill == nil || *w.steps[0].Fill != *tt.wantFill {
+				if len(w.steps) != 1 || fillOf(w.steps[0]) == nil || *fillOf(w.steps[0]) != *tt.wantFill {
 					t.Errorf("steps %+v, want one filling %+v", w.steps, *tt.wantFill)
 				}
 				c := w.cols[f.index(tt.wantFill.Column)]
@@ -370,4 +370,12 @@ func TestAsNumber(t *testing.T) {
 	if got := describeValue([]any{int64(1), "a", nil, true}); got != `[1, "a", null, true]` {
 		t.Errorf("describeValue = %s", got)
 	}
+}
+
+// fillOf is the fill of a fill_na step, nil for a step of another kind.
+func fillOf(s Step) *Fill {
+	if f, ok := s.step.(*fillStep); ok {
+		return f.Fill
+	}
+	return nil
 }

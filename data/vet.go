@@ -263,91 +263,21 @@ func checkSchema(sc Schema, d spec.Data) []*spec.FieldError {
 	for j, name := range sc.Names {
 		f.Cols = append(f.Cols, &Column{Name: name, Numeric: sc.Kinds[j] != KindText})
 	}
-	t := newTable(f)
-	kinds := slices.Clone(sc.Kinds)
-	var out []*spec.FieldError
-	report := func(err error) {
-		var fe *spec.FieldError
-		if errors.As(err, &fe) {
-			out = append(out, fe)
-		}
-	}
-	// has looks a column up, reporting it when it is not there.
-	has := func(field, name string) int {
-		j, err := t.lookup(field, name)
-		report(err)
-		return j
-	}
-	text := func(j int) bool { return j >= 0 && kinds[j] == KindText }
-	if t.index(d.Target) < 0 {
-		report(&spec.FieldError{Field: "data.target", Err: t.notFound(d.Target)})
+	c := &schemaCheck{t: newTable(f), kinds: slices.Clone(sc.Kinds)}
+	if c.t.index(d.Target) < 0 {
+		c.report(&spec.FieldError{Field: "data.target", Err: c.t.notFound(d.Target)})
 	}
 	for i, r := range d.Clean {
-		field := fmt.Sprintf("data.clean[%d]", i)
-		switch r.Kind() {
-		case "drop_columns":
-			for k, name := range r.DropColumns.Columns {
-				if has(fmt.Sprintf("%s.drop_columns.columns[%d]", field, k), name) >= 0 {
-					t.gone[t.index(name)] = true
-					t.formerly[name] = "dropped by " + field
-				}
-			}
-		case "rename":
-			idx := map[string]int{}
-			for _, old := range slices.Sorted(maps.Keys(r.Rename)) {
-				if j := has(field+".rename."+cueLabel(old), old); j >= 0 {
-					idx[old] = j
-				}
-			}
-			for old, j := range idx {
-				t.names[j] = r.Rename[old]
-				if r.Rename[old] != old {
-					t.formerly[old] = fmt.Sprintf("renamed to %q by %s", r.Rename[old], field)
-				}
-			}
-		case "cast":
-			if j := has(field+".cast.column", r.Cast.Column); j >= 0 {
-				kinds[j] = map[string]Kind{"number": KindNumber, "text": KindText}[r.Cast.To]
-			}
-		case "drop_na":
-			for k, name := range r.DropNA.Columns {
-				has(fmt.Sprintf("%s.drop_na.columns[%d]", field, k), name)
-			}
-		case "fill_na":
-			j := has(field+".fill_na.column", r.FillNA.Column)
-			if text(j) && (r.FillNA.With == "mean" || r.FillNA.With == "median") {
-				out = append(out, fieldErrorf(field+".fill_na.with", ErrType, "%s needs numbers but column %q holds text (use mode or constant)", r.FillNA.With, r.FillNA.Column))
-			}
-		case "filter":
-			j := has(field+".filter.column", r.Filter.Column)
-			if text(j) && slices.Contains([]string{"<", "<=", ">", ">="}, r.Filter.Op) {
-				out = append(out, fieldErrorf(field+".filter.op", ErrType, "%s compares numbers but column %q holds text (use ==, != or in)", r.Filter.Op, r.Filter.Column))
-			}
-		case "drop_duplicates":
-			for k, name := range r.DropDuplicates.Subset {
-				has(fmt.Sprintf("%s.drop_duplicates.subset[%d]", field, k), name)
-			}
-		case "clip":
-			if j := has(field+".clip.column", r.Clip.Column); text(j) {
-				out = append(out, fieldErrorf(field+".clip.column", ErrType, "clip needs numbers but column %q holds text (cast it to number first)", r.Clip.Column))
-			}
-		case "replace":
-			has(field+".replace.column", r.Replace.Column)
-		case "normalize_text":
-			for k, name := range r.NormalizeText.Columns {
-				f := fmt.Sprintf("%s.normalize_text.columns[%d]", field, k)
-				if j := has(f, name); j >= 0 && kinds[j] == KindNumber {
-					out = append(out, fieldErrorf(f, ErrType, "normalize_text needs text but column %q holds numbers", name))
-				}
-			}
+		if ru := ruleOf(r); ru != nil {
+			ru.vet(c, fmt.Sprintf("data.clean[%d]", i))
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(d.Features)) {
 		field := featureField(name)
-		j := has(field, name)
-		if d.Features[name].Numeric != nil && text(j) {
-			out = append(out, fieldErrorf(field+".numeric", ErrType, "column %q holds text; a numeric feature needs numbers (cast it to number first, or make it categorical)", name))
+		j := c.has(field, name)
+		if d.Features[name].Numeric != nil && c.text(j) {
+			c.out = append(c.out, fieldErrorf(field+".numeric", ErrType, "column %q holds text; a numeric feature needs numbers (cast it to number first, or make it categorical)", name))
 		}
 	}
-	return out
+	return c.out
 }
