@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/xp-ml/xp/cue/spec"
@@ -129,5 +130,37 @@ func TestPrepareWritesTheSamePipeline(t *testing.T) {
 	}
 	if want := readTestdata(t, "report.json"); !bytes.Equal(rep, want) {
 		t.Errorf("report\n%s\nwant\n%s", rep, want)
+	}
+}
+
+// A step this xp cannot follow is read, and refused by Transform, as before
+// steps were types.
+func TestPipelineFileBadSteps(t *testing.T) {
+	saved := readTestdata(t, "preprocessing.json")
+	f, err := ReadFile(context.Background(), filepath.Join(pipelineV2, "rows.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ name, from, to, want string }{
+		{"unknown kind", `"kind": "cast"`, `"kind": "winsorize"`, `pipeline step "winsorize": unknown kind`},
+		{"a fill_na without its fill", `"fill": {`, `"nofill": {`, "pipeline step fill_na has no fill"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var p Pipeline
+			if err := json.Unmarshal(bytes.Replace(saved, []byte(tt.from), []byte(tt.to), 1), &p); err != nil {
+				t.Fatal(err)
+			}
+			_, err := p.Transform(f)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Transform: %v, want %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := json.Marshal(Step{}); err == nil {
+		t.Error("an empty step was written")
+	}
+	var s Step
+	if err := json.Unmarshal([]byte(`{"kind": "clip", "min": "low"}`), &s); err == nil {
+		t.Error("a clip step with a text bound was read")
 	}
 }
