@@ -282,12 +282,12 @@ func Run(ctx context.Context, st *store.Store, exp *spec.Experiment, opts Option
 func (j *Job) Train(ctx context.Context, st *store.Store, opts Options) (*Result, error) {
 	start := time.Now()
 	exp := j.Exp
-	s := &exp.Spec
 	prep, err := j.prepare(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if s, err = effectiveSpec(exp, j.head); err != nil {
+	s, err := effectiveSpec(exp, j.head)
+	if err != nil {
 		return nil, err
 	}
 	if j.head == spec.HeadBinary && len(prep.Classes) != 2 {

@@ -188,11 +188,6 @@ func drive(m *Model, cmd tea.Cmd) {
 	}
 }
 
-// poll makes m read what changed in the store, as its timer would.
-func poll(m *Model) {
-	drive(m, func() tea.Msg { return m.plan().run(m.sh.ctx, m.sh.st) })
-}
-
 // keyMsg turns "enter", "esc", " " or "j" into a key message.
 func keyMsg(k string) tea.KeyMsg {
 	special := map[string]tea.KeyType{
