@@ -141,20 +141,22 @@ func (s unknownStep) apply(*table, [][]int) ([]int, error) {
 	return nil, fmt.Errorf("pipeline step %q: unknown kind", s.name)
 }
 
-// applyStep applies a fitted step to every split and keeps it for the
-// pipeline: n is how many values it changed in each split, total their
-// sum.
-func (w *workspace) applyStep(st step) (n [numSplits]int, total int, err error) {
+// applyStep applies a fitted step to every split, keeps it for the
+// pipeline, and reports the values it changed (ValuesChanged) with
+// detail(n, total): n of them in each split, total in all.
+func (w *workspace) applyStep(st step, detail func(n [numSplits]int, total int) string) (RuleReport, string, error) {
 	counts, err := st.apply(w.table, w.splits[:])
 	if err != nil {
-		return n, 0, err
+		return RuleReport{}, "", err
 	}
+	var n [numSplits]int
+	total := 0
 	for s := range n {
 		n[s] = counts[s]
 		total += counts[s]
 	}
 	w.steps = append(w.steps, Step{st})
-	return n, total, nil
+	return RuleReport{ValuesChanged: total, Detail: detail(n, total)}, "", nil
 }
 
 // count adds, for each group, how many of its rows mark sets.

@@ -26,15 +26,13 @@ func (r cast) fit(w *workspace, field string) (RuleReport, string, error) {
 	if !slices.Contains(castTargets, r.To) {
 		return RuleReport{}, "", fieldErrorf(f+".to", ErrInvalidRule, "%q is not one of %s%s", r.To, quoteList(castTargets), didYouMean(r.To, castTargets))
 	}
-	n, total, err := w.applyStep(&castStep{Column: r.Column, To: r.To})
-	if err != nil {
-		return RuleReport{}, "", err
-	}
-	d := fmt.Sprintf("cast %s to %s", r.Column, r.To)
-	if total > 0 {
-		d += fmt.Sprintf("; %d values were not numbers and became missing (%s)", total, perSplit(n))
-	}
-	return RuleReport{ValuesChanged: total, Detail: d}, "", nil
+	return w.applyStep(&castStep{Column: r.Column, To: r.To}, func(n [numSplits]int, total int) string {
+		d := fmt.Sprintf("cast %s to %s", r.Column, r.To)
+		if total > 0 {
+			d += fmt.Sprintf("; %d values were not numbers and became missing (%s)", total, perSplit(n))
+		}
+		return d
+	})
 }
 
 func (r cast) vet(c *schemaCheck, field string) {

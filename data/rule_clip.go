@@ -21,12 +21,9 @@ func (r clip) fit(w *workspace, field string) (RuleReport, string, error) {
 	if err != nil {
 		return RuleReport{}, "", err
 	}
-	n, total, err := w.applyStep(st)
-	if err != nil {
-		return RuleReport{}, "", err
-	}
-	return RuleReport{ValuesChanged: total,
-		Detail: fmt.Sprintf("%s: %d values changed (%s)", st.describe(), total, perSplit(n))}, "", nil
+	return w.applyStep(st, func(n [numSplits]int, total int) string {
+		return fmt.Sprintf("%s: %d values changed (%s)", st.describe(), total, perSplit(n))
+	})
 }
 
 func (r clip) fitStep(w *workspace, field string) (*clipStep, error) {

@@ -29,11 +29,7 @@ func (r dropColumns) fit(w *workspace, field string) (RuleReport, string, error)
 		w.formerly[name] = "dropped by " + field
 	}
 	st := &dropColumnsStep{Columns: slices.Clone(r.Columns)}
-	_, total, err := w.applyStep(st)
-	if err != nil {
-		return RuleReport{}, "", err
-	}
-	return RuleReport{ValuesChanged: total, Detail: "dropped columns " + strings.Join(st.Columns, ", ")}, "", nil
+	return w.applyStep(st, func([numSplits]int, int) string { return "dropped columns " + strings.Join(st.Columns, ", ") })
 }
 
 func (r dropColumns) vet(c *schemaCheck, field string) {

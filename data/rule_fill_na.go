@@ -23,12 +23,12 @@ func (r fillNA) fit(w *workspace, field string) (RuleReport, string, error) {
 	if err != nil {
 		return RuleReport{}, "", err
 	}
-	n, total, err := w.applyStep(&fillStep{Fill: &fill})
-	if err != nil {
-		return RuleReport{}, "", err
-	}
-	return RuleReport{ValuesFilled: total,
-		Detail: fmt.Sprintf("filled %d missing %s with %s (%s)", total, r.Column, desc, perSplit(n))}, "", nil
+	rep, what, err := w.applyStep(&fillStep{Fill: &fill}, func(n [numSplits]int, total int) string {
+		return fmt.Sprintf("filled %d missing %s with %s (%s)", total, r.Column, desc, perSplit(n))
+	})
+	// What a fill changes, it fills.
+	rep.ValuesFilled, rep.ValuesChanged = rep.ValuesChanged, 0
+	return rep, what, err
 }
 
 // fitFill fits the rule on the training split; desc says what it fills

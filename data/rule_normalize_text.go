@@ -32,12 +32,9 @@ func (r normalize) fit(w *workspace, field string) (RuleReport, string, error) {
 		}
 	}
 	st := &normalizeStep{Columns: slices.Clone(r.Columns), Lowercase: r.Lowercase, Trim: r.Trim, StripHTML: r.StripHTML}
-	n, total, err := w.applyStep(st)
-	if err != nil {
-		return RuleReport{}, "", err
-	}
-	return RuleReport{ValuesChanged: total,
-		Detail: fmt.Sprintf("%s: %d values changed (%s)", st.describe(), total, perSplit(n))}, "", nil
+	return w.applyStep(st, func(n [numSplits]int, total int) string {
+		return fmt.Sprintf("%s: %d values changed (%s)", st.describe(), total, perSplit(n))
+	})
 }
 
 func (r normalize) vet(c *schemaCheck, field string) {

@@ -44,15 +44,13 @@ func (r rename) fit(w *workspace, field string) (RuleReport, string, error) {
 		delete(w.formerly, r[old])
 	}
 	st := &renameStep{Rename: maps.Clone(map[string]string(r))}
-	_, total, err := w.applyStep(st)
-	if err != nil {
-		return RuleReport{}, "", err
-	}
-	var parts []string
-	for _, old := range slices.Sorted(maps.Keys(st.Rename)) {
-		parts = append(parts, fmt.Sprintf("%s to %s", old, st.Rename[old]))
-	}
-	return RuleReport{ValuesChanged: total, Detail: "renamed " + strings.Join(parts, ", ")}, "", nil
+	return w.applyStep(st, func([numSplits]int, int) string {
+		var parts []string
+		for _, old := range slices.Sorted(maps.Keys(st.Rename)) {
+			parts = append(parts, fmt.Sprintf("%s to %s", old, st.Rename[old]))
+		}
+		return "renamed " + strings.Join(parts, ", ")
+	})
 }
 
 // collidingAt names the columns that would collide at name.

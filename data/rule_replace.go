@@ -22,12 +22,9 @@ func (r replace) fit(w *workspace, field string) (RuleReport, string, error) {
 	if err != nil {
 		return RuleReport{}, "", err
 	}
-	n, total, err := w.applyStep(st)
-	if err != nil {
-		return RuleReport{}, "", err
-	}
-	return RuleReport{ValuesChanged: total,
-		Detail: fmt.Sprintf("replaced %d values of %s (%s)", total, r.Column, perSplit(n))}, "", nil
+	return w.applyStep(st, func(n [numSplits]int, total int) string {
+		return fmt.Sprintf("replaced %d values of %s (%s)", total, r.Column, perSplit(n))
+	})
 }
 
 func (r replace) fitStep(w *workspace, field string) (*replaceStep, error) {
@@ -104,66 +101,49 @@ func (s *replaceStep) apply(t *table, groups [][]int) ([]int, error) {
 		return nil, err
 	}
 	if s.Numeric {
-		return s.applyNumbers(t, j, groups), nil
+		m := map[float64]*float64{}
+		for _, rep := range s.Replace {
+			from, _ := strconv.ParseFloat(rep.From, 64)
+			var to *float64
+			if rep.To != nil {
+				x, _ := strconv.ParseFloat(*rep.To, 64)
+				to = &x
+			}
+			m[from] = to
+		}
+		return replaceValues(t, j, groups, m, math.NaN(), func(c *Column) []float64 { return c.Num }), nil
 	}
-	return s.applyText(t, j, groups), nil
+	m := map[string]*string{}
+	for _, rep := range s.Replace {
+		if rep.To != nil && *rep.To == "" {
+			m[rep.From] = nil // an empty string is a missing value
+		} else {
+			m[rep.From] = rep.To
+		}
+	}
+	return replaceValues(t, j, groups, m, "", func(c *Column) []string { return c.Str }), nil
 }
 
-func (s *replaceStep) applyNumbers(t *table, j int, groups [][]int) []int {
+// replaceValues replaces the values of column j (values(column): its
+// numbers or its strings) that m maps, in each group's rows; one mapped to
+// nil becomes missing, none. It returns how many it replaced in each group.
+func replaceValues[T comparable](t *table, j int, groups [][]int, m map[T]*T, none T, values func(*Column) []T) []int {
 	changed := make([]int, len(groups))
-	m := map[float64]*float64{}
-	for _, rep := range s.Replace {
-		from, _ := strconv.ParseFloat(rep.From, 64)
-		var to *float64
-		if rep.To != nil {
-			x, _ := strconv.ParseFloat(*rep.To, 64)
-			to = &x
-		}
-		m[from] = to
-	}
 	for g, rows := range groups {
 		for _, r := range rows {
 			c := t.cols[j]
 			if c.Missing[r] {
 				continue
 			}
-			to, ok := m[c.Num[r]]
+			to, ok := m[values(c)[r]]
 			if !ok {
 				continue
 			}
 			w := t.writable(j)
 			if to == nil {
-				w.Num[r], w.Missing[r] = math.NaN(), true
+				values(w)[r], w.Missing[r] = none, true
 			} else {
-				w.Num[r] = *to
-			}
-			changed[g]++
-		}
-	}
-	return changed
-}
-
-func (s *replaceStep) applyText(t *table, j int, groups [][]int) []int {
-	changed := make([]int, len(groups))
-	m := map[string]*string{}
-	for _, rep := range s.Replace {
-		m[rep.From] = rep.To
-	}
-	for g, rows := range groups {
-		for _, r := range rows {
-			c := t.cols[j]
-			if c.Missing[r] {
-				continue
-			}
-			to, ok := m[c.Str[r]]
-			if !ok {
-				continue
-			}
-			w := t.writable(j)
-			if to == nil || *to == "" {
-				w.Str[r], w.Missing[r] = "", true
-			} else {
-				w.Str[r] = *to
+				values(w)[r] = *to
 			}
 			changed[g]++
 		}
