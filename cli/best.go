@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/xp-ml/xp/metric"
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
 	"github.com/xp-ml/xp/sweep"
@@ -157,9 +158,9 @@ func printBest(s Streams, r *store.Run, metric string, value float64) {
 
 // modeOf is the direction a metric is better in: min for losses and
 // errors, max otherwise.
-func modeOf(metric string) string {
-	_, name, _ := strings.Cut(metric, ".")
-	if store.Lower(name) {
+func modeOf(series string) string {
+	_, name, _ := strings.Cut(series, ".")
+	if metric.Lower(name) {
 		return sweep.ModeMin
 	}
 	return sweep.ModeMax

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
 	"github.com/xp-ml/xp/sweep/slurm"
 )
@@ -87,7 +86,7 @@ func runCancel(ctx context.Context, s Streams, args []string) error {
 		if t.task != "" {
 			how = "scancel " + t.task
 		}
-		fmt.Fprintf(s.Out, "canceled  %s  %s  %s\n", runner.ShortKey(key), exp, how)
+		fmt.Fprintf(s.Out, "canceled  %s  %s  %s\n", store.ShortKey(key), exp, how)
 	}
 	return nil
 }

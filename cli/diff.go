@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/xp-ml/xp/runner"
+	"github.com/xp-ml/xp/store"
 )
 
 type diffOptions struct{ json bool }
@@ -59,9 +60,9 @@ func printDiff(s Streams, d *runner.RunDiff, sameSpecHash bool) {
 		side  runner.RunSide
 	}{{"a", d.A}, {"b", d.B}} {
 		r := x.side
-		fmt.Fprintf(w, "%s  %s  %s  run #%d  %s", x.label, runner.ShortKey(r.Key), r.Experiment, r.ID, r.Status)
+		fmt.Fprintf(w, "%s  %s  %s  run #%d  %s", x.label, store.ShortKey(r.Key), r.Experiment, r.ID, r.Status)
 		if r.Commit != "" {
-			fmt.Fprintf(w, "  commit %s%s", runner.ShortKey(r.Commit), onBranch(r.Branch))
+			fmt.Fprintf(w, "  commit %s%s", store.ShortKey(r.Commit), onBranch(r.Branch))
 		}
 		if r.Dirty {
 			fmt.Fprint(w, "  dirty")
@@ -87,14 +88,14 @@ func printDiff(s Streams, d *runner.RunDiff, sameSpecHash bool) {
 	fmt.Fprintln(w, "data")
 	for _, h := range d.Data {
 		if h.Same {
-			fmt.Fprintf(w, "  %s  same  sha256:%s\n", h.Name, runner.ShortKey(h.A))
+			fmt.Fprintf(w, "  %s  same  sha256:%s\n", h.Name, store.ShortKey(h.A))
 		} else {
-			fmt.Fprintf(w, "  %s  sha256:%s -> sha256:%s\n", h.Name, orAbsent([]byte(runner.ShortKey(h.A))), orAbsent([]byte(runner.ShortKey(h.B))))
+			fmt.Fprintf(w, "  %s  sha256:%s -> sha256:%s\n", h.Name, orAbsent([]byte(store.ShortKey(h.A))), orAbsent([]byte(store.ShortKey(h.B))))
 		}
 	}
 
 	if d.A.Weights != "" && d.A.Weights == d.B.Weights {
-		fmt.Fprintf(w, "weights  same  sha256:%s\n", runner.ShortKey(d.A.Weights))
+		fmt.Fprintf(w, "weights  same  sha256:%s\n", store.ShortKey(d.A.Weights))
 	}
 	if len(d.Metrics) == 0 {
 		return

@@ -7,8 +7,6 @@ import (
 	"io"
 	"os"
 
-	cueerrors "cuelang.org/go/cue/errors"
-
 	"github.com/xp-ml/xp/cue/spec"
 )
 
@@ -53,9 +51,8 @@ func report(w io.Writer, err error) int {
 		fmt.Fprintf(w, "xp: canceled\n")
 		return ExitCanceled
 	}
-	cwd, _ := os.Getwd()
-	var ce cueerrors.Error
-	if errors.As(err, &ce) {
+	if spec.IsSpecError(err) {
+		cwd, _ := os.Getwd()
 		spec.PrintError(w, err, cwd)
 		return ExitError
 	}

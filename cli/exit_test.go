@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/spf13/cobra"
+
+	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/store"
 )
 
@@ -44,5 +47,35 @@ func TestUsageErrorsExit2(t *testing.T) {
 		if code != ExitUsage {
 			t.Errorf("xp %v: exit %d, want %d (stderr %q)", args, code, ExitUsage, errOut.String())
 		}
+	}
+}
+
+// A usage error is one by its type, not its words: an error of a command
+// that reads like cobra's is the command's own (exit 1), and argument
+// errors of the commands cobra adds are usage errors too.
+func TestUsageErrorsByType(t *testing.T) {
+	var out, errOut bytes.Buffer
+	s := Streams{Out: &out, Err: &errOut}
+	root := newRoot(s)
+	root.AddCommand(&cobra.Command{Use: "words", RunE: func(*cobra.Command, []string) error {
+		return errors.New(`the model accepts 3 inputs; unknown command "x" requires at least one`)
+	}})
+	if code := report(&errOut, execute(context.Background(), root, []string{"words"}, s)); code != ExitError {
+		t.Errorf("a command's error that reads like cobra's: exit %d, want %d", code, ExitError)
+	}
+	for _, args := range [][]string{{"completion", "bash", "extra"}, {"completion", "fish", "x"}, {"diff", "a"}, {"tui", "x"}, {"rnu"}} {
+		errOut.Reset()
+		if code := Execute(context.Background(), args, s); code != ExitUsage {
+			t.Errorf("xp %v: exit %d, want %d (stderr %q)", args, code, ExitUsage, errOut.String())
+		}
+	}
+}
+
+// Every spec error, CUE's or a field's, exits 1 through the one printer.
+func TestSpecErrorsExit1(t *testing.T) {
+	var buf bytes.Buffer
+	err := fmt.Errorf("plan: %w", &spec.FieldError{Pos: "e.cue:3:4", Field: "device", Err: errors.New("no GPU")})
+	if code := report(&buf, err); code != ExitError || buf.String() != "xp: plan: e.cue:3:4: device: no GPU\n" {
+		t.Errorf("exit %d, printed %q", code, buf.String())
 	}
 }

@@ -144,7 +144,7 @@ func printHash(s Streams, h *hashJSON, exp *spec.Experiment) {
 		fmt.Fprintf(w, "data        %s sha256:%s\n", label, h.DataHashes[name])
 	}
 	fmt.Fprintf(w, "backend     %s %s on %s\n", h.Backend, h.BackendVersion, h.Device)
-	fmt.Fprintf(w, "run key     %s  %s\n", runner.ShortKey(h.Key), h.Key)
+	fmt.Fprintf(w, "run key     %s  %s\n", store.ShortKey(h.Key), h.Key)
 	if h.Sweep != nil {
 		fmt.Fprintf(w, "sweep       %s: %d points, each with its own key (the key above is the base spec's; xp ls --sweep %s)\n",
 			h.Sweep.ID, h.Sweep.Points, h.Sweep.ID)
@@ -156,7 +156,7 @@ func printHash(s Streams, h *hashJSON, exp *spec.Experiment) {
 	case g.Commit == "":
 		fmt.Fprintf(w, "git         no commit yet; uncommitted: %s\n", strings.Join(g.DirtyFiles, ", "))
 	default:
-		fmt.Fprintf(w, "git         commit %s%s, ", runner.ShortKey(g.Commit), onBranch(g.Branch))
+		fmt.Fprintf(w, "git         commit %s%s, ", store.ShortKey(g.Commit), onBranch(g.Branch))
 		if g.Dirty {
 			fmt.Fprintf(w, "uncommitted: %s\n", strings.Join(g.DirtyFiles, ", "))
 		} else {
@@ -168,7 +168,7 @@ func printHash(s Streams, h *hashJSON, exp *spec.Experiment) {
 		if c.Dirty {
 			dirty = ", dirty"
 		}
-		fmt.Fprintf(w, "cached      yes: run %s #%d%s, %s\n", runner.ShortKey(c.Key), c.ID, dirty,
+		fmt.Fprintf(w, "cached      yes: run %s #%d%s, %s\n", store.ShortKey(c.Key), c.ID, dirty,
 			c.Created.Local().Format("2006-01-02 15:04:05"))
 		if m, ok := c.Metrics["test"]; ok {
 			fmt.Fprintf(w, "  test      %s\n", formatMetrics(m))

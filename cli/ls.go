@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
 )
 
@@ -87,7 +86,7 @@ func runLs(ctx context.Context, s Streams, o *lsOptions) error {
 	now := time.Now()
 	for i := range runs {
 		r := &runs[i]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", runner.ShortKey(r.Key), r.Experiment, r.Status,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", store.ShortKey(r.Key), r.Experiment, r.Status,
 			r.Device, r.Epoch, r.Epochs, mainMetric(r), age(now, r.CreatedAt))
 	}
 	return tw.Flush()

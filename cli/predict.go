@@ -13,8 +13,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/xp-ml/xp/data"
+	"github.com/xp-ml/xp/metric"
 	"github.com/xp-ml/xp/predict"
-	"github.com/xp-ml/xp/runner"
+	"github.com/xp-ml/xp/store"
 )
 
 type predictOptions struct {
@@ -90,7 +91,7 @@ func runPredict(ctx context.Context, s Streams, o *predictOptions, prefix, input
 		return fmt.Errorf("predict: write: %w", err)
 	}
 	if o.output != "" {
-		fmt.Fprintf(s.Err, "scored %d rows of %s with run %s into %s\n", f.Len(), input, runner.ShortKey(r.Key), o.output)
+		fmt.Fprintf(s.Err, "scored %d rows of %s with run %s into %s\n", f.Len(), input, store.ShortKey(r.Key), o.output)
 	}
 	return nil
 }
@@ -124,7 +125,7 @@ func writePredictions(out io.Writer, f *data.Frame, classes []string, probs []fl
 			rec = append(rec, c.Text(i))
 		}
 		pr := probs[i*k : (i+1)*k]
-		rec = append(rec, classes[runner.Argmax(pr)])
+		rec = append(rec, classes[metric.Argmax(pr)])
 		for _, v := range pr {
 			rec = append(rec, formatProb(v))
 		}

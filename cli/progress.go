@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/xp-ml/xp/runner"
+	"github.com/xp-ml/xp/store"
 )
 
 // progress prints training progress on stderr: on a terminal, a line that
@@ -34,7 +35,7 @@ func (p *progress) event(e runner.Event) {
 		if e.Fallback != "" {
 			fmt.Fprintf(p.w, "device auto: no CUDA here (%s); training on cpu\n", e.Fallback)
 		}
-		fmt.Fprintf(p.w, "training %s %s: %d epochs of %d rows\n", e.Experiment, runner.ShortKey(e.Key), e.Epochs, e.TotalRows)
+		fmt.Fprintf(p.w, "training %s %s: %d epochs of %d rows\n", e.Experiment, store.ShortKey(e.Key), e.Epochs, e.TotalRows)
 	case runner.EventBatch:
 		if !p.terminal || time.Since(p.lastDraw) < 100*time.Millisecond {
 			return

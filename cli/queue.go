@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
 	"github.com/xp-ml/xp/sweep"
 )
@@ -140,7 +139,7 @@ func runQueue(ctx context.Context, s Streams, o *queueOptions) error {
 	for _, p := range points {
 		key, epoch := "-", "-"
 		if p.RunKey != "" {
-			key, epoch = runner.ShortKey(p.RunKey), fmt.Sprintf("%d/%d", p.RunEpoch, p.RunEpochs)
+			key, epoch = store.ShortKey(p.RunKey), fmt.Sprintf("%d/%d", p.RunEpoch, p.RunEpochs)
 		}
 		beat := age(now, p.HeartbeatAt) + " ago"
 		if sweep.OwnerGone(p.Owner) {

@@ -108,11 +108,11 @@ func origin(r *store.Run) string {
 	case err != nil || len(p.Files) == 0:
 		return "(no recorded source)"
 	case p.Dirty && p.Commit != "":
-		return fmt.Sprintf("from the sources stored with it (uncommitted changes on commit %s)", runner.ShortKey(p.Commit))
+		return fmt.Sprintf("from the sources stored with it (uncommitted changes on commit %s)", store.ShortKey(p.Commit))
 	case p.Dirty:
 		return "from the sources stored with it (not in a git repository)"
 	}
-	return fmt.Sprintf("from commit %s%s", runner.ShortKey(p.Commit), onBranch(p.Branch))
+	return fmt.Sprintf("from commit %s%s", store.ShortKey(p.Commit), onBranch(p.Branch))
 }
 
 func printReproduction(s Streams, rep *runner.Reproduction) {
@@ -124,7 +124,7 @@ func printReproduction(s Streams, rep *runner.Reproduction) {
 		for _, ms := range runner.FinalMetrics(r) {
 			n += len(ms)
 		}
-		fmt.Fprintf(w, "reproduced: bitwise identical (%d final metrics, weights sha256:%s)\n", n, runner.ShortKey(r.WeightsSHA256))
+		fmt.Fprintf(w, "reproduced: bitwise identical (%d final metrics, weights sha256:%s)\n", n, store.ShortKey(r.WeightsSHA256))
 		return
 	}
 	fmt.Fprintf(w, "not reproduced: %d difference(s)\n", len(rep.Diffs))

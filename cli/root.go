@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -48,16 +47,23 @@ func Main() int {
 
 // Execute runs one xp command line.
 func Execute(ctx context.Context, args []string, s Streams) int {
-	root := newRoot(s)
+	return report(s.Err, execute(ctx, newRoot(s), args, s))
+}
+
+// execute runs args with root. Errors in how xp was called are usage
+// errors by their type: flag errors (root's FlagErrorFunc), argument
+// counts (usageArgs), and any error of the root command itself, which runs
+// nothing and so fails only on a word that is not a command.
+func execute(ctx context.Context, root *cobra.Command, args []string, s Streams) error {
 	root.SetArgs(args)
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
-	err := root.ExecuteContext(ctx)
-	if err != nil && !isReported(err) && isFlagError(err) {
+	cmd, err := root.ExecuteContextC(ctx)
+	if err != nil && cmd == root && !isReported(err) {
 		err = usageError{err}
 	}
-	return report(s.Err, err)
+	return err
 }
 
 func newRoot(s Streams) *cobra.Command {
@@ -67,6 +73,7 @@ func newRoot(s Streams) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	// Flag errors, inherited by every command.
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newInitCmd(s),
@@ -85,23 +92,28 @@ func newRoot(s Streams) *cobra.Command {
 		newCancelCmd(s),
 		newSlurmTaskCmd(s),
 	)
+	// cobra adds these when it runs; added now, their arguments are
+	// checked as the others' are.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	usageArgs(root)
 	return root
 }
 
-// isFlagError recognises cobra's argument-count and unknown-command errors,
-// which it returns as plain errors.
-func isFlagError(err error) bool {
-	var ue usageError
-	if errors.As(err, &ue) {
-		return true
-	}
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "unknown flag", "unknown shorthand"} {
-		if strings.Contains(msg, p) {
-			return true
+// usageArgs makes the errors of every command's argument check (cobra's
+// ExactArgs and the like, which it returns as plain errors) usage errors.
+func usageArgs(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		if check := sub.Args; check != nil {
+			sub.Args = func(cmd *cobra.Command, args []string) error {
+				if err := check(cmd, args); err != nil {
+					return usageError{err}
+				}
+				return nil
+			}
 		}
+		usageArgs(sub)
 	}
-	return false
 }
 
 func isReported(err error) bool {

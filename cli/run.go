@@ -10,6 +10,7 @@ import (
 
 	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/runner"
+	"github.com/xp-ml/xp/store"
 )
 
 type runOptions struct {
@@ -125,7 +126,7 @@ func printRunResult(s Streams, o *runOptions, res *runner.Result, artifacts stri
 		_, err = fmt.Fprintf(s.Out, "%s\n", raw)
 		return err
 	}
-	fmt.Fprintf(s.Out, "%-9s %s  %s", status, runner.ShortKey(r.Key), r.Experiment)
+	fmt.Fprintf(s.Out, "%-9s %s  %s", status, store.ShortKey(r.Key), r.Experiment)
 	if len(r.Timing) > 0 && !res.Cached {
 		var t runner.Timing
 		if json.Unmarshal(r.Timing, &t) == nil {

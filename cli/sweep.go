@@ -133,7 +133,7 @@ func printPoint(s Streams, p *sweep.PointResult, done, total int) {
 	if p.Cached {
 		status = "cached"
 	}
-	key := runner.ShortKey(p.Key)
+	key := store.ShortKey(p.Key)
 	w := len(fmt.Sprint(total))
 	fmt.Fprintf(s.Out, "[%*d/%d] %-9s %s  %s", w, done, total, status, key, p.Label())
 	if !math.IsNaN(p.Value) {
@@ -174,10 +174,10 @@ func printSweep(s Streams, res *sweep.Result) {
 		fmt.Fprintf(s.Out, "  %d points not done: xp run %s continues the sweep\n", n, plan.Exp.Name)
 	}
 	for _, p := range res.Failed() {
-		fmt.Fprintf(s.Out, "  failed  %s  %s: %s\n", runner.ShortKey(p.Key), p.Label(), indentRest(p.Error))
+		fmt.Fprintf(s.Out, "  failed  %s  %s: %s\n", store.ShortKey(p.Key), p.Label(), indentRest(p.Error))
 	}
 	if b := res.Best; b != nil {
-		fmt.Fprintf(s.Out, "  best    %s  %s %.4f  %s\n", runner.ShortKey(b.Key), plan.Metric, b.Value, b.Label())
+		fmt.Fprintf(s.Out, "  best    %s  %s %.4f  %s\n", store.ShortKey(b.Key), plan.Metric, b.Value, b.Label())
 	} else {
 		fmt.Fprintf(s.Out, "  best    none: no point has succeeded with %s\n", plan.Metric)
 	}

@@ -63,7 +63,7 @@ func rerunFromTUI(ctx context.Context, st *store.Store, root, key string) error 
 		return err
 	}
 	if !rep.Identical() {
-		return fmt.Errorf("did not reproduce: %d fields differ (xp rerun %s shows them)", len(rep.Diffs), runner.ShortKey(orig.Key))
+		return fmt.Errorf("did not reproduce: %d fields differ (xp rerun %s shows them)", len(rep.Diffs), store.ShortKey(orig.Key))
 	}
 	return nil
 }

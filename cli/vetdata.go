@@ -3,11 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
-	"path/filepath"
+	"os"
 
 	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/data"
-	"github.com/xp-ml/xp/runner"
+	"github.com/xp-ml/xp/internal/project"
 )
 
 // vetData checks an experiment's data part against the columns of its
@@ -16,17 +16,15 @@ import (
 // of problems.
 func vetData(ctx context.Context, s Streams, root string, e *spec.Experiment) int {
 	problems, notes := data.Vet(ctx, e.Spec.Data, data.SourceOptions{
-		Dir: e.Dir, CacheDir: filepath.Join(root, ".xp", "cache"),
+		Dir: e.Dir, CacheDir: project.CacheDir(root),
 	})
 	for _, n := range notes {
 		fmt.Fprintf(s.Err, "xp: note: %s: %s\n", e.Name, n)
 	}
-	for _, p := range problems {
-		err := &runner.SpecError{Pos: e.Position(p.Field), Field: p.Field, Err: p.Err}
-		if err.Pos != "" {
-			err.Pos = relPath(err.Pos)
-		}
-		fmt.Fprintf(s.Err, "%v\n", err)
+	for i, p := range problems {
+		problems[i] = e.FieldError(p.Field, p.Err)
 	}
+	cwd, _ := os.Getwd()
+	spec.PrintFieldErrors(s.Err, problems, cwd)
 	return len(problems)
 }

@@ -101,7 +101,7 @@ func TestCleanRules(t *testing.T) {
 				t.Errorf("detail %q, want %q", rep.Detail, tt.wantDetail)
 			}
 			if tt.wantFill != nil {
-				if len(w.steps) != 1 || w.steps[0].Fill == nil || *w.steps[0].Fill != *tt.wantFill {
+				if len(w.steps) != 1 || fillOf(w.steps[0]) == nil || *fillOf(w.steps[0]) != *tt.wantFill {
 					t.Errorf("steps %+v, want one filling %+v", w.steps, *tt.wantFill)
 				}
 				c := w.cols[f.index(tt.wantFill.Column)]
@@ -160,9 +160,9 @@ func TestCleanRulesInOrder(t *testing.T) {
 
 func wantFieldError(t *testing.T, err error, field string, kind error, parts ...string) {
 	t.Helper()
-	var fe *FieldError
+	var fe *spec.FieldError
 	if !errors.As(err, &fe) {
-		t.Fatalf("error %v (%T), want a *FieldError", err, err)
+		t.Fatalf("error %v (%T), want a *spec.FieldError", err, err)
 	}
 	if fe.Field != field {
 		t.Errorf("field %q, want %q (error %q)", fe.Field, field, err)
@@ -370,4 +370,12 @@ func TestAsNumber(t *testing.T) {
 	if got := describeValue([]any{int64(1), "a", nil, true}); got != `[1, "a", null, true]` {
 		t.Errorf("describeValue = %s", got)
 	}
+}
+
+// fillOf is the fill of a fill_na step, nil for a step of another kind.
+func fillOf(s Step) *Fill {
+	if f, ok := s.step.(*fillStep); ok {
+		return f.Fill
+	}
+	return nil
 }

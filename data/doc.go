@@ -28,6 +28,13 @@
 // `xp predict`. Rules that drop rows are not replayed: every row to score
 // gets a score. Each rule reports what it changed (RuleReport).
 //
+// Each kind of cleaning rule is a type in its own file (rule_clip.go, ...)
+// implementing the rule interface of rule.go: fit (on the training split,
+// applied to every split), vet (against a source's columns, for `xp vet`)
+// and, for a rule that changes values or columns, a step type whose apply
+// Transform replays. A Step is saved as its kind and its own fields, the
+// JSON that preprocessing.json has always had.
+//
 // The target is classes (Matrix.Y) or, with PrepareTask and
 // TaskRegression, a number (Matrix.T): then the split is not stratified and
 // the target is standardized with the training split's mean and population
@@ -36,7 +43,7 @@
 // a numeric target with a non-integer value or more than RegressionDistinct
 // distinct values is a regression.
 //
-// Errors caused by a spec field are *FieldError, whose Field is the path
+// Errors caused by a spec field are *spec.FieldError, whose Field is the path
 // of that field in the spec ("data.clean[2].filter.column"), for the runner
 // to turn into a position in the user's file. Vet finds the same column and
 // type errors from a source's first rows, without training, for `xp vet`.

@@ -3,6 +3,8 @@ package data
 import (
 	"errors"
 	"fmt"
+
+	"github.com/xp-ml/xp/cue/spec"
 )
 
 // Sentinel errors, for callers that branch on what went wrong. The errors
@@ -20,7 +22,7 @@ var (
 	ErrDuplicateColumn = errors.New("duplicate column name")
 	ErrEmptyColumnName = errors.New("empty column name")
 
-	// Preparation, each returned inside a *FieldError naming the spec field.
+	// Preparation, each returned inside a *spec.FieldError naming the spec field.
 	ErrTooFewClasses = errors.New("fewer than 2 classes")
 	// ErrConstantTarget: a regression target has one value on the
 	// training split, so there is nothing to learn or standardize by.
@@ -33,17 +35,6 @@ var (
 	ErrType         = errors.New("value does not fit the column")
 	ErrUnknownClass = errors.New("unknown class")
 )
-
-// FieldError is an error caused by one field of the experiment spec. Field is
-// the spec path ("data.clean[2].filter.column"), which the runner turns into
-// the file:line:col of that field.
-type FieldError struct {
-	Field string
-	Err   error
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
-func (e *FieldError) Unwrap() error { return e.Err }
 
 // ParseError is a CSV file that cannot be read as a table. Line is the
 // 1-based physical line (a quoted field may span several), 0 when the
@@ -78,6 +69,8 @@ func errorf(kind error, format string, args ...any) error {
 	return &detailError{msg: fmt.Sprintf(format, args...), kind: kind}
 }
 
-func fieldErrorf(field string, kind error, format string, args ...any) *FieldError {
-	return &FieldError{Field: field, Err: errorf(kind, format, args...)}
+// fieldErrorf is an error about the spec field at path field; the caller
+// that knows the experiment gives it its position (spec.Experiment.Locate).
+func fieldErrorf(field string, kind error, format string, args ...any) *spec.FieldError {
+	return &spec.FieldError{Field: field, Err: errorf(kind, format, args...)}
 }

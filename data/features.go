@@ -41,7 +41,7 @@ func fit(w *workspace, classes []string, features map[string]spec.Feature) (*Pip
 			return nil, nil, fieldErrorf(field, ErrInvalidRule, "%q is the target, not a feature", name)
 		}
 		if w.index(name) < 0 {
-			return nil, nil, &FieldError{Field: field, Err: w.notFound(name)}
+			return nil, nil, &spec.FieldError{Field: field, Err: w.notFound(name)}
 		}
 	}
 	var notes []string

@@ -273,7 +273,7 @@ func (p *Pipeline) steps() []Step {
 	if p.Version == 1 {
 		out := make([]Step, len(p.Fills))
 		for i := range p.Fills {
-			out[i] = Step{Kind: "fill_na", Fill: &p.Fills[i]}
+			out[i] = Step{&fillStep{Fill: &p.Fills[i]}}
 		}
 		return out
 	}
@@ -377,7 +377,11 @@ func (p *Pipeline) Inputs() []string {
 func (p *Pipeline) inputName(name string) string {
 	steps := p.steps()
 	for i := len(steps) - 1; i >= 0; i-- {
-		for old, to := range steps[i].Rename {
+		r, ok := steps[i].step.(*renameStep)
+		if !ok {
+			continue
+		}
+		for old, to := range r.Rename {
 			if to == name {
 				name = old
 				break
@@ -436,8 +440,10 @@ func (p *Pipeline) check() error {
 		return fmt.Errorf("pipeline columns make %d features, its feature list has %d", width, len(p.Features))
 	}
 	for _, s := range p.steps() {
-		if s.Kind == "fill_na" && s.Fill == nil {
-			return fmt.Errorf("pipeline step fill_na has no fill")
+		if c, ok := s.step.(interface{ check() error }); ok {
+			if err := c.check(); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -65,7 +65,7 @@ type Prepared struct {
 // run the cleaning rules in order (each fitted on the training split as the
 // rules before it left it, and reported); fit the encoding on the training
 // split; encode all three splits. Classes are the sorted labels of the
-// target over all splits after cleaning. Spec errors are *FieldError.
+// target over all splits after cleaning. Spec errors are *spec.FieldError.
 //
 // The same inputs give bit-identical outputs.
 func Prepare(f *Frame, d spec.Data) (*Prepared, error) {
@@ -102,17 +102,17 @@ func PrepareTask(f, test *Frame, d spec.Data, task Task) (*Prepared, error) {
 	if test != nil {
 		if test.index(d.Target) < 0 {
 			_, err := test.Col(d.Target)
-			return nil, &FieldError{Field: "data.test_source", Err: err}
+			return nil, &spec.FieldError{Field: "data.test_source", Err: err}
 		}
 		var err error
 		if f, err = concat(f, test); err != nil {
-			return nil, &FieldError{Field: "data.test_source", Err: err}
+			return nil, &spec.FieldError{Field: "data.test_source", Err: err}
 		}
 	}
 	ti := f.index(d.Target)
 	if ti < 0 {
 		_, err := f.Col(d.Target)
-		return nil, &FieldError{Field: "data.target", Err: err}
+		return nil, &spec.FieldError{Field: "data.target", Err: err}
 	}
 	target := f.Cols[ti]
 	if regression && !target.Numeric {

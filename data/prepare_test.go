@@ -126,7 +126,7 @@ func TestPrepareFitsOnTrainOnly(t *testing.T) {
 	if trainMean == meanOver(allRows) || trainMean == meanOver(p.TestRows) {
 		t.Fatal("the test data do not tell train from test statistics; change the seed")
 	}
-	if got := p.Pipeline.Steps[0].Fill.Number; got != trainMean {
+	if got := fillOf(p.Pipeline.Steps[0]).Number; got != trainMean {
 		t.Errorf("fill value %v, want the training mean %v (all rows: %v, test: %v)", got, trainMean, meanOver(allRows), meanOver(p.TestRows))
 	}
 	// After filling with the training mean, the training mean is unchanged;

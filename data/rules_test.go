@@ -275,7 +275,7 @@ func TestTransformVersion1(t *testing.T) {
 		t.Fatal(err)
 	}
 	v1 := *p.Pipeline
-	v1.Version, v1.Steps, v1.Fills = 1, nil, []Fill{*p.Pipeline.Steps[0].Fill}
+	v1.Version, v1.Steps, v1.Fills = 1, nil, []Fill{*fillOf(p.Pipeline.Steps[0])}
 	for i := range v1.Columns {
 		v1.Columns[i].Kind = ""
 	}

@@ -56,7 +56,7 @@ type Source struct {
 // in place, an http or s3 file is fetched into the cache (once: a pinned
 // file already there is not fetched again), a synthetic source is hashed
 // by its parameters. field is the source's spec path; errors about the
-// spec are *FieldError under it.
+// spec are *spec.FieldError under it.
 func ResolveSource(ctx context.Context, field string, s spec.Source, o SourceOptions) (*Source, error) {
 	src := &Source{Field: field, Kind: s.Kind()}
 	var err error
@@ -64,16 +64,16 @@ func ResolveSource(ctx context.Context, field string, s spec.Source, o SourceOpt
 	case "file":
 		src.Path, src.Name = localPath(o.Dir, s.File), localPath(o.Dir, s.File)
 		if src.Format, err = FormatOf(s.File); err != nil {
-			return nil, &FieldError{Field: field + ".file", Err: err}
+			return nil, &spec.FieldError{Field: field + ".file", Err: err}
 		}
 		if src.SHA256, err = HashFile(src.Path); err != nil {
-			return nil, &FieldError{Field: field + ".file", Err: err}
+			return nil, &spec.FieldError{Field: field + ".file", Err: err}
 		}
 	case "http":
 		h := s.HTTP
 		src.Name = h.URL
 		if src.Format, err = formatOr(h.Format, urlPath(h.URL)); err != nil {
-			return nil, &FieldError{Field: field + ".http.url", Err: err}
+			return nil, &spec.FieldError{Field: field + ".http.url", Err: err}
 		}
 		if o.CacheDir == "" {
 			return nil, fmt.Errorf("%s: no cache directory to fetch %s into", field, h.URL)
@@ -81,7 +81,7 @@ func ResolveSource(ctx context.Context, field string, s spec.Source, o SourceOpt
 		c := &fetch.Cache{Dir: o.CacheDir}
 		b, err := c.HTTP(ctx, o.HTTPClient, h.URL, h.SHA256)
 		if err != nil {
-			return nil, &FieldError{Field: field + ".http." + remoteField(err, "sha256", "url"), Err: err}
+			return nil, &spec.FieldError{Field: field + ".http." + remoteField(err, "sha256", "url"), Err: err}
 		}
 		src.Path, src.SHA256, src.Cached = b.Path, b.SHA256, b.Hit
 	case "s3":
@@ -89,7 +89,7 @@ func ResolveSource(ctx context.Context, field string, s spec.Source, o SourceOpt
 		obj := fetch.S3Object{Endpoint: s3.Endpoint, Region: s3.Region, Bucket: s3.Bucket, Key: s3.Key, SHA256: s3.SHA256}
 		src.Name = "s3://" + s3.Bucket + "/" + s3.Key
 		if src.Format, err = formatOr(s3.Format, s3.Key); err != nil {
-			return nil, &FieldError{Field: field + ".s3.key", Err: err}
+			return nil, &spec.FieldError{Field: field + ".s3.key", Err: err}
 		}
 		if o.CacheDir == "" {
 			return nil, fmt.Errorf("%s: no cache directory to fetch %s into", field, src.Name)
@@ -97,14 +97,14 @@ func ResolveSource(ctx context.Context, field string, s spec.Source, o SourceOpt
 		c := &fetch.Cache{Dir: o.CacheDir}
 		b, err := c.S3(ctx, obj, o.S3)
 		if err != nil {
-			return nil, &FieldError{Field: field + ".s3." + remoteField(err, "sha256", "key"), Err: err}
+			return nil, &spec.FieldError{Field: field + ".s3." + remoteField(err, "sha256", "key"), Err: err}
 		}
 		src.Path, src.SHA256, src.Cached = b.Path, b.SHA256, b.Hit
 	case "synthetic":
 		src.synth = s.Synthetic
 		src.Name = "synthetic " + s.Synthetic.Kind()
 		if src.SHA256, err = synthHash(s.Synthetic); err != nil {
-			return nil, &FieldError{Field: field + ".synthetic", Err: err}
+			return nil, &spec.FieldError{Field: field + ".synthetic", Err: err}
 		}
 	default:
 		return nil, fieldErrorf(field, ErrInvalidRule, "sets none of file, http, s3, synthetic")

@@ -130,7 +130,7 @@ func TestCheckSplit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.split.Test, tt.split.Validation), func(t *testing.T) {
 			err := checkSplit(tt.split)
-			var fe *FieldError
+			var fe *spec.FieldError
 			if !errors.As(err, &fe) || fe.Field != tt.field || !errors.Is(err, ErrInvalidSplit) {
 				t.Errorf("error %v, want a FieldError on %s", err, tt.field)
 			}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+
+	"github.com/xp-ml/xp/cue/spec"
 )
 
 // table is a frame's columns as the cleaning rules leave them: renamed,
@@ -64,12 +66,12 @@ func (t *table) notFound(name string) error {
 	return errorf(ErrColumnNotFound, "column %q not found in %s%s", name, filepath.Base(t.path), didYouMean(name, t.present()))
 }
 
-// lookup is the column called name, or a *FieldError under field.
+// lookup is the column called name, or a *spec.FieldError under field.
 func (t *table) lookup(field, name string) (int, error) {
 	if j := t.index(name); j >= 0 {
 		return j, nil
 	}
-	return -1, &FieldError{Field: field, Err: t.notFound(name)}
+	return -1, &spec.FieldError{Field: field, Err: t.notFound(name)}
 }
 
 // writable returns column j, copied first if the table does not own it.

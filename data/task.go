@@ -3,6 +3,8 @@ package data
 import (
 	"fmt"
 	"math"
+
+	"github.com/xp-ml/xp/cue/spec"
 )
 
 // Task is what a model learns from the target column.
@@ -29,7 +31,7 @@ const RegressionDistinct = 20
 func DetectTask(f *Frame, target string) (Task, error) {
 	c, err := f.Col(target)
 	if err != nil {
-		return "", &FieldError{Field: "data.target", Err: err}
+		return "", &spec.FieldError{Field: "data.target", Err: err}
 	}
 	if !c.Numeric {
 		return TaskClassification, nil

@@ -93,7 +93,7 @@ func TestPrepareRegression(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := PrepareTask(mustParse(t, "t.csv", tt.csv), nil, d, TaskRegression)
-			var fe *FieldError
+			var fe *spec.FieldError
 			if !errors.Is(err, tt.want) || !errors.As(err, &fe) || fe.Field != "data.target" || !strings.Contains(err.Error(), "Amount") {
 				t.Fatalf("error %v, want %v at data.target", err, tt.want)
 			}

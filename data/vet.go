@@ -45,9 +45,9 @@ const vetPeekBytes = 1 << 20
 // anything: a local file's first rows, a remote file already in the cache,
 // a generator's parameters. It returns the spec's problems (a rule or
 // feature naming a column the source does not have, a numeric operation on
-// a text column, a missing target), each a *FieldError, and notes on what it
+// a text column, a missing target), each a *spec.FieldError, and notes on what it
 // could not check (a file not found, a remote file not fetched yet).
-func Vet(ctx context.Context, d spec.Data, o SourceOptions) (problems []*FieldError, notes []string) {
+func Vet(ctx context.Context, d spec.Data, o SourceOptions) (problems []*spec.FieldError, notes []string) {
 	var schemas []Schema
 	for _, s := range []struct {
 		field string
@@ -59,7 +59,7 @@ func Vet(ctx context.Context, d spec.Data, o SourceOptions) (problems []*FieldEr
 		sc, note, err := peekSource(ctx, s.field, *s.src, o)
 		switch {
 		case err != nil:
-			var fe *FieldError
+			var fe *spec.FieldError
 			if errors.As(err, &fe) {
 				problems = append(problems, fe)
 			} else {
@@ -89,7 +89,7 @@ func peekSource(ctx context.Context, field string, s spec.Source, o SourceOption
 		path = localPath(o.Dir, s.File)
 		display = path
 		if format, err = FormatOf(s.File); err != nil {
-			return Schema{}, "", &FieldError{Field: field + ".file", Err: err}
+			return Schema{}, "", &spec.FieldError{Field: field + ".file", Err: err}
 		}
 		if _, err := os.Stat(path); err != nil {
 			return Schema{}, fmt.Sprintf("%s: %s not found; its columns were not checked", field, path), nil
@@ -97,7 +97,7 @@ func peekSource(ctx context.Context, field string, s spec.Source, o SourceOption
 	case "http":
 		display = s.HTTP.URL
 		if format, err = formatOr(s.HTTP.Format, urlPath(s.HTTP.URL)); err != nil {
-			return Schema{}, "", &FieldError{Field: field + ".http.url", Err: err}
+			return Schema{}, "", &spec.FieldError{Field: field + ".http.url", Err: err}
 		}
 		b, ok := c.Lookup(s.HTTP.SHA256)
 		if !ok || o.CacheDir == "" {
@@ -107,7 +107,7 @@ func peekSource(ctx context.Context, field string, s spec.Source, o SourceOption
 	case "s3":
 		display = "s3://" + s.S3.Bucket + "/" + s.S3.Key
 		if format, err = formatOr(s.S3.Format, s.S3.Key); err != nil {
-			return Schema{}, "", &FieldError{Field: field + ".s3.key", Err: err}
+			return Schema{}, "", &spec.FieldError{Field: field + ".s3.key", Err: err}
 		}
 		sha := s.S3.SHA256
 		if sha == "" {
@@ -258,96 +258,26 @@ func synthSchema(s *spec.Synthetic) Schema {
 // checkSchema follows d's rules over the columns of sc and reports every
 // column that is named but not there, and every numeric operation on a
 // column that holds text, as Prepare would find them one at a time.
-func checkSchema(sc Schema, d spec.Data) []*FieldError {
+func checkSchema(sc Schema, d spec.Data) []*spec.FieldError {
 	f := &Frame{Path: sc.Path, Names: slices.Clone(sc.Names)}
 	for j, name := range sc.Names {
 		f.Cols = append(f.Cols, &Column{Name: name, Numeric: sc.Kinds[j] != KindText})
 	}
-	t := newTable(f)
-	kinds := slices.Clone(sc.Kinds)
-	var out []*FieldError
-	report := func(err error) {
-		var fe *FieldError
-		if errors.As(err, &fe) {
-			out = append(out, fe)
-		}
-	}
-	// has looks a column up, reporting it when it is not there.
-	has := func(field, name string) int {
-		j, err := t.lookup(field, name)
-		report(err)
-		return j
-	}
-	text := func(j int) bool { return j >= 0 && kinds[j] == KindText }
-	if t.index(d.Target) < 0 {
-		report(&FieldError{Field: "data.target", Err: t.notFound(d.Target)})
+	c := &schemaCheck{t: newTable(f), kinds: slices.Clone(sc.Kinds)}
+	if c.t.index(d.Target) < 0 {
+		c.report(&spec.FieldError{Field: "data.target", Err: c.t.notFound(d.Target)})
 	}
 	for i, r := range d.Clean {
-		field := fmt.Sprintf("data.clean[%d]", i)
-		switch r.Kind() {
-		case "drop_columns":
-			for k, name := range r.DropColumns.Columns {
-				if has(fmt.Sprintf("%s.drop_columns.columns[%d]", field, k), name) >= 0 {
-					t.gone[t.index(name)] = true
-					t.formerly[name] = "dropped by " + field
-				}
-			}
-		case "rename":
-			idx := map[string]int{}
-			for _, old := range slices.Sorted(maps.Keys(r.Rename)) {
-				if j := has(field+".rename."+cueLabel(old), old); j >= 0 {
-					idx[old] = j
-				}
-			}
-			for old, j := range idx {
-				t.names[j] = r.Rename[old]
-				if r.Rename[old] != old {
-					t.formerly[old] = fmt.Sprintf("renamed to %q by %s", r.Rename[old], field)
-				}
-			}
-		case "cast":
-			if j := has(field+".cast.column", r.Cast.Column); j >= 0 {
-				kinds[j] = map[string]Kind{"number": KindNumber, "text": KindText}[r.Cast.To]
-			}
-		case "drop_na":
-			for k, name := range r.DropNA.Columns {
-				has(fmt.Sprintf("%s.drop_na.columns[%d]", field, k), name)
-			}
-		case "fill_na":
-			j := has(field+".fill_na.column", r.FillNA.Column)
-			if text(j) && (r.FillNA.With == "mean" || r.FillNA.With == "median") {
-				out = append(out, fieldErrorf(field+".fill_na.with", ErrType, "%s needs numbers but column %q holds text (use mode or constant)", r.FillNA.With, r.FillNA.Column))
-			}
-		case "filter":
-			j := has(field+".filter.column", r.Filter.Column)
-			if text(j) && slices.Contains([]string{"<", "<=", ">", ">="}, r.Filter.Op) {
-				out = append(out, fieldErrorf(field+".filter.op", ErrType, "%s compares numbers but column %q holds text (use ==, != or in)", r.Filter.Op, r.Filter.Column))
-			}
-		case "drop_duplicates":
-			for k, name := range r.DropDuplicates.Subset {
-				has(fmt.Sprintf("%s.drop_duplicates.subset[%d]", field, k), name)
-			}
-		case "clip":
-			if j := has(field+".clip.column", r.Clip.Column); text(j) {
-				out = append(out, fieldErrorf(field+".clip.column", ErrType, "clip needs numbers but column %q holds text (cast it to number first)", r.Clip.Column))
-			}
-		case "replace":
-			has(field+".replace.column", r.Replace.Column)
-		case "normalize_text":
-			for k, name := range r.NormalizeText.Columns {
-				f := fmt.Sprintf("%s.normalize_text.columns[%d]", field, k)
-				if j := has(f, name); j >= 0 && kinds[j] == KindNumber {
-					out = append(out, fieldErrorf(f, ErrType, "normalize_text needs text but column %q holds numbers", name))
-				}
-			}
+		if ru := ruleOf(r); ru != nil {
+			ru.vet(c, fmt.Sprintf("data.clean[%d]", i))
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(d.Features)) {
 		field := featureField(name)
-		j := has(field, name)
-		if d.Features[name].Numeric != nil && text(j) {
-			out = append(out, fieldErrorf(field+".numeric", ErrType, "column %q holds text; a numeric feature needs numbers (cast it to number first, or make it categorical)", name))
+		j := c.has(field, name)
+		if d.Features[name].Numeric != nil && c.text(j) {
+			c.out = append(c.out, fieldErrorf(field+".numeric", ErrType, "column %q holds text; a numeric feature needs numbers (cast it to number first, or make it categorical)", name))
 		}
 	}
-	return out
+	return c.out
 }

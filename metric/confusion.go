@@ -9,7 +9,7 @@ func ConfusionMatrix(probs []float32, y []int32, k int) ([][]int, error) {
 	if len(probs) != len(y)*k {
 		return nil, fmt.Errorf("metric: %d probabilities for %d rows of %d classes", len(probs), len(y), k)
 	}
-	c := newConfusion(Argmax(probs, len(y), k), y, k)
+	c := newConfusion(predictions(probs, len(y), k), y, k)
 	m := make([][]int, k)
 	for t := range m {
 		m[t] = append([]int(nil), c.counts[t*k:(t+1)*k]...)

@@ -4,20 +4,40 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 )
 
 // Names lists the metrics xp computes, in display order.
 var Names = []string{"accuracy", "log_loss", "f1", "precision", "recall", "auc",
 	"f1_macro", "f1_weighted", "precision_macro", "precision_weighted", "recall_macro", "recall_weighted", "pr_auc"}
 
-// Lower reports whether a smaller value of the metric is better: losses
-// and errors.
+// Lower reports whether a smaller value of the metric is better: the one
+// rule for which way a metric improves, for early stopping, a run's best
+// epoch, the sweep's best point and every table sorted by a metric. Each
+// metric xp computes, and the training "loss", has its direction in
+// directions; any other name (a metric of another tool, one an xp to come
+// records) is lower-is-better when its name says it is a loss or an error
+// (rmse, mse, mae, mape, a name ending in "loss" or "error", in any case),
+// higher-is-better otherwise.
 func Lower(name string) bool {
-	switch name {
-	case "log_loss", "loss", "rmse", "mae", "mse":
+	if lower, ok := directions[name]; ok {
+		return lower
+	}
+	n := strings.ToLower(name)
+	switch n {
+	case "rmse", "mse", "mae", "mape":
 		return true
 	}
-	return false
+	return strings.HasSuffix(n, "loss") || strings.HasSuffix(n, "error")
+}
+
+// directions says, for every metric xp computes (Names, RegressionNames)
+// and the training loss, whether lower is better.
+var directions = map[string]bool{
+	"loss": true, "log_loss": true, "rmse": true, "mae": true, "mse": true,
+	"accuracy": false, "f1": false, "precision": false, "recall": false, "auc": false,
+	"f1_macro": false, "f1_weighted": false, "precision_macro": false, "precision_weighted": false,
+	"recall_macro": false, "recall_weighted": false, "pr_auc": false, "r2": false,
 }
 
 // Compute returns the named metrics of probabilities probs (n x k,
@@ -33,7 +53,7 @@ func Compute(names []string, probs []float32, y []int32, k int) (map[string]floa
 	var conf *confusion
 	for _, name := range names {
 		if pred == nil && name != "log_loss" && name != "auc" && name != "pr_auc" {
-			pred = Argmax(probs, n, k)
+			pred = predictions(probs, n, k)
 			conf = newConfusion(pred, y, k)
 		}
 		switch name {
@@ -70,18 +90,24 @@ func Compute(names []string, probs []float32, y []int32, k int) (map[string]floa
 	return out, nil
 }
 
-// Argmax returns the predicted class of each row; ties go to the lower index.
-func Argmax(probs []float32, n, k int) []int32 {
-	pred := make([]int32, n)
-	for i := 0; i < n; i++ {
-		row := probs[i*k : (i+1)*k]
-		best := 0
-		for j := 1; j < k; j++ {
-			if row[j] > row[best] {
-				best = j
-			}
+// Argmax is the index of the largest of p, the predicted class of one row
+// of probabilities; ties (and NaNs) go to the lower index.
+func Argmax(p []float32) int {
+	best := 0
+	for i, v := range p {
+		if v > p[best] {
+			best = i
 		}
-		pred[i] = int32(best)
+	}
+	return best
+}
+
+// predictions is the predicted class (Argmax) of each row of probs (n x k,
+// row-major).
+func predictions(probs []float32, n, k int) []int32 {
+	pred := make([]int32, n)
+	for i := range pred {
+		pred[i] = int32(Argmax(probs[i*k : (i+1)*k]))
 	}
 	return pred
 }

@@ -84,3 +84,67 @@ func TestLower(t *testing.T) {
 		}
 	}
 }
+
+// The names a store may hold, xp's and others': one rule for all (it was
+// store.Lower's before metric.Lower was the only one).
+func TestLowerByName(t *testing.T) {
+	tests := []struct {
+		name  string
+		lower bool
+	}{
+		{"loss", true},
+		{"log_loss", true},
+		{"val_loss", true},
+		{"LogLoss", true},
+		{"rmse", true},
+		{"mae", true},
+		{"mean_squared_error", true},
+		{"accuracy", false},
+		{"auc", false},
+		{"f1", false},
+		{"precision", false},
+		{"mape", true},
+		{"r2", false},
+		{"pr_auc", false},
+		{"top_k_error", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Lower(tt.name); got != tt.lower {
+				t.Errorf("Lower(%q) = %v, want %v", tt.name, got, tt.lower)
+			}
+		})
+	}
+}
+
+// Every metric xp computes has its direction written down, not guessed
+// from its name.
+func TestEveryMetricHasADirection(t *testing.T) {
+	for _, name := range append(append([]string{"loss"}, Names...), RegressionNames...) {
+		if _, ok := directions[name]; !ok {
+			t.Errorf("metric %q has no direction", name)
+		}
+	}
+}
+
+func TestArgmax(t *testing.T) {
+	nan := float32(math.NaN())
+	for _, tt := range []struct {
+		p    []float32
+		want int
+	}{
+		{[]float32{0.2, 0.7, 0.1}, 1},
+		{[]float32{0.4, 0.4, 0.2}, 0}, // a tie goes to the lower class
+		{[]float32{nan, 0.3, 0.7}, 0}, // NaN compares false: it stays
+		{[]float32{0.3, nan, 0.7}, 2},
+		{[]float32{1}, 0},
+		{nil, 0},
+	} {
+		if got := Argmax(tt.p); got != tt.want {
+			t.Errorf("Argmax(%v) = %d, want %d", tt.p, got, tt.want)
+		}
+	}
+	if got := predictions([]float32{0.1, 0.9, 0.8, 0.2}, 2, 2); got[0] != 1 || got[1] != 0 {
+		t.Errorf("predictions = %v, want [1 0]", got)
+	}
+}

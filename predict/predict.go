@@ -39,7 +39,7 @@ type Predictor struct {
 // cannot run that one).
 func Load(dir string, r *store.Run, backend string) (*Predictor, error) {
 	if r.Status != store.StatusSucceeded {
-		return nil, fmt.Errorf("%w: run %s is %s; only a succeeded run has weights", ErrNoModel, runner.ShortKey(r.Key), r.Status)
+		return nil, fmt.Errorf("%w: run %s is %s; only a succeeded run has weights", ErrNoModel, store.ShortKey(r.Key), r.Status)
 	}
 	p := &Predictor{Pipeline: &data.Pipeline{}}
 	raw, err := os.ReadFile(filepath.Join(dir, "preprocessing.json"))
@@ -58,17 +58,17 @@ func Load(dir string, r *store.Run, backend string) (*Predictor, error) {
 	// The resolved spec carries metadata (name, description, tags) that
 	// spec.Spec leaves out: decode leniently.
 	if err := json.Unmarshal(specJSON, &p.Spec); err != nil {
-		return nil, fmt.Errorf("read the spec of run %s: %w", runner.ShortKey(r.Key), err)
+		return nil, fmt.Errorf("read the spec of run %s: %w", store.ShortKey(r.Key), err)
 	}
 	if p.Params, err = model.Load(filepath.Join(dir, "weights.bin")); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNoModel, err)
 	}
 	head := runner.ResolveHead(&p.Spec, p.Pipeline.Task)
 	if p.Model, err = runner.BuildModelFor(&p.Spec, len(p.Pipeline.Features), len(p.Pipeline.Classes), head, p.Pipeline.Embeddings()); err != nil {
-		return nil, fmt.Errorf("rebuild the model of run %s: %w", runner.ShortKey(r.Key), err)
+		return nil, fmt.Errorf("rebuild the model of run %s: %w", store.ShortKey(r.Key), err)
 	}
 	if err := p.Params.Check(p.Model); err != nil {
-		return nil, fmt.Errorf("run %s: weights do not fit its model: %w", runner.ShortKey(r.Key), err)
+		return nil, fmt.Errorf("run %s: weights do not fit its model: %w", store.ShortKey(r.Key), err)
 	}
 	if backend == "" {
 		backend = r.Backend
@@ -84,7 +84,7 @@ func Load(dir string, r *store.Run, backend string) (*Predictor, error) {
 			return nil, fmt.Errorf("score with %s: %w", backend, err)
 		}
 		p.Note = fmt.Sprintf("run %s trained on %s, which cannot run here (%v); scoring on %s: probabilities may differ in the last bits",
-			runner.ShortKey(r.Key), backend, err, cpu.Name())
+			store.ShortKey(r.Key), backend, err, cpu.Name())
 		b = cpu
 	}
 	p.Backend = b

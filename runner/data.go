@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/data"
+	"github.com/xp-ml/xp/internal/project"
+	"github.com/xp-ml/xp/metric"
 )
 
 // The names a run gives its data sources, in its data hashes.
@@ -33,11 +34,11 @@ type DataOptions struct {
 
 // resolveSources makes every source of exp available on this machine
 // (fetching remote ones into the cache) and hashes it. Errors about a
-// spec field are *SpecError with its position.
+// spec field are *spec.FieldError with its position.
 func resolveSources(ctx context.Context, exp *spec.Experiment, o DataOptions) (map[string]*data.Source, error) {
 	so := data.SourceOptions{Dir: exp.Dir, CacheDir: o.CacheDir, HTTPClient: o.HTTPClient}
 	if so.CacheDir == "" {
-		so.CacheDir = findCacheDir(exp.Dir)
+		so.CacheDir = project.CacheDir(project.Root(exp.Dir))
 	}
 	out := map[string]*data.Source{}
 	d := exp.Spec.Data
@@ -50,49 +51,11 @@ func resolveSources(ctx context.Context, exp *spec.Experiment, o DataOptions) (m
 		}
 		src, err := data.ResolveSource(ctx, s.field, *s.src, so)
 		if err != nil {
-			return nil, specError(exp, err)
+			return nil, exp.Locate(err)
 		}
 		out[s.name] = src
 	}
 	return out, nil
-}
-
-// findCacheDir is .xp/cache of the nearest directory above dir that has
-// .xp, else of the nearest with .git, else of dir: where `xp` would put
-// its store.
-func findCacheDir(dir string) string {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		abs = dir
-	}
-	git := ""
-	for d := abs; ; {
-		if fi, err := os.Stat(filepath.Join(d, ".xp")); err == nil && fi.IsDir() {
-			return filepath.Join(d, ".xp", "cache")
-		}
-		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil && git == "" {
-			git = d
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			break
-		}
-		d = parent
-	}
-	if git != "" {
-		return filepath.Join(git, ".xp", "cache")
-	}
-	return filepath.Join(abs, ".xp", "cache")
-}
-
-// specError turns a data error about a spec field into a *SpecError with
-// the field's position in the user's file.
-func specError(exp *spec.Experiment, err error) error {
-	var fe *data.FieldError
-	if errors.As(err, &fe) {
-		return &SpecError{Pos: exp.Position(fe.Field), Field: fe.Field, Err: fe.Err}
-	}
-	return err
 }
 
 // readData reads the job's sources and turns them into training
@@ -123,13 +86,13 @@ func (s *session) readData(ctx context.Context) error {
 		task = data.TaskRegression
 	case "":
 		if task, err = data.DetectTask(frame, j.Exp.Spec.Data.Target); err != nil {
-			return specError(j.Exp, err)
+			return j.Exp.Locate(err)
 		}
 	}
 	s.head = ResolveHead(&j.Exp.Spec, task)
 	prep, err := data.PrepareTask(frame, test, j.Exp.Spec.Data, task)
 	if err != nil {
-		return specError(j.Exp, err)
+		return j.Exp.Locate(err)
 	}
 	lines := frame.Line
 	if test != nil {
@@ -243,7 +206,7 @@ func saveTestPredictions(path string, lines []int, classes []string, y []int32, 
 	rec := make([]string, 0, 3+k)
 	for i := range y {
 		p := probs[i*k : (i+1)*k]
-		rec = append(rec[:0], strconv.Itoa(lines[i]), classes[y[i]], classes[Argmax(p)])
+		rec = append(rec[:0], strconv.Itoa(lines[i]), classes[y[i]], classes[metric.Argmax(p)])
 		for _, v := range p {
 			// The shortest text that reads back to the same float32: what
 			// `xp predict` prints for these rows.
@@ -279,15 +242,4 @@ func saveTestRegression(path string, lines []int, scale data.TargetScale, target
 		return fmt.Errorf("save test predictions: %w", err)
 	}
 	return f.Close()
-}
-
-// Argmax is the index of the largest probability, the first on a tie.
-func Argmax(p []float32) int {
-	best := 0
-	for i, v := range p {
-		if v > p[best] {
-			best = i
-		}
-	}
-	return best
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/xp-ml/xp/backends"
+	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/data"
 	"github.com/xp-ml/xp/data/fetch"
 	"github.com/xp-ml/xp/data/fetch/s3test"
@@ -103,7 +104,7 @@ func TestRunHTTPSource(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			exp, st := setup(t, irisFrom(tt.src))
 			_, err := runner.Run(ctx, st, exp, runner.Options{Backend: "gorgonia", AllowDirty: true})
-			var se *runner.SpecError
+			var se *spec.FieldError
 			if !errors.As(err, &se) || !errors.Is(err, tt.kind) {
 				t.Fatalf("error %v, want a SpecError matching %v", err, tt.kind)
 			}

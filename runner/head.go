@@ -32,7 +32,7 @@ func ResolveHead(s *spec.Spec, task data.Task) string {
 // absent loss resolves to) takes the regression head's defaults where it
 // left the multiclass ones: mse for cross_entropy, rmse, mae and r2 for
 // the default metrics. A loss or metric that does not go with the head is
-// a *SpecError at its position.
+// a *spec.FieldError at its position.
 func effectiveSpec(exp *spec.Experiment, head string) (*spec.Spec, error) {
 	s := exp.Spec
 	s.Metrics = slices.Clone(s.Metrics)
@@ -48,7 +48,7 @@ func effectiveSpec(exp *spec.Experiment, head string) (*spec.Spec, error) {
 	if lh := s.Train.Loss.Head(); lh != head {
 		why := fmt.Errorf("loss %s goes with the %s head, but the target %q makes this a %s model; set model.head or another loss",
 			s.Train.Loss.Kind(), lh, s.Data.Target, head)
-		return nil, &SpecError{Pos: exp.Position("train.loss"), Field: "train.loss", Err: why}
+		return nil, exp.FieldError("train.loss", why)
 	}
 	for i, name := range s.Metrics {
 		if msg := spec.HeadMetricError(head, name); msg != "" {
@@ -56,7 +56,7 @@ func effectiveSpec(exp *spec.Experiment, head string) (*spec.Spec, error) {
 			if fromTarget {
 				msg += fmt.Sprintf(" (the target %q made it a %s model; set model.head to choose)", s.Data.Target, head)
 			}
-			return nil, &SpecError{Pos: exp.Position(field), Field: field, Err: fmt.Errorf("%s", msg)}
+			return nil, exp.FieldError(field, fmt.Errorf("%s", msg))
 		}
 	}
 	return &s, nil

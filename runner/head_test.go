@@ -120,7 +120,7 @@ func TestTargetDecidesTheHead(t *testing.T) {
 
 	exp, st = setupCredit(t, strings.Replace(amountNoHead, "METRICS", `metrics: ["accuracy"]`, 1))
 	_, err = runner.Run(context.Background(), st, exp, runner.Options{AllowDirty: true, Backend: "cpu"})
-	var se *runner.SpecError
+	var se *spec.FieldError
 	if !errors.As(err, &se) || se.Field != "metrics[0]" || !strings.Contains(err.Error(), `target "Amount"`) || !strings.Contains(se.Pos, "exp.cue:11:") {
 		t.Fatalf("error %v (%+v), want a SpecError at metrics[0] naming the target", err, se)
 	}
@@ -179,7 +179,7 @@ credit: {
 `
 	exp, st := setupCredit(t, src)
 	_, err := runner.Run(context.Background(), st, exp, runner.Options{AllowDirty: true, Backend: "cpu"})
-	var se *runner.SpecError
+	var se *spec.FieldError
 	if !errors.As(err, &se) || se.Field != "model.head" || !strings.Contains(err.Error(), `a binary head needs 2 classes, but "Home" has 6`) {
 		t.Fatalf("error %v, want one at model.head", err)
 	}

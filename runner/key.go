@@ -47,14 +47,6 @@ func specKey(s *spec.Spec, hash string) string {
 	return hash
 }
 
-// ShortKey is the form shown to users.
-func ShortKey(key string) string {
-	if len(key) > 12 {
-		return key[:12]
-	}
-	return key
-}
-
 // HashFile is the hex sha256 of a file's bytes.
 func HashFile(path string) (string, error) {
 	f, err := os.Open(path)

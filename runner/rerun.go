@@ -56,7 +56,7 @@ type Difference struct {
 // always.
 func Rerun(ctx context.Context, st *store.Store, orig *store.Run, dir string, opts Options) (*Reproduction, error) {
 	if orig.Status != store.StatusSucceeded {
-		return nil, fmt.Errorf("run %s is %s: only a succeeded run can be reproduced", ShortKey(orig.Key), orig.Status)
+		return nil, fmt.Errorf("run %s is %s: only a succeeded run can be reproduced", store.ShortKey(orig.Key), orig.Status)
 	}
 	job, err := rebuild(ctx, st, orig, dir)
 	if err != nil {
@@ -80,9 +80,9 @@ func Rerun(ctx context.Context, st *store.Store, orig *store.Run, dir string, op
 func rebuild(ctx context.Context, st *store.Store, orig *store.Run, dir string) (*Job, error) {
 	prov, err := provenance.Parse(orig.Provenance)
 	if err != nil {
-		return nil, fmt.Errorf("run %s: %w", ShortKey(orig.Key), err)
+		return nil, fmt.Errorf("run %s: %w", store.ShortKey(orig.Key), err)
 	}
-	src, files, err := prov.Restore("run "+ShortKey(orig.Key), dir, func() (map[string][]byte, error) {
+	src, files, err := prov.Restore("run "+store.ShortKey(orig.Key), dir, func() (map[string][]byte, error) {
 		return storedFiles(ctx, st, orig.ID)
 	})
 	if err != nil {
@@ -90,7 +90,7 @@ func rebuild(ctx context.Context, st *store.Store, orig *store.Run, dir string) 
 	}
 	exp, err := spec.LoadSources(src.Root, files, orig.Experiment)
 	if err != nil {
-		return nil, fmt.Errorf("rebuild %s of run %s: %w", orig.Experiment, ShortKey(orig.Key), err)
+		return nil, fmt.Errorf("rebuild %s of run %s: %w", orig.Experiment, store.ShortKey(orig.Key), err)
 	}
 	if exp.Spec.Sweep != nil && exp.Hash != orig.SpecHash {
 		// A point of a sweep: rebuild that point.
@@ -101,7 +101,7 @@ func rebuild(ctx context.Context, st *store.Store, orig *store.Run, dir string) 
 	if exp.Hash != orig.SpecHash {
 		return nil, fmt.Errorf("spec hash of %s %w since run %s: %s… now %s… (the files are the recorded ones, "+
 			"so this xp resolves them differently: a changed default or schema version)",
-			orig.Experiment, ErrInputsChanged, ShortKey(orig.Key), short(orig.SpecHash), short(exp.Hash))
+			orig.Experiment, ErrInputsChanged, store.ShortKey(orig.Key), store.ShortKey(orig.SpecHash), store.ShortKey(exp.Hash))
 	}
 	job, err := Plan(ctx, exp, Options{Backend: orig.Backend})
 	if err != nil {
@@ -110,12 +110,12 @@ func rebuild(ctx context.Context, st *store.Store, orig *store.Run, dir string) 
 	for _, name := range sortedKeys(orig.DataHashes) {
 		if was, now := orig.DataHashes[name], job.DataHashes[name]; was != now {
 			return nil, fmt.Errorf("%s %w since run %s: sha256 %s… now %s…", dataName(exp, name), ErrInputsChanged,
-				ShortKey(orig.Key), short(was), short(now))
+				store.ShortKey(orig.Key), store.ShortKey(was), store.ShortKey(now))
 		}
 	}
 	if job.Key != orig.Key {
 		return nil, fmt.Errorf("backend %s %w since run %s: numerics version %q now %q, so its bits are not comparable",
-			orig.Backend, ErrInputsChanged, ShortKey(orig.Key), prov.BackendVersion, job.BackendVersion)
+			orig.Backend, ErrInputsChanged, store.ShortKey(orig.Key), prov.BackendVersion, job.BackendVersion)
 	}
 	if src.InRepo && prov.Data != nil {
 		src.Data = prov.Data
@@ -180,13 +180,6 @@ func dataName(exp *spec.Experiment, name string) string {
 		return exp.Spec.Data.Source.File
 	}
 	return "data " + name
-}
-
-func short(hash string) string {
-	if len(hash) > 12 {
-		return hash[:12]
-	}
-	return hash
 }
 
 func unionKeys[V any](a, b map[string]V) []string {

@@ -21,7 +21,7 @@ var ErrNothingToResume = errors.New("nothing to resume")
 // interrupted before its first epoch ended (no checkpoint) has nothing to
 // resume (ErrNothingToResume).
 func Resume(ctx context.Context, st *store.Store, orig *store.Run, dir string, opts Options) (*Result, error) {
-	key := ShortKey(orig.Key)
+	key := store.ShortKey(orig.Key)
 	switch orig.Status {
 	case store.StatusSucceeded:
 		return nil, fmt.Errorf("run %s succeeded: %w (`xp rerun %s` trains it again)", key, ErrNothingToResume, key)

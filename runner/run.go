@@ -91,23 +91,6 @@ type Timing struct {
 	TrainRows      int     `json:"train_rows"`
 }
 
-// SpecError is an error found after loading that belongs to a spec field;
-// Pos is the field's file:line:col.
-type SpecError struct {
-	Pos   string
-	Field string
-	Err   error
-}
-
-func (e *SpecError) Error() string {
-	if e.Pos == "" {
-		return fmt.Sprintf("%s: %v", e.Field, e.Err)
-	}
-	return fmt.Sprintf("%s: %s: %v", e.Pos, e.Field, e.Err)
-}
-
-func (e *SpecError) Unwrap() error { return e.Err }
-
 // ErrDiverged is returned when the training loss is no longer finite.
 var ErrDiverged = errors.New("training diverged")
 
@@ -141,7 +124,7 @@ type Job struct {
 func Plan(ctx context.Context, exp *spec.Experiment, opts Options) (*Job, error) {
 	b, device, fallback, err := chooseBackend(exp.Spec.Device, opts.Backend)
 	if err != nil {
-		return nil, &SpecError{Pos: exp.Position("device"), Field: "device", Err: err}
+		return nil, exp.FieldError("device", err)
 	}
 	sources, err := resolveSources(ctx, exp, opts.Data)
 	if err != nil {
@@ -157,8 +140,7 @@ func Plan(ctx context.Context, exp *spec.Experiment, opts Options) (*Job, error)
 	}
 	cfg := backends.Config{Threads: opts.Threads, GPU: gpuOrdinal(device)}
 	if err := backends.CheckConfig(b, cfg); err != nil {
-		return nil, &SpecError{Pos: exp.Position("device"), Field: "device",
-			Err: &unavailableError{msg: fmt.Sprintf("%q cannot run here: %s", device, unavailableReason(err)), err: err}}
+		return nil, exp.FieldError("device", &unavailableError{msg: fmt.Sprintf("%q cannot run here: %s", device, unavailableReason(err)), err: err})
 	}
 	version := backends.VersionFor(b, cfg)
 	return &Job{

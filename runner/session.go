@@ -125,15 +125,15 @@ func (s *session) prepare(ctx context.Context) error {
 		return err
 	}
 	if s.head == spec.HeadBinary && len(s.prep.Classes) != 2 {
-		return &SpecError{Pos: exp.Position("model.head"), Field: "model.head", Err: fmt.Errorf(
-			"a binary head needs 2 classes, but %q has %d (%s); use \"multiclass\"", sp.Data.Target, len(s.prep.Classes), strings.Join(s.prep.Classes, ", "))}
+		return exp.FieldError("model.head", fmt.Errorf(
+			"a binary head needs 2 classes, but %q has %d (%s); use \"multiclass\"", sp.Data.Target, len(s.prep.Classes), strings.Join(s.prep.Classes, ", ")))
 	}
 	s.spec = sp
 	if s.model, err = BuildModelFor(sp, len(s.prep.Features), len(s.prep.Classes), s.head, s.prep.Embeddings); err != nil {
-		return &SpecError{Pos: exp.Position("model"), Field: "model", Err: err}
+		return exp.FieldError("model", err)
 	}
 	if s.model.Loss.ClassWeights, err = classWeights(sp, s.prep.Classes, s.prep.Train.Y); err != nil {
-		return &SpecError{Pos: exp.Position("train.loss"), Field: "train.loss", Err: err}
+		return exp.FieldError("train.loss", err)
 	}
 	if s.params, err = model.Init(s.model, uint64(sp.Train.Seed)); err != nil {
 		return err
@@ -321,7 +321,7 @@ func (s *session) begin() error {
 	s.lastBeat = s.began
 	stopper, err := newEarlyStop(s.spec, s.prep.Val.N > 0)
 	if err != nil {
-		return &SpecError{Pos: s.job.Exp.Position("train.early_stopping"), Field: "train.early_stopping", Err: err}
+		return s.job.Exp.FieldError("train.early_stopping", err)
 	}
 	s.stopper = stopper
 	ck := s.resume
@@ -568,9 +568,9 @@ func (s *session) finish(ctx context.Context, final map[string]map[string]float6
 	case trainErr == nil, errors.Is(trainErr, ErrPruned):
 		return res, nil
 	case errors.Is(trainErr, errCancelRequested):
-		return res, fmt.Errorf("run %s: %w", ShortKey(s.run.Key), context.Canceled)
+		return res, fmt.Errorf("run %s: %w", store.ShortKey(s.run.Key), context.Canceled)
 	}
-	return res, fmt.Errorf("run %s: %w", ShortKey(s.run.Key), trainErr)
+	return res, fmt.Errorf("run %s: %w", store.ShortKey(s.run.Key), trainErr)
 }
 
 // outcome is the status a run ends with after err, and its message.

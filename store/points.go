@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/xp-ml/xp/metric"
 )
 
 // Splits a point can belong to.
@@ -59,7 +61,7 @@ func (s *Store) AddPoints(ctx context.Context, id int64, pts []Point) error {
 			if !ok {
 				sum = emptySummary()
 			}
-			sum.add(p, Lower(p.Name))
+			sum.add(p, metric.Lower(p.Name))
 			sums[k] = sum
 			touched[k] = true
 		}

@@ -169,29 +169,3 @@ func testPointsSince(t *testing.T) {
 		})
 	}
 }
-
-func TestLower(t *testing.T) {
-	tests := []struct {
-		name  string
-		lower bool
-	}{
-		{"loss", true},
-		{"log_loss", true},
-		{"val_loss", true},
-		{"LogLoss", true},
-		{"rmse", true},
-		{"mae", true},
-		{"mean_squared_error", true},
-		{"accuracy", false},
-		{"auc", false},
-		{"f1", false},
-		{"precision", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := Lower(tt.name); got != tt.lower {
-				t.Errorf("Lower(%q) = %v, want %v", tt.name, got, tt.lower)
-			}
-		})
-	}
-}

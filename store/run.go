@@ -45,13 +45,19 @@ type Run struct {
 	Summary map[string]map[string]MetricSummary `json:"summary,omitempty"`
 }
 
-// Short is the key as shown to people: its first 12 characters.
-func (r *Run) Short() string {
-	if len(r.Key) < 12 {
-		return r.Key
+// ShortKey is a run key, or any other hex hash xp shows (a spec or data
+// hash, a commit, a blob id), as shown to people: its first 12 characters.
+// Every short form of a key, here, in the CLI and in the TUI, is this one,
+// so that one can be pasted where the other was shown.
+func ShortKey(key string) string {
+	if len(key) > 12 {
+		return key[:12]
 	}
-	return r.Key[:12]
+	return key
 }
+
+// Short is the key as shown to people (ShortKey).
+func (r *Run) Short() string { return ShortKey(r.Key) }
 
 // runColumns and scanRun go together.
 const runColumns = `id, key, experiment, spec_hash, spec, data_hashes, backend, device,

@@ -418,3 +418,19 @@ func TestStatus(t *testing.T) {
 		})
 	}
 }
+
+func TestShortKey(t *testing.T) {
+	for _, tt := range []struct{ key, want string }{
+		{"", ""},
+		{"3fb53a08", "3fb53a08"},
+		{"3fb53a086e1c", "3fb53a086e1c"},
+		{"3fb53a086e1cb2c915641acb4d56ad7f", "3fb53a086e1c"},
+	} {
+		if got := ShortKey(tt.key); got != tt.want {
+			t.Errorf("ShortKey(%q) = %q, want %q", tt.key, got, tt.want)
+		}
+		if got := (&Run{Key: tt.key}).Short(); got != tt.want {
+			t.Errorf("Run.Short() of %q = %q, want %q", tt.key, got, tt.want)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"math"
-	"strings"
 )
 
 // MetricSummary is what a run table shows of one metric of one split,
@@ -13,25 +12,13 @@ import (
 type MetricSummary struct {
 	// Last is the value at the largest (epoch, step); NaN if that was NaN.
 	Last float64 `json:"last"`
-	// Best is the lowest value for a metric that Lower names, the highest
+	// Best is the lowest value for a metric that metric.Lower names, the highest
 	// otherwise, ignoring NaN; NaN if every value was NaN.
 	Best      float64 `json:"best"`
 	BestEpoch int     `json:"best_epoch"`
 	LastEpoch int     `json:"last_epoch"`
 	// Count is how many points the metric has, NaN included.
 	Count int `json:"count"`
-}
-
-// Lower reports whether a smaller value of the metric is better: losses
-// (loss, log_loss, any name ending in "loss") and errors (rmse, mse, mae,
-// mape, any name ending in "error"). Every other metric is maximised.
-func Lower(name string) bool {
-	n := strings.ToLower(name)
-	switch n {
-	case "rmse", "mse", "mae", "mape":
-		return true
-	}
-	return strings.HasSuffix(n, "loss") || strings.HasSuffix(n, "error")
 }
 
 // series names one metric of one split.

@@ -30,13 +30,8 @@ type RunRow struct {
 	HeartbeatAt     time.Time
 }
 
-// Short is the key as shown to people: its first 12 characters.
-func (r *RunRow) Short() string {
-	if len(r.Key) < 12 {
-		return r.Key
-	}
-	return r.Key[:12]
-}
+// Short is the key as shown to people (ShortKey).
+func (r *RunRow) Short() string { return ShortKey(r.Key) }
 
 // RowsQuery selects the rows RunRows reads. The zero value reads every run.
 type RowsQuery struct {

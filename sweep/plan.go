@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/metric"
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
 )
@@ -83,7 +84,7 @@ func sweepMode(sw *spec.Sweep) string {
 		return sw.Mode
 	}
 	_, name, _ := strings.Cut(sw.Metric, ".")
-	if store.Lower(name) {
+	if metric.Lower(name) {
 		return ModeMin
 	}
 	return ModeMax

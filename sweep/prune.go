@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/xp-ml/xp/metric"
 	"github.com/xp-ml/xp/store"
 )
 
@@ -34,16 +35,16 @@ const pruneRefreshEvery = time.Second
 
 func newPruner(st *store.Store, plan *Plan) *pruner {
 	pr := plan.Sweep.Prune
-	metric := pr.Metric
-	if metric == "" {
+	watched := pr.Metric
+	if watched == "" {
 		_, name, _ := strings.Cut(plan.Metric, ".")
-		metric = "validation." + name
+		watched = "validation." + name
 	}
-	split, name, _ := strings.Cut(metric, ".")
+	split, name, _ := strings.Cut(watched, ".")
 	mode := plan.Mode
-	if metric != plan.Metric || plan.Sweep.Mode == "" {
+	if watched != plan.Metric || plan.Sweep.Mode == "" {
 		mode = ModeMax
-		if store.Lower(name) {
+		if metric.Lower(name) {
 			mode = ModeMin
 		}
 	}

@@ -170,10 +170,7 @@ func (m *Model) copyKey(key string) tea.Cmd {
 
 // rerunRun reruns a run through Options.Rerun, or says which command does.
 func (m *Model) rerunRun(key string) tea.Cmd {
-	short := key
-	if len(short) > 12 {
-		short = short[:12]
-	}
+	short := store.ShortKey(key)
 	if m.sh.rerun == nil {
 		m.setFlash("rerun from a shell: xp rerun "+short, false)
 		return nil

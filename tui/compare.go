@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/xp-ml/xp/metric"
 	"github.com/xp-ml/xp/store"
 	"github.com/xp-ml/xp/tui/chart"
 )
@@ -292,7 +293,7 @@ func (m *Model) compareTables(runs []*runData, w int) []string {
 					switch {
 					case delta == 0:
 						ds = t.dim.Render(ds)
-					case (delta < 0) == store.Lower(n):
+					case (delta < 0) == metric.Lower(n):
 						ds = t.better.Render(ds)
 					default:
 						ds = t.worse.Render(ds)

@@ -310,9 +310,7 @@ func (m *Model) provenanceLine(r *store.Run, w int) string {
 		s := clean(fmt.Sprint(v))
 		switch k {
 		case "commit":
-			if len(s) > 12 {
-				s = s[:12]
-			}
+			s = store.ShortKey(s)
 		case "dirty":
 			if v == true {
 				parts = append(parts, t.warn.Render("dirty"))

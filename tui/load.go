@@ -14,6 +14,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/xp-ml/xp/metric"
 	"github.com/xp-ml/xp/store"
 )
 
@@ -140,7 +141,7 @@ func defaultMetric(names []store.SplitMetric) store.SplitMetric {
 			}
 		}
 		for _, n := range names {
-			if n.Split == split && !store.Lower(n.Name) {
+			if n.Split == split && !metric.Lower(n.Name) {
 				return n
 			}
 		}

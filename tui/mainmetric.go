@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/xp-ml/xp/metric"
 	"github.com/xp-ml/xp/store"
 )
 
@@ -92,9 +93,9 @@ func (ix *index) mainName(id int64) string {
 // lower: the sort puts the best first.
 func (ix *index) lowerBetter(col store.SplitMetric, id int64) bool {
 	if col == mainMetric {
-		return store.Lower(ix.mainName(id))
+		return metric.Lower(ix.mainName(id))
 	}
-	return store.Lower(col.Name)
+	return metric.Lower(col.Name)
 }
 
 // columnTitle is the metric column's header. The main metric names itself

@@ -122,7 +122,7 @@ func metricLimit(name string) *chart.Range {
 		return &chart.Range{Lo: 0, Hi: 100}
 	case name == "r2":
 		return &chart.Range{Lo: math.Inf(-1), Hi: 1}
-	case metric.Lower(name), store.Lower(name), isSystemMetric(name):
+	case metric.Lower(name), metric.Lower(name), isSystemMetric(name):
 		return &chart.Range{Lo: 0, Hi: math.Inf(1)}
 	case slices.Contains(metric.Names, name):
 		return &chart.Range{Lo: 0, Hi: 1}

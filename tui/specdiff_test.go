@@ -8,24 +8,6 @@ import (
 	"github.com/xp-ml/xp/store"
 )
 
-func TestFlatten(t *testing.T) {
-	got, err := flatten(json.RawMessage(`{"train":{"optimizer":{"adam":{"lr":1e-3}},"epochs":20},
-		"model":{"layers":[{"dense":64},{"dropout":0.2}]},"tags":[],"clean":{},"name":"","note":null,"stratify":true}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]string{
-		"train.optimizer.adam.lr": "1e-3", "train.epochs": "20", "model.layers[0].dense": "64",
-		"model.layers[1].dropout": "0.2", "tags": "[]", "clean": "{}", "name": `""`, "note": "null", "stratify": "true",
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("flatten = %v\nwant %v", got, want)
-	}
-	if _, err := flatten(json.RawMessage(`{"a":`)); err == nil {
-		t.Error("flatten of broken JSON: no error")
-	}
-}
-
 func TestSpecDiff(t *testing.T) {
 	a := &store.Run{Key: "aaaa", Experiment: "credit", Backend: "engine", Device: "cpu",
 		Spec:       json.RawMessage(`{"train":{"lr":0.001,"epochs":20},"model":{"layers":[{"dense":64}]}}`),
@@ -48,5 +30,25 @@ func TestSpecDiff(t *testing.T) {
 	// experiment, backend, data hash, epochs, layers[0].dense
 	if same != 5 {
 		t.Errorf("same = %d, want 5", same)
+	}
+}
+
+// The comparison spells fields and values as `xp diff` does: numbers by
+// value (1e-3 is 0.001), strings quoted, keys that are not identifiers
+// quoted.
+func TestSpecDiffSpellsAsXpDiff(t *testing.T) {
+	a := &store.Run{Key: "aaaa", Spec: json.RawMessage(`{"lr":1e-3,"act":"relu","features":{"Sepal.Length":{"numeric":{}}}}`)}
+	b := &store.Run{Key: "bbbb", Spec: json.RawMessage(`{"lr":0.001,"act":"tanh","features":{"Sepal.Length":{"categorical":{}}}}`)}
+	diffs, _, err := specDiff([]*store.Run{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []fieldDiff{
+		{"act", []string{`"relu"`, `"tanh"`}},
+		{`features."Sepal.Length".categorical`, []string{absent, "{}"}},
+		{`features."Sepal.Length".numeric`, []string{"{}", absent}},
+	}
+	if !reflect.DeepEqual(diffs, want) {
+		t.Errorf("diffs = %q\nwant %q", diffs, want)
 	}
 }

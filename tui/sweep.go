@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/xp-ml/xp/metric"
 	"github.com/xp-ml/xp/store"
 	"github.com/xp-ml/xp/tui/chart"
 )
@@ -215,7 +216,7 @@ func (m *Model) ranked(runs []*runData, metric string) []*runData {
 
 // goodness is a value that is larger when better.
 func goodness(name string, v float64) float64 {
-	if store.Lower(name) {
+	if metric.Lower(name) {
 		return -v
 	}
 	return v

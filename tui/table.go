@@ -11,6 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/xp-ml/xp/metric"
 	"github.com/xp-ml/xp/store"
 )
 
@@ -136,7 +137,7 @@ func (m *Model) sortBy(c column) tea.Cmd {
 		desc = true
 	case colMetric:
 		// Best first; the main metric sorts by how good each value is.
-		desc = m.view.metric == mainMetric || !store.Lower(m.view.metric.Name)
+		desc = m.view.metric == mainMetric || !metric.Lower(m.view.metric.Name)
 	}
 	m.view.order = ordering{col: c, desc: desc}
 	m.rebuild()
@@ -160,7 +161,7 @@ func (m *Model) nextMetric() tea.Cmd {
 	i := slices.Index(cycle, m.view.metric)
 	m.view.metric = cycle[(i+1)%len(cycle)]
 	if m.view.order.col == colMetric {
-		m.view.order.desc = m.view.metric == mainMetric || !store.Lower(m.view.metric.Name)
+		m.view.order.desc = m.view.metric == mainMetric || !metric.Lower(m.view.metric.Name)
 	}
 	m.setFlash("metric column: "+metricLabel(m.view.metric), false)
 	switch {

@@ -48,7 +48,12 @@
 // # Errors
 //
 // CUE errors keep their positions all the way to the CLI, which prints them
-// once with [PrintError]. Load adds the user's own position to errors that
+// once with [PrintError]. An error found after loading that belongs to one
+// field (a column the data lacks, a device this machine lacks) is a
+// [FieldError], whatever package found it: [Experiment.FieldError] makes one
+// at the field's position, and [Experiment.Locate] places one made where the
+// experiment was not at hand (package data). PrintError prints both kinds;
+// it is the one place that decides how a spec error reads. Load adds the user's own position to errors that
 // CUE reports only against the schema (a missing required field, a rule of
 // the schema's own), names the choices when a one-of struct has none or
 // several fields set, and suggests the closest allowed field for a "field not

@@ -1,8 +1,10 @@
 package spec
 
 import (
+	stderrors "errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,9 +15,22 @@ import (
 	"github.com/xp-ml/xp/internal/suggest"
 )
 
-// PrintError prints err as cuelang.org/go/cue/errors.Print does, every
-// position included and file names relative to cwd, with two
-// simplifications of what CUE reports for a failed disjunction:
+// IsSpecError reports whether err is an error in a spec: a CUE error
+// (loading, validation, a sweep's points) or a *FieldError found after
+// loading. The CLI prints these with PrintError and exits with its error
+// code.
+func IsSpecError(err error) bool {
+	var ce errors.Error
+	var fe *FieldError
+	return stderrors.As(err, &ce) || stderrors.As(err, &fe)
+}
+
+// PrintError prints err, a command's error about a spec, once: the one
+// place that decides how spec errors read. A *FieldError (err or one it
+// wraps) prints as "xp: " and err's message, its position as the
+// experiment was loaded. CUE errors print as cuelang.org/go/cue/errors.Print
+// prints them, every position included and file names relative to cwd,
+// with two simplifications of what CUE reports for a failed disjunction:
 //
 //   - the N "conflicting values" errors of one enum mismatch become one
 //     line, `path: "=>" is not one of "==", "!=", ... (did you mean ">="?)`,
@@ -25,11 +40,47 @@ import (
 //     bound <1"), are dropped, as are the "N errors in empty disjunction"
 //     headers whose counts no longer hold.
 //
-// A non-CUE error is printed as its message.
+// Any other error is printed as its message.
 func PrintError(w io.Writer, err error, cwd string) {
 	if err == nil {
 		return
 	}
+	var ce errors.Error
+	var fe *FieldError
+	if !stderrors.As(err, &ce) && stderrors.As(err, &fe) {
+		fmt.Fprintf(w, "xp: %v\n", err)
+		return
+	}
+	printCUE(w, err, cwd)
+}
+
+// PrintFieldErrors prints problems found together (xp vet's check of the
+// data), one a line, positions relative to cwd where they are below it.
+func PrintFieldErrors(w io.Writer, problems []*FieldError, cwd string) {
+	for _, p := range problems {
+		fmt.Fprintf(w, "%v\n", &FieldError{Pos: relativePos(p.Pos, cwd), Field: p.Field, Err: p.Err})
+	}
+}
+
+// relativePos is pos ("file:line:col") with its file relative to cwd when
+// it lies below cwd, else as it is.
+func relativePos(pos, cwd string) string {
+	if pos == "" || cwd == "" {
+		return pos
+	}
+	abs, err := filepath.Abs(pos)
+	if err != nil {
+		return pos
+	}
+	rel, err := filepath.Rel(cwd, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return pos
+	}
+	return rel
+}
+
+// printCUE prints CUE errors, simplified, in file order.
+func printCUE(w io.Writer, err error, cwd string) {
 	var list errors.Error
 	for _, e := range simplify(errors.Errors(err)) {
 		list = errors.Append(list, e)

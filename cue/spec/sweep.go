@@ -297,6 +297,7 @@ func number(f float64) json.RawMessage {
 // 100 experiments, and gives the same resolved values (a test keeps the two
 // ways equal).
 type validator struct {
+	ctx       *cue.Context // def's
 	def       cue.Value
 	fieldwise bool
 	// fields caches the resolved JSON of a top-level field by its name and
@@ -310,7 +311,7 @@ func newValidator() (*validator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &validator{def: schema.LookupPath(experimentPath), fieldwise: fieldsIndependent(),
+	return &validator{ctx: ctx, def: schema.LookupPath(experimentPath), fieldwise: fieldsIndependent(),
 		fields: map[string]json.RawMessage{}}, nil
 }
 
@@ -416,7 +417,7 @@ func (v *validator) point(e *Experiment, base map[string]any, sels [][]cue.Selec
 		if err != nil {
 			return nil, errors.Promote(err, "")
 		}
-		x := v.def.Unify(v.def.Context().CompileBytes(js))
+		x := v.def.Unify(v.ctx.CompileBytes(js))
 		// MarshalJSON fails on any error or incomplete value: it
 		// validates, and is half the cost of Validate then MarshalJSON.
 		if resolved, err = x.MarshalJSON(); err != nil {
@@ -464,7 +465,7 @@ func (v *validator) byField(tree map[string]any, touched map[string]bool) []byte
 			if !schema.Exists() {
 				return nil
 			}
-			x := schema.Unify(v.def.Context().CompileBytes(js))
+			x := schema.Unify(v.ctx.CompileBytes(js))
 			if resolved, err = x.MarshalJSON(); err != nil {
 				return nil
 			}

@@ -46,7 +46,6 @@ type goTask struct {
 	transA   bool
 	p0, j0   int // offsets of this block in op(A)'s columns and C's columns
 	b        []float32
-	ldb      int // row stride of the (possibly packed) B block
 	c        []float32
 	ldc      int
 	finished *sync.WaitGroup
