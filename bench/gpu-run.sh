@@ -107,11 +107,11 @@ if only 4; then
 		"$py" "$work/reference.py" --csv "$work/repo/$csv" --target "$target" --seed 1 --test 0.2 --prepare "$work/$name.xpb"
 		for batch in 32 256; do
 			epochs=10
-			opts=(-job "$name-b$batch" -data "$work/$name.xpb" -hidden "$hidden" -batch "$batch" -lr 1e-3 -seed 1 -epochs "$epochs" -warmup 1)
+			opts=(-job "$name-b$batch" -data "$work/$name.xpb" -hidden "$hidden" -batch "$batch" -lr 1e-3 -seed 1 -epochs "$epochs" -warmup 3)
 			timeout 60 xpbench "${opts[@]}" -backend cuda >>"$out/small.jsonl"
 			timeout 120 taskset -c 0 xpbench "${opts[@]}" -backend cpu -threads 1 >>"$out/small.jsonl"
 			timeout 120 "$py" "$work/reference.py" --job "$name-b$batch" --data "$work/$name.xpb" --device cuda --hidden "$hidden" \
-				--batch "$batch" --lr 1e-3 --seed 1 --epochs "$epochs" --warmup 1 --threads 1 --no-logreg >>"$out/small.jsonl"
+				--batch "$batch" --lr 1e-3 --seed 1 --epochs "$epochs" --warmup 3 --threads 1 --no-logreg >>"$out/small.jsonl"
 		done
 	done
 	"$py" - "$out/small.jsonl" <<'PY'

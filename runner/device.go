@@ -10,14 +10,15 @@ import (
 
 // autoGPUMACs is where device "auto" moves from the CPU to a GPU: the
 // multiply-adds of a training step (forward and backward). Measured on an
-// H200 against one core of its host (make gpu-check, BenchmarkEpoch): the
-// shipped tabular models (credit, churn, digits at batch 32; credit and
-// churn at 256) train faster on one CPU core, whose step is a few tens of
-// microseconds, than on the GPU, whose step costs about that much in
-// kernel launches and synchronisation however small the model; digits at
-// batch 256 (13M a step) and the large MLP (4G) train faster on the GPU.
-// A run on more threads moves the line up with them.
-const autoGPUMACs = 8 << 20
+// H200 against one core of its host (make gpu-check, BenchmarkEpoch), the
+// shipped tabular models at batch 32 (credit, churn, digits: 0.4M to 1.6M
+// a step as estimated here) and credit at 256 (0.7M) train faster on one
+// CPU core, whose step takes a few tens of microseconds, than on the GPU,
+// whose step costs about that much in launches and synchronisation however
+// small the model; churn at 256 (3.4M), digits at 256 (13M) and the large
+// MLP (4G) train faster on the GPU. A run on more threads moves the line
+// up with them.
+const autoGPUMACs = 2 << 20
 
 // autoDevice settles device "auto" once CUDA can run: cuda for a model
 // large enough to gain from it, else the CPU with the reason. It decides
