@@ -2,9 +2,9 @@ package cuda
 
 import (
 	"os"
-	"strings"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
