@@ -13,6 +13,8 @@ type ListOptions struct {
 	Experiment string
 	Status     Status
 	SweepID    string
+	// Key selects the runs of one run key (64 hex digits).
+	Key string
 	// Limit is the most runs returned, 0 for all; Offset skips as many
 	// first, for paging.
 	Limit, Offset int
@@ -106,6 +108,7 @@ func (opts ListOptions) filter() filter {
 	f.add(opts.Experiment != "", `r.experiment = ?`, opts.Experiment)
 	f.add(opts.Status != "", `r.status = ?`, string(opts.Status))
 	f.add(opts.SweepID != "", `r.sweep_id = ?`, opts.SweepID)
+	f.add(opts.Key != "", `r.key = ?`, opts.Key)
 	return f
 }
 

@@ -21,6 +21,21 @@ type migration struct {
 	sql     string
 }
 
+// topic is the migration's name without its number and extension:
+// "run_uid" for 0005_run_uid.sql. Backfills are found by it, so a
+// migration renumbered when branches merge keeps its backfill.
+func (m migration) topic() string {
+	_, rest, _ := strings.Cut(m.name, "_")
+	return strings.TrimSuffix(rest, ".sql")
+}
+
+// backfills are the steps of migrations that SQL cannot express, run in
+// the migration's transaction right after its SQL, by the migration's
+// topic.
+var backfills = map[string]func(context.Context, *sql.Tx) error{
+	"run_uid": backfillUIDs,
+}
+
 // migrations returns the embedded migrations in order, checking that they are
 // numbered 1, 2, 3... without gaps, so a missing file cannot be skipped.
 func migrations() ([]migration, error) {
@@ -93,6 +108,11 @@ func (s *Store) migrate(ctx context.Context) error {
 		for _, m := range ms[have:] {
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return fmt.Errorf("apply %s: %w", m.name, err)
+			}
+			if fill := backfills[m.topic()]; fill != nil {
+				if err := fill(ctx, tx); err != nil {
+					return fmt.Errorf("apply %s: %w", m.name, err)
+				}
 			}
 			if _, err := tx.ExecContext(ctx,
 				`INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, ?)`,

@@ -41,6 +41,17 @@ type Run struct {
 	HeartbeatAt     time.Time `json:"heartbeat_at"`
 	CancelRequested bool      `json:"cancel_requested"`
 
+	// UID is the run's globally unique id (NewUID), the same in every
+	// store it is pushed to or pulled into; ID is this store's number.
+	UID string `json:"uid"`
+	// Origin is who trained a pulled run ("user@host") and Remote the
+	// remote it was pulled from; both empty for a run trained here.
+	Origin string `json:"origin,omitempty"`
+	Remote string `json:"remote,omitempty"`
+	// Bundle is the sha256 of the run's bundle manifest, fixed by its
+	// first push or its pull; empty until then.
+	Bundle string `json:"bundle,omitempty"`
+
 	// Summary is split -> metric -> summary, filled by the reads.
 	Summary map[string]map[string]MetricSummary `json:"summary,omitempty"`
 }
@@ -63,7 +74,7 @@ func (r *Run) Short() string { return ShortKey(r.Key) }
 const runColumns = `id, key, experiment, spec_hash, spec, data_hashes, backend, device,
 	status, error, epoch, epochs, provenance, dirty, rerun_of, sweep_id,
 	weights_sha256, timing, pid, host, created, started, finished, heartbeat,
-	cancel_requested`
+	cancel_requested, uid, origin, remote, bundle`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -77,7 +88,7 @@ func scanRun(sc scanner) (Run, error) {
 	err := sc.Scan(&r.ID, &r.Key, &r.Experiment, &r.SpecHash, &spec, &dataHashes,
 		&r.Backend, &r.Device, &r.Status, &r.Error, &r.Epoch, &r.Epochs, &prov,
 		&r.Dirty, &rerunOf, &r.SweepID, &r.WeightsSHA256, &timing, &r.PID, &r.Host,
-		&created, &started, &finished, &beaten, &r.CancelRequested)
+		&created, &started, &finished, &beaten, &r.CancelRequested, &r.UID, &r.Origin, &r.Remote, &r.Bundle)
 	if err != nil {
 		return Run{}, err
 	}
@@ -159,24 +170,28 @@ func (s *Store) CreateRun(ctx context.Context, r *Run) error {
 		rerunOf = r.RerunOf
 	}
 	created := s.now()
+	uid, err := NewUID(created)
+	if err != nil {
+		return fmt.Errorf("create run %s: %w", r.Short(), err)
+	}
 	var id int64
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
+	err = s.Tx(ctx, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO runs (key, experiment, spec_hash, spec,
 			data_hashes, backend, device, status, error, epoch, epochs, provenance, dirty,
 			rerun_of, sweep_id, weights_sha256, timing, pid, host, created, started,
-			finished, heartbeat, cancel_requested)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			finished, heartbeat, cancel_requested, uid)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			RETURNING id`,
 			r.Key, r.Experiment, r.SpecHash, cols[0], dataHashes, r.Backend, r.Device,
 			string(r.Status), r.Error, r.Epoch, r.Epochs, cols[1], r.Dirty, rerunOf,
 			r.SweepID, r.WeightsSHA256, cols[2], r.PID, r.Host, nanos(created),
 			nanos(r.StartedAt), nanos(r.FinishedAt), nanos(r.HeartbeatAt),
-			r.CancelRequested).Scan(&id)
+			r.CancelRequested, uid).Scan(&id)
 	})
 	if err != nil {
 		return fmt.Errorf("create run %s: %w", r.Short(), err)
 	}
-	r.ID, r.CreatedAt = id, created
+	r.ID, r.CreatedAt, r.UID = id, created, uid
 	return nil
 }
 

@@ -47,23 +47,30 @@ func (s *Store) SaveSources(ctx context.Context, id int64, files []Source) error
 func (s *Store) Sources(ctx context.Context, id int64) ([]Source, error) {
 	var out []Source
 	err := s.read(ctx, func(tx *sql.Tx) error {
-		out = out[:0]
-		rows, err := tx.QueryContext(ctx, `SELECT path, content FROM run_sources WHERE run_id = ? ORDER BY path`, id)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var f Source
-			if err := rows.Scan(&f.Path, &f.Content); err != nil {
-				return err
-			}
-			out = append(out, f)
-		}
-		return rows.Err()
+		var err error
+		out, err = sourcesIn(ctx, tx, id)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read sources of run %d: %w", id, err)
 	}
 	return out, nil
+}
+
+// sourcesIn reads the sources of run id in tx, by path.
+func sourcesIn(ctx context.Context, tx *sql.Tx, id int64) ([]Source, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT path, content FROM run_sources WHERE run_id = ? ORDER BY path`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Source
+	for rows.Next() {
+		var f Source
+		if err := rows.Scan(&f.Path, &f.Content); err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
 }
