@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/user"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -42,7 +43,10 @@ type Record struct {
 	// Data is the data source when it lies in the repository.
 	Data *SourceFile `json:"data,omitempty"`
 
-	Host      string `json:"host"`
+	Host string `json:"host"`
+	// User is who ran it (their login name on Host): with Host, the origin
+	// a pulled run shows ("alice@node7").
+	User      string `json:"user,omitempty"`
 	OS        string `json:"os"`
 	Arch      string `json:"arch"`
 	GoVersion string `json:"go_version"`
@@ -59,7 +63,7 @@ type Record struct {
 func NewRecord(exp *spec.Experiment, src *Source) *Record {
 	host, _ := os.Hostname()
 	r := &Record{
-		SpecFile: exp.File, Host: host, OS: runtime.GOOS, Arch: runtime.GOARCH,
+		SpecFile: exp.File, Host: host, User: userName(), OS: runtime.GOOS, Arch: runtime.GOARCH,
 		GoVersion: runtime.Version(), XPVersion: xpVersion(),
 	}
 	if src != nil {
@@ -137,6 +141,24 @@ func (r *Record) Restore(run, dir string, stored func() (map[string][]byte, erro
 		src.Files[i].Content = body
 	}
 	return src, files, nil
+}
+
+// userName is the login name of the user xp runs as, "" when it cannot
+// be told.
+func userName() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return os.Getenv("USER")
+}
+
+// Origin is who trained a run and where, as a pulled run shows it:
+// "user@host", or the host alone for a run recorded before users were.
+func (r *Record) Origin() string {
+	if r.User == "" {
+		return r.Host
+	}
+	return r.User + "@" + r.Host
 }
 
 func xpVersion() string {

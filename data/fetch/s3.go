@@ -131,6 +131,12 @@ func readIndex(path string) (s3Index, bool) {
 	return idx, true
 }
 
+// NewS3Client is a client of the store that o names (its Endpoint and
+// Region; the bucket and key are the caller's), with the credentials of
+// opts, else of the environment and the AWS profile: the one S3 client of
+// xp, for data sources and for remotes (package remote/s3).
+func NewS3Client(o S3Object, opts S3Options) (*minio.Client, error) { return newS3Client(o, opts) }
+
 func newS3Client(o S3Object, opts S3Options) (*minio.Client, error) {
 	host, secure, err := parseEndpoint(o.Endpoint)
 	if err != nil {
@@ -178,27 +184,37 @@ func parseEndpoint(ep string) (string, bool, error) {
 
 // s3Error turns the client's error into one that says what to do.
 func s3Error(ctx context.Context, o S3Object, err error) error {
+	return S3Error(ctx, "fetch", o, err)
+}
+
+// S3Error turns an S3 client's error about o, met while doing what ("fetch",
+// "push to"), into one line that says what went wrong and what to do, and
+// matches this package's sentinels (ErrNotFound, ErrAccessDenied,
+// ErrUnreachable, ErrStatus).
+func S3Error(ctx context.Context, what string, o S3Object, err error) error {
 	if ctx.Err() != nil {
-		return fmt.Errorf("fetch %s: %w", o, ctx.Err())
+		return fmt.Errorf("%s %s: %w", what, o, ctx.Err())
 	}
 	resp := minio.ToErrorResponse(err)
 	switch resp.Code {
 	case "NoSuchKey":
-		return errorf(ErrNotFound, nil, "fetch %s: no such key in bucket %q", o, o.Bucket)
+		return errorf(ErrNotFound, nil, "%s %s: no such key in bucket %q", what, o, o.Bucket)
 	case "NoSuchBucket":
-		return errorf(ErrNotFound, nil, "fetch %s: no such bucket %q", o, o.Bucket)
-	case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken", "AuthorizationHeaderMalformed":
-		return errorf(ErrAccessDenied, nil, "fetch %s: access denied (%s): check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE", o, resp.Code)
+		return errorf(ErrNotFound, nil, "%s %s: no such bucket %q", what, o, o.Bucket)
+	// XAdminUserNotFound is versitygw's answer to an access key it does
+	// not know.
+	case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken", "AuthorizationHeaderMalformed", "XAdminUserNotFound":
+		return errorf(ErrAccessDenied, nil, "%s %s: access denied (%s): check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE", what, o, resp.Code)
 	}
 	var ne net.Error
 	var oe *net.OpError
 	if errors.As(err, &oe) || (errors.As(err, &ne) && ne.Timeout()) {
-		return errorf(ErrUnreachable, err, "fetch %s: cannot reach the store: %v", o, unwrapURLError(err))
+		return errorf(ErrUnreachable, err, "%s %s: cannot reach the store: %v", what, o, unwrapURLError(err))
 	}
 	if resp.StatusCode != 0 {
-		return errorf(ErrStatus, err, "fetch %s: %s (%d %s)", o, resp.Code, resp.StatusCode, http.StatusText(resp.StatusCode))
+		return errorf(ErrStatus, err, "%s %s: %s (%d %s)", what, o, resp.Code, resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
-	return fmt.Errorf("fetch %s: %w", o, err)
+	return fmt.Errorf("%s %s: %w", what, o, err)
 }
 
 // S3Cached is the sha256 of the copy of o the cache last downloaded, ""

@@ -31,10 +31,26 @@ type Server struct {
 }
 
 // New starts a store that accepts only requests signed with access and
-// secret; it stops when the test ends.
+// secret, where every bucket exists; it stops when the test ends.
 func New(t testing.TB, access, secret string) *Server {
 	t.Helper()
-	fake := gofakes3.New(s3mem.New(), gofakes3.WithAutoBucket(true))
+	return start(t, access, secret, gofakes3.New(s3mem.New(), gofakes3.WithAutoBucket(true)))
+}
+
+// WithBuckets is New with only the buckets named: a request to any other
+// is answered NoSuchBucket, as a real store answers it.
+func WithBuckets(t testing.TB, access, secret string, buckets ...string) *Server {
+	t.Helper()
+	backend := s3mem.New()
+	for _, b := range buckets {
+		if err := backend.CreateBucket(b); err != nil {
+			t.Fatalf("create bucket %s: %v", b, err)
+		}
+	}
+	return start(t, access, secret, gofakes3.New(backend))
+}
+
+func start(t testing.TB, access, secret string, fake *gofakes3.GoFakeS3) *Server {
 	s := &Server{Access: access, Secret: secret, counts: map[string]int{}}
 	inner := fake.Server()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
