@@ -177,3 +177,51 @@ func (c *checkpoint) carryPoints(ctx context.Context, st *store.Store, runID int
 	}
 	return nil
 }
+
+// CheckpointOf is the checkpoint of r's key when r wrote it and may be
+// resumed from it: what goes with an interrupted run to another machine
+// (package remote pushes it), so that `xp resume` continues it there. ""
+// when r left none.
+func CheckpointOf(st *store.Store, r *store.Run) string {
+	if !resumable(r.Status) {
+		return ""
+	}
+	ck, err := loadCheckpoint(st, r.Key)
+	if err != nil || ck == nil || ck.RunID != r.ID {
+		return ""
+	}
+	return checkpointPath(st, r.Key)
+}
+
+// HasCheckpoint reports whether r's key has a checkpoint in st.
+func HasCheckpoint(st *store.Store, r *store.Run) bool {
+	_, err := os.Stat(checkpointPath(st, r.Key))
+	return err == nil
+}
+
+// InstallCheckpoint makes the checkpoint file at path, which run r left
+// on another machine (pulled with it; checked against its sha256 by the
+// pull), the checkpoint of r's key in st, naming r by its id here, so
+// that Resume continues r. A checkpoint of the key already in st is
+// kept: it is this machine's own interrupted run.
+func InstallCheckpoint(st *store.Store, r *store.Run, path string) error {
+	if HasCheckpoint(st, r) {
+		return nil
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("install checkpoint: %w", err)
+	}
+	var c checkpoint
+	if err := gob.NewDecoder(bytes.NewReader(raw)).Decode(&c); err != nil {
+		return fmt.Errorf("install the checkpoint of run %s: %w", store.ShortKey(r.Key), err)
+	}
+	if c.Key != r.Key {
+		return fmt.Errorf("install checkpoint: it is for key %s, not %s", store.ShortKey(c.Key), store.ShortKey(r.Key))
+	}
+	c.RunID = r.ID
+	if err := os.MkdirAll(filepath.Dir(checkpointPath(st, r.Key)), 0o755); err != nil {
+		return fmt.Errorf("install checkpoint: %w", err)
+	}
+	return c.save(st)
+}

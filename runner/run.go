@@ -38,6 +38,9 @@ type Options struct {
 	Data DataOptions
 	// SweepID is recorded with the run: the sweep it is a point of.
 	SweepID string
+	// Remote, when set, is asked for a key that has not succeeded here
+	// before it is trained (AskRemote); nil asks no remote.
+	Remote Remote
 	// Prune, when set, is asked after every epoch but the last with the
 	// epoch's validation metrics; a non-empty answer stops the run as
 	// pruned (status pruned, curves kept, no test metrics or weights), the
@@ -49,9 +52,10 @@ type Options struct {
 type EventKind int
 
 const (
-	EventStarted EventKind = iota // training is about to start
-	EventBatch                    // a batch finished (Rows, TotalRows)
-	EventEpoch                    // an epoch finished (TrainLoss, Metrics)
+	EventStarted      EventKind = iota // training is about to start
+	EventBatch                         // a batch finished (Rows, TotalRows)
+	EventEpoch                         // an epoch finished (TrainLoss, Metrics)
+	EventRemoteFailed                  // the remote could not be asked (Err); training goes on
 )
 
 // Event is progress of a run, for the CLI's progress line and the TUI.
@@ -70,12 +74,17 @@ type Event struct {
 	// Device is where the run trains, and Fallback why device "auto" chose
 	// the CPU (EventStarted only).
 	Device, Fallback string
+	// Err is why the remote could not be asked (EventRemoteFailed).
+	Err error
 }
 
 // Result is the outcome of Run.
 type Result struct {
 	Run    *store.Run
 	Cached bool
+	// Remote: Cached, by a run of the key that succeeded on the remote,
+	// pulled now (Options.Remote).
+	Remote bool
 	// Metrics holds the final metrics by split ("test", "validation").
 	Metrics map[string]map[string]float64
 	Report  []data.RuleReport
@@ -258,6 +267,8 @@ func (j *Job) config(threads int) backends.Config {
 // A cached key is answered from the store alone, whatever the state of the
 // experiment's files: nothing new is recorded, so nothing needs tracing. Only
 // training checks that the files are committed (see Options.AllowDirty).
+// A key that has not succeeded here is asked of Options.Remote before it
+// is trained (a remote hit is pulled and answers as a cached run does).
 func Run(ctx context.Context, st *store.Store, exp *spec.Experiment, opts Options) (*Result, error) {
 	if opts.Data.CacheDir == "" {
 		opts.Data.CacheDir = filepath.Join(st.Dir(), "cache")
@@ -273,6 +284,13 @@ func Run(ctx context.Context, st *store.Store, exp *spec.Experiment, opts Option
 			return &Result{Run: prev, Cached: true, Metrics: FinalMetrics(prev)}, nil
 		case !errors.Is(err, store.ErrNotFound):
 			return nil, err
+		}
+		hit, err := AskRemote(ctx, st, exp.Name, job.Key, opts)
+		if err != nil {
+			return nil, err
+		}
+		if hit != nil {
+			return &Result{Run: hit, Cached: true, Remote: true, Metrics: FinalMetrics(hit)}, nil
 		}
 	}
 	return job.Train(ctx, st, opts)

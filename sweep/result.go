@@ -21,6 +21,8 @@ type PointResult struct {
 	// Cached that its result is an earlier run of its key.
 	Status store.Status
 	Cached bool
+	// Remote: Cached by a run pulled from the remote now.
+	Remote bool
 	// Run holds the point's result; nil when it failed before a run was
 	// recorded, or has not run.
 	Run   *store.Run
@@ -58,6 +60,9 @@ type Result struct {
 	// those it found cached; Earlier the points that were done when it
 	// started (by an earlier run of the sweep).
 	Trained, Cached, Earlier int
+	// RemoteHits counts the cached points answered by the remote: runs of
+	// their keys that succeeded there, pulled now.
+	RemoteHits int
 	// Submission is what the executor handed to an outside scheduler (a
 	// Slurm job array); nil when it trained here, or submitted nothing.
 	Submission *Submission

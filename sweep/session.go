@@ -31,6 +31,7 @@ type Session struct {
 	mu       sync.Mutex
 	res      Result // what the session counts, under mu
 	training int    // points in Train now, under mu
+	noRemote bool   // the remote failed once: not asked again; under mu
 
 	emitMu sync.Mutex
 	done   int // points of the sweep done, as far as this process knows; under emitMu
@@ -43,8 +44,9 @@ type Outcome struct {
 	Run    *store.Run
 	Status store.Status
 	Error  string
-	// Cached: Run is an earlier run of the point's key.
-	Cached bool
+	// Cached: Run is an earlier run of the point's key; Remote: one
+	// that succeeded on the remote, pulled now.
+	Cached, Remote bool
 }
 
 // Plan is the sweep's plan.
@@ -101,19 +103,60 @@ func (s *Session) Claim(ctx context.Context) (int, error) {
 		if s.opts.Force {
 			return idx, nil
 		}
-		prev, err := s.st.LatestSucceeded(ctx, qp.Key)
+		prev, remote, err := s.cached(ctx, qp.Key)
 		switch {
-		case errors.Is(err, store.ErrNotFound):
-			return idx, nil
 		case err != nil:
 			return 0, errors.Join(err, s.Release(rec, idx))
+		case prev == nil:
+			return idx, nil
 		}
-		if err := s.Finish(rec, idx, Outcome{Run: prev, Status: store.StatusSucceeded, Cached: true}); err != nil {
+		if err := s.Finish(rec, idx, Outcome{Run: prev, Status: store.StatusSucceeded, Cached: true, Remote: remote}); err != nil {
 			return 0, err
 		}
 		s.mu.Lock()
 		s.res.Cached++
+		if remote {
+			s.res.RemoteHits++
+		}
 		s.mu.Unlock()
+	}
+}
+
+// cached is the run that answers for key: its newest succeeded run here,
+// else one from the remote (runner.AskRemote), pulled now (remote true);
+// nil when the key must be trained.
+func (s *Session) cached(ctx context.Context, key string) (run *store.Run, remote bool, err error) {
+	prev, err := s.st.LatestSucceeded(ctx, key)
+	if err == nil {
+		return prev, false, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, false, err
+	}
+	opts := s.RunOptions()
+	s.mu.Lock()
+	if s.noRemote {
+		opts.Remote = nil
+	}
+	s.mu.Unlock()
+	opts.Events = func(e runner.Event) {
+		if e.Kind == runner.EventRemoteFailed {
+			s.remoteFailed(e.Err)
+		}
+	}
+	hit, err := runner.AskRemote(ctx, s.st, s.plan.Exp.Name, key, opts)
+	return hit, hit != nil, err
+}
+
+// remoteFailed tells once that the remote could not be asked, and asks
+// it no more in this sweep: one warning, not one per point.
+func (s *Session) remoteFailed(err error) {
+	s.mu.Lock()
+	first := !s.noRemote
+	s.noRemote = true
+	s.mu.Unlock()
+	if first {
+		s.Emit(Event{Kind: Notice, Message: fmt.Sprintf("warning: remote not asked: %v; training here", err)})
 	}
 }
 
@@ -169,7 +212,7 @@ func (s *Session) Finish(ctx context.Context, idx int, out Outcome) error {
 		s.pruner.completed()
 	}
 	pr := s.pointResult(idx)
-	pr.State, pr.Status, pr.Error, pr.Cached = store.PointDone, out.Status, out.Error, out.Cached
+	pr.State, pr.Status, pr.Error, pr.Cached, pr.Remote = store.PointDone, out.Status, out.Error, out.Cached, out.Remote
 	pr.Run, pr.Value = out.Run, MetricValue(out.Run, s.plan.Metric)
 	s.Emit(Event{Kind: PointDone, Point: pr})
 	return err
@@ -226,6 +269,11 @@ func (s *Session) TrainOn(ctx context.Context, idx, gpu int) (Outcome, bool) {
 	pr := s.pointResult(idx)
 	s.Emit(Event{Kind: PointStarted, Point: pr})
 	opts := s.RunOptions()
+	s.mu.Lock()
+	if s.noRemote {
+		opts.Remote = nil
+	}
+	s.mu.Unlock()
 	opts.Events = func(e runner.Event) { s.Emit(Event{Kind: Progress, Point: pr, Run: e}) }
 	if s.pruner != nil {
 		opts.Prune = s.pruner.rule(ctx)
