@@ -12,6 +12,9 @@ import (
 	"github.com/xp-ml/xp/store"
 )
 
+// defaultRemote is --remote without a name.
+const defaultRemote = " "
+
 type lsOptions struct {
 	experiment string
 	sweep      string
@@ -19,6 +22,9 @@ type lsOptions struct {
 	sort       string
 	limit      int
 	json       bool
+	// remote, when set, lists the runs on that remote instead (a blank:
+	// the default remote).
+	remote string
 }
 
 func newLsCmd(s Streams) *cobra.Command {
@@ -38,15 +44,21 @@ func newLsCmd(s Streams) *cobra.Command {
 	f.StringVar(&o.sort, "sort", "", "sort by a metric, e.g. -test.accuracy (descending) or test.log_loss")
 	f.IntVar(&o.limit, "limit", 50, "at most this many runs (0 = all)")
 	f.BoolVar(&o.json, "json", false, "print a JSON array")
+	f.StringVar(&o.remote, "remote", "", "list the runs on the project's remote instead (--remote=NAME: that remote)")
+	// --remote alone is the default remote.
+	f.Lookup("remote").NoOptDefVal = defaultRemote
 	return cmd
 }
 
 func runLs(ctx context.Context, s Streams, o *lsOptions) error {
-	st, _, err := openLiveStore(ctx)
+	st, root, err := openLiveStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if o.remote != "" {
+		return lsRemote(ctx, s, o, st, root)
+	}
 	sortBy := ""
 	if o.sort != "" {
 		desc := strings.HasPrefix(o.sort, "-")
@@ -81,13 +93,25 @@ func runLs(ctx context.Context, s Streams, o *lsOptions) error {
 		fmt.Fprintln(s.Out, "no runs yet: xp run <experiment>")
 		return nil
 	}
+	// Pulled runs say who trained them, in a column shown when there are
+	// some.
+	origin := ""
+	for i := range runs {
+		if runs[i].Origin != "" {
+			origin = "\tORIGIN"
+		}
+	}
 	tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "KEY\tEXPERIMENT\tSTATUS\tDEVICE\tEPOCH\tTEST\tAGE")
+	fmt.Fprintln(tw, "KEY\tEXPERIMENT\tSTATUS\tDEVICE\tEPOCH\tTEST\tAGE"+origin)
 	now := time.Now()
 	for i := range runs {
 		r := &runs[i]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", store.ShortKey(r.Key), r.Experiment, r.Status,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%s\t%s", store.ShortKey(r.Key), r.Experiment, r.Status,
 			r.Device, r.Epoch, r.Epochs, mainMetric(r), age(now, r.CreatedAt))
+		if origin != "" {
+			fmt.Fprintf(tw, "\t%s", orDash(r.Origin))
+		}
+		fmt.Fprintln(tw)
 	}
 	return tw.Flush()
 }
@@ -145,4 +169,80 @@ func sweepRuns(ctx context.Context, st *store.Store, o *lsOptions) ([]store.Run,
 		runs = runs[:o.limit]
 	}
 	return runs, nil
+}
+
+// remoteRunJSON is a run on the remote, as xp ls --remote --json prints it.
+type remoteRunJSON struct {
+	UID        string             `json:"uid"`
+	Key        string             `json:"key"`
+	Experiment string             `json:"experiment"`
+	Status     store.Status       `json:"status"`
+	Origin     string             `json:"origin,omitempty"`
+	Created    time.Time          `json:"created"`
+	Finished   *time.Time         `json:"finished,omitempty"`
+	Test       map[string]float64 `json:"test,omitempty"`
+	// Local is the run's number here (#N) once pulled, 0 before.
+	Local int64 `json:"local,omitempty"`
+}
+
+// lsRemote lists the runs on the remote, newest first: who trained each,
+// and its number here when it was pulled.
+func lsRemote(ctx context.Context, s Streams, o *lsOptions, st *store.Store, root string) error {
+	if o.sweep != "" || o.status != "" || o.sort != "" {
+		return usageError{fmt.Errorf("--remote lists by --experiment and --limit only")}
+	}
+	set, err := loadSettings(root)
+	if err != nil {
+		return err
+	}
+	rm, err := openRemote(set, strings.TrimSpace(o.remote))
+	if err != nil {
+		return err
+	}
+	entries, total, err := rm.List(ctx, o.experiment, o.limit)
+	if err != nil {
+		return err
+	}
+	out := make([]remoteRunJSON, len(entries))
+	for i, e := range entries {
+		out[i] = remoteRunJSON{UID: e.UID, Key: e.Key, Experiment: e.Experiment, Status: e.Status, Origin: e.Origin,
+			Created: e.Created, Finished: timePtr(e.Finished), Test: e.Test}
+		if r, err := st.RunByUID(ctx, e.UID); err == nil {
+			out[i].Local = r.ID
+		}
+	}
+	if o.json {
+		return writeJSON(s.Out, out)
+	}
+	if len(out) == 0 {
+		fmt.Fprintf(s.Out, "no runs on %s yet: xp push\n", rm)
+		return nil
+	}
+	tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "KEY\tEXPERIMENT\tSTATUS\tTEST\tORIGIN\tAGE\tHERE")
+	now := time.Now()
+	for _, r := range out {
+		here := "-"
+		if r.Local != 0 {
+			here = fmt.Sprintf("#%d", r.Local)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", store.ShortKey(r.Key), r.Experiment, r.Status,
+			mainMetric(&store.Run{Summary: testSummary(r.Test)}), orDash(r.Origin), age(now, r.Created), here)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if total > len(out) {
+		fmt.Fprintf(s.Out, "%d of %d runs on %s (--limit 0 lists them all)\n", len(out), total, rm)
+	}
+	return nil
+}
+
+// testSummary is final test metrics as a run's summary holds them.
+func testSummary(test map[string]float64) map[string]map[string]store.MetricSummary {
+	m := map[string]store.MetricSummary{}
+	for k, v := range test {
+		m[k] = store.MetricSummary{Last: v}
+	}
+	return map[string]map[string]store.MetricSummary{"test": m}
 }

@@ -36,6 +36,13 @@ type runJSON struct {
 	Dirty      bool                          `json:"dirty"`
 	RerunOf    int64                         `json:"rerun_of,omitempty"`
 	SweepID    string                        `json:"sweep_id,omitempty"`
+	// UID is the run's global id; Origin who trained a pulled run
+	// ("user@host") and Remote the remote it was pulled from.
+	UID    string `json:"uid"`
+	Origin string `json:"origin,omitempty"`
+	Remote string `json:"remote,omitempty"`
+	// RemoteHit: xp run answered with a run pulled from the remote now.
+	RemoteHit bool `json:"remote_hit,omitempty"`
 	// System is what the run cost the machine (package sysmetric): per
 	// figure, its last and peak sample and how many there were.
 	System map[string]systemJSON `json:"system,omitempty"`
@@ -57,6 +64,7 @@ func toJSON(r *store.Run, status string, detail bool) runJSON {
 		Epoch: r.Epoch, Epochs: r.Epochs, Error: r.Error, Created: r.CreatedAt,
 		Started: timePtr(r.StartedAt), Finished: timePtr(r.FinishedAt), Timing: nullable(r.Timing),
 		Weights: r.WeightsSHA256, ID: r.ID, Dirty: r.Dirty, RerunOf: r.RerunOf, SweepID: r.SweepID,
+		UID: r.UID, Origin: r.Origin, Remote: r.Remote,
 	}
 	if detail {
 		j.Provenance = nullable(r.Provenance)

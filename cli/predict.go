@@ -45,13 +45,16 @@ then "predicted" and one "p_<class>" probability column per class.`,
 }
 
 func runPredict(ctx context.Context, s Streams, o *predictOptions, prefix, input string) error {
-	st, _, err := openStore(ctx)
+	st, root, err := openStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	r, err := st.Resolve(ctx, prefix)
 	if err != nil {
+		return err
+	}
+	if err := needArtifacts(ctx, s, st, root, r); err != nil {
 		return err
 	}
 	p, err := predict.Load(st.ArtifactDir(r), r, o.backend)

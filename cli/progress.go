@@ -31,6 +31,8 @@ func (p *progress) event(e runner.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch e.Kind {
+	case runner.EventRemoteFailed:
+		fmt.Fprintf(p.w, "xp: warning: remote not asked: %v; training here\n", e.Err)
 	case runner.EventStarted:
 		if e.Fallback != "" {
 			fmt.Fprintf(p.w, "device auto: %s; training on cpu\n", e.Fallback)

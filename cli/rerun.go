@@ -94,6 +94,7 @@ func runRerun(ctx context.Context, s Streams, o *rerunOptions, prefix string) er
 	} else {
 		printReproduction(s, rep)
 	}
+	autoPush(context.WithoutCancel(ctx), s, st, root, []store.Run{*rep.Rerun})
 	if !rep.Identical() {
 		return exitError{code: ExitNotReproduced, err: fmt.Errorf("run #%d did not reproduce run %s (#%d): %d difference(s)",
 			rep.Rerun.ID, orig.Short(), orig.ID, len(rep.Diffs))}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/xp-ml/xp/runner"
+	"github.com/xp-ml/xp/store"
 )
 
 func newResumeCmd(s Streams) *cobra.Command {
@@ -42,6 +43,9 @@ func runResume(ctx context.Context, s Streams, o *rerunOptions, prefix string) e
 	if err != nil {
 		return err
 	}
+	if err := needCheckpoint(ctx, s, st, root, orig); err != nil {
+		return err
+	}
 	p := newProgress(s.Err, s.ErrTerminal && !o.json)
 	res, err := runner.Resume(ctx, st, orig, root, runner.Options{Threads: o.threads, Events: p.event})
 	p.done()
@@ -49,6 +53,7 @@ func runResume(ctx context.Context, s Streams, o *rerunOptions, prefix string) e
 		if perr := printRunResult(s, &runOptions{json: o.json}, res, st.ArtifactDir(res.Run)); perr != nil {
 			return perr
 		}
+		autoPush(context.WithoutCancel(ctx), s, st, root, []store.Run{*res.Run})
 	}
 	if err != nil && res != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("resume %s: %w", orig.Short(), err)

@@ -125,6 +125,9 @@ func newRoot(s Streams) *cobra.Command {
 		newTuiCmd(s),
 		newCancelCmd(s),
 		newSlurmTaskCmd(s),
+		newRemoteCmd(s),
+		newPushCmd(s),
+		newPullCmd(s),
 	)
 	// cobra adds these when it runs; added now, their arguments are
 	// checked as the others' are.

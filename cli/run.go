@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,6 +22,8 @@ type runOptions struct {
 	json     bool
 	parallel int
 	tui      bool
+	// noRemote: do not ask the remote before training.
+	noRemote bool
 	// threadsSet: --threads was given; a sweep otherwise takes each
 	// point's threads from its resources.cpus.
 	threadsSet bool
@@ -52,6 +55,7 @@ func newRunCmd(s Streams) *cobra.Command {
 	f.BoolVar(&o.json, "json", false, "print one JSON object per finished run (per sweep: one object)")
 	f.BoolVar(&o.tui, "tui", false, "show the runs this command starts in the xp tui view while they train")
 	f.IntVar(&o.parallel, "parallel", 0, "points of a sweep to train at once (default: the sweep's parallel)")
+	f.BoolVar(&o.noRemote, "no-remote", false, "do not ask the project's remote for a run before training it")
 	addSlurmFlags(f, o)
 	return cmd
 }
@@ -62,7 +66,13 @@ func runRun(ctx context.Context, s Streams, o *runOptions, names []string) error
 		return err
 	}
 	defer st.Close()
+	rm, err := checkRemote(s, root, o.noRemote)
+	if err != nil {
+		return err
+	}
 	var failed []error
+	var trained []store.Run
+	defer func() { autoPush(context.WithoutCancel(ctx), s, st, root, trained) }()
 	for _, name := range names {
 		exp, err := spec.Find(root, name)
 		if err != nil {
@@ -73,7 +83,9 @@ func runRun(ctx context.Context, s Streams, o *runOptions, names []string) error
 			return err
 		}
 		if exp.Spec.Sweep != nil {
-			if err := runSweep(ctx, s, o, st, root, exp, executor); err != nil {
+			runs, err := runSweep(ctx, s, o, st, root, exp, executor, rm)
+			trained = append(trained, runs...)
+			if err != nil {
 				// A sweep with failed points has said so; the others
 				// still run.
 				if errors.Is(err, context.Canceled) || !isReported(err) || len(names) == 1 {
@@ -85,9 +97,12 @@ func runRun(ctx context.Context, s Streams, o *runOptions, names []string) error
 		}
 		p := newProgress(s.Err, s.ErrTerminal && !o.json)
 		res, err := runner.Run(ctx, st, exp, runner.Options{
-			Backend: o.backend, Force: o.force, AllowDirty: o.dirty, Threads: o.threads, Events: p.event,
+			Backend: o.backend, Force: o.force, AllowDirty: o.dirty, Threads: o.threads, Events: p.event, Remote: rm,
 		})
 		p.done()
+		if res != nil && res.Run != nil && !res.Cached {
+			trained = append(trained, *res.Run)
+		}
 		if res != nil && res.Run != nil {
 			if perr := printRunResult(s, o, res, st.ArtifactDir(res.Run)); perr != nil {
 				return perr
@@ -119,6 +134,7 @@ func printRunResult(s Streams, o *runOptions, res *runner.Result, artifacts stri
 	}
 	if o.json {
 		j := toJSON(r, status, false)
+		j.RemoteHit = res.Remote
 		raw, err := json.Marshal(j)
 		if err != nil {
 			return err
@@ -126,7 +142,11 @@ func printRunResult(s Streams, o *runOptions, res *runner.Result, artifacts stri
 		_, err = fmt.Fprintf(s.Out, "%s\n", raw)
 		return err
 	}
-	fmt.Fprintf(s.Out, "%-9s %s  %s", status, store.ShortKey(r.Key), r.Experiment)
+	if res.Remote {
+		fmt.Fprintf(s.Out, "remote hit %s  %s  (%s)", store.ShortKey(r.Key), r.Experiment, trainedBy(r, time.Now()))
+	} else {
+		fmt.Fprintf(s.Out, "%-9s %s  %s", status, store.ShortKey(r.Key), r.Experiment)
+	}
 	if len(r.Timing) > 0 && !res.Cached {
 		var t runner.Timing
 		if json.Unmarshal(r.Timing, &t) == nil {
@@ -146,4 +166,14 @@ func printRunResult(s Streams, o *runOptions, res *runner.Result, artifacts stri
 		fmt.Fprintf(s.Out, "  artifacts  %s\n", relPath(artifacts))
 	}
 	return nil
+}
+
+// trainedBy says who trained a pulled run and how long ago it finished:
+// "trained by alice@node7, 2h ago".
+func trainedBy(r *store.Run, now time.Time) string {
+	who := r.Origin
+	if who == "" {
+		who = "this project"
+	}
+	return fmt.Sprintf("trained by %s, %s ago", who, age(now, r.FinishedAt))
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/xp-ml/xp/provenance"
+	"github.com/xp-ml/xp/remote"
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
 	"github.com/xp-ml/xp/sysmetric"
@@ -47,6 +48,13 @@ func runShow(ctx context.Context, s Streams, o *showOptions, prefix string) erro
 	}
 	w := s.Out
 	fmt.Fprintf(w, "run         %s\n", r.Key)
+	fmt.Fprintf(w, "id          %s (#%d here)\n", r.UID, r.ID)
+	if r.Origin != "" || r.Remote != "" {
+		fmt.Fprintf(w, "origin      trained by %s, pulled from %s\n", orDash(r.Origin), r.Remote)
+		if missing := remote.MissingArtifacts(st, r); len(missing) > 0 {
+			fmt.Fprintf(w, "artifacts   not fetched yet (%d files: they come when needed, or with xp pull --artifacts)\n", len(missing))
+		}
+	}
 	fmt.Fprintf(w, "experiment  %s\n", r.Experiment)
 	fmt.Fprintf(w, "status      %s", r.Status)
 	if r.Error != "" {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/runner"
@@ -61,10 +62,10 @@ func orList(words []string) string {
 // and prints a line per point that ends, then the sweep's summary: its
 // failures with their errors and its best point. Some point failing is an
 // exitError (1), after the summary.
-func runSweep(ctx context.Context, s Streams, o *runOptions, st *store.Store, root string, exp *spec.Experiment, executor string) error {
+func runSweep(ctx context.Context, s Streams, o *runOptions, st *store.Store, root string, exp *spec.Experiment, executor string, rm runner.Remote) ([]store.Run, error) {
 	ex := executors[executor](o, root)
 	opts := sweep.Options{
-		Options:  runner.Options{Backend: o.backend, Force: o.force, AllowDirty: o.dirty},
+		Options:  runner.Options{Backend: o.backend, Force: o.force, AllowDirty: o.dirty, Remote: rm},
 		Parallel: o.parallel,
 	}
 	if o.threadsSet {
@@ -73,22 +74,35 @@ func runSweep(ctx context.Context, s Streams, o *runOptions, st *store.Store, ro
 	opts.Events = func(e sweep.Event) { printSweepEvent(s, o, ex.Name(), e) }
 	res, err := sweep.Run(ctx, st, exp, ex, opts)
 	if res == nil {
-		return err
+		return nil, err
 	}
+	trained := trainedPoints(res)
 	if o.json {
 		if jerr := writeJSONLine(s, sweepToJSON(res)); jerr != nil {
-			return jerr
+			return trained, jerr
 		}
 	} else {
 		printSweep(s, res)
 	}
 	if err != nil {
-		return err
+		return trained, err
 	}
 	if failed := res.Failed(); len(failed) > 0 {
-		return exitError{code: ExitError, err: fmt.Errorf("%d of %d points of sweep %s failed", len(failed), len(res.Points), res.Plan.ID)}
+		return trained, exitError{code: ExitError, err: fmt.Errorf("%d of %d points of sweep %s failed", len(failed), len(res.Points), res.Plan.ID)}
 	}
-	return nil
+	return trained, nil
+}
+
+// trainedPoints are the runs of a sweep's points that were not answered
+// from a cache: what an auto-push sends.
+func trainedPoints(res *sweep.Result) []store.Run {
+	var out []store.Run
+	for _, p := range res.Points {
+		if p.Run != nil && !p.Cached && p.Run.Origin == "" {
+			out = append(out, *p.Run)
+		}
+	}
+	return out
 }
 
 // printSweepEvent prints what the user hears of a sweep as it goes: where
@@ -130,7 +144,10 @@ func intList(xs []int) string {
 // printPoint prints one point: "[ 3/12] succeeded 3f9a2c41d0e7  params  metric value".
 func printPoint(s Streams, p *sweep.PointResult, done, total int) {
 	status := string(p.Status)
-	if p.Cached {
+	switch {
+	case p.Remote:
+		status = "remote hit"
+	case p.Cached:
 		status = "cached"
 	}
 	key := store.ShortKey(p.Key)
@@ -138,6 +155,9 @@ func printPoint(s Streams, p *sweep.PointResult, done, total int) {
 	fmt.Fprintf(s.Out, "[%*d/%d] %-9s %s  %s", w, done, total, status, key, p.Label())
 	if !math.IsNaN(p.Value) {
 		fmt.Fprintf(s.Out, "  %.4f", p.Value)
+	}
+	if p.Remote && p.Run != nil {
+		fmt.Fprintf(s.Out, "  (%s)", trainedBy(p.Run, time.Now()))
 	}
 	if p.Status != store.StatusSucceeded && p.Error != "" {
 		fmt.Fprintf(s.Out, "  %s", firstLine(p.Error))
@@ -168,8 +188,12 @@ func printSweep(s Streams, res *sweep.Result) {
 	if res.Executor != spec.ExecutorLocal {
 		trained = fmt.Sprintf("%d submitted to %s", res.Trained, res.Executor)
 	}
-	fmt.Fprintf(s.Out, "sweep %s: %d points: %s; %s, %d cached, %d done before  %.1fs\n",
-		plan.ID, len(res.Points), strings.Join(parts, ", "), trained, res.Cached, res.Earlier, res.Elapsed.Seconds())
+	cached := fmt.Sprintf("%d cached", res.Cached)
+	if res.RemoteHits > 0 {
+		cached = fmt.Sprintf("%d cached (%d remote hits)", res.Cached, res.RemoteHits)
+	}
+	fmt.Fprintf(s.Out, "sweep %s: %d points: %s; %s, %s, %d done before  %.1fs\n",
+		plan.ID, len(res.Points), strings.Join(parts, ", "), trained, cached, res.Earlier, res.Elapsed.Seconds())
 	if n := res.Pending(); n > 0 {
 		fmt.Fprintf(s.Out, "  %d points not done: xp run %s continues the sweep\n", n, plan.Exp.Name)
 	}
@@ -212,6 +236,7 @@ type sweepJSON struct {
 	Failed     int              `json:"failed"`
 	Trained    int              `json:"trained"`
 	Cached     int              `json:"cached"`
+	RemoteHits int              `json:"remote_hits,omitempty"`
 	Earlier    int              `json:"done_before"`
 	Seconds    float64          `json:"seconds"`
 }
@@ -223,6 +248,7 @@ type sweepPointJSON struct {
 	State  store.PointState              `json:"state"`
 	Status store.Status                  `json:"status,omitempty"`
 	Cached bool                          `json:"cached,omitempty"`
+	Remote bool                          `json:"remote_hit,omitempty"`
 	Value  *float64                      `json:"value,omitempty"`
 	Error  string                        `json:"error,omitempty"`
 	Final  map[string]map[string]float64 `json:"metrics,omitempty"`
@@ -230,7 +256,7 @@ type sweepPointJSON struct {
 
 func pointToJSON(p *sweep.PointResult) sweepPointJSON {
 	j := sweepPointJSON{Index: p.Index, Params: map[string]json.RawMessage{}, Key: p.Key, State: p.State,
-		Status: p.Status, Cached: p.Cached, Error: p.Error}
+		Status: p.Status, Cached: p.Cached, Remote: p.Remote, Error: p.Error}
 	for _, pr := range p.Params {
 		j.Params[pr.Path] = pr.Value
 	}
@@ -249,7 +275,7 @@ func pointToJSON(p *sweep.PointResult) sweepPointJSON {
 func sweepToJSON(res *sweep.Result) sweepJSON {
 	j := sweepJSON{Sweep: res.Plan.ID, Experiment: res.Plan.Exp.Name, Method: res.Plan.Sweep.Method,
 		Metric: res.Plan.Metric, Mode: res.Plan.Mode, Failed: len(res.Failed()), Trained: res.Trained,
-		Cached: res.Cached, Earlier: res.Earlier, Seconds: res.Elapsed.Seconds()}
+		Cached: res.Cached, RemoteHits: res.RemoteHits, Earlier: res.Earlier, Seconds: res.Elapsed.Seconds()}
 	for i := range res.Points {
 		j.Points = append(j.Points, pointToJSON(&res.Points[i]))
 	}
