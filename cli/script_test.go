@@ -9,6 +9,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/xp-ml/xp/data/fetch/s3test"
 	"github.com/xp-ml/xp/store"
 )
 
@@ -21,7 +22,15 @@ func TestMain(m *testing.M) {
 	})
 }
 
+// The S3 server the scripts' remotes use (remote_s3.txtar): gofakes3
+// behind a SigV4 check, with one bucket, xp-runs.
+const (
+	s3Access = "AKIDXPSCRIPT"
+	s3Secret = "xp-script-secret-do-not-print"
+)
+
 func TestScripts(t *testing.T) {
+	s3 := s3test.WithBuckets(t, s3Access, s3Secret, "xp-runs")
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		UpdateScripts: os.Getenv("XP_UPDATE_SCRIPTS") != "",
@@ -31,6 +40,11 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			// Scripts copy shipped datasets from here rather than embedding them.
 			env.Setenv("DATA", dataDir())
+			env.Setenv("S3_ENDPOINT", s3.URL)
+			env.Setenv("S3_ACCESS", s3Access)
+			env.Setenv("S3_SECRET", s3Secret)
+			// No credentials file of this machine's user.
+			env.Setenv("AWS_SHARED_CREDENTIALS_FILE", env.WorkDir+"/no-aws-credentials")
 			return nil
 		},
 	})

@@ -264,6 +264,10 @@ func (m *Model) runFacts(r *store.Run, w int) string {
 	if r.RerunOf != 0 {
 		parts = append(parts, fmt.Sprintf("rerun of run %d", r.RerunOf))
 	}
+	if r.Origin != "" || r.Remote != "" {
+		// Pulled from a remote: who trained it matters more than when.
+		parts = append(parts[:1], append([]string{"trained by " + clean(r.Origin) + " (pulled)"}, parts[1:]...)...)
+	}
 	rr.Epoch, rr.HeartbeatAt = r.Epoch, r.HeartbeatAt
 	if quiet, ok := silent(&rr, now); ok {
 		parts = append(parts, t.warn.Render("no heartbeat for "+formatDuration(quiet)))

@@ -176,3 +176,32 @@ func TestSystemTab(t *testing.T) {
 		}
 	}
 }
+
+// A run pulled from a remote says who trained it.
+func TestDetailPulledRun(t *testing.T) {
+	ctx := context.Background()
+	st := testStore(t)
+	r := addRun(t, st, fixture{name: "local", experiment: "iris", status: store.StatusSucceeded, epochs: 5, done: 5,
+		startedAgo: time.Hour, took: time.Minute})
+	d, err := st.ExportRun(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Run.UID, err = store.NewUID(time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	id, _, err := st.ImportRun(ctx, d, "s3://team/xp", "alice@node7", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newTestModel(t, st, 120, 30)
+	openRun(m, id)
+	if !strings.Contains(screen(m), "trained by alice@node7 (pulled)") {
+		t.Errorf("the pulled run's detail does not say who trained it:\n%s", screen(m))
+	}
+	m = newTestModel(t, st, 120, 30)
+	openRun(m, r.ID)
+	if strings.Contains(screen(m), "(pulled)") {
+		t.Error("a local run is shown as pulled")
+	}
+}
