@@ -45,7 +45,7 @@ then "predicted" and one "p_<class>" probability column per class.`,
 }
 
 func runPredict(ctx context.Context, s Streams, o *predictOptions, prefix, input string) error {
-	st, _, err := openStore(ctx)
+	st, _, err := openExistingStore(ctx)
 	if err != nil {
 		return err
 	}

@@ -33,7 +33,7 @@ experiment resumes it too.`,
 }
 
 func runResume(ctx context.Context, s Streams, o *rerunOptions, prefix string) error {
-	st, root, err := openStore(ctx)
+	st, root, err := openExistingStore(ctx)
 	if err != nil {
 		return err
 	}

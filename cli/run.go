@@ -57,7 +57,7 @@ func newRunCmd(s Streams) *cobra.Command {
 }
 
 func runRun(ctx context.Context, s Streams, o *runOptions, names []string) error {
-	st, root, err := openLiveStore(ctx)
+	st, root, err := openRunStore(ctx)
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,7 @@ func newShowCmd(s Streams) *cobra.Command {
 }
 
 func runShow(ctx context.Context, s Streams, o *showOptions, prefix string) error {
-	st, _, err := openStore(ctx)
+	st, _, err := openExistingStore(ctx)
 	if err != nil {
 		return err
 	}
