@@ -104,7 +104,7 @@ func cancelTargets(ctx context.Context, st *store.Store, claimed []store.QueuedP
 		return nil, err
 	}
 	if len(sweeps) == 0 && len(runs) == 0 {
-		r, err := resolveRun(ctx, st, arg)
+		r, err := resolveAttempt(ctx, st, arg)
 		if err != nil {
 			return nil, err
 		}

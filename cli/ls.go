@@ -82,14 +82,28 @@ func runLs(ctx context.Context, s Streams, o *lsOptions) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "KEY\tEXPERIMENT\tSTATUS\tDEVICE\tEPOCH\tTEST\tAGE")
+	fmt.Fprintln(tw, "KEY\tRUN\tEXPERIMENT\tSTATUS\tDEVICE\tEPOCH\tTEST\tAGE")
 	now := time.Now()
 	for i := range runs {
 		r := &runs[i]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", store.ShortKey(r.Key), r.Experiment, r.Status,
-			r.Device, r.Epoch, r.Epochs, mainMetric(r), age(now, r.CreatedAt))
+		run := fmt.Sprintf("#%d", r.ID)
+		if o := runOrigin(r, false); o != "" {
+			run += " " + strings.TrimSuffix(o, ": xp run --force")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", store.ShortKey(r.Key), run, r.Experiment, r.Status,
+			r.Device, epochCell(r), mainMetric(r), age(now, r.CreatedAt))
 	}
 	return tw.Flush()
+}
+
+// epochCell is "12/20", and "15/20 early" for a run that early stopping
+// ended: done, not a run cut short.
+func epochCell(r *store.Run) string {
+	cell := fmt.Sprintf("%d/%d", r.Epoch, r.Epochs)
+	if r.Status == store.StatusSucceeded && r.Epoch > 0 && r.Epoch < r.Epochs {
+		cell += " early"
+	}
+	return cell
 }
 
 // mainMetric is the test accuracy (a regression's rmse), or the first

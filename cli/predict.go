@@ -50,7 +50,7 @@ func runPredict(ctx context.Context, s Streams, o *predictOptions, prefix, input
 		return err
 	}
 	defer st.Close()
-	r, err := st.Resolve(ctx, prefix)
+	r, err := resolveRun(ctx, st, prefix)
 	if err != nil {
 		return err
 	}

@@ -38,7 +38,7 @@ func runResume(ctx context.Context, s Streams, o *rerunOptions, prefix string) e
 		return err
 	}
 	defer st.Close()
-	orig, err := resolveRun(ctx, st, prefix)
+	orig, err := resolveAttempt(ctx, st, prefix)
 	if err != nil {
 		return err
 	}

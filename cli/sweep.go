@@ -64,7 +64,7 @@ func orList(words []string) string {
 func runSweep(ctx context.Context, s Streams, o *runOptions, st *store.Store, root string, exp *spec.Experiment, executor string) error {
 	ex := executors[executor](o, root)
 	opts := sweep.Options{
-		Options:  runner.Options{Backend: o.backend, Force: o.force, AllowDirty: o.dirty},
+		Options:  runner.Options{Backend: o.backend, Force: o.force, AllowDirty: o.dirty, NoWait: o.noWait},
 		Parallel: o.parallel,
 	}
 	if o.threadsSet {

@@ -244,12 +244,17 @@ func (s *Session) TrainOn(ctx context.Context, idx, gpu int) (Outcome, bool) {
 		return Outcome{}, false
 	}
 	s.mu.Lock()
-	s.res.Trained++
-	s.res.Busy += took
+	if res != nil && res.Cached {
+		s.res.Cached++
+	} else {
+		s.res.Trained++
+		s.res.Busy += took
+	}
 	s.mu.Unlock()
 	out := Outcome{Status: store.StatusFailed}
 	if res != nil && res.Run != nil {
-		out.Run, out.Status, out.Error = res.Run, res.Run.Status, res.Run.Error
+		// Cached: another process trained the key while this one waited.
+		out.Run, out.Status, out.Error, out.Cached = res.Run, res.Run.Status, res.Run.Error, res.Cached
 	}
 	if err != nil && out.Error == "" {
 		out.Error = err.Error()
