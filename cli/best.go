@@ -28,9 +28,11 @@ func newBestCmd(s Streams) *cobra.Command {
 		Use:   "best <sweep|experiment>",
 		Short: "Print the best point of a sweep and its params",
 		Long: `Prints the succeeded point of a sweep with the best value of the sweep's
-metric, its params and its final metrics. The sweep is named by its id (or a
-unique prefix), or by its experiment: the experiment's latest sweep, or, for
-an experiment without one, its best succeeded run.`,
+metric, its params and its final metrics. The name is an experiment's first:
+its latest sweep, or, for an experiment without one, its best succeeded run;
+else a sweep's id or a unique prefix of it. Points tied for the best (equal
+values) are listed: the first in the sweep's order wins (for runs of an
+experiment, the newest).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runBest(cmd.Context(), s, o, args[0])
@@ -51,6 +53,9 @@ type bestJSON struct {
 	Params map[string]any `json:"params,omitempty"`
 	Of     int            `json:"of"` // succeeded points (runs) ranked
 	Run    runJSON        `json:"run"`
+	// TiedWith are the keys of the other points (runs) with the same
+	// value, which lost the tie.
+	TiedWith []string `json:"tied_with,omitempty"`
 }
 
 func runBest(ctx context.Context, s Streams, o *bestOptions, ref string) error {
@@ -84,6 +89,7 @@ func runBest(ctx context.Context, s Streams, o *bestOptions, ref string) error {
 		return err
 	}
 	best := sweep.Best(points, mode)
+	ties := sweep.Tied(points, best)
 	succeeded := 0
 	for _, p := range points {
 		if p.State == store.PointDone && p.Status == store.StatusSucceeded {
@@ -102,14 +108,40 @@ func runBest(ctx context.Context, s Streams, o *bestOptions, ref string) error {
 			}
 		}
 		return writeJSON(s.Out, bestJSON{Sweep: sw.ID, Metric: metric, Mode: mode, Value: best.Value,
-			Params: params, Of: succeeded, Run: toJSON(best.Run, "", false)})
+			Params: params, Of: succeeded, Run: toJSON(best.Run, "", false), TiedWith: tiedKeys(ties)})
 	}
 	fmt.Fprintf(s.Out, "best of sweep %s by %s (%s), %d of %d points succeeded\n", sw.ID, metric, mode, succeeded, len(points))
 	printBest(s, best.Run, metric, best.Value)
 	for _, p := range best.Params {
 		fmt.Fprintf(s.Out, "  %s = %s\n", p.Path, p.Value)
 	}
+	printTies(s, ties, "point", "the first in the sweep's order")
 	return nil
+}
+
+// tiedKeys are the keys of the points that tied with the best.
+func tiedKeys(ties []sweep.PointResult) []string {
+	var out []string
+	for _, p := range ties {
+		out = append(out, p.Key)
+	}
+	return out
+}
+
+// printTies says that the best is one of several equal points, which, and
+// by what rule it was picked.
+func printTies(s Streams, ties []sweep.PointResult, what, rule string) {
+	if len(ties) == 0 {
+		return
+	}
+	fmt.Fprintf(s.Out, "  tie: %d %ss have this value; the best is %s\n", len(ties)+1, what, rule)
+	for _, p := range ties {
+		label := p.Label()
+		if label == "" && p.Run != nil {
+			label = fmt.Sprintf("run #%d", p.Run.ID)
+		}
+		fmt.Fprintf(s.Out, "  tied    %s  %s\n", store.ShortKey(p.Key), label)
+	}
 }
 
 // bestRun ranks the succeeded runs of an experiment that has no sweep.
@@ -130,19 +162,22 @@ func bestRun(ctx context.Context, s Streams, o *bestOptions, st *store.Store, ex
 	}
 	points := make([]sweep.PointResult, len(runs))
 	for i := range runs {
-		points[i] = sweep.PointResult{Index: i, State: store.PointDone, Status: store.StatusSucceeded,
+		points[i] = sweep.PointResult{Index: i, Key: runs[i].Key, State: store.PointDone, Status: store.StatusSucceeded,
 			Run: &runs[i], Value: sweep.MetricValue(&runs[i], metric)}
 	}
+	// Newest first: a tie goes to the newest run.
 	best := sweep.Best(points, mode)
+	ties := sweep.Tied(points, best)
 	if best == nil {
 		return fmt.Errorf("no succeeded run of %s has %s", experiment, metric)
 	}
 	if o.json {
 		return writeJSON(s.Out, bestJSON{Metric: metric, Mode: mode, Value: best.Value, Of: len(runs),
-			Run: toJSON(best.Run, "", false)})
+			Run: toJSON(best.Run, "", false), TiedWith: tiedKeys(ties)})
 	}
 	fmt.Fprintf(s.Out, "best run of %s by %s (%s), of %d succeeded\n", experiment, metric, mode, len(runs))
 	printBest(s, best.Run, metric, best.Value)
+	printTies(s, ties, "run", "the newest")
 	return nil
 }
 

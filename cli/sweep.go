@@ -178,6 +178,7 @@ func printSweep(s Streams, res *sweep.Result) {
 	}
 	if b := res.Best; b != nil {
 		fmt.Fprintf(s.Out, "  best    %s  %s %.4f  %s\n", store.ShortKey(b.Key), plan.Metric, b.Value, b.Label())
+		printTies(s, res.Ties, "point", "the first in the sweep's order")
 	} else {
 		fmt.Fprintf(s.Out, "  best    none: no point has succeeded with %s\n", plan.Metric)
 	}
@@ -209,11 +210,14 @@ type sweepJSON struct {
 	Mode       string           `json:"mode"`
 	Points     []sweepPointJSON `json:"points"`
 	Best       *sweepPointJSON  `json:"best"`
-	Failed     int              `json:"failed"`
-	Trained    int              `json:"trained"`
-	Cached     int              `json:"cached"`
-	Earlier    int              `json:"done_before"`
-	Seconds    float64          `json:"seconds"`
+	// TiedWith are the indexes of the points with the best's value,
+	// which lost the tie to the first of them.
+	TiedWith []int   `json:"tied_with,omitempty"`
+	Failed   int     `json:"failed"`
+	Trained  int     `json:"trained"`
+	Cached   int     `json:"cached"`
+	Earlier  int     `json:"done_before"`
+	Seconds  float64 `json:"seconds"`
 }
 
 type sweepPointJSON struct {
@@ -256,6 +260,9 @@ func sweepToJSON(res *sweep.Result) sweepJSON {
 	if res.Best != nil {
 		b := pointToJSON(res.Best)
 		j.Best = &b
+	}
+	for _, p := range res.Ties {
+		j.TiedWith = append(j.TiedWith, p.Index)
 	}
 	return j
 }

@@ -506,9 +506,12 @@ func (s *Store) Sweeps(ctx context.Context, q SweepQuery) ([]SweepStatus, error)
 	return out, nil
 }
 
-// FindSweep finds a sweep by its id, a unique prefix of it, or its
-// experiment's name (the most recently updated sweep of that experiment).
-// ErrNotFound when none matches; ErrAmbiguous when a prefix matches several.
+// FindSweep finds a sweep by what a person calls it: its id; else the
+// name of an experiment, exactly (its most recently updated sweep); else
+// a unique prefix of an id. A name is an experiment's before it is a
+// prefix, so "churn" never finds churn_sweep's sweep: an experiment with
+// runs but no sweep is ErrNotFound. ErrAmbiguous (a *SweepAmbiguousError)
+// when a prefix matches several sweeps.
 func (s *Store) FindSweep(ctx context.Context, ref string) (*Sweep, error) {
 	if ref == "" {
 		return nil, fmt.Errorf("find sweep: empty name: %w", ErrInvalid)
@@ -517,32 +520,59 @@ func (s *Store) FindSweep(ctx context.Context, ref string) (*Sweep, error) {
 	if err != nil {
 		return nil, err
 	}
-	var prefixed []SweepStatus
 	for _, st := range all {
 		if st.ID == ref {
 			return &st.Sweep, nil
 		}
-		if strings.HasPrefix(st.ID, ref) {
-			prefixed = append(prefixed, st)
-		}
-	}
-	if len(prefixed) == 1 {
-		return &prefixed[0].Sweep, nil
 	}
 	for _, st := range all { // newest first
 		if st.Experiment == ref {
 			return &st.Sweep, nil
 		}
 	}
-	if len(prefixed) > 1 {
-		ids := make([]string, len(prefixed))
-		for i, st := range prefixed {
-			ids[i] = st.ID
-		}
-		return nil, fmt.Errorf("sweep %q: %w: %s", ref, ErrAmbiguous, strings.Join(ids, ", "))
+	n, err := s.CountRuns(ctx, ListOptions{Experiment: ref})
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("sweep %q: %w", ref, ErrNotFound)
+	if n > 0 {
+		return nil, &notFoundError{fmt.Sprintf("experiment %s has no sweep", ref)}
+	}
+	var prefixed []string
+	var found *Sweep
+	for _, st := range all {
+		if strings.HasPrefix(st.ID, ref) {
+			prefixed = append(prefixed, st.ID)
+			found = &st.Sweep
+		}
+	}
+	switch len(prefixed) {
+	case 0:
+		return nil, &notFoundError{fmt.Sprintf("no sweep or experiment %q", ref)}
+	case 1:
+		return found, nil
+	}
+	return nil, &SweepAmbiguousError{Prefix: ref, IDs: prefixed}
 }
+
+// notFoundError says what was not found, and matches ErrNotFound, whose
+// words ("run not found") would not fit a sweep.
+type notFoundError struct{ msg string }
+
+func (e *notFoundError) Error() string        { return e.msg }
+func (e *notFoundError) Is(target error) bool { return target == ErrNotFound }
+
+// SweepAmbiguousError is FindSweep's answer to a prefix of several sweeps'
+// ids. errors.Is(err, ErrAmbiguous) holds.
+type SweepAmbiguousError struct {
+	Prefix string
+	IDs    []string
+}
+
+func (e *SweepAmbiguousError) Error() string {
+	return fmt.Sprintf("sweep id prefix %q is ambiguous: %s", e.Prefix, strings.Join(e.IDs, ", "))
+}
+
+func (e *SweepAmbiguousError) Is(target error) bool { return target == ErrAmbiguous }
 
 // SweepRuns returns the runs of sweep sweepID: the run holding each point's
 // result (in point order; a cached point's may belong to another sweep),

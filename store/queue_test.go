@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -210,10 +211,19 @@ func TestSweepsAndFindSweep(t *testing.T) {
 		t.Errorf("all sweeps, latest first: %+v", all)
 	}
 
+	// churn has runs and no sweep; churn_sweep has a sweep, whose id
+	// starts with "churn".
+	createTest(t, s, testKey("c4", 1), "churn")
+	if _, err := s.Enqueue(ctx, &Sweep{ID: "churn_sweep-cccc", Experiment: "churn_sweep"}, testPoints(1), false); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		ref, want string
 		err       error
 	}{
+		{"churn", "", ErrNotFound}, // the experiment, which has no sweep
+		{"churn_sweep", "churn_sweep-cccc", nil},
+		{"churn_s", "churn_sweep-cccc", nil},
 		{"iris-aaaa22", "iris-aaaa22", nil},
 		{"iris-aaaa1", "iris-aaaa11", nil},
 		{"credit", "credit-bbbb", nil},
@@ -227,6 +237,9 @@ func TestSweepsAndFindSweep(t *testing.T) {
 			if tt.err != nil {
 				if !errors.Is(err, tt.err) {
 					t.Errorf("err = %v, want %v", err, tt.err)
+				}
+				if tt.err == ErrAmbiguous && (err == nil || !strings.Contains(err.Error(), "sweep id prefix") || strings.Contains(err.Error(), "run key")) {
+					t.Errorf("ambiguous sweep: %v", err)
 				}
 				return
 			}

@@ -321,6 +321,7 @@ func (s *Session) Result(ctx context.Context) (*Result, error) {
 		}
 	}
 	res.Best = Best(res.Points, s.plan.Mode)
+	res.Ties = Tied(res.Points, res.Best)
 	return &res, nil
 }
 
