@@ -85,6 +85,10 @@ func runSweep(ctx context.Context, s Streams, o *runOptions, st *store.Store, ro
 	if err != nil {
 		return err
 	}
+	if stopped, never := canceledPoints(res); never > 0 {
+		return exitError{code: ExitCanceled, err: fmt.Errorf("sweep %s was canceled: %d stopped in training, %d never started",
+			res.Plan.ID, stopped, never)}
+	}
 	if failed := res.Failed(); len(failed) > 0 {
 		return exitError{code: ExitError, err: fmt.Errorf("%d of %d points of sweep %s failed", len(failed), len(res.Points), res.Plan.ID)}
 	}
@@ -127,6 +131,21 @@ func intList(xs []int) string {
 	return strings.Join(parts, ",")
 }
 
+// canceledPoints counts the points of a sweep canceled in training and
+// those it canceled before they started (its sweep was canceled).
+func canceledPoints(res *sweep.Result) (stopped, never int) {
+	for _, p := range res.Points {
+		if p.State == store.PointDone && p.Status == store.StatusCanceled {
+			if p.Run == nil {
+				never++
+			} else {
+				stopped++
+			}
+		}
+	}
+	return stopped, never
+}
+
 // printPoint prints one point: "[ 3/12] succeeded 3f9a2c41d0e7  params  metric value".
 func printPoint(s Streams, p *sweep.PointResult, done, total int) {
 	status := string(p.Status)
@@ -155,11 +174,16 @@ func printSweep(s Streams, res *sweep.Result) {
 			counts[p.Status]++
 		}
 	}
+	stopped, neverStarted := canceledPoints(res)
+	counts[store.StatusCanceled] = stopped
 	var parts []string
 	for _, st := range store.Statuses {
 		if n := counts[st]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, st))
 		}
+	}
+	if neverStarted > 0 {
+		parts = append(parts, fmt.Sprintf("%d never started", neverStarted))
 	}
 	if n := res.Pending(); n > 0 {
 		parts = append(parts, fmt.Sprintf("%d not done", n))
@@ -172,6 +196,10 @@ func printSweep(s Streams, res *sweep.Result) {
 		plan.ID, len(res.Points), strings.Join(parts, ", "), trained, res.Cached, res.Earlier, res.Elapsed.Seconds())
 	if n := res.Pending(); n > 0 {
 		fmt.Fprintf(s.Out, "  %d points not done: xp run %s continues the sweep\n", n, plan.Exp.Name)
+	}
+	if stopped+neverStarted > 0 {
+		fmt.Fprintf(s.Out, "  canceled: %d stopped in training, %d never started; xp run %s trains them again\n",
+			stopped, neverStarted, plan.Exp.Name)
 	}
 	for _, p := range res.Failed() {
 		fmt.Fprintf(s.Out, "  failed  %s  %s: %s\n", store.ShortKey(p.Key), p.Label(), indentRest(p.Error))

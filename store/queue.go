@@ -355,6 +355,51 @@ func expectClaimed(res sql.Result) error {
 	return nil
 }
 
+// NeverStarted is the error of a point that a canceled sweep stopped
+// before it started (CancelSweep).
+const NeverStarted = "never started: the sweep was canceled"
+
+// CancelSweep stops sweep sweepID from starting any more points: its
+// pending points, and those claimed by a process that has not started
+// training them (no run of the point in training yet, no Slurm task), are
+// done, canceled, with the error NeverStarted. It returns how many. The
+// points in training are for their runs' cancel requests to stop. The
+// next xp run of the sweep queues the canceled points again.
+func (s *Store) CancelSweep(ctx context.Context, sweepID string) (int, error) {
+	var n int64
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE sweep_points
+			SET state = 'done', status = 'canceled', error = ?, owner = '', finished = ?
+			WHERE sweep_id = ? AND (state = 'pending' OR (state = 'claimed' AND slurm_task = ''
+				AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.key = sweep_points.key
+					AND r.sweep_id = sweep_points.sweep_id AND r.status IN ('queued', 'running'))))`,
+			NeverStarted, nanos(s.now()), sweepID)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("cancel sweep %s: %w", sweepID, err)
+	}
+	return int(n), nil
+}
+
+// PointHeldBy reports whether owner still holds point idx of sweepID:
+// claimed, not taken over, not canceled (CancelSweep).
+func (s *Store) PointHeldBy(ctx context.Context, sweepID string, idx int, owner string) (bool, error) {
+	var n int
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT count(*) FROM sweep_points
+			WHERE sweep_id = ? AND idx = ? AND owner = ? AND state = 'claimed'`, sweepID, idx, owner).Scan(&n)
+	})
+	if err != nil {
+		return false, fmt.Errorf("read point %d of %s: %w", idx, sweepID, err)
+	}
+	return n == 1, nil
+}
+
 // SweepPoints returns the points of sweep sweepID in order.
 func (s *Store) SweepPoints(ctx context.Context, sweepID string) ([]QueuedPoint, error) {
 	var out []QueuedPoint
