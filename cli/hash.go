@@ -102,7 +102,7 @@ func runHash(ctx context.Context, s Streams, o *hashOptions, names []string) err
 		if err != nil {
 			return err
 		}
-		src, err := provenance.Inspect(exp, job.DataPath)
+		src, err := provenance.Inspect(exp, job.DataFiles()...)
 		if err != nil {
 			return err
 		}

@@ -168,8 +168,18 @@ func printProvenance(w io.Writer, p *provenance.Record) {
 	for _, f := range p.Files {
 		fmt.Fprintf(w, "  file        %s blob %s\n", f.Path, f.Blob)
 	}
-	if p.Data != nil {
-		fmt.Fprintf(w, "  data file   %s blob %s\n", p.Data.Path, p.Data.Blob)
+	for _, d := range []*provenance.SourceFile{p.Data, p.TestData} {
+		if d == nil {
+			continue
+		}
+		line := fmt.Sprintf("  data file   %s blob %s", d.Path, d.Blob)
+		if d.State != provenance.FileClean {
+			line += fmt.Sprintf(" (%s)", d.State)
+		}
+		if d.SHA256 != "" {
+			line += ", sha256 " + d.SHA256
+		}
+		fmt.Fprintln(w, line)
 	}
 	fmt.Fprintf(w, "  ran on      %s (%s/%s), %s, xp %s\n", p.Host, p.OS, p.Arch, p.GoVersion, p.XPVersion)
 	fmt.Fprintf(w, "  backend     %s on %s: %s\n", p.Backend, p.Device, p.BackendVersion)

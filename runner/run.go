@@ -186,6 +186,19 @@ func Plan(ctx context.Context, exp *spec.Experiment, opts Options) (*Job, error)
 	}, nil
 }
 
+// DataFiles are the job's data sources that are local files, with the
+// sha256 of their bytes (that Read checks the bytes it trains on against):
+// what provenance.Inspect traces to the commit.
+func (j *Job) DataFiles() []provenance.DataFile {
+	var out []provenance.DataFile
+	for _, name := range sortedKeys(j.Sources) {
+		if src := j.Sources[name]; src.Kind == "file" {
+			out = append(out, provenance.DataFile{Path: src.Path, SHA256: src.SHA256, Test: name == SourceTest})
+		}
+	}
+	return out
+}
+
 // chooseBackend maps the spec's device (or an explicit backend name) to a
 // registered backend and the device it trains on. "auto" prefers CUDA when
 // it can run, and otherwise returns the CPU with the reason CUDA cannot.

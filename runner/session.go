@@ -159,7 +159,7 @@ func (s *session) prepare(ctx context.Context) error {
 func (s *session) checkSource() error {
 	j := s.job
 	if j.Source == nil {
-		src, err := provenance.Inspect(j.Exp, j.DataPath)
+		src, err := provenance.Inspect(j.Exp, j.DataFiles()...)
 		if err != nil {
 			return err
 		}
