@@ -41,7 +41,7 @@ func (p *progress) event(e runner.Event) {
 		}
 	case runner.EventStarted:
 		if e.Fallback != "" {
-			fmt.Fprintf(p.w, "device auto: no CUDA here (%s); training on cpu\n", e.Fallback)
+			fmt.Fprintf(p.w, "device auto: %s; training on cpu\n", e.Fallback)
 		}
 		if e.FromEpoch > 0 {
 			fmt.Fprintf(p.w, "training %s %s: resuming from epoch %d of %d (run #%d's checkpoint), %d rows an epoch\n",
