@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/metric"
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
@@ -65,15 +66,15 @@ func runBest(ctx context.Context, s Streams, o *bestOptions, ref string) error {
 	if o.metric != "" && !strings.Contains(o.metric, ".") {
 		return usageError{fmt.Errorf("--metric %q: want <split>.<name>, e.g. validation.accuracy", o.metric)}
 	}
-	st, _, err := openLiveStore(ctx)
+	st, root, err := openLiveStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	sw, err := st.FindSweep(ctx, ref)
+	sw, err := findSweep(ctx, st, root, ref)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return bestRun(ctx, s, o, st, ref)
+		return bestRun(ctx, s, o, st, root, ref)
 	case err != nil:
 		return err
 	}
@@ -144,8 +145,19 @@ func printTies(s Streams, ties []sweep.PointResult, what, rule string) {
 	}
 }
 
+// findSweep finds the sweep a name means (store.FindSweep), the name of an
+// experiment of the project's files taken as that experiment's even when
+// it has no run of its own (its runs were all cached under another name):
+// never as a prefix of another experiment's sweep id.
+func findSweep(ctx context.Context, st *store.Store, root, ref string) (*store.Sweep, error) {
+	if exp, err := spec.Find(root, ref); err == nil && exp.Name == ref {
+		return st.LatestSweep(ctx, ref)
+	}
+	return st.FindSweep(ctx, ref)
+}
+
 // bestRun ranks the succeeded runs of an experiment that has no sweep.
-func bestRun(ctx context.Context, s Streams, o *bestOptions, st *store.Store, experiment string) error {
+func bestRun(ctx context.Context, s Streams, o *bestOptions, st *store.Store, root, experiment string) error {
 	metric, mode := o.metric, o.mode
 	if metric == "" {
 		metric = "validation.loss"
@@ -158,6 +170,9 @@ func bestRun(ctx context.Context, s Streams, o *bestOptions, st *store.Store, ex
 		return err
 	}
 	if len(runs) == 0 {
+		if exp, err := spec.Find(root, experiment); err == nil && exp.Name == experiment {
+			return fmt.Errorf("experiment %s has no sweep, and no succeeded run recorded under its name (a run cached from another experiment with the same key keeps that one's); `xp ls` lists the runs", experiment)
+		}
 		return fmt.Errorf("no sweep or experiment %q with succeeded runs; `xp queue --all` lists the sweeps", experiment)
 	}
 	points := make([]sweep.PointResult, len(runs))

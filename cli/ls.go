@@ -42,7 +42,7 @@ func newLsCmd(s Streams) *cobra.Command {
 }
 
 func runLs(ctx context.Context, s Streams, o *lsOptions) error {
-	st, _, err := openLiveStore(ctx)
+	st, root, err := openLiveStore(ctx)
 	if err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func runLs(ctx context.Context, s Streams, o *lsOptions) error {
 	}
 	var runs []store.Run
 	if o.sweep != "" {
-		runs, err = sweepRuns(ctx, st, o)
+		runs, err = sweepRuns(ctx, st, root, o)
 	} else {
 		runs, err = st.ListRuns(ctx, store.ListOptions{
 			Experiment: o.experiment, Status: store.Status(o.status), Limit: o.limit, SortBy: sortBy,
@@ -137,11 +137,11 @@ func age(now, t time.Time) string {
 // sweepRuns lists the runs of the sweep --sweep names, in point order
 // (the run holding each point's result, a cached one included), then the
 // sweep's other runs; --experiment, --status and --limit still apply.
-func sweepRuns(ctx context.Context, st *store.Store, o *lsOptions) ([]store.Run, error) {
+func sweepRuns(ctx context.Context, st *store.Store, root string, o *lsOptions) ([]store.Run, error) {
 	if o.sort != "" {
 		return nil, usageError{fmt.Errorf("--sort does not go with --sweep: a sweep's runs are listed in point order (xp best ranks them)")}
 	}
-	sw, err := st.FindSweep(ctx, o.sweep)
+	sw, err := findSweep(ctx, st, root, o.sweep)
 	if err != nil {
 		return nil, err
 	}

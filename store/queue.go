@@ -580,7 +580,7 @@ func (s *Store) FindSweep(ctx context.Context, ref string) (*Sweep, error) {
 		return nil, err
 	}
 	if n > 0 {
-		return nil, &notFoundError{fmt.Sprintf("experiment %s has no sweep", ref)}
+		return nil, noSweep(ref)
 	}
 	var prefixed []string
 	var found *Sweep
@@ -605,6 +605,25 @@ type notFoundError struct{ msg string }
 
 func (e *notFoundError) Error() string        { return e.msg }
 func (e *notFoundError) Is(target error) bool { return target == ErrNotFound }
+
+// LatestSweep is the most recently updated sweep of experiment, for a
+// caller that knows the name is an experiment's (from its files, say, when
+// its runs were all cached under another name): never a prefix of an id.
+// ErrNotFound when the experiment has no sweep.
+func (s *Store) LatestSweep(ctx context.Context, experiment string) (*Sweep, error) {
+	sweeps, err := s.Sweeps(ctx, SweepQuery{Experiment: experiment})
+	if err != nil {
+		return nil, err
+	}
+	if len(sweeps) == 0 {
+		return nil, noSweep(experiment)
+	}
+	return &sweeps[0].Sweep, nil
+}
+
+func noSweep(experiment string) error {
+	return &notFoundError{fmt.Sprintf("experiment %s has no sweep", experiment)}
+}
 
 // SweepAmbiguousError is FindSweep's answer to a prefix of several sweeps'
 // ids. errors.Is(err, ErrAmbiguous) holds.
