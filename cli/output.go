@@ -35,12 +35,17 @@ type runJSON struct {
 	ID         int64                         `json:"id"`
 	Dirty      bool                          `json:"dirty"`
 	RerunOf    int64                         `json:"rerun_of,omitempty"`
-	SweepID    string                        `json:"sweep_id,omitempty"`
-	// UID is the run's global id; Origin who trained a pulled run
-	// ("user@host") and Remote the remote it was pulled from.
+	Forced     bool                          `json:"forced,omitempty"`
+	// ResumedFrom is the run whose checkpoint this one continued, after
+	// its epoch ResumedEpoch.
+	ResumedFrom  int64  `json:"resumed_from,omitempty"`
+	ResumedEpoch int    `json:"resumed_epoch,omitempty"`
+	SweepID      string `json:"sweep_id,omitempty"`
+	// UID is the run's global id; Remote the remote a pulled run came
+	// from and Origin who trained it ("user@host", from its provenance).
 	UID    string `json:"uid"`
-	Origin string `json:"origin,omitempty"`
 	Remote string `json:"remote,omitempty"`
+	Origin string `json:"origin,omitempty"`
 	// RemoteHit: xp run answered with a run pulled from the remote now.
 	RemoteHit bool `json:"remote_hit,omitempty"`
 	// System is what the run cost the machine (package sysmetric): per
@@ -64,7 +69,8 @@ func toJSON(r *store.Run, status string, detail bool) runJSON {
 		Epoch: r.Epoch, Epochs: r.Epochs, Error: r.Error, Created: r.CreatedAt,
 		Started: timePtr(r.StartedAt), Finished: timePtr(r.FinishedAt), Timing: nullable(r.Timing),
 		Weights: r.WeightsSHA256, ID: r.ID, Dirty: r.Dirty, RerunOf: r.RerunOf, SweepID: r.SweepID,
-		UID: r.UID, Origin: r.Origin, Remote: r.Remote,
+		Forced: r.Forced, ResumedFrom: r.ResumedFrom, ResumedEpoch: r.ResumedEpoch,
+		UID: r.UID, Remote: r.Remote, Origin: trainedByOf(r),
 	}
 	if detail {
 		j.Provenance = nullable(r.Provenance)

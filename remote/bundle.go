@@ -63,6 +63,9 @@ type runRecord struct {
 	Provenance    string            `json:"provenance,omitempty"`
 	Dirty         bool              `json:"dirty"`
 	RerunOf       string            `json:"rerun_of,omitempty"`
+	Forced        bool              `json:"forced,omitempty"`
+	ResumedFrom   string            `json:"resumed_from,omitempty"`
+	ResumedEpoch  int               `json:"resumed_epoch,omitempty"`
 	SweepID       string            `json:"sweep_id,omitempty"`
 	WeightsSHA256 string            `json:"weights_sha256,omitempty"`
 	Timing        string            `json:"timing,omitempty"`
@@ -131,6 +134,7 @@ func newManifest(d *store.RunData, files []fileRef) (*manifest, *runBlobs, error
 			Spec: string(r.Spec), DataHashes: r.DataHashes, Backend: r.Backend, Device: r.Device,
 			Status: r.Status, Error: r.Error, Epoch: r.Epoch, Epochs: r.Epochs,
 			Provenance: string(r.Provenance), Dirty: r.Dirty, RerunOf: d.RerunOfUID, SweepID: r.SweepID,
+			Forced: r.Forced, ResumedFrom: d.ResumedFromUID, ResumedEpoch: r.ResumedEpoch,
 			WeightsSHA256: r.WeightsSHA256, Timing: string(r.Timing), Host: r.Host,
 			Created: nanos(r.CreatedAt), Started: nanos(r.StartedAt), Finished: nanos(r.FinishedAt)}}
 	for _, s := range d.Summaries {
@@ -176,12 +180,12 @@ func decodeManifest(raw []byte) (*manifest, error) {
 // their blobs, as the store takes it in.
 func (m *manifest) runData(points []store.Point, sources map[string][]byte) *store.RunData {
 	r := m.Run
-	d := &store.RunData{RerunOfUID: r.RerunOf, Points: points,
+	d := &store.RunData{RerunOfUID: r.RerunOf, ResumedFromUID: r.ResumedFrom, Points: points,
 		Run: store.Run{UID: r.UID, Key: r.Key, Experiment: r.Experiment, SpecHash: r.SpecHash,
 			Spec: rawOrNil(r.Spec), DataHashes: r.DataHashes, Backend: r.Backend, Device: r.Device,
 			Status: r.Status, Error: r.Error, Epoch: r.Epoch, Epochs: r.Epochs,
 			Provenance: rawOrNil(r.Provenance), Dirty: r.Dirty, SweepID: r.SweepID,
-			WeightsSHA256: r.WeightsSHA256, Timing: rawOrNil(r.Timing), Host: r.Host,
+			Forced: r.Forced, ResumedEpoch: r.ResumedEpoch, WeightsSHA256: r.WeightsSHA256, Timing: rawOrNil(r.Timing), Host: r.Host,
 			CreatedAt: fromNanos(r.Created), StartedAt: fromNanos(r.Started), FinishedAt: fromNanos(r.Finished)}}
 	for _, s := range m.Summary {
 		d.Summaries = append(d.Summaries, store.SummaryRow{Split: s.Split, Name: s.Name, LastStep: s.LastStep,
@@ -203,10 +207,7 @@ func rawOrNil(s string) json.RawMessage {
 
 // origin is who trained the run: "user@host" from its provenance.
 func (m *manifest) origin() string {
-	if p, err := provenance.Parse(json.RawMessage(m.Run.Provenance)); err == nil && p.Host != "" {
-		return p.Origin()
-	}
-	return m.Run.Host
+	return provenance.OriginOf(json.RawMessage(m.Run.Provenance), m.Run.Host)
 }
 
 // ref is the run's visible object, pointing at the manifest mb.

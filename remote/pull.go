@@ -143,7 +143,7 @@ func (r *Remote) pullRef(ctx context.Context, st *store.Store, rf *ref, t *tally
 		t.put(s.Size)
 		sources[s.Name] = b
 	}
-	id, _, err := st.ImportRun(context.WithoutCancel(ctx), m.runData(pts, sources), r.URL(), rf.Origin, rf.Manifest.SHA256)
+	id, _, err := st.ImportRun(context.WithoutCancel(ctx), m.runData(pts, sources), r.URL(), rf.Manifest.SHA256)
 	if err != nil {
 		return nil, err
 	}

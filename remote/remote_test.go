@@ -12,6 +12,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/xp-ml/xp/provenance"
 	"github.com/xp-ml/xp/remote"
 	"github.com/xp-ml/xp/store"
 )
@@ -58,8 +59,8 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			sameExport(t, a, b, r.ID, got.ID)
-			if got.Origin != "alice@node7" || got.Remote != rm.URL() {
-				t.Errorf("pulled run's origin %q, remote %q", got.Origin, got.Remote)
+			if who := provenance.OriginOf(got.Provenance, got.Host); who != "alice@node7" || got.Remote != rm.URL() {
+				t.Errorf("pulled run trained by %q, remote %q", who, got.Remote)
 			}
 			mine, _ := a.Run(ctx, r.ID)
 			if got.Bundle == "" || got.Bundle != mine.Bundle {
@@ -107,7 +108,7 @@ func sameExport(t *testing.T, a, b *store.Store, id, id2 int64) {
 	}
 	xr, yr := x.Run, y.Run
 	xr.ID, xr.PID, xr.HeartbeatAt, xr.Summary = 0, 0, yr.HeartbeatAt, nil
-	yr.ID, yr.Origin, yr.Remote, yr.Summary = 0, "", "", nil
+	yr.ID, yr.Remote, yr.Summary = 0, "", nil
 	if !reflect.DeepEqual(xr, yr) {
 		t.Errorf("run differs after the round trip:\n%+v\n%+v", xr, yr)
 	}
@@ -216,7 +217,7 @@ func TestHit(t *testing.T) {
 		if err != nil || hit == nil {
 			t.Fatalf("hit = %v, %v", hit, err)
 		}
-		if hit.UID != runs[0].UID || hit.Origin != "alice@node7" || hit.Status != store.StatusSucceeded {
+		if hit.UID != runs[0].UID || provenance.OriginOf(hit.Provenance, hit.Host) != "alice@node7" || hit.Status != store.StatusSucceeded {
 			t.Errorf("hit %+v", hit)
 		}
 		if got, _ := b.LatestSucceeded(ctx, runs[0].Key); got == nil || got.ID != hit.ID {

@@ -13,9 +13,10 @@ import (
 // store to another (package remote). Artifacts are files, not here.
 type RunData struct {
 	Run Run
-	// RerunOfUID is the uid of the run Run reproduces ("" for none): its
-	// local id means nothing in another store.
-	RerunOfUID string
+	// RerunOfUID is the uid of the run Run reproduces ("" for none), and
+	// ResumedFromUID of the run whose checkpoint it continued: their local
+	// ids mean nothing in another store.
+	RerunOfUID, ResumedFromUID string
 	// Points are the run's points in the order they were added, which
 	// decides, between two points of one epoch and step, the later.
 	Points    []Point
@@ -47,11 +48,11 @@ func (s *Store) ExportRun(ctx context.Context, id int64) (*RunData, error) {
 			return err
 		}
 		d.Run = r
-		if r.RerunOf != 0 {
-			err := tx.QueryRowContext(ctx, `SELECT uid FROM runs WHERE id = ?`, r.RerunOf).Scan(&d.RerunOfUID)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
+		if d.RerunOfUID, err = uidOf(ctx, tx, r.RerunOf); err != nil {
+			return err
+		}
+		if d.ResumedFromUID, err = uidOf(ctx, tx, r.ResumedFrom); err != nil {
+			return err
 		}
 		if d.Points, _, err = readPoints(ctx, tx, `SELECT id, split, name, epoch, step, value, time
 			FROM points WHERE run_id = ? ORDER BY id`, id); err != nil {
@@ -67,6 +68,35 @@ func (s *Store) ExportRun(ctx context.Context, id int64) (*RunData, error) {
 		return nil, fmt.Errorf("export run %d: %w", id, err)
 	}
 	return &d, nil
+}
+
+// uidOf is the uid of run id, "" for id 0 or a run no longer here.
+func uidOf(ctx context.Context, tx *sql.Tx, id int64) (string, error) {
+	var uid string
+	if id == 0 {
+		return "", nil
+	}
+	err := tx.QueryRowContext(ctx, `SELECT uid FROM runs WHERE id = ?`, id).Scan(&uid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return uid, err
+}
+
+// idOf is the local id of the run with this uid, nil for none here.
+func idOf(ctx context.Context, tx *sql.Tx, uid string) (any, error) {
+	if uid == "" {
+		return nil, nil
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM runs WHERE uid = ?`, uid).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return id, nil
 }
 
 func summaryRows(ctx context.Context, tx *sql.Tx, id int64) ([]SummaryRow, error) {
@@ -93,11 +123,12 @@ func summaryRows(ctx context.Context, tx *sql.Tx, id int64) ([]SummaryRow, error
 
 // ImportRun records d, a run made in another store, with its points,
 // summaries and sources as they were there, in one transaction; remote
-// and origin say where it came from (Run.Remote, Run.Origin), and bundle
-// is its bundle's sha256. A run whose uid is here already is left as it
-// is: the answer is its id and added false. d.Run.ID is ignored; its
-// RerunOf becomes the local run of d.RerunOfUID, if there is one.
-func (s *Store) ImportRun(ctx context.Context, d *RunData, remote, origin, bundle string) (id int64, added bool, err error) {
+// is where it came from (Run.Remote; who trained it stays in its
+// provenance), and bundle is its bundle's sha256. A run whose uid is here
+// already is left as it is: the answer is its id and added false.
+// d.Run.ID is ignored; its RerunOf and ResumedFrom become the local runs
+// of d.RerunOfUID and d.ResumedFromUID, if they are here.
+func (s *Store) ImportRun(ctx context.Context, d *RunData, remote, bundle string) (id int64, added bool, err error) {
 	r := d.Run
 	if !validUID(r.UID) || !validKey(r.Key) || r.Experiment == "" || !r.Status.Valid() {
 		return 0, false, fmt.Errorf("import run %q: uid, key, experiment or status malformed: %w", r.UID, ErrInvalid)
@@ -116,24 +147,26 @@ func (s *Store) ImportRun(ctx context.Context, d *RunData, remote, origin, bundl
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		var rerunOf any
-		if d.RerunOfUID != "" {
-			var orig int64
-			if err := tx.QueryRowContext(ctx, `SELECT id FROM runs WHERE uid = ?`, d.RerunOfUID).Scan(&orig); err == nil {
-				rerunOf = orig
-			}
+		rerunOf, err := idOf(ctx, tx, d.RerunOfUID)
+		if err != nil {
+			return err
+		}
+		resumedFrom, err := idOf(ctx, tx, d.ResumedFromUID)
+		if err != nil {
+			return err
 		}
 		err = tx.QueryRowContext(ctx, `INSERT INTO runs (key, experiment, spec_hash, spec,
 			data_hashes, backend, device, status, error, epoch, epochs, provenance, dirty,
 			rerun_of, sweep_id, weights_sha256, timing, pid, host, created, started,
-			finished, heartbeat, cancel_requested, uid, origin, remote, bundle)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
+			finished, heartbeat, cancel_requested, forced, resumed_from, resumed_epoch,
+			uid, remote, bundle)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)
 			RETURNING id`,
 			r.Key, r.Experiment, r.SpecHash, cols.spec, cols.dataHashes, r.Backend, r.Device,
 			string(r.Status), r.Error, r.Epoch, r.Epochs, cols.provenance, r.Dirty, rerunOf,
 			r.SweepID, r.WeightsSHA256, cols.timing, r.Host, nanos(r.CreatedAt),
 			nanos(r.StartedAt), nanos(r.FinishedAt), nanos(r.HeartbeatAt),
-			r.UID, origin, remote, bundle).Scan(&id)
+			r.Forced, resumedFrom, r.ResumedEpoch, r.UID, remote, bundle).Scan(&id)
 		if err != nil {
 			return err
 		}
@@ -180,7 +213,7 @@ func (s *Store) importContents(ctx context.Context, tx *sql.Tx, id int64, d *Run
 	return nil
 }
 
-// runColumns are a run's JSON columns as values to store.
+// runJSONColumns are a run's JSON columns as values to store.
 type runJSONColumns struct{ spec, provenance, timing, dataHashes any }
 
 func (r *Run) columns() (runJSONColumns, error) {

@@ -42,6 +42,10 @@ func TestExportImport(t *testing.T) {
 	if err := a.CreateRun(ctx, rerun); err != nil {
 		t.Fatal(err)
 	}
+	resumed := &Run{Key: orig.Key, Experiment: "credit", Forced: true, ResumedFrom: orig.ID, ResumedEpoch: 2}
+	if err := a.CreateRun(ctx, resumed); err != nil {
+		t.Fatal(err)
+	}
 
 	d, err := a.ExportRun(ctx, orig.ID)
 	if err != nil {
@@ -51,7 +55,7 @@ func TestExportImport(t *testing.T) {
 		t.Fatalf("exported %+v", d)
 	}
 	b, _ := openTest(t)
-	id, added, err := b.ImportRun(ctx, d, "file:///shared/xp", "alice@node7", "f00d")
+	id, added, err := b.ImportRun(ctx, d, "file:///shared/xp", "f00d")
 	if err != nil || !added {
 		t.Fatalf("import: %d, %v, %v", id, added, err)
 	}
@@ -59,11 +63,11 @@ func TestExportImport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if back.Run.Origin != "alice@node7" || back.Run.Remote != "file:///shared/xp" || back.Run.Bundle != "f00d" || back.Run.PID != 0 {
-		t.Errorf("imported run's origin %q, remote %q, bundle %q, pid %d", back.Run.Origin, back.Run.Remote, back.Run.Bundle, back.Run.PID)
+	if back.Run.Remote != "file:///shared/xp" || back.Run.Bundle != "f00d" || back.Run.PID != 0 || back.Run.Host != "node7" {
+		t.Errorf("imported run's remote %q, bundle %q, pid %d, host %q", back.Run.Remote, back.Run.Bundle, back.Run.PID, back.Run.Host)
 	}
 	want := d.Run
-	want.ID, want.PID, want.Origin, want.Remote, want.Bundle = id, 0, back.Run.Origin, back.Run.Remote, back.Run.Bundle
+	want.ID, want.PID, want.Remote, want.Bundle = id, 0, back.Run.Remote, back.Run.Bundle
 	if !reflect.DeepEqual(back.Run.Summary, want.Summary) {
 		t.Errorf("summary %v, want %v", back.Run.Summary, want.Summary)
 	}
@@ -84,7 +88,7 @@ func TestExportImport(t *testing.T) {
 	}
 
 	t.Run("again: nothing added", func(t *testing.T) {
-		id2, added, err := b.ImportRun(ctx, d, "s3://other/xp", "", "")
+		id2, added, err := b.ImportRun(ctx, d, "s3://other/xp", "")
 		if err != nil || added || id2 != id {
 			t.Errorf("second import: %d, %v, %v; want %d, not added", id2, added, err, id)
 		}
@@ -98,13 +102,27 @@ func TestExportImport(t *testing.T) {
 		if err != nil || rd.RerunOfUID != orig.UID {
 			t.Fatalf("rerun exported with rerun_of uid %q, %v; want %s", rd.RerunOfUID, err, orig.UID)
 		}
-		rid, _, err := b.ImportRun(ctx, rd, "r", "", "")
+		rid, _, err := b.ImportRun(ctx, rd, "r", "")
 		if err != nil {
 			t.Fatal(err)
 		}
 		got, _ := b.Run(ctx, rid)
 		if got.RerunOf != id {
 			t.Errorf("imported rerun's rerun_of %d, want %d", got.RerunOf, id)
+		}
+	})
+	t.Run("a resumed run links to the run it continued by uid", func(t *testing.T) {
+		rd, err := a.ExportRun(ctx, resumed.ID)
+		if err != nil || rd.ResumedFromUID != orig.UID {
+			t.Fatalf("resumed run exported with resumed_from uid %q, %v; want %s", rd.ResumedFromUID, err, orig.UID)
+		}
+		rid, _, err := b.ImportRun(ctx, rd, "r", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := b.Run(ctx, rid)
+		if got.ResumedFrom != id || got.ResumedEpoch != 2 || !got.Forced {
+			t.Errorf("imported run resumed from %d after epoch %d, forced %v; want %d, 2, true", got.ResumedFrom, got.ResumedEpoch, got.Forced, id)
 		}
 	})
 	t.Run("by uid, and the remotes holding runs", func(t *testing.T) {
@@ -138,7 +156,7 @@ func TestExportImport(t *testing.T) {
 	t.Run("malformed", func(t *testing.T) {
 		bad := *d
 		bad.Run.UID = "not-a-ulid"
-		if _, _, err := b.ImportRun(ctx, &bad, "r", "", ""); !errors.Is(err, ErrInvalid) {
+		if _, _, err := b.ImportRun(ctx, &bad, "r", ""); !errors.Is(err, ErrInvalid) {
 			t.Errorf("import of a bad uid: %v", err)
 		}
 	})

@@ -22,7 +22,7 @@ type migration struct {
 }
 
 // topic is the migration's name without its number and extension:
-// "run_uid" for 0005_run_uid.sql. Backfills are found by it, so a
+// "run_uid" for 0006_run_uid.sql. Backfills are found by it, so a
 // migration renumbered when branches merge keeps its backfill.
 func (m migration) topic() string {
 	_, rest, _ := strings.Cut(m.name, "_")

@@ -24,11 +24,17 @@ type Run struct {
 	Status     Status            `json:"status"`
 	Error      string            `json:"error,omitempty"`
 	// Epoch is the last epoch reported by Heartbeat, of Epochs.
-	Epoch         int             `json:"epoch"`
-	Epochs        int             `json:"epochs"`
-	Provenance    json.RawMessage `json:"provenance,omitempty"`
-	Dirty         bool            `json:"dirty"`
-	RerunOf       int64           `json:"rerun_of,omitempty"` // 0: not a rerun
+	Epoch      int             `json:"epoch"`
+	Epochs     int             `json:"epochs"`
+	Provenance json.RawMessage `json:"provenance,omitempty"`
+	Dirty      bool            `json:"dirty"`
+	RerunOf    int64           `json:"rerun_of,omitempty"` // 0: not a rerun
+	// Forced: trained again by xp run --force. ResumedFrom is the run
+	// whose checkpoint this one continued, after its epoch ResumedEpoch
+	// (0: trained from the start).
+	Forced        bool            `json:"forced,omitempty"`
+	ResumedFrom   int64           `json:"resumed_from,omitempty"`
+	ResumedEpoch  int             `json:"resumed_epoch,omitempty"`
 	SweepID       string          `json:"sweep_id,omitempty"`
 	WeightsSHA256 string          `json:"weights_sha256,omitempty"`
 	Timing        json.RawMessage `json:"timing,omitempty"`
@@ -44,9 +50,10 @@ type Run struct {
 	// UID is the run's globally unique id (NewUID), the same in every
 	// store it is pushed to or pulled into; ID is this store's number.
 	UID string `json:"uid"`
-	// Origin is who trained a pulled run ("user@host") and Remote the
-	// remote it was pulled from; both empty for a run trained here.
-	Origin string `json:"origin,omitempty"`
+	// Remote is the remote a pulled run came from, empty for a run
+	// trained here: with RerunOf, Forced and ResumedFrom, how the run came
+	// to be in this store. Who trained it is in its provenance (host,
+	// user), its one home for every run.
 	Remote string `json:"remote,omitempty"`
 	// Bundle is the sha256 of the run's bundle manifest, fixed by its
 	// first push or its pull; empty until then.
@@ -74,7 +81,7 @@ func (r *Run) Short() string { return ShortKey(r.Key) }
 const runColumns = `id, key, experiment, spec_hash, spec, data_hashes, backend, device,
 	status, error, epoch, epochs, provenance, dirty, rerun_of, sweep_id,
 	weights_sha256, timing, pid, host, created, started, finished, heartbeat,
-	cancel_requested, uid, origin, remote, bundle`
+	cancel_requested, forced, resumed_from, resumed_epoch, uid, remote, bundle`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -82,13 +89,14 @@ func scanRun(sc scanner) (Run, error) {
 	var (
 		r                                  Run
 		spec, dataHashes, prov, timing     []byte
-		rerunOf                            sql.NullInt64
+		rerunOf, resumedFrom               sql.NullInt64
 		created, started, finished, beaten int64
 	)
 	err := sc.Scan(&r.ID, &r.Key, &r.Experiment, &r.SpecHash, &spec, &dataHashes,
 		&r.Backend, &r.Device, &r.Status, &r.Error, &r.Epoch, &r.Epochs, &prov,
 		&r.Dirty, &rerunOf, &r.SweepID, &r.WeightsSHA256, &timing, &r.PID, &r.Host,
-		&created, &started, &finished, &beaten, &r.CancelRequested, &r.UID, &r.Origin, &r.Remote, &r.Bundle)
+		&created, &started, &finished, &beaten, &r.CancelRequested, &r.Forced, &resumedFrom, &r.ResumedEpoch,
+		&r.UID, &r.Remote, &r.Bundle)
 	if err != nil {
 		return Run{}, err
 	}
@@ -98,7 +106,7 @@ func scanRun(sc scanner) (Run, error) {
 			return Run{}, fmt.Errorf("run %d: data hashes: %w", r.ID, err)
 		}
 	}
-	r.RerunOf = rerunOf.Int64
+	r.RerunOf, r.ResumedFrom = rerunOf.Int64, resumedFrom.Int64
 	r.CreatedAt, r.StartedAt = fromNanos(created), fromNanos(started)
 	r.FinishedAt, r.HeartbeatAt = fromNanos(finished), fromNanos(beaten)
 	return r, nil
@@ -134,65 +142,73 @@ func isHex(s string) bool {
 // CreateRun records a new run. It assigns r.ID and r.CreatedAt, and sets
 // r.Status to queued when empty.
 func (s *Store) CreateRun(ctx context.Context, r *Run) error {
+	ins, err := r.insert()
+	if err != nil {
+		return fmt.Errorf("create run: %w", err)
+	}
+	created := s.now()
+	var id int64
+	err = s.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, err = ins(ctx, tx, created)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create run %s: %w", r.Short(), err)
+	}
+	r.ID, r.CreatedAt = id, created
+	return nil
+}
+
+// insert checks r as a new run, setting its status to queued when empty,
+// and returns the statement that records it in a write transaction, with
+// its creation time, and gives its id.
+func (r *Run) insert() (func(context.Context, *sql.Tx, time.Time) (int64, error), error) {
 	if !validKey(r.Key) {
-		return fmt.Errorf("create run: key %q is not 64 lowercase hex digits: %w", r.Key, ErrInvalid)
+		return nil, fmt.Errorf("key %q is not 64 lowercase hex digits: %w", r.Key, ErrInvalid)
 	}
 	if r.Experiment == "" {
-		return fmt.Errorf("create run: no experiment name: %w", ErrInvalid)
+		return nil, fmt.Errorf("no experiment name: %w", ErrInvalid)
 	}
 	if r.Status == "" {
 		r.Status = StatusQueued
 	}
 	if !r.Status.Valid() {
-		return fmt.Errorf("create run: status %q: %w", r.Status, ErrInvalid)
+		return nil, fmt.Errorf("status %q: %w", r.Status, ErrInvalid)
 	}
-	var cols [3]any
-	for i, f := range []struct {
-		name string
-		raw  json.RawMessage
-	}{{"spec", r.Spec}, {"provenance", r.Provenance}, {"timing", r.Timing}} {
-		v, err := jsonText(f.name, f.raw)
-		if err != nil {
-			return fmt.Errorf("create run: %w", err)
-		}
-		cols[i] = v
+	cols, err := r.columns()
+	if err != nil {
+		return nil, err
 	}
-	var dataHashes any
-	if r.DataHashes != nil {
-		b, err := json.Marshal(r.DataHashes)
-		if err != nil {
-			return fmt.Errorf("create run: data hashes: %w", err)
-		}
-		dataHashes = string(b)
-	}
-	var rerunOf any
+	var rerunOf, resumedFrom any
 	if r.RerunOf != 0 {
 		rerunOf = r.RerunOf
 	}
-	created := s.now()
-	uid, err := NewUID(created)
-	if err != nil {
-		return fmt.Errorf("create run %s: %w", r.Short(), err)
+	if r.ResumedFrom != 0 {
+		resumedFrom = r.ResumedFrom
 	}
-	var id int64
-	err = s.Tx(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO runs (key, experiment, spec_hash, spec,
+	return func(ctx context.Context, tx *sql.Tx, created time.Time) (int64, error) {
+		uid, err := NewUID(created)
+		if err != nil {
+			return 0, err
+		}
+		var id int64
+		err = tx.QueryRowContext(ctx, `INSERT INTO runs (key, experiment, spec_hash, spec,
 			data_hashes, backend, device, status, error, epoch, epochs, provenance, dirty,
 			rerun_of, sweep_id, weights_sha256, timing, pid, host, created, started,
-			finished, heartbeat, cancel_requested, uid)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			finished, heartbeat, cancel_requested, forced, resumed_from, resumed_epoch, uid)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			RETURNING id`,
-			r.Key, r.Experiment, r.SpecHash, cols[0], dataHashes, r.Backend, r.Device,
-			string(r.Status), r.Error, r.Epoch, r.Epochs, cols[1], r.Dirty, rerunOf,
-			r.SweepID, r.WeightsSHA256, cols[2], r.PID, r.Host, nanos(created),
+			r.Key, r.Experiment, r.SpecHash, cols.spec, cols.dataHashes, r.Backend, r.Device,
+			string(r.Status), r.Error, r.Epoch, r.Epochs, cols.provenance, r.Dirty, rerunOf,
+			r.SweepID, r.WeightsSHA256, cols.timing, r.PID, r.Host, nanos(created),
 			nanos(r.StartedAt), nanos(r.FinishedAt), nanos(r.HeartbeatAt),
-			r.CancelRequested, uid).Scan(&id)
-	})
-	if err != nil {
-		return fmt.Errorf("create run %s: %w", r.Short(), err)
-	}
-	r.ID, r.CreatedAt, r.UID = id, created, uid
-	return nil
+			r.CancelRequested, r.Forced, resumedFrom, r.ResumedEpoch, uid).Scan(&id)
+		if err == nil {
+			r.UID = uid
+		}
+		return id, err
+	}, nil
 }
 
 // StartRun marks a queued run running in process pid on host, and starts its

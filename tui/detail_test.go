@@ -190,7 +190,8 @@ func TestDetailPulledRun(t *testing.T) {
 	if d.Run.UID, err = store.NewUID(time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	id, _, err := st.ImportRun(ctx, d, "s3://team/xp", "alice@node7", "")
+	d.Run.Provenance = []byte(`{"host":"node7","user":"alice"}`)
+	id, _, err := st.ImportRun(ctx, d, "s3://team/xp", "")
 	if err != nil {
 		t.Fatal(err)
 	}

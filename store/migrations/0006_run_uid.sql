@@ -6,9 +6,10 @@
 -- (store/migrate.go: backfills), since SQLite cannot make a ULID.
 ALTER TABLE runs ADD COLUMN uid TEXT NOT NULL DEFAULT '';
 CREATE UNIQUE INDEX runs_uid ON runs (uid) WHERE uid != '';
--- A pulled run: origin is who trained it ("user@host"), remote the remote
--- it was pulled from; both '' for a run trained here.
-ALTER TABLE runs ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+-- A pulled run: remote is the remote it was pulled from, '' for a run
+-- trained here; with rerun_of, forced and resumed_from (0005), how a run
+-- came to be in this store. Who trained it (host, user) stays where every
+-- run keeps it, in its provenance.
 ALTER TABLE runs ADD COLUMN remote TEXT NOT NULL DEFAULT '';
 -- bundle is the sha256 of the run's bundle manifest, fixed when the run is
 -- first pushed or pulled, so that every later push of it, from any clone,
