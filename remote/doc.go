@@ -46,8 +46,8 @@
 // size its reference gives, a ref and a manifest by their format and
 // against each other. A corrupt or truncated object is an error naming it
 // (ErrCorrupt), never a wrong run. A pull records the run's row, points
-// and sources in the store (store.ImportRun), marked with the remote and
-// with who trained it; its artifacts are fetched when a command needs
+// and sources in the store (store.ImportRun), marked with the remote (who
+// trained it stays in its provenance); its artifacts are fetched when a command needs
 // them (FetchArtifacts: predict, rerun, resume, serve), or with
 // PullOptions.Artifacts.
 //

@@ -62,9 +62,6 @@ func TestConformance(t *testing.T) {
 					t.Fatal(err)
 				}
 				t.Run("prefix "+prefix, func(t *testing.T) { remotetest.Run(t, b) })
-				if prefix == "" {
-					continue
-				}
 			}
 		})
 	}
