@@ -6,7 +6,7 @@ PKGS    ?= ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/xp-ml/xp/provenance.Version=$(VERSION)
 
-.PHONY: all build test test-slurm vet fmt fmt-check bench parity parity-regression gpu-check example clean
+.PHONY: all build test test-slurm test-remote vet fmt fmt-check bench parity parity-regression gpu-check example clean
 
 all: build
 
@@ -22,6 +22,15 @@ test: fmt-check vet
 # and stopped by the test (Debian slurm-wlm and munge, as root).
 test-slurm:
 	XP_TEST_SLURM=1 $(GO) test -count=1 -timeout 15m -run 'TestCluster' -v ./sweep/slurm
+
+# The remotes' tests against versitygw, a real S3 server that checks every
+# request's SigV4 signature, started and stopped by the tests on loopback:
+# XP_VERSITYGW names its binary (go install
+# github.com/versity/versitygw/cmd/versitygw@v1.8.0; .ci/run builds it once
+# into a cache). make test runs them too when it finds one, and skips them
+# when not; here a missing versitygw fails.
+test-remote:
+	XP_TEST_VERSITYGW=1 $(GO) test -count=1 -timeout 20m -run '/versitygw' ./remote/...
 
 vet:
 	$(GO) vet $(PKGS)
