@@ -84,6 +84,7 @@ func newRoot(s Streams) *cobra.Command {
 		newBestCmd(s),
 		newShowCmd(s),
 		newPredictCmd(s),
+		newServeCmd(s),
 		newHashCmd(s),
 		newRerunCmd(s),
 		newResumeCmd(s),

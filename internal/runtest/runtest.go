@@ -1,0 +1,90 @@
+package runtest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	_ "github.com/xp-ml/xp/backends/engine" // registers "cpu"
+	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/internal/gittest"
+	"github.com/xp-ml/xp/runner"
+	"github.com/xp-ml/xp/store"
+)
+
+// Project is a repository holding shipped experiments and the runs
+// trained from them.
+type Project struct {
+	Dir   string // the repository's working tree
+	Store *store.Store
+	Runs  map[string]*store.Run // by experiment
+}
+
+// Artifacts is the artifact directory of the run of experiment name.
+func (p *Project) Artifacts(name string) string { return p.Store.ArtifactDir(p.Runs[name]) }
+
+// Shipped copies experiments/ of this module (every .cue file and the
+// data) into a new git repository, commits it, and trains each named
+// experiment there on the CPU.
+func Shipped(t testing.TB, names ...string) *Project {
+	t.Helper()
+	ctx := context.Background()
+	src := filepath.Join(moduleRoot(t), "experiments")
+	files := map[string]string{}
+	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(filepath.Dir(src), path)
+		files[filepath.ToSlash(rel)] = string(b)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files[".gitignore"] = ".xp/\n"
+	repo := gittest.New(t, files)
+	repo.Commit("experiments")
+	st, err := store.Open(ctx, filepath.Join(repo.Dir, ".xp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	p := &Project{Dir: repo.Dir, Store: st, Runs: map[string]*store.Run{}}
+	exps, err := spec.Load(filepath.Join(repo.Dir, "experiments"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		var exp *spec.Experiment
+		for _, e := range exps {
+			if e.Name == name {
+				exp = e
+			}
+		}
+		if exp == nil {
+			t.Fatalf("no shipped experiment %q", name)
+		}
+		res, err := runner.Run(ctx, st, exp, runner.Options{Backend: "cpu"})
+		if err != nil {
+			t.Fatalf("train %s: %v", name, err)
+		}
+		p.Runs[name] = res.Run
+	}
+	return p
+}
+
+// moduleRoot is the directory of go.mod, found from this file.
+func moduleRoot(t testing.TB) string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("runtest: cannot find its own source")
+	}
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
