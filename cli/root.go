@@ -85,6 +85,7 @@ func newRoot(s Streams) *cobra.Command {
 		newShowCmd(s),
 		newPredictCmd(s),
 		newServeCmd(s),
+		newExportCmd(s),
 		newHashCmd(s),
 		newRerunCmd(s),
 		newResumeCmd(s),

@@ -99,29 +99,9 @@ func start(t *testing.T, opts serve.Options, models ...*serve.Model) (string, fu
 	return "http://" + ln.Addr().String(), stop
 }
 
-// testRows is the CSV of the run's test split, as the source file has
-// those rows (test_predictions.csv names their lines).
+// testRows is the CSV of the run's test split.
 func testRows(t *testing.T, proj *runtest.Project, name string) []byte {
-	t.Helper()
-	preds, err := os.ReadFile(filepath.Join(proj.Artifacts(name), "test_predictions.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := os.ReadFile(filepath.Join(proj.Dir, "experiments", "data", "credit_data.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(src), "\n")
-	var out bytes.Buffer
-	out.WriteString(lines[0] + "\n")
-	for _, rec := range readCSV(t, preds)[1:] {
-		n, err := strconv.Atoi(rec[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		out.WriteString(lines[n-1] + "\n")
-	}
-	return out.Bytes()
+	return proj.TestRows(t, name, "data/credit_data.csv")
 }
 
 func readCSV(t *testing.T, b []byte) [][]string {

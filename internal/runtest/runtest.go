@@ -1,10 +1,14 @@
 package runtest
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 
 	_ "github.com/xp-ml/xp/backends/engine" // registers "cpu"
@@ -30,6 +34,13 @@ func (p *Project) Artifacts(name string) string { return p.Store.ArtifactDir(p.R
 // experiment there on the CPU.
 func Shipped(t testing.TB, names ...string) *Project {
 	t.Helper()
+	return Train(t, nil, names...)
+}
+
+// Train is Shipped with more files in the repository (paths relative to
+// its root, "experiments/x.cue"), which may define the experiments named.
+func Train(t testing.TB, extra map[string]string, names ...string) *Project {
+	t.Helper()
 	ctx := context.Background()
 	src := filepath.Join(moduleRoot(t), "experiments")
 	files := map[string]string{}
@@ -49,6 +60,9 @@ func Shipped(t testing.TB, names ...string) *Project {
 		t.Fatal(err)
 	}
 	files[".gitignore"] = ".xp/\n"
+	for name, body := range extra {
+		files[name] = body
+	}
 	repo := gittest.New(t, files)
 	repo.Commit("experiments")
 	st, err := store.Open(ctx, filepath.Join(repo.Dir, ".xp"))
@@ -87,4 +101,35 @@ func moduleRoot(t testing.TB) string {
 		t.Fatal("runtest: cannot find its own source")
 	}
 	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// TestRows is the header and the test split's rows of the run of
+// experiment name, as its source file (relative to experiments/) holds
+// them: the lines its test_predictions.csv names. The source must have no
+// field that spans lines.
+func (p *Project) TestRows(t testing.TB, name, source string) []byte {
+	t.Helper()
+	preds, err := os.ReadFile(filepath.Join(p.Artifacts(name), "test_predictions.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile(filepath.Join(p.Dir, "experiments", filepath.FromSlash(source)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(src), "\n")
+	recs, err := csv.NewReader(bytes.NewReader(preds)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	out.WriteString(lines[0] + "\n")
+	for _, rec := range recs[1:] {
+		n, err := strconv.Atoi(rec[0])
+		if err != nil || n < 2 || n > len(lines) {
+			t.Fatalf("test_predictions.csv: line %q", rec[0])
+		}
+		out.WriteString(lines[n-1] + "\n")
+	}
+	return out.Bytes()
 }
