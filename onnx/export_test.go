@@ -24,7 +24,7 @@ func pipeline(t *testing.T, columns, features, steps string) (*data.Pipeline, *m
 		t.Fatal(err)
 	}
 	m := &model.Model{Inputs: len(p.Features), Classes: 2, Embeddings: nil,
-		Layers: []model.Layer{{Kind: model.Dense, In: len(p.Features), Out: 2, Activation: model.ActNone}},
+		Layers:    []model.Layer{{Kind: model.Dense, In: len(p.Features), Out: 2, Activation: model.ActNone}},
 		Optimizer: model.Optimizer{Kind: model.SGD, LR: 0.1}}
 	params, err := model.Init(m, 1)
 	if err != nil {
