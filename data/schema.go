@@ -28,8 +28,15 @@ type Input struct {
 	Other      string
 }
 
-// Schema lists the inputs of the pipeline, in p.Columns order.
-func (p *Pipeline) Schema() ([]Input, error) {
+// InputSchema is what a table to score must hold: its inputs, and the target,
+// which it may hold (scoring does not read it).
+type InputSchema struct {
+	Inputs []Input // in the pipeline's column order
+	Target string
+}
+
+// InputSchema is the pipeline's input schema.
+func (p *Pipeline) InputSchema() (*InputSchema, error) {
 	routes, err := p.Routes()
 	if err != nil {
 		return nil, err
@@ -43,7 +50,16 @@ func (p *Pipeline) Schema() ([]Input, error) {
 		}
 		out[k] = in
 	}
-	return out, nil
+	return &InputSchema{Inputs: out, Target: p.Target}, nil
+}
+
+// Names lists the inputs' names.
+func (s *InputSchema) Names() []string {
+	out := make([]string, len(s.Inputs))
+	for k, in := range s.Inputs {
+		out[k] = in.Name
+	}
+	return out
 }
 
 // numericInput reports whether the first step that reads r's values, or
@@ -84,25 +100,18 @@ type Problem struct {
 // input must hold numbers, and names or values that are not valid UTF-8,
 // each value named by its row. Transform ignores extra columns; a caller
 // that wants them refused, as a server does, checks first.
-func (p *Pipeline) Check(f *Frame) ([]Problem, error) {
-	inputs, err := p.Schema()
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, len(inputs))
-	for k, in := range inputs {
-		names[k] = in.Name
-	}
+func (s *InputSchema) Check(f *Frame) []Problem {
+	names := s.Names()
 	var out []Problem
 	for _, n := range f.Names {
 		switch {
 		case !utf8.ValidString(n):
 			out = append(out, Problem{Row: -1, Column: n, Kind: ProblemInvalidUTF8})
-		case n != p.Target && !slices.Contains(names, n):
+		case n != s.Target && !slices.Contains(names, n):
 			out = append(out, Problem{Row: -1, Column: n, Kind: ProblemUnknownColumn, Hint: hint(n, names)})
 		}
 	}
-	for _, in := range inputs {
+	for _, in := range s.Inputs {
 		j := f.index(in.Name)
 		if j < 0 {
 			out = append(out, Problem{Row: -1, Column: in.Name, Kind: ProblemMissingColumn, Hint: hint(in.Name, f.Names)})
@@ -110,10 +119,10 @@ func (p *Pipeline) Check(f *Frame) ([]Problem, error) {
 		}
 		out = append(out, checkValues(f, j, in.Type == TypeNumber)...)
 	}
-	if j := f.index(p.Target); j >= 0 {
+	if j := f.index(s.Target); j >= 0 {
 		out = append(out, checkValues(f, j, false)...)
 	}
-	return out, nil
+	return out
 }
 
 // checkValues lists the values of column j that are not valid UTF-8 and,

@@ -58,12 +58,15 @@ func TestRoutes(t *testing.T) {
 }
 
 func TestSchema(t *testing.T) {
-	inputs, err := v2Pipeline(t).Schema()
+	schema, err := v2Pipeline(t).InputSchema()
 	if err != nil {
 		t.Fatal(err)
 	}
+	if schema.Target != "y" {
+		t.Errorf("target %q", schema.Target)
+	}
 	var got []string
-	for _, in := range inputs {
+	for _, in := range schema.Inputs {
 		got = append(got, fmt.Sprintf("%s %s %s [%s] %s", in.Name, in.Type, in.Encoding, strings.Join(in.Categories, " "), in.Other))
 	}
 	want := []string{
@@ -80,7 +83,10 @@ func TestSchema(t *testing.T) {
 }
 
 func TestCheck(t *testing.T) {
-	p := v2Pipeline(t)
+	p, err := v2Pipeline(t).InputSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
 	read := func(body string) *Frame {
 		t.Helper()
 		f, err := ReadBytes(context.Background(), "rows.csv", FormatCSV, []byte(body))
@@ -106,10 +112,7 @@ func TestCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ps, err := p.Check(read(tt.body))
-			if err != nil {
-				t.Fatal(err)
-			}
+			ps := p.Check(read(tt.body))
 			var got []string
 			for _, pr := range ps {
 				got = append(got, fmt.Sprintf("%d/%d/%s/%s/%s/%s", pr.Row, pr.Line, pr.Column, pr.Kind, pr.Value, pr.Hint))
@@ -125,9 +128,8 @@ func TestCheck(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ps, err := p.Check(f)
-		if err != nil || len(ps) != 1 || ps[0].Kind != ProblemNotNumber || ps[0].Value != "30" {
-			t.Errorf("problems %+v (%v), want the string 30 named", ps, err)
+		if ps := p.Check(f); len(ps) != 1 || ps[0].Kind != ProblemNotNumber || ps[0].Value != "30" {
+			t.Errorf("problems %+v, want the string 30 named", ps)
 		}
 	})
 }
