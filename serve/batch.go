@@ -24,17 +24,20 @@ type jobResult struct {
 	err error
 }
 
-// pool scores jobs on workers, each with its own compiled model. A worker
+// pool scores rows with a model's compiled copies (Scorers). Without
+// batching, a request takes an idle scorer and scores its rows in its own
+// goroutine. With batching (maxRows > 1), workers own the scorers: one
 // that takes a job joins to it the jobs already waiting (and, with a
 // delay, those that come within it) up to maxRows rows, and scores them
 // in one call: one pass through the network for many requests.
 type pool struct {
-	// mu guards closed and the sending on jobs, so no job is sent once
-	// the channel is closed (a request that outlived the drain).
+	// mu guards closed; a request holds it shared while it uses the pool,
+	// so close waits for every request in flight.
 	mu      sync.RWMutex
 	closed  bool
-	jobs    chan *job
-	maxRows int // 0 or 1: every job is scored alone
+	idle    chan *predict.Scorer // without batching
+	jobs    chan *job            // with batching
+	maxRows int
 	delay   time.Duration
 	width   int // outputs per row
 	scorers []*predict.Scorer
@@ -43,14 +46,11 @@ type pool struct {
 	batched func(rows int)
 }
 
-// errClosed is a job offered to a pool that has stopped.
+// errClosed is a request to a pool that has stopped.
 var errClosed = errors.New("server is shutting down")
 
 func newPool(ctx context.Context, p *predict.Predictor, workers, maxRows int, delay time.Duration, batched func(int)) (*pool, error) {
-	pl := &pool{
-		jobs: make(chan *job), maxRows: maxRows, delay: delay,
-		width: p.Model.PredictWidth(), batched: batched,
-	}
+	pl := &pool{maxRows: maxRows, delay: delay, width: p.Model.PredictWidth(), batched: batched}
 	for range max(workers, 1) {
 		s, err := p.Compile(ctx)
 		if err != nil {
@@ -59,6 +59,14 @@ func newPool(ctx context.Context, p *predict.Predictor, workers, maxRows int, de
 		}
 		pl.scorers = append(pl.scorers, s)
 	}
+	if maxRows <= 1 {
+		pl.idle = make(chan *predict.Scorer, len(pl.scorers))
+		for _, s := range pl.scorers {
+			pl.idle <- s
+		}
+		return pl, nil
+	}
+	pl.jobs = make(chan *job)
 	for _, s := range pl.scorers {
 		pl.wg.Add(1)
 		go pl.work(s)
@@ -66,15 +74,30 @@ func newPool(ctx context.Context, p *predict.Predictor, workers, maxRows int, de
 	return pl, nil
 }
 
-// score scores m's rows on a worker and returns what the model outputs,
-// as predict.Scorer.Score does.
+// score scores m's rows and returns what the model outputs, as
+// predict.Scorer.Score does.
 func (pl *pool) score(ctx context.Context, m data.Matrix) ([]float32, error) {
-	j := &job{m: m, done: make(chan jobResult, 1)}
 	pl.mu.RLock()
 	if pl.closed {
 		pl.mu.RUnlock()
 		return nil, errClosed
 	}
+	if pl.jobs == nil {
+		defer pl.mu.RUnlock()
+		var s *predict.Scorer
+		select {
+		case s = <-pl.idle:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		defer func() { pl.idle <- s }()
+		if pl.batched != nil {
+			pl.batched(m.N)
+		}
+		// Scoring is short: no request's context stops it halfway.
+		return s.Score(context.Background(), m)
+	}
+	j := &job{m: m, done: make(chan jobResult, 1)}
 	select {
 	case pl.jobs <- j:
 	case <-ctx.Done():
@@ -90,12 +113,14 @@ func (pl *pool) score(ctx context.Context, m data.Matrix) ([]float32, error) {
 	}
 }
 
-// close stops the workers once the jobs handed to them are scored; a job
-// offered after it gets errClosed.
+// close stops the pool once the requests using it are answered; a request
+// after it gets errClosed.
 func (pl *pool) close() {
 	pl.mu.Lock()
 	pl.closed = true
-	close(pl.jobs)
+	if pl.jobs != nil {
+		close(pl.jobs)
+	}
 	pl.mu.Unlock()
 	pl.wg.Wait()
 	pl.closeScorers()

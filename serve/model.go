@@ -17,18 +17,21 @@ type Model struct {
 	Predictor *predict.Predictor
 
 	name    string // in URLs: the experiment, or the short key when runs share it
-	inputs  []data.Input
+	schema  *data.InputSchema
 	info    modelInfo
 	workers *pool
+	// What every JSON answer repeats, written once (answerParts).
+	answerHead []byte
+	classJSON  [][]byte
 }
 
 // NewModel prepares run r, loaded as p (predict.Load), to be served.
 func NewModel(r *store.Run, p *predict.Predictor) (*Model, error) {
-	inputs, err := p.Pipeline.Schema()
+	schema, err := p.Pipeline.InputSchema()
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", r.Short(), err)
 	}
-	m := &Model{Run: r, Predictor: p, inputs: inputs}
+	m := &Model{Run: r, Predictor: p, schema: schema}
 	m.info = m.describe()
 	return m, nil
 }
@@ -78,7 +81,7 @@ func (m *Model) describe() modelInfo {
 	if rec, err := provenance.Parse(m.Run.Provenance); err == nil && rec != nil {
 		info.Commit = rec.Commit
 	}
-	for _, in := range m.inputs {
+	for _, in := range m.schema.Inputs {
 		info.Inputs = append(info.Inputs, inputInfo{Name: in.Name, Type: in.Type, Encoding: in.Encoding,
 			Categories: in.Categories, Other: in.Other})
 	}
@@ -111,6 +114,7 @@ func nameModels(models []*Model) error {
 		}
 		m.info.Name = m.name
 		m.info.Predict = "/v1/models/" + m.name + ":predict"
+		m.answerParts()
 	}
 	return nil
 }

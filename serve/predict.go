@@ -22,7 +22,7 @@ import (
 
 // predict answers POST /v1/models/<name>:predict.
 func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
-	rt := routeOf(r)
+	rt := routeOf(w)
 	rt.handler = "predict"
 	name, ok := strings.CutSuffix(r.PathValue("name"), ":predict")
 	if !ok {
@@ -54,9 +54,7 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, &badRequest{msg: "bad input: " + err.Error()})
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.opts.WriteTimeout)
-	defer cancel()
-	out, err := m.workers.score(ctx, mat)
+	out, err := m.workers.score(r.Context(), mat)
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -163,44 +161,58 @@ func withoutColumn(f *data.Frame, name string) *data.Frame {
 // written as `xp predict` writes them (predict.FormatProb,
 // predict.FormatValue), so the two compare as text.
 func (m *Model) appendAnswer(buf *bytes.Buffer, out []float32) {
-	buf.WriteString(`{"model":`)
-	writeString(buf, m.name)
-	buf.WriteString(`,"key":`)
-	writeString(buf, m.Run.Key)
-	buf.WriteString(`,"predictions":[`)
-	pl := m.Predictor.Pipeline
+	buf.Write(m.answerHead)
 	if m.regression() {
+		scale := m.Predictor.Pipeline.Scale
 		for i, v := range out {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
 			buf.WriteString(`{"value":`)
-			writeNumber(buf, pl.Scale.Unscale(v), predict.FormatValue)
+			writeNumber(buf, scale.Unscale(v), predict.FormatValue)
 			buf.WriteByte('}')
 		}
 		buf.WriteString("]}\n")
 		return
 	}
-	k := len(pl.Classes)
+	k := len(m.classJSON)
 	for i := 0; i < len(out)/k; i++ {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
 		pr := out[i*k : (i+1)*k]
 		buf.WriteString(`{"class":`)
-		writeString(buf, pl.Classes[metric.Argmax(pr)])
+		buf.Write(m.classJSON[metric.Argmax(pr)])
 		buf.WriteString(`,"probabilities":{`)
 		for c, p := range pr {
 			if c > 0 {
 				buf.WriteByte(',')
 			}
-			writeString(buf, pl.Classes[c])
+			buf.Write(m.classJSON[c])
 			buf.WriteByte(':')
 			writeNumber(buf, float64(p), func(float64) string { return predict.FormatProb(p) })
 		}
 		buf.WriteString("}}")
 	}
 	buf.WriteString("]}\n")
+}
+
+// answerParts writes once what every answer of m repeats: its head, up to
+// the predictions, and each class's name as JSON.
+func (m *Model) answerParts() {
+	var head bytes.Buffer
+	head.WriteString(`{"model":`)
+	writeString(&head, m.name)
+	head.WriteString(`,"key":`)
+	writeString(&head, m.Run.Key)
+	head.WriteString(`,"predictions":[`)
+	m.answerHead = head.Bytes()
+	m.classJSON = nil
+	for _, c := range m.Predictor.Pipeline.Classes {
+		var b bytes.Buffer
+		writeString(&b, c)
+		m.classJSON = append(m.classJSON, b.Bytes())
+	}
 }
 
 // writeNumber writes v as format does, or null where JSON has no number

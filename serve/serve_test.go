@@ -47,7 +47,12 @@ func TestServe(t *testing.T) {
 // load loads the run of experiment name as xp serve does.
 func load(t *testing.T, proj *runtest.Project, name string) *serve.Model {
 	t.Helper()
-	r, err := proj.Store.Resolve(context.Background(), proj.Runs[name].Key)
+	return loadRun(t, proj, proj.Runs[name].Key)
+}
+
+func loadRun(t testing.TB, proj *runtest.Project, key string) *serve.Model {
+	t.Helper()
+	r, err := proj.Store.Resolve(context.Background(), key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -152,11 +152,11 @@ func (s *Server) closePools() {
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		routeOf(r).handler = "healthz"
+		routeOf(w).handler = "healthz"
 		writeText(w, http.StatusOK, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		routeOf(r).handler = "readyz"
+		routeOf(w).handler = "readyz"
 		if s.draining.Load() {
 			writeText(w, http.StatusServiceUnavailable, "draining\n")
 			return
@@ -164,7 +164,7 @@ func (s *Server) routes() http.Handler {
 		writeText(w, http.StatusOK, "ready\n")
 	})
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-		routeOf(r).handler = "metrics"
+		routeOf(w).handler = "metrics"
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		s.metrics.write(w)
 	})
@@ -174,16 +174,16 @@ func (s *Server) routes() http.Handler {
 	return s.record(mux)
 }
 
-// route is what a handler tells the recording middleware about a request.
+// route is what a handler tells the recording middleware about a
+// request.
 type route struct {
 	handler, model string
 }
 
-type routeCtxKey struct{}
-
-func routeOf(r *http.Request) *route {
-	if rt, ok := r.Context().Value(routeCtxKey{}).(*route); ok {
-		return rt
+// routeOf is the route of the request being answered on w.
+func routeOf(w http.ResponseWriter) *route {
+	if rec, ok := w.(*statusRecorder); ok {
+		return &rec.route
 	}
 	return &route{}
 }
@@ -194,16 +194,18 @@ func (s *Server) record(next http.Handler) http.Handler {
 		start := time.Now()
 		s.metrics.inFlight.Add(1)
 		defer s.metrics.inFlight.Add(-1)
-		rt := &route{handler: "unknown"}
-		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
-		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), routeCtxKey{}, rt)))
-		s.metrics.request(rt.handler, rt.model, rec.code, time.Since(start))
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK, route: route{handler: "unknown"}}
+		next.ServeHTTP(rec, r)
+		s.metrics.request(rec.handler, rec.model, rec.code, time.Since(start))
 	})
 }
 
+// statusRecorder is a ResponseWriter that keeps the status written and
+// the route that answered.
 type statusRecorder struct {
 	http.ResponseWriter
 	code int
+	route
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
@@ -214,7 +216,7 @@ func (r *statusRecorder) WriteHeader(code int) {
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
-	routeOf(r).handler = "models"
+	routeOf(w).handler = "models"
 	infos := make([]modelInfo, len(s.models))
 	for i, m := range s.models {
 		infos[i] = m.info
@@ -223,7 +225,7 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showModel(w http.ResponseWriter, r *http.Request) {
-	rt := routeOf(r)
+	rt := routeOf(w)
 	rt.handler = "models"
 	m, ok := s.lookup(w, r.PathValue("name"))
 	if !ok {
