@@ -60,15 +60,15 @@ git init -q && git add -A && git -c user.name=xp -c user.email=xp@localhost comm
 
 if only 3; then
 	step "3. credit, amount and churn_embedding on cuda and on cpu"
-	: >"$out/runs.jsonl"
+	: >"$work/runs.jsonl"
 	: >"$out/runs.log"
 	for exp in credit amount churn_embedding; do
 		for dev in cuda cpu; do
-			timeout 120 xp run "$exp" --backend "$dev" --json >>"$out/runs.jsonl" 2>>"$out/runs.log"
+			timeout 120 xp run "$exp" --backend "$dev" --json >>"$work/runs.jsonl" 2>>"$out/runs.log"
 			echo "$exp $dev exit $?"
 		done
 	done
-	"$py" - "$out/runs.jsonl" <<'PY'
+	"$py" - "$work/runs.jsonl" <<'PY'
 import json, sys
 runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 for r in runs:
@@ -85,8 +85,9 @@ PY
 		key=$("$py" -c 'import json,sys
 for l in open(sys.argv[1]):
     r = json.loads(l)
-    if r["experiment"] == sys.argv[2] and r["device"] == "cuda": print(r["key"][:12]); break' "$out/runs.jsonl" "$exp")
+    if r["experiment"] == sys.argv[2] and r["device"] == "cuda": print(r["key"][:12]); break' "$work/runs.jsonl" "$exp")
 		[ -n "$key" ] && timeout 120 xp rerun "$key" 2>&1 | tail -2
+		[ -n "$key" ] && xp show "$key" | grep -E '^(backend|system)'
 	done
 	weights() { xp show "$1" 2>/dev/null | awk '/^weights/ {print substr($2, 8, 12)}'; }
 	key=$(XP_CUDA_FUSE=off xp run credit --backend cuda --json 2>>"$out/runs.log" | "$py" -c 'import json,sys; print(json.load(sys.stdin)["key"][:12])')
@@ -106,11 +107,11 @@ if only 4; then
 		"$py" "$work/reference.py" --csv "$work/repo/$csv" --target "$target" --seed 1 --test 0.2 --prepare "$work/$name.xpb"
 		for batch in 32 256; do
 			epochs=10
-			opts=(-job "$name-b$batch" -data "$work/$name.xpb" -hidden "$hidden" -batch "$batch" -lr 1e-3 -seed 1 -epochs "$epochs" -warmup 1)
+			opts=(-job "$name-b$batch" -data "$work/$name.xpb" -hidden "$hidden" -batch "$batch" -lr 1e-3 -seed 1 -epochs "$epochs" -warmup 3)
 			timeout 60 xpbench "${opts[@]}" -backend cuda >>"$out/small.jsonl"
 			timeout 120 taskset -c 0 xpbench "${opts[@]}" -backend cpu -threads 1 >>"$out/small.jsonl"
 			timeout 120 "$py" "$work/reference.py" --job "$name-b$batch" --data "$work/$name.xpb" --device cuda --hidden "$hidden" \
-				--batch "$batch" --lr 1e-3 --seed 1 --epochs "$epochs" --warmup 1 --threads 1 --no-logreg >>"$out/small.jsonl"
+				--batch "$batch" --lr 1e-3 --seed 1 --epochs "$epochs" --warmup 3 --threads 1 --no-logreg >>"$out/small.jsonl"
 		done
 	done
 	"$py" - "$out/small.jsonl" <<'PY'
@@ -133,20 +134,29 @@ for j in jobs:
 PY
 fi
 
-if only 5; then
-	step "5. a 32-point credit sweep on one GPU: --parallel 1 against --parallel 8"
+sweeps() {
+	step "5. a 32-point credit sweep on one GPU, and on the CPU: --parallel 1 against --parallel 8"
 	cd "$work/repo"
 	: >"$out/sweep.log"
-	: >"$out/sweep.jsonl"
-	for p in 1 8; do
-		t0=$(date +%s.%N)
-		timeout 300 xp run credit_sweep --parallel "$p" --force --json >>"$out/sweep.jsonl" 2>>"$out/sweep.log"
-		rc=$?
-		t1=$(date +%s.%N)
-		echo "parallel $p: exit $rc"
-		echo "$p $t0 $t1" >>"$work/sweep-times"
-		xp ls --sweep credit_sweep --json >"$work/sweep-ls-$p.json" 2>>"$out/sweep.log"
+	sed 's/^credit_sweep:/credit_sweep_cpu:/; s/device: "cuda"/device: "cpu"/' experiments/credit_sweep.cue >experiments/credit_sweep_cpu.cue
+	git add -A && git -c user.name=xp -c user.email=xp@localhost commit -qm "cpu sweep"
+	for exp in credit_sweep credit_sweep_cpu; do
+		: >"$work/sweep-times"
+		for p in 1 8; do
+			t0=$(date +%s.%N)
+			prof=()
+			if [ "$exp$p" = credit_sweep8 ]; then prof=(env XP_CPUPROFILE="$out/sweep8.prof" XP_TRACE="$out/sweep8.trace"); fi
+			timeout 300 "${prof[@]}" xp run "$exp" --parallel "$p" --force --json >>"$out/sweep.log" 2>&1
+			rc=$?
+			t1=$(date +%s.%N)
+			echo "$exp parallel $p: exit $rc"
+			echo "$p $t0 $t1" >>"$work/sweep-times"
+			xp ls --sweep "$exp" --json >"$work/sweep-ls-$p.json" 2>>"$out/sweep.log"
+		done
+		sweep_summary
 	done
+}
+sweep_summary() {
 	"$py" - "$work/sweep-times" "$work" <<'PY'
 import json, sys
 times = {}
@@ -165,6 +175,9 @@ for p, s in sorted(times.items()):
 if 1 in times and 8 in times:
     print(f"--parallel 8 / --parallel 1 = {times[1] / times[8]:.2f}x (goal >= 4)")
 PY
+}
+if only 5; then
+	sweeps
 fi
 
 if only 6; then

@@ -150,6 +150,7 @@ def main():
         torch.cuda.synchronize()
     # --warmup epochs train before the clock starts (CUDA's and cuBLAS's
     # first-use costs), and count in neither the time nor the samples.
+    t0, seen = time.perf_counter(), 0
     for epoch in range(a.warmup + a.epochs):
         if epoch == a.warmup:
             if dev.type == "cuda":

@@ -10,7 +10,7 @@ import (
 	"github.com/xp-ml/xp/cue/spec"
 )
 
-// Exit codes (DESIGN.md).
+// Exit codes (README, "Exit codes").
 const (
 	ExitOK            = 0
 	ExitError         = 1

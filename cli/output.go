@@ -36,6 +36,15 @@ type runJSON struct {
 	Dirty      bool                          `json:"dirty"`
 	RerunOf    int64                         `json:"rerun_of,omitempty"`
 	SweepID    string                        `json:"sweep_id,omitempty"`
+	// System is what the run cost the machine (package sysmetric): per
+	// figure, its last and peak sample and how many there were.
+	System map[string]systemJSON `json:"system,omitempty"`
+}
+
+type systemJSON struct {
+	Last    float64 `json:"last"`
+	Peak    float64 `json:"peak"`
+	Samples int     `json:"samples"`
 }
 
 func toJSON(r *store.Run, status string, detail bool) runJSON {
@@ -52,6 +61,12 @@ func toJSON(r *store.Run, status string, detail bool) runJSON {
 	if detail {
 		j.Provenance = nullable(r.Provenance)
 		j.Spec = nullable(r.Spec)
+		for name, m := range r.Summary[store.SplitSystem] {
+			if j.System == nil {
+				j.System = map[string]systemJSON{}
+			}
+			j.System[name] = systemJSON{Last: m.Last, Peak: m.Best, Samples: m.Count}
+		}
 	}
 	return j
 }

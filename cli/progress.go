@@ -33,7 +33,7 @@ func (p *progress) event(e runner.Event) {
 	switch e.Kind {
 	case runner.EventStarted:
 		if e.Fallback != "" {
-			fmt.Fprintf(p.w, "device auto: no CUDA here (%s); training on cpu\n", e.Fallback)
+			fmt.Fprintf(p.w, "device auto: %s; training on cpu\n", e.Fallback)
 		}
 		fmt.Fprintf(p.w, "training %s %s: %d epochs of %d rows\n", e.Experiment, store.ShortKey(e.Key), e.Epochs, e.TotalRows)
 	case runner.EventBatch:

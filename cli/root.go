@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
+	"runtime/trace"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -42,7 +44,39 @@ func Main() int {
 	}()
 	streams := Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
 		OutTerminal: isTerminal(os.Stdout), ErrTerminal: isTerminal(os.Stderr)}
+	defer profile(os.Stderr)()
 	return Execute(ctx, os.Args[1:], streams)
+}
+
+// profile starts what XP_CPUPROFILE and XP_TRACE ask for (a CPU profile,
+// an execution trace, written to the files they name) and returns what
+// stops them: for measuring xp as a user runs it (see README,
+// "Development").
+func profile(errs io.Writer) (stop func()) {
+	var stops []func()
+	if path := os.Getenv("XP_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err != nil {
+			fmt.Fprintf(errs, "xp: XP_CPUPROFILE: %v\n", err)
+		} else if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(errs, "xp: XP_CPUPROFILE: %v\n", err)
+		} else {
+			stops = append(stops, func() { pprof.StopCPUProfile(); f.Close() })
+		}
+	}
+	if path := os.Getenv("XP_TRACE"); path != "" {
+		if f, err := os.Create(path); err != nil {
+			fmt.Fprintf(errs, "xp: XP_TRACE: %v\n", err)
+		} else if err := trace.Start(f); err != nil {
+			fmt.Fprintf(errs, "xp: XP_TRACE: %v\n", err)
+		} else {
+			stops = append(stops, func() { trace.Stop(); f.Close() })
+		}
+	}
+	return func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}
 }
 
 // Execute runs one xp command line.

@@ -12,6 +12,8 @@ import (
 
 	"github.com/xp-ml/xp/provenance"
 	"github.com/xp-ml/xp/runner"
+	"github.com/xp-ml/xp/store"
+	"github.com/xp-ml/xp/sysmetric"
 )
 
 type showOptions struct{ json bool }
@@ -66,6 +68,9 @@ func runShow(ctx context.Context, s Streams, o *showOptions, prefix string) erro
 		if json.Unmarshal(r.Timing, &t) == nil {
 			fmt.Fprintf(w, "timing      %.2fs total, %.2fs training, %s samples/s\n", t.TotalSeconds, t.TrainSeconds, humanRate(t.SamplesPerSec))
 		}
+	}
+	if line := systemLine(r.Summary[store.SplitSystem]); line != "" {
+		fmt.Fprintf(w, "system      %s\n", line)
 	}
 	final := runner.FinalMetrics(r)
 	for _, split := range []string{"test", "validation"} {
@@ -125,4 +130,22 @@ func keysOf[V any](m map[string]V) []string {
 func sortStrings(s []string) []string {
 	sort.Strings(s)
 	return s
+}
+
+// systemLine is a run's system metrics in one line: the peak of each
+// figure sampled while it trained, "" when none was.
+func systemLine(m map[string]store.MetricSummary) string {
+	var parts []string
+	for _, f := range []struct{ name, label, unit string }{
+		{sysmetric.CPUPercent, "cpu", "%"}, {sysmetric.RSSMB, "memory", " MiB"},
+		{sysmetric.GPUUtilPercent, "gpu", "%"}, {sysmetric.GPUMemMB, "gpu memory", " MiB"},
+	} {
+		if s, ok := m[f.name]; ok && s.Count > 0 {
+			parts = append(parts, fmt.Sprintf("%s %.0f%s", f.label, s.Best, f.unit))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "peak " + strings.Join(parts, ", ")
 }

@@ -281,3 +281,15 @@ func checkSchema(sc Schema, d spec.Data) []*spec.FieldError {
 	}
 	return c.out
 }
+
+// Peek reads the columns of source s (field names it in the spec, e.g.
+// "data.source") from the first rows of its file, without fetching: a
+// remote source must be in the cache. A source whose columns cannot be
+// read this way (missing, not fetched) is an error saying why.
+func Peek(ctx context.Context, field string, s spec.Source, o SourceOptions) (Schema, error) {
+	sc, note, err := peekSource(ctx, field, s, o)
+	if err == nil && note != "" {
+		err = errors.New(note)
+	}
+	return sc, err
+}

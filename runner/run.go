@@ -130,6 +130,14 @@ func Plan(ctx context.Context, exp *spec.Experiment, opts Options) (*Job, error)
 	if err != nil {
 		return nil, err
 	}
+	if exp.Spec.Device == "auto" && opts.Backend == "" && device == "cuda" {
+		if gpu, why := autoDevice(ctx, exp, opts.Data, opts.Threads); !gpu {
+			if b, err = CPUBackend(); err != nil {
+				return nil, err
+			}
+			device, fallback = "cpu", why
+		}
+	}
 	hashes := map[string]string{}
 	for name, src := range sources {
 		hashes[name] = src.SHA256
@@ -173,7 +181,7 @@ func chooseBackend(device, override string) (b backends.Backend, dev, fallback s
 		if err == nil {
 			return b, "cuda", "", nil
 		}
-		fallback = unavailableReason(err)
+		fallback = "no CUDA here (" + unavailableReason(err) + ")"
 		device = "cpu"
 	}
 	if device == "cpu" {

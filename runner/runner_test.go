@@ -7,12 +7,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/xp-ml/xp/backends/engine"
 	_ "github.com/xp-ml/xp/backends/gorgonia"
 	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
+	"github.com/xp-ml/xp/sysmetric"
 )
 
 const irisMLP = `
@@ -175,5 +177,34 @@ func TestSpecErrorsPointAtTheField(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSystemMetrics: a training run records the process's CPU share and
+// memory as points of split "system", sampled while it trains and once
+// at its end, and no GPU figures on the CPU.
+func TestSystemMetrics(t *testing.T) {
+	defer runner.SetSystemEvery(20 * time.Millisecond)()
+	exp, st := setup(t, strings.Replace(irisMLP, "epochs: 8, batch_size: 16", "epochs: 60, batch_size: 4", 1))
+	res, err := runner.Run(context.Background(), st, exp, runner.Options{AllowDirty: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{sysmetric.CPUPercent, sysmetric.RSSMB} {
+		pts, err := st.Points(context.Background(), res.Run.ID, store.SplitSystem, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pts) < 2 {
+			t.Fatalf("%s: %d points; want samples during training and one at its end", name, len(pts))
+		}
+		for i, p := range pts {
+			if p.Value <= 0 || p.Time.IsZero() || (i > 0 && p.Time.Before(pts[i-1].Time)) {
+				t.Errorf("%s point %d: %+v", name, i, p)
+			}
+		}
+	}
+	if pts, _ := st.Points(context.Background(), res.Run.ID, store.SplitSystem, sysmetric.GPUUtilPercent); len(pts) > 0 {
+		t.Errorf("a CPU run recorded GPU utilisation: %v", pts)
 	}
 }

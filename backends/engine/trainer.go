@@ -33,7 +33,8 @@ type Trainer struct {
 	targets             device.Buffer // the regression head: batch×outputs
 	logits, dlogits     device.Buffer
 	classWeights        device.Buffer // one per class; nil for the plain cross-entropy and regression
-	predHost            []float32     // the binary head's σ of a batch, expanded by Predict
+	predOut             device.Buffer // Predict's outputs of every row, read back once
+	predHost            []float32     // the binary head's σ of every row, expanded by Predict
 	losses              device.Buffer // one slot per batch of the epoch
 	lossHost            []float32
 	step                int // optimizer steps so far: the dropout counter; Adam's t is step+1
@@ -384,7 +385,9 @@ func (t *Trainer) update(p *device.StepPlan) {
 
 // Predict implements backends.Trainer: batches in row order through the
 // inference program (dropout is the identity), then softmax (multiclass),
-// sigmoid (binary) or nothing (regression) into probs.
+// sigmoid (binary) or nothing (regression) into a device buffer of all the
+// rows' outputs, read back once at the end: a device that queues work
+// (CUDA) is waited for once, not once a batch.
 func (t *Trainer) Predict(ctx context.Context, data *backends.Batches, probs []float32) error {
 	if t.closed {
 		return ErrClosed
@@ -396,8 +399,9 @@ func (t *Trainer) Predict(ctx context.Context, data *backends.Batches, probs []f
 	if len(probs) != data.N*c {
 		return fmt.Errorf("engine: predict: probs has %d values, want %d x %d", len(probs), data.N, c)
 	}
-	if t.m.Binary() && len(t.predHost) < t.cfg.BatchSize {
-		t.predHost = make([]float32, t.cfg.BatchSize)
+	w := t.outputWidth()
+	if err := t.growPredictions(data.N * w); err != nil {
+		return fmt.Errorf("engine: predict: %w", err)
 	}
 	d := t.dev
 	for start := 0; start < data.N; start += t.cfg.BatchSize {
@@ -419,38 +423,78 @@ func (t *Trainer) Predict(ctx context.Context, data *backends.Batches, probs []f
 				d.Activate(s.y, s.pre, n*s.out, s.act)
 			}
 		}
-		if err := t.readPredictions(probs[start*c:(start+n)*c], n); err != nil {
+		out, err := d.View(t.predOut, start*w, n*w)
+		if err != nil {
 			return fmt.Errorf("engine: predict: %w", err)
 		}
+		t.outputs(out, n)
 		if err := d.Sync(); err != nil {
 			return fmt.Errorf("engine: predict: %w", err)
 		}
 	}
+	return t.readPredictions(probs, data.N)
+}
+
+// outputWidth is the floats a row's prediction takes on the device: the
+// classes' probabilities, the binary head's σ, the regression's outputs.
+func (t *Trainer) outputWidth() int {
+	switch {
+	case t.m.Regression():
+		return t.m.Outputs()
+	case t.m.Binary():
+		return 1
+	}
+	return t.m.Classes
+}
+
+// growPredictions makes t.predOut hold at least n floats, and t.predHost
+// the binary head's σ of as many rows.
+func (t *Trainer) growPredictions(n int) error {
+	if t.predOut == nil || t.predOut.Len() < n {
+		b, err := t.dev.Alloc(max(n, 1))
+		if err != nil {
+			return fmt.Errorf("predictions of %d values: %w", n, err)
+		}
+		t.predOut = b
+	}
+	if t.m.Binary() && len(t.predHost) < n {
+		t.predHost = make([]float32, n)
+	}
 	return nil
 }
 
-// readPredictions turns the logits of a batch of n rows into what Predict
-// returns and reads it into dst.
-func (t *Trainer) readPredictions(dst []float32, n int) error {
+// outputs writes what Predict returns for a batch of n rows, from its
+// logits, into out: the regression's values as they are, the binary head's
+// σ, the classes' softmax.
+func (t *Trainer) outputs(out device.Buffer, n int) {
 	d := t.dev
 	switch {
 	case t.m.Regression():
-		return d.Read(dst, t.logits)
+		d.Activate(out, t.logits, n*t.m.Outputs(), model.ActNone)
 	case t.m.Binary():
-		// dlogits is free outside a training step: σ goes there, and the
-		// host writes both classes' probabilities.
-		d.Activate(t.dlogits, t.logits, n, model.ActSigmoid)
-		p := t.predHost[:n]
-		if err := d.Read(p, t.dlogits); err != nil {
-			return err
-		}
-		for i, v := range p {
-			dst[2*i], dst[2*i+1] = 1-v, v
+		d.Activate(out, t.logits, n, model.ActSigmoid)
+	default:
+		d.Softmax(out, t.logits, n, t.m.Classes)
+	}
+}
+
+// readPredictions reads the outputs of n rows into dst, the binary head's
+// σ expanded on the host into both classes' probabilities.
+func (t *Trainer) readPredictions(dst []float32, n int) error {
+	if !t.m.Binary() {
+		if err := t.dev.Read(dst, t.predOut); err != nil {
+			return fmt.Errorf("engine: predict: %w", err)
 		}
 		return nil
 	}
-	d.Softmax(t.dlogits, t.logits, n, t.m.Classes)
-	return d.Read(dst, t.dlogits)
+	p := t.predHost[:n]
+	if err := t.dev.Read(p, t.predOut); err != nil {
+		return fmt.Errorf("engine: predict: %w", err)
+	}
+	for i, v := range p {
+		dst[2*i], dst[2*i+1] = 1-v, v
+	}
+	return nil
 }
 
 // Params implements backends.Trainer. After Close it returns the

@@ -10,8 +10,8 @@ import (
 )
 
 // BenchmarkEpoch is one epoch over 10000 rows of 30 features through an MLP
-// with one hidden layer of 64 ReLUs, batch 32, Adam: the shape DESIGN.md's
-// speed comparisons use.
+// with one hidden layer of 64 ReLUs, batch 32, Adam: the shape of bench/'s
+// synthetic job (README, "Backends and speed").
 func BenchmarkEpoch(b *testing.B) {
 	const n, d, classes = 10000, 30, 2
 	data := randomData(1, n, d, classes)

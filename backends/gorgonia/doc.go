@@ -11,7 +11,8 @@
 // through both and compares the losses and parameters: here every gradient
 // comes from gorgonia's G.Grad over a graph written in a few lines, and the
 // package's tests check it against a float64 computation by hand to about
-// 1e-7. It is also several times slower than the engine (DESIGN.md): the
+// 1e-7. It is also several times slower than the engine (README, "Backends and
+// speed"): the
 // tape is interpreted op by op and reallocates its buffers every step.
 //
 // # Semantics

@@ -9,7 +9,7 @@ import (
 
 // BenchmarkLoad100 loads a directory of 100 experiment files, each like
 // testdata's credit experiment with its own learning rate: the schema
-// compile, unify, validate, decode and hash. DESIGN.md's reference is about
+// compile, unify, validate, decode and hash. The design's target was about
 // 0.23 s for 100.
 func BenchmarkLoad100(b *testing.B) {
 	dir := b.TempDir()

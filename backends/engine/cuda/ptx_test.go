@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -18,6 +19,15 @@ func TestPTXUpToDate(t *testing.T) {
 		if _, err := os.Stat(filepath.Join("kernels", f)); err != nil {
 			t.Skip("the kernels' source is not beside this test binary")
 		}
+	}
+	out, err := exec.Command(clang, "--version").Output()
+	if err != nil {
+		t.Skipf("%s --version: %v", clang, err)
+	}
+	here, _, _ := strings.Cut(string(out), "\n")
+	made, _, _ := strings.Cut(kernelsPTX, "\n")
+	if made != "// clang: "+here {
+		t.Skipf("kernels.ptx was made by %q; this clang-16 is %q, whose PTX differs", strings.TrimPrefix(made, "// clang: "), here)
 	}
 	dir := t.TempDir()
 	for _, f := range []string{"kernels.cu", "gen.sh"} {

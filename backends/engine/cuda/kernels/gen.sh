@@ -10,6 +10,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 clang=${CLANG:-$(command -v clang-16 || command -v clang)}
+version=$("$clang" --version | head -1)
 "$clang" -x cuda --cuda-device-only --cuda-gpu-arch=sm_70 -nocudainc -nocudalib \
-	-O3 -ffp-contract=off -std=c++17 -S -o kernels.ptx kernels.cu
-echo "wrote kernels.ptx ($("$clang" --version | head -1))"
+	-O3 -ffp-contract=off -std=c++17 -S -o kernels.ptx.tmp kernels.cu
+# The first line names the compiler: another build of clang makes other
+# PTX, and TestPTXUpToDate compares only where the same one is installed.
+{ echo "// clang: $version"; cat kernels.ptx.tmp; } >kernels.ptx
+rm kernels.ptx.tmp
+echo "wrote kernels.ptx ($version)"
