@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/metric"
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
@@ -28,9 +29,11 @@ func newBestCmd(s Streams) *cobra.Command {
 		Use:   "best <sweep|experiment>",
 		Short: "Print the best point of a sweep and its params",
 		Long: `Prints the succeeded point of a sweep with the best value of the sweep's
-metric, its params and its final metrics. The sweep is named by its id (or a
-unique prefix), or by its experiment: the experiment's latest sweep, or, for
-an experiment without one, its best succeeded run.`,
+metric, its params and its final metrics. The name is an experiment's first:
+its latest sweep, or, for an experiment without one, its best succeeded run;
+else a sweep's id or a unique prefix of it. Points tied for the best (equal
+values) are listed: the first in the sweep's order wins (for runs of an
+experiment, the newest).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runBest(cmd.Context(), s, o, args[0])
@@ -51,6 +54,9 @@ type bestJSON struct {
 	Params map[string]any `json:"params,omitempty"`
 	Of     int            `json:"of"` // succeeded points (runs) ranked
 	Run    runJSON        `json:"run"`
+	// TiedWith are the keys of the other points (runs) with the same
+	// value, which lost the tie.
+	TiedWith []string `json:"tied_with,omitempty"`
 }
 
 func runBest(ctx context.Context, s Streams, o *bestOptions, ref string) error {
@@ -60,15 +66,15 @@ func runBest(ctx context.Context, s Streams, o *bestOptions, ref string) error {
 	if o.metric != "" && !strings.Contains(o.metric, ".") {
 		return usageError{fmt.Errorf("--metric %q: want <split>.<name>, e.g. validation.accuracy", o.metric)}
 	}
-	st, _, err := openLiveStore(ctx)
+	st, root, err := openLiveStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	sw, err := st.FindSweep(ctx, ref)
+	sw, err := findSweep(ctx, st, root, ref)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return bestRun(ctx, s, o, st, ref)
+		return bestRun(ctx, s, o, st, root, ref)
 	case err != nil:
 		return err
 	}
@@ -84,6 +90,7 @@ func runBest(ctx context.Context, s Streams, o *bestOptions, ref string) error {
 		return err
 	}
 	best := sweep.Best(points, mode)
+	ties := sweep.Tied(points, best)
 	succeeded := 0
 	for _, p := range points {
 		if p.State == store.PointDone && p.Status == store.StatusSucceeded {
@@ -102,18 +109,55 @@ func runBest(ctx context.Context, s Streams, o *bestOptions, ref string) error {
 			}
 		}
 		return writeJSON(s.Out, bestJSON{Sweep: sw.ID, Metric: metric, Mode: mode, Value: best.Value,
-			Params: params, Of: succeeded, Run: toJSON(best.Run, "", false)})
+			Params: params, Of: succeeded, Run: toJSON(best.Run, "", false), TiedWith: tiedKeys(ties)})
 	}
 	fmt.Fprintf(s.Out, "best of sweep %s by %s (%s), %d of %d points succeeded\n", sw.ID, metric, mode, succeeded, len(points))
 	printBest(s, best.Run, metric, best.Value)
 	for _, p := range best.Params {
 		fmt.Fprintf(s.Out, "  %s = %s\n", p.Path, p.Value)
 	}
+	printTies(s, ties, "point", "the first in the sweep's order")
 	return nil
 }
 
+// tiedKeys are the keys of the points that tied with the best.
+func tiedKeys(ties []sweep.PointResult) []string {
+	var out []string
+	for _, p := range ties {
+		out = append(out, p.Key)
+	}
+	return out
+}
+
+// printTies says that the best is one of several equal points, which, and
+// by what rule it was picked.
+func printTies(s Streams, ties []sweep.PointResult, what, rule string) {
+	if len(ties) == 0 {
+		return
+	}
+	fmt.Fprintf(s.Out, "  tie: %d %ss have this value; the best is %s\n", len(ties)+1, what, rule)
+	for _, p := range ties {
+		label := p.Label()
+		if label == "" && p.Run != nil {
+			label = fmt.Sprintf("run #%d", p.Run.ID)
+		}
+		fmt.Fprintf(s.Out, "  tied    %s  %s\n", store.ShortKey(p.Key), label)
+	}
+}
+
+// findSweep finds the sweep a name means (store.FindSweep), the name of an
+// experiment of the project's files taken as that experiment's even when
+// it has no run of its own (its runs were all cached under another name):
+// never as a prefix of another experiment's sweep id.
+func findSweep(ctx context.Context, st *store.Store, root, ref string) (*store.Sweep, error) {
+	if exp, err := spec.Find(root, ref); err == nil && exp.Name == ref {
+		return st.LatestSweep(ctx, ref)
+	}
+	return st.FindSweep(ctx, ref)
+}
+
 // bestRun ranks the succeeded runs of an experiment that has no sweep.
-func bestRun(ctx context.Context, s Streams, o *bestOptions, st *store.Store, experiment string) error {
+func bestRun(ctx context.Context, s Streams, o *bestOptions, st *store.Store, root, experiment string) error {
 	metric, mode := o.metric, o.mode
 	if metric == "" {
 		metric = "validation.loss"
@@ -126,23 +170,29 @@ func bestRun(ctx context.Context, s Streams, o *bestOptions, st *store.Store, ex
 		return err
 	}
 	if len(runs) == 0 {
+		if exp, err := spec.Find(root, experiment); err == nil && exp.Name == experiment {
+			return fmt.Errorf("experiment %s has no sweep, and no succeeded run recorded under its name (a run cached from another experiment with the same key keeps that one's); `xp ls` lists the runs", experiment)
+		}
 		return fmt.Errorf("no sweep or experiment %q with succeeded runs; `xp queue --all` lists the sweeps", experiment)
 	}
 	points := make([]sweep.PointResult, len(runs))
 	for i := range runs {
-		points[i] = sweep.PointResult{Index: i, State: store.PointDone, Status: store.StatusSucceeded,
+		points[i] = sweep.PointResult{Index: i, Key: runs[i].Key, State: store.PointDone, Status: store.StatusSucceeded,
 			Run: &runs[i], Value: sweep.MetricValue(&runs[i], metric)}
 	}
+	// Newest first: a tie goes to the newest run.
 	best := sweep.Best(points, mode)
+	ties := sweep.Tied(points, best)
 	if best == nil {
 		return fmt.Errorf("no succeeded run of %s has %s", experiment, metric)
 	}
 	if o.json {
 		return writeJSON(s.Out, bestJSON{Metric: metric, Mode: mode, Value: best.Value, Of: len(runs),
-			Run: toJSON(best.Run, "", false)})
+			Run: toJSON(best.Run, "", false), TiedWith: tiedKeys(ties)})
 	}
 	fmt.Fprintf(s.Out, "best run of %s by %s (%s), of %d succeeded\n", experiment, metric, mode, len(runs))
 	printBest(s, best.Run, metric, best.Value)
+	printTies(s, ties, "run", "the newest")
 	return nil
 }
 

@@ -17,7 +17,10 @@ func newCancelCmd(s Streams) *cobra.Command {
 		Use:   "cancel <key-prefix|experiment>...",
 		Short: "Stop runs in training, here or on Slurm (recorded canceled, curves kept)",
 		Long: `Stops a run in training, named by a prefix of its key, or every run of an
-experiment that is in training or waiting in a Slurm job array.
+experiment that is in training or waiting in a Slurm job array. Canceling an
+experiment that has a sweep in progress stops the sweep: no point of it
+starts any more (those not started are recorded canceled, never started),
+and its points in training stop.
 
 A run trained by an xp process on any machine that shares the store stops at
 its next batch: xp cancel asks through the store, and the process records it
@@ -38,6 +41,9 @@ type cancelTarget struct {
 	run  *store.Run
 	key  string // the point's run key when there is no run yet
 	task string // "<job>_<index>", or "" for a run trained by a process
+	// sweep is a sweep in progress whose points not started yet are
+	// canceled: no new point starts.
+	sweep string
 }
 
 func runCancel(ctx context.Context, s Streams, args []string) error {
@@ -69,6 +75,14 @@ func runCancel(ctx context.Context, s Streams, args []string) error {
 		return err
 	}
 	for _, t := range targets {
+		if t.sweep != "" {
+			n, err := st.CancelSweep(ctx, t.sweep)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(s.Out, "canceled  sweep %s: %d points will never start\n", t.sweep, n)
+			continue
+		}
 		key, exp := t.key, ""
 		if t.run != nil {
 			key, exp = t.run.Key, t.run.Experiment
@@ -104,7 +118,7 @@ func cancelTargets(ctx context.Context, st *store.Store, claimed []store.QueuedP
 		return nil, err
 	}
 	if len(sweeps) == 0 && len(runs) == 0 {
-		r, err := resolveRun(ctx, st, arg)
+		r, err := resolveAttempt(ctx, st, arg)
 		if err != nil {
 			return nil, err
 		}
@@ -113,7 +127,14 @@ func cancelTargets(ctx context.Context, st *store.Store, claimed []store.QueuedP
 		}
 		return []cancelTarget{{run: r, task: slurmTask(claimed, r)}}, nil
 	}
+	// The sweeps first: no point starts once its sweep is canceled, not
+	// even when the points in training stop and free their slots.
 	var out []cancelTarget
+	for _, sw := range sweeps {
+		if sw.Pending > 0 || sw.Claimed > 0 {
+			out = append(out, cancelTarget{sweep: sw.ID})
+		}
+	}
 	seen := map[string]bool{} // the point keys that have a run in training
 	for i := range runs {
 		r := &runs[i]

@@ -29,7 +29,7 @@ func newDiffCmd(s Streams) *cobra.Command {
 }
 
 func runDiff(ctx context.Context, s Streams, o *diffOptions, pa, pb string) error {
-	st, _, err := openStore(ctx)
+	st, _, err := openExistingStore(ctx)
 	if err != nil {
 		return err
 	}

@@ -80,11 +80,19 @@ type gitJSON struct {
 }
 
 func runHash(ctx context.Context, s Streams, o *hashOptions, names []string) error {
-	st, root, err := openStore(ctx)
-	if err != nil {
+	// Hashing reads no run: outside a project nothing is cached, and no
+	// store is made.
+	st, root, err := openExistingStore(ctx)
+	switch {
+	case errors.Is(err, errNoProject):
+		if root, err = projectRoot(); err != nil {
+			return err
+		}
+	case err != nil:
 		return err
+	default:
+		defer st.Close()
 	}
-	defer st.Close()
 	for i, name := range names {
 		exp, err := spec.Find(root, name)
 		if err != nil {
@@ -94,7 +102,7 @@ func runHash(ctx context.Context, s Streams, o *hashOptions, names []string) err
 		if err != nil {
 			return err
 		}
-		src, err := provenance.Inspect(exp, job.DataPath)
+		src, err := provenance.Inspect(exp, job.DataFiles()...)
 		if err != nil {
 			return err
 		}
@@ -110,7 +118,7 @@ func runHash(ctx context.Context, s Streams, o *hashOptions, names []string) err
 			}
 			h.Sweep = &sweepHashJSON{ID: exp.SweepID(), Points: len(points)}
 		}
-		prev, err := st.LatestSucceeded(ctx, job.Key)
+		prev, err := latestSucceeded(ctx, st, job.Key)
 		switch {
 		case err == nil:
 			h.Cached = true
@@ -193,4 +201,12 @@ func writeJSONLine(s Streams, v any) error {
 	}
 	_, err = fmt.Fprintf(s.Out, "%s\n", b)
 	return err
+}
+
+// latestSucceeded is st.LatestSucceeded, ErrNotFound without a store.
+func latestSucceeded(ctx context.Context, st *store.Store, key string) (*store.Run, error) {
+	if st == nil {
+		return nil, store.ErrNotFound
+	}
+	return st.LatestSucceeded(ctx, key)
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -10,6 +11,9 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/cobra"
+
+	"github.com/xp-ml/xp/internal/project"
+	"github.com/xp-ml/xp/store"
 )
 
 var (
@@ -32,12 +36,12 @@ func newInitCmd(s Streams) *cobra.Command {
 			if len(args) == 1 {
 				o.dir = args[0]
 			}
-			return runInit(s, o)
+			return runInit(cmd.Context(), s, o)
 		},
 	}
 }
 
-func runInit(s Streams, o *initOptions) error {
+func runInit(ctx context.Context, s Streams, o *initOptions) error {
 	files := []struct {
 		path string
 		body []byte
@@ -53,6 +57,15 @@ func runInit(s Streams, o *initOptions) error {
 	}
 	if err := ignoreStore(filepath.Join(o.dir, ".gitignore")); err != nil {
 		return err
+	}
+	// The store, so that xp ls and the other commands that read runs find
+	// the project from now on.
+	st, err := store.Open(ctx, project.Dir(o.dir))
+	if err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
+	if err := st.Close(); err != nil {
+		return fmt.Errorf("init: %w", err)
 	}
 	if !inGitRepo(o.dir) {
 		fmt.Fprintln(s.Err, "xp: note: not a git repository; run `git init`: xp ties every run to a commit")

@@ -42,7 +42,7 @@ func newLsCmd(s Streams) *cobra.Command {
 }
 
 func runLs(ctx context.Context, s Streams, o *lsOptions) error {
-	st, _, err := openLiveStore(ctx)
+	st, root, err := openLiveStore(ctx)
 	if err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func runLs(ctx context.Context, s Streams, o *lsOptions) error {
 	}
 	var runs []store.Run
 	if o.sweep != "" {
-		runs, err = sweepRuns(ctx, st, o)
+		runs, err = sweepRuns(ctx, st, root, o)
 	} else {
 		runs, err = st.ListRuns(ctx, store.ListOptions{
 			Experiment: o.experiment, Status: store.Status(o.status), Limit: o.limit, SortBy: sortBy,
@@ -82,14 +82,28 @@ func runLs(ctx context.Context, s Streams, o *lsOptions) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "KEY\tEXPERIMENT\tSTATUS\tDEVICE\tEPOCH\tTEST\tAGE")
+	fmt.Fprintln(tw, "KEY\tRUN\tEXPERIMENT\tSTATUS\tDEVICE\tEPOCH\tTEST\tAGE")
 	now := time.Now()
 	for i := range runs {
 		r := &runs[i]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", store.ShortKey(r.Key), r.Experiment, r.Status,
-			r.Device, r.Epoch, r.Epochs, mainMetric(r), age(now, r.CreatedAt))
+		run := fmt.Sprintf("#%d", r.ID)
+		if o := runOrigin(r, false); o != "" {
+			run += " " + strings.TrimSuffix(o, ": xp run --force")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", store.ShortKey(r.Key), run, r.Experiment, r.Status,
+			r.Device, epochCell(r), mainMetric(r), age(now, r.CreatedAt))
 	}
 	return tw.Flush()
+}
+
+// epochCell is "12/20", and "15/20 early" for a run that early stopping
+// ended: done, not a run cut short.
+func epochCell(r *store.Run) string {
+	cell := fmt.Sprintf("%d/%d", r.Epoch, r.Epochs)
+	if r.Status == store.StatusSucceeded && r.Epoch > 0 && r.Epoch < r.Epochs {
+		cell += " early"
+	}
+	return cell
 }
 
 // mainMetric is the test accuracy (a regression's rmse), or the first
@@ -123,11 +137,11 @@ func age(now, t time.Time) string {
 // sweepRuns lists the runs of the sweep --sweep names, in point order
 // (the run holding each point's result, a cached one included), then the
 // sweep's other runs; --experiment, --status and --limit still apply.
-func sweepRuns(ctx context.Context, st *store.Store, o *lsOptions) ([]store.Run, error) {
+func sweepRuns(ctx context.Context, st *store.Store, root string, o *lsOptions) ([]store.Run, error) {
 	if o.sort != "" {
 		return nil, usageError{fmt.Errorf("--sort does not go with --sweep: a sweep's runs are listed in point order (xp best ranks them)")}
 	}
-	sw, err := st.FindSweep(ctx, o.sweep)
+	sw, err := findSweep(ctx, st, root, o.sweep)
 	if err != nil {
 		return nil, err
 	}

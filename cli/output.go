@@ -35,7 +35,12 @@ type runJSON struct {
 	ID         int64                         `json:"id"`
 	Dirty      bool                          `json:"dirty"`
 	RerunOf    int64                         `json:"rerun_of,omitempty"`
-	SweepID    string                        `json:"sweep_id,omitempty"`
+	Forced     bool                          `json:"forced,omitempty"`
+	// ResumedFrom is the run whose checkpoint this one continued, after
+	// its epoch ResumedEpoch.
+	ResumedFrom  int64  `json:"resumed_from,omitempty"`
+	ResumedEpoch int    `json:"resumed_epoch,omitempty"`
+	SweepID      string `json:"sweep_id,omitempty"`
 	// System is what the run cost the machine (package sysmetric): per
 	// figure, its last and peak sample and how many there were.
 	System map[string]systemJSON `json:"system,omitempty"`
@@ -57,6 +62,7 @@ func toJSON(r *store.Run, status string, detail bool) runJSON {
 		Epoch: r.Epoch, Epochs: r.Epochs, Error: r.Error, Created: r.CreatedAt,
 		Started: timePtr(r.StartedAt), Finished: timePtr(r.FinishedAt), Timing: nullable(r.Timing),
 		Weights: r.WeightsSHA256, ID: r.ID, Dirty: r.Dirty, RerunOf: r.RerunOf, SweepID: r.SweepID,
+		Forced: r.Forced, ResumedFrom: r.ResumedFrom, ResumedEpoch: r.ResumedEpoch,
 	}
 	if detail {
 		j.Provenance = nullable(r.Provenance)

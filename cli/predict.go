@@ -39,12 +39,12 @@ then "predicted" and one "p_<class>" probability column per class.`,
 }
 
 func runPredict(ctx context.Context, s Streams, o *predictOptions, prefix, input string) error {
-	st, _, err := openStore(ctx)
+	st, _, err := openExistingStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	r, err := st.Resolve(ctx, prefix)
+	r, err := resolveRun(ctx, st, prefix)
 	if err != nil {
 		return err
 	}

@@ -31,9 +31,22 @@ func (p *progress) event(e runner.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch e.Kind {
+	case runner.EventWaiting:
+		fmt.Fprintf(p.w, "waiting: run key %s of %s is in training (%s); this run starts when it ends (--no-wait exits instead)\n",
+			store.ShortKey(e.Key), e.Experiment, runner.TrainedBy(e.Holder))
+	case runner.EventTookOver:
+		for _, r := range e.Lost {
+			fmt.Fprintf(p.w, "taking over run key %s: run #%d (pid %d on host %s, epoch %d/%d) is gone\n",
+				store.ShortKey(e.Key), r.ID, r.PID, r.Host, r.Epoch, r.Epochs)
+		}
 	case runner.EventStarted:
 		if e.Fallback != "" {
 			fmt.Fprintf(p.w, "device auto: %s; training on cpu\n", e.Fallback)
+		}
+		if e.FromEpoch > 0 {
+			fmt.Fprintf(p.w, "training %s %s: resuming from epoch %d of %d (run #%d's checkpoint), %d rows an epoch\n",
+				e.Experiment, store.ShortKey(e.Key), e.FromEpoch, e.Epochs, e.ResumedRun, e.TotalRows)
+			return
 		}
 		fmt.Fprintf(p.w, "training %s %s: %d epochs of %d rows\n", e.Experiment, store.ShortKey(e.Key), e.Epochs, e.TotalRows)
 	case runner.EventBatch:
@@ -42,33 +55,39 @@ func (p *progress) event(e runner.Event) {
 		}
 		p.lastDraw = time.Now()
 		frac := float64(e.Rows) / float64(max(e.TotalRows, 1))
-		done := (float64(e.Epoch-1) + frac) / float64(max(e.Epochs, 1))
-		fmt.Fprintf(p.w, "\r\033[Kepoch %d/%d %s %3.0f%%  ETA %s", e.Epoch, e.Epochs, bar(frac, 20), frac*100, eta(e.Elapsed, done))
+		fmt.Fprintf(p.w, "\r\033[Kepoch %d/%d %s %3.0f%%  ETA %s", e.Epoch, e.Epochs, bar(frac, 20), frac*100,
+			eta(e.Elapsed, float64(e.Epoch-1-e.FromEpoch)+frac, float64(e.Epochs-e.Epoch)+1-frac))
 		p.drawn = true
 	case runner.EventEpoch:
-		if p.drawn {
-			fmt.Fprint(p.w, "\r\033[K")
-			p.drawn = false
-		}
-		done := float64(e.Epoch) / float64(max(e.Epochs, 1))
+		p.clear()
 		fmt.Fprintf(p.w, "epoch %d/%d  loss %.4f", e.Epoch, e.Epochs, e.TrainLoss)
 		if len(e.Metrics) > 0 {
 			fmt.Fprintf(p.w, "  val %s", formatMetrics(e.Metrics))
 		}
 		if e.Epoch < e.Epochs {
-			fmt.Fprintf(p.w, "  ETA %s", eta(e.Elapsed, done))
+			fmt.Fprintf(p.w, "  ETA %s", eta(e.Elapsed, float64(e.Epoch-e.FromEpoch), float64(e.Epochs-e.Epoch)))
 		}
 		fmt.Fprintln(p.w)
+	case runner.EventEarlyStop:
+		p.clear()
+		k := e.Kept
+		fmt.Fprintf(p.w, "early stopping at epoch %d: best %s at epoch %d (%.4f), keeping its weights\n",
+			e.Epoch, k.Metric, k.Epoch, k.Value)
+	}
+}
+
+// clear erases the line drawn in place, if any.
+func (p *progress) clear() {
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\033[K")
+		p.drawn = false
 	}
 }
 
 func (p *progress) done() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.drawn {
-		fmt.Fprint(p.w, "\r\033[K")
-		p.drawn = false
-	}
+	p.clear()
 }
 
 func bar(frac float64, width int) string {
@@ -76,12 +95,15 @@ func bar(frac float64, width int) string {
 	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
 }
 
-func eta(elapsed time.Duration, done float64) string {
+// eta is the time the epochs left take at the rate of those done:
+// elapsed is the time this process took for done epochs (fractions
+// count), the epochs it trained, not those a resumed run had done before.
+func eta(elapsed time.Duration, done, left float64) string {
 	if done <= 0 {
 		return "?"
 	}
-	left := time.Duration(float64(elapsed) * (1 - done) / done)
-	return left.Round(100 * time.Millisecond).String()
+	d := time.Duration(float64(elapsed) * left / done)
+	return d.Round(100 * time.Millisecond).String()
 }
 
 // formatMetrics prints metrics sorted by name, loss first.

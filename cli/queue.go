@@ -37,19 +37,36 @@ killed keeps its points; the next xp run of the sweep continues it.`,
 	return cmd
 }
 
-// openLiveStore opens the project's store and marks lost the runs whose
-// process is gone (sweep.ReapLost): a run left "running" by a killed xp is
-// shown as lost by the next command that looks.
+// openLiveStore opens the store of the project the working directory is
+// in (openExistingStore) and marks lost the runs whose process is gone
+// (sweep.ReapLost): a run left "running" by a killed xp is shown as lost
+// by the next command that looks.
 func openLiveStore(ctx context.Context) (*store.Store, string, error) {
+	st, root, err := openExistingStore(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	return st, root, reapLost(ctx, st)
+}
+
+// openRunStore is openLiveStore for xp run, which creates the store on
+// first use.
+func openRunStore(ctx context.Context) (*store.Store, string, error) {
 	st, root, err := openStore(ctx)
 	if err != nil {
 		return nil, "", err
 	}
+	return st, root, reapLost(ctx, st)
+}
+
+// reapLost marks lost the runs whose process is gone, and closes st if
+// that fails.
+func reapLost(ctx context.Context, st *store.Store) error {
 	if _, err := sweep.ReapLost(ctx, st, sweep.DefaultStaleAfter); err != nil {
 		st.Close()
-		return nil, "", err
+		return err
 	}
-	return st, root, nil
+	return nil
 }
 
 type queueJSON struct {

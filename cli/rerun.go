@@ -52,7 +52,7 @@ type rerunJSON struct {
 }
 
 func runRerun(ctx context.Context, s Streams, o *rerunOptions, prefix string) error {
-	st, root, err := openStore(ctx)
+	st, root, err := openExistingStore(ctx)
 	if err != nil {
 		return err
 	}

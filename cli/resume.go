@@ -33,12 +33,12 @@ experiment resumes it too.`,
 }
 
 func runResume(ctx context.Context, s Streams, o *rerunOptions, prefix string) error {
-	st, root, err := openStore(ctx)
+	st, root, err := openExistingStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	orig, err := resolveRun(ctx, st, prefix)
+	orig, err := resolveAttempt(ctx, st, prefix)
 	if err != nil {
 		return err
 	}

@@ -14,9 +14,12 @@ import (
 )
 
 type runOptions struct {
-	backend  string
-	force    bool
-	dirty    bool
+	backend string
+	force   bool
+	dirty   bool
+	// noWait: fail when another process trains the key (--no-wait, or
+	// --wait=false) rather than wait for it.
+	noWait   bool
 	threads  int
 	json     bool
 	parallel int
@@ -38,6 +41,9 @@ func newRunCmd(s Streams) *cobra.Command {
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.threadsSet = cmd.Flags().Changed("threads")
+			if wait, _ := cmd.Flags().GetBool("wait"); !wait {
+				o.noWait = true
+			}
 			if o.tui {
 				return runWithTUI(cmd.Context(), s, o, args)
 			}
@@ -49,6 +55,9 @@ func newRunCmd(s Streams) *cobra.Command {
 	f.BoolVar(&o.force, "force", false, "train again even if this run key already succeeded")
 	f.BoolVar(&o.dirty, "allow-dirty", false, "train even if the experiment's files are not committed (stores their source, marks the run dirty)")
 	f.IntVar(&o.threads, "threads", 1, "CPU threads the backend may use")
+	f.Bool("wait", true, "when another xp process trains the same run key, wait for it to end (then answer from its run, or resume it if it died)")
+	f.BoolVar(&o.noWait, "no-wait", false, "when another xp process trains the same run key, exit 1 naming it instead of waiting")
+	cmd.MarkFlagsMutuallyExclusive("wait", "no-wait")
 	f.BoolVar(&o.json, "json", false, "print one JSON object per finished run (per sweep: one object)")
 	f.BoolVar(&o.tui, "tui", false, "show the runs this command starts in the xp tui view while they train")
 	f.IntVar(&o.parallel, "parallel", 0, "points of a sweep to train at once (default: the sweep's parallel)")
@@ -57,7 +66,7 @@ func newRunCmd(s Streams) *cobra.Command {
 }
 
 func runRun(ctx context.Context, s Streams, o *runOptions, names []string) error {
-	st, root, err := openLiveStore(ctx)
+	st, root, err := openRunStore(ctx)
 	if err != nil {
 		return err
 	}
@@ -86,6 +95,7 @@ func runRun(ctx context.Context, s Streams, o *runOptions, names []string) error
 		p := newProgress(s.Err, s.ErrTerminal && !o.json)
 		res, err := runner.Run(ctx, st, exp, runner.Options{
 			Backend: o.backend, Force: o.force, AllowDirty: o.dirty, Threads: o.threads, Events: p.event,
+			NoWait: o.noWait,
 		})
 		p.done()
 		if res != nil && res.Run != nil {
@@ -127,11 +137,10 @@ func printRunResult(s Streams, o *runOptions, res *runner.Result, artifacts stri
 		return err
 	}
 	fmt.Fprintf(s.Out, "%-9s %s  %s", status, store.ShortKey(r.Key), r.Experiment)
-	if len(r.Timing) > 0 && !res.Cached {
-		var t runner.Timing
-		if json.Unmarshal(r.Timing, &t) == nil {
-			fmt.Fprintf(s.Out, "  %.1fs, %s samples/s", t.TotalSeconds, humanRate(t.SamplesPerSec))
-		}
+	var t runner.Timing
+	timed := len(r.Timing) > 0 && json.Unmarshal(r.Timing, &t) == nil
+	if timed && !res.Cached {
+		fmt.Fprintf(s.Out, "  %.1fs, %s samples/s", t.TotalSeconds, humanRate(t.SamplesPerSec))
 	}
 	fmt.Fprintln(s.Out)
 	for _, split := range []string{"test", "validation"} {
@@ -139,11 +148,43 @@ func printRunResult(s Streams, o *runOptions, res *runner.Result, artifacts stri
 			fmt.Fprintf(s.Out, "  %-10s %s\n", split, formatMetrics(m))
 		}
 	}
+	if timed {
+		if kept := keptLine(&t, r.Epochs); kept != "" {
+			fmt.Fprintf(s.Out, "  weights    %s\n", kept)
+		}
+	}
 	if r.Error != "" && r.Status != "succeeded" {
 		fmt.Fprintf(s.Out, "  error      %s\n", r.Error)
+	}
+	if r.Status == store.StatusCanceled {
+		fmt.Fprintf(s.Out, "  resume     %s\n", resumeHint(r))
 	}
 	if !res.Cached && r.Status == "succeeded" {
 		fmt.Fprintf(s.Out, "  artifacts  %s\n", relPath(artifacts))
 	}
 	return nil
+}
+
+// keptLine says which epoch's weights a run kept when early stopping
+// chose an earlier one than the last it trained; "" otherwise.
+func keptLine(t *runner.Timing, epochs int) string {
+	switch {
+	case t.KeptEpoch > 0 && t.StoppedEarly > 0:
+		return fmt.Sprintf("of epoch %d, the best (early stopping at epoch %d of %d)", t.KeptEpoch, t.StoppedEarly, epochs)
+	case t.KeptEpoch > 0:
+		return fmt.Sprintf("of epoch %d, the best (early stopping's metric)", t.KeptEpoch)
+	case t.StoppedEarly > 0:
+		return fmt.Sprintf("of epoch %d, the last (early stopping at epoch %d of %d)", t.StoppedEarly, t.StoppedEarly, epochs)
+	}
+	return ""
+}
+
+// resumeHint is what continues canceled run r: xp resume from the
+// checkpoint of its last finished epoch, or, before the first ended,
+// training again from the start.
+func resumeHint(r *store.Run) string {
+	if r.Epoch == 0 {
+		return fmt.Sprintf("no epoch finished, nothing to resume: xp run %s trains it from the start", r.Experiment)
+	}
+	return fmt.Sprintf("xp resume %s continues it after epoch %d of %d", r.Short(), r.Epoch, r.Epochs)
 }

@@ -23,7 +23,7 @@ func runWithTUI(ctx context.Context, s Streams, o *runOptions, names []string) e
 	if !s.OutTerminal {
 		return usageError{errNotTerminal}
 	}
-	st, root, err := openLiveStore(ctx)
+	st, root, err := openRunStore(ctx)
 	if err != nil {
 		return err
 	}

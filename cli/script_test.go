@@ -45,9 +45,10 @@ func dataDir() string {
 	return wd + "/../experiments/data"
 }
 
-// waitepoch N waits up to 30 s until a run in the script's store has
-// finished epoch N: so a script can act on a run while it trains (cancel it,
-// say) without sleeping blindly.
+// waitepoch N waits up to 30 s until a run in training in the script's
+// store has finished epoch N: so a script can act on a run while it trains
+// (cancel it, say) without sleeping blindly. Finished runs do not count:
+// a key trained again while its first run is in the store is waited for.
 func waitEpoch(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: waitepoch n")
@@ -57,12 +58,14 @@ func waitEpoch(ts *testscript.TestScript, neg bool, args []string) {
 	ctx := context.Background()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if st, err := store.Open(ctx, ts.MkAbs(".xp")); err == nil {
+		if _, err := os.Stat(ts.MkAbs(".xp")); err != nil {
+			// Not made yet: opening the store would make it.
+		} else if st, err := store.Open(ctx, ts.MkAbs(".xp")); err == nil {
 			runs, err := st.ListRuns(ctx, store.ListOptions{Limit: 10})
 			st.Close()
 			if err == nil {
 				for _, r := range runs {
-					if r.Epoch >= n {
+					if r.Status == store.StatusRunning && r.Epoch >= n {
 						return
 					}
 				}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -16,29 +17,43 @@ import (
 	"github.com/xp-ml/xp/sysmetric"
 )
 
-type showOptions struct{ json bool }
+type showOptions struct {
+	json bool
+	run  int64
+}
 
 func newShowCmd(s Streams) *cobra.Command {
 	o := &showOptions{}
 	cmd := &cobra.Command{
-		Use:   "show <key-prefix>",
+		Use:   "show <key-prefix|KEY#N>",
 		Short: "Show one run: status, metrics, timing, provenance",
-		Args:  cobra.ExactArgs(1),
+		Long: `Shows one run. A key prefix names the key's newest succeeded run (the one
+that answers for the key), else its newest run; KEY#N, or --run N, names run
+N, the number xp ls shows in its RUN column.`,
+		Args: cobra.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runShow(cmd.Context(), s, o, args[0])
+			if len(args) == 0 && o.run == 0 {
+				return usageError{fmt.Errorf("xp show needs a key prefix, KEY#N or --run N")}
+			}
+			ref := ""
+			if len(args) == 1 {
+				ref = args[0]
+			}
+			return runShow(cmd.Context(), s, o, ref)
 		},
 	}
 	cmd.Flags().BoolVar(&o.json, "json", false, "print a JSON object")
+	cmd.Flags().Int64Var(&o.run, "run", 0, "show run N (its number in xp ls's RUN column)")
 	return cmd
 }
 
-func runShow(ctx context.Context, s Streams, o *showOptions, prefix string) error {
-	st, _, err := openStore(ctx)
+func runShow(ctx context.Context, s Streams, o *showOptions, ref string) error {
+	st, _, err := openExistingStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	r, err := st.Resolve(ctx, prefix)
+	r, err := showTarget(ctx, st, o, ref)
 	if err != nil {
 		return err
 	}
@@ -46,7 +61,7 @@ func runShow(ctx context.Context, s Streams, o *showOptions, prefix string) erro
 		return writeJSON(s.Out, toJSON(r, "", true))
 	}
 	w := s.Out
-	fmt.Fprintf(w, "run         %s\n", r.Key)
+	fmt.Fprintf(w, "run         %s #%d%s\n", r.Key, r.ID, parenthesized(runOrigin(r, true)))
 	fmt.Fprintf(w, "experiment  %s\n", r.Experiment)
 	fmt.Fprintf(w, "status      %s", r.Status)
 	if r.Error != "" {
@@ -67,6 +82,9 @@ func runShow(ctx context.Context, s Streams, o *showOptions, prefix string) erro
 		var t runner.Timing
 		if json.Unmarshal(r.Timing, &t) == nil {
 			fmt.Fprintf(w, "timing      %.2fs total, %.2fs training, %s samples/s\n", t.TotalSeconds, t.TrainSeconds, humanRate(t.SamplesPerSec))
+			if kept := keptLine(&t, r.Epochs); kept != "" {
+				fmt.Fprintf(w, "kept        the weights %s\n", kept)
+			}
 		}
 	}
 	if line := systemLine(r.Summary[store.SplitSystem]); line != "" {
@@ -91,6 +109,48 @@ func runShow(ctx context.Context, s Streams, o *showOptions, prefix string) erro
 	return nil
 }
 
+// showTarget is the run xp show names: ref (a key prefix or KEY#N), or
+// run --run of ref's key, or run --run alone.
+func showTarget(ctx context.Context, st *store.Store, o *showOptions, ref string) (*store.Run, error) {
+	switch {
+	case o.run == 0:
+		return resolveRun(ctx, st, ref)
+	case o.run < 0 || strings.Contains(ref, "#"):
+		return nil, usageError{fmt.Errorf("--run %d: want a run number, with a key prefix or alone (not KEY#N)", o.run)}
+	case ref != "":
+		return resolveRun(ctx, st, fmt.Sprintf("%s#%d", ref, o.run))
+	}
+	r, err := st.Run(ctx, o.run)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("no run %d; `xp ls` lists the runs", o.run)
+	}
+	return r, err
+}
+
+// runOrigin says how run r came to train its key, "" for a first
+// training: a rerun, a resumed run, a forced one. long adds the epoch a
+// resumed run continued from.
+func runOrigin(r *store.Run, long bool) string {
+	switch {
+	case r.RerunOf != 0:
+		return fmt.Sprintf("rerun of #%d", r.RerunOf)
+	case r.ResumedFrom != 0 && long:
+		return fmt.Sprintf("resumes #%d after its epoch %d", r.ResumedFrom, r.ResumedEpoch)
+	case r.ResumedFrom != 0:
+		return fmt.Sprintf("resumes #%d", r.ResumedFrom)
+	case r.Forced:
+		return "forced: xp run --force"
+	}
+	return ""
+}
+
+func parenthesized(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (" + s + ")"
+}
+
 // printProvenance shows where a run came from: its commit and the blob of
 // every file, then what ran it.
 func printProvenance(w io.Writer, p *provenance.Record) {
@@ -112,8 +172,18 @@ func printProvenance(w io.Writer, p *provenance.Record) {
 	for _, f := range p.Files {
 		fmt.Fprintf(w, "  file        %s blob %s\n", f.Path, f.Blob)
 	}
-	if p.Data != nil {
-		fmt.Fprintf(w, "  data file   %s blob %s\n", p.Data.Path, p.Data.Blob)
+	for _, d := range []*provenance.SourceFile{p.Data, p.TestData} {
+		if d == nil {
+			continue
+		}
+		line := fmt.Sprintf("  data file   %s blob %s", d.Path, d.Blob)
+		if d.State != provenance.FileClean {
+			line += fmt.Sprintf(" (%s)", d.State)
+		}
+		if d.SHA256 != "" {
+			line += ", sha256 " + d.SHA256
+		}
+		fmt.Fprintln(w, line)
 	}
 	fmt.Fprintf(w, "  ran on      %s (%s/%s), %s, xp %s\n", p.Host, p.OS, p.Arch, p.GoVersion, p.XPVersion)
 	fmt.Fprintf(w, "  backend     %s on %s: %s\n", p.Backend, p.Device, p.BackendVersion)

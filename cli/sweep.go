@@ -64,7 +64,7 @@ func orList(words []string) string {
 func runSweep(ctx context.Context, s Streams, o *runOptions, st *store.Store, root string, exp *spec.Experiment, executor string) error {
 	ex := executors[executor](o, root)
 	opts := sweep.Options{
-		Options:  runner.Options{Backend: o.backend, Force: o.force, AllowDirty: o.dirty},
+		Options:  runner.Options{Backend: o.backend, Force: o.force, AllowDirty: o.dirty, NoWait: o.noWait},
 		Parallel: o.parallel,
 	}
 	if o.threadsSet {
@@ -84,6 +84,10 @@ func runSweep(ctx context.Context, s Streams, o *runOptions, st *store.Store, ro
 	}
 	if err != nil {
 		return err
+	}
+	if stopped, never := canceledPoints(res); never > 0 {
+		return exitError{code: ExitCanceled, err: fmt.Errorf("sweep %s was canceled: %d stopped in training, %d never started",
+			res.Plan.ID, stopped, never)}
 	}
 	if failed := res.Failed(); len(failed) > 0 {
 		return exitError{code: ExitError, err: fmt.Errorf("%d of %d points of sweep %s failed", len(failed), len(res.Points), res.Plan.ID)}
@@ -127,6 +131,21 @@ func intList(xs []int) string {
 	return strings.Join(parts, ",")
 }
 
+// canceledPoints counts the points of a sweep canceled in training and
+// those it canceled before they started (its sweep was canceled).
+func canceledPoints(res *sweep.Result) (stopped, never int) {
+	for _, p := range res.Points {
+		if p.State == store.PointDone && p.Status == store.StatusCanceled {
+			if p.Run == nil {
+				never++
+			} else {
+				stopped++
+			}
+		}
+	}
+	return stopped, never
+}
+
 // printPoint prints one point: "[ 3/12] succeeded 3f9a2c41d0e7  params  metric value".
 func printPoint(s Streams, p *sweep.PointResult, done, total int) {
 	status := string(p.Status)
@@ -155,11 +174,16 @@ func printSweep(s Streams, res *sweep.Result) {
 			counts[p.Status]++
 		}
 	}
+	stopped, neverStarted := canceledPoints(res)
+	counts[store.StatusCanceled] = stopped
 	var parts []string
 	for _, st := range store.Statuses {
 		if n := counts[st]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, st))
 		}
+	}
+	if neverStarted > 0 {
+		parts = append(parts, fmt.Sprintf("%d never started", neverStarted))
 	}
 	if n := res.Pending(); n > 0 {
 		parts = append(parts, fmt.Sprintf("%d not done", n))
@@ -173,11 +197,16 @@ func printSweep(s Streams, res *sweep.Result) {
 	if n := res.Pending(); n > 0 {
 		fmt.Fprintf(s.Out, "  %d points not done: xp run %s continues the sweep\n", n, plan.Exp.Name)
 	}
+	if stopped+neverStarted > 0 {
+		fmt.Fprintf(s.Out, "  canceled: %d stopped in training, %d never started; xp run %s trains them again\n",
+			stopped, neverStarted, plan.Exp.Name)
+	}
 	for _, p := range res.Failed() {
 		fmt.Fprintf(s.Out, "  failed  %s  %s: %s\n", store.ShortKey(p.Key), p.Label(), indentRest(p.Error))
 	}
 	if b := res.Best; b != nil {
 		fmt.Fprintf(s.Out, "  best    %s  %s %.4f  %s\n", store.ShortKey(b.Key), plan.Metric, b.Value, b.Label())
+		printTies(s, res.Ties, "point", "the first in the sweep's order")
 	} else {
 		fmt.Fprintf(s.Out, "  best    none: no point has succeeded with %s\n", plan.Metric)
 	}
@@ -209,11 +238,14 @@ type sweepJSON struct {
 	Mode       string           `json:"mode"`
 	Points     []sweepPointJSON `json:"points"`
 	Best       *sweepPointJSON  `json:"best"`
-	Failed     int              `json:"failed"`
-	Trained    int              `json:"trained"`
-	Cached     int              `json:"cached"`
-	Earlier    int              `json:"done_before"`
-	Seconds    float64          `json:"seconds"`
+	// TiedWith are the indexes of the points with the best's value,
+	// which lost the tie to the first of them.
+	TiedWith []int   `json:"tied_with,omitempty"`
+	Failed   int     `json:"failed"`
+	Trained  int     `json:"trained"`
+	Cached   int     `json:"cached"`
+	Earlier  int     `json:"done_before"`
+	Seconds  float64 `json:"seconds"`
 }
 
 type sweepPointJSON struct {
@@ -256,6 +288,9 @@ func sweepToJSON(res *sweep.Result) sweepJSON {
 	if res.Best != nil {
 		b := pointToJSON(res.Best)
 		j.Best = &b
+	}
+	for _, p := range res.Ties {
+		j.TiedWith = append(j.TiedWith, p.Index)
 	}
 	return j
 }

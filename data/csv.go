@@ -319,6 +319,9 @@ func parseCSV(ctx context.Context, path string, buf []byte) (*Frame, error) {
 // parseDelimited parses buf as a table whose fields are separated by sep
 // (',' or '\t'), with CSV's quoting.
 func parseDelimited(ctx context.Context, path string, buf []byte, sep byte) (*Frame, error) {
+	if err := checkUTF8(path, buf); err != nil {
+		return nil, err
+	}
 	s := newScanner(path, buf, sep)
 	ok, err := s.next()
 	if err != nil {

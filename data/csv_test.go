@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // want describes a column as a test expects it: numbers (NaN = missing) or
@@ -347,7 +348,7 @@ func FuzzReadCSV(f *testing.F) {
 		}
 		f.Add(data)
 	}
-	for _, s := range []string{"a\r\n1\r", "a,b\n\"1\"\r,2\n", "a\n\r\r\n", "a,b\n1,\"x\"\"\"\n", "a\n\"\"\n", "x,y\n1e3,inf\n-0,+.5\n"} {
+	for _, s := range []string{"a\r\n1\r", "city\nM\xe1laga\n", "a,b\n\"1\"\r,2\n", "a\n\r\r\n", "a,b\n1,\"x\"\"\"\n", "a\n\"\"\n", "x,y\n1e3,inf\n-0,+.5\n"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -355,6 +356,13 @@ func FuzzReadCSV(f *testing.F) {
 		var pe *ParseError
 		if err != nil && !errors.As(err, &pe) {
 			t.Fatalf("error %v is not a *ParseError", err)
+		}
+		if !utf8.Valid(data) {
+			// encoding/csv reads any bytes; xp refuses what is not UTF-8.
+			if !errors.Is(err, ErrEncoding) || pe.Line < 1 || pe.Col < 1 {
+				t.Fatalf("invalid UTF-8 read as %v, want ErrEncoding at a line and column", err)
+			}
+			return
 		}
 		compareWithEncodingCSV(t, data, fr, err)
 	})

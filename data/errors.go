@@ -21,6 +21,8 @@ var (
 	ErrNoRows          = errors.New("header but no data rows")
 	ErrDuplicateColumn = errors.New("duplicate column name")
 	ErrEmptyColumnName = errors.New("empty column name")
+	// ErrEncoding: text that is not UTF-8 (see checkUTF8).
+	ErrEncoding = errors.New("invalid UTF-8")
 
 	// Preparation, each returned inside a *spec.FieldError naming the spec field.
 	ErrTooFewClasses = errors.New("fewer than 2 classes")
@@ -38,15 +40,20 @@ var (
 
 // ParseError is a CSV file that cannot be read as a table. Line is the
 // 1-based physical line (a quoted field may span several), 0 when the
-// problem is not at a line (an empty file).
+// problem is not at a line (an empty file); Col, when known, the 1-based
+// byte column in it.
 type ParseError struct {
 	Path string
 	Line int
+	Col  int
 	Err  error
 }
 
 func (e *ParseError) Error() string {
-	if e.Line > 0 {
+	switch {
+	case e.Line > 0 && e.Col > 0:
+		return fmt.Sprintf("%s:%d:%d: %v", e.Path, e.Line, e.Col, e.Err)
+	case e.Line > 0:
 		return fmt.Sprintf("%s:%d: %v", e.Path, e.Line, e.Err)
 	}
 	return fmt.Sprintf("%s: %v", e.Path, e.Err)

@@ -29,6 +29,10 @@ type jsonCell struct {
 // booleans make it text (numbers then keep their literal text). Nested
 // objects and arrays are errors, with the line.
 func parseJSONL(ctx context.Context, path string, buf []byte) (*Frame, error) {
+	// encoding/json would turn invalid UTF-8 into U+FFFD, silently.
+	if err := checkUTF8(path, buf); err != nil {
+		return nil, err
+	}
 	buf = bytes.TrimPrefix(buf, []byte("\xef\xbb\xbf"))
 	f := &Frame{Path: path}
 	index := map[string]int{}

@@ -108,6 +108,9 @@ func readParquet(ctx context.Context, path, display string) (*Frame, error) {
 			return nil, fmt.Errorf("read %s: row %d: %w", display, len(f.Line)+1, err)
 		}
 	}
+	if err := checkFrameUTF8(display, f); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 

@@ -60,9 +60,13 @@ func Vet(ctx context.Context, d spec.Data, o SourceOptions) (problems []*spec.Fi
 		switch {
 		case err != nil:
 			var fe *spec.FieldError
-			if errors.As(err, &fe) {
+			switch {
+			case errors.As(err, &fe):
 				problems = append(problems, fe)
-			} else {
+			case errors.Is(err, ErrEncoding):
+				// Not a file xp can train on: a problem, not a note.
+				problems = append(problems, &spec.FieldError{Field: s.field, Err: err})
+			default:
 				notes = append(notes, fmt.Sprintf("%s: %v; columns not checked", s.field, err))
 			}
 			continue

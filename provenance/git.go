@@ -1,12 +1,13 @@
 package provenance
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/go-git/go-git/v5"
@@ -41,14 +42,30 @@ const (
 type SourceFile struct {
 	// Path is relative to Source.Root, with forward slashes.
 	Path string `json:"path"`
-	// Blob is the git blob id of the content used: the id of the file at
-	// the commit when it is clean.
+	// Blob is the git blob id of the content used (the bytes a run
+	// trained on, for a data file): the id of the file at the commit when
+	// it is clean.
 	Blob  string    `json:"blob,omitempty"`
 	State FileState `json:"state,omitempty"`
+	// SHA256 is a data file's: the hash of the bytes used, which is what
+	// the run key holds.
+	SHA256 string `json:"sha256,omitempty"`
 	// Content is the file's bytes, kept so that a dirty run can store
 	// them; never part of a Record.
 	Content []byte `json:"-"`
 }
+
+// DataFile is a data source of an experiment that is a local file: its
+// path, the sha256 of the bytes that trained ("": whatever it holds), and
+// whether it is the test source (Source.TestData) or the data source.
+type DataFile struct {
+	Path, SHA256 string
+	Test         bool
+}
+
+// ErrDataChanged is wrapped by Inspect's error for a data file whose bytes
+// are not the ones that were hashed for the run.
+var ErrDataChanged = errors.New("changed while xp read it")
 
 // Source is where an experiment's files come from: a commit of a git
 // repository, plus what differs from it.
@@ -63,15 +80,29 @@ type Source struct {
 	Branch string
 	// Files are the experiment's .cue files (its whole CUE instance).
 	Files []SourceFile
-	// Data is the data source when it lies in the repository: its Blob is
-	// the id at HEAD ("" when untracked), State whether the file used
-	// differs. Informational: the data's sha256 is what identifies it.
-	Data *SourceFile
+	// Data and TestData are the data source and test source when they are
+	// files in the repository's working tree: their Blob is the id of the
+	// bytes used, State whether those differ from HEAD. A data file counts
+	// as the .cue files do: modified or untracked, the source is dirty.
+	// Data elsewhere is identified by its sha256 alone (the run key's).
+	Data, TestData *SourceFile
 }
 
-// Dirty reports whether the run could not be rebuilt from Commit alone.
+// dataFiles are Data and TestData, those there are.
+func (s *Source) dataFiles() []*SourceFile {
+	var out []*SourceFile
+	for _, f := range []*SourceFile{s.Data, s.TestData} {
+		if f != nil {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Dirty reports whether the run could not be rebuilt from Commit alone:
+// some file of the experiment, .cue or data, is not committed unchanged.
 func (s *Source) Dirty() bool {
-	return !s.InRepo || slices.ContainsFunc(s.Files, func(f SourceFile) bool { return f.State != FileClean })
+	return !s.InRepo || len(s.DirtyFiles()) > 0
 }
 
 // Check returns nil when the files of exp, as s found them, are committed
@@ -89,17 +120,28 @@ func (s *Source) Check(exp *spec.Experiment) error {
 			changed = append(changed, fmt.Sprintf("%s (%s)", f.Path, f.State))
 		}
 	}
+	for _, f := range s.dataFiles() {
+		if f.State != FileClean {
+			changed = append(changed, fmt.Sprintf("%s (%s data)", f.Path, f.State))
+		}
+	}
 	if len(changed) == 0 {
 		return nil
 	}
 	return fmt.Errorf("experiment %s has %w: %s; commit them, or pass --allow-dirty to run anyway "+
-		"(the source is stored with the run, which is marked dirty)", exp.Name, ErrDirty, strings.Join(changed, ", "))
+		"(the run is marked dirty, with the source of its .cue files and the sha256 of its data)", exp.Name, ErrDirty, strings.Join(changed, ", "))
 }
 
-// DirtyFiles lists the paths of the files that differ from the commit.
+// DirtyFiles lists the paths of the files, .cue and data, that differ
+// from the commit.
 func (s *Source) DirtyFiles() []string {
 	var out []string
 	for _, f := range s.Files {
+		if f.State != FileClean {
+			out = append(out, f.Path)
+		}
+	}
+	for _, f := range s.dataFiles() {
 		if f.State != FileClean {
 			out = append(out, f.Path)
 		}
@@ -109,14 +151,17 @@ func (s *Source) DirtyFiles() []string {
 
 // Inspect finds the git repository holding exp and tells, for every
 // file of exp's CUE instance, its path in the repository, its blob id and
-// whether it differs from HEAD; and the same for the data file at dataPath
-// when it lies in the repository. Outside a repository it returns a Source
-// with InRepo false, not an error.
+// whether it differs from HEAD; and the same for each data file that lies
+// in the repository's working tree (hashed once for both its blob id and
+// its sha256, which must be the one the data file gives, else an error
+// wrapping ErrDataChanged: the blob recorded is the id of the bytes that
+// trained). Outside a repository it returns a Source with InRepo false,
+// not an error.
 //
 // Only the experiment's own files are hashed (as git blobs, compared with
 // their entries in HEAD's tree): Worktree.Status would hash the whole tree,
 // 400 ms on a 20,000-file repository against 15 ms for this.
-func Inspect(exp *spec.Experiment, dataPath string) (*Source, error) {
+func Inspect(exp *spec.Experiment, data ...DataFile) (*Source, error) {
 	dir, err := filepath.Abs(exp.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("inspect git: %w", err)
@@ -163,12 +208,19 @@ func Inspect(exp *spec.Experiment, dataPath string) (*Source, error) {
 		}
 		src.Files = append(src.Files, sf)
 	}
-	if dataPath != "" {
-		if rel, err := relativeTo(root, dataPath); err == nil {
-			src.Data, err = inspectData(tree, rel, dataPath)
-			if err != nil {
-				return nil, err
-			}
+	for _, d := range data {
+		rel, err := relativeTo(root, d.Path)
+		if err != nil {
+			continue // outside the working tree: its sha256 identifies it
+		}
+		sf, err := inspectData(tree, rel, d)
+		if err != nil {
+			return nil, err
+		}
+		if d.Test {
+			src.TestData = sf
+		} else {
+			src.Data = sf
 		}
 	}
 	return src, nil
@@ -234,19 +286,22 @@ func entryBlob(tree *object.Tree, rel string) string {
 	return e.Hash.String()
 }
 
-// inspectData records the data file's blob at HEAD and whether the file
-// used differs; an untracked file is not hashed (its sha256 identifies it).
-func inspectData(tree *object.Tree, rel, path string) (*SourceFile, error) {
-	sf := &SourceFile{Path: rel, Blob: entryBlob(tree, rel)}
-	if sf.Blob == "" {
-		sf.State = FileUntracked
-		return sf, nil
-	}
-	blob, err := blobIDOfFile(path)
+// inspectData hashes the data file d, at rel in the working tree, as a
+// git blob and by sha256 in one pass, and compares it with its entry in
+// HEAD's tree.
+func inspectData(tree *object.Tree, rel string, d DataFile) (*SourceFile, error) {
+	blob, sum, err := hashFile(d.Path)
 	if err != nil {
 		return nil, err
 	}
-	if blob != sf.Blob {
+	if d.SHA256 != "" && sum != d.SHA256 {
+		return nil, fmt.Errorf("%s %w (sha256 %.12s… when it was hashed, %.12s… now); run again", rel, ErrDataChanged, d.SHA256, sum)
+	}
+	sf := &SourceFile{Path: rel, Blob: blob, SHA256: sum}
+	switch head := entryBlob(tree, rel); {
+	case head == "":
+		sf.State = FileUntracked
+	case head != blob:
 		sf.State = FileModified
 	}
 	return sf, nil
@@ -278,26 +333,28 @@ func blobID(content []byte) string {
 	return plumbing.ComputeHash(plumbing.BlobObject, content).String()
 }
 
-// blobIDOfFile hashes a file as a git blob without holding it in memory.
-func blobIDOfFile(path string) (string, error) {
+// hashFile hashes a file as a git blob and by sha256 in one read,
+// without holding it in memory.
+func hashFile(path string) (blob, sum string, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", fmt.Errorf("hash %s: %w", path, err)
+		return "", "", fmt.Errorf("hash %s: %w", path, err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return "", fmt.Errorf("hash %s: %w", path, err)
+		return "", "", fmt.Errorf("hash %s: %w", path, err)
 	}
 	h := plumbing.NewHasher(plumbing.BlobObject, fi.Size())
-	n, err := io.Copy(h, f)
+	s := sha256.New()
+	n, err := io.Copy(io.MultiWriter(h, s), f)
 	if err != nil {
-		return "", fmt.Errorf("hash %s: %w", path, err)
+		return "", "", fmt.Errorf("hash %s: %w", path, err)
 	}
 	if n != fi.Size() {
-		return "", fmt.Errorf("hash %s: the file changed while it was read", path)
+		return "", "", fmt.Errorf("hash %s: the file %w", path, ErrDataChanged)
 	}
-	return h.Sum().String(), nil
+	return h.Sum().String(), hex.EncodeToString(s.Sum(nil)), nil
 }
 
 // readAtCommit reads files (paths relative to the working tree root, with

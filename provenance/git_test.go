@@ -1,6 +1,8 @@
 package provenance_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -92,7 +94,15 @@ func TestInspectGit(t *testing.T) {
 			c := r.Commit("iris")
 			r.Write(map[string]string{"experiments/iris.csv": iris + "5.0,3.0,1.5,0.2,setosa\n"})
 			return r, c
-		}, dataState: provenance.FileModified, branch: "master"},
+		}, dataState: provenance.FileModified, branch: "master",
+			wantErr: []string{"experiments/iris.csv (modified data)", "commit them, or pass --allow-dirty"}},
+		{name: "data untracked", prepare: func(t *testing.T) (*gittest.Repo, string) {
+			r := gittest.New(t, map[string]string{expPath: irisMLP})
+			c := r.Commit("iris")
+			r.Write(map[string]string{"experiments/iris.csv": iris})
+			return r, c
+		}, dataState: provenance.FileUntracked, branch: "master",
+			wantErr: []string{"experiments/iris.csv (untracked data)"}},
 		{name: "detached HEAD", prepare: func(t *testing.T) (*gittest.Repo, string) {
 			r := gittest.New(t, committed)
 			c := r.Commit("iris")
@@ -107,7 +117,7 @@ func TestInspectGit(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r, commit := tt.prepare(t)
 			exp := load(t, r.Path(expPath))
-			src, err := provenance.Inspect(exp, exp.DataPath(exp.Spec.Data.Source.File))
+			src, err := provenance.Inspect(exp, provenance.DataFile{Path: exp.DataPath(exp.Spec.Data.Source.File)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -122,10 +132,18 @@ func TestInspectGit(t *testing.T) {
 				t.Errorf("blob %s, want %s", src.Files[0].Blob, want)
 			}
 			if src.Data == nil || src.Data.Path != "experiments/iris.csv" || src.Data.State != tt.dataState {
-				t.Errorf("data %+v, want experiments/iris.csv %q", src.Data, tt.dataState)
+				t.Fatalf("data %+v, want experiments/iris.csv %q", src.Data, tt.dataState)
 			}
-			if src.Dirty() != (tt.state != provenance.FileClean) {
-				t.Errorf("Dirty() = %v with the file %q", src.Dirty(), tt.state)
+			// The data's blob is the id of the bytes used, never HEAD's.
+			data, _ := os.ReadFile(r.Path("experiments/iris.csv"))
+			if want := plumbing.ComputeHash(plumbing.BlobObject, data).String(); src.Data.Blob != want {
+				t.Errorf("data blob %s, want %s, the bytes used", src.Data.Blob, want)
+			}
+			if sum := sha256.Sum256(data); src.Data.SHA256 != hex.EncodeToString(sum[:]) {
+				t.Errorf("data sha256 %s", src.Data.SHA256)
+			}
+			if dirty := tt.state != provenance.FileClean || tt.dataState != provenance.FileClean; src.Dirty() != dirty {
+				t.Errorf("Dirty() = %v with the file %q, the data %q", src.Dirty(), tt.state, tt.dataState)
 			}
 			err = src.Check(exp)
 			if len(tt.wantErr) == 0 {
@@ -144,9 +162,34 @@ func TestInspectGit(t *testing.T) {
 			}
 		})
 	}
+	t.Run("data changed since it was hashed", func(t *testing.T) {
+		r := gittest.New(t, committed)
+		r.Commit("iris")
+		exp := load(t, r.Path(expPath))
+		_, err := provenance.Inspect(exp, provenance.DataFile{Path: r.Path("experiments/iris.csv"), SHA256: strings.Repeat("0", 64)})
+		if !errors.Is(err, provenance.ErrDataChanged) || !strings.Contains(err.Error(), "experiments/iris.csv changed while xp read it") {
+			t.Errorf("Inspect = %v, want ErrDataChanged naming the file", err)
+		}
+	})
+	t.Run("data outside the working tree", func(t *testing.T) {
+		r := gittest.New(t, committed)
+		r.Commit("iris")
+		exp := load(t, r.Path(expPath))
+		outside := filepath.Join(t.TempDir(), "iris.csv")
+		if err := os.WriteFile(outside, []byte(iris), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		src, err := provenance.Inspect(exp, provenance.DataFile{Path: outside}, provenance.DataFile{Path: r.Path("experiments/iris.csv"), Test: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if src.Data != nil || src.TestData == nil || src.TestData.State != provenance.FileClean || src.Dirty() {
+			t.Errorf("data %+v, test data %+v, dirty %v: want no data (its sha256 identifies it), a clean test source", src.Data, src.TestData, src.Dirty())
+		}
+	})
 	t.Run("not in a repository", func(t *testing.T) {
 		exp := outsideRepo(t)
-		src, err := provenance.Inspect(exp, exp.DataPath(exp.Spec.Data.Source.File))
+		src, err := provenance.Inspect(exp, provenance.DataFile{Path: exp.DataPath(exp.Spec.Data.Source.File)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -31,16 +31,22 @@ type Record struct {
 	// "" when detached.
 	Commit string `json:"commit,omitempty"`
 	Branch string `json:"branch,omitempty"`
-	// Dirty: some file of the experiment was not committed unchanged (or
-	// there was no repository); its exact sources are in the store.
+	// Dirty: some file of the experiment, .cue or data, was not committed
+	// unchanged (or there was no repository); the exact sources of its
+	// .cue files are in the store, its data by sha256.
 	Dirty      bool     `json:"dirty"`
 	DirtyFiles []string `json:"dirty_files,omitempty"`
 	// SpecPath is the file that defines the experiment; Files are all the
 	// files of its CUE instance with the blob id of the content used.
 	SpecPath string       `json:"spec_path,omitempty"`
 	Files    []SourceFile `json:"files,omitempty"`
-	// Data is the data source when it lies in the repository.
-	Data *SourceFile `json:"data,omitempty"`
+	// Data and TestData are the data source and test source when they
+	// lie in the repository's working tree: the blob id and sha256 of the
+	// bytes that trained, and whether they differ from the commit (then
+	// the run is dirty). Data elsewhere is recorded by its sha256 alone, in
+	// the run's data hashes.
+	Data     *SourceFile `json:"data,omitempty"`
+	TestData *SourceFile `json:"test_data,omitempty"`
 
 	Host      string `json:"host"`
 	OS        string `json:"os"`
@@ -65,7 +71,7 @@ func NewRecord(exp *spec.Experiment, src *Source) *Record {
 	if src != nil {
 		r.InRepo, r.Root, r.Commit, r.Branch = src.InRepo, src.Root, src.Commit, src.Branch
 		r.Dirty, r.DirtyFiles = src.Dirty(), src.DirtyFiles()
-		r.Files, r.Data = src.Files, src.Data
+		r.Files, r.Data, r.TestData = src.Files, src.Data, src.TestData
 		if rel, err := relativeTo(src.Root, exp.File); err == nil {
 			r.SpecPath = rel
 		}
@@ -97,7 +103,8 @@ func (r *Record) Restore(run, dir string, stored func() (map[string][]byte, erro
 	if len(r.Files) == 0 {
 		return nil, nil, fmt.Errorf("%s records no source files (it predates xp's git provenance): it cannot be rebuilt", run)
 	}
-	src := &Source{Root: r.Root, InRepo: r.InRepo, Commit: r.Commit, Branch: r.Branch, Files: slices.Clone(r.Files)}
+	src := &Source{Root: r.Root, InRepo: r.InRepo, Commit: r.Commit, Branch: r.Branch, Files: slices.Clone(r.Files),
+		Data: r.Data, TestData: r.TestData}
 	var files map[string][]byte
 	if r.Dirty {
 		var err error

@@ -19,7 +19,7 @@ import (
 func recorded(t *testing.T, r *gittest.Repo) *provenance.Record {
 	t.Helper()
 	exp := load(t, r.Path(expPath))
-	src, err := provenance.Inspect(exp, exp.DataPath(exp.Spec.Data.Source.File))
+	src, err := provenance.Inspect(exp, provenance.DataFile{Path: exp.DataPath(exp.Spec.Data.Source.File)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -117,9 +117,6 @@ func rebuild(ctx context.Context, st *store.Store, orig *store.Run, dir string) 
 		return nil, fmt.Errorf("backend %s %w since run %s: numerics version %q now %q, so its bits are not comparable",
 			orig.Backend, ErrInputsChanged, store.ShortKey(orig.Key), prov.BackendVersion, job.BackendVersion)
 	}
-	if src.InRepo && prov.Data != nil {
-		src.Data = prov.Data
-	}
 	job.Source = src
 	return job, nil
 }

@@ -36,6 +36,9 @@ type Options struct {
 	Events func(Event)
 	// Data says where remote data sources are cached and fetched from.
 	Data DataOptions
+	// NoWait fails a run whose key another live process trains (an error
+	// wrapping ErrKeyBusy) instead of waiting for that process to finish.
+	NoWait bool
 	// SweepID is recorded with the run: the sweep it is a point of.
 	SweepID string
 	// Prune, when set, is asked after every epoch but the last with the
@@ -49,9 +52,12 @@ type Options struct {
 type EventKind int
 
 const (
-	EventStarted EventKind = iota // training is about to start
-	EventBatch                    // a batch finished (Rows, TotalRows)
-	EventEpoch                    // an epoch finished (TrainLoss, Metrics)
+	EventStarted   EventKind = iota // training is about to start (FromEpoch, ResumedRun)
+	EventBatch                      // a batch finished (Rows, TotalRows)
+	EventEpoch                      // an epoch finished (TrainLoss, Metrics)
+	EventWaiting                    // another process trains the key: waiting for it (Holder)
+	EventTookOver                   // runs of the key whose process is gone were taken over (Lost)
+	EventEarlyStop                  // early stopping ends training after Epoch (Kept)
 )
 
 // Event is progress of a run, for the CLI's progress line and the TUI.
@@ -70,6 +76,27 @@ type Event struct {
 	// Device is where the run trains, and Fallback why device "auto" chose
 	// the CPU (EventStarted only).
 	Device, Fallback string
+	// FromEpoch is the epochs a resumed run had done before this process
+	// took over (0 when it trains from the start), ResumedRun the run that
+	// did them: an ETA counts the epochs left at the rate of those trained
+	// here.
+	FromEpoch  int
+	ResumedRun int64
+	// Holder is the run, in another process, that trains the key
+	// (EventWaiting); Lost the runs of dead processes whose key this one
+	// took over (EventTookOver).
+	Holder *store.Run
+	Lost   []store.Run
+	// Kept is what early stopping kept (EventEarlyStop).
+	Kept *KeptEpoch
+}
+
+// KeptEpoch is the epoch whose weights early stopping kept, by the value
+// of its metric.
+type KeptEpoch struct {
+	Epoch  int
+	Metric string // "validation.loss"
+	Value  float64
 }
 
 // Result is the outcome of Run.
@@ -89,6 +116,15 @@ type Timing struct {
 	SamplesPerSec  float64 `json:"samples_per_sec"`
 	Epochs         int     `json:"epochs"`
 	TrainRows      int     `json:"train_rows"`
+	// Samples is the training rows passed over in this process (a
+	// resumed run's earlier epochs not included): SamplesPerSec is
+	// Samples / TrainSeconds, also for a run stopped mid-epoch.
+	Samples int `json:"samples,omitempty"`
+	// StoppedEarly is the epoch after which early stopping ended training
+	// (0: it trained every epoch); KeptEpoch the epoch whose weights the
+	// run kept, by train.early_stopping's metric (0: the last).
+	StoppedEarly int `json:"stopped_early,omitempty"`
+	KeptEpoch    int `json:"kept_epoch,omitempty"`
 }
 
 // ErrDiverged is returned when the training loss is no longer finite.
@@ -156,6 +192,19 @@ func Plan(ctx context.Context, exp *spec.Experiment, opts Options) (*Job, error)
 		BackendVersion: version,
 		Key:            RunKey(specKey(&exp.Spec, exp.Hash), hashes, b.Name(), version),
 	}, nil
+}
+
+// DataFiles are the job's data sources that are local files, with the
+// sha256 of their bytes (that Read checks the bytes it trains on against):
+// what provenance.Inspect traces to the commit.
+func (j *Job) DataFiles() []provenance.DataFile {
+	var out []provenance.DataFile
+	for _, name := range sortedKeys(j.Sources) {
+		if src := j.Sources[name]; src.Kind == "file" {
+			out = append(out, provenance.DataFile{Path: src.Path, SHA256: src.SHA256, Test: name == SourceTest})
+		}
+	}
+	return out
 }
 
 // chooseBackend maps the spec's device (or an explicit backend name) to a

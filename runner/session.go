@@ -37,7 +37,9 @@ var heartbeatEvery = 2 * time.Second
 // this order, each a method:
 //
 //	prepare         data, effective spec, model, initial weights; git check
-//	record          the run's row (and a dirty run's sources), directory, log
+//	claim           the run's row, as the one run training its key (it
+//	                waits while another process trains the key)
+//	record          a dirty run's sources, the run started, directory, log
 //	describe        the data and the model, in the log and data.json
 //	findCheckpoint  an interrupted run of the key to continue
 //	train           compile, begin; per epoch: trainEpoch, evaluate,
@@ -86,6 +88,10 @@ type session struct {
 	lastBeat   time.Time
 	trainTime  time.Duration
 	epochsDone int
+	// fromEpoch is the epochs done before this process (a resumed run's
+	// checkpoint); samples the rows trained here in whole epochs, and
+	// epochRows those of the epoch in progress.
+	fromEpoch, samples, epochRows int
 	// reached is epochsDone for the system sampler's goroutine.
 	reached atomic.Int64
 	// final holds the final metrics by split, as they are known.
@@ -93,11 +99,17 @@ type session struct {
 	timing Timing
 }
 
-// Train trains the job as a new run, whatever the cache holds.
+// Train trains the job as a new run, whatever the cache holds, as the one
+// run that trains its key (see claim): when it had to wait for another
+// process's run of the key, which succeeded, that run is the answer
+// (Result.Cached), unless Options.Force or a rerun.
 func (j *Job) Train(ctx context.Context, st *store.Store, opts Options) (*Result, error) {
 	s := &session{job: j, st: st, opts: opts, start: time.Now()}
 	if err := s.prepare(ctx); err != nil {
 		return nil, err
+	}
+	if cached, err := s.claim(ctx); cached != nil || err != nil {
+		return cached, err
 	}
 	if err := s.record(ctx); err != nil {
 		return nil, err
@@ -107,7 +119,7 @@ func (j *Job) Train(ctx context.Context, st *store.Store, opts Options) (*Result
 	s.findCheckpoint(ctx)
 	s.timing = Timing{PrepareSeconds: time.Since(s.start).Seconds(), Epochs: s.spec.Train.Epochs, TrainRows: s.prep.Train.N}
 	final, weights, err := s.train(ctx)
-	s.timing.TotalSeconds = time.Since(s.start).Seconds()
+	s.measure()
 	return s.finish(ctx, final, weights, err)
 }
 
@@ -147,7 +159,7 @@ func (s *session) prepare(ctx context.Context) error {
 func (s *session) checkSource() error {
 	j := s.job
 	if j.Source == nil {
-		src, err := provenance.Inspect(j.Exp, j.DataPath)
+		src, err := provenance.Inspect(j.Exp, j.DataFiles()...)
 		if err != nil {
 			return err
 		}
@@ -159,33 +171,20 @@ func (s *session) checkSource() error {
 	return j.Source.Check(j.Exp)
 }
 
-// record creates the run in the store, and its directory and log. The
-// process is recorded from the start, so that a run whose process dies
-// before it starts is found (store.MarkLostProcesses) and not left queued.
+// record stores a dirty run's sources and starts the run claimed, and
+// makes its directory and log. The process is recorded from the claim on,
+// so that a run whose process dies before it starts is found
+// (store.MarkLostProcesses) and not left queued.
 func (s *session) record(ctx context.Context) error {
-	j, exp := s.job, s.job.Exp
-	prov := provenance.NewRecord(exp, j.Source)
-	prov.Backend, prov.BackendVersion, prov.Device = j.Backend.Name(), j.BackendVersion, j.Device
-	provJSON, _ := json.Marshal(prov)
-	host, _ := os.Hostname()
-	run := &store.Run{
-		Key: j.Key, Experiment: exp.Name, SpecHash: exp.Hash, Spec: json.RawMessage(exp.Resolved),
-		DataHashes: j.DataHashes, Backend: j.Backend.Name(), Device: j.Device, Epochs: s.spec.Train.Epochs,
-		Provenance: provJSON, Dirty: j.Source.Dirty(), RerunOf: s.opts.RerunOf,
-		SweepID: s.opts.SweepID, PID: os.Getpid(), Host: host,
-	}
-	if err := s.st.CreateRun(ctx, run); err != nil {
-		return err
-	}
-	s.run = run
+	run := s.run
 	if run.Dirty {
 		// Git cannot give these files back: keep them, or the run could
 		// never be rebuilt.
-		if err := s.st.SaveSources(ctx, run.ID, storedSources(j.Source)); err != nil {
+		if err := s.st.SaveSources(ctx, run.ID, storedSources(s.job.Source)); err != nil {
 			return errors.Join(err, s.st.FinishRun(context.WithoutCancel(ctx), run.ID, store.StatusFailed, err.Error(), "", nil))
 		}
 	}
-	if err := s.st.StartRun(ctx, run.ID, os.Getpid(), host); err != nil {
+	if err := s.st.StartRun(ctx, run.ID, run.PID, run.Host); err != nil {
 		return err
 	}
 	s.dir = s.st.ArtifactDir(run)
@@ -194,6 +193,14 @@ func (s *session) record(ctx context.Context) error {
 	}
 	s.log = newRunLog(filepath.Join(s.dir, "log.txt"))
 	return nil
+}
+
+// provenanceRecord is the provenance the job's run records, as JSON.
+func provenanceRecord(j *Job) json.RawMessage {
+	prov := provenance.NewRecord(j.Exp, j.Source)
+	prov.Backend, prov.BackendVersion, prov.Device = j.Backend.Name(), j.BackendVersion, j.Device
+	raw, _ := json.Marshal(prov)
+	return raw
 }
 
 // storedSources are the files to store with a dirty run.
@@ -245,6 +252,10 @@ func (s *session) findCheckpoint(ctx context.Context) {
 			s.log.Printf("%v; training from the start", err)
 			break
 		}
+		if err := s.st.SetResumed(ctx, s.run.ID, ck.RunID, ck.Epoch); err != nil {
+			s.log.Printf("%v", err)
+		}
+		s.run.ResumedFrom, s.run.ResumedEpoch = ck.RunID, ck.Epoch
 		s.resume = ck
 		s.log.Printf("resuming run %d from its checkpoint after epoch %d", ck.RunID, ck.Epoch)
 	}
@@ -276,10 +287,6 @@ func (s *session) train(ctx context.Context) (map[string]map[string]float64, *mo
 		if stop {
 			break
 		}
-	}
-	s.timing.TrainSeconds = s.trainTime.Seconds()
-	if s.trainTime > 0 {
-		s.timing.SamplesPerSec = float64(s.batches.N*s.epochsDone) / s.trainTime.Seconds()
 	}
 	best, err := s.keptWeights(ctx)
 	if err != nil {
@@ -313,30 +320,31 @@ func (s *session) compile(ctx context.Context) error {
 	return nil
 }
 
-// begin starts training: it reports it, sets up early stopping, and puts
-// back the checkpoint of a resumed run, whose epochs are then done.
+// begin starts training: it sets up early stopping, puts back the
+// checkpoint of a resumed run, whose epochs are then done, and reports
+// the start.
 func (s *session) begin() error {
-	s.emit(Event{Kind: EventStarted, Device: s.job.Device, Fallback: s.job.Fallback})
-	s.began = time.Now()
-	s.lastBeat = s.began
 	stopper, err := newEarlyStop(s.spec, s.prep.Val.N > 0)
 	if err != nil {
 		return s.job.Exp.FieldError("train.early_stopping", err)
 	}
 	s.stopper = stopper
-	ck := s.resume
-	if ck == nil {
-		return nil
+	started := Event{Kind: EventStarted, Device: s.job.Device, Fallback: s.job.Fallback}
+	if ck := s.resume; ck != nil {
+		if err := ck.restore(s); err != nil {
+			return err
+		}
+		s.epochsDone, s.fromEpoch = ck.Epoch, ck.Epoch
+		s.reached.Store(int64(ck.Epoch))
+		s.resume = nil
+		if ck.Validation != nil {
+			s.final["validation"] = ck.Validation
+		}
+		started.ResumedRun = ck.RunID
 	}
-	if err := ck.restore(s); err != nil {
-		return err
-	}
-	s.epochsDone = ck.Epoch
-	s.reached.Store(int64(ck.Epoch))
-	s.resume = nil
-	if ck.Validation != nil {
-		s.final["validation"] = ck.Validation
-	}
+	s.emit(started)
+	s.began = time.Now()
+	s.lastBeat = s.began
 	return nil
 }
 
@@ -378,8 +386,12 @@ func (s *session) trainEpoch(ctx context.Context, n int) (float64, error) {
 	}
 	s.rng.Shuffle(len(s.order), func(a, b int) { s.order[a], s.order[b] = s.order[b], s.order[a] })
 	t0 := time.Now()
+	s.epochRows = 0
 	loss, err := s.trainer.Epoch(ctx, s.batches, s.order, func(rows int) { s.batchDone(ctx, n, rows) })
 	s.trainTime += time.Since(t0)
+	if err == nil {
+		s.samples, s.epochRows = s.samples+s.batches.N, 0
+	}
 	if err != nil {
 		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
 			return 0, cause // a cancel request, or a heartbeat that failed
@@ -397,6 +409,7 @@ func (s *session) trainEpoch(ctx context.Context, n int) (float64, error) {
 // epoch it reports is the last one finished. A cancel request, or a
 // heartbeat that fails, stops the epoch.
 func (s *session) batchDone(ctx context.Context, n, rows int) {
+	s.epochRows = rows
 	s.emit(Event{Kind: EventBatch, Epoch: n, Rows: rows, Elapsed: time.Since(s.began)})
 	if time.Since(s.lastBeat) < heartbeatEvery {
 		return
@@ -454,13 +467,17 @@ func (s *session) endEpoch(ctx context.Context, n int, loss float64, val map[str
 }
 
 // earlyStop shows epoch n to the early stopper, if the spec has one, and
-// reports whether its patience ran out.
+// reports whether its patience ran out: then it says so, with the epoch
+// whose weights the run keeps.
 func (s *session) earlyStop(n int, loss float64, val map[string]float64) bool {
-	if s.stopper == nil || !s.stopper.observe(n, loss, val, s.trainer.Params) {
+	es := s.stopper
+	if es == nil || !es.observe(n, loss, val, s.trainer.Params) {
 		return false
 	}
 	s.log.Printf("early stopping at epoch %d: %s best %v at epoch %d, no improvement for %d epochs",
-		n, s.stopper.metricName(), s.stopper.best, s.stopper.bestEpoch, s.stopper.patience)
+		n, es.metricName(), es.best, es.bestEpoch, es.patience)
+	s.timing.StoppedEarly = n
+	s.emit(Event{Kind: EventEarlyStop, Epoch: n, Kept: &KeptEpoch{Epoch: es.bestEpoch, Metric: es.metricName(), Value: es.best}})
 	return true
 }
 
@@ -501,9 +518,30 @@ func (s *session) keptWeights(ctx context.Context) (backends.Trainer, error) {
 	}
 	if es.metrics != nil {
 		s.final["validation"] = es.metrics
+		// What every reader shows as the run's final validation figures
+		// (xp show, --json, the cache's answers, the TUI, a sweep's
+		// ranking) is then the kept epoch's too.
+		if err := s.st.KeepEpoch(ctx, s.run.ID, store.SplitValidation, es.bestEpoch); err != nil {
+			best.Close()
+			return nil, err
+		}
 	}
+	s.timing.KeptEpoch = es.bestEpoch
 	s.log.Printf("restored the weights of epoch %d (%s %v)", es.bestEpoch, es.metricName(), es.best)
 	return best, nil
+}
+
+// measure records the time training took and its throughput over the
+// rows trained in this process: whole epochs, and the part done of one
+// that a cancel cut short; a resumed run's earlier epochs are not counted.
+func (s *session) measure() {
+	t := &s.timing
+	t.TotalSeconds = time.Since(s.start).Seconds()
+	t.TrainSeconds = s.trainTime.Seconds()
+	t.Samples = s.samples + s.epochRows
+	if s.trainTime > 0 {
+		t.SamplesPerSec = float64(t.Samples) / s.trainTime.Seconds()
+	}
 }
 
 // test scores the kept weights on the test rows, saves what they predicted
@@ -593,12 +631,19 @@ func outcome(err error) (status store.Status, msg string) {
 // run is resumed; a finished one starts over.
 func resumable(status store.Status) bool { return status == store.StatusCanceled }
 
-// emit reports progress to Options.Events.
+// emit reports progress to Options.Events. Before the run is claimed it
+// has no id, and before training no batches.
 func (s *session) emit(e Event) {
 	if s.opts.Events == nil {
 		return
 	}
-	e.Experiment, e.Key, e.RunID, e.Epochs, e.TotalRows = s.job.Exp.Name, s.run.Key, s.run.ID, s.spec.Train.Epochs, s.batches.N
+	e.Experiment, e.Key, e.Epochs, e.FromEpoch = s.job.Exp.Name, s.job.Key, s.spec.Train.Epochs, s.fromEpoch
+	if s.run != nil {
+		e.RunID = s.run.ID
+	}
+	if s.batches != nil {
+		e.TotalRows = s.batches.N
+	}
 	s.opts.Events(e)
 }
 

@@ -355,6 +355,51 @@ func expectClaimed(res sql.Result) error {
 	return nil
 }
 
+// NeverStarted is the error of a point that a canceled sweep stopped
+// before it started (CancelSweep).
+const NeverStarted = "never started: the sweep was canceled"
+
+// CancelSweep stops sweep sweepID from starting any more points: its
+// pending points, and those claimed by a process that has not started
+// training them (no run of the point in training yet, no Slurm task), are
+// done, canceled, with the error NeverStarted. It returns how many. The
+// points in training are for their runs' cancel requests to stop. The
+// next xp run of the sweep queues the canceled points again.
+func (s *Store) CancelSweep(ctx context.Context, sweepID string) (int, error) {
+	var n int64
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE sweep_points
+			SET state = 'done', status = 'canceled', error = ?, owner = '', finished = ?
+			WHERE sweep_id = ? AND (state = 'pending' OR (state = 'claimed' AND slurm_task = ''
+				AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.key = sweep_points.key
+					AND r.sweep_id = sweep_points.sweep_id AND r.status IN ('queued', 'running'))))`,
+			NeverStarted, nanos(s.now()), sweepID)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("cancel sweep %s: %w", sweepID, err)
+	}
+	return int(n), nil
+}
+
+// PointHeldBy reports whether owner still holds point idx of sweepID:
+// claimed, not taken over, not canceled (CancelSweep).
+func (s *Store) PointHeldBy(ctx context.Context, sweepID string, idx int, owner string) (bool, error) {
+	var n int
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT count(*) FROM sweep_points
+			WHERE sweep_id = ? AND idx = ? AND owner = ? AND state = 'claimed'`, sweepID, idx, owner).Scan(&n)
+	})
+	if err != nil {
+		return false, fmt.Errorf("read point %d of %s: %w", idx, sweepID, err)
+	}
+	return n == 1, nil
+}
+
 // SweepPoints returns the points of sweep sweepID in order.
 func (s *Store) SweepPoints(ctx context.Context, sweepID string) ([]QueuedPoint, error) {
 	var out []QueuedPoint
@@ -506,9 +551,12 @@ func (s *Store) Sweeps(ctx context.Context, q SweepQuery) ([]SweepStatus, error)
 	return out, nil
 }
 
-// FindSweep finds a sweep by its id, a unique prefix of it, or its
-// experiment's name (the most recently updated sweep of that experiment).
-// ErrNotFound when none matches; ErrAmbiguous when a prefix matches several.
+// FindSweep finds a sweep by what a person calls it: its id; else the
+// name of an experiment, exactly (its most recently updated sweep); else
+// a unique prefix of an id. A name is an experiment's before it is a
+// prefix, so "churn" never finds churn_sweep's sweep: an experiment with
+// runs but no sweep is ErrNotFound. ErrAmbiguous (a *SweepAmbiguousError)
+// when a prefix matches several sweeps.
 func (s *Store) FindSweep(ctx context.Context, ref string) (*Sweep, error) {
 	if ref == "" {
 		return nil, fmt.Errorf("find sweep: empty name: %w", ErrInvalid)
@@ -517,32 +565,78 @@ func (s *Store) FindSweep(ctx context.Context, ref string) (*Sweep, error) {
 	if err != nil {
 		return nil, err
 	}
-	var prefixed []SweepStatus
 	for _, st := range all {
 		if st.ID == ref {
 			return &st.Sweep, nil
 		}
-		if strings.HasPrefix(st.ID, ref) {
-			prefixed = append(prefixed, st)
-		}
-	}
-	if len(prefixed) == 1 {
-		return &prefixed[0].Sweep, nil
 	}
 	for _, st := range all { // newest first
 		if st.Experiment == ref {
 			return &st.Sweep, nil
 		}
 	}
-	if len(prefixed) > 1 {
-		ids := make([]string, len(prefixed))
-		for i, st := range prefixed {
-			ids[i] = st.ID
-		}
-		return nil, fmt.Errorf("sweep %q: %w: %s", ref, ErrAmbiguous, strings.Join(ids, ", "))
+	n, err := s.CountRuns(ctx, ListOptions{Experiment: ref})
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("sweep %q: %w", ref, ErrNotFound)
+	if n > 0 {
+		return nil, noSweep(ref)
+	}
+	var prefixed []string
+	var found *Sweep
+	for _, st := range all {
+		if strings.HasPrefix(st.ID, ref) {
+			prefixed = append(prefixed, st.ID)
+			found = &st.Sweep
+		}
+	}
+	switch len(prefixed) {
+	case 0:
+		return nil, &notFoundError{fmt.Sprintf("no sweep or experiment %q", ref)}
+	case 1:
+		return found, nil
+	}
+	return nil, &SweepAmbiguousError{Prefix: ref, IDs: prefixed}
 }
+
+// notFoundError says what was not found, and matches ErrNotFound, whose
+// words ("run not found") would not fit a sweep.
+type notFoundError struct{ msg string }
+
+func (e *notFoundError) Error() string        { return e.msg }
+func (e *notFoundError) Is(target error) bool { return target == ErrNotFound }
+
+// LatestSweep is the most recently updated sweep of experiment, for a
+// caller that knows the name is an experiment's (from its files, say, when
+// its runs were all cached under another name): never a prefix of an id.
+// ErrNotFound when the experiment has no sweep.
+func (s *Store) LatestSweep(ctx context.Context, experiment string) (*Sweep, error) {
+	sweeps, err := s.Sweeps(ctx, SweepQuery{Experiment: experiment})
+	if err != nil {
+		return nil, err
+	}
+	if len(sweeps) == 0 {
+		return nil, noSweep(experiment)
+	}
+	return &sweeps[0].Sweep, nil
+}
+
+func noSweep(experiment string) error {
+	return &notFoundError{fmt.Sprintf("experiment %s has no sweep", experiment)}
+}
+
+// SweepAmbiguousError is FindSweep's answer to a prefix of several sweeps'
+// ids. errors.Is(err, ErrAmbiguous) holds.
+type SweepAmbiguousError struct {
+	Prefix string
+	IDs    []string
+}
+
+func (e *SweepAmbiguousError) Error() string {
+	return fmt.Sprintf("sweep id prefix %q is ambiguous: %s", e.Prefix, strings.Join(e.IDs, ", "))
+}
+
+func (e *SweepAmbiguousError) Is(target error) bool { return target == ErrAmbiguous }
 
 // SweepRuns returns the runs of sweep sweepID: the run holding each point's
 // result (in point order; a cached point's may belong to another sweep),

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -210,10 +211,19 @@ func TestSweepsAndFindSweep(t *testing.T) {
 		t.Errorf("all sweeps, latest first: %+v", all)
 	}
 
+	// churn has runs and no sweep; churn_sweep has a sweep, whose id
+	// starts with "churn".
+	createTest(t, s, testKey("c4", 1), "churn")
+	if _, err := s.Enqueue(ctx, &Sweep{ID: "churn_sweep-cccc", Experiment: "churn_sweep"}, testPoints(1), false); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		ref, want string
 		err       error
 	}{
+		{"churn", "", ErrNotFound}, // the experiment, which has no sweep
+		{"churn_sweep", "churn_sweep-cccc", nil},
+		{"churn_s", "churn_sweep-cccc", nil},
 		{"iris-aaaa22", "iris-aaaa22", nil},
 		{"iris-aaaa1", "iris-aaaa11", nil},
 		{"credit", "credit-bbbb", nil},
@@ -227,6 +237,9 @@ func TestSweepsAndFindSweep(t *testing.T) {
 			if tt.err != nil {
 				if !errors.Is(err, tt.err) {
 					t.Errorf("err = %v, want %v", err, tt.err)
+				}
+				if tt.err == ErrAmbiguous && (err == nil || !strings.Contains(err.Error(), "sweep id prefix") || strings.Contains(err.Error(), "run key")) {
+					t.Errorf("ambiguous sweep: %v", err)
 				}
 				return
 			}
@@ -353,5 +366,55 @@ func TestSetSlurmTasks(t *testing.T) {
 	}
 	if points[0].Owner != "local" || points[0].SlurmTask != "" || points[1].SlurmTask != "41_1" {
 		t.Errorf("points %+v, %+v: want point 0 claimed by local without a task, point 1 on 41_1", points[0], points[1])
+	}
+}
+
+// Canceling a sweep marks done, never started, its pending points and the
+// claimed ones not in training yet; the point in training is left to its
+// run's cancel; the next enqueue makes the canceled points pending again.
+func TestCancelSweep(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	enqueueTest(t, s, "iris-c", testPoints(5), false)
+	// Point 0 trains (its run is running); point 1 is claimed ahead, not
+	// started; points 2 to 4 are pending.
+	for range 2 {
+		if _, err := s.ClaimPoint(ctx, "iris-c", "me", time.Minute, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := &Run{Key: testKey("5eed", 0), Experiment: "iris", SweepID: "iris-c"}
+	if err := s.CreateRun(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.StartRun(ctx, r.ID, 1, "h"); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.CancelSweep(ctx, "iris-c")
+	if err != nil || n != 4 {
+		t.Fatalf("CancelSweep = %d, %v; want 4 points", n, err)
+	}
+	points, err := s.SweepPoints(ctx, "iris-c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if points[0].State != PointClaimed {
+		t.Errorf("the point in training is %s", points[0].State)
+	}
+	for _, p := range points[1:] {
+		if p.State != PointDone || p.Status != StatusCanceled || p.Error != NeverStarted {
+			t.Errorf("point %d: %s %s %q", p.Index, p.State, p.Status, p.Error)
+		}
+	}
+	for idx, want := range []bool{true, false} {
+		if held, err := s.PointHeldBy(ctx, "iris-c", idx, "me"); err != nil || held != want {
+			t.Errorf("point %d held = %v, %v; want %v", idx, held, err, want)
+		}
+	}
+	if _, err := s.ClaimPoint(ctx, "iris-c", "other", time.Minute, nil); !errors.Is(err, ErrNoPoint) {
+		t.Errorf("claim after the cancel = %v, want ErrNoPoint", err)
+	}
+	if left := enqueueTest(t, s, "iris-c", testPoints(5), false); left != 5 {
+		t.Errorf("after enqueueing again, %d points left, want 5", left)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -64,15 +65,72 @@ func displayLen(cs []Run) int {
 	return 64
 }
 
-// Resolve finds the run a person means by a key prefix: at least MinPrefix
-// hex digits, any case. If the prefix matches runs of one key, it returns the
-// newest of them, with its summary; if it matches several keys, an
-// *AmbiguousError; if none, an error wrapping ErrNotFound.
-func (s *Store) Resolve(ctx context.Context, prefix string) (*Run, error) {
-	p := strings.ToLower(strings.TrimSpace(prefix))
+// Resolve finds the run a person means by a reference: a key prefix (at
+// least MinPrefix hex digits, any case), which names the newest succeeded
+// run of its key when the key has one (the run that answers for the key:
+// its cache entry), else the newest run of the key; or KEY#N, run N (its
+// id, as `xp ls` shows it), which must be a run of a key starting with
+// KEY. A prefix that matches runs of several keys is an *AmbiguousError;
+// none, an error wrapping ErrNotFound.
+func (s *Store) Resolve(ctx context.Context, ref string) (*Run, error) {
+	return s.resolve(ctx, ref, true)
+}
+
+// ResolveNewest is Resolve, but a key prefix names the newest run of its
+// key whatever its status: the attempt that xp resume continues or xp
+// cancel stops.
+func (s *Store) ResolveNewest(ctx context.Context, ref string) (*Run, error) {
+	return s.resolve(ctx, ref, false)
+}
+
+func (s *Store) resolve(ctx context.Context, ref string, succeeded bool) (*Run, error) {
+	prefix, num, hasNum := strings.Cut(strings.TrimSpace(ref), "#")
+	p := strings.ToLower(prefix)
 	if len(p) < MinPrefix || len(p) > 64 || !isHex(p) {
-		return nil, fmt.Errorf("resolve %q: a run key prefix is %d to 64 hex digits: %w", prefix, MinPrefix, ErrInvalid)
+		return nil, fmt.Errorf("resolve %q: a run key prefix is %d to 64 hex digits (KEY#N names run N of the key): %w", ref, MinPrefix, ErrInvalid)
 	}
+	if hasNum {
+		return s.resolveNumber(ctx, ref, p, num)
+	}
+	key, err := s.resolveKey(ctx, ref, p)
+	if err != nil {
+		return nil, err
+	}
+	// The newest by (created, id), as everywhere else; with succeeded,
+	// a succeeded run first.
+	order := `ORDER BY created DESC, id DESC`
+	if succeeded {
+		order = `ORDER BY status = 'succeeded' DESC, created DESC, id DESC`
+	}
+	r, err := s.getRun(ctx, `SELECT `+runColumns+` FROM runs WHERE key = ? `+order+` LIMIT 1`, key)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Deleted since the first read.
+		return nil, fmt.Errorf("no run key starts with %q: %w", p, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("resolve %q: %w", ref, err)
+	}
+	return r, nil
+}
+
+// resolveNumber is run num of a key starting with p.
+func (s *Store) resolveNumber(ctx context.Context, ref, p, num string) (*Run, error) {
+	id, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || id <= 0 {
+		return nil, fmt.Errorf("resolve %q: after # comes a run number, as xp ls shows it in RUN: %w", ref, ErrInvalid)
+	}
+	r, err := s.Run(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("resolve %q: no run %d: %w", ref, id, ErrNotFound)
+	}
+	if !strings.HasPrefix(r.Key, p) {
+		return nil, fmt.Errorf("resolve %q: run %d is a run of key %s, not of %s…: %w", ref, id, r.Short(), p, ErrNotFound)
+	}
+	return r, nil
+}
+
+// resolveKey is the one key that starts with p.
+func (s *Store) resolveKey(ctx context.Context, ref, p string) (string, error) {
 	// Keys are lowercase hex, so every key starting with p lies in [p, p+"g"):
 	// a range the key index answers, unlike LIKE, which it cannot use here.
 	lo, hi := p, p+"g"
@@ -111,25 +169,14 @@ func (s *Store) Resolve(ctx context.Context, prefix string) (*Run, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("resolve %q: %w", prefix, err)
+		return "", fmt.Errorf("resolve %q: %w", ref, err)
 	}
 	switch len(cands) {
 	case 0:
-		return nil, fmt.Errorf("no run key starts with %q: %w", p, ErrNotFound)
+		return "", fmt.Errorf("no run key starts with %q: %w", p, ErrNotFound)
 	case 1:
-		// The newest by (created, id), as everywhere else, rather than
-		// max(created)'s pick among runs created in the same nanosecond.
-		r, err := s.getRun(ctx, `SELECT `+runColumns+` FROM runs
-			WHERE key = ? ORDER BY created DESC, id DESC LIMIT 1`, cands[0].Key)
-		if errors.Is(err, sql.ErrNoRows) {
-			// Deleted since the first read.
-			return nil, fmt.Errorf("no run key starts with %q: %w", p, ErrNotFound)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("resolve %q: %w", prefix, err)
-		}
-		return r, nil
+		return cands[0].Key, nil
 	}
 	cands = cands[:min(len(cands), maxCandidates)]
-	return nil, &AmbiguousError{Prefix: p, Candidates: cands, More: total - len(cands)}
+	return "", &AmbiguousError{Prefix: p, Candidates: cands, More: total - len(cands)}
 }

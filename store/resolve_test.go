@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -16,6 +17,17 @@ func TestResolve(t *testing.T) {
 	keyC := "7b21" + strings.Repeat("c", 60)
 	createTest(t, s, keyC, "fraud") // older
 	newerC := createTest(t, s, keyC, "fraud")
+	// A fourth key succeeded, then a newer attempt of it was lost: the
+	// key's prefix names the success, KEY#N any run of it.
+	keyD := "d00d" + strings.Repeat("d", 60)
+	okD := createTest(t, s, keyD, "credit")
+	if err := s.FinishRun(ctx, okD.ID, StatusSucceeded, "", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	lostD := createTest(t, s, keyD, "credit")
+	if err := s.FinishRun(ctx, lostD.ID, StatusFailed, "boom", "", nil); err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name      string
@@ -28,6 +40,12 @@ func TestResolve(t *testing.T) {
 		{name: "unique prefix", prefix: "3f9a2c4", want: a.ID},
 		{name: "uppercase and spaces", prefix: "  3F9A2C99 ", want: b.ID},
 		{name: "newest of one key", prefix: "7b21", want: newerC.ID},
+		{name: "newest succeeded of one key", prefix: "d00d", want: okD.ID},
+		{name: "run number", prefix: "d00d#" + strconv.FormatInt(lostD.ID, 10), want: lostD.ID},
+		{name: "run number of another key", prefix: "7b21#" + strconv.FormatInt(lostD.ID, 10), wantErr: ErrNotFound,
+			wantInErr: []string{"is a run of key d00ddddddddd"}},
+		{name: "no such run number", prefix: "d00d#999", wantErr: ErrNotFound},
+		{name: "run number not a number", prefix: "d00d#x", wantErr: ErrInvalid},
 		{name: "unknown", prefix: "0000", wantErr: ErrNotFound, wantInErr: []string{`"0000"`}},
 		{name: "ambiguous", prefix: "3f9a", wantErr: ErrAmbiguous,
 			wantInErr: []string{"3f9a2c41d0e7 (credit)", "3f9a2c99aaaa (churn)"}},
@@ -58,6 +76,12 @@ func TestResolve(t *testing.T) {
 		})
 	}
 
+	t.Run("newest whatever its status", func(t *testing.T) {
+		r, err := s.ResolveNewest(ctx, "d00d")
+		if err != nil || r.ID != lostD.ID {
+			t.Fatalf("ResolveNewest(d00d) = %v, %v; want run %d", r, err, lostD.ID)
+		}
+	})
 	t.Run("ambiguous error lists candidates", func(t *testing.T) {
 		_, err := s.Resolve(ctx, "3f9a")
 		var amb *AmbiguousError

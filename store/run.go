@@ -24,11 +24,17 @@ type Run struct {
 	Status     Status            `json:"status"`
 	Error      string            `json:"error,omitempty"`
 	// Epoch is the last epoch reported by Heartbeat, of Epochs.
-	Epoch         int             `json:"epoch"`
-	Epochs        int             `json:"epochs"`
-	Provenance    json.RawMessage `json:"provenance,omitempty"`
-	Dirty         bool            `json:"dirty"`
-	RerunOf       int64           `json:"rerun_of,omitempty"` // 0: not a rerun
+	Epoch      int             `json:"epoch"`
+	Epochs     int             `json:"epochs"`
+	Provenance json.RawMessage `json:"provenance,omitempty"`
+	Dirty      bool            `json:"dirty"`
+	RerunOf    int64           `json:"rerun_of,omitempty"` // 0: not a rerun
+	// Forced: trained again by xp run --force. ResumedFrom is the run
+	// whose checkpoint this one continued, after its epoch ResumedEpoch
+	// (0: trained from the start).
+	Forced        bool            `json:"forced,omitempty"`
+	ResumedFrom   int64           `json:"resumed_from,omitempty"`
+	ResumedEpoch  int             `json:"resumed_epoch,omitempty"`
 	SweepID       string          `json:"sweep_id,omitempty"`
 	WeightsSHA256 string          `json:"weights_sha256,omitempty"`
 	Timing        json.RawMessage `json:"timing,omitempty"`
@@ -63,7 +69,7 @@ func (r *Run) Short() string { return ShortKey(r.Key) }
 const runColumns = `id, key, experiment, spec_hash, spec, data_hashes, backend, device,
 	status, error, epoch, epochs, provenance, dirty, rerun_of, sweep_id,
 	weights_sha256, timing, pid, host, created, started, finished, heartbeat,
-	cancel_requested`
+	cancel_requested, forced, resumed_from, resumed_epoch`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -71,13 +77,13 @@ func scanRun(sc scanner) (Run, error) {
 	var (
 		r                                  Run
 		spec, dataHashes, prov, timing     []byte
-		rerunOf                            sql.NullInt64
+		rerunOf, resumedFrom               sql.NullInt64
 		created, started, finished, beaten int64
 	)
 	err := sc.Scan(&r.ID, &r.Key, &r.Experiment, &r.SpecHash, &spec, &dataHashes,
 		&r.Backend, &r.Device, &r.Status, &r.Error, &r.Epoch, &r.Epochs, &prov,
 		&r.Dirty, &rerunOf, &r.SweepID, &r.WeightsSHA256, &timing, &r.PID, &r.Host,
-		&created, &started, &finished, &beaten, &r.CancelRequested)
+		&created, &started, &finished, &beaten, &r.CancelRequested, &r.Forced, &resumedFrom, &r.ResumedEpoch)
 	if err != nil {
 		return Run{}, err
 	}
@@ -87,7 +93,7 @@ func scanRun(sc scanner) (Run, error) {
 			return Run{}, fmt.Errorf("run %d: data hashes: %w", r.ID, err)
 		}
 	}
-	r.RerunOf = rerunOf.Int64
+	r.RerunOf, r.ResumedFrom = rerunOf.Int64, resumedFrom.Int64
 	r.CreatedAt, r.StartedAt = fromNanos(created), fromNanos(started)
 	r.FinishedAt, r.HeartbeatAt = fromNanos(finished), fromNanos(beaten)
 	return r, nil
@@ -123,17 +129,39 @@ func isHex(s string) bool {
 // CreateRun records a new run. It assigns r.ID and r.CreatedAt, and sets
 // r.Status to queued when empty.
 func (s *Store) CreateRun(ctx context.Context, r *Run) error {
+	ins, err := r.insert()
+	if err != nil {
+		return fmt.Errorf("create run: %w", err)
+	}
+	created := s.now()
+	var id int64
+	err = s.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, err = ins(ctx, tx, created)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create run %s: %w", r.Short(), err)
+	}
+	r.ID, r.CreatedAt = id, created
+	return nil
+}
+
+// insert checks r as a new run, setting its status to queued when empty,
+// and returns the statement that records it in a write transaction, with
+// its creation time, and gives its id.
+func (r *Run) insert() (func(context.Context, *sql.Tx, time.Time) (int64, error), error) {
 	if !validKey(r.Key) {
-		return fmt.Errorf("create run: key %q is not 64 lowercase hex digits: %w", r.Key, ErrInvalid)
+		return nil, fmt.Errorf("key %q is not 64 lowercase hex digits: %w", r.Key, ErrInvalid)
 	}
 	if r.Experiment == "" {
-		return fmt.Errorf("create run: no experiment name: %w", ErrInvalid)
+		return nil, fmt.Errorf("no experiment name: %w", ErrInvalid)
 	}
 	if r.Status == "" {
 		r.Status = StatusQueued
 	}
 	if !r.Status.Valid() {
-		return fmt.Errorf("create run: status %q: %w", r.Status, ErrInvalid)
+		return nil, fmt.Errorf("status %q: %w", r.Status, ErrInvalid)
 	}
 	var cols [3]any
 	for i, f := range []struct {
@@ -142,7 +170,7 @@ func (s *Store) CreateRun(ctx context.Context, r *Run) error {
 	}{{"spec", r.Spec}, {"provenance", r.Provenance}, {"timing", r.Timing}} {
 		v, err := jsonText(f.name, f.raw)
 		if err != nil {
-			return fmt.Errorf("create run: %w", err)
+			return nil, err
 		}
 		cols[i] = v
 	}
@@ -150,34 +178,32 @@ func (s *Store) CreateRun(ctx context.Context, r *Run) error {
 	if r.DataHashes != nil {
 		b, err := json.Marshal(r.DataHashes)
 		if err != nil {
-			return fmt.Errorf("create run: data hashes: %w", err)
+			return nil, fmt.Errorf("data hashes: %w", err)
 		}
 		dataHashes = string(b)
 	}
-	var rerunOf any
+	var rerunOf, resumedFrom any
 	if r.RerunOf != 0 {
 		rerunOf = r.RerunOf
 	}
-	created := s.now()
-	var id int64
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO runs (key, experiment, spec_hash, spec,
+	if r.ResumedFrom != 0 {
+		resumedFrom = r.ResumedFrom
+	}
+	return func(ctx context.Context, tx *sql.Tx, created time.Time) (int64, error) {
+		var id int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO runs (key, experiment, spec_hash, spec,
 			data_hashes, backend, device, status, error, epoch, epochs, provenance, dirty,
 			rerun_of, sweep_id, weights_sha256, timing, pid, host, created, started,
-			finished, heartbeat, cancel_requested)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			finished, heartbeat, cancel_requested, forced, resumed_from, resumed_epoch)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			RETURNING id`,
 			r.Key, r.Experiment, r.SpecHash, cols[0], dataHashes, r.Backend, r.Device,
 			string(r.Status), r.Error, r.Epoch, r.Epochs, cols[1], r.Dirty, rerunOf,
 			r.SweepID, r.WeightsSHA256, cols[2], r.PID, r.Host, nanos(created),
 			nanos(r.StartedAt), nanos(r.FinishedAt), nanos(r.HeartbeatAt),
-			r.CancelRequested).Scan(&id)
-	})
-	if err != nil {
-		return fmt.Errorf("create run %s: %w", r.Short(), err)
-	}
-	r.ID, r.CreatedAt = id, created
-	return nil
+			r.CancelRequested, r.Forced, resumedFrom, r.ResumedEpoch).Scan(&id)
+		return id, err
+	}, nil
 }
 
 // StartRun marks a queued run running in process pid on host, and starts its

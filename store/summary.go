@@ -4,13 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"math"
 )
 
 // MetricSummary is what a run table shows of one metric of one split,
 // maintained as points arrive.
 type MetricSummary struct {
-	// Last is the value at the largest (epoch, step); NaN if that was NaN.
+	// Last is the value at the largest (epoch, step), or at the epoch
+	// KeepEpoch kept; NaN if that was NaN.
 	Last float64 `json:"last"`
 	// Best is the lowest value for a metric that metric.Lower names, the highest
 	// otherwise, ignoring NaN; NaN if every value was NaN.
@@ -118,6 +120,29 @@ func attachSummaries(ctx context.Context, tx *sql.Tx, runs []Run) error {
 	}
 	for i := range runs {
 		runs[i].Summary = sums[runs[i].ID]
+	}
+	return nil
+}
+
+// KeepEpoch makes epoch the final one of split for run id: each metric's
+// summary takes that epoch's value as its Last (and LastEpoch), its curve
+// unchanged. A run whose early stopping kept an earlier epoch's weights
+// calls it, so that what every reader shows as the run's final validation
+// figures are those of the weights it kept, not of the last epoch trained.
+func (s *Store) KeepEpoch(ctx context.Context, id int64, split string, epoch int) error {
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE summaries SET
+				(last, last_epoch, last_step) = (SELECT p.value, p.epoch, p.step FROM points p
+					WHERE p.run_id = summaries.run_id AND p.split = summaries.split
+						AND p.name = summaries.name AND p.epoch = ?
+					ORDER BY p.step DESC, p.id DESC LIMIT 1)
+			WHERE run_id = ? AND split = ? AND EXISTS (SELECT 1 FROM points p
+				WHERE p.run_id = summaries.run_id AND p.split = summaries.split
+					AND p.name = summaries.name AND p.epoch = ?)`, epoch, id, split, epoch)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("keep epoch %d of run %d: %w", epoch, id, err)
 	}
 	return nil
 }

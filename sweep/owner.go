@@ -2,24 +2,24 @@ package sweep
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	"github.com/xp-ml/xp/internal/proc"
+	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
 )
 
 // DefaultStaleAfter is how old a heartbeat may be before its run is marked
-// lost, or its claim on a sweep point is taken over. Runs beat at least
-// every 2 s and claims every claimBeatEvery, so a live process is never
-// taken for a dead one.
-const DefaultStaleAfter = 30 * time.Second
+// lost, or its claim on a sweep point is taken over: runner.StaleAfter,
+// after which a run's key is taken over too. Runs beat at least every 2 s
+// and claims every claimBeatEvery, so a live process is never taken for a
+// dead one.
+const DefaultStaleAfter = runner.StaleAfter
 
 // ReapLost marks as lost the runs whose process is gone: at once those of
 // this host whose process has exited, and anywhere those whose heartbeat
@@ -30,29 +30,12 @@ func ReapLost(ctx context.Context, st *store.Store, staleAfter time.Duration) (i
 		staleAfter = DefaultStaleAfter
 	}
 	host, _ := os.Hostname()
-	n, err := st.MarkLostProcesses(ctx, host, processAlive)
+	n, err := st.MarkLostProcesses(ctx, host, proc.Alive)
 	if err != nil {
 		return 0, err
 	}
 	m, err := st.MarkLost(ctx, staleAfter)
 	return n + m, err
-}
-
-// processAlive reports whether process pid exists on this machine. When it
-// cannot tell, it says alive: the heartbeat then decides, later.
-func processAlive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	p, err := os.FindProcess(pid)
-	if err != nil {
-		return false
-	}
-	if runtime.GOOS == "windows" {
-		return true // FindProcess found it; Signal(0) is not supported there
-	}
-	err = p.Signal(syscall.Signal(0))
-	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // The owner of a process's claims: host/pid/start/n. The start time tells
@@ -86,7 +69,7 @@ func OwnerGone(owner string) bool {
 	if pid == os.Getpid() {
 		return parts[2] != processStart
 	}
-	return !processAlive(pid)
+	return !proc.Alive(pid)
 }
 
 // OwnerProcess is the process of a claim's owner, "host/pid".

@@ -48,8 +48,10 @@ type Result struct {
 	Executor string
 	Points   []PointResult
 	// Best is the succeeded point with the best Value; nil when none has
-	// one.
+	// one. Ties are the other succeeded points with exactly Best's Value
+	// (see Best for who wins a tie).
 	Best *PointResult
+	Ties []PointResult
 	// Parallel is how many points trained at once in this process (0: as
 	// the executor's scheduler decided), Threads the CPU threads of each,
 	// PeakThreads the most threads in use at once in this process.
@@ -131,7 +133,10 @@ func ReadPoints(ctx context.Context, st *store.Store, sweepID, metric string) ([
 }
 
 // Best is the succeeded point with the best Value in mode (ModeMin,
-// ModeMax), the first of equals; nil when none has a value.
+// ModeMax); nil when none has a value. A tie (values exactly equal) goes
+// to the first of the tied points in points' order: a sweep's lowest
+// point index, its order of expansion (the grid's, or the random draws').
+// Tied lists the others.
 func Best(points []PointResult, mode string) *PointResult {
 	var best *PointResult
 	for i := range points {
@@ -144,4 +149,19 @@ func Best(points []PointResult, mode string) *PointResult {
 		}
 	}
 	return best
+}
+
+// Tied lists the succeeded points other than best whose Value is exactly
+// best's: the points best won a tie against (Best).
+func Tied(points []PointResult, best *PointResult) []PointResult {
+	if best == nil {
+		return nil
+	}
+	var out []PointResult
+	for _, p := range points {
+		if p.Index != best.Index && p.State == store.PointDone && p.Status == store.StatusSucceeded && p.Value == best.Value {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -142,19 +142,21 @@ func Start(ctx context.Context, st *store.Store, exp *spec.Experiment, ex Execut
 }
 
 // inspectSources looks at git once for all the points (they share the
-// experiment's files and, unless the sweep changes it, the data file),
+// experiment's files and, unless the sweep changes them, the data files),
 // and refuses uncommitted files unless opts.AllowDirty, or unless every
 // point is cached: a cached point needs no commit.
 func inspectSources(ctx context.Context, st *store.Store, plan *Plan, opts runner.Options) error {
 	sources := map[string]*provenance.Source{}
 	for _, p := range plan.Points {
-		src, ok := sources[p.Job.DataPath]
+		data := p.Job.DataFiles()
+		id := fmt.Sprint(data)
+		src, ok := sources[id]
 		if !ok {
 			var err error
-			if src, err = provenance.Inspect(plan.Exp, p.Job.DataPath); err != nil {
+			if src, err = provenance.Inspect(plan.Exp, data...); err != nil {
 				return err
 			}
-			sources[p.Job.DataPath] = src
+			sources[id] = src
 		}
 		p.Job.Source = src
 	}

@@ -191,7 +191,9 @@ func (s *Session) Beat(ctx context.Context) ([]int, error) {
 // progress is told as Progress events. It returns how the point ended, for
 // Finish, and false when it did not end but stopped because ctx was
 // canceled (Ctrl-C, or the point was taken over): its run, if any, is
-// recorded canceled, and the point is to be released.
+// recorded canceled, and the point is to be released. A point no longer
+// held (its sweep was canceled since it was claimed) is not trained:
+// false too.
 func (s *Session) Train(ctx context.Context, idx int) (Outcome, bool) {
 	return s.TrainOn(ctx, idx, -1)
 }
@@ -223,6 +225,12 @@ func (s *Session) TrainOn(ctx context.Context, idx, gpu int) (Outcome, bool) {
 	if gpu >= 0 {
 		job = job.On(fmt.Sprintf("cuda:%d", gpu))
 	}
+	// A point claimed ahead may have been taken from this process since:
+	// its sweep canceled (xp cancel), or its claim taken over. Not
+	// trained, it is not this process's to finish.
+	if held, err := s.st.PointHeldBy(ctx, s.plan.ID, idx, s.owner); err != nil || !held {
+		return Outcome{}, false
+	}
 	pr := s.pointResult(idx)
 	s.Emit(Event{Kind: PointStarted, Point: pr})
 	opts := s.RunOptions()
@@ -244,12 +252,17 @@ func (s *Session) TrainOn(ctx context.Context, idx, gpu int) (Outcome, bool) {
 		return Outcome{}, false
 	}
 	s.mu.Lock()
-	s.res.Trained++
-	s.res.Busy += took
+	if res != nil && res.Cached {
+		s.res.Cached++
+	} else {
+		s.res.Trained++
+		s.res.Busy += took
+	}
 	s.mu.Unlock()
 	out := Outcome{Status: store.StatusFailed}
 	if res != nil && res.Run != nil {
-		out.Run, out.Status, out.Error = res.Run, res.Run.Status, res.Run.Error
+		// Cached: another process trained the key while this one waited.
+		out.Run, out.Status, out.Error, out.Cached = res.Run, res.Run.Status, res.Run.Error, res.Cached
 	}
 	if err != nil && out.Error == "" {
 		out.Error = err.Error()
@@ -316,6 +329,7 @@ func (s *Session) Result(ctx context.Context) (*Result, error) {
 		}
 	}
 	res.Best = Best(res.Points, s.plan.Mode)
+	res.Ties = Tied(res.Points, res.Best)
 	return &res, nil
 }
 

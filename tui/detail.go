@@ -244,7 +244,11 @@ func (m *Model) runFacts(r *store.Run, w int) string {
 	parts := []string{t.status[r.Status].Render(icon + " " + status)}
 	switch {
 	case stoppedEarly(r.Status, r.Epoch, r.Epochs):
-		parts = append(parts, fmt.Sprintf("stopped early at epoch %d of %d", r.Epoch, r.Epochs))
+		early := fmt.Sprintf("stopped early at epoch %d of %d", r.Epoch, r.Epochs)
+		if k := keptEpoch(r); k > 0 {
+			early += fmt.Sprintf(", kept epoch %d", k)
+		}
+		parts = append(parts, early)
 	case r.Epochs > 0:
 		parts = append(parts, fmt.Sprintf("epoch %d/%d %s", r.Epoch, r.Epochs, bar(r.Epoch, r.Epochs, 5)))
 	}
@@ -289,6 +293,19 @@ func joinFit(parts []string, sep string, w int) string {
 // stopping ended it, and it is done.
 func stoppedEarly(s store.Status, epoch, epochs int) bool {
 	return s == store.StatusSucceeded && epoch > 0 && epoch < epochs
+}
+
+// keptEpoch is the epoch whose weights early stopping kept, as the run's
+// timing records it (runner.Timing); 0 when it kept the last. The run's
+// final validation figures are that epoch's.
+func keptEpoch(r *store.Run) int {
+	var t struct {
+		KeptEpoch int `json:"kept_epoch"`
+	}
+	if json.Unmarshal(r.Timing, &t) != nil {
+		return 0
+	}
+	return t.KeptEpoch
 }
 
 // provenanceOrder lists the provenance fields shown on the overview's

@@ -2,6 +2,7 @@ package gorgonia
 
 import (
 	"fmt"
+	"sync"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -46,9 +47,19 @@ type graph struct {
 	bnMean, bnVar map[int]*G.Value
 }
 
+// buildMu serialises graph building across trainers. gorgonia shares
+// package-level constant nodes between graphs and caches each node's hash
+// in the node the first time it is asked for (Node.Hashcode), so two
+// goroutines building graphs at once (a parallel sweep) write the same
+// constant's cache: a data race the race detector reports. Building is
+// once per batch size per trainer, so the lock costs nothing in training.
+var buildMu sync.Mutex
+
 // buildGraph compiles m for batches of the given size over the shared
 // parameter tensors ps.
 func buildGraph(m *model.Model, ps, stats []*param, batch int, train bool) (gr *graph, err error) {
+	buildMu.Lock()
+	defer buildMu.Unlock()
 	// gorgonia reports some shape and type errors by panicking.
 	defer func() {
 		if r := recover(); r != nil {

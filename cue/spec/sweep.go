@@ -149,11 +149,13 @@ func (e *Experiment) SweepID() string {
 
 // Points expands the experiment's sweep into its points, each validated
 // against #Experiment. Grid: every combination of the lists, the last
-// path (in sorted order) varying fastest. Random: Trials points, point i
-// drawn from an RNG seeded with (Seed, i), so more trials keep the first
-// ones. Points that come out equal (by spec hash) are kept once. A point
-// that does not fit the schema is an error at the positions of its
-// values. An experiment without a sweep has no points.
+// path (in sorted order) varying fastest. Random: Trials distinct points,
+// draw i taken from an RNG seeded with (Seed, i), drawing on past a draw
+// that repeats an earlier point, so more trials keep the first ones (and
+// checkSweep has made sure, at load, that the space holds Trials points).
+// Points that come out equal (by spec hash) are kept once. A point that
+// does not fit the schema is an error at the positions of its values. An
+// experiment without a sweep has no points.
 func (e *Experiment) Points() ([]Point, error) {
 	sw := e.Spec.Sweep
 	if sw == nil {
@@ -174,7 +176,7 @@ func (e *Experiment) Points() ([]Point, error) {
 			return nil, fmt.Errorf("%s: sweep.params[%q]: %w", e.Name, p, err)
 		}
 	}
-	combos, err := combinations(sw, paths)
+	values, want, err := combinations(sw, paths)
 	if err != nil {
 		return nil, fmt.Errorf("%s: sweep: %w", e.Name, err)
 	}
@@ -183,14 +185,21 @@ func (e *Experiment) Points() ([]Point, error) {
 		errs   errors.Error
 		seen   = map[string]bool{}
 	)
-	for i, values := range combos {
+	for i := 0; len(points) < want; i++ {
+		vals, ok := values(i)
+		if !ok {
+			break
+		}
 		params := make([]Param, len(paths))
 		for j, p := range paths {
-			params[j] = Param{Path: p, Value: values[j]}
+			params[j] = Param{Path: p, Value: vals[j]}
 		}
-		exp, verrs := v.point(e, base, sels, values)
+		exp, verrs := v.point(e, base, sels, vals)
 		if verrs != nil {
 			errs = errors.Append(errs, e.pointError(i, params, verrs))
+			if sw.Method == MethodRandom && len(errors.Errors(errs)) >= 10 {
+				break // every draw may fail alike: enough to say why
+			}
 			continue
 		}
 		if seen[exp.Hash] {
@@ -201,6 +210,11 @@ func (e *Experiment) Points() ([]Point, error) {
 	}
 	if errs != nil {
 		return nil, fmt.Errorf("sweep of %s: %w", e.Name, errs)
+	}
+	if sw.Method == MethodRandom && len(points) < want {
+		return nil, fmt.Errorf("sweep of %s: %w", e.Name, e.newError([]cue.Selector{cue.Str("sweep"), cue.Str("trials")},
+			"%d draws gave %d distinct points of the %d trials: the space holds fewer distinct experiments than its values suggest (equal values written differently?); lower trials, or use method: %q",
+			maxDraws(want), len(points), want, MethodGrid))
 	}
 	return points, nil
 }
@@ -234,24 +248,30 @@ func sweepPaths(sw *Sweep) []string {
 	return paths
 }
 
-// combinations lists the values of every point, in the order of paths.
-func combinations(sw *Sweep, paths []string) ([][]json.RawMessage, error) {
+// combinations gives the values of the i-th candidate point, in the order
+// of paths, false past the last, and how many points the sweep wants. A
+// grid's candidates are its combinations; a random sweep's are draws, as
+// many as maxDraws, of which it wants Trials distinct.
+func combinations(sw *Sweep, paths []string) (func(i int) ([]json.RawMessage, bool), int, error) {
 	if sw.Method == MethodRandom {
-		out := make([][]json.RawMessage, sw.Trials)
-		for i := range out {
-			rng := rand.New(rand.NewPCG(uint64(sw.Seed), uint64(i)))
-			out[i] = make([]json.RawMessage, len(paths))
-			for j, p := range paths {
-				out[i][j] = draw(sw.Params[p], rng)
+		limit := maxDraws(sw.Trials)
+		return func(i int) ([]json.RawMessage, bool) {
+			if i >= limit {
+				return nil, false
 			}
-		}
-		return out, nil
+			rng := rand.New(rand.NewPCG(uint64(sw.Seed), uint64(i)))
+			out := make([]json.RawMessage, len(paths))
+			for j, p := range paths {
+				out[j] = draw(sw.Params[p], rng)
+			}
+			return out, true
+		}, sw.Trials, nil
 	}
 	out := [][]json.RawMessage{{}}
 	for _, p := range paths {
 		param := sw.Params[p]
 		if param.Dist != DistChoice {
-			return nil, fmt.Errorf("params[%q]: method %q needs a list of values", p, MethodGrid)
+			return nil, 0, fmt.Errorf("params[%q]: method %q needs a list of values", p, MethodGrid)
 		}
 		next := make([][]json.RawMessage, 0, len(out)*len(param.Choices))
 		for _, prefix := range out {
@@ -261,7 +281,63 @@ func combinations(sw *Sweep, paths []string) ([][]json.RawMessage, error) {
 		}
 		out = next
 	}
-	return out, nil
+	return func(i int) ([]json.RawMessage, bool) {
+		if i >= len(out) {
+			return nil, false
+		}
+		return out[i], true
+	}, len(out), nil
+}
+
+// maxDraws bounds the draws of a random sweep of trials points: enough to
+// collect every point of a discrete space holding exactly trials of them
+// (n·ln n draws on average, the coupon collector's), with a wide margin.
+func maxDraws(trials int) int { return 100*trials + 1000 }
+
+// spaceSize is how many distinct points a random sweep can draw, and
+// the sizes of its params, for a message; ok is false when some param is
+// continuous (uniform or log_uniform between two different bounds).
+func spaceSize(sw *Sweep, paths []string) (size int, parts []string, ok bool) {
+	size = 1
+	for _, p := range paths {
+		param := sw.Params[p]
+		n := 0
+		switch param.Dist {
+		case DistChoice:
+			distinct := map[string]bool{}
+			for _, c := range param.Choices {
+				distinct[string(canonicalValue(c))] = true
+			}
+			n = len(distinct)
+		case DistIntUniform:
+			if param.High-param.Low >= math.MaxInt32 {
+				return 0, nil, false
+			}
+			n = int(param.High-param.Low) + 1
+		default:
+			if param.Low != param.High {
+				return 0, nil, false
+			}
+			n = 1
+		}
+		if n <= 0 {
+			return 0, nil, false // bounds the checks report
+		}
+		parts = append(parts, fmt.Sprintf("%s: %d", p, n))
+		if size > math.MaxInt32/n {
+			return 0, nil, false // beyond any number of trials
+		}
+		size *= n
+	}
+	return size, parts, true
+}
+
+// canonicalValue is a JSON value in a form that equal values share.
+func canonicalValue(v json.RawMessage) []byte {
+	if c, err := Canonical(v); err == nil {
+		return c
+	}
+	return v
 }
 
 // draw takes one value of param with rng.
@@ -675,6 +751,15 @@ func checkSweep(e *Experiment) errors.Error {
 		add(field, "the experiment does not measure %s on %s (it has %s)%s", name, split, strings.Join(known, ", "), hint)
 	}
 	metricOK(sw.Metric, cue.Str("sweep"), cue.Str("metric"))
+	if sw.Method == MethodRandom {
+		// Draws of a space smaller than trials repeat: say so now rather
+		// than run fewer points than asked.
+		if size, parts, ok := spaceSize(sw, sweepPaths(sw)); ok && size < sw.Trials {
+			add([]cue.Selector{cue.Str("sweep"), cue.Str("trials")},
+				"%d trials, but the space holds only %d distinct points (%s values): random draws would repeat; lower trials to %d, or use method: %q to train every point",
+				sw.Trials, size, strings.Join(parts, " × "), size, MethodGrid)
+		}
+	}
 	if sw.Prune != nil && sw.Prune.Metric != "" {
 		metricOK(sw.Prune.Metric, cue.Str("sweep"), cue.Str("prune"), cue.Str("metric"))
 	}

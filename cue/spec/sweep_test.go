@@ -266,6 +266,39 @@ func TestSweepRandom(t *testing.T) {
 	}
 }
 
+// A random sweep of a discrete space yields trials distinct points, drawing
+// on past the repeats; a space smaller than trials is an error at
+// sweep.trials, which says how many points the space holds.
+func TestSweepRandomDistinct(t *testing.T) {
+	small := loadSweep(t, `		method: "random"
+		trials: 6
+		params: {
+			"train.optimizer.adam.lr": [0.1, 0.2, 0.3]
+			"train.batch_size":        {int_uniform: [16, 17]}
+		}`)
+	points, err := small.Points()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, p := range points {
+		seen[p.Label()] = true
+	}
+	if len(points) != 6 || len(seen) != 6 {
+		t.Errorf("%d points, %d distinct, want 6 of 6: %v", len(points), len(seen), seen)
+	}
+
+	// A continuous param makes the space as large as any number of trials.
+	if points, err := loadSweep(t, `		method: "random"
+		trials: 50
+		params: {
+			"train.optimizer.adam.lr": {uniform: [0.01, 0.1]}
+			"train.batch_size":        [16, 32]
+		}`).Points(); err != nil || len(points) != 50 {
+		t.Errorf("a continuous space: %d points, %v", len(points), err)
+	}
+}
+
 func equalValues(a, b [][4]float64) bool {
 	if len(a) != len(b) {
 		return false
@@ -309,6 +342,12 @@ func TestSweepErrors(t *testing.T) {
 			`log_uniform: bounds must be above 0`}},
 		{"random without trials", `		method: "random"
 		params: "train.optimizer.adam.lr": [0.1]`, []string{`iris.sweep.trials: field is required but not present`}},
+		{"more trials than points", `		method: "random", trials: 7
+		params: {
+			"train.optimizer.adam.lr": [0.1, 0.2, 0.3, 0.3]
+			"train.batch_size":        {int_uniform: [16, 17]}
+		}`, []string{`iris.sweep.trials: 7 trials, but the space holds only 6 distinct points (train.batch_size: 2 × train.optimizer.adam.lr: 3 values): random draws would repeat; lower trials to 6, or use method: "grid" to train every point`,
+			"./exp.cue:9:21"}},
 		{"trials in a grid", `		trials: 3
 		params: "train.optimizer.adam.lr": [0.1]`, []string{`iris.sweep.trials: trials goes with method: "random"`, "./exp.cue:9:3"}},
 		{"metadata", `		params: description: ["a", "b"]`, []string{`description cannot be swept`}},
@@ -429,9 +468,14 @@ func TestSweepFieldwiseIsWhole(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	combos, err := combinations(e.Spec.Sweep, paths)
+	next, n, err := combinations(e.Spec.Sweep, paths)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var combos [][]json.RawMessage
+	for i := range n {
+		values, _ := next(i)
+		combos = append(combos, values)
 	}
 	fieldwise, _ := newValidator()
 	whole, _ := newValidator()

@@ -35,6 +35,26 @@ func Root(dir string) string {
 	return abs
 }
 
+// Find is the project that holds dir, for a command that reads a store
+// and must not create one: the nearest of dir and its ancestors that has
+// a .xp directory; false when none has.
+func Find(dir string) (string, bool) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	for d := abs; ; {
+		if fi, err := os.Stat(Dir(d)); err == nil && fi.IsDir() {
+			return d, true
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return "", false
+		}
+		d = parent
+	}
+}
+
 // Dir is the .xp directory of the project at root: the store, runs'
 // artifacts, the data cache.
 func Dir(root string) string { return filepath.Join(root, ".xp") }

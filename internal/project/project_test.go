@@ -47,6 +47,24 @@ func TestRoot(t *testing.T) {
 			}
 		})
 	}
+	// Find takes only a .xp directory: a git repository without one,
+	// or a file called .xp, is no project to read.
+	for _, tt := range []struct {
+		dir, want string
+		ok        bool
+	}{
+		{"repo/proj/experiments/deep", "repo/proj", true},
+		{"repo/other/sub", "", false},
+		{"repo/fake", "", false},
+		{"bare/sub", "", false},
+	} {
+		t.Run("find "+tt.dir, func(t *testing.T) {
+			got, ok := Find(filepath.Join(tmp, tt.dir))
+			if ok != tt.ok || (ok && got != filepath.Join(tmp, tt.want)) {
+				t.Errorf("Find = %s, %v; want %s, %v", got, ok, tt.want, tt.ok)
+			}
+		})
+	}
 	if got, want := CacheDir("/p"), filepath.Join("/p", ".xp", "cache"); got != want {
 		t.Errorf("CacheDir = %s, want %s", got, want)
 	}

@@ -96,7 +96,7 @@ type liveWriter struct {
 }
 
 func (w *liveWriter) event(e runner.Event) {
-	if e.Kind == runner.EventBatch || w.err != nil {
+	if e.Kind == runner.EventBatch || e.RunID == 0 || w.err != nil {
 		return
 	}
 	if w.err = w.flush(e.RunID); w.err != nil && w.events != nil {
