@@ -109,6 +109,20 @@ func ReadBytes(ctx context.Context, display, format string, buf []byte) (*Frame,
 	return nil, errorf(ErrFormat, "read %s: unknown format %q (want one of %s)", display, format, quoteList(Formats[:3]))
 }
 
+// ReadBytesUnchecked is ReadBytes for csv or tsv that keeps text that is
+// not UTF-8 in the Frame instead of stopping at its first byte: for a
+// caller (a server answering a request) that names every such value by row
+// and column with InputSchema.Check, which refuses them all the same.
+func ReadBytesUnchecked(ctx context.Context, display, format string, buf []byte) (*Frame, error) {
+	switch format {
+	case FormatCSV:
+		return parseDelimitedUnchecked(ctx, display, buf, ',')
+	case FormatTSV:
+		return parseDelimitedUnchecked(ctx, display, buf, '\t')
+	}
+	return nil, errorf(ErrFormat, "read %s: unknown format %q (want csv or tsv)", display, format)
+}
+
 // readBytes reads a whole file, decompressed when it is gzip, and with hash
 // set the hex sha256 of its bytes as stored.
 func readBytes(path string, hash bool) ([]byte, string, error) {

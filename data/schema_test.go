@@ -89,7 +89,7 @@ func TestCheck(t *testing.T) {
 	}
 	read := func(body string) *Frame {
 		t.Helper()
-		f, err := ReadBytes(context.Background(), "rows.csv", FormatCSV, []byte(body))
+		f, err := ReadBytesUnchecked(context.Background(), "rows.csv", FormatCSV, []byte(body))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -75,7 +75,7 @@ func (m *Model) readRows(ctx context.Context, format string, body []byte) (*data
 		}
 	} else {
 		var err error
-		if f, err = data.ReadBytes(ctx, "request", data.FormatCSV, body); err != nil {
+		if f, err = data.ReadBytesUnchecked(ctx, "request", data.FormatCSV, body); err != nil {
 			return nil, &badRequest{msg: "bad input: " + err.Error()}
 		}
 	}
