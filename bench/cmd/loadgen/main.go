@@ -95,22 +95,31 @@ func main() {
 		run(send, *clients, *rate, time.Duration(*warmup*float64(time.Second)))
 	}
 	cpu0 := cpuSeconds(*pid, *hz)
-	lats, errs, firstErr, took := run(send, *clients, *rate, time.Duration(*seconds*float64(time.Second)))
+	o := run(send, *clients, *rate, time.Duration(*seconds*float64(time.Second)))
 	cpu := cpuSeconds(*pid, *hz) - cpu0
-	r := summarize(lats, took)
-	if *pid > 0 && len(lats) > 0 {
-		r.CPUPerReq = cpu / float64(len(lats)+errs) * 1e6
+	r := summarize(o.lats, o.took)
+	if *pid > 0 && len(o.lats) > 0 {
+		r.CPUPerReq = cpu / float64(len(o.lats)+o.errs) * 1e6
 	}
-	r.Server, r.Cores, r.Clients, r.Rate, r.Errors = *server, *cores, *clients, *rate, errs
+	r.Server, r.Cores, r.Clients, r.Rate, r.Errors = *server, *cores, *clients, *rate, o.errs
+	firstErr := o.firstErr
 	if firstErr != nil {
 		r.FirstError = firstErr.Error()
 	}
 	json.NewEncoder(os.Stdout).Encode(r)
 }
 
-// run sends from clients goroutines for d and returns every successful
-// request's latency, the errors and the time taken.
-func run(send func() error, clients int, rate float64, d time.Duration) ([]time.Duration, int, error, time.Duration) {
+// outcome is what one measurement saw: every successful request's
+// latency, how many failed and the first failure, and the time taken.
+type outcome struct {
+	lats     []time.Duration
+	errs     int
+	firstErr error
+	took     time.Duration
+}
+
+// run sends from clients goroutines for d.
+func run(send func() error, clients int, rate float64, d time.Duration) outcome {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	var mu sync.Mutex
@@ -163,7 +172,7 @@ func run(send func() error, clients int, rate float64, d time.Duration) ([]time.
 		}()
 	}
 	wg.Wait()
-	return all, errs, firstErr, time.Since(start)
+	return outcome{lats: all, errs: errs, firstErr: firstErr, took: time.Since(start)}
 }
 
 // cpuSeconds is the user and system time process pid has used, from
