@@ -503,7 +503,7 @@ func (m *Model) tableRow(r *row, c columns, w int, selected, marked bool, vals m
 	}
 	status := icon + " " + string(r.Status)
 	statusStyle := t.status[r.Status]
-	if r.CancelRequested && live(r.Status) {
+	if r.CancelRequested && canceling(r.Status) {
 		status = icon + " canceling"
 	}
 	if quiet, ok := silent(&r.RunRow, now); ok {

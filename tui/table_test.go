@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -161,5 +162,27 @@ func TestHintBarFits(t *testing.T) {
 	h120 := strings.Split(screen(t120), "\n")[23]
 	if !strings.Contains(h80, "? help") || !strings.Contains(h120, "d delete") || strings.Contains(h80, "d delete") {
 		t.Errorf("the least important hints go first:\n80:  %q\n120: %q", h80, h120)
+	}
+}
+
+// A lost run that another run took its key over from carries a cancel
+// request (should its process come back, it stops): it reads lost, not
+// canceling, as xp ls says. A running run asked to cancel reads canceling.
+func TestLostRunAskedToCancelReadsLost(t *testing.T) {
+	st := testStore(t)
+	lost := addRun(t, st, fixture{name: "a", experiment: "credit", status: store.StatusLost, epochs: 10, startedAgo: time.Minute, done: 2})
+	running := addRun(t, st, fixture{name: "b", experiment: "credit", status: store.StatusRunning, epochs: 10, startedAgo: time.Minute, done: 2})
+	for _, r := range []*store.Run{lost, running} {
+		if err := st.RequestCancel(context.Background(), r.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := newTestModel(t, st, 120, 30)
+	s := screen(m)
+	if l := rowOf(t, s, lost.Short()); !strings.Contains(l, "lost") || strings.Contains(l, "canceling") {
+		t.Errorf("lost run's row: %q, want lost", l)
+	}
+	if l := rowOf(t, s, running.Short()); !strings.Contains(l, "canceling") {
+		t.Errorf("running run's row: %q, want canceling", l)
 	}
 }
