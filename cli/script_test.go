@@ -27,11 +27,15 @@ func TestScripts(t *testing.T) {
 		UpdateScripts: os.Getenv("XP_UPDATE_SCRIPTS") != "",
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"waitepoch": waitEpoch,
+			"waithttp":  waitHTTP,
+			"http":      httpCmd,
 		},
 		Setup: func(env *testscript.Env) error {
 			// Scripts copy shipped datasets from here rather than embedding them.
 			env.Setenv("DATA", dataDir())
-			return nil
+			port, err := freePort()
+			env.Setenv("PORT", port)
+			return err
 		},
 	})
 }
