@@ -6,7 +6,7 @@ PKGS    ?= ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/xp-ml/xp/provenance.Version=$(VERSION)
 
-.PHONY: all build test test-slurm test-remote vet fmt fmt-check bench parity parity-regression gpu-check example clean
+.PHONY: all build test test-slurm test-remote vet fmt fmt-check bench bench-serve parity parity-regression gpu-check example clean
 
 all: build
 
@@ -56,6 +56,12 @@ parity-regression:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x $(PKGS)
 	bash bench/bench.sh
+
+# xp serve under load on loopback, single-row requests to the credit model
+# at 1 and 2 cores, next to a minimal Python server around the same model
+# in PyTorch (bench/serve.sh; about 3 minutes).
+bench-serve:
+	bash bench/serve.sh
 
 # Builds gpu-check/: cgo-free binaries and a script that runs the CUDA
 # conformance suite, credit on cuda and cpu, and the large benchmark on a

@@ -118,6 +118,8 @@ func newRoot(s Streams) *cobra.Command {
 		newBestCmd(s),
 		newShowCmd(s),
 		newPredictCmd(s),
+		newServeCmd(s),
+		newExportCmd(s),
 		newHashCmd(s),
 		newRerunCmd(s),
 		newResumeCmd(s),

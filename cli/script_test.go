@@ -36,6 +36,8 @@ func TestScripts(t *testing.T) {
 		UpdateScripts: os.Getenv("XP_UPDATE_SCRIPTS") != "",
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"waitepoch": waitEpoch,
+			"waithttp":  waitHTTP,
+			"http":      httpCmd,
 		},
 		Setup: func(env *testscript.Env) error {
 			// Scripts copy shipped datasets from here rather than embedding them.
@@ -45,7 +47,9 @@ func TestScripts(t *testing.T) {
 			env.Setenv("S3_SECRET", s3Secret)
 			// No credentials file of this machine's user.
 			env.Setenv("AWS_SHARED_CREDENTIALS_FILE", env.WorkDir+"/no-aws-credentials")
-			return nil
+			port, err := freePort()
+			env.Setenv("PORT", port)
+			return err
 		},
 	})
 }

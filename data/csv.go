@@ -322,6 +322,11 @@ func parseDelimited(ctx context.Context, path string, buf []byte, sep byte) (*Fr
 	if err := checkUTF8(path, buf); err != nil {
 		return nil, err
 	}
+	return parseDelimitedUnchecked(ctx, path, buf, sep)
+}
+
+// parseDelimitedUnchecked is parseDelimited without the UTF-8 check.
+func parseDelimitedUnchecked(ctx context.Context, path string, buf []byte, sep byte) (*Frame, error) {
 	s := newScanner(path, buf, sep)
 	ok, err := s.next()
 	if err != nil {

@@ -90,18 +90,37 @@ func readFormat(ctx context.Context, path, display, format string, hash bool) (*
 		}
 		return nil, "", err
 	}
-	var f *Frame
+	f, err := ReadBytes(ctx, display, format, buf)
+	return f, sum, err
+}
+
+// ReadBytes reads a table held in memory (a request's body, say) as
+// format, csv, tsv or jsonl, exactly as ReadFile reads such a file; errors
+// and the Frame name it display.
+func ReadBytes(ctx context.Context, display, format string, buf []byte) (*Frame, error) {
 	switch format {
 	case FormatCSV:
-		f, err = parseDelimited(ctx, display, buf, ',')
+		return parseDelimited(ctx, display, buf, ',')
 	case FormatTSV:
-		f, err = parseDelimited(ctx, display, buf, '\t')
+		return parseDelimited(ctx, display, buf, '\t')
 	case FormatJSONL:
-		f, err = parseJSONL(ctx, display, buf)
-	default:
-		err = errorf(ErrFormat, "read %s: unknown format %q (want one of %s)", display, format, quoteList(Formats))
+		return parseJSONL(ctx, display, buf)
 	}
-	return f, sum, err
+	return nil, errorf(ErrFormat, "read %s: unknown format %q (want one of %s)", display, format, quoteList(Formats[:3]))
+}
+
+// ReadBytesUnchecked is ReadBytes for csv or tsv that keeps text that is
+// not UTF-8 in the Frame instead of stopping at its first byte: for a
+// caller (a server answering a request) that names every such value by row
+// and column with InputSchema.Check, which refuses them all the same.
+func ReadBytesUnchecked(ctx context.Context, display, format string, buf []byte) (*Frame, error) {
+	switch format {
+	case FormatCSV:
+		return parseDelimitedUnchecked(ctx, display, buf, ',')
+	case FormatTSV:
+		return parseDelimitedUnchecked(ctx, display, buf, '\t')
+	}
+	return nil, errorf(ErrFormat, "read %s: unknown format %q (want csv or tsv)", display, format)
 }
 
 // readBytes reads a whole file, decompressed when it is gzip, and with hash

@@ -95,23 +95,58 @@ func Load(dir string, r *store.Run, backend string) (*Predictor, error) {
 // of each row (N x len(Pipeline.Classes), row-major), or for a regression
 // the model's output per row on the standardized scale
 // (Pipeline.Scale.Unscale maps it to the target's units). A column the
-// model needs and f lacks is an error that names it.
+// model needs and f lacks is an error that names it. It is Encode, then
+// Score on a Scorer compiled for the call.
 func (p *Predictor) Predict(ctx context.Context, f *data.Frame) ([]float32, error) {
-	m, err := p.Pipeline.Transform(f)
+	m, err := p.Encode(f)
 	if err != nil {
 		return nil, err
 	}
+	s, err := p.Compile(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	return s.Score(ctx, m)
+}
+
+// Encode encodes f's rows as the run's training rows were: its fitted
+// cleaning steps, then its encoders (data.Pipeline.Transform).
+func (p *Predictor) Encode(f *data.Frame) (data.Matrix, error) {
+	return p.Pipeline.Transform(f)
+}
+
+// Scorer is a Predictor's model compiled once to score many matrices, as
+// a server does. It must not be used by two goroutines at once.
+type Scorer struct {
+	p  *Predictor
+	tr backends.Trainer
+}
+
+// Compile compiles the model on the Predictor's backend, one thread, in
+// batches of the run's batch size: the batches Predict scores in.
+func (p *Predictor) Compile(ctx context.Context) (*Scorer, error) {
 	tr, err := p.Backend.Compile(ctx, p.Model, p.Params, backends.Config{
 		BatchSize: p.Spec.Train.BatchSize, Seed: uint64(p.Spec.Train.Seed), Threads: 1,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("compile on %s: %w", p.Backend.Name(), err)
 	}
-	defer tr.Close()
-	probs := make([]float32, m.N*p.Model.PredictWidth())
+	return &Scorer{p: p, tr: tr}, nil
+}
+
+// Score returns what the model outputs for m's rows, as Predict does.
+// A row's last bits can depend on the rows scored with it (the GEMM of
+// OpenBLAS takes other paths for other batch sizes): rows give Predict's
+// bits when they are scored in the same batches.
+func (s *Scorer) Score(ctx context.Context, m data.Matrix) ([]float32, error) {
+	probs := make([]float32, m.N*s.p.Model.PredictWidth())
 	// Predict reads no labels or targets.
-	if err := tr.Predict(ctx, &backends.Batches{X: m.X, N: m.N, D: m.D}, probs); err != nil {
+	if err := s.tr.Predict(ctx, &backends.Batches{X: m.X, N: m.N, D: m.D}, probs); err != nil {
 		return nil, err
 	}
 	return probs, nil
 }
+
+// Close releases what Compile took.
+func (s *Scorer) Close() error { return s.tr.Close() }

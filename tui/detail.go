@@ -239,7 +239,7 @@ func (m *Model) runFacts(r *store.Run, w int) string {
 		icon = m.spinnerFrame()
 	}
 	status := string(r.Status)
-	if r.CancelRequested && live(r.Status) {
+	if r.CancelRequested && canceling(r.Status) {
 		status = "canceling"
 	}
 	parts := []string{t.status[r.Status].Render(icon + " " + status)}

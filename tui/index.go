@@ -42,6 +42,13 @@ func live(s store.Status) bool {
 	return s == store.StatusQueued || s == store.StatusRunning || s == store.StatusLost
 }
 
+// canceling reports whether a run asked to cancel is still stopping. A
+// lost run can carry a cancel request too (a run that took its key over
+// asks it to stop should its process come back); it is shown as lost.
+func canceling(s store.Status) bool {
+	return s == store.StatusQueued || s == store.StatusRunning
+}
+
 // seriesValues is one metric's last value by run id. complete says the map
 // covers every run in the store, not only some pages.
 type seriesValues struct {

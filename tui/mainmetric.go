@@ -107,28 +107,46 @@ func (m *Model) columnTitle() string {
 	if col != mainMetric {
 		return metricHeader(col)
 	}
-	seen := map[string]bool{}
-	for i := m.offset; i < len(m.view.rows) && i < m.offset+m.height; i++ {
-		if n := m.ix.mainName(m.view.rows[i].ID); n != "" {
-			seen[n] = true
-		}
-	}
-	name := ""
-	if r := m.current(); r != nil && len(seen) > 1 {
-		name = m.ix.mainName(r.ID)
-	}
-	switch {
-	case name != "":
-	case len(seen) > 1:
-		return "ACC/RMSE"
-	case len(seen) == 1:
-		for n := range seen {
-			name = n
-		}
+	switch seen := m.mainNamesOnScreen(); len(seen) {
+	case 0:
+		return "TEST"
+	case 1:
+		return strings.ToUpper(seen[0])
 	default:
+		// Each cell names its metric (mainCell): one header cannot.
 		return "TEST"
 	}
-	return strings.ToUpper(name)
+}
+
+// mainNamesOnScreen are the main metrics of the rows on screen, sorted.
+func (m *Model) mainNamesOnScreen() []string {
+	var seen []string
+	for i := m.offset; i < len(m.view.rows) && i < m.offset+m.height; i++ {
+		if n := m.ix.mainName(m.view.rows[i].ID); n != "" && !slices.Contains(seen, n) {
+			seen = append(seen, n)
+		}
+	}
+	slices.Sort(seen)
+	return seen
+}
+
+// mainShort is how a cell names its main metric when the rows on screen
+// mix them.
+var mainShort = map[string]string{"accuracy": "acc", "rmse": "rmse"}
+
+// metricCell is run id's value in the metric column. When the column is
+// the main metric and the screen mixes classifiers and regressions, the
+// value carries its metric's name ("acc 0.9667", "rmse 293.4357"): a
+// header naming one would mislabel the others.
+func (m *Model) metricCell(id int64, vals map[int64]float64, named bool) string {
+	v, ok := vals[id]
+	s := formatValue(v, ok)
+	if named && ok {
+		if n := m.ix.mainName(id); n != "" {
+			s = mainShort[n] + " " + s
+		}
+	}
+	return s
 }
 
 // groupMetrics names the main metrics of a group's runs: "accuracy",

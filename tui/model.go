@@ -159,8 +159,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.onDeleted(msg)
 		return m, nil
 	case sweepMsg:
-		m.onSweep(msg)
-		return m, nil
+		return m, m.onSweep(msg)
 	}
 	return m, nil
 }

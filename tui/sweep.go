@@ -36,36 +36,71 @@ type objective struct {
 	lower  bool
 }
 
-// sweepMsg is a sweep's record, read for its objective.
+// sweepMsg is a sweep's record, read for its objective, and the runs that
+// hold its points' results.
 type sweepMsg struct {
 	id  string
 	sw  *store.Sweep
+	ids []int64 // store.SweepRuns: cached points' runs belong to other experiments
 	err error
 }
 
-// loadSweep reads sweep id's record.
+// loadSweep reads sweep id's record and its runs.
 func (sh *shared) loadSweep(id string) tea.Cmd {
 	ctx, st := sh.ctx, sh.st
 	return func() tea.Msg {
 		sw, err := st.FindSweep(ctx, id)
-		return sweepMsg{id: id, sw: sw, err: err}
+		if err != nil || sw == nil {
+			return sweepMsg{id: id, sw: sw, err: err}
+		}
+		runs, err := st.SweepRuns(ctx, id)
+		msg := sweepMsg{id: id, sw: sw, err: err}
+		for _, r := range runs {
+			msg.ids = append(msg.ids, r.ID)
+		}
+		return msg
 	}
 }
 
-// onSweep installs the objective of the sweep on screen. A sweep the store
-// has no record of is ranked by its runs' main metrics.
-func (m *Model) onSweep(msg sweepMsg) {
+// onSweep installs the objective of the sweep on screen, and adds the
+// runs of its points the table did not tie to it: a point answered from
+// the cache holds a run trained under another experiment or sweep, and
+// the sweep's best may be that run. A sweep the store has no record of is
+// ranked by its runs' main metrics.
+func (m *Model) onSweep(msg sweepMsg) tea.Cmd {
 	if msg.id != m.sweep.id || msg.err != nil || msg.sw == nil || msg.sw.ID != msg.id {
-		return
+		return nil
+	}
+	var cmd tea.Cmd
+	if added := m.addSweepRuns(msg.ids); added {
+		cmd = m.open(m.sweep.ids...)
 	}
 	split, name, ok := strings.Cut(msg.sw.Metric, ".")
 	if !ok {
-		return
+		return cmd
 	}
 	if split == "val" {
 		split = store.SplitValidation
 	}
 	m.sweep.objective = &objective{metric: store.SplitMetric{Split: split, Name: name}, lower: msg.sw.Mode == "min"}
+	return cmd
+}
+
+// addSweepRuns adds ids to the sweep page's runs, reporting whether any
+// was new.
+func (m *Model) addSweepRuns(ids []int64) bool {
+	added := false
+	for _, id := range ids {
+		if !slices.Contains(m.sweep.ids, id) {
+			m.sweep.ids = append(m.sweep.ids, id)
+			added = true
+		}
+	}
+	if added {
+		slices.Sort(m.sweep.ids)
+		m.sweep.cache = renderCache{}
+	}
+	return added
 }
 
 // openSweep opens the page of sweep id, with the runs of it the table has.

@@ -281,6 +281,8 @@ type columns struct {
 	status, exp, key, device, metric, started, duration int
 	progress                                            bool
 	bar, slot                                           int
+	// named: metric cells carry their metric's name (metricCell).
+	named bool
 }
 
 // contentSizes are the widths the content asks for: the longest
@@ -364,11 +366,17 @@ func (m *Model) sizes(h int) contentSizes {
 		}
 	}
 	vals := m.ix.values(m.view.metric)
+	named := m.mainNamed()
 	for i := m.offset; i < len(m.view.rows) && i < m.offset+h; i++ {
-		v, ok := vals[m.view.rows[i].ID]
-		cs.metric = max(cs.metric, len(formatValue(v, ok)))
+		cs.metric = max(cs.metric, len(m.metricCell(m.view.rows[i].ID, vals, named)))
 	}
 	return cs
+}
+
+// mainNamed reports whether the metric column's cells name their metric:
+// the main metric, with classifiers and regressions on screen.
+func (m *Model) mainNamed() bool {
+	return m.view.metric == mainMetric && len(m.mainNamesOnScreen()) > 1
 }
 
 // metricHeader names the metric column: the test split is implied.
@@ -396,6 +404,7 @@ func (m *Model) tableView(w, h int) (title, body, hint string) {
 		return title, t.dim.Render("  loading runs…"), hint
 	}
 	c := layout(w, m.sizes(h))
+	c.named = m.mainNamed()
 	arrow := map[bool]string{false: "▲", true: "▼"}[m.view.order.desc]
 	hdr := func(col column, name string, width int, right bool) string {
 		if width == 0 {
@@ -503,7 +512,7 @@ func (m *Model) tableRow(r *row, c columns, w int, selected, marked bool, vals m
 	}
 	status := icon + " " + string(r.Status)
 	statusStyle := t.status[r.Status]
-	if r.CancelRequested && live(r.Status) {
+	if r.CancelRequested && canceling(r.Status) {
 		status = icon + " canceling"
 	}
 	if quiet, ok := silent(&r.RunRow, now); ok {
@@ -520,8 +529,7 @@ func (m *Model) tableRow(r *row, c columns, w int, selected, marked bool, vals m
 	if c.progress {
 		b.WriteString(" " + fit(progressCell(r, c.bar, c.slot), c.progressW()))
 	}
-	v, ok := vals[r.ID]
-	b.WriteString(" " + fitRight(formatValue(v, ok), c.metric))
+	b.WriteString(" " + fitRight(m.metricCell(r.ID, vals, c.named), c.metric))
 	if c.started > 0 {
 		age := "-"
 		if !r.StartedAt.IsZero() {

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -22,25 +23,40 @@ func rowOf(t *testing.T, screen, short string) string {
 }
 
 // The metric column shows each run's main metric: a regression its test
-// rmse, a classifier its test accuracy; the header names it by the run
-// under the cursor, and in group mode each group names its metrics.
+// rmse, a classifier its test accuracy. With both on screen each cell
+// names its metric and the header says TEST; with one kind the header
+// names it. In group mode each group names its metrics.
 func TestMainMetricColumn(t *testing.T) {
 	st, runs := standardStore(t)
 	m := newTestModel(t, st, 120, 40)
 	s := screen(m)
-	if l := rowOf(t, s, runs["h"].Short()); !strings.Contains(l, "293.4357") {
+	if l := rowOf(t, s, runs["h"].Short()); !strings.Contains(l, "rmse 293.4357") {
 		t.Errorf("regression row without its test rmse: %q", l)
 	}
-	if l := rowOf(t, s, runs["b"].Short()); !strings.Contains(l, "0.7900") {
+	if l := rowOf(t, s, runs["b"].Short()); !strings.Contains(l, "acc 0.7900") {
 		t.Errorf("classifier row without its test accuracy: %q", l)
 	}
-	for _, tc := range []struct{ run, header string }{{"h", "RMSE"}, {"b", "ACCURACY"}, {"g", "ACC/RMSE"}} {
-		m.setCursor(m.view.indexOf(runs[tc.run].ID))
+	for _, run := range []string{"h", "b", "g"} {
+		m.setCursor(m.view.indexOf(runs[run].ID))
 		header := strings.Split(screen(m), "\n")[1]
-		if !strings.Contains(header, " "+tc.header+" ") {
-			t.Errorf("cursor on run %s: header %q, want %s", tc.run, header, tc.header)
+		if !strings.Contains(header, " TEST ") || strings.Contains(header, "RMSE") || strings.Contains(header, "ACCURACY") {
+			t.Errorf("cursor on run %s: header %q, want TEST", run, header)
 		}
 	}
+	// Classifiers alone: the header names their metric, cells are bare.
+	press(m, "/")
+	for _, r := range "exp:credit" {
+		press(m, string(r))
+	}
+	press(m, "enter")
+	s = screen(m)
+	if header := strings.Split(s, "\n")[1]; !strings.Contains(header, " ACCURACY") {
+		t.Errorf("classifiers only: header %q, want ACCURACY", header)
+	}
+	if l := rowOf(t, s, runs["b"].Short()); strings.Contains(l, "acc ") || !strings.Contains(l, "0.7900") {
+		t.Errorf("classifiers only: row %q, want a bare 0.7900", l)
+	}
+	press(m, "esc")
 	press(m, "w")
 	if s := screen(m); !strings.Contains(s, "· accuracy, rmse") {
 		t.Errorf("the no-sweep group, of classifiers and a regression, does not name both metrics:\n%s", s)
@@ -161,5 +177,27 @@ func TestHintBarFits(t *testing.T) {
 	h120 := strings.Split(screen(t120), "\n")[23]
 	if !strings.Contains(h80, "? help") || !strings.Contains(h120, "d delete") || strings.Contains(h80, "d delete") {
 		t.Errorf("the least important hints go first:\n80:  %q\n120: %q", h80, h120)
+	}
+}
+
+// A lost run that another run took its key over from carries a cancel
+// request (should its process come back, it stops): it reads lost, not
+// canceling, as xp ls says. A running run asked to cancel reads canceling.
+func TestLostRunAskedToCancelReadsLost(t *testing.T) {
+	st := testStore(t)
+	lost := addRun(t, st, fixture{name: "a", experiment: "credit", status: store.StatusLost, epochs: 10, startedAgo: time.Minute, done: 2})
+	running := addRun(t, st, fixture{name: "b", experiment: "credit", status: store.StatusRunning, epochs: 10, startedAgo: time.Minute, done: 2})
+	for _, r := range []*store.Run{lost, running} {
+		if err := st.RequestCancel(context.Background(), r.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := newTestModel(t, st, 120, 30)
+	s := screen(m)
+	if l := rowOf(t, s, lost.Short()); !strings.Contains(l, "lost") || strings.Contains(l, "canceling") {
+		t.Errorf("lost run's row: %q, want lost", l)
+	}
+	if l := rowOf(t, s, running.Short()); !strings.Contains(l, "canceling") {
+		t.Errorf("running run's row: %q, want canceling", l)
 	}
 }

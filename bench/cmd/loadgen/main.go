@@ -1,0 +1,264 @@
+// Command loadgen sends one request body over and over to an HTTP server
+// from concurrent clients for a fixed time and prints one JSON line:
+// requests, errors, throughput and latency percentiles. bench/serve.sh
+// drives it against `xp serve` and the PyTorch baseline.
+//
+//	loadgen -url URL -body FILE [-type application/json] [-c 8] [-rate 0] [-seconds 5] [-warmup 1] [-server xp] [-cores 1]
+//	loadgen -table RESULTS.jsonl
+//
+// With -rate 0 each client sends its next request as soon as the last is
+// answered (closed loop: the throughput the server sustains). With -rate R
+// the clients together send R requests a second on a fixed schedule (open
+// loop), and a request's latency counts from when it was due, so a server
+// that falls behind is charged for the wait (no coordinated omission).
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+type result struct {
+	Server     string  `json:"server"`
+	Cores      int     `json:"cores"`
+	Clients    int     `json:"clients"`
+	Rate       float64 `json:"rate"`
+	Seconds    float64 `json:"seconds"`
+	Requests   int     `json:"requests"`
+	Errors     int     `json:"errors"`
+	Throughput float64 `json:"throughput"`
+	P50        float64 `json:"p50_ms"`
+	P99        float64 `json:"p99_ms"`
+	P999       float64 `json:"p999_ms"`
+	Max        float64 `json:"max_ms"`
+	// CPUPerReq is the server's CPU time (user and system, all threads)
+	// per answered request, in microseconds: what a request costs it,
+	// whatever else the machine runs.
+	CPUPerReq  float64 `json:"cpu_us_per_request,omitempty"`
+	FirstError string  `json:"first_error,omitempty"`
+}
+
+func main() {
+	url := flag.String("url", "", "URL to POST to")
+	bodyFile := flag.String("body", "", "file holding the request body")
+	ctype := flag.String("type", "application/json", "Content-Type of the body")
+	clients := flag.Int("c", 8, "concurrent clients")
+	rate := flag.Float64("rate", 0, "requests a second from all clients together; 0: as fast as answered")
+	seconds := flag.Float64("seconds", 5, "measured time")
+	warmup := flag.Float64("warmup", 1, "time sent before measuring")
+	server := flag.String("server", "xp", "the server's name, for the table")
+	cores := flag.Int("cores", 1, "the server's cores, for the table")
+	table := flag.String("table", "", "print the table of the results in this file and exit")
+	pid := flag.Int("pid", 0, "the server's process, whose CPU time is read from /proc (Linux)")
+	hz := flag.Float64("hz", 100, "clock ticks a second of /proc's times (getconf CLK_TCK)")
+	flag.Parse()
+	if *table != "" {
+		if err := printTable(os.Stdout, *table); err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	body, err := os.ReadFile(*bodyFile)
+	if err != nil || *url == "" {
+		fmt.Fprintln(os.Stderr, "usage: loadgen -url URL -body FILE [...]", err)
+		os.Exit(2)
+	}
+	tr := &http.Transport{MaxIdleConnsPerHost: *clients, MaxConnsPerHost: *clients, DisableCompression: true}
+	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	send := func() error {
+		resp, err := client.Post(*url, *ctype, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	}
+	if *warmup > 0 {
+		run(send, *clients, *rate, time.Duration(*warmup*float64(time.Second)))
+	}
+	cpu0 := cpuSeconds(*pid, *hz)
+	o := run(send, *clients, *rate, time.Duration(*seconds*float64(time.Second)))
+	cpu := cpuSeconds(*pid, *hz) - cpu0
+	r := summarize(o.lats, o.took)
+	if *pid > 0 && len(o.lats) > 0 {
+		r.CPUPerReq = cpu / float64(len(o.lats)+o.errs) * 1e6
+	}
+	r.Server, r.Cores, r.Clients, r.Rate, r.Errors = *server, *cores, *clients, *rate, o.errs
+	firstErr := o.firstErr
+	if firstErr != nil {
+		r.FirstError = firstErr.Error()
+	}
+	json.NewEncoder(os.Stdout).Encode(r)
+}
+
+// outcome is what one measurement saw: every successful request's
+// latency, how many failed and the first failure, and the time taken.
+type outcome struct {
+	lats     []time.Duration
+	errs     int
+	firstErr error
+	took     time.Duration
+}
+
+// run sends from clients goroutines for d.
+func run(send func() error, clients int, rate float64, d time.Duration) outcome {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var mu sync.Mutex
+	var all []time.Duration
+	errs := 0
+	var firstErr error
+	var wg sync.WaitGroup
+	start := time.Now()
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var lats []time.Duration
+			n := 0
+			var interval time.Duration
+			if rate > 0 {
+				interval = time.Duration(float64(clients) / rate * float64(time.Second))
+			}
+			// Clients of an open loop are spread over one interval.
+			next := start.Add(time.Duration(c) * interval / time.Duration(clients))
+			for ctx.Err() == nil {
+				due := time.Now()
+				if rate > 0 {
+					if wait := time.Until(next); wait > 0 {
+						select {
+						case <-time.After(wait):
+						case <-ctx.Done():
+							continue
+						}
+					}
+					due = next
+					next = next.Add(interval)
+				}
+				err := send()
+				if err != nil {
+					mu.Lock()
+					errs++
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					continue
+				}
+				lats = append(lats, time.Since(due))
+				n++
+			}
+			mu.Lock()
+			all = append(all, lats...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return outcome{lats: all, errs: errs, firstErr: firstErr, took: time.Since(start)}
+}
+
+// cpuSeconds is the user and system time process pid has used, from
+// /proc/pid/stat (fields 14 and 15, after the command's closing paren).
+func cpuSeconds(pid int, hz float64) float64 {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseFloat(fields[11], 64)
+	stime, _ := strconv.ParseFloat(fields[12], 64)
+	return (utime + stime) / hz
+}
+
+func summarize(lats []time.Duration, took time.Duration) result {
+	slices.Sort(lats)
+	ms := func(q float64) float64 {
+		if len(lats) == 0 {
+			return 0
+		}
+		i := min(int(q*float64(len(lats))), len(lats)-1)
+		return float64(lats[i]) / float64(time.Millisecond)
+	}
+	return result{
+		Seconds: took.Seconds(), Requests: len(lats), Throughput: float64(len(lats)) / took.Seconds(),
+		P50: ms(0.50), P99: ms(0.99), P999: ms(0.999), Max: ms(1),
+	}
+}
+
+// printTable prints xp's results beside the baseline's for the same cores
+// and load, with the ratio of their throughputs.
+func printTable(w io.Writer, path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	type key struct {
+		cores, clients int
+		rate           float64
+	}
+	var order []key
+	by := map[key]map[string]result{}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	for dec.More() {
+		var r result
+		if err := dec.Decode(&r); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		k := key{r.Cores, r.Clients, r.Rate}
+		if by[k] == nil {
+			by[k] = map[string]result{}
+			order = append(order, k)
+		}
+		by[k][r.Server] = r
+	}
+	fmt.Fprintln(w, "| cores | load | xp req/s | xp p50 ms | xp p99 ms | xp CPU µs/req | PyTorch req/s | PyTorch p50 ms | PyTorch p99 ms | PyTorch CPU µs/req | xp / PyTorch |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
+	cell := func(r result, ok bool) string {
+		if !ok {
+			return "- | - | - | -"
+		}
+		errs := ""
+		if r.Errors > 0 {
+			errs = fmt.Sprintf(" (%d errors)", r.Errors)
+		}
+		return fmt.Sprintf("%.0f%s | %.2f | %.2f | %.0f", r.Throughput, errs, r.P50, r.P99, r.CPUPerReq)
+	}
+	for _, k := range order {
+		load := fmt.Sprintf("%d clients, closed loop", k.clients)
+		if k.rate > 0 {
+			load = fmt.Sprintf("%.0f req/s from %d clients", k.rate, k.clients)
+		}
+		x, xok := by[k]["xp"]
+		py, pok := by[k]["pytorch"]
+		ratio := "-"
+		if xok && pok && py.Throughput > 0 && k.rate == 0 { // an open loop's throughput is its rate
+			ratio = fmt.Sprintf("%.1fx", x.Throughput/py.Throughput)
+		}
+		fmt.Fprintf(w, "| %d | %s | %s | %s | %s |\n", k.cores, load, cell(x, xok), cell(py, pok), ratio)
+	}
+	return nil
+}

@@ -1,0 +1,118 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/xp-ml/xp/predict"
+	"github.com/xp-ml/xp/serve"
+)
+
+type serveOptions struct {
+	addr    string
+	backend string
+	serve.Options
+}
+
+func newServeCmd(s Streams) *cobra.Command {
+	o := &serveOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve <key-prefix>...",
+		Short: "Serve trained runs over HTTP: rows in, classes and probabilities (or values) out",
+		Long: `Serve trained runs over HTTP. Each run scores rows with its own fitted
+preprocessing and model, as xp predict does, so the answers are the same bytes:
+
+  POST /v1/models/<name>:predict   {"rows": [{"column": value, ...}]} or CSV (Content-Type: text/csv)
+  GET  /v1/models                  each run's key, experiment, commit, metrics and input schema
+  GET  /healthz, /readyz, /metrics (Prometheus text format)
+
+<name> is the run's experiment (its short key when two served runs share one)
+or a prefix of its key. A request with an unknown or missing column, text in a
+numeric column or invalid UTF-8 gets 400 naming each row and column. SIGTERM or
+Ctrl-C stops accepting requests, answers those in flight and exits 0.
+
+xp serve has no TLS and no authentication: it listens on loopback unless --addr
+says otherwise; to serve beyond this machine, put it behind a proxy that
+provides them.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runServe(cmd.Context(), s, o, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
+	f.StringVar(&o.backend, "backend", "", "backend to score on (default: each run's)")
+	f.Int64Var(&o.MaxBody, "max-body", 8<<20, "largest request body in bytes; larger ones get 413")
+	f.DurationVar(&o.ReadTimeout, "read-timeout", 10*time.Second, "time to read a request, headers and body")
+	f.DurationVar(&o.WriteTimeout, "write-timeout", 30*time.Second, "time to score a request and write its answer")
+	f.DurationVar(&o.DrainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, time to answer the requests in flight")
+	f.IntVar(&o.Workers, "workers", 0, "models scoring at once, per run (default: the usable CPUs)")
+	f.IntVar(&o.BatchRows, "batch-rows", 0, "join waiting requests into batches of up to this many rows (0: score each request alone, as xp predict does)")
+	f.DurationVar(&o.BatchDelay, "batch-delay", 0, "with --batch-rows, wait up to this long for more requests to join a batch")
+	return cmd
+}
+
+func runServe(ctx context.Context, s Streams, o *serveOptions, prefixes []string) error {
+	models, err := loadModels(ctx, s, o.backend, prefixes)
+	if err != nil {
+		return err
+	}
+	srv, err := serve.New(ctx, models, o.Options)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	base := "http://" + ln.Addr().String()
+	for i, name := range srv.Names() {
+		fmt.Fprintf(s.Err, "serving %s (run %s): POST %s/v1/models/%s:predict\n",
+			name, models[i].Run.Short(), base, name)
+	}
+	fmt.Fprintf(s.Err, "listening on %s: GET /v1/models /healthz /readyz /metrics\n", base)
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+		fmt.Fprintf(s.Err, "xp: note: %s is reachable beyond this machine, and xp serve has no TLS or authentication: put it behind a proxy that has them\n", ln.Addr())
+	}
+	if err := srv.Serve(ctx, ln); err != nil {
+		return err
+	}
+	fmt.Fprintln(s.Err, "stopped: every request in flight answered")
+	return nil
+}
+
+// loadModels resolves each key prefix to its run and loads its model.
+func loadModels(ctx context.Context, s Streams, backend string, prefixes []string) ([]*serve.Model, error) {
+	st, root, err := openStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	var models []*serve.Model
+	for _, prefix := range prefixes {
+		r, err := resolveRun(ctx, st, prefix)
+		if err != nil {
+			return nil, err
+		}
+		if err := needArtifacts(ctx, s, st, root, r); err != nil {
+			return nil, err
+		}
+		p, err := predict.Load(st.ArtifactDir(r), r, backend)
+		if err != nil {
+			return nil, err
+		}
+		if p.Note != "" {
+			fmt.Fprintf(s.Err, "xp: note: %s\n", p.Note)
+		}
+		m, err := serve.NewModel(r, p)
+		if err != nil {
+			return nil, err
+		}
+		models = append(models, m)
+	}
+	return models, nil
+}

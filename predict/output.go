@@ -1,0 +1,106 @@
+package predict
+
+import (
+	"bufio"
+	"encoding/csv"
+	"io"
+	"slices"
+	"strconv"
+
+	"github.com/xp-ml/xp/data"
+	"github.com/xp-ml/xp/metric"
+)
+
+// WriteCSV writes f's rows as CSV, numbers in their shortest form and
+// missing values empty, with out's predictions appended: as `xp predict`
+// prints them. out is what Predict returned for f.
+func (p *Predictor) WriteCSV(w io.Writer, f *data.Frame, out []float32) error {
+	if p.Pipeline.Task == data.TaskRegression {
+		return writeRegression(w, f, p.Pipeline.Scale, out)
+	}
+	return writePredictions(w, f, p.Pipeline.Classes, out)
+}
+
+// writePredictions writes f's rows as CSV (numbers in their shortest form,
+// missing values empty) with the predicted class and the probability of
+// each class appended; an output column whose name the input already
+// uses is prefixed with "xp_".
+func writePredictions(out io.Writer, f *data.Frame, classes []string, probs []float32) error {
+	bw := bufio.NewWriter(out)
+	w := csv.NewWriter(bw)
+	name := func(n string) string {
+		for slices.Contains(f.Names, n) {
+			n = "xp_" + n
+		}
+		return n
+	}
+	header := slices.Clone(f.Names)
+	header = append(header, name("predicted"))
+	for _, c := range classes {
+		header = append(header, name("p_"+c))
+	}
+	if err := w.Write(header); err != nil {
+		return err
+	}
+	k := len(classes)
+	rec := make([]string, 0, len(header))
+	for i := range f.Len() {
+		rec = rec[:0]
+		for _, c := range f.Cols {
+			rec = append(rec, c.Text(i))
+		}
+		pr := probs[i*k : (i+1)*k]
+		rec = append(rec, classes[metric.Argmax(pr)])
+		for _, v := range pr {
+			rec = append(rec, FormatProb(v))
+		}
+		if err := w.Write(rec); err != nil {
+			return err
+		}
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// writeRegression writes f's rows as CSV with a regression's prediction,
+// in the target's units, appended as "predicted" (or "xp_predicted" when
+// the input has that column).
+func writeRegression(out io.Writer, f *data.Frame, scale *data.TargetScale, preds []float32) error {
+	bw := bufio.NewWriter(out)
+	w := csv.NewWriter(bw)
+	col := "predicted"
+	for slices.Contains(f.Names, col) {
+		col = "xp_" + col
+	}
+	if err := w.Write(append(slices.Clone(f.Names), col)); err != nil {
+		return err
+	}
+	rec := make([]string, 0, len(f.Names)+1)
+	for i := range f.Len() {
+		rec = rec[:0]
+		for _, c := range f.Cols {
+			rec = append(rec, c.Text(i))
+		}
+		rec = append(rec, FormatValue(scale.Unscale(preds[i])))
+		if err := w.Write(rec); err != nil {
+			return err
+		}
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// FormatProb writes a probability as the shortest text that reads back to
+// the same float32: the text a run wrote for its test rows
+// (test_predictions.csv), so the two compare as text.
+func FormatProb(p float32) string { return strconv.FormatFloat(float64(p), 'g', -1, 32) }
+
+// FormatValue writes a regression's prediction in the target's units,
+// as the shortest text that reads back to the same float64.
+func FormatValue(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }

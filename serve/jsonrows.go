@@ -1,0 +1,488 @@
+package serve
+
+import (
+	"fmt"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/xp-ml/xp/data"
+	"github.com/xp-ml/xp/internal/suggest"
+)
+
+// Problems of a JSON body that a table read from a file cannot have.
+const (
+	problemDuplicate = "duplicate column"
+	problemNested    = "not a number, text or null"
+	problemNotObject = "not an object"
+)
+
+// jsonRows reads {"rows": [{column: value, ...}, ...]} in one pass into a
+// frame typed as data types JSON Lines (data.FrameOfCells): a column is
+// numeric when every value in it is a number. It checks each row whole,
+// and what a frame would no longer show: a column absent from a row (a
+// missing column; null is a missing value), text in a numeric column
+// (which would make the whole column text), duplicate and nested members,
+// and invalid UTF-8 (which decoding would replace). A syntax error or a
+// body of another shape is a *badRequest; problems are returned.
+//
+// It is a parser of its own rather than encoding/json's Decoder.Token,
+// which costs a server more than the rest of a one-row request together;
+// FuzzJSONRows holds it to encoding/json's reading.
+func jsonRows(body []byte, schema *data.InputSchema) (*data.Frame, []problem, error) {
+	p := &rowsParser{b: body, schema: schema, names: schema.Names(),
+		cols: make([][]data.Cell, len(schema.Inputs)+1)}
+	if err := p.document(); err != nil {
+		return nil, nil, err
+	}
+	if p.rows == 0 && len(p.problems) == 0 {
+		return nil, nil, &badRequest{msg: `bad input: no rows; send {"rows": [{"column": value, ...}]}`}
+	}
+	if len(p.problems) > 0 {
+		return nil, p.problems, nil
+	}
+	names, cols := p.names, p.cols[:len(p.names)]
+	if p.target {
+		names, cols = append(names[:len(names):len(names)], schema.Target), p.cols
+	}
+	return data.FrameOfCells("request", names, cols), nil, nil
+}
+
+// rowsParser walks a JSON body byte by byte.
+type rowsParser struct {
+	b        []byte
+	pos      int
+	schema   *data.InputSchema
+	names    []string
+	cols     [][]data.Cell // by input, then the target's
+	target   bool          // some row has the target
+	rows     int
+	problems []problem
+}
+
+func (p *rowsParser) syntax(format string, args ...any) error {
+	return &badRequest{msg: fmt.Sprintf("bad input: invalid JSON at byte %d: ", p.pos) + fmt.Sprintf(format, args...)}
+}
+
+func (p *rowsParser) ws() {
+	for p.pos < len(p.b) {
+		switch p.b[p.pos] {
+		case ' ', '\t', '\n', '\r':
+			p.pos++
+		default:
+			return
+		}
+	}
+}
+
+// peek is the next byte after white space, 0 at the end.
+func (p *rowsParser) peek() byte {
+	p.ws()
+	if p.pos >= len(p.b) {
+		return 0
+	}
+	return p.b[p.pos]
+}
+
+func (p *rowsParser) expect(c byte) error {
+	if got := p.peek(); got != c {
+		if got == 0 {
+			return p.syntax("the body ends where %q belongs", c)
+		}
+		return p.syntax("%q where %q belongs", got, c)
+	}
+	p.pos++
+	return nil
+}
+
+func (p *rowsParser) document() error {
+	if p.peek() != '{' {
+		return &badRequest{msg: `bad input: want a JSON object {"rows": [...]}`}
+	}
+	seen := false
+	err := p.members(func(key string, raw []byte) error {
+		if key != "rows" || seen {
+			if seen {
+				return &badRequest{msg: `bad input: "rows" appears twice`}
+			}
+			return &badRequest{msg: fmt.Sprintf(`bad input: unknown member %q; want {"rows": [...]}`, key)}
+		}
+		seen = true
+		return p.rowList()
+	})
+	if err != nil {
+		return err
+	}
+	if p.peek() != 0 {
+		return p.syntax("more after the JSON object")
+	}
+	return nil
+}
+
+// members reads an object, calling member after each name and its colon;
+// member reads the value.
+func (p *rowsParser) members(member func(key string, raw []byte) error) error {
+	if err := p.expect('{'); err != nil {
+		return err
+	}
+	if p.peek() == '}' {
+		p.pos++
+		return nil
+	}
+	for {
+		if p.peek() != '"' {
+			return p.syntax("a member's name must be a string")
+		}
+		key, raw, err := p.str()
+		if err != nil {
+			return err
+		}
+		if err := p.expect(':'); err != nil {
+			return err
+		}
+		if err := member(key, raw); err != nil {
+			return err
+		}
+		switch p.peek() {
+		case ',':
+			p.pos++
+		case '}':
+			p.pos++
+			return nil
+		default:
+			return p.syntax("want , or } after a member")
+		}
+	}
+}
+
+func (p *rowsParser) rowList() error {
+	if p.peek() != '[' {
+		return &badRequest{msg: `bad input: "rows" must be an array of objects`}
+	}
+	p.pos++
+	if p.peek() == ']' {
+		p.pos++
+		return nil
+	}
+	for {
+		if err := p.row(p.rows); err != nil {
+			return err
+		}
+		p.rows++
+		switch p.peek() {
+		case ',':
+			p.pos++
+		case ']':
+			p.pos++
+			return nil
+		default:
+			return p.syntax("want , or ] after a row")
+		}
+	}
+}
+
+// row reads row i into the columns and notes its problems.
+func (p *rowsParser) row(i int) error {
+	for j := range p.cols {
+		p.cols[j] = append(p.cols[j], data.MissingCell())
+	}
+	if p.peek() != '{' {
+		p.problems = append(p.problems, problem{Row: &i, Problem: problemNotObject})
+		_, _, _, err := p.value()
+		return err
+	}
+	seen := make([]bool, len(p.cols))
+	var unknown []string // names that are no column, seen in this row
+	err := p.members(func(key string, raw []byte) error {
+		cell, kind, vraw, err := p.value()
+		if err != nil {
+			return err
+		}
+		k := p.column(key)
+		dup := false
+		if k >= 0 {
+			dup, seen[k] = seen[k], true
+		} else {
+			for _, u := range unknown {
+				dup = dup || u == key
+			}
+			unknown = append(unknown, key)
+		}
+		if pr := p.check(i, key, raw, k, dup, kind, vraw); pr != nil {
+			p.problems = append(p.problems, *pr)
+			return nil
+		}
+		if k == len(p.names) {
+			p.target = true
+		}
+		p.cols[k][i] = cell
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for k, name := range p.names {
+		if !seen[k] {
+			p.problems = append(p.problems, newProblem(i, name, data.ProblemMissingColumn))
+		}
+	}
+	return nil
+}
+
+// column is the index of the column called key: an input's, len(names)
+// for the target, -1 for neither.
+func (p *rowsParser) column(key string) int {
+	for k, n := range p.names {
+		if n == key {
+			return k
+		}
+	}
+	if key == p.schema.Target {
+		return len(p.names)
+	}
+	return -1
+}
+
+// check says what is wrong with member key (raw as sent) of row i, column
+// k, whose value is of kind (raw as sent), if anything.
+func (p *rowsParser) check(i int, key string, raw []byte, k int, dup bool, kind valueKind, vraw []byte) *problem {
+	var pr problem
+	numeric := k >= 0 && k < len(p.names) && p.schema.Inputs[k].Type == data.TypeNumber
+	switch {
+	case !utf8.Valid(raw):
+		pr = newProblem(i, string(raw), data.ProblemInvalidUTF8)
+	case dup:
+		pr = newProblem(i, key, problemDuplicate)
+	case k < 0:
+		pr = newProblem(i, key, data.ProblemUnknownColumn)
+		if c, ok := suggest.Closest(key, p.names); ok {
+			pr.Hint = "did you mean " + strconv.Quote(c) + "?"
+		}
+	case kind == valueNested:
+		pr = newProblem(i, key, problemNested)
+	case kind == valueString && !utf8.Valid(vraw):
+		pr = newProblem(i, key, data.ProblemInvalidUTF8).withValue(string(vraw))
+	case numeric && (kind == valueString && len(vraw) > 0 || kind == valueBool):
+		pr = newProblem(i, key, data.ProblemNotNumber).withValue(p.text(vraw, kind))
+	default:
+		return nil
+	}
+	return &pr
+}
+
+// text is a string or a boolean as the answer shows it.
+func (p *rowsParser) text(raw []byte, kind valueKind) string {
+	if kind == valueString {
+		s, _ := unescape(raw)
+		return s
+	}
+	return string(raw)
+}
+
+type valueKind uint8
+
+const (
+	valueString valueKind = iota
+	valueNumber
+	valueBool
+	valueNull
+	valueNested
+)
+
+// value reads one value: as a cell, its kind, and its bytes as sent (a
+// string's without the quotes).
+func (p *rowsParser) value() (data.Cell, valueKind, []byte, error) {
+	switch c := p.peek(); {
+	case c == '"':
+		s, raw, err := p.str()
+		return data.TextCell(s), valueString, raw, err
+	case c == '-' || c >= '0' && c <= '9':
+		lit, err := p.number()
+		if err != nil {
+			return data.Cell{}, 0, nil, err
+		}
+		x, _ := strconv.ParseFloat(string(lit), 64) // out of range: ±Inf, which NumberCell makes text
+		return data.NumberCell(x, string(lit)), valueNumber, lit, nil
+	case c == 't' || c == 'f' || c == 'n':
+		for _, lit := range []string{"true", "false", "null"} {
+			if len(p.b)-p.pos >= len(lit) && string(p.b[p.pos:p.pos+len(lit)]) == lit {
+				p.pos += len(lit)
+				if lit == "null" {
+					return data.MissingCell(), valueNull, nil, nil
+				}
+				return data.TextCell(lit), valueBool, []byte(lit), nil
+			}
+		}
+	case c == '{':
+		return data.Cell{}, valueNested, nil, p.members(func(string, []byte) error { _, _, _, err := p.value(); return err })
+	case c == '[':
+		return data.Cell{}, valueNested, nil, p.array()
+	case c == 0:
+		return data.Cell{}, 0, nil, p.syntax("the body ends where a value belongs")
+	}
+	return data.Cell{}, 0, nil, p.syntax("%q where a value belongs", p.b[p.pos])
+}
+
+// array reads past an array of any values.
+func (p *rowsParser) array() error {
+	p.pos++ // [
+	if p.peek() == ']' {
+		p.pos++
+		return nil
+	}
+	for {
+		if _, _, _, err := p.value(); err != nil {
+			return err
+		}
+		switch p.peek() {
+		case ',':
+			p.pos++
+		case ']':
+			p.pos++
+			return nil
+		default:
+			return p.syntax("want , or ] in an array")
+		}
+	}
+}
+
+// number reads a number as JSON writes one: -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?
+func (p *rowsParser) number() ([]byte, error) {
+	start := p.pos
+	b := p.b
+	digits := func() int {
+		n := 0
+		for p.pos < len(b) && b[p.pos] >= '0' && b[p.pos] <= '9' {
+			p.pos++
+			n++
+		}
+		return n
+	}
+	if b[p.pos] == '-' {
+		p.pos++
+	}
+	if p.pos < len(b) && b[p.pos] == '0' {
+		p.pos++
+	} else if digits() == 0 {
+		return nil, p.syntax("a number needs digits")
+	}
+	if p.pos < len(b) && b[p.pos] == '.' {
+		p.pos++
+		if digits() == 0 {
+			return nil, p.syntax("a number needs digits after its point")
+		}
+	}
+	if p.pos < len(b) && (b[p.pos] == 'e' || b[p.pos] == 'E') {
+		p.pos++
+		if p.pos < len(b) && (b[p.pos] == '+' || b[p.pos] == '-') {
+			p.pos++
+		}
+		if digits() == 0 {
+			return nil, p.syntax("a number needs digits in its exponent")
+		}
+	}
+	return b[start:p.pos], nil
+}
+
+// str reads a string: its value, and its bytes between the quotes as sent.
+func (p *rowsParser) str() (string, []byte, error) {
+	p.pos++ // "
+	start, escaped := p.pos, false
+	for p.pos < len(p.b) {
+		switch c := p.b[p.pos]; {
+		case c == '"':
+			raw := p.b[start:p.pos]
+			p.pos++
+			if !escaped {
+				return string(raw), raw, nil
+			}
+			s, ok := unescape(raw)
+			if !ok {
+				return "", nil, p.syntax("a string has an invalid escape")
+			}
+			return s, raw, nil
+		case c == '\\':
+			escaped = true
+			p.pos += 2
+		case c < 0x20:
+			return "", nil, p.syntax("a control character in a string")
+		default:
+			p.pos++
+		}
+	}
+	return "", nil, p.syntax("a string is not closed")
+}
+
+// unescape decodes a JSON string's escapes as encoding/json does: a lone
+// surrogate becomes U+FFFD. Bytes that are not escapes pass unchanged.
+func unescape(raw []byte) (string, bool) {
+	out := make([]byte, 0, len(raw))
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c != '\\' {
+			out = append(out, c)
+			continue
+		}
+		i++
+		if i >= len(raw) {
+			return "", false
+		}
+		switch raw[i] {
+		case '"', '\\', '/':
+			out = append(out, raw[i])
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, ok := hex4(raw[i+1:])
+			if !ok {
+				return "", false
+			}
+			i += 4
+			if utf16.IsSurrogate(r) {
+				r2, ok2 := rune(-1), false
+				if i+6 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
+					r2, ok2 = hex4(raw[i+3:])
+				}
+				if d := utf16.DecodeRune(r, r2); ok2 && d != utf8.RuneError {
+					r = d
+					i += 6
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			out = utf8.AppendRune(out, r)
+		default:
+			return "", false
+		}
+	}
+	return string(out), true
+}
+
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}

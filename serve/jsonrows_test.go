@@ -1,0 +1,106 @@
+package serve
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/xp-ml/xp/data"
+)
+
+// fuzzSchema is a number input a, a text input b, and the target y.
+func fuzzSchema(t testing.TB) *data.InputSchema {
+	var p data.Pipeline
+	err := json.Unmarshal([]byte(`{"version": 2, "target": "y", "classes": ["p", "q"], "steps": [],
+		"columns": [{"name": "a", "encoding": "standardize", "mean": 0, "std": 1},
+		            {"name": "b", "encoding": "onehot", "categories": ["x", "y"]}],
+		"features": ["a", "b=x", "b=y"]}`), &p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := p.InputSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// FuzzJSONRows holds jsonRows to encoding/json: what it accepts is valid
+// JSON of the shape {"rows": [...]}, read to the same values; what it
+// calls invalid JSON, encoding/json does too.
+func FuzzJSONRows(f *testing.F) {
+	for _, seed := range []string{
+		`{"rows": [{"a": 1, "b": "x"}]}`,
+		`{"rows": [{"a": -0.5e3, "b": "x\u00e9\ud83d\ude00", "y": "p"}, {"a": null, "b": ""}]}`,
+		`{"rows": [{"a": "1", "b": true}]}`,
+		`{"rows": [{"a": 1, "b": "x", "a": 2}]}`,
+		`{"rows": [{"a": 1, "b": {"c": [1, 2, {}]}}]}`,
+		`{"rows": [{"a": 1e999, "b": "\ud800"}]}`,
+		`{"rows": [[1], 2, "x"]}`,
+		`{"rows": []}`,
+		`{"rows": [{"a": 01}]}`,
+		`{"rows": [{"a": 1,}]}`,
+		"{\"rows\": [{\"a\": 1, \"b\": \"\xff\"}]}",
+		`{"rows": [{"a": 1, "b": "x"}]} x`,
+		`{"other": 1}`,
+		`[1, 2]`,
+	} {
+		f.Add([]byte(seed))
+	}
+	schema := fuzzSchema(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		frame, problems, err := jsonRows(body, schema)
+		if !json.Valid(body) {
+			if err == nil {
+				t.Fatalf("accepted invalid JSON %q", body)
+			}
+			return
+		}
+		if err != nil {
+			if strings.Contains(err.Error(), "invalid JSON") {
+				t.Fatalf("valid JSON %q called invalid: %v", body, err)
+			}
+			return
+		}
+		if len(problems) > 0 {
+			return
+		}
+		var doc struct {
+			Rows []map[string]any `json:"rows"`
+		}
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.UseNumber()
+		if err := dec.Decode(&doc); err != nil {
+			t.Fatalf("accepted %q, which encoding/json cannot read as rows: %v", body, err)
+		}
+		for i, row := range doc.Rows {
+			for j, name := range frame.Names {
+				c := frame.Cols[j]
+				want, ok := row[name]
+				switch v := want.(type) {
+				case nil:
+					if !c.Missing[i] {
+						t.Fatalf("row %d %s: %q, want missing (present %v)", i, name, c.Text(i), ok)
+					}
+				case json.Number:
+					x, _ := strconv.ParseFloat(string(v), 64)
+					if c.Numeric && c.Num[i] != x || !c.Numeric && c.Str[i] != string(v) && !math.IsInf(x, 0) {
+						t.Fatalf("row %d %s: %q, want %s", i, name, c.Text(i), v)
+					}
+				case string:
+					if v == "" && !c.Missing[i] || v != "" && (c.Numeric || c.Str[i] != v || !utf8.ValidString(v)) {
+						t.Fatalf("row %d %s: %q, want %q", i, name, c.Text(i), v)
+					}
+				case bool:
+					if c.Str[i] != strconv.FormatBool(v) {
+						t.Fatalf("row %d %s: %q, want %v", i, name, c.Text(i), v)
+					}
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,261 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"mime"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/xp-ml/xp/data"
+	"github.com/xp-ml/xp/metric"
+	"github.com/xp-ml/xp/predict"
+)
+
+// predict answers POST /v1/models/<name>:predict.
+func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
+	rt := routeOf(w)
+	rt.handler = "predict"
+	name, ok := strings.CutSuffix(r.PathValue("name"), ":predict")
+	if !ok {
+		writeError(w, http.StatusNotFound, "no such route; POST /v1/models/<name>:predict scores rows", nil)
+		return
+	}
+	m, ok := s.lookup(w, name)
+	if !ok {
+		return
+	}
+	rt.model = m.name
+	in, err := requestFormat(r.Header.Get("Content-Type"))
+	if err != nil {
+		writeError(w, http.StatusUnsupportedMediaType, err.Error(), nil)
+		return
+	}
+	body, err := s.readBody(w, r)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	f, err := m.readRows(r.Context(), in, body)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	mat, err := m.Predictor.Encode(withoutColumn(f, m.Predictor.Pipeline.Target))
+	if err != nil {
+		s.fail(w, &badRequest{msg: "bad input: " + err.Error()})
+		return
+	}
+	out, err := m.workers.score(r.Context(), mat)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	var buf bytes.Buffer
+	w.Header().Set("X-Xp-Run-Key", m.Run.Key)
+	if answerFormat(r.Header.Get("Accept"), in) == formatCSV {
+		if err := m.Predictor.WriteCSV(&buf, f, out); err != nil {
+			s.fail(w, err)
+			return
+		}
+		writeBody(w, http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+		return
+	}
+	m.appendAnswer(&buf, out)
+	writeBody(w, http.StatusOK, "application/json", buf.Bytes())
+}
+
+// readBody reads the whole body, up to the limit.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	size := 512
+	if r.ContentLength > 0 && r.ContentLength <= s.opts.MaxBody {
+		size = int(r.ContentLength) + 1 // +1: ReadAll's last read sees EOF without growing
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.opts.MaxBody))
+	return buf.Bytes(), err
+}
+
+// fail answers err with its status: a *badRequest 400 with its problems,
+// an oversized body 413, a body not read in time 408, a client gone 499,
+// a server shutting down 503, anything else 500.
+func (s *Server) fail(w http.ResponseWriter, err error) {
+	var bad *badRequest
+	var tooBig *http.MaxBytesError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &bad):
+		s.metrics.badInput(bad.problems)
+		writeError(w, http.StatusBadRequest, bad.msg, bad.problems)
+	case errors.As(err, &tooBig):
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over the limit of %d bytes", tooBig.Limit), nil)
+	case errors.As(err, &netErr) && netErr.Timeout(), errors.Is(err, context.DeadlineExceeded):
+		writeError(w, http.StatusRequestTimeout, "request not read or scored in time", nil)
+	case errors.Is(err, context.Canceled), errors.Is(err, io.ErrUnexpectedEOF):
+		writeError(w, 499, errClientGone.Error(), nil)
+	case errors.Is(err, errClosed):
+		writeError(w, http.StatusServiceUnavailable, err.Error(), nil)
+	default:
+		writeError(w, http.StatusInternalServerError, err.Error(), nil)
+	}
+}
+
+// requestFormat tells a body's format from its Content-Type: JSON when it
+// says none.
+func requestFormat(contentType string) (string, error) {
+	if contentType == "" {
+		return formatJSON, nil
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return "", fmt.Errorf("Content-Type %q: %v", contentType, err)
+	}
+	switch mt {
+	case "application/json":
+		return formatJSON, nil
+	case "text/csv":
+		return formatCSV, nil
+	}
+	return "", fmt.Errorf("Content-Type %q: send application/json or text/csv", contentType)
+}
+
+// answerFormat is the first of JSON and CSV that Accept names, else the
+// request's own format.
+func answerFormat(accept, request string) string {
+	for _, part := range strings.Split(accept, ",") {
+		mt, _, _ := mime.ParseMediaType(strings.TrimSpace(part))
+		switch mt {
+		case "application/json":
+			return formatJSON
+		case "text/csv":
+			return formatCSV
+		}
+	}
+	return request
+}
+
+// withoutColumn is f without the column called name: the target, which a
+// row to score may carry but scoring does not read (a value that was never
+// a class is no reason to refuse the row).
+func withoutColumn(f *data.Frame, name string) *data.Frame {
+	j := slices.Index(f.Names, name)
+	if j < 0 {
+		return f
+	}
+	g := *f
+	g.Names = slices.Delete(slices.Clone(f.Names), j, j+1)
+	g.Cols = slices.Delete(slices.Clone(f.Cols), j, j+1)
+	return &g
+}
+
+// appendAnswer writes the JSON answer for out, the model's outputs: per
+// row, the class and every class's probability, or the value. Numbers are
+// written as `xp predict` writes them (predict.FormatProb,
+// predict.FormatValue), so the two compare as text.
+func (m *Model) appendAnswer(buf *bytes.Buffer, out []float32) {
+	buf.Write(m.answerHead)
+	if m.regression() {
+		scale := m.Predictor.Pipeline.Scale
+		for i, v := range out {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			buf.WriteString(`{"value":`)
+			writeNumber(buf, scale.Unscale(v), predict.FormatValue)
+			buf.WriteByte('}')
+		}
+		buf.WriteString("]}\n")
+		return
+	}
+	k := len(m.classJSON)
+	for i := 0; i < len(out)/k; i++ {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		pr := out[i*k : (i+1)*k]
+		buf.WriteString(`{"class":`)
+		buf.Write(m.classJSON[metric.Argmax(pr)])
+		buf.WriteString(`,"probabilities":{`)
+		for c, p := range pr {
+			if c > 0 {
+				buf.WriteByte(',')
+			}
+			buf.Write(m.classJSON[c])
+			buf.WriteByte(':')
+			writeNumber(buf, float64(p), func(float64) string { return predict.FormatProb(p) })
+		}
+		buf.WriteString("}}")
+	}
+	buf.WriteString("]}\n")
+}
+
+// answerParts writes once what every answer of m repeats: its head, up to
+// the predictions, and each class's name as JSON.
+func (m *Model) answerParts() {
+	var head bytes.Buffer
+	head.WriteString(`{"model":`)
+	writeString(&head, m.name)
+	head.WriteString(`,"key":`)
+	writeString(&head, m.Run.Key)
+	head.WriteString(`,"predictions":[`)
+	m.answerHead = head.Bytes()
+	m.classJSON = nil
+	for _, c := range m.Predictor.Pipeline.Classes {
+		var b bytes.Buffer
+		writeString(&b, c)
+		m.classJSON = append(m.classJSON, b.Bytes())
+	}
+}
+
+// writeNumber writes v as format does, or null where JSON has no number
+// (NaN, infinities).
+func writeNumber(buf *bytes.Buffer, v float64, format func(float64) string) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		buf.WriteString("null")
+		return
+	}
+	buf.WriteString(format(v))
+}
+
+func writeString(buf *bytes.Buffer, s string) {
+	q, _ := json.Marshal(s)
+	buf.Write(q)
+}
+
+// errorBody is every error answer's JSON.
+type errorBody struct {
+	Error    string    `json:"error"`
+	Problems []problem `json:"problems,omitempty"`
+}
+
+func writeError(w http.ResponseWriter, code int, msg string, problems []problem) {
+	writeJSON(w, code, errorBody{Error: msg, Problems: problems})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		code, b = http.StatusInternalServerError, []byte(`{"error":"internal error: encode the answer"}`)
+	}
+	writeBody(w, code, "application/json", append(b, '\n'))
+}
+
+func writeText(w http.ResponseWriter, code int, s string) {
+	writeBody(w, code, "text/plain; charset=utf-8", []byte(s))
+}
+
+func writeBody(w http.ResponseWriter, code int, contentType string, b []byte) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(code)
+	w.Write(b)
+}

@@ -1,0 +1,96 @@
+package serve
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/xp-ml/xp/data"
+)
+
+// problem is one thing wrong with a request, as a 400 answer lists it.
+type problem struct {
+	Row     *int    `json:"row,omitempty"` // 0-based; absent for a column of a CSV body
+	Line    int     `json:"line,omitempty"`
+	Column  *string `json:"column,omitempty"`
+	Problem string  `json:"problem"`
+	// Value is the offending value; one that is not valid UTF-8 is
+	// written as a Go string literal ("M\xe1laga").
+	Value string `json:"value,omitempty"`
+	Hint  string `json:"hint,omitempty"`
+}
+
+func newProblem(row int, column, kind string) problem {
+	p := problem{Problem: kind, Column: &column}
+	if row >= 0 {
+		p.Row = &row
+	}
+	if !utf8.ValidString(column) {
+		q := strconv.Quote(column)
+		p.Column = &q
+	}
+	return p
+}
+
+func (p problem) withValue(v string) problem {
+	if !utf8.ValidString(v) {
+		v = strconv.Quote(v)
+	}
+	p.Value = v
+	return p
+}
+
+// badRequest is a body that cannot be scored: why, and each problem.
+type badRequest struct {
+	msg      string
+	problems []problem
+}
+
+func (e *badRequest) Error() string { return e.msg }
+
+func badProblems(ps []problem) *badRequest {
+	msg := "1 problem"
+	if len(ps) != 1 {
+		msg = fmt.Sprintf("%d problems", len(ps))
+	}
+	return &badRequest{msg: "bad input: " + msg, problems: ps}
+}
+
+// The formats a request may come in.
+const (
+	formatJSON = "json"
+	formatCSV  = "csv"
+)
+
+// readRows reads a request's body as a table of rows to score with m and
+// checks it whole: a *badRequest names every problem found.
+func (m *Model) readRows(ctx context.Context, format string, body []byte) (*data.Frame, error) {
+	var f *data.Frame
+	var ps []problem
+	if format == formatJSON {
+		var err error
+		if f, ps, err = jsonRows(body, m.schema); err != nil {
+			return nil, err
+		}
+	} else {
+		var err error
+		if f, err = data.ReadBytesUnchecked(ctx, "request", data.FormatCSV, body); err != nil {
+			return nil, &badRequest{msg: "bad input: " + err.Error()}
+		}
+	}
+	if f != nil {
+		for _, pr := range m.schema.Check(f) {
+			p := newProblem(pr.Row, pr.Column, pr.Kind).withValue(pr.Value)
+			p.Hint = pr.Hint
+			if format == formatCSV {
+				p.Line = pr.Line
+			}
+			ps = append(ps, p)
+		}
+	}
+	if len(ps) > 0 {
+		return nil, badProblems(ps)
+	}
+	return f, nil
+}
