@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -56,6 +57,20 @@ var (
 	lightGray = color.RGBA{225, 225, 225, 255}
 )
 
+func init() {
+	// Liberation Sans has Arial's metrics, so text laid out with it keeps
+	// its width in a browser that draws Arial or Helvetica instead (see
+	// fontFallback).
+	plot.DefaultFont = font.Font{Typeface: "Liberation", Variant: "Sans"}
+}
+
+// fontFamily and fontFallback: the family gonum writes, and the same with
+// its metric-compatible fallbacks, for viewers without Liberation fonts.
+var (
+	fontFamily   = []byte("font-family:Liberation Sans;")
+	fontFallback = []byte("font-family:'Liberation Sans',Arimo,Arial,Helvetica,sans-serif;")
+)
+
 func newFigure(name, title, x, y string) (*Figure, *plot.Plot) {
 	p := plot.New()
 	p.Title.Text = title
@@ -79,7 +94,7 @@ func (f *Figure) SVG() ([]byte, error) {
 	if _, err := c.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("figure %s: %w", f.Name, err)
 	}
-	f.svg = buf.Bytes()
+	f.svg = bytes.ReplaceAll(buf.Bytes(), fontFamily, fontFallback)
 	return f.svg, nil
 }
 

@@ -101,7 +101,7 @@ func inlineSVG(f *Figure) (template.HTML, error) {
 	if m == nil {
 		return "", fmt.Errorf("figure %s: unexpected SVG header", f.Name)
 	}
-	open := fmt.Sprintf(`<svg role="img" aria-label="%s" width="%spt" height="%spt" style="max-width:100%%;height:auto"`,
+	open := fmt.Sprintf(`<svg role="img" aria-label="%s" width="%spt" height="%spt"`,
 		template.HTMLEscapeString(f.Title), svg[m[2]:m[3]], svg[m[4]:m[5]])
 	return template.HTML(open + string(svg[m[1]:])), nil
 }

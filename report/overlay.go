@@ -1,8 +1,6 @@
 package report
 
 import (
-	"fmt"
-
 	"github.com/xp-ml/xp/store"
 )
 
@@ -31,12 +29,13 @@ func (p overlayPanel) build() ([]Block, error) {
 		fig, pl := newFigure("compare-curve-"+fileSafe(name), name+" by epoch, every run", "epoch", name)
 		fig.Caption = "each run's validation curve (its train curve when it has none)"
 		for i, r := range p.runs {
+			// The validation curve, else the train curve.
 			for _, split := range []string{store.SplitValidation, store.SplitTrain} {
 				xys, _ := curveXYs(r.curve(split, name))
 				if len(xys) == 0 {
 					continue
 				}
-				if err := line(pl, xys, i, false, fmt.Sprintf("%s %s", r.label(), split)); err != nil {
+				if err := line(pl, xys, i, false, r.label()); err != nil {
 					return nil, err
 				}
 				break

@@ -88,7 +88,7 @@ func (p parallelPanel) build() ([]Block, error) {
 	}
 	pl.NominalX(names...)
 	// Room above the axes for the legend, and right of the last for its labels.
-	pl.Y.Min, pl.Y.Max = -0.1, 1.3
+	pl.Y.Min, pl.Y.Max = -0.1, 1.45
 	pl.X.Min, pl.X.Max = -0.2, float64(len(all))-0.5
 	pl.Y.Tick.Marker = plot.ConstantTicks(nil)
 	pl.Y.LineStyle.Width = 0

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"image/color"
 
 	"gonum.org/v1/plot"
@@ -65,8 +66,19 @@ func (p paramsPanel) figure(a *axis, best *sweep.PointResult) (*Figure, error) {
 	if err := glyphs(pl, top, colorOf(1), draw.CircleGlyph{}, 5, "best"); err != nil {
 		return nil, err
 	}
+	// Room above the points for the legend.
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, xy := range append(append(append(plotter.XYs{}, ok...), pruned...), top...) {
+		if !math.IsNaN(xy.Y) {
+			lo, hi = min(lo, xy.Y), max(hi, xy.Y)
+		}
+	}
+	if hi > lo {
+		pl.Y.Min, pl.Y.Max = lo-0.05*(hi-lo), hi+0.45*(hi-lo)
+	}
 	switch {
 	case len(a.categories) > 0:
+		pl.X.Min, pl.X.Max = -0.5, float64(len(a.categories))-0.5
 		names := make([]string, len(a.categories))
 		for i, c := range a.categories {
 			names[i] = displayValue(c)
@@ -76,7 +88,7 @@ func (p paramsPanel) figure(a *axis, best *sweep.PointResult) (*Figure, error) {
 		pl.X.Scale = plot.LogScale{}
 		pl.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	}
-	pl.Legend.Top = p.sw.Mode == sweep.ModeMin
+	pl.Legend.Top = true
 	fig.Caption = drawnCaption(p.sw)
 	return fig, nil
 }
