@@ -2,8 +2,8 @@ package report
 
 import (
 	"fmt"
-	"math"
 	"image/color"
+	"math"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
