@@ -33,7 +33,7 @@ func (p confusionPanel) build() ([]Block, error) {
 	fig, pl := newFigure(fmt.Sprintf("run-%d-confusion", p.r.run.ID), "Confusion matrix (test)", "predicted class", "true class")
 	n := len(c.Classes)
 	side := vg.Length(1.2+0.45*float64(n)) * vg.Inch
-	fig.w, fig.h = max(side, 4*vg.Inch), max(side, 3.6*vg.Inch)
+	fig.w, fig.h = max(side, figureWidth), max(side, figureHeight)
 	g := confusionGrid{counts: c.Counts}
 	hm := plotter.NewHeatMap(g, ramp{n: 64})
 	hm.Min, hm.Max = 0, float64(max(g.max(), 1))
