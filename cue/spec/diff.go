@@ -116,15 +116,14 @@ func flatten(out map[string]json.RawMessage, path string, v any) error {
 			}
 		}
 	default:
-		raw, err := json.Marshal(v)
-		if err != nil {
+		// A scalar as decoded (json.Number, string, bool, nil) written
+		// canonically as is: what Canonical gives for its JSON, without
+		// encoding and parsing it again (an export flattens every run's spec).
+		var b bytes.Buffer
+		if err := writeCanonical(&b, v); err != nil {
 			return fmt.Errorf("spec field %s: %w", path, err)
 		}
-		canon, err := Canonical(raw)
-		if err != nil {
-			return fmt.Errorf("spec field %s: %w", path, err)
-		}
-		out[path] = canon
+		out[path] = b.Bytes()
 	}
 	return nil
 }
