@@ -2,11 +2,15 @@ package export
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/xp-ml/xp/cue/spec"
@@ -96,22 +100,104 @@ func Runs(ctx context.Context, st *store.Store, o store.ExportOptions, f Format,
 	if err != nil {
 		return 0, err
 	}
-	cells := make([]any, len(cols))
-	n := 0
-	err = st.EachRun(ctx, o, func(r *store.Run) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := runCells(cells, r, leaves, series); err != nil {
-			return err
-		}
-		n++
-		return tw.row(cells)
-	})
+	n, err := parallelRows(ctx, st, o, runtime.GOMAXPROCS(0), func(r *store.Run) ([]any, error) {
+		cells := make([]any, len(cols))
+		return cells, runCells(cells, r, leaves, series)
+	}, tw.row)
 	if err != nil {
 		return n, err
 	}
 	return n, tw.close()
+}
+
+// batchRuns is how many runs a worker turns into rows at a time.
+const batchRuns = 256
+
+// rowBatch is runs on their way to being rows: done closes when rows (or
+// err) are set.
+type rowBatch struct {
+	runs []*store.Run
+	rows [][]any
+	err  error
+	done chan struct{}
+}
+
+// parallelRows reads the runs o selects and turns them into rows on
+// workers goroutines (flattening a spec is most of a row's cost), writing
+// the rows in the runs' order. At most 3*workers batches are in flight,
+// so memory stays bounded whatever the number of runs.
+func parallelRows(ctx context.Context, st *store.Store, o store.ExportOptions, workers int,
+	toRow func(*store.Run) ([]any, error), write func([]any) error) (int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs, pending := make(chan *rowBatch, workers), make(chan *rowBatch, 2*workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range jobs {
+				b.rows = make([][]any, 0, len(b.runs))
+				for _, r := range b.runs {
+					row, err := toRow(r)
+					if err != nil {
+						b.err = err
+						break
+					}
+					b.rows = append(b.rows, row)
+				}
+				close(b.done)
+			}
+		}()
+	}
+	// The writer takes the batches in order, each when its worker is done.
+	n, written := 0, make(chan error, 1)
+	go func() {
+		var err error
+		for b := range pending {
+			<-b.done
+			err = cmp.Or(err, b.err)
+			for _, row := range b.rows {
+				if err != nil {
+					break
+				}
+				if err = write(row); err == nil {
+					n++
+				}
+			}
+			if err != nil {
+				cancel()
+			}
+		}
+		written <- err
+	}()
+	cur := &rowBatch{done: make(chan struct{})}
+	send := func() {
+		jobs <- cur
+		pending <- cur
+		cur = &rowBatch{done: make(chan struct{})}
+	}
+	readErr := st.EachRun(ctx, o, func(r *store.Run) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		cur.runs = append(cur.runs, r)
+		if len(cur.runs) == batchRuns {
+			send()
+		}
+		return nil
+	})
+	if len(cur.runs) > 0 {
+		send()
+	}
+	close(jobs)
+	close(pending)
+	wg.Wait()
+	writeErr := <-written
+	if writeErr != nil && !errors.Is(writeErr, context.Canceled) {
+		return n, writeErr
+	}
+	return n, cmp.Or(readErr, writeErr)
 }
 
 func runCells(cells []any, r *store.Run, leaves []leaf, series []store.SplitMetric) error {
@@ -240,4 +326,13 @@ func timeOrNil(t time.Time) any {
 		return nil
 	}
 	return t
+}
+
+// trainedBy is who trained the run, as provenance.OriginOf says it, from
+// the record already parsed.
+func trainedBy(r *store.Run, p *provenance.Record) any {
+	if p != nil && p.Host != "" {
+		return p.Origin()
+	}
+	return orNil(r.Host)
 }

@@ -106,9 +106,9 @@ func (s *Store) MetricSeries(ctx context.Context, o ExportOptions) ([]SplitMetri
 }
 
 // EachRun calls fn with each run the options select, by number, with its
-// summaries, from one snapshot, holding one run at a time: the runs and
-// their summaries are read side by side in run order. fn must not keep
-// the run.
+// summaries, from one snapshot, reading one run at a time: the runs and
+// their summaries are read side by side in run order. Each run is fn's to
+// keep.
 func (s *Store) EachRun(ctx context.Context, o ExportOptions, fn func(*Run) error) error {
 	f, err := o.where()
 	if err != nil {
