@@ -269,3 +269,44 @@ func readParquet(b []byte) ([]map[string]any, error) {
 		}
 	}
 }
+
+// TestParallelRows: rows come out in run order across batches and
+// workers, and a failed write stops the export with its error.
+func TestParallelRows(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), ".xp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	const runs = 2*batchRuns + 7
+	for i := range runs {
+		if err := st.CreateRun(ctx, &store.Run{Key: fmt.Sprintf("%064x", i+1), Experiment: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	toRow := func(r *store.Run) ([]any, error) { return []any{r.ID}, nil }
+	var got []int64
+	n, err := parallelRows(ctx, st, store.ExportOptions{}, 4, toRow, func(row []any) error {
+		got = append(got, row[0].(int64))
+		return nil
+	})
+	if err != nil || n != runs {
+		t.Fatalf("%d rows, %v", n, err)
+	}
+	for i, id := range got {
+		if id != int64(i+1) {
+			t.Fatalf("row %d is run %d", i, id)
+		}
+	}
+	full := fmt.Errorf("disk full")
+	n, err = parallelRows(ctx, st, store.ExportOptions{}, 4, toRow, func(row []any) error {
+		if row[0].(int64) == batchRuns+3 {
+			return full
+		}
+		return nil
+	})
+	if err != full || n != batchRuns+2 {
+		t.Errorf("a write failing at row %d: %d rows, %v", batchRuns+3, n, err)
+	}
+}
