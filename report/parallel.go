@@ -40,41 +40,8 @@ func (p parallelPanel) build() ([]Block, error) {
 	for i, a := range all {
 		bounds[i] = a.bounds()
 	}
-	mlo, mhi := bounds[len(all)-1][0], bounds[len(all)-1][1]
-	best := sweep.Best(p.sw.Points, p.sw.Mode)
-	var pruned, bestLine *plotter.Line
-	for _, group := range []pointGroup{groupPruned, groupSucceeded} {
-		for i := range p.sw.Points {
-			pt := &p.sw.Points[i]
-			if groupOf(pt) != group || (best != nil && pt.Index == best.Index) {
-				continue
-			}
-			l, err := parallelLine(all, bounds, pt.Index)
-			if err != nil {
-				return nil, err
-			}
-			l.Width = vg.Points(1.2)
-			if group == groupPruned {
-				l.Color, l.Dashes = gray, []vg.Length{vg.Points(3), vg.Points(3)}
-				pruned = l
-			} else {
-				l.Color = shade(scale(pt.Value, mlo, mhi), p.sw.Mode)
-			}
-			pl.Add(l)
-		}
-	}
-	if best != nil {
-		l, err := parallelLine(all, bounds, best.Index)
-		if err != nil {
-			return nil, err
-		}
-		l.Color, l.Width = colorOf(1), vg.Points(3)
-		pl.Add(l)
-		bestLine = l
-		pl.Legend.Add(fmt.Sprintf("best: point %d, %s %s", best.Index, p.sw.Metric, formatNumber(best.Value)), bestLine)
-	}
-	if pruned != nil {
-		pl.Legend.Add("pruned", pruned)
+	if err := p.lines(pl, all, bounds); err != nil {
+		return nil, err
 	}
 	if err := axisLabels(pl, all, bounds); err != nil {
 		return nil, err
@@ -95,6 +62,48 @@ func (p parallelPanel) build() ([]Block, error) {
 	pl.Legend.Top = true
 	fig.Caption = drawnCaption(p.sw) + "; darker lines are better"
 	return []Block{{Figure: fig}}, nil
+}
+
+// lines draws a line per point across the axes: pruned ones first, dashed
+// in gray, then the succeeded ones shaded by their metric (the last axis),
+// then the best in bold on top.
+func (p parallelPanel) lines(pl *plot.Plot, axes []*axis, bounds [][2]float64) error {
+	mlo, mhi := bounds[len(axes)-1][0], bounds[len(axes)-1][1]
+	best := sweep.Best(p.sw.Points, p.sw.Mode)
+	var pruned *plotter.Line
+	for _, group := range []pointGroup{groupPruned, groupSucceeded} {
+		for i := range p.sw.Points {
+			pt := &p.sw.Points[i]
+			if groupOf(pt) != group || (best != nil && pt.Index == best.Index) {
+				continue
+			}
+			l, err := parallelLine(axes, bounds, pt.Index)
+			if err != nil {
+				return err
+			}
+			l.Width = vg.Points(1.2)
+			if group == groupPruned {
+				l.Color, l.Dashes = gray, []vg.Length{vg.Points(3), vg.Points(3)}
+				pruned = l
+			} else {
+				l.Color = shade(scale(pt.Value, mlo, mhi), p.sw.Mode)
+			}
+			pl.Add(l)
+		}
+	}
+	if best != nil {
+		l, err := parallelLine(axes, bounds, best.Index)
+		if err != nil {
+			return err
+		}
+		l.Color, l.Width = colorOf(1), vg.Points(3)
+		pl.Add(l)
+		pl.Legend.Add(fmt.Sprintf("best: point %d, %s %s", best.Index, p.sw.Metric, formatNumber(best.Value)), l)
+	}
+	if pruned != nil {
+		pl.Legend.Add("pruned", pruned)
+	}
+	return nil
 }
 
 // bounds is the lowest and highest value on the axis's scale.
