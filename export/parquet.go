@@ -9,8 +9,8 @@ import (
 	"github.com/parquet-go/parquet-go"
 )
 
-// parquetWriter writes rows as Parquet, every column optional, in row
-// groups of rowGroupRows so that memory stays bounded.
+// parquetWriter writes rows as Parquet, every column optional, compressed
+// with Snappy, in row groups of rowGroupRows so that memory stays bounded.
 type parquetWriter struct {
 	w *parquet.Writer
 	// leaf is each column's index among the schema's leaves (Parquet
@@ -21,7 +21,7 @@ type parquetWriter struct {
 }
 
 const (
-	rowGroupRows = 64 << 10
+	rowGroupRows = 16 << 10
 	parquetBatch = 1024
 )
 
@@ -38,7 +38,8 @@ func newParquetWriter(w io.Writer, cols []column) (*parquetWriter, error) {
 	for i, f := range schema.Fields() {
 		index[f.Name()] = i
 	}
-	p := &parquetWriter{w: parquet.NewWriter(w, schema, parquet.MaxRowsPerRowGroup(rowGroupRows))}
+	p := &parquetWriter{w: parquet.NewWriter(w, schema, parquet.MaxRowsPerRowGroup(rowGroupRows),
+		parquet.Compression(&parquet.Snappy))}
 	for _, c := range cols {
 		p.leaf = append(p.leaf, index[c.name])
 		p.kinds = append(p.kinds, c.kind)
@@ -57,7 +58,9 @@ func parquetNode(k kind) parquet.Node {
 	case kindTime:
 		return parquet.Timestamp(parquet.Nanosecond)
 	}
-	return parquet.String()
+	// Strings repeat (keys, splits, metric names, a spec's values): a
+	// dictionary each.
+	return parquet.Encoded(parquet.String(), &parquet.RLEDictionary)
 }
 
 func (p *parquetWriter) row(cells []any) error {

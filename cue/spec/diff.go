@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"unicode/utf8"
 )
 
 // ValueDiff is a spec field with its value in each of two resolved specs,
@@ -63,6 +64,18 @@ func Flatten(js []byte) (map[string]json.RawMessage, error) {
 	if len(bytes.TrimSpace(js)) == 0 {
 		return out, nil
 	}
+	if json.Valid(js) && utf8.Valid(js) {
+		// The common case, a spec from the store: walked in place.
+		return out, flattenValid(out, "", js)
+	}
+	// Invalid JSON (for its error) or text that is not UTF-8 (which the
+	// decoder reads with U+FFFD): decoded first.
+	return flattenDecoded(js)
+}
+
+// flattenDecoded is Flatten by decoding the document first.
+func flattenDecoded(js []byte) (map[string]json.RawMessage, error) {
+	out := map[string]json.RawMessage{}
 	dec := json.NewDecoder(bytes.NewReader(js))
 	dec.UseNumber()
 	var v any
