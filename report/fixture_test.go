@@ -66,10 +66,12 @@ func key(seed int) string {
 	return fmt.Sprintf("%x", sha256.Sum256([]byte(strconv.Itoa(seed))))
 }
 
+var targets = map[string]string{"credit": "Status", "iris": "Species", "amount": "Amount"}
+
 func (f *fixture) newRun(t *testing.T, exp string, seed int, sp map[string]any, status store.Status) *store.Run {
 	t.Helper()
 	ctx := context.Background()
-	specJSON, err := json.Marshal(map[string]any{"data": map[string]any{"source": map[string]any{"file": "data/" + exp + ".csv"}}, "model": map[string]any{"layers": []any{map[string]any{"dense": 16}}}, "train": sp["train"]})
+	specJSON, err := json.Marshal(map[string]any{"data": map[string]any{"source": map[string]any{"file": "data/" + exp + ".csv"}, "target": targets[exp]}, "model": map[string]any{"layers": []any{map[string]any{"dense": 16}}}, "train": sp["train"]})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,13 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 
 	"gonum.org/v1/plot/plotter"
+
+	"github.com/xp-ml/xp/cue/spec"
 )
 
 // maxScatterPoints is the most points a scatter draws; beyond, every
@@ -40,7 +43,9 @@ func (p regressionPanel) build() ([]Block, error) {
 	if step > 1 {
 		caption += fmt.Sprintf(", every %d-th drawn", step)
 	}
-	figFit, pl := newFigure(fmt.Sprintf("run-%d-predicted", p.r.run.ID), "Predicted vs actual (test)", "actual", "predicted")
+	target := targetName(p.r)
+	figFit, pl := newFigure(fmt.Sprintf("run-%d-predicted", p.r.run.ID), "Predicted vs actual (test)",
+		"actual "+target, "predicted "+target)
 	if err := referenceLine(pl, plotter.XYs{{X: lo, Y: lo}, {X: hi, Y: hi}}, "predicted = actual"); err != nil {
 		return nil, err
 	}
@@ -48,7 +53,8 @@ func (p regressionPanel) build() ([]Block, error) {
 		return nil, err
 	}
 	figFit.Caption = caption
-	figRes, pl := newFigure(fmt.Sprintf("run-%d-residuals", p.r.run.ID), "Residuals (test)", "predicted", "predicted - actual")
+	figRes, pl := newFigure(fmt.Sprintf("run-%d-residuals", p.r.run.ID), "Residuals (test)",
+		"predicted "+target, "predicted - actual "+target)
 	if err := referenceLine(pl, plotter.XYs{{X: lo, Y: 0}, {X: hi, Y: 0}}, "zero"); err != nil {
 		return nil, err
 	}
@@ -57,4 +63,16 @@ func (p regressionPanel) build() ([]Block, error) {
 	}
 	figRes.Caption = caption
 	return []Block{{Figure: figFit}, {Figure: figRes}}, nil
+}
+
+// targetName is the column a run predicts, from its spec ("target" when
+// the spec does not say): the unit of a regression's axes.
+func targetName(r *runData) string {
+	if flat, err := spec.Flatten(r.run.Spec); err == nil {
+		var name string
+		if json.Unmarshal(flat["data.target"], &name) == nil && name != "" {
+			return name
+		}
+	}
+	return "target"
 }
