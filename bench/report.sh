@@ -26,9 +26,9 @@ cp "$root/experiments/credit.cue" experiments/
 # credit_fast: credit at three times the learning rate, to compare with.
 sed -e 's/^credit: /credit_fast: /' -e 's/lr: 1e-3/lr: 3e-3/' "$root/experiments/credit.cue" > experiments/credit_fast.cue
 cp "$root/experiments/data/credit_data.csv" experiments/data/
-cat > experiments/credit_sweep.cue <<'CUE'
-credit_sweep12: #Experiment & {
-	data: {
+# The two sweeps: credit's model and data, a grid of 12 points and 100
+# random ones.
+base='data: {
 		source: file: "data/credit_data.csv"
 		target: "Status"
 		clean: [{fill_na: {column: "Income", with: "median"}}, {drop_na: {}}]
@@ -37,7 +37,10 @@ credit_sweep12: #Experiment & {
 	model: layers: [{dense: 64, activation: "relu"}]
 	train: {epochs: 20, batch_size: 32, seed: 1, optimizer: adam: lr: 1e-3}
 	metrics: ["accuracy", "log_loss", "f1", "auc"]
-	device: "cpu"
+	device: "cpu"'
+cat > experiments/credit_sweep.cue <<CUE
+credit_sweep12: #Experiment & {
+	$base
 	sweep: {
 		params: {
 			"train.optimizer.adam.lr": [3e-4, 1e-3, 3e-3, 1e-2]
@@ -46,7 +49,8 @@ credit_sweep12: #Experiment & {
 		metric: "validation.auc"
 	}
 }
-credit_sweep100: credit_sweep12 & {
+credit_sweep100: #Experiment & {
+	$base
 	sweep: {
 		method: "random"
 		trials: 100
@@ -55,6 +59,7 @@ credit_sweep100: credit_sweep12 & {
 			"train.optimizer.adam.lr": {log_uniform: [1e-4, 1e-2]}
 			"model.layers[0].dense": {int_uniform: [16, 128]}
 		}
+		metric: "validation.auc"
 	}
 }
 CUE
@@ -62,11 +67,11 @@ printf '.xp/\n' > .gitignore
 git init -q
 git add -A
 git -c user.name=xp -c user.email=xp@example.com commit -qm bench
-"$xp" run credit >/dev/null
-"$xp" run credit_fast >/dev/null
-"$xp" run --parallel "${REPORT_BENCH_PARALLEL:-2}" credit_sweep12 >/dev/null
+"$xp" run credit >"$tmp/train.log" 2>&1 || { tail -20 "$tmp/train.log"; exit 1; }
+"$xp" run credit_fast >"$tmp/train.log" 2>&1 || { tail -20 "$tmp/train.log"; exit 1; }
+"$xp" run --parallel "${REPORT_BENCH_PARALLEL:-2}" credit_sweep12 >"$tmp/train.log" 2>&1 || { tail -20 "$tmp/train.log"; exit 1; }
 start=$SECONDS
-"$xp" run --parallel "${REPORT_BENCH_PARALLEL:-2}" credit_sweep100 >/dev/null
+"$xp" run --parallel "${REPORT_BENCH_PARALLEL:-2}" credit_sweep100 >"$tmp/train.log" 2>&1 || { tail -20 "$tmp/train.log"; exit 1; }
 echo "trained the 100-point sweep in $((SECONDS - start)) s"
 
 # report NAME ARGS...: time xp report, three times, and keep the fastest.

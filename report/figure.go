@@ -62,6 +62,7 @@ func init() {
 	// its width in a browser that draws Arial or Helvetica instead (see
 	// fontFallback).
 	plot.DefaultFont = font.Font{Typeface: "Liberation", Variant: "Sans"}
+	plotter.DefaultFont = plot.DefaultFont
 }
 
 // fontFamily and fontFallback: the family gonum writes, and the same with

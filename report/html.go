@@ -33,11 +33,11 @@ var page = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 {{.SVG}}
 {{if .Figure.Caption}}<figcaption>{{.Figure.Caption}}</figcaption>{{end}}
 </figure>
-{{else if .Table}}{{if gt (len .Table.Rows) 12}}<details><summary>{{.Table.Caption}} ({{len .Table.Rows}} rows)</summary>{{end}}
-<table>{{if le (len .Table.Rows) 12}}<caption>{{.Table.Caption}}</caption>{{end}}
+{{else if .Table}}{{if .Table.Folded}}<details><summary>{{.Table.Caption}} ({{len .Table.Rows}} rows)</summary>{{end}}
+<table>{{if not .Table.Folded}}<caption>{{.Table.Caption}}</caption>{{end}}
 <thead><tr>{{range .Table.Header}}<th>{{.}}</th>{{end}}</tr></thead>
 <tbody>{{range .Table.Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}</tbody>
-</table>{{if gt (len .Table.Rows) 12}}</details>{{end}}
+</table>{{if .Table.Folded}}</details>{{end}}
 {{else if .Skipped}}<p class="skipped">Skipped <strong>{{.Skipped.Panel}}</strong>: {{.Skipped.Reason}}</p>
 {{end}}{{end}}</section>
 {{end}}</main>

@@ -54,7 +54,13 @@ func writeMarkdown(w io.Writer, doc *Document) {
 }
 
 func writeMarkdownTable(w io.Writer, t *Table) {
-	fmt.Fprintf(w, "**%s**\n\n", mdText(t.Caption))
+	if t.Folded {
+		// GitHub shows a <details> folded, as the HTML report does.
+		fmt.Fprintf(w, "<details><summary>%s (%d rows)</summary>\n\n", mdText(t.Caption), len(t.Rows))
+		defer fmt.Fprintln(w, "\n</details>")
+	} else {
+		fmt.Fprintf(w, "**%s**\n\n", mdText(t.Caption))
+	}
 	row := func(cells []string) {
 		for _, c := range cells {
 			fmt.Fprintf(w, "| %s ", mdText(c))

@@ -49,6 +49,9 @@ type Table struct {
 	Caption string
 	Header  []string
 	Rows    [][]string
+	// Folded: long and seldom read first (a resolved spec, a large
+	// sweep's points): the HTML shows the caption, the rows on a click.
+	Folded bool
 }
 
 // Skip says which panel a report left out and why.

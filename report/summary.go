@@ -52,7 +52,7 @@ func (p summaryPanel) build() ([]Block, error) {
 	for _, path := range sortedKeys(flat) {
 		specRows = append(specRows, []string{path, string(flat[path])})
 	}
-	return append(blocks, Block{Table: &Table{Caption: "Resolved spec", Header: []string{"field", "value"}, Rows: specRows}}), nil
+	return append(blocks, Block{Table: &Table{Caption: "Resolved spec", Header: []string{"field", "value"}, Rows: specRows, Folded: true}}), nil
 }
 
 func statusText(r *store.Run) string {

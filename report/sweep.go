@@ -48,7 +48,7 @@ func (p sweepTablePanel) build() ([]Block, error) {
 		rows = append(rows, row)
 	}
 	caption := fmt.Sprintf("%d points, by %s (%s)", len(p.sw.Points), p.sw.Metric, p.sw.Mode)
-	return []Block{{Table: &Table{Caption: caption, Header: header, Rows: rows}}}, nil
+	return []Block{{Table: &Table{Caption: caption, Header: header, Rows: rows, Folded: len(rows) > 20}}}, nil
 }
 
 // axis is one parameter of a sweep with each point's value: a number, or
@@ -60,7 +60,9 @@ type axis struct {
 	value      map[int]float64
 	text       map[int]string
 	categories []string
-	// log: every value is positive and they span more than two decades.
+	// log: every value is positive and the largest is more than 20 times
+	// the smallest (a log-uniform learning rate's draws rarely span the
+	// whole of their two decades).
 	log bool
 }
 
@@ -99,7 +101,7 @@ func (a *axis) settle() {
 		lo, hi = min(lo, v), max(hi, v)
 	}
 	if numeric {
-		a.log = lo > 0 && hi/lo > 100
+		a.log = lo > 0 && hi/lo > 20
 		return
 	}
 	seen := map[string]bool{}
@@ -157,7 +159,10 @@ func drawnCaption(sw *Sweep) string {
 			pruned++
 		}
 	}
-	s := fmt.Sprintf("%d points; pruned points (%d) in gray", len(sw.Points), pruned)
+	s := fmt.Sprintf("%d points", len(sw.Points))
+	if pruned > 0 {
+		s += fmt.Sprintf("; pruned points (%d) in gray", pruned)
+	}
 	if left > 0 {
 		s += fmt.Sprintf("; %d without a value of %s (failed or not run) left out", left, sw.Metric)
 	}
