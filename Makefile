@@ -6,7 +6,7 @@ PKGS    ?= ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/xp-ml/xp/provenance.Version=$(VERSION)
 
-.PHONY: all build test test-slurm test-remote vet fmt fmt-check bench bench-serve parity parity-regression gpu-check example clean
+.PHONY: all build test test-slurm test-remote vet fmt fmt-check bench bench-serve bench-export bench-report parity parity-regression gpu-check example clean
 
 all: build
 
@@ -62,6 +62,16 @@ bench:
 # in PyTorch (bench/serve.sh; about 3 minutes).
 bench-serve:
 	bash bench/serve.sh
+
+# xp export runs and points on 100,000 runs and 5,000,000 points, against
+# sqlite3 -csv on the same store (bench/export.sh).
+bench-export:
+	bash bench/export.sh
+
+# xp report's time and size on real runs, a 12-point and a 100-point
+# sweep, with screenshots when Chromium is installed (bench/report.sh).
+bench-report:
+	bash bench/report.sh
 
 # Builds gpu-check/: cgo-free binaries and a script that runs the CUDA
 # conformance suite, credit on cuda and cpu, and the large benchmark on a
