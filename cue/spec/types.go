@@ -453,9 +453,10 @@ type ClassWeights struct {
 // Sweep turns one experiment into many points, each a concrete experiment
 // with values substituted at paths of the spec (see sweep.go).
 type Sweep struct {
-	Method    string                `json:"method"` // "grid" | "random"
+	Method    string                `json:"method"` // "grid" | "random" | "tpe"
 	Params    map[string]SweepParam `json:"params"` // by path in the spec
 	Trials    int                   `json:"trials,omitempty"`
+	Startup   int                   `json:"startup,omitempty"` // tpe: points drawn at random first
 	Seed      int64                 `json:"seed"`
 	Parallel  int                   `json:"parallel"`
 	Metric    string                `json:"metric"`         // "<split>.<name>"
@@ -486,7 +487,7 @@ type Slurm struct {
 
 // SweepParam is the values of one swept path: a list of Choices, or a
 // distribution (Dist "uniform", "log_uniform" or "int_uniform") over
-// [Low, High] for a random sweep. It reads and writes the JSON of the
+// [Low, High] for a random or tpe sweep. It reads and writes the JSON of the
 // schema (a list, or {uniform: [lo, hi]}).
 type SweepParam struct {
 	Dist      string // "choice" for a list
