@@ -163,6 +163,46 @@ func (s *Store) Enqueue(ctx context.Context, sw *Sweep, points []QueuedPoint, re
 	return left, nil
 }
 
+// AppendPoint adds point p, pending, at the end of the queue of sweep
+// sweepID (recorded by Enqueue), for a sweep that chooses its points as it
+// goes: p.Index must be the number of points the queue holds. When another
+// process appended a point at p.Index first, the queue keeps that one and
+// AppendPoint returns it: the caller compares it with its own. An index
+// beyond the end is ErrInvalid.
+func (s *Store) AppendPoint(ctx context.Context, sweepID string, p QueuedPoint) (*QueuedPoint, error) {
+	if !validKey(p.Key) || !json.Valid(p.Params) {
+		return nil, fmt.Errorf("append point %d to sweep %s: key %q or params invalid: %w", p.Index, sweepID, p.Key, ErrInvalid)
+	}
+	var out QueuedPoint
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sweep_points WHERE sweep_id = ?`, sweepID).Scan(&n); err != nil {
+			return err
+		}
+		switch {
+		case p.Index > n:
+			return fmt.Errorf("the queue holds %d points: %w", n, ErrInvalid)
+		case p.Index == n:
+			if _, err := tx.ExecContext(ctx, `INSERT INTO sweep_points (sweep_id, idx, key, params, state)
+				VALUES (?, ?, ?, ?, 'pending')`, sweepID, p.Index, p.Key, string(p.Params)); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE sweeps SET points = ?, updated = ? WHERE id = ?`,
+				n+1, nanos(s.now()), sweepID); err != nil {
+				return err
+			}
+		}
+		var err error
+		out, err = scanPoint(tx.QueryRowContext(ctx, `SELECT `+pointColumns+` FROM sweep_points
+			WHERE sweep_id = ? AND idx = ?`, sweepID, p.Index))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("append point %d to sweep %s: %w", p.Index, sweepID, err)
+	}
+	return &out, nil
+}
+
 // ClaimPoint gives the next point of sweep sweepID to owner: the first
 // pending one, else the first claimed by another owner whose heartbeat is
 // older than staleAfter or that dead reports gone (dead may be nil). The

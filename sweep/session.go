@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -27,6 +28,10 @@ type Session struct {
 	opts   Options
 	owner  string
 	pruner *pruner
+	// proposer proposes a tpe sweep's points as results come; planMu
+	// guards plan.Points, which it appends to.
+	proposer *proposer
+	planMu   sync.Mutex
 
 	mu       sync.Mutex
 	res      Result // what the session counts, under mu
@@ -77,25 +82,52 @@ func (s *Session) Emit(e Event) {
 	if e.Kind == PointDone {
 		s.done++
 	}
-	e.Plan, e.Done, e.Total = s.plan, s.done, len(s.plan.Points)
+	s.planMu.Lock()
+	total := s.plan.Total()
+	s.planMu.Unlock()
+	e.Plan, e.Done, e.Total = s.plan, s.done, total
 	s.opts.Events(e)
 }
 
 // Claim claims the next point to train and returns its index. Points
 // whose key already succeeded are answered from the cache as they are
 // claimed (recorded done, cached, told as PointDone) and not returned,
-// unless Force. ErrNoPoint when none is left to claim now. A point the
-// queue holds with another key than this process planned (another process
-// enqueued the sweep since, on other data) is given back, and an error.
+// unless Force. A tpe sweep proposes its next point when none is pending
+// and the results it is proposed from are in. ErrNoPoint when none is
+// left to claim now. A point the queue holds with another key than this
+// process planned (another process enqueued the sweep since, on other
+// data) is given back, and an error.
 func (s *Session) Claim(ctx context.Context) (int, error) {
 	for {
 		qp, err := s.st.ClaimPoint(ctx, s.plan.ID, s.owner, s.opts.StaleAfter, OwnerGone)
+		if errors.Is(err, ErrNoPoint) && s.proposer != nil {
+			s.planMu.Lock()
+			proposed, perr := s.propose(ctx)
+			s.planMu.Unlock()
+			if perr != nil {
+				return 0, perr
+			}
+			if proposed {
+				continue
+			}
+		}
 		if err != nil {
 			return 0, err
 		}
 		rec := context.WithoutCancel(ctx)
 		idx := qp.Index
-		if idx >= len(s.plan.Points) || s.plan.Points[idx].Job.Key != qp.Key {
+		pp, ok := s.point(idx)
+		if !ok && s.proposer != nil {
+			// Proposed by another process since: read it from the queue.
+			s.planMu.Lock()
+			_, err = s.propose(ctx)
+			s.planMu.Unlock()
+			if err != nil {
+				return 0, errors.Join(err, s.Release(rec, idx))
+			}
+			pp, ok = s.point(idx)
+		}
+		if !ok || pp.Job.Key != qp.Key {
 			return 0, errors.Join(fmt.Errorf("sweep %s: point %d has key %.12s in the queue, not this "+
 				"process's: another xp process runs this sweep on other data", s.plan.ID, idx, qp.Key),
 				s.Release(rec, idx))
@@ -246,10 +278,11 @@ func (s *Session) Train(ctx context.Context, idx int) (Outcome, bool) {
 // GPUs like the planned one, when the points train on an unpinned "cuda"
 // device; nil otherwise (the CPU, or a device the spec names).
 func (s *Session) GPUs() []int {
-	if len(s.plan.Points) == 0 {
+	p, ok := s.point(0)
+	if !ok {
 		return nil
 	}
-	j := s.plan.Points[0].Job
+	j := p.Job
 	if j.Device != "cuda" {
 		return nil
 	}
@@ -263,7 +296,7 @@ func (s *Session) GPUs() []int {
 // TrainOn is Train on GPU ordinal gpu, one of GPUs (-1: the planned
 // device). The run key is the planned one: the GPUs are interchangeable.
 func (s *Session) TrainOn(ctx context.Context, idx, gpu int) (Outcome, bool) {
-	pp := &s.plan.Points[idx]
+	pp, _ := s.point(idx)
 	job := pp.Job
 	if gpu >= 0 {
 		job = job.On(fmt.Sprintf("cuda:%d", gpu))
@@ -341,7 +374,8 @@ func (s *Session) Submitted(ctx context.Context, sub *Submission) error {
 	return nil
 }
 
-// Left counts the sweep's points that are not done, whoever holds them.
+// Left counts the sweep's points that are not done, whoever holds them,
+// and those a tpe sweep has yet to propose.
 func (s *Session) Left(ctx context.Context) (int, error) {
 	points, err := s.st.SweepPoints(ctx, s.plan.ID)
 	if err != nil {
@@ -353,7 +387,9 @@ func (s *Session) Left(ctx context.Context) (int, error) {
 			n++
 		}
 	}
-	return n, nil
+	s.planMu.Lock()
+	defer s.planMu.Unlock()
+	return n + max(s.plan.Total()-len(points), 0), nil // a tpe sweep's points to propose
 }
 
 // Result reads where every point of the sweep stands, with this
@@ -366,8 +402,11 @@ func (s *Session) Result(ctx context.Context) (*Result, error) {
 	s.mu.Lock()
 	res := s.res
 	s.mu.Unlock()
-	res.Points = make([]PointResult, len(s.plan.Points))
-	for i, pp := range s.plan.Points {
+	s.planMu.Lock()
+	planned := slices.Clone(s.plan.Points)
+	s.planMu.Unlock()
+	res.Points = make([]PointResult, len(planned))
+	for i, pp := range planned {
 		res.Points[i] = PointResult{Index: i, Params: pp.Params, Key: pp.Job.Key, State: store.PointPending, Value: math.NaN()}
 	}
 	for _, p := range points {
@@ -381,7 +420,18 @@ func (s *Session) Result(ctx context.Context) (*Result, error) {
 	return &res, nil
 }
 
+// point is point idx of the plan; false when the plan has no such point
+// (yet: a tpe sweep's plan grows).
+func (s *Session) point(idx int) (Point, bool) {
+	s.planMu.Lock()
+	defer s.planMu.Unlock()
+	if idx < 0 || idx >= len(s.plan.Points) {
+		return Point{}, false
+	}
+	return s.plan.Points[idx], true
+}
+
 func (s *Session) pointResult(idx int) *PointResult {
-	pp := &s.plan.Points[idx]
+	pp, _ := s.point(idx)
 	return &PointResult{Index: idx, Params: pp.Params, Key: pp.Job.Key, State: store.PointClaimed, Value: math.NaN()}
 }

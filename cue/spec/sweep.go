@@ -435,6 +435,9 @@ func (p SweepParam) Coord(v json.RawMessage) (float64, bool) {
 	return x, true
 }
 
+// Draw takes one value of the param with rng, as a random sweep does.
+func (p SweepParam) Draw(rng *rand.Rand) json.RawMessage { return draw(p, rng) }
+
 // draw takes one value of param with rng.
 func draw(param SweepParam, rng *rand.Rand) json.RawMessage {
 	switch param.Dist {

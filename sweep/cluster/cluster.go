@@ -105,6 +105,12 @@ func (e *Executor) Fit(threads, parallel int) (int, int) { return threads, 0 }
 // the array is canceled, the runs in training are recorded canceled and
 // their points go back to the queue.
 func (e *Executor) Execute(ctx context.Context, s *sweep.Session) error {
+	if m := s.Plan().Sweep.Method; m == spec.MethodTPE {
+		// Its points come one batch at a time, from results, and the
+		// tasks rebuild points from the sweep's listing.
+		return fmt.Errorf("sweep %s: method %q proposes its points from results as they come: it runs with the local executor (--executor local), not %s, for now",
+			s.Plan().ID, m, e.sched.Name())
+	}
 	pending, err := s.ClaimAll(ctx)
 	if err != nil || len(pending) == 0 {
 		return err
