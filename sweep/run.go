@@ -157,7 +157,7 @@ func Start(ctx context.Context, st *store.Store, exp *spec.Experiment, ex Execut
 	}
 	s.Emit(Event{Kind: Started, Parallel: opts.Parallel, Threads: opts.Threads})
 	if sw.Method == spec.MethodTPE && opts.Parallel > max(sw.Parallel, 1) {
-		s.Emit(Event{Kind: Notice, Message: fmt.Sprintf("method tpe proposes point i from the results of points 0..i-%d (sweep.parallel): at most %d of its points train at once; a higher sweep.parallel is another sweep",
+		s.Emit(Event{Kind: Notice, Message: fmt.Sprintf("method tpe proposes point i from the results of points 0..i-%d (sweep.parallel): past its startup points, at most %d train at once; a higher sweep.parallel is another sweep",
 			max(sw.Parallel, 1), max(sw.Parallel, 1))})
 	}
 	return s, nil
