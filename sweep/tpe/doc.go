@@ -11,8 +11,10 @@
 // drawn from l are scored by log l(x) - log g(x), and the best one is
 // proposed. Numbers are truncated Gaussians on [low, high] (in log space
 // for log parameters) whose widths are the distances to the neighbouring
-// trials, clipped; integers are those Gaussians' mass on [x-½, x+½];
-// categories are categorical distributions.
+// trials, clipped, each scaled by its width as in Optuna 3.1 (see
+// Sampler.Normalized); integers are those Gaussians' mass on [x-½, x+½];
+// categories are categorical distributions. On the same history, its
+// proposals follow the distribution of Debian's Optuna 3.1's.
 //
 // The package knows nothing of experiments: a Param is a dimension, a
 // Trial a vector of coordinates and a loss to minimise. All randomness

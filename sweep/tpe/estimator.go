@@ -11,6 +11,9 @@ import (
 type estimator struct {
 	p Param
 	w []float64 // the components' weights, summing to 1
+	// normalized: each Gaussian kernel is a density (Sampler.Normalized);
+	// otherwise it is scaled by its width, as Optuna 3.1 has it.
+	normalized bool
 	// Float and Int: truncated Gaussians on [low, high], in log space for
 	// a log Float; an Int's bounds are widened by ½ on each side.
 	mu, sigma []float64
@@ -28,7 +31,7 @@ func (s *Sampler) estimator(p Param, xs, ws []float64) *estimator {
 		prior = 1
 	}
 	n := len(xs)
-	e := &estimator{p: p, w: append(slices.Clone(ws), prior)}
+	e := &estimator{p: p, w: append(slices.Clone(ws), prior), normalized: s.Normalized}
 	sum := 0.0
 	for _, w := range e.w {
 		sum += w
@@ -169,8 +172,11 @@ func (e *estimator) logPDF(x float64) float64 {
 				logMass((e.low-e.mu[k])/e.sigma[k], (e.high-e.mu[k])/e.sigma[k])
 		default:
 			z := (x - e.mu[k]) / e.sigma[k]
-			lp = -0.5*z*z - math.Log(e.sigma[k]*math.Sqrt(2*math.Pi)) -
+			lp = -0.5*z*z - math.Log(math.Sqrt(2*math.Pi)) -
 				logMass((e.low-e.mu[k])/e.sigma[k], (e.high-e.mu[k])/e.sigma[k])
+			if e.normalized {
+				lp -= math.Log(e.sigma[k])
+			}
 		}
 		terms[k] = lp + math.Log(w)
 	}

@@ -2,12 +2,13 @@
 // objectives of bench/search_reference.py, in process: random search (the
 // draws of a random sweep) and TPE (sweep/tpe, after the same startup
 // draws, each point proposed from every earlier result, as a tpe sweep
-// with parallel 1 does). It prints one JSON line per objective and method
+// with parallel 1 does; tpe-normalized is TPE with tpe.Sampler.Normalized).
+// It prints one JSON line per objective and method
 // in the reference's format: the median over seeds 1..N of the best value
 // after each checkpoint, and the per-seed curves. bench/search.sh runs it
 // next to the reference (Optuna) and prints the table.
 //
-//	searchbench [-objective all|NAME,...] [-sampler random,tpe] [-seeds 10]
+//	searchbench [-objective all|NAME,...] [-sampler random,tpe,tpe-normalized] [-seeds 10]
 //	            [-trials 64] [-startup 10] [-checkpoints 16,32,64]
 //	searchbench -samples N     N random points of each objective and their values, as
 //	                           "objective<TAB>params JSON<TAB>value" lines, to check the
@@ -40,7 +41,7 @@ func main() {
 func run(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("searchbench", flag.ContinueOnError)
 	objective := fs.String("objective", "all", "objectives, comma-separated, or all")
-	samplers := fs.String("sampler", "random,tpe", "methods, comma-separated")
+	samplers := fs.String("sampler", "random,tpe", "methods, comma-separated: random, tpe, tpe-normalized")
 	seeds := fs.Int("seeds", 10, "seeds 1..N")
 	trials := fs.Int("trials", 64, "points per search")
 	startup := fs.Int("startup", 10, "TPE's random points first")
@@ -103,7 +104,10 @@ func run(args []string, out io.Writer) error {
 // after each.
 func search(obj objective, method string, seed uint64, trials, startup int) ([]float64, error) {
 	names := obj.names()
-	sampler := tpe.Sampler{}
+	sampler := tpe.Sampler{Normalized: method == "tpe-normalized"}
+	if method == "tpe-normalized" {
+		method = "tpe"
+	}
 	for _, n := range names {
 		sampler.Space = append(sampler.Space, tpeParam(obj.space[n]))
 	}
