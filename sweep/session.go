@@ -99,6 +99,11 @@ func (s *Session) Emit(e Event) {
 // data) is given back, and an error.
 func (s *Session) Claim(ctx context.Context) (int, error) {
 	for {
+		if reason, err := s.stopped(ctx); err != nil {
+			return 0, err
+		} else if reason != "" {
+			return 0, ErrNoPoint
+		}
 		qp, err := s.st.ClaimPoint(ctx, s.plan.ID, s.owner, s.opts.StaleAfter, OwnerGone)
 		if errors.Is(err, ErrNoPoint) && s.proposer != nil {
 			s.planMu.Lock()
@@ -267,8 +272,8 @@ func (s *Session) Beat(ctx context.Context) ([]int, error) {
 // Finish, and false when it did not end but stopped because ctx was
 // canceled (Ctrl-C, or the point was taken over): its run, if any, is
 // recorded canceled, and the point is to be released. A point no longer
-// held (its sweep was canceled since it was claimed) is not trained:
-// false too.
+// held (its sweep was canceled since it was claimed), or claimed before
+// the sweep's stop rule held, is not trained: false too.
 func (s *Session) Train(ctx context.Context, idx int) (Outcome, bool) {
 	return s.TrainOn(ctx, idx, -1)
 }
@@ -305,6 +310,10 @@ func (s *Session) TrainOn(ctx context.Context, idx, gpu int) (Outcome, bool) {
 	// its sweep canceled (xp cancel), or its claim taken over. Not
 	// trained, it is not this process's to finish.
 	if held, err := s.st.PointHeldBy(ctx, s.plan.ID, idx, s.owner); err != nil || !held {
+		return Outcome{}, false
+	}
+	// Claimed ahead, before the sweep's stop rule held: not started.
+	if reason, err := s.stopped(ctx); err != nil || reason != "" {
 		return Outcome{}, false
 	}
 	pr := s.pointResult(idx)
@@ -375,8 +384,12 @@ func (s *Session) Submitted(ctx context.Context, sub *Submission) error {
 }
 
 // Left counts the sweep's points that are not done, whoever holds them,
-// and those a tpe sweep has yet to propose.
+// and those a tpe sweep has yet to propose; none once the sweep's stop
+// rule has stopped it.
 func (s *Session) Left(ctx context.Context) (int, error) {
+	if reason, err := s.stopped(ctx); err != nil || reason != "" {
+		return 0, err
+	}
 	points, err := s.st.SweepPoints(ctx, s.plan.ID)
 	if err != nil {
 		return 0, err

@@ -463,6 +463,7 @@ type Sweep struct {
 	Mode      string                `json:"mode,omitempty"` // "min" | "max"; "" follows the metric
 	Resources Resources             `json:"resources"`
 	Prune     *Prune                `json:"prune,omitempty"`
+	Stop      *Stop                 `json:"stop,omitempty"`
 	// Executor is where the points train: "local" or "slurm"; Slurm the
 	// sbatch options of its tasks. Neither changes a key or the sweep id.
 	Executor string `json:"executor"`
@@ -499,6 +500,15 @@ type SweepParam struct {
 type Resources struct {
 	CPUs int `json:"cpus"`
 	GPUs int `json:"gpus"`
+}
+
+// Stop ends a sweep early (see sweep/stop.go).
+type Stop struct {
+	// MetricAtLeast: a point's metric reached it (>= for mode max, <= for
+	// min).
+	MetricAtLeast *float64 `json:"metric_at_least,omitempty"`
+	// NoImprovementIn: the best did not improve in that many points.
+	NoImprovementIn int `json:"no_improvement_in,omitempty"`
 }
 
 // Prune stops unpromising points early.
