@@ -177,14 +177,7 @@ func (p *Plan) adopt(ctx context.Context, queued []PointResult) error {
 		if q.Index != len(p.Points) {
 			return fmt.Errorf("sweep %s: point %d queued after %d points", p.ID, q.Index, len(p.Points))
 		}
-		values := make([]json.RawMessage, len(q.Params))
-		for j, param := range q.Params {
-			if j >= len(p.builder.Paths()) || param.Path != p.builder.Paths()[j] {
-				return fmt.Errorf("sweep %s: point %d has param %s, not the sweep's", p.ID, q.Index, param.Path)
-			}
-			values[j] = param.Value
-		}
-		sp, err := p.builder.Point(q.Index, values)
+		sp, err := p.builder.PointOf(q.Index, q.Params)
 		if err != nil {
 			return err
 		}

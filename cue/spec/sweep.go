@@ -264,6 +264,20 @@ func (b *PointBuilder) Point(index int, values []json.RawMessage) (*Point, error
 	return p, nil
 }
 
+// PointOf is point index of the sweep with params as a point records
+// them (Point.Params: one per path, in the order of Paths): how a point
+// proposed earlier is rebuilt from its queue's record or a run's.
+func (b *PointBuilder) PointOf(index int, params []Param) (*Point, error) {
+	values := make([]json.RawMessage, len(params))
+	for j, p := range params {
+		if j >= len(b.paths) || p.Path != b.paths[j] {
+			return nil, fmt.Errorf("sweep of %s: point %d has param %s, not the sweep's %s", b.e.Name, index, p.Path, strings.Join(b.paths, ", "))
+		}
+		values[j] = p.Value
+	}
+	return b.Point(index, values)
+}
+
 func (b *PointBuilder) point(index int, values []json.RawMessage) (*Point, errors.Error) {
 	params := make([]Param, len(b.paths))
 	for j, p := range b.paths {
