@@ -23,7 +23,10 @@ type Sweep struct {
 	// Metric ("<split>.<name>") and Mode ("min", "max") pick the best point.
 	Metric string `json:"metric"`
 	Mode   string `json:"mode"`
-	// Points is how many points the sweep has.
+	// Points is how many points the sweep has: for a sweep that chooses
+	// its points as it goes (tpe), how many it will have, of which the
+	// queue holds those chosen so far (Enqueue records the larger of
+	// Points and the points it is given).
 	Points    int       `json:"points"`
 	CreatedAt time.Time `json:"created"`
 	UpdatedAt time.Time `json:"updated"`
@@ -128,7 +131,7 @@ func (s *Store) Enqueue(ctx context.Context, sw *Sweep, points []QueuedPoint, re
 			ON CONFLICT (id) DO UPDATE SET experiment = excluded.experiment, spec_hash = excluded.spec_hash,
 				method = excluded.method, metric = excluded.metric, mode = excluded.mode,
 				points = excluded.points, updated = excluded.updated`,
-			sw.ID, sw.Experiment, sw.SpecHash, sw.Method, sw.Metric, sw.Mode, len(points),
+			sw.ID, sw.Experiment, sw.SpecHash, sw.Method, sw.Metric, sw.Mode, max(sw.Points, len(points)),
 			nanos(now), nanos(now)); err != nil {
 			return fmt.Errorf("record sweep: %w", err)
 		}
@@ -187,7 +190,7 @@ func (s *Store) AppendPoint(ctx context.Context, sweepID string, p QueuedPoint) 
 				VALUES (?, ?, ?, ?, 'pending')`, sweepID, p.Index, p.Key, string(p.Params)); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE sweeps SET points = ?, updated = ? WHERE id = ?`,
+			if _, err := tx.ExecContext(ctx, `UPDATE sweeps SET points = max(points, ?), updated = ? WHERE id = ?`,
 				n+1, nanos(s.now()), sweepID); err != nil {
 				return err
 			}
@@ -519,7 +522,8 @@ func (s *Store) Sweeps(ctx context.Context, q SweepQuery) ([]SweepStatus, error)
 		var f filter
 		f.add(q.Experiment != "", `s.experiment = ?`, q.Experiment)
 		if q.Active {
-			f.sql += ` AND EXISTS (SELECT 1 FROM sweep_points p WHERE p.sweep_id = s.id AND p.state != 'done')`
+			f.sql += ` AND (EXISTS (SELECT 1 FROM sweep_points p WHERE p.sweep_id = s.id AND p.state != 'done')
+				OR (SELECT count(*) FROM sweep_points p WHERE p.sweep_id = s.id) < s.points)`
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT id, experiment, spec_hash, method, metric, mode, points,
 			created, updated FROM sweeps s WHERE 1`+f.sql+` ORDER BY updated DESC, id`, f.vals...)

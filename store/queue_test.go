@@ -162,6 +162,22 @@ func TestQueueAppendPoint(t *testing.T) {
 	if err != nil || len(sweeps) != 1 || sweeps[0].Points != 3 || sweeps[0].Pending != 2 {
 		t.Errorf("sweeps after appending: %+v, %v", sweeps, err)
 	}
+	// A sweep that will have more points than its queue holds is active,
+	// even with every queued point done.
+	sw := &Sweep{ID: "tpe-1", Experiment: "iris", Metric: "validation.loss", Mode: "min", Points: 8}
+	if _, err := s.Enqueue(ctx, sw, testPoints(1), false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ClaimPoint(ctx, "tpe-1", "a", time.Minute, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FinishPoint(ctx, "tpe-1", 0, "a", PointOutcome{Status: StatusFailed}); err != nil {
+		t.Fatal(err)
+	}
+	active, err := s.Sweeps(ctx, SweepQuery{Active: true})
+	if err != nil || len(active) != 2 || active[0].ID != "tpe-1" || active[0].Points != 8 || active[0].Done != 1 {
+		t.Errorf("active sweeps: %+v, %v; want tpe-1 with 1 of 8 done, and iris-1", active, err)
+	}
 }
 
 func TestQueueConcurrentClaims(t *testing.T) {

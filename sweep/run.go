@@ -225,5 +225,5 @@ func enqueue(ctx context.Context, st *store.Store, plan *Plan, retrain bool) (in
 		queued[i] = store.QueuedPoint{Index: p.Index, Key: p.Job.Key, Params: params}
 	}
 	return st.Enqueue(ctx, &store.Sweep{ID: plan.ID, Experiment: plan.Exp.Name, SpecHash: plan.Exp.Hash,
-		Method: plan.Sweep.Method, Metric: plan.Metric, Mode: plan.Mode}, queued, retrain)
+		Method: plan.Sweep.Method, Metric: plan.Metric, Mode: plan.Mode, Points: plan.Total()}, queued, retrain)
 }
