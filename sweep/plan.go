@@ -88,25 +88,40 @@ func NewPlan(ctx context.Context, exp *spec.Experiment, opts runner.Options) (*P
 	return plan, nil
 }
 
-// add plans point p's job and appends the point.
+// add plans point sp's job and appends the point.
 func (p *Plan) add(ctx context.Context, sp *spec.Point) error {
+	job, err := p.job(ctx, sp)
+	if err != nil {
+		return err
+	}
+	p.push(sp, job)
+	return nil
+}
+
+// job plans point sp's job, sharing the data resolution of an earlier
+// point that reads the same sources.
+func (p *Plan) job(ctx context.Context, sp *spec.Point) (*runner.Job, error) {
 	shared, err := json.Marshal([]any{sp.Exp.Dir, sp.Exp.Spec.Data.Source, sp.Exp.Spec.Data.TestSource, sp.Exp.Spec.Device})
 	if err != nil {
-		return fmt.Errorf("plan sweep %s: %w", p.ID, err)
+		return nil, fmt.Errorf("plan sweep %s: %w", p.ID, err)
 	}
-	var job *runner.Job
 	if first, ok := p.jobs[string(shared)]; ok {
-		job = first.For(sp.Exp)
+		job := first.For(sp.Exp)
 		job.Source = first.Source
-	} else {
-		if job, err = runner.Plan(ctx, sp.Exp, p.opts); err != nil {
-			return fmt.Errorf("point %d (%s): %w", sp.Index, sp.Label(), err)
-		}
-		p.jobs[string(shared)] = job
+		return job, nil
 	}
+	job, err := runner.Plan(ctx, sp.Exp, p.opts)
+	if err != nil {
+		return nil, fmt.Errorf("point %d (%s): %w", sp.Index, sp.Label(), err)
+	}
+	p.jobs[string(shared)] = job
+	return job, nil
+}
+
+// push appends point sp with its job.
+func (p *Plan) push(sp *spec.Point, job *runner.Job) {
 	p.Points = append(p.Points, Point{Index: sp.Index, Params: sp.Params, Job: job})
 	p.hashes[sp.Exp.Hash] = true
-	return nil
 }
 
 // sweepMode is the sweep's mode, or the one its metric implies.

@@ -144,22 +144,25 @@ func (s *Session) propose(ctx context.Context) (bool, error) {
 		if plan.hashes[sp.Exp.Hash] {
 			continue
 		}
-		if err := plan.add(ctx, sp); err != nil {
-			return false, err
-		}
-		pp := plan.Points[n]
-		params, err := json.Marshal(pp.Params)
+		job, err := plan.job(ctx, sp)
 		if err != nil {
 			return false, err
 		}
-		qp, err := s.st.AppendPoint(ctx, plan.ID, store.QueuedPoint{Index: n, Key: pp.Job.Key, Params: params})
+		params, err := json.Marshal(sp.Params)
 		if err != nil {
 			return false, err
 		}
-		if qp.Key != pp.Job.Key {
+		// Queued first, then planned: the plan never holds a point the
+		// queue does not.
+		qp, err := s.st.AppendPoint(ctx, plan.ID, store.QueuedPoint{Index: n, Key: job.Key, Params: params})
+		if err != nil {
+			return false, err
+		}
+		if qp.Key != job.Key {
 			return false, fmt.Errorf("sweep %s: point %d has key %.12s in the queue, %.12s proposed here: another xp process runs this sweep on other data",
-				plan.ID, n, qp.Key, pp.Job.Key)
+				plan.ID, n, qp.Key, job.Key)
 		}
+		plan.push(sp, job)
 		return true, nil
 	}
 	return false, fmt.Errorf("sweep %s: point %d: %w", plan.ID, n, errSpaceExhausted)
