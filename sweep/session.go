@@ -433,8 +433,11 @@ func (s *Session) Result(ctx context.Context) (*Result, error) {
 	return &res, nil
 }
 
-// point is point idx of the plan; false when the plan has no such point
-// (yet: a tpe sweep's plan grows).
+// Point is point idx of the plan; false when the plan has no such point
+// (yet: a tpe sweep's plan grows as it proposes). Executors read points
+// through it, not Plan().Points, which a tpe sweep appends to.
+func (s *Session) Point(idx int) (Point, bool) { return s.point(idx) }
+
 func (s *Session) point(idx int) (Point, bool) {
 	s.planMu.Lock()
 	defer s.planMu.Unlock()
