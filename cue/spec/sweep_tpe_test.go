@@ -102,3 +102,30 @@ func TestPointBuilderAndCoords(t *testing.T) {
 		t.Error("a point with dense -3 was built")
 	}
 }
+
+// A choice of whole structs is a category like any other: its values go
+// to their index and back, and equal structs written differently are one.
+func TestCoordOfStructChoices(t *testing.T) {
+	e := loadSweep(t, `method: "tpe", trials: 2, startup: 1
+		params: "model.layers": [[{dense: 8}], [{dense: 16}, {dropout: 0.2}]]`)
+	p := e.Spec.Sweep.Params["model.layers"]
+	x, ok := p.Coord(json.RawMessage(`[{"dropout": 0.2}]`))
+	if ok {
+		t.Errorf("a layer list that is no choice has coordinate %v", x)
+	}
+	x, ok = p.Coord(json.RawMessage(`[ {"dense":16}, {"dropout":0.2} ]`))
+	if !ok || x != 1 {
+		t.Fatalf("coordinate %v, %v; want 1", x, ok)
+	}
+	b, err := e.PointBuilder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt, err := b.Point(1, []json.RawMessage{p.ValueAt(x)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pt.Exp.Spec.Model.Layers; len(got) != 2 || got[0].Dense != 16 || got[1].Dropout != 0.2 {
+		t.Errorf("layers %+v", got)
+	}
+}
