@@ -10,8 +10,8 @@
 # search_reference.py --eval on random points. Optuna's side is
 # search_reference.py (Debian's python3-optuna: apt-get install
 # python3-optuna). Both use 10 startup points. xp-tpe-normalized is xp's
-# TPE with normalized kernels (tpe.Sampler.Normalized, as Optuna 3.5+ has
-# them), for comparison.
+# TPE with normalized kernels (tpe.Sampler.Normalized, as Optuna has them
+# since optuna#5110), for comparison.
 #
 # Environment: PYTHON (default /usr/bin/python3), SEARCH_SEEDS.
 set -euo pipefail

@@ -43,10 +43,10 @@ type Sampler struct {
 	PriorWeight float64
 	// Normalized makes each Gaussian kernel of a number's estimator a
 	// density. By default a kernel's density is scaled by its width, as
-	// in Optuna up to 3.4 (Debian's 3.1 among them), which optuna#5109
-	// called a bug and 3.5 normalized: wide kernels, around trials far
-	// from others, weigh more, which explores more. On bench-search's
-	// objectives the default finds better points (README, "Sweeps").
+	// in Debian's Optuna 3.1 (optuna#5109 called it a bug, optuna#5110
+	// normalized it): wide kernels, around trials far from others, weigh
+	// more, which explores more. On bench-search's objectives the default
+	// finds better points (README, "Sweeps").
 	Normalized bool
 }
 
