@@ -55,8 +55,8 @@ func TestSweepIDOfTPEHasParallel(t *testing.T) {
 	if id("random", 1) != id("random", 3) {
 		t.Error("random sweeps with parallel 1 and 3 have different ids")
 	}
-	if id("tpe", 2) != id("tpe", 2) {
-		t.Error("the same tpe sweep has two ids")
+	if a, b := id("tpe", 2), id("tpe", 2); a != b {
+		t.Errorf("the same tpe sweep has ids %s and %s", a, b)
 	}
 }
 
