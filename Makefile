@@ -6,7 +6,7 @@ PKGS    ?= ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/xp-ml/xp/provenance.Version=$(VERSION)
 
-.PHONY: all build test test-slurm test-remote vet fmt fmt-check bench bench-serve bench-export bench-report parity parity-regression gpu-check example clean
+.PHONY: all build test test-slurm test-remote vet fmt fmt-check bench bench-search bench-serve bench-export bench-report parity parity-regression gpu-check example clean
 
 all: build
 
@@ -56,6 +56,13 @@ parity-regression:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x $(PKGS)
 	bash bench/bench.sh
+
+# Search quality: random search, xp's TPE and Optuna's TPE (Debian's
+# python3-optuna) on synthetic objectives, the median over 10 seeds
+# (SEARCH_SEEDS) of the best value after 16, 32 and 64 trials, and the
+# goals checked (bench/search.sh; under a minute).
+bench-search:
+	bash bench/search.sh
 
 # xp serve under load on loopback, single-row requests to the credit model
 # at 1 and 2 cores, next to a minimal Python server around the same model
