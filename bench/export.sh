@@ -9,8 +9,10 @@
 # (points per run, default 50), EXPORT_BENCH_DIR (where the store is made
 # and kept between runs; default a temporary directory, removed after).
 #
-# Each line: what, rows, wall seconds, rows a second, peak resident memory
-# (/usr/bin/time's maximum RSS), output size.
+# Each line: what, rows, wall seconds and rows a second, CPU seconds and
+# rows a CPU second, peak resident memory (/usr/bin/time's maximum RSS),
+# output size; then the machine's load average, which the wall times
+# depend on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,16 +44,17 @@ fi
 cd "$project"
 echo "store: $RUNS runs, $((RUNS * PER_RUN)) points, $(du -h .xp/xp.db | cut -f1) database"
 
-# measure NAME ROWS OUT CMD...: one line of figures for CMD writing OUT.
+# measure NAME ROWS OUT CMD...: one line of figures for CMD writing OUT:
+# wall seconds and rows a second, CPU seconds (user and system, every
+# thread) and rows a CPU second, which other work on the machine changes
+# less, peak resident memory and the output's size.
 measure() {
 	local name=$1 rows=$2 out=$3
 	shift 3
-	local t
-	/usr/bin/time -f '%e %M' -o "$dir/time.out" "$@" >/dev/null 2>&1
-	t=$(tail -1 "$dir/time.out")
-	local secs=${t% *} kib=${t#* }
-	awk -v n="$name" -v r="$rows" -v s="$secs" -v k="$kib" -v b="$(stat -c %s "$out")" \
-		'BEGIN { printf "%-28s %9d rows %7.2f s %11.0f rows/s %7.0f MiB peak %8.1f MiB out\n", n, r, s, r / (s > 0 ? s : 0.01), k / 1024, b / 1048576 }'
+	/usr/bin/time -f '%e %U %S %M' -o "$dir/time.out" "$@" >/dev/null 2>&1
+	read -r wall user sys kib < <(tail -1 "$dir/time.out")
+	awk -v n="$name" -v r="$rows" -v w="$wall" -v c="$(echo "$user + $sys" | bc)" -v k="$kib" -v b="$(stat -c %s "$out")" \
+		'BEGIN { printf "%-26s %8d rows %6.1f s %8.0f rows/s %6.1f cpu s %8.0f rows/cpu s %5.0f MiB peak %6.1f MiB out\n", n, r, w, r / (w > 0 ? w : 0.01), c, r / (c > 0 ? c : 0.01), k / 1024, b / 1048576 }'
 }
 
 xp="$dir/bin/xp"
@@ -64,4 +67,4 @@ measure "xp export points csv" "$points" points.csv "$xp" export points -o point
 measure "xp export points jsonl" "$points" points.jsonl "$xp" export points --format jsonl -o points.jsonl
 measure "xp export points parquet" "$points" points.parquet "$xp" export points --format parquet -o points.parquet
 measure "sqlite3 -csv points" "$points" floor-points.csv sh -c 'sqlite3 -csv -header .xp/xp.db "SELECT r.id, r.key, p.split, p.name, p.epoch, p.step, p.value, p.time FROM runs r JOIN points p ON p.run_id = r.id ORDER BY r.id, p.split, p.name, p.epoch, p.step, p.id" > floor-points.csv'
-echo "columns of runs.csv: $(head -1 runs.csv | tr ',' '\n' | wc -l)"
+echo "columns of runs.csv: $(head -1 runs.csv | tr ',' '\n' | wc -l); $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -12,7 +12,7 @@ import (
 // parquetWriter writes rows as Parquet, every column optional, compressed
 // with Snappy, in row groups of rowGroupRows so that memory stays bounded.
 type parquetWriter struct {
-	w *parquet.Writer
+	w *parquet.GenericWriter[any]
 	// leaf is each column's index among the schema's leaves (Parquet
 	// orders a group's fields by name).
 	leaf  []int
@@ -38,7 +38,7 @@ func newParquetWriter(w io.Writer, cols []column) (*parquetWriter, error) {
 	for i, f := range schema.Fields() {
 		index[f.Name()] = i
 	}
-	p := &parquetWriter{w: parquet.NewWriter(w, schema, parquet.MaxRowsPerRowGroup(rowGroupRows),
+	p := &parquetWriter{w: parquet.NewGenericWriter[any](w, schema, parquet.MaxRowsPerRowGroup(rowGroupRows),
 		parquet.Compression(&parquet.Snappy))}
 	for _, c := range cols {
 		p.leaf = append(p.leaf, index[c.name])

@@ -65,9 +65,7 @@ var runColumns = []struct {
 		return orNil(r.DataHashes["test_source"])
 	}},
 	{column{"weights_sha256", kindString}, func(r *store.Run, _ *provenance.Record, _ *runner.Timing) any { return orNil(r.WeightsSHA256) }},
-	{column{"trained_by", kindString}, func(r *store.Run, _ *provenance.Record, _ *runner.Timing) any {
-		return provenance.OriginOf(r.Provenance, r.Host)
-	}},
+	{column{"trained_by", kindString}, func(r *store.Run, p *provenance.Record, _ *runner.Timing) any { return trainedBy(r, p) }},
 	{column{"remote", kindString}, func(r *store.Run, _ *provenance.Record, _ *runner.Timing) any { return orNil(r.Remote) }},
 	{column{"rerun_of", kindInt}, func(r *store.Run, _ *provenance.Record, _ *runner.Timing) any { return idOrNil(r.RerunOf) }},
 	{column{"resumed_from", kindInt}, func(r *store.Run, _ *provenance.Record, _ *runner.Timing) any { return idOrNil(r.ResumedFrom) }},

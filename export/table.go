@@ -1,6 +1,7 @@
 package export
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -83,11 +84,7 @@ func text(v any) string {
 	case time.Time:
 		return v.UTC().Format(time.RFC3339Nano)
 	case json.RawMessage:
-		var s string
-		if json.Unmarshal(v, &s) == nil {
-			return s
-		}
-		return string(v)
+		return jsonText(v)
 	}
 	return fmt.Sprint(v)
 }
@@ -102,4 +99,20 @@ func formatFloat(v float64) string {
 		return "-Inf"
 	}
 	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// jsonText is a spec leaf's canonical JSON as text: a string's value
+// without its quotes, any other value as written.
+func jsonText(v json.RawMessage) string {
+	if len(v) < 2 || v[0] != '"' {
+		return string(v)
+	}
+	if bytes.IndexByte(v, '\\') < 0 {
+		return string(v[1 : len(v)-1])
+	}
+	var s string
+	if json.Unmarshal(v, &s) != nil {
+		return string(v)
+	}
+	return s
 }

@@ -203,8 +203,9 @@ func (f *fixture) regression(t *testing.T, seed int) *store.Run {
 	return r
 }
 
-// newSweep records a 12-point grid over lr (log-spaced) and width: point
-// 10 was pruned, point 11 failed before it recorded a run.
+// newSweep records 12 points over lr (log-spaced), width (categories) and
+// batch size (a linear axis): point 10 was pruned, point 11 failed before
+// it recorded a run.
 func (f *fixture) newSweep(t *testing.T) *Sweep {
 	t.Helper()
 	ctx := context.Background()
@@ -216,6 +217,7 @@ func (f *fixture) newSweep(t *testing.T) *Sweep {
 		params, err := json.Marshal([]spec.Param{
 			{Path: "train.optimizer.adam.lr", Value: json.RawMessage(strconv.FormatFloat(lrs[i%4], 'g', -1, 64))},
 			{Path: "model.width", Value: json.RawMessage(widths[i/4])},
+			{Path: "train.batch_size", Value: json.RawMessage(strconv.Itoa(16 + 16*(i%3)))},
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -87,6 +88,8 @@ func (p paramsPanel) figure(a *axis, best *sweep.PointResult) (*Figure, error) {
 	case a.log:
 		pl.X.Scale = plot.LogScale{}
 		pl.X.Tick.Marker = plot.LogTicks{Prec: -1}
+	default:
+		pl.X.Tick.Marker = shortTicks{}
 	}
 	pl.Legend.Top = true
 	fig.Caption = drawnCaption(p.sw)
@@ -107,4 +110,18 @@ func glyphs(pl *plot.Plot, xys plotter.XYs, c color.Color, shape draw.GlyphDrawe
 	pl.Add(s)
 	pl.Legend.Add(fmt.Sprintf("%s (%d)", label, len(xys)), s)
 	return nil
+}
+
+// shortTicks are gonum's default ticks labelled in the fewest digits
+// (16, 64, 128 rather than 25.00, 75.00, 125.00).
+type shortTicks struct{}
+
+func (shortTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'g', 4, 64)
+		}
+	}
+	return ticks
 }

@@ -37,7 +37,7 @@ func TestGolden(t *testing.T) {
 			"run-5-curve-loss",
 		}},
 		{"sweep", Input{Sweep: f.sweep}, []string{
-			"sweep-parallel", "sweep-param-train_optimizer_adam_lr", "sweep-param-model_width",
+			"sweep-parallel", "sweep-param-train_optimizer_adam_lr", "sweep-param-model_width", "sweep-param-train_batch_size",
 		}},
 	}
 	for _, tc := range cases {

@@ -151,9 +151,8 @@ func (s *Store) EachRun(ctx context.Context, o ExportOptions, fn func(*Run) erro
 type summaryCursor struct {
 	rows *sql.Rows
 	// held is a row read past the last run asked for.
-	held    *summaryRow
-	started bool
-	done    bool
+	held *summaryRow
+	done bool
 }
 
 type summaryRow struct {
