@@ -60,9 +60,13 @@ func tpeKeys(t *testing.T, parallel int, cancelAfter int) []string {
 				}
 			}
 		}
+		// A tpe sweep proposes its points as results come in, so a
+		// stopped one may have no proposed point pending: what counts
+		// is that fewer than all its trials finished.
 		first, err := runSweep(ctx, st, exp, o)
-		if err == nil || first.Pending() == 0 {
-			t.Fatalf("the stopped sweep ended with %v, %d points pending", err, first.Pending())
+		finished := len(first.Points) - first.Pending()
+		if err == nil || finished >= 9 {
+			t.Fatalf("the stopped sweep ended with %v, %d of 9 points finished", err, finished)
 		}
 		cancel()
 	}
