@@ -113,6 +113,9 @@ func Start(ctx context.Context, st *store.Store, exp *spec.Experiment, ex Execut
 	if opts.Parallel <= 0 {
 		opts.Parallel = max(sw.Parallel, 1)
 	}
+	if sw.Method == spec.MethodASHA && ex.Name() != spec.ExecutorLocal {
+		return nil, fmt.Errorf("sweep of %s: method asha runs with the local executor only (its rungs pause and continue points in this process), not %s", exp.Name, ex.Name())
+	}
 	opts.Threads, opts.Parallel = ex.Fit(opts.Threads, opts.Parallel)
 
 	t0 := time.Now()
@@ -149,6 +152,9 @@ func Start(ctx context.Context, st *store.Store, exp *spec.Experiment, ex Execut
 			Earlier: len(plan.Points) - left, Planning: planning}}
 	if sw.Prune != nil {
 		s.pruner = newPruner(st, plan)
+	}
+	if sw.Method == spec.MethodASHA {
+		s.rungs = map[int]ashaClaim{}
 	}
 	if sw.Method == spec.MethodTPE {
 		if s.proposer, err = newProposer(plan); err != nil {
