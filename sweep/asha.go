@@ -30,19 +30,20 @@ func ashaRung(rungs []int, p *PointResult) int {
 	case r == nil:
 		return 0
 	case p.State != store.PointDone && r.Status == store.StatusPaused:
-		return min(rungAt(rungs, r.Epoch)+1, len(rungs)-1)
+		return min(RungAt(rungs, r.Epoch)+1, len(rungs)-1)
 	case r.Status == store.StatusPaused, r.Status == store.StatusSucceeded:
-		return rungAt(rungs, r.Epoch)
+		return RungAt(rungs, r.Epoch)
 	case r.ResumedFrom != 0:
 		// It ended (failed, lost) before its first epoch's heartbeat,
 		// perhaps: past the rung it was resumed from.
-		return rungAt(rungs, max(r.Epoch, r.ResumedEpoch+1))
+		return RungAt(rungs, max(r.Epoch, r.ResumedEpoch+1))
 	}
-	return rungAt(rungs, r.Epoch)
+	return RungAt(rungs, r.Epoch)
 }
 
-// rungAt is the first rung whose epochs reach epoch.
-func rungAt(rungs []int, epoch int) int {
+// RungAt is the rung (from 0) of rungs whose epochs first reach epoch:
+// where a run that ended at epoch stands.
+func RungAt(rungs []int, epoch int) int {
 	for k, b := range rungs {
 		if epoch <= b {
 			return k
@@ -154,4 +155,18 @@ func (s *Session) rungsOf(idx int) []int {
 		return []int{0}
 	}
 	return s.plan.Sweep.Rungs(pp.Job.Exp.Spec.Train.Epochs)
+}
+
+// trainings is how many times an asha sweep's points end, once per rung
+// each reaches: n points at the first rung, n/reduction_factor (at least
+// one) at the next, and so on; counted with the first point's rungs.
+func (s *Session) trainings() int {
+	rungs := s.rungsOf(0)
+	n := len(s.plan.Points)
+	total := n
+	for range rungs[1:] {
+		n = max(n/s.plan.Sweep.ReductionFactor, 1)
+		total += n
+	}
+	return total
 }

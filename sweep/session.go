@@ -89,6 +89,9 @@ func (s *Session) Emit(e Event) {
 	s.planMu.Lock()
 	total := s.plan.Total()
 	s.planMu.Unlock()
+	if e.Kind == PointDone && s.plan.Sweep.Method == spec.MethodASHA {
+		total = s.trainings() // a point ends once per rung it reaches
+	}
 	e.Plan, e.Done, e.Total = s.plan, s.done, total
 	s.opts.Events(e)
 }
