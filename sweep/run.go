@@ -207,7 +207,24 @@ func mustTrain(ctx context.Context, st *store.Store, plan *Plan, force bool) (bo
 	if force || len(plan.Points) < plan.Total() {
 		return true, nil // a tpe sweep has points to propose, and train
 	}
+	// An asha sweep's points that stopped at a rung are done, not to
+	// train: what its queue recorded of them stands.
+	stopped := map[string]bool{}
+	if plan.Sweep.Method == spec.MethodASHA {
+		queued, err := st.SweepPoints(ctx, plan.ID)
+		if err != nil {
+			return false, err
+		}
+		for _, q := range queued {
+			if q.State == store.PointDone && q.Status == store.StatusPaused {
+				stopped[q.Key] = true
+			}
+		}
+	}
 	for _, p := range plan.Points {
+		if stopped[p.Job.Key] {
+			continue
+		}
 		_, err := st.LatestSucceeded(ctx, p.Job.Key)
 		if errors.Is(err, store.ErrNotFound) {
 			return true, nil

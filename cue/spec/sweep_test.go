@@ -374,6 +374,9 @@ func TestSweepErrors(t *testing.T) {
 		{"asha with prune", `		method: "asha"
 		params: "train.optimizer.adam.lr": [0.1, 0.2, 0.3]
 		prune: grace: 1`, []string{`iris.sweep.prune: prune goes with method: "grid", "random" or "tpe"`}},
+		{"asha with stop", `		method: "asha"
+		params: "train.optimizer.adam.lr": [0.1, 0.2, 0.3]
+		stop: no_improvement_in: 2`, []string{`iris.sweep.stop: stop goes with method: "grid", "random" or "tpe"`}},
 		{"asha distribution without trials", `		method: "asha"
 		params: "train.optimizer.adam.lr": {log_uniform: [1e-4, 1e-1]}`, []string{
 			`log_uniform needs method: "random", "tpe", or "asha" with trials`, "./exp.cue:10:11"}},
