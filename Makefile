@@ -6,7 +6,7 @@ PKGS    ?= ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/xp-ml/xp/provenance.Version=$(VERSION)
 
-.PHONY: all build test test-slurm test-remote vet fmt fmt-check bench bench-search bench-serve bench-export bench-report parity parity-regression gpu-check example clean
+.PHONY: all build test test-slurm test-remote vet fmt fmt-check bench bench-search bench-asha bench-serve bench-export bench-report parity parity-regression gpu-check example clean
 
 all: build
 
@@ -63,6 +63,12 @@ bench:
 # goals checked (bench/search.sh; under a minute).
 bench-search:
 	bash bench/search.sh
+	bash bench/asha.sh
+
+# Successive halving against the full sweep on 27 points of credit
+# (bench/asha.sh; under a minute on two cores).
+bench-asha:
+	bash bench/asha.sh
 
 # xp serve under load on loopback, single-row requests to the credit model
 # at 1 and 2 cores, next to a minimal Python server around the same model

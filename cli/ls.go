@@ -71,9 +71,19 @@ func runLs(ctx context.Context, s Streams, o *lsOptions) error {
 			sortBy = "-" + sortBy
 		}
 	}
-	var runs []store.Run
+	var (
+		runs  []store.Run
+		sw    *store.Sweep
+		rungs func(int) []int
+		held  map[int64]store.PointState
+	)
 	if o.sweep != "" {
-		runs, err = sweepRuns(ctx, st, root, o)
+		runs, sw, err = sweepRuns(ctx, st, root, o)
+		if err == nil {
+			if rungs = ashaRungs(root, sw); rungs != nil {
+				held, err = heldStates(ctx, st, sw)
+			}
+		}
 	} else {
 		runs, err = st.ListRuns(ctx, store.ListOptions{
 			Experiment: o.experiment, Status: store.Status(o.status), Limit: o.limit, SortBy: sortBy,
@@ -94,7 +104,11 @@ func runLs(ctx context.Context, s Streams, o *lsOptions) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "KEY\tRUN\tEXPERIMENT\tSTATUS\tDEVICE\tEPOCH\tTEST\tAGE")
+	rungHead := ""
+	if rungs != nil {
+		rungHead = "\tRUNG"
+	}
+	fmt.Fprintln(tw, "KEY\tRUN\tEXPERIMENT\tSTATUS\tDEVICE\tEPOCH"+rungHead+"\tTEST\tAGE")
 	now := time.Now()
 	for i := range runs {
 		r := &runs[i]
@@ -102,8 +116,12 @@ func runLs(ctx context.Context, s Streams, o *lsOptions) error {
 		if o := runOrigin(r, false); o != "" {
 			run += " " + strings.TrimSuffix(o, ": xp run --force")
 		}
+		epoch := epochCell(r)
+		if rungs != nil {
+			epoch += "\t" + rungCell(rungs, r, held[r.ID])
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", store.ShortKey(r.Key), run, r.Experiment, r.Status,
-			r.Device, epochCell(r), mainMetric(r), age(now, r.CreatedAt))
+			r.Device, epoch, mainMetric(r), age(now, r.CreatedAt))
 	}
 	return tw.Flush()
 }
@@ -149,17 +167,17 @@ func age(now, t time.Time) string {
 // sweepRuns lists the runs of the sweep --sweep names, in point order
 // (the run holding each point's result, a cached one included), then the
 // sweep's other runs; --experiment, --status and --limit still apply.
-func sweepRuns(ctx context.Context, st *store.Store, root string, o *lsOptions) ([]store.Run, error) {
+func sweepRuns(ctx context.Context, st *store.Store, root string, o *lsOptions) ([]store.Run, *store.Sweep, error) {
 	if o.sort != "" {
-		return nil, usageError{fmt.Errorf("--sort does not go with --sweep: a sweep's runs are listed in point order (xp best ranks them)")}
+		return nil, nil, usageError{fmt.Errorf("--sort does not go with --sweep: a sweep's runs are listed in point order (xp best ranks them)")}
 	}
 	sw, err := findSweep(ctx, st, root, o.sweep)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	all, err := st.SweepRuns(ctx, sw.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var runs []store.Run
 	for _, r := range all {
@@ -170,7 +188,7 @@ func sweepRuns(ctx context.Context, st *store.Store, root string, o *lsOptions) 
 	if o.limit > 0 && len(runs) > o.limit {
 		runs = runs[:o.limit]
 	}
-	return runs, nil
+	return runs, sw, nil
 }
 
 // remoteRunJSON is a run on the remote, as xp ls --remote --json prints it.

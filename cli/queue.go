@@ -84,7 +84,7 @@ type sweepQueueJSON struct {
 }
 
 func runQueue(ctx context.Context, s Streams, o *queueOptions) error {
-	st, _, err := openLiveStore(ctx)
+	st, root, err := openLiveStore(ctx)
 	if err != nil {
 		return err
 	}
@@ -151,6 +151,18 @@ func runQueue(ctx context.Context, s Streams, o *queueOptions) error {
 	if len(sweeps) > 0 {
 		fmt.Fprintln(s.Out)
 	}
+	// An asha sweep's points show the rung they train to.
+	rungs := map[string]func(int) []int{}
+	rungsOf := func(id string) func(int) []int {
+		f, ok := rungs[id]
+		if !ok {
+			if sw, err := st.FindSweep(ctx, id); err == nil {
+				f = ashaRungs(root, sw)
+			}
+			rungs[id] = f
+		}
+		return f
+	}
 	tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "IN TRAINING\tKEY\tEPOCH\tPROCESS\tHEARTBEAT")
 	for _, p := range points {
@@ -162,8 +174,11 @@ func runQueue(ctx context.Context, s Streams, o *queueOptions) error {
 		if sweep.OwnerGone(p.Owner) {
 			beat += " (process gone: xp run continues it)"
 		}
-		fmt.Fprintf(tw, "%s[%d]\t%s\t%s\t%s\t%s\n", p.SweepID, p.Index, key, epoch,
-			sweep.OwnerProcess(p.Owner), beat)
+		point := fmt.Sprintf("%s[%d]", p.SweepID, p.Index)
+		if r := trainsToRung(ctx, st, rungsOf(p.SweepID), &p); r != "" {
+			point += " rung " + r
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", point, key, epoch, sweep.OwnerProcess(p.Owner), beat)
 	}
 	for _, r := range solo {
 		fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%s/%d\t%s ago\n", r.Experiment, r.Short(), r.Epoch, r.Epochs,

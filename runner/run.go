@@ -49,6 +49,11 @@ type Options struct {
 	// pruned (status pruned, curves kept, no test metrics or weights), the
 	// answer saying why.
 	Prune func(epoch int, validation map[string]float64) string
+	// PauseAfter, when between 0 and the spec's epochs, stops training
+	// after that epoch with the key's checkpoint kept (status paused, no
+	// test metrics or weights): the next run of the key continues from
+	// it, bit for bit as if it had not stopped. An asha sweep's rungs.
+	PauseAfter int
 }
 
 // EventKind says what an Event reports.

@@ -27,6 +27,10 @@ var errCancelRequested = errors.New("cancel requested")
 // the run as pruned and returns no error for it.
 var ErrPruned = errors.New("pruned")
 
+// ErrPaused: training stopped at Options.PauseAfter. Train records the
+// run as paused, keeps its key's checkpoint, and returns no error for it.
+var ErrPaused = errors.New("paused")
+
 // heartbeatEvery is how often a run heartbeats within an epoch: often
 // enough that a run whose process died is found well within the 30 s that
 // mark it lost, yet a write every few seconds at most. (A variable for a
@@ -276,7 +280,8 @@ func (s *session) train(ctx context.Context) (map[string]map[string]float64, *mo
 		return nil, nil, err
 	}
 	defer s.sampleSystem(ctx)()
-	for epoch := s.epochsDone + 1; epoch <= s.spec.Train.Epochs; epoch++ {
+	stopped := false
+	for epoch := s.epochsDone + 1; epoch <= s.lastEpoch(); epoch++ {
 		stop, err := s.epoch(ctx, epoch)
 		if errors.Is(err, ErrPruned) {
 			return s.final, nil, err
@@ -285,8 +290,13 @@ func (s *session) train(ctx context.Context) (map[string]map[string]float64, *mo
 			return nil, nil, err
 		}
 		if stop {
+			stopped = true
 			break
 		}
+	}
+	if !stopped && s.epochsDone < s.spec.Train.Epochs {
+		// Paused: the checkpoint of the last epoch is what goes on.
+		return s.final, nil, fmt.Errorf("%w after epoch %d of %d", ErrPaused, s.epochsDone, s.spec.Train.Epochs)
 	}
 	best, err := s.keptWeights(ctx)
 	if err != nil {
@@ -300,6 +310,15 @@ func (s *session) train(ctx context.Context) (map[string]map[string]float64, *mo
 		return nil, nil, err
 	}
 	return s.final, s.trainer.Params(), nil
+}
+
+// lastEpoch is the last epoch this session trains: the spec's, or
+// Options.PauseAfter's when it comes first.
+func (s *session) lastEpoch() int {
+	if p := s.opts.PauseAfter; p > 0 && p < s.spec.Train.Epochs {
+		return p
+	}
+	return s.spec.Train.Epochs
 }
 
 // compile builds the trainer from the initial weights, and what the epochs
@@ -603,7 +622,7 @@ func (s *session) finish(ctx context.Context, final map[string]map[string]float6
 		res.Run = fresh
 	}
 	switch {
-	case trainErr == nil, errors.Is(trainErr, ErrPruned):
+	case trainErr == nil, errors.Is(trainErr, ErrPruned), errors.Is(trainErr, ErrPaused):
 		return res, nil
 	case errors.Is(trainErr, errCancelRequested):
 		return res, fmt.Errorf("run %s: %w", store.ShortKey(s.run.Key), context.Canceled)
@@ -622,14 +641,18 @@ func outcome(err error) (status store.Status, msg string) {
 		return store.StatusDiverged, err.Error()
 	case errors.Is(err, ErrPruned):
 		return store.StatusPruned, err.Error()
+	case errors.Is(err, ErrPaused):
+		return store.StatusPaused, err.Error()
 	}
 	return store.StatusFailed, err.Error()
 }
 
 // resumable says whether a run that ended with status keeps its key's
 // checkpoint for the next run of the key to continue: only an interrupted
-// run is resumed; a finished one starts over.
-func resumable(status store.Status) bool { return status == store.StatusCanceled }
+// or paused run is resumed; a finished one starts over.
+func resumable(status store.Status) bool {
+	return status == store.StatusCanceled || status == store.StatusPaused
+}
 
 // emit reports progress to Options.Events. Before the run is claimed it
 // has no id, and before training no batches.

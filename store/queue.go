@@ -142,7 +142,7 @@ func (s *Store) Enqueue(ctx context.Context, sw *Sweep, points []QueuedPoint, re
 				claimed = 0, heartbeat = 0, finished = 0
 			WHERE sweep_points.key != excluded.key
 				OR (sweep_points.state = 'done' AND (? OR sweep_points.run_id IS NULL
-					OR sweep_points.status NOT IN ('succeeded', 'pruned', 'diverged')))`)
+					OR sweep_points.status NOT IN ('succeeded', 'pruned', 'diverged', 'paused')))`)
 		if err != nil {
 			return err
 		}
@@ -385,6 +385,44 @@ func (s *Store) ReleasePoint(ctx context.Context, sweepID string, idx int, owner
 		return fmt.Errorf("release point %d of %s: %w", idx, sweepID, err)
 	}
 	return nil
+}
+
+// Promotion is a point an asha sweep promotes to its next rung: Index,
+// and RunID, the paused run it was ranked by.
+type Promotion struct {
+	Index int
+	RunID int64
+}
+
+// PromotePoints makes the points of sweepID in ps pending again, each
+// keeping its paused run (RunID) as the one its next training continues,
+// and returns how many it changed. A point is changed only while it is
+// done, paused, with that run: promoting a set twice, from two processes
+// that ranked the same rung, changes it once.
+func (s *Store) PromotePoints(ctx context.Context, sweepID string, ps []Promotion) (int, error) {
+	var n int
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		n = 0
+		for _, p := range ps {
+			res, err := tx.ExecContext(ctx, `UPDATE sweep_points SET state = 'pending', status = '', error = '',
+					owner = '', finished = 0
+				WHERE sweep_id = ? AND idx = ? AND state = 'done' AND status = 'paused' AND run_id = ?`,
+				sweepID, p.Index, p.RunID)
+			if err != nil {
+				return err
+			}
+			k, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			n += int(k)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("promote points of %s: %w", sweepID, err)
+	}
+	return n, nil
 }
 
 func expectClaimed(res sql.Result) error {

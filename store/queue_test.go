@@ -461,3 +461,59 @@ func TestCancelSweep(t *testing.T) {
 		t.Errorf("after enqueueing again, %d points left, want 5", left)
 	}
 }
+
+func TestPromotePoints(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	enqueueTest(t, s, "iris-asha", testPoints(3), false)
+	runs := make([]*Run, 3)
+	for i := range runs {
+		runs[i] = &Run{Key: testKey("5eed", i), Experiment: "iris", SweepID: "iris-asha"}
+		if err := s.CreateRun(ctx, runs[i]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ClaimPoint(ctx, "iris-asha", "a", time.Minute, nil); err != nil {
+			t.Fatal(err)
+		}
+		status := StatusPaused
+		if i == 2 {
+			status = StatusFailed
+		}
+		if err := s.FinishPoint(ctx, "iris-asha", i, "a", PointOutcome{Status: status, RunID: runs[i].ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name string
+		ps   []Promotion
+		want int
+	}{
+		{"paused with its run", []Promotion{{0, runs[0].ID}}, 1},
+		{"promoted already", []Promotion{{0, runs[0].ID}}, 0},
+		{"another run than the point's", []Promotion{{1, runs[0].ID}}, 0},
+		{"not paused", []Promotion{{2, runs[2].ID}}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n, err := s.PromotePoints(ctx, "iris-asha", tt.ps)
+			if err != nil || n != tt.want {
+				t.Errorf("promoted %d, %v; want %d", n, err, tt.want)
+			}
+		})
+	}
+	pts, err := s.SweepPoints(ctx, "iris-asha")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := pts[0]; p.State != PointPending || p.RunID != runs[0].ID || p.Status != "" {
+		t.Errorf("promoted point: %+v; want pending, keeping run %d", p, runs[0].ID)
+	}
+	// A paused point is kept by the next xp run of the sweep; the failed
+	// one is tried again.
+	if left := enqueueTest(t, s, "iris-asha", testPoints(3), false); left != 2 {
+		t.Errorf("%d left after enqueueing again, want 2 (the promoted point and the failed one)", left)
+	}
+	if pts, _ := s.SweepPoints(ctx, "iris-asha"); pts[1].State != PointDone || pts[1].Status != StatusPaused {
+		t.Errorf("paused point after enqueueing again: %+v", pts[1])
+	}
+}

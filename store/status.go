@@ -14,12 +14,15 @@ const (
 	StatusLost      Status = "lost"      // its process stopped heartbeating; it may come back
 	StatusDiverged  Status = "diverged"  // stopped because the loss became NaN or infinite
 	StatusPruned    Status = "pruned"    // stopped early by a sweep
+	// StatusPaused: stopped by an asha sweep at a rung's epochs, its key's
+	// checkpoint kept for a promotion to continue from.
+	StatusPaused Status = "paused"
 )
 
 // Statuses lists every status, in life order.
 var Statuses = []Status{
 	StatusQueued, StatusRunning, StatusSucceeded, StatusFailed,
-	StatusCanceled, StatusLost, StatusDiverged, StatusPruned,
+	StatusCanceled, StatusLost, StatusDiverged, StatusPruned, StatusPaused,
 }
 
 // Valid reports whether s is one of the statuses above.
@@ -36,7 +39,7 @@ func (s Status) Valid() bool {
 // running and lost (a lost run's process may resume heartbeating).
 func (s Status) Finished() bool {
 	switch s {
-	case StatusSucceeded, StatusFailed, StatusCanceled, StatusDiverged, StatusPruned:
+	case StatusSucceeded, StatusFailed, StatusCanceled, StatusDiverged, StatusPruned, StatusPaused:
 		return true
 	}
 	return false

@@ -15,7 +15,9 @@
 // sweep and none trains a point twice), owner liveness (the claims and
 // runs of a process that is gone are taken over, or marked lost, at once
 // on its own host and after StaleAfter elsewhere), the median stopping
-// rule, and reading back where every point stands (ReadPoints, Best).
+// rule, a tpe sweep's proposals, an asha sweep's rungs and promotions
+// (asha.go), and reading back where every point stands (ReadPoints,
+// Best).
 //
 // Expanding the sweep block into points (grid, random draws, each point
 // validated against the schema with positions) stays in cue/spec, next to

@@ -113,6 +113,9 @@ func Start(ctx context.Context, st *store.Store, exp *spec.Experiment, ex Execut
 	if opts.Parallel <= 0 {
 		opts.Parallel = max(sw.Parallel, 1)
 	}
+	if sw.Method == spec.MethodASHA && ex.Name() != spec.ExecutorLocal {
+		return nil, fmt.Errorf("sweep of %s: method asha runs with the local executor only (its rungs pause and continue points in this process), not %s", exp.Name, ex.Name())
+	}
 	opts.Threads, opts.Parallel = ex.Fit(opts.Threads, opts.Parallel)
 
 	t0 := time.Now()
@@ -149,6 +152,9 @@ func Start(ctx context.Context, st *store.Store, exp *spec.Experiment, ex Execut
 			Earlier: len(plan.Points) - left, Planning: planning}}
 	if sw.Prune != nil {
 		s.pruner = newPruner(st, plan)
+	}
+	if sw.Method == spec.MethodASHA {
+		s.rungs = map[int]ashaClaim{}
 	}
 	if sw.Method == spec.MethodTPE {
 		if s.proposer, err = newProposer(plan); err != nil {
@@ -201,7 +207,24 @@ func mustTrain(ctx context.Context, st *store.Store, plan *Plan, force bool) (bo
 	if force || len(plan.Points) < plan.Total() {
 		return true, nil // a tpe sweep has points to propose, and train
 	}
+	// An asha sweep's points that stopped at a rung are done, not to
+	// train: what its queue recorded of them stands.
+	stopped := map[string]bool{}
+	if plan.Sweep.Method == spec.MethodASHA {
+		queued, err := st.SweepPoints(ctx, plan.ID)
+		if err != nil {
+			return false, err
+		}
+		for _, q := range queued {
+			if q.State == store.PointDone && q.Status == store.StatusPaused {
+				stopped[q.Key] = true
+			}
+		}
+	}
 	for _, p := range plan.Points {
+		if stopped[p.Job.Key] {
+			continue
+		}
 		_, err := st.LatestSucceeded(ctx, p.Job.Key)
 		if errors.Is(err, store.ErrNotFound) {
 			return true, nil

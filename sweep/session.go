@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/xp-ml/xp/backends"
+	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
 )
@@ -37,6 +38,9 @@ type Session struct {
 	res      Result // what the session counts, under mu
 	training int    // points in Train now, under mu
 	noRemote bool   // the remote failed once: not asked again; under mu
+	// rungs holds, for an asha sweep's claimed points, what each trains
+	// to; under mu.
+	rungs map[int]ashaClaim
 
 	emitMu sync.Mutex
 	done   int // points of the sweep done, as far as this process knows; under emitMu
@@ -85,6 +89,9 @@ func (s *Session) Emit(e Event) {
 	s.planMu.Lock()
 	total := s.plan.Total()
 	s.planMu.Unlock()
+	if e.Kind == PointDone && s.plan.Sweep.Method == spec.MethodASHA {
+		total = s.trainings() // a point ends once per rung it reaches
+	}
 	e.Plan, e.Done, e.Total = s.plan, s.done, total
 	s.opts.Events(e)
 }
@@ -105,6 +112,15 @@ func (s *Session) Claim(ctx context.Context) (int, error) {
 			return 0, ErrNoPoint
 		}
 		qp, err := s.st.ClaimPoint(ctx, s.plan.ID, s.owner, s.opts.StaleAfter, OwnerGone)
+		if errors.Is(err, ErrNoPoint) && s.plan.Sweep.Method == spec.MethodASHA {
+			promoted, perr := s.promote(ctx)
+			if perr != nil {
+				return 0, perr
+			}
+			if promoted {
+				continue
+			}
+		}
 		if errors.Is(err, ErrNoPoint) && s.proposer != nil {
 			s.planMu.Lock()
 			proposed, perr := s.propose(ctx)
@@ -136,6 +152,15 @@ func (s *Session) Claim(ctx context.Context) (int, error) {
 			return 0, errors.Join(fmt.Errorf("sweep %s: point %d has key %.12s in the queue, not this "+
 				"process's: another xp process runs this sweep on other data", s.plan.ID, idx, qp.Key),
 				s.Release(rec, idx))
+		}
+		if s.plan.Sweep.Method == spec.MethodASHA {
+			claim, err := s.ashaClaim(ctx, idx, qp.RunID)
+			if err != nil {
+				return 0, errors.Join(err, s.Release(rec, idx))
+			}
+			s.mu.Lock()
+			s.rungs[idx] = claim
+			s.mu.Unlock()
 		}
 		if s.opts.Force {
 			return idx, nil
@@ -329,6 +354,12 @@ func (s *Session) TrainOn(ctx context.Context, idx, gpu int) (Outcome, bool) {
 		opts.Prune = s.pruner.rule(ctx)
 	}
 	s.mu.Lock()
+	if claim, ok := s.rungs[idx]; ok {
+		// A promoted point continues its paused run's checkpoint, which
+		// --force would set aside: only a first rung trains anew.
+		opts.PauseAfter = claim.pauseAfter
+		opts.Force = opts.Force && !claim.promoted
+	}
 	s.training++
 	s.res.PeakThreads = max(s.res.PeakThreads, s.training*s.opts.Threads)
 	s.mu.Unlock()
@@ -384,11 +415,17 @@ func (s *Session) Submitted(ctx context.Context, sub *Submission) error {
 }
 
 // Left counts the sweep's points that are not done, whoever holds them,
-// and those a tpe sweep has yet to propose; none once the sweep's stop
-// rule has stopped it.
+// those a tpe sweep has yet to propose, and those an asha sweep promotes
+// now; none once the sweep's stop rule has stopped it.
 func (s *Session) Left(ctx context.Context) (int, error) {
 	if reason, err := s.stopped(ctx); err != nil || reason != "" {
 		return 0, err
+	}
+	if s.plan.Sweep.Method == spec.MethodASHA {
+		// A complete rung's promotions are points left.
+		if _, err := s.promote(ctx); err != nil {
+			return 0, err
+		}
 	}
 	points, err := s.st.SweepPoints(ctx, s.plan.ID)
 	if err != nil {

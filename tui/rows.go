@@ -38,7 +38,7 @@ type ordering struct {
 // then the rest.
 var statusRank = map[store.Status]float64{
 	store.StatusRunning: 0, store.StatusQueued: 1, store.StatusLost: 2, store.StatusFailed: 3,
-	store.StatusDiverged: 4, store.StatusCanceled: 5, store.StatusPruned: 6, store.StatusSucceeded: 7,
+	store.StatusDiverged: 4, store.StatusCanceled: 5, store.StatusPruned: 6, store.StatusPaused: 6.5, store.StatusSucceeded: 7,
 }
 
 // rowView is the table's rows: every row of the index in the table's

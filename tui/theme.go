@@ -53,6 +53,7 @@ func newTheme(r *lipgloss.Renderer, mono bool) *theme {
 			store.StatusLost:      c("214"),
 			store.StatusDiverged:  c("203"),
 			store.StatusPruned:    c("245"),
+			store.StatusPaused:    c("245"),
 		},
 	}
 	// Distinct hues that read on dark and light backgrounds.
@@ -85,6 +86,8 @@ func statusIcon(s store.Status) string {
 		return "↯"
 	case store.StatusPruned:
 		return "✂"
+	case store.StatusPaused:
+		return "="
 	}
 	return "•"
 }

@@ -29,6 +29,7 @@ const (
 	MethodGrid   = "grid"
 	MethodRandom = "random"
 	MethodTPE    = "tpe"
+	MethodASHA   = "asha"
 
 	DistChoice     = "choice"
 	DistUniform    = "uniform"
@@ -189,7 +190,7 @@ func (e *Experiment) Points() ([]Point, error) {
 		p, verrs := b.point(i, vals)
 		if verrs != nil {
 			errs = errors.Append(errs, verrs)
-			if sw.Method != MethodGrid && len(errors.Errors(errs)) >= 10 {
+			if sw.drawn() && len(errors.Errors(errs)) >= 10 {
 				break // every draw may fail alike: enough to say why
 			}
 			continue
@@ -204,7 +205,7 @@ func (e *Experiment) Points() ([]Point, error) {
 	if errs != nil {
 		return nil, fmt.Errorf("sweep of %s: %w", e.Name, errs)
 	}
-	if sw.Method != MethodGrid && len(points) < want {
+	if sw.drawn() && len(points) < want {
 		return nil, fmt.Errorf("sweep of %s: %w", e.Name, e.newError([]cue.Selector{cue.Str("sweep"), cue.Str("trials")},
 			"%d draws gave %d distinct points of the %d trials: the space holds fewer distinct experiments than its values suggest (equal values written differently?); lower trials, or use method: %q",
 			maxDraws(want), len(points), want, MethodGrid))
@@ -308,6 +309,42 @@ func (e *Experiment) PointByHash(hash string) (*Point, error) {
 	return nil, fmt.Errorf("%s: %w %.12s", e.Name, ErrNoPoint, hash)
 }
 
+// drawn reports whether the sweep's points are random draws (random, tpe's
+// startup points, asha with trials) rather than the grid of its lists.
+func (sw *Sweep) drawn() bool {
+	return sw.Method == MethodRandom || sw.Method == MethodTPE || (sw.Method == MethodASHA && sw.Trials > 0)
+}
+
+// Rungs are the epoch budgets of an asha sweep's rungs for a point that
+// trains epochs epochs: MinEpochs, times ReductionFactor rung after rung
+// while below epochs, then epochs itself, the last. Just [epochs] for
+// another method, or when MinEpochs is not below epochs.
+func (sw *Sweep) Rungs(epochs int) []int {
+	if sw.Method != MethodASHA || sw.MinEpochs <= 0 || sw.ReductionFactor < 2 {
+		return []int{epochs}
+	}
+	var out []int
+	for b := sw.MinEpochs; b < epochs; b *= sw.ReductionFactor {
+		out = append(out, b)
+	}
+	return append(out, epochs)
+}
+
+// checkASHA checks what an asha sweep needs of the experiment: a first
+// rung below train.epochs, and a metric known at every rung (not a test
+// metric, which only a finished run has).
+func checkASHA(sw *Sweep, epochs int, add func([]cue.Selector, string, ...any)) {
+	if sw.MinEpochs >= epochs {
+		add([]cue.Selector{cue.Str("sweep"), cue.Str("min_epochs")},
+			"min_epochs %d is not below train.epochs %d: every point would train to the end, with nothing to halve; lower min_epochs or use method: %q",
+			sw.MinEpochs, epochs, MethodRandom)
+	}
+	if split, _, _ := strings.Cut(sw.Metric, "."); split == "test" {
+		add([]cue.Selector{cue.Str("sweep"), cue.Str("metric")},
+			"asha ranks points at every rung by metric, but %s is measured only when a run ends; use a validation or train metric", sw.Metric)
+	}
+}
+
 // sweepPaths are the sweep's paths, sorted, so the order they are written
 // in changes neither the points nor their order.
 func sweepPaths(sw *Sweep) []string {
@@ -325,7 +362,7 @@ func sweepPaths(sw *Sweep) []string {
 // many as maxDraws, of which it wants Trials distinct (tpe: its first
 // Startup, the points it draws before it learns).
 func combinations(sw *Sweep, paths []string) (func(i int) ([]json.RawMessage, bool), int, error) {
-	if sw.Method == MethodRandom || sw.Method == MethodTPE {
+	if sw.drawn() {
 		want := sw.Trials
 		if sw.Method == MethodTPE {
 			want = min(sw.Startup, sw.Trials)
@@ -347,7 +384,7 @@ func combinations(sw *Sweep, paths []string) (func(i int) ([]json.RawMessage, bo
 	for _, p := range paths {
 		param := sw.Params[p]
 		if param.Dist != DistChoice {
-			return nil, 0, fmt.Errorf("params[%q]: method %q needs a list of values", p, MethodGrid)
+			return nil, 0, fmt.Errorf("params[%q]: method %q needs a list of values", p, sw.Method)
 		}
 		next := make([][]json.RawMessage, 0, len(out)*len(param.Choices))
 		for _, prefix := range out {
@@ -863,7 +900,7 @@ func checkSweep(e *Experiment) errors.Error {
 		add(field, "the experiment does not measure %s on %s (it has %s)%s", name, split, strings.Join(known, ", "), hint)
 	}
 	metricOK(sw.Metric, cue.Str("sweep"), cue.Str("metric"))
-	if sw.Method == MethodRandom || sw.Method == MethodTPE {
+	if sw.drawn() {
 		// Draws of a space smaller than trials repeat: say so now rather
 		// than run fewer points than asked.
 		if size, parts, ok := spaceSize(sw, sweepPaths(sw)); ok && size < sw.Trials {
@@ -874,6 +911,9 @@ func checkSweep(e *Experiment) errors.Error {
 	}
 	if sw.Prune != nil && sw.Prune.Metric != "" {
 		metricOK(sw.Prune.Metric, cue.Str("sweep"), cue.Str("prune"), cue.Str("metric"))
+	}
+	if sw.Method == MethodASHA {
+		checkASHA(sw, e.Spec.Train.Epochs, add)
 	}
 
 	v, err := newValidator()
@@ -914,8 +954,9 @@ func checkSweep(e *Experiment) errors.Error {
 				distHint(raw[path]))
 			continue
 		default:
-			if sw.Method == MethodGrid {
-				add(at, "%s needs method: %q or %q (method %q takes lists of values)", param.Dist, MethodRandom, MethodTPE, sw.Method)
+			if !sw.drawn() {
+				add(at, "%s needs method: %q, %q, or %q with trials (method %q without trials takes lists of values)",
+					param.Dist, MethodRandom, MethodTPE, MethodASHA, sw.Method)
 				continue
 			}
 			if msg := boundsError(param); msg != "" {

@@ -333,7 +333,7 @@ func TestSweepErrors(t *testing.T) {
 		params: "model.layers[0].dense": {uniform: [8, 64]}`, []string{
 			`does not fit model.layers[0].dense: conflicting values`, `(mismatched types float and int)`}},
 		{"distribution in a grid", `		params: "train.optimizer.adam.lr": {uniform: [0.1, 0.2]}`, []string{
-			`uniform needs method: "random" or "tpe"`}},
+			`uniform needs method: "random", "tpe", or "asha" with trials`}},
 		{"unknown distribution", `		method: "random", trials: 3
 		params: "train.optimizer.adam.lr": {unifrom: [0.1, 0.2]}`, []string{
 			`did you mean "uniform"?`}},
@@ -349,7 +349,7 @@ func TestSweepErrors(t *testing.T) {
 		}`, []string{`iris.sweep.trials: 7 trials, but the space holds only 6 distinct points (train.batch_size: 2 × train.optimizer.adam.lr: 3 values): random draws would repeat; lower trials to 6, or use method: "grid" to train every point`,
 			"./exp.cue:9:21"}},
 		{"trials in a grid", `		trials: 3
-		params: "train.optimizer.adam.lr": [0.1]`, []string{`iris.sweep.trials: trials goes with method: "random" or "tpe"`, "./exp.cue:9:3"}},
+		params: "train.optimizer.adam.lr": [0.1]`, []string{`iris.sweep.trials: trials goes with method: "random", "tpe" or "asha"`, "./exp.cue:9:3"}},
 		{"startup in a random sweep", `		method: "random", trials: 3, startup: 2
 		params: "train.optimizer.adam.lr": [0.1, 0.2, 0.3]`, []string{`iris.sweep.startup: startup goes with method: "tpe"`, "./exp.cue:9:32"}},
 		{"tpe without trials", `		method: "tpe"
@@ -361,6 +361,27 @@ func TestSweepErrors(t *testing.T) {
 		{"tpe bad bounds", `		method: "tpe", trials: 3
 		params: "train.optimizer.adam.lr": {log_uniform: [0, 0.2]}`, []string{
 			`log_uniform: bounds must be above 0`, "./exp.cue:10:11"}},
+		{"asha min_epochs not below epochs", `		method: "asha", min_epochs: 4
+		params: "train.optimizer.adam.lr": [0.1, 0.2, 0.3]`, []string{
+			`iris.sweep.min_epochs: min_epochs 4 is not below train.epochs 4`, "./exp.cue:9:19"}},
+		{"asha reduction factor", `		method: "asha", reduction_factor: 1
+		params: "train.optimizer.adam.lr": [0.1, 0.2, 0.3]`, []string{
+			`iris.sweep.reduction_factor: 1 is not one of >=2`, "./exp.cue:9:37"}},
+		{"asha test metric", `		method: "asha"
+		params: "train.optimizer.adam.lr": [0.1, 0.2, 0.3]
+		metric: "test.accuracy"`, []string{
+			`iris.sweep.metric: asha ranks points at every rung by metric, but test.accuracy is measured only when a run ends`, "./exp.cue:11:3"}},
+		{"asha with prune", `		method: "asha"
+		params: "train.optimizer.adam.lr": [0.1, 0.2, 0.3]
+		prune: grace: 1`, []string{`iris.sweep.prune: prune goes with method: "grid", "random" or "tpe"`}},
+		{"asha with stop", `		method: "asha"
+		params: "train.optimizer.adam.lr": [0.1, 0.2, 0.3]
+		stop: no_improvement_in: 2`, []string{`iris.sweep.stop: stop goes with method: "grid", "random" or "tpe"`}},
+		{"asha distribution without trials", `		method: "asha"
+		params: "train.optimizer.adam.lr": {log_uniform: [1e-4, 1e-1]}`, []string{
+			`log_uniform needs method: "random", "tpe", or "asha" with trials`, "./exp.cue:10:11"}},
+		{"min_epochs in a grid", `		min_epochs: 2
+		params: "train.optimizer.adam.lr": [0.1]`, []string{`iris.sweep.min_epochs: min_epochs goes with method: "asha"`, "./exp.cue:9:3"}},
 		{"metadata", `		params: description: ["a", "b"]`, []string{`description cannot be swept`}},
 		{"metric not measured", `		params: "train.optimizer.adam.lr": [0.1]
 		metric: "validation.auc"`, []string{

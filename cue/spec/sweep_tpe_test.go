@@ -2,6 +2,7 @@ package spec
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -127,5 +128,62 @@ func TestCoordOfStructChoices(t *testing.T) {
 	}
 	if got := pt.Exp.Spec.Model.Layers; len(got) != 2 || got[0].Dense != 16 || got[1].Dropout != 0.2 {
 		t.Errorf("layers %+v", got)
+	}
+}
+
+func TestSweepASHARungs(t *testing.T) {
+	tests := []struct {
+		name   string
+		sweep  Sweep
+		epochs int
+		want   []int
+	}{
+		{"thirds", Sweep{Method: MethodASHA, MinEpochs: 1, ReductionFactor: 3}, 9, []int{1, 3, 9}},
+		{"last rung short", Sweep{Method: MethodASHA, MinEpochs: 2, ReductionFactor: 3}, 12, []int{2, 6, 12}},
+		{"last rung past a power", Sweep{Method: MethodASHA, MinEpochs: 1, ReductionFactor: 2}, 5, []int{1, 2, 4, 5}},
+		{"min_epochs at epochs", Sweep{Method: MethodASHA, MinEpochs: 5, ReductionFactor: 3}, 5, []int{5}},
+		{"another method", Sweep{Method: MethodRandom}, 9, []int{9}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.sweep.Rungs(tt.epochs); !slices.Equal(got, tt.want) {
+				t.Errorf("rungs %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// An asha sweep's points are random draws with trials, as random's with
+// the same seed; without trials, the grid of its lists. Its rungs default
+// to min_epochs 1 and reduction_factor 3.
+func TestSweepASHAPoints(t *testing.T) {
+	asha := loadSweep(t, "method: \"asha\", trials: 6, seed: 3\n"+tpeParams)
+	random := loadSweep(t, "method: \"random\", trials: 6, seed: 3\n"+tpeParams)
+	if sw := asha.Spec.Sweep; sw.MinEpochs != 1 || sw.ReductionFactor != 3 {
+		t.Errorf("defaults: min_epochs %d, reduction_factor %d", sw.MinEpochs, sw.ReductionFactor)
+	}
+	ap, err := asha.Points()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp, err := random.Points()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ap) != 6 {
+		t.Fatalf("%d points, want 6", len(ap))
+	}
+	for i := range ap {
+		if ap[i].Exp.Hash != rp[i].Exp.Hash {
+			t.Errorf("point %d: asha %s, random %s", i, ap[i].Label(), rp[i].Label())
+		}
+	}
+	grid := loadSweep(t, "method: \"asha\", min_epochs: 2, reduction_factor: 2\nparams: {\"train.batch_size\": [16, 32], \"model.layers[0].dense\": [8, 16, 32]}")
+	gp, err := grid.Points()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gp) != 6 {
+		t.Errorf("%d grid points, want 6", len(gp))
 	}
 }

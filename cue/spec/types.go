@@ -453,17 +453,20 @@ type ClassWeights struct {
 // Sweep turns one experiment into many points, each a concrete experiment
 // with values substituted at paths of the spec (see sweep.go).
 type Sweep struct {
-	Method    string                `json:"method"` // "grid" | "random" | "tpe"
-	Params    map[string]SweepParam `json:"params"` // by path in the spec
-	Trials    int                   `json:"trials,omitempty"`
-	Startup   int                   `json:"startup,omitempty"` // tpe: points drawn at random first
-	Seed      int64                 `json:"seed"`
-	Parallel  int                   `json:"parallel"`
-	Metric    string                `json:"metric"`         // "<split>.<name>"
-	Mode      string                `json:"mode,omitempty"` // "min" | "max"; "" follows the metric
-	Resources Resources             `json:"resources"`
-	Prune     *Prune                `json:"prune,omitempty"`
-	Stop      *Stop                 `json:"stop,omitempty"`
+	Method  string                `json:"method"` // "grid" | "random" | "tpe" | "asha"
+	Params  map[string]SweepParam `json:"params"` // by path in the spec
+	Trials  int                   `json:"trials,omitempty"`
+	Startup int                   `json:"startup,omitempty"` // tpe: points drawn at random first
+	// MinEpochs and ReductionFactor are an asha sweep's rungs (Rungs).
+	MinEpochs       int       `json:"min_epochs,omitempty"`
+	ReductionFactor int       `json:"reduction_factor,omitempty"`
+	Seed            int64     `json:"seed"`
+	Parallel        int       `json:"parallel"`
+	Metric          string    `json:"metric"`         // "<split>.<name>"
+	Mode            string    `json:"mode,omitempty"` // "min" | "max"; "" follows the metric
+	Resources       Resources `json:"resources"`
+	Prune           *Prune    `json:"prune,omitempty"`
+	Stop            *Stop     `json:"stop,omitempty"`
 	// Executor is where the points train: "local" or "slurm"; Slurm the
 	// sbatch options of its tasks. Neither changes a key or the sweep id.
 	Executor string `json:"executor"`
