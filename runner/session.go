@@ -589,7 +589,7 @@ func (s *session) finish(ctx context.Context, final map[string]map[string]float6
 	}
 	status, msg := outcome(trainErr)
 	s.log.Printf("status %s %s", status, msg)
-	if !resumable(status) {
+	if !Resumable(status) {
 		if err := removeCheckpoint(s.st, s.job.Key); err != nil {
 			s.log.Printf("%v", err)
 		}
@@ -626,10 +626,15 @@ func outcome(err error) (status store.Status, msg string) {
 	return store.StatusFailed, err.Error()
 }
 
-// resumable says whether a run that ended with status keeps its key's
-// checkpoint for the next run of the key to continue: only an interrupted
-// run is resumed; a finished one starts over.
-func resumable(status store.Status) bool { return status == store.StatusCanceled }
+// Resumable says whether a run that ended with status keeps its key's
+// checkpoint for the next run of the key to continue: an interrupted run
+// (canceled) and a failed one (a full disk, a store error, a crash of the
+// machine's resources at epoch 119 of 300), whose progress up to its last
+// checkpoint is never thrown away. A finished run (succeeded, pruned,
+// diverged: resuming it would end the same) starts over.
+func Resumable(status store.Status) bool {
+	return status == store.StatusCanceled || status == store.StatusFailed
+}
 
 // emit reports progress to Options.Events. Before the run is claimed it
 // has no id, and before training no batches.
