@@ -25,7 +25,7 @@ func ReadCSV(ctx context.Context, path string) (*Frame, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	buf, _, err := readBytes(path, false)
+	buf, _, err := readBytes(ctx, path, false, limitsOf(nil))
 	if err != nil {
 		return nil, err
 	}

@@ -98,6 +98,9 @@ func peekSource(ctx context.Context, field string, s spec.Source, o SourceOption
 		if _, err := os.Stat(path); err != nil {
 			return Schema{}, fmt.Sprintf("%s: %s not found; its columns were not checked", field, path), nil
 		}
+		if err := regularFile(path); err != nil {
+			return Schema{}, "", &spec.FieldError{Field: field + ".file", Err: err}
+		}
 	case "http":
 		display = s.HTTP.URL
 		if format, err = formatOr(s.HTTP.Format, urlPath(s.HTTP.URL)); err != nil {

@@ -614,6 +614,10 @@ func parseSweepPath(path string) ([]cue.Selector, error) {
 		(first == "sweep" || slices.Contains(MetadataFields, first)) {
 		return nil, fmt.Errorf("%s cannot be swept: it does not reach training", first)
 	}
+	if len(sels) > 1 && sels[0].Unquoted() == "data" && sels[1].Type() == cue.StringLabel &&
+		slices.Contains(DataMetadataFields, sels[1].Unquoted()) {
+		return nil, fmt.Errorf("data.%s cannot be swept: it does not reach training", sels[1].Unquoted())
+	}
 	return sels, nil
 }
 
