@@ -70,7 +70,7 @@ func regularFile(path string) error {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return errorf(ErrNotRegular, "read %s: %s is %s, not a regular file; xp reads only regular files", path, path, fileKind(fi.Mode()))
+		return errorf(ErrNotRegular, "read %s: it is %s, not a regular file; xp reads only regular files", path, fileKind(fi.Mode()))
 	}
 	return nil
 }

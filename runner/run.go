@@ -167,6 +167,9 @@ type Job struct {
 // sources into the cache (once: a pinned file already cached is not
 // fetched again; ctx cancels a fetch), and hashes them.
 func Plan(ctx context.Context, exp *spec.Experiment, opts Options) (*Job, error) {
+	if err := CheckMemory(exp); err != nil {
+		return nil, err
+	}
 	b, device, fallback, err := chooseBackend(exp.Spec.Device, opts.Backend)
 	if err != nil {
 		return nil, exp.FieldError("device", err)
