@@ -473,8 +473,9 @@ type Sweep struct {
 	Trials    int                   `json:"trials,omitempty"`
 	Seed      int64                 `json:"seed"`
 	Parallel  int                   `json:"parallel"`
-	Metric    string                `json:"metric"`         // "<split>.<name>"
-	Mode      string                `json:"mode,omitempty"` // "min" | "max"; "" follows the metric
+	MaxPoints int                   `json:"max_points,omitempty"` // 0: DefaultMaxPoints
+	Metric    string                `json:"metric"`               // "<split>.<name>"
+	Mode      string                `json:"mode,omitempty"`       // "min" | "max"; "" follows the metric
 	Resources Resources             `json:"resources"`
 	Prune     *Prune                `json:"prune,omitempty"`
 	// Executor is where the points train: "local" or "slurm"; Slurm the
