@@ -333,6 +333,9 @@ func Run(ctx context.Context, st *store.Store, exp *spec.Experiment, opts Option
 		prev, err := st.LatestSucceeded(ctx, job.Key)
 		switch {
 		case err == nil:
+			if err := CheckCached(st, prev); err != nil {
+				return nil, err
+			}
 			return &Result{Run: prev, Cached: true, Metrics: FinalMetrics(prev)}, nil
 		case !errors.Is(err, store.ErrNotFound):
 			return nil, err

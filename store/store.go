@@ -65,6 +65,9 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	if err := checkNotLost(dir, path); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 	// A file: URI, so the path is escaped: a '?' or '%' in a directory name
 	// must not be read as the start of the query or an escape.
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
@@ -92,6 +95,10 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := s.checkHasRuns(ctx, path); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open store: %w", err)
 	}
 	if s.pointStmts, err = preparePointStmts(ctx, w); err != nil {
 		s.Close()

@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestLostDatabase: a database that is missing, empty (0 bytes) or holds
+// no run while run folders exist is refused, and nothing is written; with
+// no run folders a new store opens as always.
+func TestLostDatabase(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		lose func(t *testing.T, db string)
+	}{
+		{"missing", func(t *testing.T, db string) { removeDB(t, db) }},
+		{"empty", func(t *testing.T, db string) {
+			removeDB(t, db)
+			if err := os.WriteFile(db, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"no runs", func(t *testing.T, db string) {
+			removeDB(t, db)
+			s, err := Open(ctx, filepath.Join(t.TempDir(), ".xp"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Backup(ctx, db); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), ".xp")
+			s, err := Open(ctx, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := createTest(t, s, testKey("ab", 1), "iris")
+			if err := os.MkdirAll(s.ArtifactDir(r), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			db := filepath.Join(dir, DBName)
+			tc.lose(t, db)
+			before, _ := os.Stat(db)
+			if s, err := Open(ctx, dir); !errors.Is(err, ErrLostDatabase) {
+				if err == nil {
+					s.Close()
+				}
+				t.Fatalf("open: %v, want ErrLostDatabase", err)
+			}
+			after, _ := os.Stat(db)
+			if (before == nil) != (after == nil) || before != nil && before.Size() != after.Size() {
+				t.Errorf("the refused database changed: %v -> %v", before, after)
+			}
+		})
+	}
+	if s, err := Open(ctx, filepath.Join(t.TempDir(), ".xp")); err != nil {
+		t.Errorf("a new store: %v", err)
+	} else {
+		s.Close()
+	}
+}
+
+func removeDB(t *testing.T, db string) {
+	t.Helper()
+	for _, p := range []string{db, db + "-wal", db + "-shm"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestBackupAndIntegrity: a backup taken while the store is open holds its
+// runs and passes the integrity check; an existing file is not overwritten.
+func TestBackupAndIntegrity(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	createTest(t, s, testKey("cd", 1), "iris")
+	if problems, err := s.IntegrityCheck(ctx); err != nil || len(problems) > 0 {
+		t.Fatalf("a sound store: %v %v", problems, err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "b.db")
+	if err := s.Backup(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Backup(ctx, path); !errors.Is(err, os.ErrExist) {
+		t.Errorf("backup over an existing file: %v", err)
+	}
+	restored := filepath.Join(dir, ".xp")
+	if err := os.MkdirAll(restored, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path, filepath.Join(restored, DBName)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(ctx, restored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	n, err := b.CountRuns(ctx, ListOptions{})
+	if err != nil || n != 1 {
+		t.Errorf("the backup holds %d runs (%v), want 1", n, err)
+	}
+}
