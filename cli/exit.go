@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/internal/termtext"
 )
 
 // Exit codes (README, "Exit codes").
@@ -43,7 +45,7 @@ func report(w io.Writer, err error) int {
 	var ee exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil && ee.err.Error() != "" {
-			fmt.Fprintf(w, "xp: %v\n", ee.err)
+			fmt.Fprintf(w, "xp: %s\n", termtext.Lines(ee.err.Error()))
 		}
 		return ee.code
 	}
@@ -53,10 +55,12 @@ func report(w io.Writer, err error) int {
 	}
 	if spec.IsSpecError(err) {
 		cwd, _ := os.Getwd()
-		spec.PrintError(w, err, cwd)
+		var b strings.Builder
+		spec.PrintError(&b, err, cwd)
+		io.WriteString(w, termtext.Lines(b.String()))
 		return ExitError
 	}
-	fmt.Fprintf(w, "xp: %v\n", err)
+	fmt.Fprintf(w, "xp: %s\n", termtext.Lines(err.Error()))
 	var ue usageError
 	if errors.As(err, &ue) {
 		return ExitUsage

@@ -24,6 +24,8 @@ func newVetCmd(s Streams) *cobra.Command {
 }
 
 func runVet(ctx context.Context, s Streams, paths []string) error {
+	s, flush := cleanText(s)
+	defer flush()
 	root, err := projectRoot()
 	if err != nil {
 		return err

@@ -126,3 +126,23 @@ func TestOnlyRegularFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestNULByte: a NUL byte in a header or a value is an error at its
+// file:line:col, not a silent new category.
+func TestNULByte(t *testing.T) {
+	for _, tc := range []struct{ name, body, at string }{
+		{"header", "a,b\x00c\n1,2\n3,4\n", "t.csv:1:4: a NUL byte"},
+		{"value", "a,b\n1,x\n3,y\x00z\n", "t.csv:3:4: a NUL byte"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "t.csv"), []byte(tc.body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			err := readSource(dir, "t.csv", nil)
+			if !errors.Is(err, ErrNUL) || !strings.Contains(err.Error(), tc.at) {
+				t.Fatalf("got %v, want ErrNUL at %s", err, tc.at)
+			}
+		})
+	}
+}

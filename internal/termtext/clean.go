@@ -34,14 +34,19 @@ func Clean(s string) string {
 }
 
 // Lines is Clean for text of several lines (an error message that lists
-// problems): each line is cleaned, the newlines kept.
+// problems, indented by tabs): each line is cleaned, its newlines and tabs
+// kept.
 func Lines(s string) string {
-	if isPlain(strings.ReplaceAll(s, "\n", " ")) {
+	if isPlain(strings.NewReplacer("\n", " ", "\t", " ").Replace(s)) {
 		return s
 	}
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
-		lines[i] = Clean(l)
+		cells := strings.Split(l, "\t")
+		for j, c := range cells {
+			cells[j] = Clean(c)
+		}
+		lines[i] = strings.Join(cells, "\t")
 	}
 	return strings.Join(lines, "\n")
 }

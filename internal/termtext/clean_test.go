@@ -1,6 +1,9 @@
 package termtext
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestClean(t *testing.T) {
 	for _, tc := range []struct{ name, in, want string }{
@@ -20,5 +23,29 @@ func TestClean(t *testing.T) {
 				t.Errorf("Clean(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 		})
+	}
+}
+
+func TestWriter(t *testing.T) {
+	var b strings.Builder
+	w := NewWriter(&b)
+	// An escape sequence split across writes, a tab kept, a last line
+	// without a newline.
+	for _, s := range []string{"ok  cr\x1b", "[2Jedit\tx\n", "\x1b]0;owned\x07name\n", "tail\x07"} {
+		if _, err := w.Write([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if want := "ok  credit\tx\nname\ntail"; b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+}
+
+func TestLines(t *testing.T) {
+	if got, want := Lines("a\x1b[31mb\nc\x07d\te"), "ab\ncd\te"; got != want {
+		t.Errorf("Lines = %q, want %q", got, want)
 	}
 }
