@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/internal/redact"
 	"github.com/xp-ml/xp/internal/termtext"
 )
 
@@ -45,7 +46,7 @@ func report(w io.Writer, err error) int {
 	var ee exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil && ee.err.Error() != "" {
-			fmt.Fprintf(w, "xp: %s\n", termtext.Lines(ee.err.Error()))
+			fmt.Fprintf(w, "xp: %s\n", termtext.Lines(redact.Text(ee.err.Error())))
 		}
 		return ee.code
 	}
@@ -57,10 +58,10 @@ func report(w io.Writer, err error) int {
 		cwd, _ := os.Getwd()
 		var b strings.Builder
 		spec.PrintError(&b, err, cwd)
-		io.WriteString(w, termtext.Lines(b.String()))
+		io.WriteString(w, termtext.Lines(redact.Text(b.String())))
 		return ExitError
 	}
-	fmt.Fprintf(w, "xp: %s\n", termtext.Lines(err.Error()))
+	fmt.Fprintf(w, "xp: %s\n", termtext.Lines(redact.Text(err.Error())))
 	var ue usageError
 	if errors.As(err, &ue) {
 		return ExitUsage

@@ -16,6 +16,7 @@ import (
 
 	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/data/fetch"
+	"github.com/xp-ml/xp/internal/redact"
 )
 
 // ErrChanged is a data file whose bytes changed after they were hashed.
@@ -75,7 +76,7 @@ func ResolveSource(ctx context.Context, field string, s spec.Source, o SourceOpt
 		}
 	case "http":
 		h := s.HTTP
-		src.Name = h.URL
+		src.Name = redact.URL(h.URL) // recorded and printed: never its secrets
 		if src.Format, err = formatOr(h.Format, urlPath(h.URL)); err != nil {
 			return nil, &spec.FieldError{Field: field + ".http.url", Err: err}
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/xp-ml/xp/backends"
 	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/data"
+	"github.com/xp-ml/xp/internal/redact"
 	"github.com/xp-ml/xp/model"
 	"github.com/xp-ml/xp/provenance"
 	"github.com/xp-ml/xp/store"
@@ -677,7 +678,7 @@ func (s *session) saveArtifacts(weights *model.Params) (string, error) {
 	if err := os.WriteFile(filepath.Join(s.dir, "preprocessing.json"), pj, 0o644); err != nil {
 		return "", fmt.Errorf("save preprocessing: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(s.dir, "spec.json"), s.job.Exp.Resolved, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(s.dir, "spec.json"), redact.SpecJSON(s.job.Exp.Resolved), 0o644); err != nil {
 		return "", fmt.Errorf("save spec: %w", err)
 	}
 	return digest, nil

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/xp-ml/xp/internal/redact"
 )
 
 // DefaultHTTPClient is used when HTTP is given no client: it gives up on a
@@ -28,6 +30,9 @@ var DefaultHTTPClient = &http.Client{
 // (before a byte is written, when the server declares its length), one
 // that sends nothing for Idle or takes longer than Total ErrTimeout.
 func (c *Cache) HTTP(ctx context.Context, client *http.Client, rawURL, pin string) (Blob, error) {
+	// Messages name the URL without its secrets (user:password@, query
+	// tokens): the pin is the file's identity.
+	shown := redact.URL(rawURL)
 	if b, ok := c.Lookup(pin); ok {
 		return b, nil
 	}
@@ -41,33 +46,33 @@ func (c *Cache) HTTP(ctx context.Context, client *http.Client, rawURL, pin strin
 	defer cancel(nil)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		return Blob{}, fmt.Errorf("fetch %s: %w", rawURL, err)
+		return Blob{}, fmt.Errorf("fetch %s: %s", shown, redact.Text(err.Error()))
 	}
 	resp, err := client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return Blob{}, timedOut(ctx, rawURL, lim, fmt.Errorf("fetch %s: %w", rawURL, ctx.Err()))
+			return Blob{}, timedOut(ctx, shown, lim, fmt.Errorf("fetch %s: %w", shown, ctx.Err()))
 		}
-		return Blob{}, errorf(ErrUnreachable, err, "fetch %s: cannot reach the server: %v", rawURL, unwrapURLError(err))
+		return Blob{}, errorf(ErrUnreachable, err, "fetch %s: cannot reach the server: %s", shown, redact.Text(unwrapURLError(err).Error()))
 	}
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
-		return Blob{}, errorf(ErrNotFound, nil, "fetch %s: %s", rawURL, resp.Status)
+		return Blob{}, errorf(ErrNotFound, nil, "fetch %s: %s", shown, resp.Status)
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return Blob{}, errorf(ErrAccessDenied, nil, "fetch %s: %s", rawURL, resp.Status)
+		return Blob{}, errorf(ErrAccessDenied, nil, "fetch %s: %s", shown, resp.Status)
 	case resp.StatusCode != http.StatusOK:
-		return Blob{}, errorf(ErrStatus, nil, "fetch %s: %s", rawURL, resp.Status)
+		return Blob{}, errorf(ErrStatus, nil, "fetch %s: %s", shown, resp.Status)
 	case resp.ContentLength > lim.MaxBytes:
-		return Blob{}, tooLarge(rawURL, lim.MaxBytes)
+		return Blob{}, tooLarge(shown, lim.MaxBytes)
 	}
 	idle := time.AfterFunc(lim.Idle, func() { cancel(errIdle) })
 	defer idle.Stop()
 	put := *c
 	put.Limits = lim
-	b, err := put.Put(ctx, idleReader{resp.Body, idle, lim.Idle}, pin, rawURL)
+	b, err := put.Put(ctx, idleReader{resp.Body, idle, lim.Idle}, pin, shown)
 	if err != nil {
-		return Blob{}, timedOut(ctx, rawURL, lim, err)
+		return Blob{}, timedOut(ctx, shown, lim, err)
 	}
 	return b, nil
 }
