@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // TestLostDatabase: a database that is missing, empty (0 bytes) or holds
@@ -110,5 +111,43 @@ func TestBackupAndIntegrity(t *testing.T) {
 	n, err := b.CountRuns(ctx, ListOptions{})
 	if err != nil || n != 1 {
 		t.Errorf("the backup holds %d runs (%v), want 1", n, err)
+	}
+}
+
+// TestOpenReadOnly: a store opened read-only serves its reads, marks no
+// run lost (a reader cannot record it), and refuses writes with
+// ErrReadOnly; the file is unchanged.
+func TestOpenReadOnly(t *testing.T) {
+	ctx := context.Background()
+	s, c := openTest(t)
+	r := createTest(t, s, testKey("ef", 1), "iris")
+	if err := s.StartRun(ctx, r.ID, 1<<22, "elsewhere"); err != nil {
+		t.Fatal(err)
+	}
+	c.advance(time.Hour)
+	ro, err := OpenReadOnly(ctx, s.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if !ro.ReadOnly() || s.ReadOnly() {
+		t.Errorf("ReadOnly: %v, %v", ro.ReadOnly(), s.ReadOnly())
+	}
+	runs, err := ro.ListRuns(ctx, ListOptions{})
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("list: %d runs, %v", len(runs), err)
+	}
+	if n, err := ro.MarkLost(ctx, time.Second); n != 0 || err != nil {
+		t.Errorf("MarkLost read-only: %d, %v; want 0, nil", n, err)
+	}
+	if n, err := ro.MarkLostProcesses(ctx, "elsewhere", func(int) bool { return false }); n != 0 || err != nil {
+		t.Errorf("MarkLostProcesses read-only: %d, %v; want 0, nil", n, err)
+	}
+	if err := ro.CreateRun(ctx, &Run{Key: testKey("ef", 2), Experiment: "iris", Epochs: 1}); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("CreateRun read-only: %v, want ErrReadOnly", err)
+	}
+	got, err := s.Run(ctx, r.ID)
+	if err != nil || got.Status != StatusRunning {
+		t.Errorf("the run is %v (%v), want still running", got.Status, err)
 	}
 }

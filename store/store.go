@@ -51,6 +51,10 @@ type Store struct {
 
 	pointStmts *pointStmts
 
+	// readOnly is a store opened with OpenReadOnly: w is r, and writes
+	// fail (ErrReadOnly where the store checks first).
+	readOnly bool
+
 	now func() time.Time
 }
 
@@ -119,7 +123,10 @@ func (s *Store) Close() error {
 	if s.pointStmts != nil {
 		errs = append(errs, s.pointStmts.close())
 	}
-	errs = append(errs, s.r.Close(), s.w.Close())
+	errs = append(errs, s.r.Close())
+	if s.w != s.r {
+		errs = append(errs, s.w.Close())
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}
@@ -142,6 +149,9 @@ func (s *Store) ArtifactDir(r *Run) string {
 // and must not have effects outside tx. fn must not call the Store's writing
 // methods: the transaction holds the store's one write connection.
 func (s *Store) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.readOnly {
+		return s.errReadOnly("write")
+	}
 	return s.retry(ctx, func() error { return runTx(ctx, s.w, nil, fn) })
 }
 
