@@ -172,7 +172,11 @@ func TestFaults(t *testing.T) {
 	if running > 0 {
 		t.Errorf("%d runs still recorded running or queued after the sweep finished", running)
 	}
-	readOnly := readAsAnotherUser(t, bin, dir)
+	var keys []string
+	for key := range want {
+		keys = append(keys, store.ShortKey(key))
+	}
+	readOnly := readAsAnotherUser(t, bin, dir, keys[0], keys[1])
 	t.Logf("faults: seed %d, %d points, %d kill -9 trials, %d runs recorded: %d lost, %d trained twice, %d left running, %d resumed runs bitwise equal to uninterrupted of %d resumed, %d points differing; read-only: %s",
 		seed, len(want), kills, len(runs), lost, twice, running, resumedSame, resumed, differ, readOnly)
 }
@@ -200,10 +204,10 @@ func succeededByKey(t *testing.T, dir string) map[string]string {
 	return out
 }
 
-// readAsAnotherUser runs xp ls, show and doctor on the store in dir as the
+// readAsAnotherUser runs xp ls, show, diff, doctor and best on the store in dir as the
 // user nobody, who may only read it: as root with setpriv, else it says
 // why not.
-func readAsAnotherUser(t *testing.T, bin, dir string) string {
+func readAsAnotherUser(t *testing.T, bin, dir, key1, key2 string) string {
 	t.Helper()
 	setpriv, err := exec.LookPath("setpriv")
 	nobody, uerr := user.Lookup("nobody")
@@ -219,7 +223,7 @@ func readAsAnotherUser(t *testing.T, bin, dir string) string {
 	}
 	os.Chmod(filepath.Dir(bin), 0o755)
 	os.Chmod(bin, 0o755)
-	for _, args := range [][]string{{"ls"}, {"doctor"}, {"best", "faults"}} {
+	for _, args := range [][]string{{"ls"}, {"show", key1}, {"diff", key1, key2}, {"doctor"}, {"best", "faults"}} {
 		cmd := exec.Command(setpriv, append([]string{"--reuid=" + nobody.Uid, "--regid=" + nobody.Gid, "--clear-groups", bin}, args...)...)
 		cmd.Dir = dir
 		out, err := cmd.CombinedOutput()
@@ -228,5 +232,5 @@ func readAsAnotherUser(t *testing.T, bin, dir string) string {
 			return "FAILED"
 		}
 	}
-	return "ls, doctor, best ok as nobody"
+	return "ls, show, diff, doctor, best ok as nobody"
 }
