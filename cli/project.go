@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/xp-ml/xp/internal/project"
 	"github.com/xp-ml/xp/store"
@@ -42,6 +43,9 @@ func openOrRead(ctx context.Context, dir string) (*store.Store, error) {
 	st, err := store.Open(ctx, dir)
 	if err == nil || !store.IsReadOnly(err) {
 		return st, err
+	}
+	if _, serr := os.Stat(filepath.Join(dir, store.DBName)); serr != nil {
+		return nil, err // nothing to read: the reason it cannot be made
 	}
 	ro, rerr := store.OpenReadOnly(ctx, dir)
 	if rerr != nil {
