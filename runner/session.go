@@ -599,6 +599,11 @@ func (s *session) finish(ctx context.Context, final map[string]map[string]float6
 	if err := s.st.FinishRun(rec, s.run.ID, status, msg, digest, tj); err != nil {
 		return nil, errors.Join(trainErr, err)
 	}
+	// The folder keeps a copy of the run's row: what `xp doctor --rebuild`
+	// restores a lost database from.
+	if err := s.st.SaveRecord(rec, s.run.ID); err != nil {
+		s.log.Printf("%v", err)
+	}
 	res := &Result{Run: s.run, Report: s.prep.Report, Metrics: final}
 	if fresh, err := s.st.Run(rec, s.run.ID); err == nil {
 		res.Run = fresh

@@ -19,8 +19,8 @@ var ErrLostDatabase = errors.New("the database lost its runs")
 // lostDatabase is the error for a database at path that is gone or empty
 // (how says which) while the store's runs/ holds n run folders.
 func lostDatabase(path, how string, n int) error {
-	return fmt.Errorf("%w: %s is %s, but %s holds %d run folder(s); xp will not reuse it (new runs would write into existing run folders): put back a copy made with `xp backup` as %s, or move the whole %s aside to start a new store",
-		ErrLostDatabase, path, how, filepath.Join(filepath.Dir(path), runsDir), n, path, filepath.Dir(path))
+	return fmt.Errorf("%w: %s is %s, but %s holds %d run folder(s); xp will not reuse it (new runs would write into existing run folders): `xp doctor --rebuild` restores the runs from their folders (keeping this file aside), or put back a copy made with `xp backup` as %s",
+		ErrLostDatabase, path, how, filepath.Join(filepath.Dir(path), runsDir), n, path)
 }
 
 // checkNotLost refuses to open a missing or 0-byte database when run
