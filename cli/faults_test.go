@@ -181,9 +181,16 @@ func TestFaults(t *testing.T) {
 		seed, len(want), kills, len(runs), lost, twice, running, resumedSame, resumed, differ, readOnly)
 }
 
-// succeededByKey is the weights' sha256 of the succeeded run of each key
-// in the project at dir.
+// succeededByKey is the weights' sha256 of the succeeded run of each of
+// the 6 keys of the sweep in the project at dir.
 func succeededByKey(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	return succeededByKeyN(t, dir, 6)
+}
+
+// succeededByKeyN is the weights' sha256 of the succeeded run of each key
+// in the project at dir, which must have n.
+func succeededByKeyN(t *testing.T, dir string, n int) map[string]string {
 	t.Helper()
 	st, err := store.Open(context.Background(), filepath.Join(dir, ".xp"))
 	if err != nil {
@@ -198,8 +205,8 @@ func succeededByKey(t *testing.T, dir string) map[string]string {
 	for _, r := range runs {
 		out[r.Key] = r.WeightsSHA256
 	}
-	if len(out) != 6 {
-		t.Fatalf("the uninterrupted sweep has %d succeeded points, want 6", len(out))
+	if len(out) != n {
+		t.Fatalf("%d keys succeeded, want %d", len(out), n)
 	}
 	return out
 }
@@ -233,4 +240,149 @@ func readAsAnotherUser(t *testing.T, bin, dir, key1, key2 string) string {
 		}
 	}
 	return "ls, show, diff, doctor, best ok as nobody"
+}
+
+// diskFullExp trains long enough, with a checkpoint of about 3 MB, for
+// the disk to fill up under it mid-run.
+const diskFullExp = `full: #Experiment & {
+	data: {source: file: "data/iris.csv", target: "Species", split: {test: 0.2, validation: 0.2, seed: 3}}
+	model: layers: [{dense: 384, activation: "relu"}, {dense: 384, activation: "relu"}]
+	train: {epochs: 60, batch_size: 16, seed: 2, optimizer: adam: lr: 0.001}
+	device: "cpu"
+}
+`
+
+// TestFaultsDiskFull (make test-faults, as root: it mounts a tmpfs) fills
+// the disk that holds the store while a run trains: the run fails, keeps
+// its last good checkpoint, and once space is freed `xp resume` continues
+// it to the bits of the same run trained without interruption.
+func TestFaultsDiskFull(t *testing.T) {
+	if os.Getenv("XP_TEST_FAULTS") == "" {
+		t.Skip("the fault-injection suite: make test-faults (XP_TEST_FAULTS=1)")
+	}
+	if os.Getuid() != 0 {
+		t.Skip("needs root, to mount a tmpfs")
+	}
+	bin := filepath.Join(t.TempDir(), "xp")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/xp").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	iris, err := os.ReadFile(filepath.Join(dataDir(), "iris.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	project := func() string {
+		r := gittest.New(t, map[string]string{"experiments/full.cue": diskFullExp, "experiments/data/iris.csv": string(iris)})
+		r.Commit("full")
+		return r.Dir
+	}
+	xp := func(dir string, args ...string) *exec.Cmd {
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = dir
+		return cmd
+	}
+	ref := project()
+	if out, err := xp(ref, "run", "full").CombinedOutput(); err != nil {
+		t.Fatalf("uninterrupted run: %v\n%s", err, out)
+	}
+	want := succeededByKeyN(t, ref, 1)
+
+	dir := project()
+	xpDir := filepath.Join(dir, ".xp")
+	if err := os.Mkdir(xpDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", xpDir).CombinedOutput(); err != nil {
+		t.Skipf("mount tmpfs: %v %s", err, out)
+	}
+	defer exec.Command("umount", "-l", xpDir).Run()
+
+	cmd := xp(dir, "run", "full")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	// Fill the disk once the run has checkpointed a few epochs.
+	filler := filepath.Join(xpDir, "filler")
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if epochOf(xpDir) >= 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the run did not reach epoch 5\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	f, err := os.Create(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 64<<10)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			break // ENOSPC: the disk is full
+		}
+	}
+	f.Close()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatalf("the run succeeded on a full disk\n%s", out.String())
+		}
+	case <-time.After(2 * time.Minute):
+		cmd.Process.Kill()
+		t.Fatalf("the run did not end on a full disk\n%s", out.String())
+	}
+	t.Logf("on a full disk: %s", lastLine(out.String()))
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	key := ""
+	for k := range want {
+		key = store.ShortKey(k)
+	}
+	res, err := xp(dir, "resume", key).CombinedOutput()
+	if err != nil {
+		t.Fatalf("xp resume after the disk was freed: %v\n%s", err, res)
+	}
+	got := succeededByKeyN(t, dir, 1)
+	for k, sha := range want {
+		if got[k] != sha {
+			t.Errorf("resumed weights %s, uninterrupted %s", got[k], sha)
+		}
+	}
+	st, err := store.Open(context.Background(), xpDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	runs, err := st.ListRuns(context.Background(), store.ListOptions{Status: store.StatusSucceeded})
+	if err != nil || len(runs) != 1 || runs[0].ResumedEpoch == 0 {
+		t.Fatalf("the succeeded run %+v (%v): want one, resumed from a checkpoint", runs, err)
+	}
+	t.Logf("faults: disk full at epoch >= 5, resumed from epoch %d, weights bitwise equal to uninterrupted: %v", runs[0].ResumedEpoch, got[runs[0].Key] == want[runs[0].Key])
+}
+
+// epochOf is the furthest epoch a run of the store in dir has recorded,
+// 0 when it cannot tell.
+func epochOf(dir string) int {
+	st, err := store.OpenReadOnly(context.Background(), dir)
+	if err != nil {
+		return 0
+	}
+	defer st.Close()
+	runs, err := st.ListRuns(context.Background(), store.ListOptions{Limit: 1})
+	if err != nil || len(runs) == 0 {
+		return 0
+	}
+	return runs[0].Epoch
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }
