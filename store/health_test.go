@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -149,5 +150,23 @@ func TestOpenReadOnly(t *testing.T) {
 	got, err := s.Run(ctx, r.ID)
 	if err != nil || got.Status != StatusRunning {
 		t.Errorf("the run is %v (%v), want still running", got.Status, err)
+	}
+}
+
+// TestTxCanceledMidway: a transaction whose ctx is canceled while it runs
+// (Ctrl-C during a write) fails with an error that says canceled, not
+// only database/sql's "transaction has already been committed or rolled
+// back": the run then ends canceled, not failed.
+func TestTxCanceledMidway(t *testing.T) {
+	s, _ := openTest(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		cancel()
+		time.Sleep(50 * time.Millisecond) // database/sql rolls back the tx meanwhile
+		_, err := tx.Exec(`SELECT 1`)
+		return err
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want an error matching context.Canceled", err)
 	}
 }

@@ -152,13 +152,24 @@ func (s *Store) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if s.readOnly {
 		return s.errReadOnly("write")
 	}
-	return s.retry(ctx, func() error { return runTx(ctx, s.w, nil, fn) })
+	return canceled(ctx, s.retry(ctx, func() error { return runTx(ctx, s.w, nil, fn) }))
+}
+
+// canceled is err, saying so when ctx ended while it happened: database/sql
+// rolls back a transaction whose ctx is canceled, and its statements then
+// fail with "statement is closed", which would read as a failure rather
+// than the Ctrl-C it is.
+func canceled(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() == nil || errors.Is(err, ctx.Err()) {
+		return err
+	}
+	return fmt.Errorf("%w (%w)", err, ctx.Err())
 }
 
 // read runs fn in a read transaction, which sees one snapshot of the database
 // however many queries fn makes.
 func (s *Store) read(ctx context.Context, fn func(*sql.Tx) error) error {
-	return s.retry(ctx, func() error { return runTx(ctx, s.r, &sql.TxOptions{ReadOnly: true}, fn) })
+	return canceled(ctx, s.retry(ctx, func() error { return runTx(ctx, s.r, &sql.TxOptions{ReadOnly: true}, fn) }))
 }
 
 func runTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(*sql.Tx) error) error {
