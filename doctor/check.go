@@ -40,8 +40,8 @@ var artifactFiles = []string{"weights.bin", "preprocessing.json", "spec.json"}
 
 // Check runs the database's integrity check, then checks the artifacts of
 // every succeeded run of st: the files are there, and weights.bin hashes
-// to the recorded sha256. A pulled run whose artifacts were never fetched
-// (they come from its remote on first use) is not damaged.
+// to the recorded sha256. A pulled run whose artifacts were not all
+// fetched (they come from its remote on first use) is not damaged by that.
 func Check(ctx context.Context, st *store.Store) (*Report, error) {
 	rep := &Report{}
 	var err error
@@ -74,16 +74,19 @@ func Check(ctx context.Context, st *store.Store) (*Report, error) {
 // checkRun says what is wrong with r's artifacts, "" when nothing is.
 func checkRun(st *store.Store, r *store.Run) string {
 	dir := st.ArtifactDir(r)
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		if r.Remote != "" {
-			return "" // fetched from its remote when first used
-		}
+	// A pulled run's artifacts come from its remote when first used:
+	// missing ones are not damage, but those here must be sound.
+	pulled := r.Remote != ""
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) && !pulled {
 		return fmt.Sprintf("its artifact folder %s is missing", dir)
 	}
 	for _, name := range artifactFiles {
-		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil && !pulled {
 			return fmt.Sprintf("%s is missing", filepath.Join(dir, name))
 		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "weights.bin")); err != nil {
+		return "" // a pulled run's, not fetched yet
 	}
 	if r.WeightsSHA256 == "" {
 		return ""
