@@ -11,6 +11,8 @@ func newExportCmd(s Streams) *cobra.Command {
 	}
 	cmd.AddCommand(
 		newExportONNXCmd(s),
+		newExportRunsCmd(s),
+		newExportPointsCmd(s),
 	)
 	return cmd
 }
