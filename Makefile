@@ -6,7 +6,7 @@ PKGS    ?= ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/xp-ml/xp/provenance.Version=$(VERSION)
 
-.PHONY: all build test test-slurm test-remote vet fmt fmt-check bench bench-search bench-asha bench-serve bench-export bench-report parity parity-regression gpu-check example clean
+.PHONY: all build test test-faults test-slurm test-remote vet fmt fmt-check bench bench-search bench-asha bench-serve bench-export bench-report parity parity-regression gpu-check example clean
 
 all: build
 
@@ -17,6 +17,21 @@ build:
 # corpora included) with the race detector off to keep CI fast.
 test: fmt-check vet
 	$(GO) test -count=1 $(PKGS)
+
+# The fault-injection suite: kill -9 at random points of a sweep (12
+# trials; XP_FAULTS_SEED and XP_FAULTS_TRIALS change them), then no point
+# lost, none trained twice, resumed runs bitwise equal to uninterrupted ones,
+# the store read as another user (as root); the disk under the store filled
+# mid-run (a tmpfs, as root), then xp resume; a failed run resumed from its
+# checkpoint, resume right after kill -9; a corrupted, empty or missing
+# database and deleted or damaged artifacts against xp doctor; every input
+# limit. Its figures are the "faults:" line. About a minute and a half.
+test-faults:
+	XP_TEST_FAULTS=1 $(GO) test -count=1 -timeout 20m -v -run '^TestFaults(DiskFull)?$$' ./cli
+	$(GO) test -count=1 -run 'TestResumeAfterFailure|TestResumeRightAfterKill|TestResumeAfterKill' ./runner
+	$(GO) test -count=1 -run 'TestLostDatabase|TestBackupAndIntegrity|TestOpenReadOnly' ./store
+	$(GO) test -count=1 -run 'TestReadLimits|TestOnlyRegularFiles|TestNULByte|TestHTTPLimits|TestStaleTmpRemoved|TestDataLimits|TestSweepMaxPoints' ./data/... ./cue/spec
+	$(GO) test -count=1 -run 'TestScripts/(doctor|rebuild|limits|term_escape)$$' ./cli
 
 # The Slurm executor against a real single-node Slurm on loopback, started
 # and stopped by the test (Debian slurm-wlm and munge, as root).

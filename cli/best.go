@@ -60,6 +60,11 @@ type bestJSON struct {
 }
 
 func runBest(ctx context.Context, s Streams, o *bestOptions, ref string) error {
+	if !o.json {
+		var flush func()
+		s, flush = cleanText(s) // names, labels and values quote user data
+		defer flush()
+	}
 	if o.mode != "" && o.mode != sweep.ModeMin && o.mode != sweep.ModeMax {
 		return usageError{fmt.Errorf("--mode %q: want min or max", o.mode)}
 	}

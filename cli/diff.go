@@ -29,6 +29,11 @@ func newDiffCmd(s Streams) *cobra.Command {
 }
 
 func runDiff(ctx context.Context, s Streams, o *diffOptions, pa, pb string) error {
+	if !o.json {
+		var flush func()
+		s, flush = cleanText(s) // names, labels and values quote user data
+		defer flush()
+	}
 	st, _, err := openExistingStore(ctx)
 	if err != nil {
 		return err

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/internal/redact"
+	"github.com/xp-ml/xp/internal/termtext"
 )
 
 // Exit codes (README, "Exit codes").
@@ -43,7 +46,7 @@ func report(w io.Writer, err error) int {
 	var ee exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil && ee.err.Error() != "" {
-			fmt.Fprintf(w, "xp: %v\n", ee.err)
+			fmt.Fprintf(w, "xp: %s\n", termtext.Lines(redact.Text(ee.err.Error())))
 		}
 		return ee.code
 	}
@@ -53,10 +56,12 @@ func report(w io.Writer, err error) int {
 	}
 	if spec.IsSpecError(err) {
 		cwd, _ := os.Getwd()
-		spec.PrintError(w, err, cwd)
+		var b strings.Builder
+		spec.PrintError(&b, err, cwd)
+		io.WriteString(w, termtext.Lines(redact.Text(b.String())))
 		return ExitError
 	}
-	fmt.Fprintf(w, "xp: %v\n", err)
+	fmt.Fprintf(w, "xp: %s\n", termtext.Lines(redact.Text(err.Error())))
 	var ue usageError
 	if errors.As(err, &ue) {
 		return ExitUsage

@@ -80,6 +80,11 @@ type gitJSON struct {
 }
 
 func runHash(ctx context.Context, s Streams, o *hashOptions, names []string) error {
+	if !o.json {
+		var flush func()
+		s, flush = cleanText(s) // names, labels and values quote user data
+		defer flush()
+	}
 	// Hashing reads no run: outside a project nothing is cached, and no
 	// store is made.
 	st, root, err := openExistingStore(ctx)

@@ -99,6 +99,8 @@ func runLs(ctx context.Context, s Streams, o *lsOptions) error {
 		}
 		return writeJSON(s.Out, out)
 	}
+	s, flush := cleanText(s)
+	defer flush()
 	if len(runs) == 0 {
 		fmt.Fprintln(s.Out, "no runs yet: xp run <experiment>")
 		return nil

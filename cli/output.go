@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xp-ml/xp/internal/termtext"
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
 )
@@ -119,4 +120,14 @@ func relPath(p string) string {
 		return rel
 	}
 	return p
+}
+
+// cleanText makes s's text streams clean every line (termtext.Writer), for
+// a command whose output quotes user data (experiment and column names,
+// labels, error messages) and prints no escape sequence of its own; flush
+// writes what is held when the command is done.
+func cleanText(s Streams) (clean Streams, flush func()) {
+	out, errs := termtext.NewWriter(s.Out), termtext.NewWriter(s.Err)
+	s.Out, s.Err = out, errs
+	return s, func() { out.Flush(); errs.Flush() }
 }

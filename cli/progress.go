@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/xp-ml/xp/internal/termtext"
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
 )
@@ -30,27 +31,31 @@ func newProgress(w io.Writer, terminal bool) *progress {
 func (p *progress) event(e runner.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	// Names, hosts and errors come from users: every line is cleaned but
+	// the redrawn progress bar, whose escape sequences are xp's own.
+	w := termtext.NewWriter(p.w)
+	defer w.Flush()
 	switch e.Kind {
 	case runner.EventRemoteFailed:
-		fmt.Fprintf(p.w, "xp: warning: remote not asked: %v; training here\n", e.Err)
+		fmt.Fprintf(w, "xp: warning: remote not asked: %v; training here\n", e.Err)
 	case runner.EventWaiting:
-		fmt.Fprintf(p.w, "waiting: run key %s of %s is in training (%s); this run starts when it ends (--no-wait exits instead)\n",
+		fmt.Fprintf(w, "waiting: run key %s of %s is in training (%s); this run starts when it ends (--no-wait exits instead)\n",
 			store.ShortKey(e.Key), e.Experiment, runner.TrainedBy(e.Holder))
 	case runner.EventTookOver:
 		for _, r := range e.Lost {
-			fmt.Fprintf(p.w, "taking over run key %s: run #%d (pid %d on host %s, epoch %d/%d) is gone\n",
+			fmt.Fprintf(w, "taking over run key %s: run #%d (pid %d on host %s, epoch %d/%d) is gone\n",
 				store.ShortKey(e.Key), r.ID, r.PID, r.Host, r.Epoch, r.Epochs)
 		}
 	case runner.EventStarted:
 		if e.Fallback != "" {
-			fmt.Fprintf(p.w, "device auto: %s; training on cpu\n", e.Fallback)
+			fmt.Fprintf(w, "device auto: %s; training on cpu\n", e.Fallback)
 		}
 		if e.FromEpoch > 0 {
-			fmt.Fprintf(p.w, "training %s %s: resuming from epoch %d of %d (run #%d's checkpoint), %d rows an epoch\n",
+			fmt.Fprintf(w, "training %s %s: resuming from epoch %d of %d (run #%d's checkpoint), %d rows an epoch\n",
 				e.Experiment, store.ShortKey(e.Key), e.FromEpoch, e.Epochs, e.ResumedRun, e.TotalRows)
 			return
 		}
-		fmt.Fprintf(p.w, "training %s %s: %d epochs of %d rows\n", e.Experiment, store.ShortKey(e.Key), e.Epochs, e.TotalRows)
+		fmt.Fprintf(w, "training %s %s: %d epochs of %d rows\n", e.Experiment, store.ShortKey(e.Key), e.Epochs, e.TotalRows)
 	case runner.EventBatch:
 		if !p.terminal || time.Since(p.lastDraw) < 100*time.Millisecond {
 			return
@@ -62,18 +67,18 @@ func (p *progress) event(e runner.Event) {
 		p.drawn = true
 	case runner.EventEpoch:
 		p.clear()
-		fmt.Fprintf(p.w, "epoch %d/%d  loss %.4f", e.Epoch, e.Epochs, e.TrainLoss)
+		fmt.Fprintf(w, "epoch %d/%d  loss %.4f", e.Epoch, e.Epochs, e.TrainLoss)
 		if len(e.Metrics) > 0 {
-			fmt.Fprintf(p.w, "  val %s", formatMetrics(e.Metrics))
+			fmt.Fprintf(w, "  val %s", formatMetrics(e.Metrics))
 		}
 		if e.Epoch < e.Epochs {
-			fmt.Fprintf(p.w, "  ETA %s", eta(e.Elapsed, float64(e.Epoch-e.FromEpoch), float64(e.Epochs-e.Epoch)))
+			fmt.Fprintf(w, "  ETA %s", eta(e.Elapsed, float64(e.Epoch-e.FromEpoch), float64(e.Epochs-e.Epoch)))
 		}
-		fmt.Fprintln(p.w)
+		fmt.Fprintln(w)
 	case runner.EventEarlyStop:
 		p.clear()
 		k := e.Kept
-		fmt.Fprintf(p.w, "early stopping at epoch %d: best %s at epoch %d (%.4f), keeping its weights\n",
+		fmt.Fprintf(w, "early stopping at epoch %d: best %s at epoch %d (%.4f), keeping its weights\n",
 			e.Epoch, k.Metric, k.Epoch, k.Value)
 	}
 }

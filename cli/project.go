@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/xp-ml/xp/internal/project"
 	"github.com/xp-ml/xp/store"
@@ -30,8 +31,27 @@ func openStore(ctx context.Context) (*store.Store, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	st, err := store.Open(ctx, project.Dir(root))
+	st, err := openOrRead(ctx, project.Dir(root))
 	return st, root, err
+}
+
+// openOrRead opens the store in dir, or, when this user may only read it
+// (a colleague's store, a read-only mount), opens it read-only: the
+// commands that read runs work there, and one that writes says the store
+// is read-only.
+func openOrRead(ctx context.Context, dir string) (*store.Store, error) {
+	st, err := store.Open(ctx, dir)
+	if err == nil || !store.IsReadOnly(err) {
+		return st, err
+	}
+	if _, serr := os.Stat(filepath.Join(dir, store.DBName)); serr != nil {
+		return nil, err // nothing to read: the reason it cannot be made
+	}
+	ro, rerr := store.OpenReadOnly(ctx, dir)
+	if rerr != nil {
+		return nil, rerr
+	}
+	return ro, nil
 }
 
 // openExistingStore opens the store of the project the working directory
@@ -47,6 +67,6 @@ func openExistingStore(ctx context.Context) (*store.Store, string, error) {
 	if !ok {
 		return nil, "", fmt.Errorf("%w (no .xp/ from %s up): run xp init or xp run", errNoProject, cwd)
 	}
-	st, err := store.Open(ctx, project.Dir(root))
+	st, err := openOrRead(ctx, project.Dir(root))
 	return st, root, err
 }

@@ -84,6 +84,11 @@ type sweepQueueJSON struct {
 }
 
 func runQueue(ctx context.Context, s Streams, o *queueOptions) error {
+	if !o.json {
+		var flush func()
+		s, flush = cleanText(s) // names, labels and values quote user data
+		defer flush()
+	}
 	st, root, err := openLiveStore(ctx)
 	if err != nil {
 		return err

@@ -120,7 +120,7 @@ func needArtifacts(ctx context.Context, s Streams, st *store.Store, root string,
 // was interrupted, left on the machine that trained it, if it was pushed
 // with it: what `xp resume` continues from.
 func needCheckpoint(ctx context.Context, s Streams, st *store.Store, root string, r *store.Run) error {
-	if r.Remote == "" || r.Status.Finished() && r.Status != store.StatusCanceled || runner.HasCheckpoint(st, r) {
+	if r.Remote == "" || r.Status.Finished() && !runner.Resumable(r.Status) || runner.HasCheckpoint(st, r) {
 		return nil
 	}
 	rm, err := remoteOfRun(root, r)

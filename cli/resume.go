@@ -17,8 +17,9 @@ func newResumeCmd(s Streams) *cobra.Command {
 		Use:   "resume <key-prefix>",
 		Short: "Continue an interrupted run from its last checkpoint",
 		Long: `Resume continues a run that was interrupted (Ctrl-C, kill -9, a machine that
-went down) from the checkpoint of its last finished epoch, and ends bit for
-bit where an uninterrupted run would have. The experiment is rebuilt from the
+went down) or failed (a full disk, a store error) from the checkpoint of its
+last finished epoch, and ends bit for bit where an uninterrupted run would
+have. The experiment is rebuilt from the
 files recorded with the run (read through git; the working tree is not
 touched), so this works after the files changed. ` + "`xp run`" + ` of the unchanged
 experiment resumes it too.`,

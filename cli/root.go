@@ -127,6 +127,8 @@ func newRoot(s Streams) *cobra.Command {
 		newDiffCmd(s),
 		newTuiCmd(s),
 		newCancelCmd(s),
+		newDoctorCmd(s),
+		newBackupCmd(s),
 		newSlurmTaskCmd(s),
 		newRemoteCmd(s),
 		newPushCmd(s),

@@ -152,6 +152,8 @@ func printRunResult(s Streams, o *runOptions, res *runner.Result, artifacts stri
 		_, err = fmt.Fprintf(s.Out, "%s\n", raw)
 		return err
 	}
+	s, flush := cleanText(s)
+	defer flush()
 	if res.Remote {
 		fmt.Fprintf(s.Out, "remote hit %s  %s  (%s)", store.ShortKey(r.Key), r.Experiment, trainedBy(r, time.Now()))
 	} else {

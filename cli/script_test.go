@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"os"
 	"strconv"
 	"testing"
@@ -38,6 +40,7 @@ func TestScripts(t *testing.T) {
 			"waitepoch": waitEpoch,
 			"waithttp":  waitHTTP,
 			"http":      httpCmd,
+			"corrupt":   corrupt,
 		},
 		Setup: func(env *testscript.Env) error {
 			// Scripts copy shipped datasets from here rather than embedding them.
@@ -57,6 +60,22 @@ func TestScripts(t *testing.T) {
 func dataDir() string {
 	wd, _ := os.Getwd()
 	return wd + "/../experiments/data"
+}
+
+// corrupt FILE OFFSET N overwrites N bytes of FILE from OFFSET with 0xff,
+// in place: damage to a database page, as a bad disk does it.
+func corrupt(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: corrupt file offset n")
+	}
+	off, err := strconv.ParseInt(args[1], 10, 64)
+	ts.Check(err)
+	n, err := strconv.Atoi(args[2])
+	ts.Check(err)
+	f, err := os.OpenFile(ts.MkAbs(args[0]), os.O_WRONLY, 0)
+	ts.Check(err)
+	_, err = f.WriteAt(bytes.Repeat([]byte{0xff}, n), off)
+	ts.Check(errors.Join(err, f.Close()))
 }
 
 // waitepoch N waits up to 30 s until a run in training in the script's

@@ -61,6 +61,8 @@ func runShow(ctx context.Context, s Streams, o *showOptions, ref string) error {
 	if o.json {
 		return writeJSON(s.Out, toJSON(r, "", true))
 	}
+	s, flush := cleanText(s)
+	defer flush()
 	w := s.Out
 	fmt.Fprintf(w, "run         %s #%d%s\n", r.Key, r.ID, parenthesized(runOrigin(r, true)))
 	fmt.Fprintf(w, "uid         %s\n", r.UID)

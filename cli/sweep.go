@@ -113,6 +113,8 @@ func trainedPoints(res *sweep.Result) []store.Run {
 // printSweepEvent prints what the user hears of a sweep as it goes: where
 // it starts and what it submits (stderr), and each point as it ends.
 func printSweepEvent(s Streams, o *runOptions, executor string, e sweep.Event) {
+	s, flush := cleanText(s) // point labels and errors quote the spec and the data
+	defer flush()
 	switch e.Kind {
 	case sweep.Started:
 		at := ""
@@ -188,6 +190,8 @@ func printPoint(s Streams, p *sweep.PointResult, done, total int) {
 // printSweep prints the end of a sweep: counts, failures, the best point.
 // Points an executor submitted elsewhere count as "submitted to" it.
 func printSweep(s Streams, res *sweep.Result) {
+	s, flush := cleanText(s)
+	defer flush()
 	plan := res.Plan
 	counts := map[store.Status]int{}
 	for _, p := range res.Points {

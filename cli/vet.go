@@ -2,12 +2,15 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/runner"
 )
 
 func newVetCmd(s Streams) *cobra.Command {
@@ -21,6 +24,8 @@ func newVetCmd(s Streams) *cobra.Command {
 }
 
 func runVet(ctx context.Context, s Streams, paths []string) error {
+	s, flush := cleanText(s)
+	defer flush()
 	root, err := projectRoot()
 	if err != nil {
 		return err
@@ -40,13 +45,20 @@ func runVet(ctx context.Context, s Streams, paths []string) error {
 			problems += n
 			continue
 		}
+		var fe *spec.FieldError
+		if err := runner.CheckMemory(e); errors.As(err, &fe) {
+			cwd, _ := os.Getwd()
+			spec.PrintFieldErrors(s.Err, []*spec.FieldError{fe}, cwd)
+			problems++
+			continue
+		}
 		fmt.Fprintf(s.Out, "ok  %-20s %s\n", e.Name, relPath(e.File))
 	}
 	if len(exps) == 0 {
 		return fmt.Errorf("vet: no experiments found in %v", paths)
 	}
 	if problems > 0 {
-		return exitError{code: ExitError, err: fmt.Errorf("vet: %d problems with the data", problems)}
+		return exitError{code: ExitError, err: fmt.Errorf("vet: %d problems with the data or the model", problems)}
 	}
 	return nil
 }

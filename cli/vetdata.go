@@ -16,7 +16,7 @@ import (
 // of problems.
 func vetData(ctx context.Context, s Streams, root string, e *spec.Experiment) int {
 	problems, notes := data.Vet(ctx, e.Spec.Data, data.SourceOptions{
-		Dir: e.Dir, CacheDir: project.CacheDir(root),
+		Dir: e.Dir, CacheDir: project.CacheDir(root), Limits: e.Spec.Data.Limits,
 	})
 	for _, n := range notes {
 		fmt.Fprintf(s.Err, "xp: note: %s: %s\n", e.Name, n)

@@ -25,7 +25,7 @@ func ReadCSV(ctx context.Context, path string) (*Frame, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	buf, _, err := readBytes(path, false)
+	buf, _, err := readBytes(ctx, path, false, limitsOf(nil))
 	if err != nil {
 		return nil, err
 	}
@@ -327,6 +327,9 @@ func parseDelimited(ctx context.Context, path string, buf []byte, sep byte) (*Fr
 
 // parseDelimitedUnchecked is parseDelimited without the UTF-8 check.
 func parseDelimitedUnchecked(ctx context.Context, path string, buf []byte, sep byte) (*Frame, error) {
+	if err := checkNUL(path, buf); err != nil {
+		return nil, err
+	}
 	s := newScanner(path, buf, sep)
 	ok, err := s.next()
 	if err != nil {

@@ -23,6 +23,9 @@ var (
 	ErrEmptyColumnName = errors.New("empty column name")
 	// ErrEncoding: text that is not UTF-8 (see checkUTF8).
 	ErrEncoding = errors.New("invalid UTF-8")
+	// ErrNUL: a NUL byte in a csv or tsv file (a binary file, or one in
+	// UTF-16): never a value, nor part of one.
+	ErrNUL = errors.New("NUL byte")
 
 	// Preparation, each returned inside a *spec.FieldError naming the spec field.
 	ErrTooFewClasses = errors.New("fewer than 2 classes")

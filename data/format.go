@@ -60,32 +60,39 @@ func ReadFile(ctx context.Context, path string) (*Frame, error) {
 // ReadFormat reads the file at path as format. Errors and the Frame name
 // the file as display (a URL or an object for a fetched file). A
 // gzip-compressed file (by its magic bytes, whatever its name) is
-// decompressed first.
+// decompressed first. The default limits apply (see spec.Limits).
 func ReadFormat(ctx context.Context, path, display, format string) (*Frame, error) {
-	f, _, err := readFormat(ctx, path, display, format, false)
+	f, _, err := readFormat(ctx, path, display, format, false, limitsOf(nil))
 	return f, err
 }
 
-// readFormat is ReadFormat that also returns the hex sha256 of the file's
-// bytes when hash is set, computed from the bytes it parses.
-func readFormat(ctx context.Context, path, display, format string, hash bool) (*Frame, string, error) {
+// readFormat is ReadFormat under lim that also returns the hex sha256 of
+// the file's bytes when hash is set, computed from the bytes it parses.
+func readFormat(ctx context.Context, path, display, format string, hash bool, lim limits) (*Frame, string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, "", fmt.Errorf("read %s: %w", display, err)
+	}
+	if err := regularFile(path); err != nil {
+		return nil, "", err
 	}
 	if format == FormatParquet {
 		sum := ""
 		if hash {
 			var err error
-			if sum, err = HashFile(path); err != nil {
+			if sum, err = hashFile(ctx, path); err != nil {
 				return nil, "", err
 			}
 		}
 		f, err := readParquet(ctx, path, display)
 		return f, sum, err
 	}
-	buf, sum, err := readBytes(path, hash)
+	buf, sum, err := readBytes(ctx, path, hash, lim)
 	if err != nil {
-		if display != path {
+		var pe *ParseError
+		switch {
+		case errors.As(err, &pe):
+			pe.Path = display
+		case display != path && !errors.Is(err, ErrLimit):
 			err = fmt.Errorf("read %s (cached as %s): %w", display, path, errors.Unwrap(err))
 		}
 		return nil, "", err
@@ -123,9 +130,15 @@ func ReadBytesUnchecked(ctx context.Context, display, format string, buf []byte)
 	return nil, errorf(ErrFormat, "read %s: unknown format %q (want csv or tsv)", display, format)
 }
 
-// readBytes reads a whole file, decompressed when it is gzip, and with hash
-// set the hex sha256 of its bytes as stored.
-func readBytes(path string, hash bool) ([]byte, string, error) {
+// readBytes reads a whole regular file, decompressed when it is gzip, and
+// with hash set the hex sha256 of its bytes as stored. The bytes it
+// returns are at most lim.decompressed, in lines of at most lim.line; it
+// stops at the first byte past either (a 2 MB gzip file can hold a 2 GiB
+// line), and when ctx is canceled.
+func readBytes(ctx context.Context, path string, hash bool, lim limits) ([]byte, string, error) {
+	if err := regularFile(path); err != nil {
+		return nil, "", err
+	}
 	buf, err := os.ReadFile(path)
 	if err != nil {
 		// The path is already in front; keep the cause without repeating it.
@@ -141,6 +154,13 @@ func readBytes(path string, hash bool) ([]byte, string, error) {
 		sum = hex.EncodeToString(h[:])
 	}
 	if !isGzip(buf) {
+		if int64(len(buf)) > lim.decompressed {
+			return nil, "", errorf(ErrLimit, "read %s: it holds %d bytes, more than %d (data.limits.decompressed_bytes; raise it if the file is right)", path, len(buf), lim.decompressed)
+		}
+		lines := &lineBound{path: path, max: lim.line}
+		if err := lines.feed(buf); err != nil {
+			return nil, "", err
+		}
 		return buf, sum, nil
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(buf))
@@ -149,11 +169,16 @@ func readBytes(path string, hash bool) ([]byte, string, error) {
 	}
 	zr.Multistream(true)
 	// Most text data compresses 3-10x: start there to avoid regrowing.
-	out := bytes.NewBuffer(make([]byte, 0, 4*len(buf)))
-	if _, err := io.Copy(out, zr); err != nil {
+	out := &boundedBuffer{display: path, max: lim.decompressed, lines: &lineBound{path: path, max: lim.line}}
+	out.buf.Grow(int(min(4*int64(len(buf)), lim.decompressed)))
+	if _, err := io.Copy(out, ctxReader{ctx, zr}); err != nil {
+		var pe *ParseError
+		if errors.Is(err, ErrLimit) || errors.As(err, &pe) || ctx.Err() != nil {
+			return nil, "", err
+		}
 		return nil, "", fmt.Errorf("read %s: gunzip: %w", path, err)
 	}
-	return out.Bytes(), sum, nil
+	return out.buf.Bytes(), sum, nil
 }
 
 func isGzip(b []byte) bool { return len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/data/fetch"
+	"github.com/xp-ml/xp/internal/redact"
 )
 
 // ErrChanged is a data file whose bytes changed after they were hashed.
@@ -32,6 +33,9 @@ type SourceOptions struct {
 	HTTPClient *http.Client
 	// S3 tunes s3 sources (zero: credentials from the environment).
 	S3 fetch.S3Options
+	// Limits bound reading and fetching (nil: the defaults): the spec's
+	// data.limits.
+	Limits *spec.Limits
 }
 
 // Source is a spec's data source resolved to bytes on this machine: a local
@@ -49,7 +53,8 @@ type Source struct {
 	// Cached says a remote file came from the cache, not the network.
 	Cached bool
 
-	synth *spec.Synthetic
+	synth  *spec.Synthetic
+	limits limits
 }
 
 // ResolveSource makes s available locally and hashes it: a file is hashed
@@ -58,7 +63,7 @@ type Source struct {
 // by its parameters. field is the source's spec path; errors about the
 // spec are *spec.FieldError under it.
 func ResolveSource(ctx context.Context, field string, s spec.Source, o SourceOptions) (*Source, error) {
-	src := &Source{Field: field, Kind: s.Kind()}
+	src := &Source{Field: field, Kind: s.Kind(), limits: limitsOf(o.Limits)}
 	var err error
 	switch src.Kind {
 	case "file":
@@ -66,19 +71,19 @@ func ResolveSource(ctx context.Context, field string, s spec.Source, o SourceOpt
 		if src.Format, err = FormatOf(s.File); err != nil {
 			return nil, &spec.FieldError{Field: field + ".file", Err: err}
 		}
-		if src.SHA256, err = HashFile(src.Path); err != nil {
+		if src.SHA256, err = hashFile(ctx, src.Path); err != nil {
 			return nil, &spec.FieldError{Field: field + ".file", Err: err}
 		}
 	case "http":
 		h := s.HTTP
-		src.Name = h.URL
+		src.Name = redact.URL(h.URL) // recorded and printed: never its secrets
 		if src.Format, err = formatOr(h.Format, urlPath(h.URL)); err != nil {
 			return nil, &spec.FieldError{Field: field + ".http.url", Err: err}
 		}
 		if o.CacheDir == "" {
 			return nil, fmt.Errorf("%s: no cache directory to fetch %s into", field, h.URL)
 		}
-		c := &fetch.Cache{Dir: o.CacheDir}
+		c := &fetch.Cache{Dir: o.CacheDir, Limits: src.limits.fetch}
 		b, err := c.HTTP(ctx, o.HTTPClient, h.URL, h.SHA256)
 		if err != nil {
 			return nil, &spec.FieldError{Field: field + ".http." + remoteField(err, "sha256", "url"), Err: err}
@@ -152,7 +157,7 @@ func (s *Source) Read(ctx context.Context) (*Frame, error) {
 	if s.synth != nil {
 		return Generate(ctx, s.synth)
 	}
-	f, sum, err := readFormat(ctx, s.Path, s.Name, s.Format, s.SHA256 != "")
+	f, sum, err := readFormat(ctx, s.Path, s.Name, s.Format, s.SHA256 != "", s.limits)
 	if err != nil {
 		return nil, err
 	}
@@ -165,8 +170,14 @@ func (s *Source) Read(ctx context.Context) (*Frame, error) {
 	return f, nil
 }
 
-// HashFile is the hex sha256 of a file's bytes.
-func HashFile(path string) (string, error) {
+// HashFile is the hex sha256 of a regular file's bytes.
+func HashFile(path string) (string, error) { return hashFile(context.Background(), path) }
+
+// hashFile is HashFile that stops when ctx is canceled.
+func hashFile(ctx context.Context, path string) (string, error) {
+	if err := regularFile(path); err != nil {
+		return "", err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		var pe *fs.PathError
@@ -177,7 +188,7 @@ func HashFile(path string) (string, error) {
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if _, err := io.Copy(h, ctxReader{ctx, f}); err != nil {
 		return "", fmt.Errorf("read %s: %w", path, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil

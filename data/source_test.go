@@ -98,8 +98,8 @@ func TestResolveHTTPSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFrame(t, f, []int{2, 3, 4}, tableWant)
-	if f.Path != good.HTTP.URL {
-		t.Errorf("frame named %q, want the URL", f.Path)
+	if want := srv.URL + "/sets/t.csv.gz?token=REDACTED"; f.Path != want {
+		t.Errorf("frame named %q, want the URL without its token, %q", f.Path, want)
 	}
 	again, err := ResolveSource(ctx, "data.source", good, o)
 	if err != nil || !again.Cached || requests != 1 {

@@ -77,3 +77,16 @@ func checkFrameUTF8(path string, f *Frame) error {
 	}
 	return nil
 }
+
+// checkNUL refuses a NUL byte anywhere in a table: it would otherwise
+// become part of a value, a new category no one can see.
+func checkNUL(path string, buf []byte) error {
+	off := bytes.IndexByte(buf, 0)
+	if off < 0 {
+		return nil
+	}
+	lineStart := bytes.LastIndexByte(buf[:off], '\n') + 1
+	line := bytes.Count(buf[:off], []byte("\n")) + 1
+	return &ParseError{Path: path, Line: line, Col: off - lineStart + 1, Err: errorf(ErrNUL,
+		"a NUL byte (0x00): not text a table may hold (a binary file, or text in UTF-16? save it as UTF-8)")}
+}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/data/fetch"
+	"github.com/xp-ml/xp/internal/redact"
 )
 
 // Kind of a column's values as vet knows them.
@@ -98,8 +99,11 @@ func peekSource(ctx context.Context, field string, s spec.Source, o SourceOption
 		if _, err := os.Stat(path); err != nil {
 			return Schema{}, fmt.Sprintf("%s: %s not found; its columns were not checked", field, path), nil
 		}
+		if err := regularFile(path); err != nil {
+			return Schema{}, "", &spec.FieldError{Field: field + ".file", Err: err}
+		}
 	case "http":
-		display = s.HTTP.URL
+		display = redact.URL(s.HTTP.URL)
 		if format, err = formatOr(s.HTTP.Format, urlPath(s.HTTP.URL)); err != nil {
 			return Schema{}, "", &spec.FieldError{Field: field + ".http.url", Err: err}
 		}

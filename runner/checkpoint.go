@@ -20,8 +20,8 @@ import (
 // experiment). It holds what the next epoch depends on: the trainer's
 // parameters, optimizer state and step counters, the shuffle RNG, and the
 // early-stopping state. Restored, training continues bit for bit as if it
-// had never stopped. A run that finishes in any way but canceled removes
-// it.
+// had never stopped. A run that ends in any way but canceled or failed
+// removes it (Resumable).
 type checkpoint struct {
 	Key        string
 	RunID      int64 // the run that wrote it, whose points are carried over
@@ -183,7 +183,7 @@ func (c *checkpoint) carryPoints(ctx context.Context, st *store.Store, runID int
 // (package remote pushes it), so that `xp resume` continues it there. ""
 // when r left none.
 func CheckpointOf(st *store.Store, r *store.Run) string {
-	if !resumable(r.Status) {
+	if !Resumable(r.Status) {
 		return ""
 	}
 	ck, err := loadCheckpoint(st, r.Key)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/xp-ml/xp/internal/proc"
+	"github.com/xp-ml/xp/internal/redact"
 	"github.com/xp-ml/xp/store"
 )
 
@@ -83,7 +84,7 @@ func (s *session) newRun() *store.Run {
 	prov := provenanceRecord(j)
 	host, _ := os.Hostname()
 	return &store.Run{
-		Key: j.Key, Experiment: exp.Name, SpecHash: exp.Hash, Spec: json.RawMessage(exp.Resolved),
+		Key: j.Key, Experiment: exp.Name, SpecHash: exp.Hash, Spec: json.RawMessage(redact.SpecJSON(exp.Resolved)),
 		DataHashes: j.DataHashes, Backend: j.Backend.Name(), Device: j.Device, Epochs: s.spec.Train.Epochs,
 		Provenance: prov, Dirty: j.Source.Dirty(), RerunOf: s.opts.RerunOf,
 		Forced:  s.opts.Force && s.opts.RerunOf == 0,

@@ -36,7 +36,7 @@ type DataOptions struct {
 // (fetching remote ones into the cache) and hashes it. Errors about a
 // spec field are *spec.FieldError with its position.
 func resolveSources(ctx context.Context, exp *spec.Experiment, o DataOptions) (map[string]*data.Source, error) {
-	so := data.SourceOptions{Dir: exp.Dir, CacheDir: o.CacheDir, HTTPClient: o.HTTPClient}
+	so := data.SourceOptions{Dir: exp.Dir, CacheDir: o.CacheDir, HTTPClient: o.HTTPClient, Limits: exp.Spec.Data.Limits}
 	if so.CacheDir == "" {
 		so.CacheDir = project.CacheDir(project.Root(exp.Dir))
 	}

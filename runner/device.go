@@ -33,7 +33,7 @@ func autoDevice(ctx context.Context, exp *spec.Experiment, o DataOptions, thread
 	if s.Model.Logreg == nil && len(s.Model.Layers) == 0 {
 		return true, ""
 	}
-	so := data.SourceOptions{Dir: exp.Dir, CacheDir: o.CacheDir}
+	so := data.SourceOptions{Dir: exp.Dir, CacheDir: o.CacheDir, Limits: s.Data.Limits}
 	sc, err := data.Peek(ctx, "data.source", s.Data.Source, so)
 	if err != nil {
 		return true, "" // the header is unknown: CUDA, as before

@@ -13,11 +13,14 @@ import (
 var ErrNothingToResume = errors.New("nothing to resume")
 
 // Resume continues run orig, interrupted (Ctrl-C, kill -9, a machine that
-// went down), from the checkpoint of its last finished epoch, as a new run
+// went down) or failed (a full disk, a store error), from the checkpoint
+// of its last finished epoch, as a new run
 // of the same key, ending bit for bit where an uninterrupted run ends. It
 // is `xp run` of orig's experiment, but it finds the experiment by the
 // run: the files are the recorded ones (see Rerun), so it works after the
-// working tree moved on. A run still running, a finished one, or one
+// working tree moved on. A run recorded running whose process is gone
+// (holderGone: a kill -9 no command has noticed yet) is resumed as lost.
+// A run still running in a live process, a finished one, or one
 // interrupted before its first epoch ended (no checkpoint) has nothing to
 // resume (ErrNothingToResume).
 func Resume(ctx context.Context, st *store.Store, orig *store.Run, dir string, opts Options) (*Result, error) {
@@ -26,7 +29,11 @@ func Resume(ctx context.Context, st *store.Store, orig *store.Run, dir string, o
 	case store.StatusSucceeded:
 		return nil, fmt.Errorf("run %s succeeded: %w (`xp rerun %s` trains it again)", key, ErrNothingToResume, key)
 	case store.StatusRunning, store.StatusQueued:
-		return nil, fmt.Errorf("run %s is %s: %w while its process lives (if it died, `xp ls` shows it lost)", key, orig.Status, ErrNothingToResume)
+		// Right after a kill -9 the row still says running: its process
+		// decides, not the row (the claim then takes the key over).
+		if !holderGone(orig) {
+			return nil, fmt.Errorf("run %s is %s: %w while its process lives (%s; xp cancel %s stops it)", key, orig.Status, ErrNothingToResume, TrainedBy(orig), key)
+		}
 	}
 	ck, err := loadCheckpoint(st, orig.Key)
 	if err != nil {

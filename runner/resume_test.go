@@ -191,3 +191,94 @@ func TestResumeByKey(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeRightAfterKill: `xp resume` of a run killed with -9 a moment
+// ago, whose row still says running because no command has noticed, sees
+// that its process is gone and continues it, instead of refusing it as a
+// run "running while its process lives".
+func TestResumeRightAfterKill(t *testing.T) {
+	if dir := os.Getenv("XP_TEST_KILL_DIR"); dir != "" {
+		exp, st := openIn(t, dir)
+		runner.Run(context.Background(), st, exp, runner.Options{AllowDirty: true,
+			Events: func(e runner.Event) {
+				if e.Kind == runner.EventEpoch && e.Epoch == 4 {
+					syscall.Kill(os.Getpid(), syscall.SIGKILL)
+				}
+			}})
+		t.Fatal("the run was not killed")
+	}
+	want := uninterrupted(t, "cpu")
+	_, st := setup(t, irisResume)
+	dir := filepath.Dir(st.Dir())
+	cmd := exec.Command(os.Args[0], "-test.run=^TestResumeRightAfterKill$")
+	cmd.Env = append(os.Environ(), "XP_TEST_KILL_DIR="+dir)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("child: %v, want killed by SIGKILL\n%s", err, out)
+	}
+	killed, err := st.Run(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if killed.Status != store.StatusRunning {
+		t.Fatalf("the killed run is %s; the test needs it still recorded running", killed.Status)
+	}
+	res, err := runner.Resume(context.Background(), st, killed, dir, runner.Options{})
+	if err != nil {
+		t.Fatalf("resume right after kill -9: %v", err)
+	}
+	resumedLike(t, st, res, want)
+}
+
+// TestResumeAfterFailure: a run that fails mid-training (here the process
+// runs out of file descriptors after epoch 4, so writing that epoch's
+// checkpoint fails, as a full disk would) keeps its last good checkpoint,
+// and `xp resume` of the failed run continues from it, ending bit for bit
+// like an uninterrupted run.
+func TestResumeAfterFailure(t *testing.T) {
+	if dir := os.Getenv("XP_TEST_FAIL_DIR"); dir != "" {
+		exp, st := openIn(t, dir)
+		_, err := runner.Run(context.Background(), st, exp, runner.Options{AllowDirty: true,
+			Events: func(e runner.Event) {
+				if e.Kind == runner.EventEpoch && e.Epoch == 4 {
+					var lim syscall.Rlimit
+					syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+					lim.Cur = 0 // no new file: the checkpoint cannot be written
+					syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+				}
+			}})
+		if err == nil {
+			t.Fatal("the run did not fail")
+		}
+		t.Logf("failed as planned: %v", err)
+		return
+	}
+	want := uninterrupted(t, "cpu")
+	_, st := setup(t, irisResume)
+	dir := filepath.Dir(st.Dir())
+	cmd := exec.Command(os.Args[0], "-test.run=^TestResumeAfterFailure$", "-test.v")
+	cmd.Env = append(os.Environ(), "XP_TEST_FAIL_DIR="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "failed as planned") {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	failed, err := st.Run(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if failed.Status != store.StatusFailed {
+		t.Fatalf("the run is %s (%s), want failed", failed.Status, failed.Error)
+	}
+	if !runner.HasCheckpoint(st, failed) {
+		t.Fatal("the failed run's checkpoint was thrown away")
+	}
+	res, err := runner.Resume(context.Background(), st, failed, dir, runner.Options{})
+	if err != nil {
+		t.Fatalf("resume of the failed run: %v", err)
+	}
+	resumedLike(t, st, res, want)
+	if res.Run.ResumedEpoch != 3 {
+		t.Errorf("resumed from epoch %d, want 3 (the last checkpoint written)", res.Run.ResumedEpoch)
+	}
+}

@@ -172,6 +172,9 @@ type Job struct {
 // sources into the cache (once: a pinned file already cached is not
 // fetched again; ctx cancels a fetch), and hashes them.
 func Plan(ctx context.Context, exp *spec.Experiment, opts Options) (*Job, error) {
+	if err := CheckMemory(exp); err != nil {
+		return nil, err
+	}
 	b, device, fallback, err := chooseBackend(exp.Spec.Device, opts.Backend)
 	if err != nil {
 		return nil, exp.FieldError("device", err)
@@ -335,6 +338,9 @@ func Run(ctx context.Context, st *store.Store, exp *spec.Experiment, opts Option
 		prev, err := st.LatestSucceeded(ctx, job.Key)
 		switch {
 		case err == nil:
+			if err := CheckCached(st, prev); err != nil {
+				return nil, err
+			}
 			return &Result{Run: prev, Cached: true, Metrics: FinalMetrics(prev)}, nil
 		case !errors.Is(err, store.ErrNotFound):
 			return nil, err

@@ -16,6 +16,7 @@ import (
 	"github.com/xp-ml/xp/backends"
 	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/data"
+	"github.com/xp-ml/xp/internal/redact"
 	"github.com/xp-ml/xp/model"
 	"github.com/xp-ml/xp/provenance"
 	"github.com/xp-ml/xp/store"
@@ -608,7 +609,7 @@ func (s *session) finish(ctx context.Context, final map[string]map[string]float6
 	}
 	status, msg := outcome(trainErr)
 	s.log.Printf("status %s %s", status, msg)
-	if !resumable(status) {
+	if !Resumable(status) {
 		if err := removeCheckpoint(s.st, s.job.Key); err != nil {
 			s.log.Printf("%v", err)
 		}
@@ -616,6 +617,11 @@ func (s *session) finish(ctx context.Context, final map[string]map[string]float6
 	tj, _ := json.Marshal(s.timing)
 	if err := s.st.FinishRun(rec, s.run.ID, status, msg, digest, tj); err != nil {
 		return nil, errors.Join(trainErr, err)
+	}
+	// The folder keeps a copy of the run's row: what `xp doctor --rebuild`
+	// restores a lost database from.
+	if err := s.st.SaveRecord(rec, s.run.ID); err != nil {
+		s.log.Printf("%v", err)
 	}
 	res := &Result{Run: s.run, Report: s.prep.Report, Metrics: final}
 	if fresh, err := s.st.Run(rec, s.run.ID); err == nil {
@@ -647,11 +653,15 @@ func outcome(err error) (status store.Status, msg string) {
 	return store.StatusFailed, err.Error()
 }
 
-// resumable says whether a run that ended with status keeps its key's
-// checkpoint for the next run of the key to continue: only an interrupted
-// or paused run is resumed; a finished one starts over.
-func resumable(status store.Status) bool {
-	return status == store.StatusCanceled || status == store.StatusPaused
+// Resumable says whether a run that ended with status keeps its key's
+// checkpoint for the next run of the key to continue: an interrupted run
+// (canceled), a paused one (an asha point waiting at its rung) and a failed
+// one (a full disk, a store error, a crash of the machine's resources at
+// epoch 119 of 300), whose progress up to its last checkpoint is never
+// thrown away. A finished run (succeeded, pruned, diverged: resuming it
+// would end the same) starts over.
+func Resumable(status store.Status) bool {
+	return status == store.StatusCanceled || status == store.StatusPaused || status == store.StatusFailed
 }
 
 // emit reports progress to Options.Events. Before the run is claimed it
@@ -695,7 +705,7 @@ func (s *session) saveArtifacts(weights *model.Params) (string, error) {
 	if err := os.WriteFile(filepath.Join(s.dir, "preprocessing.json"), pj, 0o644); err != nil {
 		return "", fmt.Errorf("save preprocessing: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(s.dir, "spec.json"), s.job.Exp.Resolved, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(s.dir, "spec.json"), redact.SpecJSON(s.job.Exp.Resolved), 0o644); err != nil {
 		return "", fmt.Errorf("save spec: %w", err)
 	}
 	return digest, nil

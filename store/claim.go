@@ -95,11 +95,12 @@ func (s *Store) ClaimKey(ctx context.Context, r *Run, o ClaimOptions) (*KeyClaim
 }
 
 // SetResumed records that run id continues the checkpoint that run from
-// left after its epoch epoch.
+// left after its epoch epoch. The run is at that epoch from then on: were
+// it killed before it finished another, it has trained none itself.
 func (s *Store) SetResumed(ctx context.Context, id, from int64, epoch int) error {
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE runs SET resumed_from = ?, resumed_epoch = ? WHERE id = ?`,
-			from, epoch, id)
+		res, err := tx.ExecContext(ctx, `UPDATE runs SET resumed_from = ?, resumed_epoch = ?, epoch = max(epoch, ?) WHERE id = ?`,
+			from, epoch, epoch, id)
 		if err != nil {
 			return err
 		}

@@ -155,19 +155,7 @@ func (s *Store) ImportRun(ctx context.Context, d *RunData, remote, bundle string
 		if err != nil {
 			return err
 		}
-		err = tx.QueryRowContext(ctx, `INSERT INTO runs (key, experiment, spec_hash, spec,
-			data_hashes, backend, device, status, error, epoch, epochs, provenance, dirty,
-			rerun_of, sweep_id, weights_sha256, timing, pid, host, created, started,
-			finished, heartbeat, cancel_requested, forced, resumed_from, resumed_epoch,
-			uid, remote, bundle)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)
-			RETURNING id`,
-			r.Key, r.Experiment, r.SpecHash, cols.spec, cols.dataHashes, r.Backend, r.Device,
-			string(r.Status), r.Error, r.Epoch, r.Epochs, cols.provenance, r.Dirty, rerunOf,
-			r.SweepID, r.WeightsSHA256, cols.timing, r.Host, nanos(r.CreatedAt),
-			nanos(r.StartedAt), nanos(r.FinishedAt), nanos(r.HeartbeatAt),
-			r.Forced, resumedFrom, r.ResumedEpoch, r.UID, remote, bundle).Scan(&id)
-		if err != nil {
+		if id, err = insertRun(ctx, tx, nil, &r, cols, rerunOf, resumedFrom, remote, bundle); err != nil {
 			return err
 		}
 		if err := s.importContents(ctx, tx, id, d); err != nil {
@@ -181,6 +169,59 @@ func (s *Store) ImportRun(ctx context.Context, d *RunData, remote, bundle string
 		return 0, false, fmt.Errorf("import run %s: %w", r.UID, err)
 	}
 	return id, added, nil
+}
+
+// insertRun inserts r as it was recorded elsewhere, with id (nil: the
+// next one) and the local ids of the runs it reran and resumed.
+func insertRun(ctx context.Context, tx *sql.Tx, id any, r *Run, cols runJSONColumns, rerunOf, resumedFrom any, remote, bundle string) (int64, error) {
+	var got int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO runs (id, key, experiment, spec_hash, spec,
+		data_hashes, backend, device, status, error, epoch, epochs, provenance, dirty,
+		rerun_of, sweep_id, weights_sha256, timing, pid, host, created, started,
+		finished, heartbeat, cancel_requested, forced, resumed_from, resumed_epoch,
+		uid, remote, bundle)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)
+		RETURNING id`,
+		id, r.Key, r.Experiment, r.SpecHash, cols.spec, cols.dataHashes, r.Backend, r.Device,
+		string(r.Status), r.Error, r.Epoch, r.Epochs, cols.provenance, r.Dirty, rerunOf,
+		r.SweepID, r.WeightsSHA256, cols.timing, r.Host, nanos(r.CreatedAt),
+		nanos(r.StartedAt), nanos(r.FinishedAt), nanos(r.HeartbeatAt),
+		r.Forced, resumedFrom, r.ResumedEpoch, r.UID, remote, bundle).Scan(&got)
+	return got, err
+}
+
+// RestoreRun records d, a run this store held before its database was
+// lost (read back from the copy its folder keeps), under its own id, so
+// that its artifact folder is its own again; its RerunOf and ResumedFrom
+// become the runs of d.RerunOfUID and d.ResumedFromUID, if restored
+// already (restore in id order).
+func (s *Store) RestoreRun(ctx context.Context, d *RunData) error {
+	r := d.Run
+	if r.ID <= 0 || !validUID(r.UID) || !validKey(r.Key) || r.Experiment == "" || !r.Status.Valid() {
+		return fmt.Errorf("restore run %d: id, uid, key, experiment or status malformed: %w", r.ID, ErrInvalid)
+	}
+	cols, err := r.columns()
+	if err != nil {
+		return fmt.Errorf("restore run %d: %w", r.ID, err)
+	}
+	err = s.Tx(ctx, func(tx *sql.Tx) error {
+		rerunOf, err := idOf(ctx, tx, d.RerunOfUID)
+		if err != nil {
+			return err
+		}
+		resumedFrom, err := idOf(ctx, tx, d.ResumedFromUID)
+		if err != nil {
+			return err
+		}
+		if _, err := insertRun(ctx, tx, r.ID, &r, cols, rerunOf, resumedFrom, r.Remote, r.Bundle); err != nil {
+			return err
+		}
+		return s.importContents(ctx, tx, r.ID, d)
+	})
+	if err != nil {
+		return fmt.Errorf("restore run %d: %w", r.ID, err)
+	}
+	return nil
 }
 
 // importContents writes d's points, summaries and sources for run id.

@@ -770,6 +770,9 @@ func (s *Store) SweepRuns(ctx context.Context, sweepID string) ([]Run, error) {
 // it returns how many it marked. It is for the host's own runs: a process
 // id means nothing on another machine.
 func (s *Store) MarkLostProcesses(ctx context.Context, host string, alive func(pid int) bool) (int, error) {
+	if s.readOnly {
+		return 0, nil // a reader cannot record it; a writer will
+	}
 	var n int
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
 		n = 0

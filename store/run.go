@@ -378,6 +378,9 @@ func (s *Store) getRun(ctx context.Context, query string, args ...any) (*Run, er
 // staleAfter, and returns how many it marked. A lost run's finish time is its
 // last heartbeat, the last moment it was known alive.
 func (s *Store) MarkLost(ctx context.Context, staleAfter time.Duration) (int, error) {
+	if s.readOnly {
+		return 0, nil // a reader cannot record it; a writer will
+	}
 	if staleAfter <= 0 {
 		return 0, fmt.Errorf("mark lost runs: staleAfter %v: %w", staleAfter, ErrInvalid)
 	}

@@ -51,6 +51,10 @@ type Store struct {
 
 	pointStmts *pointStmts
 
+	// readOnly is a store opened with OpenReadOnly: w is r, and writes
+	// fail (ErrReadOnly where the store checks first).
+	readOnly bool
+
 	now func() time.Time
 }
 
@@ -63,6 +67,9 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	}
 	path, err := filepath.Abs(filepath.Join(dir, DBName))
 	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if err := checkNotLost(dir, path); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	// A file: URI, so the path is escaped: a '?' or '%' in a directory name
@@ -93,6 +100,10 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	if err := s.checkHasRuns(ctx, path); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 	if s.pointStmts, err = preparePointStmts(ctx, w); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -112,7 +123,10 @@ func (s *Store) Close() error {
 	if s.pointStmts != nil {
 		errs = append(errs, s.pointStmts.close())
 	}
-	errs = append(errs, s.r.Close(), s.w.Close())
+	errs = append(errs, s.r.Close())
+	if s.w != s.r {
+		errs = append(errs, s.w.Close())
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}
@@ -135,13 +149,27 @@ func (s *Store) ArtifactDir(r *Run) string {
 // and must not have effects outside tx. fn must not call the Store's writing
 // methods: the transaction holds the store's one write connection.
 func (s *Store) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	return s.retry(ctx, func() error { return runTx(ctx, s.w, nil, fn) })
+	if s.readOnly {
+		return s.errReadOnly("write")
+	}
+	return canceled(ctx, s.retry(ctx, func() error { return runTx(ctx, s.w, nil, fn) }))
+}
+
+// canceled is err, saying so when ctx ended while it happened: database/sql
+// rolls back a transaction whose ctx is canceled, and its statements then
+// fail with "statement is closed", which would read as a failure rather
+// than the Ctrl-C it is.
+func canceled(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() == nil || errors.Is(err, ctx.Err()) {
+		return err
+	}
+	return fmt.Errorf("%w (%w)", err, ctx.Err())
 }
 
 // read runs fn in a read transaction, which sees one snapshot of the database
 // however many queries fn makes.
 func (s *Store) read(ctx context.Context, fn func(*sql.Tx) error) error {
-	return s.retry(ctx, func() error { return runTx(ctx, s.r, &sql.TxOptions{ReadOnly: true}, fn) })
+	return canceled(ctx, s.retry(ctx, func() error { return runTx(ctx, s.r, &sql.TxOptions{ReadOnly: true}, fn) }))
 }
 
 func runTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(*sql.Tx) error) error {

@@ -190,6 +190,9 @@ func (s *Session) Claim(ctx context.Context) (int, error) {
 func (s *Session) cached(ctx context.Context, key string) (run *store.Run, remote bool, err error) {
 	prev, err := s.st.LatestSucceeded(ctx, key)
 	if err == nil {
+		if err := runner.CheckCached(s.st, prev); err != nil {
+			return nil, false, err
+		}
 		return prev, false, nil
 	}
 	if !errors.Is(err, store.ErrNotFound) {

@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/xp-ml/xp/internal/termtext"
 	"github.com/xp-ml/xp/metric"
 	"github.com/xp-ml/xp/store"
 	"github.com/xp-ml/xp/tui/chart"
@@ -154,7 +155,7 @@ func (m *Model) legend(runs []*runData, w int) []string {
 		if r.Status == store.StatusRunning {
 			icon = "•"
 		}
-		entryText := fmt.Sprintf(" %s #%d %s %s %s", r.Short(), r.ID, clean(r.Experiment), icon, r.Status)
+		entryText := fmt.Sprintf(" %s #%d %s %s %s", r.Short(), r.ID, termtext.Clean(r.Experiment), icon, r.Status)
 		key := "●"
 		if t.mono {
 			key = chart.PatternFor(i).Glyph()
@@ -255,15 +256,15 @@ func (m *Model) compareTables(runs []*runData, w int) []string {
 	}
 	switch {
 	case err != nil:
-		lines = append(lines, rule(t, "spec", w), t.err.Render(clean(err.Error())))
+		lines = append(lines, rule(t, "spec", w), t.err.Render(termtext.Clean(err.Error())))
 	case len(diffs) == 0:
 		lines = append(lines, rule(t, fmt.Sprintf("spec: all %d fields are the same", same), w))
 	default:
 		lines = append(lines, rule(t, fmt.Sprintf("spec: %d of %d fields differ", len(diffs), len(diffs)+same), w), head)
 		for _, d := range diffs {
-			line := fit(clean(d.path), labelW)
+			line := fit(termtext.Clean(d.path), labelW)
 			for i := 0; i < shown; i++ {
-				line += fit(clean(d.values[i]), colW)
+				line += fit(termtext.Clean(d.values[i]), colW)
 			}
 			lines = append(lines, line)
 		}
@@ -282,7 +283,7 @@ func (m *Model) compareTables(runs []*runData, w int) []string {
 		}
 		sortMetricNames(names)
 		for _, n := range names {
-			line := fit(clean(split+"."+n), labelW)
+			line := fit(termtext.Clean(split+"."+n), labelW)
 			base, baseOK := rs[0].Summary[split][n]
 			for i := 0; i < shown; i++ {
 				s, ok := rs[i].Summary[split][n]

@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/xp-ml/xp/internal/termtext"
 	"github.com/xp-ml/xp/provenance"
 	"github.com/xp-ml/xp/store"
 )
@@ -174,7 +175,7 @@ func (m *Model) detailView(w, h int) (title, body, hint string) {
 	name, short := "", ""
 	switch {
 	case d != nil && d.run != nil:
-		name, short = clean(d.run.Experiment), d.run.Short()
+		name, short = termtext.Clean(d.run.Experiment), d.run.Short()
 	case r != nil:
 		name, short = r.exp, r.Short()
 	}
@@ -189,7 +190,7 @@ func (m *Model) detailView(w, h int) (title, body, hint string) {
 	}
 	lines := []string{m.tabsLine(w), m.runFacts(d.run, w), m.provenanceLine(d.run, w)}
 	if e := shownError(d.run); e != "" {
-		lines = append(lines, t.err.Render("error: "+clean(e)))
+		lines = append(lines, t.err.Render("error: "+termtext.Clean(e)))
 	}
 	rest := h - len(lines)
 	var content string
@@ -254,7 +255,7 @@ func (m *Model) runFacts(r *store.Run, w int) string {
 		parts = append(parts, fmt.Sprintf("epoch %d/%d %s", r.Epoch, r.Epochs, bar(r.Epoch, r.Epochs, 5)))
 	}
 	if r.Backend != "" || r.Device != "" {
-		parts = append(parts, clean(r.Backend)+" on "+clean(r.Device))
+		parts = append(parts, termtext.Clean(r.Backend)+" on "+termtext.Clean(r.Device))
 	}
 	now := m.now()
 	rr := store.RunRow{Status: r.Status, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt, CreatedAt: r.CreatedAt}
@@ -272,7 +273,7 @@ func (m *Model) runFacts(r *store.Run, w int) string {
 	if r.Remote != "" {
 		// Pulled from a remote: who trained it matters more than when.
 		who := provenance.OriginOf(r.Provenance, r.Host)
-		parts = append(parts[:1], append([]string{"trained by " + clean(who) + " (pulled)"}, parts[1:]...)...)
+		parts = append(parts[:1], append([]string{"trained by " + termtext.Clean(who) + " (pulled)"}, parts[1:]...)...)
 	}
 	rr.Epoch, rr.HeartbeatAt = r.Epoch, r.HeartbeatAt
 	if quiet, ok := silent(&rr, now); ok {
@@ -330,7 +331,7 @@ func (m *Model) provenanceLine(r *store.Run, w int) string {
 		if !ok {
 			continue
 		}
-		s := clean(fmt.Sprint(v))
+		s := termtext.Clean(fmt.Sprint(v))
 		switch k {
 		case "commit":
 			s = store.ShortKey(s)

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/xp-ml/xp/internal/termtext"
 )
 
 // fieldStyle says how a structure's values are written: as recorded (a
@@ -113,7 +115,7 @@ func (fs fieldStyle) list(inline, alone string, items []any, indent int) []strin
 // name is how a field's name is shown: as recorded, or for reading with
 // its unit moved to its value ("train_seconds" is "train").
 func (fs fieldStyle) name(k string) string {
-	k = clean(k)
+	k = termtext.Clean(k)
 	if !fs.readable {
 		return k
 	}
@@ -128,7 +130,7 @@ func (fs fieldStyle) value(key string, v any) string {
 	case nil:
 		return "null"
 	case string:
-		return clean(x)
+		return termtext.Clean(x)
 	case json.Number:
 		if !fs.readable {
 			return x.String()
@@ -145,7 +147,7 @@ func (fs fieldStyle) value(key string, v any) string {
 		}
 		return formatNumber(f)
 	}
-	return clean(fmt.Sprint(v))
+	return termtext.Clean(fmt.Sprint(v))
 }
 
 // formatNumber writes a measured number for reading: whole numbers with

@@ -5,6 +5,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/xp-ml/xp/internal/termtext"
 	"github.com/xp-ml/xp/store"
 )
 
@@ -33,7 +34,7 @@ func newRow(r store.RunRow) *row {
 const slabSize = 1024
 
 func (x *row) refresh() {
-	x.exp, x.device, x.sweep = clean(x.Experiment), clean(x.Device), clean(x.SweepID)
+	x.exp, x.device, x.sweep = termtext.Clean(x.Experiment), termtext.Clean(x.Device), termtext.Clean(x.SweepID)
 	x.search = strings.ToLower(x.exp + " " + x.device + " " + string(x.Status) + " " + x.sweep)
 }
 

@@ -14,6 +14,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/xp-ml/xp/internal/termtext"
 	"github.com/xp-ml/xp/metric"
 	"github.com/xp-ml/xp/store"
 )
@@ -297,7 +298,7 @@ func (l *logTail) read() error {
 		}
 	}
 	for _, line := range strings.Split(text, "\n") {
-		l.lines = append(l.lines, clean(strings.TrimRight(line, "\r")))
+		l.lines = append(l.lines, termtext.Clean(strings.TrimRight(line, "\r")))
 	}
 	if over := len(l.lines) - logTailLines; over > 0 {
 		l.lines = slices.Clone(l.lines[over:])

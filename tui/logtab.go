@@ -1,13 +1,17 @@
 package tui
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/xp-ml/xp/internal/termtext"
+)
 
 // logView is the log tab: the kept tail of log.txt, following its end,
 // each line formatted as `xp run` prints it.
 func (m *Model) logView(d *runData, h int) string {
 	lines := d.log.lines
 	if d.log.err != nil {
-		return m.sh.theme.err.Render(clean(d.log.err.Error()))
+		return m.sh.theme.err.Render(termtext.Clean(d.log.err.Error()))
 	}
 	if len(lines) == 0 {
 		return m.sh.theme.dim.Render(noLog(d.run))

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/xp-ml/xp/internal/termtext"
 	"github.com/xp-ml/xp/store"
 )
 
@@ -677,9 +678,9 @@ func (m *Model) bottomLine(hint string) string {
 		return line
 	case m.flash.text != "" && m.now().Sub(m.flash.at) < flashFor:
 		if m.flash.err {
-			return t.err.Render(clean(m.flash.text))
+			return t.err.Render(termtext.Clean(m.flash.text))
 		}
-		return t.accent.Render(clean(m.flash.text))
+		return t.accent.Render(termtext.Clean(m.flash.text))
 	}
 	return hint
 }

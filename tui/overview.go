@@ -7,6 +7,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/xp-ml/xp/internal/termtext"
 	"github.com/xp-ml/xp/store"
 	"github.com/xp-ml/xp/tui/chart"
 )
@@ -184,7 +185,7 @@ func (m *Model) metricTable(r *store.Run, w int) []string {
 	const labelW = 11
 	colW := 9
 	for _, n := range names {
-		colW = max(colW, ansi.StringWidth(clean(n))+1)
+		colW = max(colW, ansi.StringWidth(termtext.Clean(n))+1)
 	}
 	fits := max(1, (w-labelW)/colW)
 	if len(names) > fits {
@@ -192,7 +193,7 @@ func (m *Model) metricTable(r *store.Run, w int) []string {
 	}
 	hdr := fit("", labelW)
 	for _, n := range names {
-		hdr += fitRight(clean(n), colW)
+		hdr += fitRight(termtext.Clean(n), colW)
 	}
 	lines := []string{t.header.Render(hdr)}
 	for _, s := range splits {

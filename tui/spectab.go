@@ -3,6 +3,8 @@ package tui
 import (
 	"fmt"
 	"sort"
+
+	"github.com/xp-ml/xp/internal/termtext"
 )
 
 // specLines is the spec tab: identity, data, timing, provenance and the
@@ -11,7 +13,7 @@ import (
 func (m *Model) specLines(d *runData, w int) []string {
 	t := m.sh.theme
 	r := d.run
-	kv := func(k, v string) string { return t.dim.Render(fit(k, 12)) + clean(v) }
+	kv := func(k, v string) string { return t.dim.Render(fit(k, 12)) + termtext.Clean(v) }
 	lines := []string{
 		kv("run key", r.Key),
 		kv("run id", fmt.Sprint(r.ID)),

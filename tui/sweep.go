@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/xp-ml/xp/internal/termtext"
 	"github.com/xp-ml/xp/metric"
 	"github.com/xp-ml/xp/store"
 	"github.com/xp-ml/xp/tui/chart"
@@ -261,7 +262,7 @@ func goodness(name string, v float64) float64 {
 func (m *Model) sweepView(w, h int) (title, body, hint string) {
 	t := m.sh.theme
 	k := m.keys
-	left := t.title.Render("xp › sweep "+clean(m.sweep.id)) + t.dim.Render(" · "+plural(len(m.sweep.ids), "run"))
+	left := t.title.Render("xp › sweep "+termtext.Clean(m.sweep.id)) + t.dim.Render(" · "+plural(len(m.sweep.ids), "run"))
 	title = spread(left, t.dim.Render(m.plot.String()), w)
 	hint = hintBar(t, w, k.Back, with(k.Band, "band/curves"), k.Metric, k.Smoother, k.Rougher, k.XAxis, k.LogY, k.Zoom,
 		k.Down, k.Up, k.Palette, k.Help)
@@ -374,7 +375,7 @@ func (m *Model) sweepTable(order []*runData, metric string, w int) []string {
 		r := d.run
 		cells := make([]string, len(rt.diffs))
 		for j, df := range rt.diffs {
-			cells[j] = clean(df.values[i])
+			cells[j] = termtext.Clean(df.values[i])
 		}
 		mark := ""
 		if i == 0 {
@@ -407,7 +408,7 @@ func (m *Model) rankTable(order []*runData) rankTable {
 	for i, d := range rt.diffs {
 		w := len(rt.names[i])
 		for _, v := range d.values {
-			w = max(w, len([]rune(clean(v))))
+			w = max(w, len([]rune(termtext.Clean(v))))
 		}
 		rt.colW = append(rt.colW, min(w, 24))
 	}
@@ -485,7 +486,7 @@ func fieldHeads(diffs []fieldDiff) []string {
 		}
 	}
 	for i := range heads {
-		heads[i] = strings.ToUpper(clean(heads[i]))
+		heads[i] = strings.ToUpper(termtext.Clean(heads[i]))
 	}
 	return heads
 }

@@ -11,6 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/xp-ml/xp/internal/termtext"
 	"github.com/xp-ml/xp/metric"
 	"github.com/xp-ml/xp/store"
 )
@@ -428,7 +429,7 @@ func (m *Model) tableView(w, h int) (title, body, hint string) {
 		msg := "  No runs yet. Train one with: xp run <experiment>"
 		switch {
 		case !m.view.filter.empty():
-			msg = fmt.Sprintf("  No run matches %q (esc clears the filter).", clean(m.view.filter.query))
+			msg = fmt.Sprintf("  No run matches %q (esc clears the filter).", termtext.Clean(m.view.filter.query))
 		case m.sh.scope != nil:
 			msg = "  Waiting for runs…"
 		}
@@ -588,7 +589,7 @@ func (m *Model) tableTitle(w int) string {
 			left += t.marked.Render(fmt.Sprintf("  %d marked", len(m.marks)))
 		}
 		if !m.view.filter.empty() {
-			left += "  " + t.dim.Render("filter ") + clean(m.view.filter.query)
+			left += "  " + t.dim.Render("filter ") + termtext.Clean(m.view.filter.query)
 		}
 		if m.waiting != nil {
 			left += t.dim.Render("  (loading metrics…)")

@@ -5,53 +5,10 @@ import (
 	"math"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
 )
-
-// clean makes text that came from user data safe to draw on one line:
-// escape sequences are removed (a run name must not move the cursor or
-// change the window title), as are other control characters and the bidi
-// overrides that make text read differently from how it is stored; tabs and
-// newlines become spaces, invalid UTF-8 becomes U+FFFD.
-func clean(s string) string {
-	if isPlain(s) {
-		return s
-	}
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = ansi.Strip(s)
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		switch {
-		case r == '\t' || r == '\n' || r == '\r':
-			b.WriteByte(' ')
-		case unicode.IsControl(r) || isBidiControl(r):
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// isPlain reports whether s is printable ASCII, the common case, which
-// clean returns as is.
-func isPlain(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
-// isBidiControl reports the invisible characters that reorder text: the
-// embeddings, overrides and isolates, and the directional marks.
-func isBidiControl(r rune) bool {
-	return (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0x200e || r == 0x200f || r == 0x061c
-}
 
 // fit truncates s, which may hold escape sequences, to w cells with an
 // ellipsis, and pads it with spaces to exactly w.

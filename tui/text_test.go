@@ -7,27 +7,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-func TestClean(t *testing.T) {
-	for _, tc := range []struct{ name, in, want string }{
-		{"plain", "credit", "credit"},
-		{"csi", "cr\x1b[31medit\x1b[0m", "credit"},
-		{"osc title", "\x1b]0;owned\x07run", "run"},
-		{"clear screen", "a\x1b[2Jb", "ab"},
-		{"bell and del", "a\x07b\x7fc", "abc"},
-		{"c1 control", "a\u009bb", "ab"},
-		{"whitespace", "a\tb\nc\rd", "a b c d"},
-		{"bidi override", "abc\u202edcba", "abcdcba"},
-		{"invalid utf8", "a\xffb", "a\uFFFDb"},
-		{"unicode kept", "résumé 日本 ✓", "résumé 日本 ✓"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := clean(tc.in); got != tc.want {
-				t.Errorf("clean(%q) = %q, want %q", tc.in, got, tc.want)
-			}
-		})
-	}
-}
-
 func TestFit(t *testing.T) {
 	for _, tc := range []struct {
 		in    string

@@ -20,7 +20,8 @@ import (
 const hashTag = "xp-spec-v1\n"
 
 // Canonical returns the canonical JSON of a resolved experiment: the
-// metadata fields (MetadataFields) dropped from the top-level object, then
+// metadata fields (MetadataFields) dropped from the top-level object, and
+// DataMetadataFields from its data, then
 // the form described in the package documentation (sorted keys, no
 // whitespace, canonical numbers and strings). Equal values give equal bytes
 // however they were written; Canonical of its own output returns it
@@ -31,9 +32,17 @@ func Canonical(js []byte) ([]byte, error) {
 		return nil, fmt.Errorf("canonical json: %w", err)
 	}
 	if obj, ok := v.(object); ok {
-		v = slices.DeleteFunc(obj, func(m member) bool {
+		obj = slices.DeleteFunc(obj, func(m member) bool {
 			return slices.Contains(MetadataFields, m.key)
 		})
+		for i, m := range obj {
+			if d, ok := m.val.(object); ok && m.key == "data" {
+				obj[i].val = slices.DeleteFunc(slices.Clone(d), func(m member) bool {
+					return slices.Contains(DataMetadataFields, m.key)
+				})
+			}
+		}
+		v = obj
 	}
 	var b bytes.Buffer
 	if err := writeCanonical(&b, v); err != nil {

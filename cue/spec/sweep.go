@@ -114,7 +114,37 @@ func (p SweepParam) MarshalJSON() ([]byte, error) {
 
 // howFields are the fields of a sweep that say how and where its points
 // run, not what they compute: left out of the sweep's id.
-var howFields = []string{"parallel", "resources", "executor", "slurm"}
+var howFields = []string{"parallel", "resources", "executor", "slurm", "max_points"}
+
+// DefaultMaxPoints is the most points a sweep may have when it does not
+// set max_points.
+const DefaultMaxPoints = 10000
+
+// maxPoints is the sweep's bound on its points.
+func (sw *Sweep) maxPoints() int {
+	if sw.MaxPoints > 0 {
+		return sw.MaxPoints
+	}
+	return DefaultMaxPoints
+}
+
+// gridSize is how many points a grid sweep expands to before equal ones
+// are merged, and false when that is beyond any int.
+func gridSize(sw *Sweep, paths []string) (int, []string, bool) {
+	size, parts := 1, []string(nil)
+	for _, p := range paths {
+		n := len(sw.Params[p].Choices)
+		if n == 0 {
+			return 0, nil, true // no values: reported on its own
+		}
+		parts = append(parts, strconv.Itoa(n))
+		if size > math.MaxInt/n {
+			return 0, parts, false
+		}
+		size *= n
+	}
+	return size, parts, true
+}
 
 // SweepID names the sweep of the experiment: its name and the first 12 hex
 // digits of the hash of its canonical spec with the sweep, leaving out
@@ -763,6 +793,10 @@ func parseSweepPath(path string) ([]cue.Selector, error) {
 		(first == "sweep" || slices.Contains(MetadataFields, first)) {
 		return nil, fmt.Errorf("%s cannot be swept: it does not reach training", first)
 	}
+	if len(sels) > 1 && sels[0].Unquoted() == "data" && sels[1].Type() == cue.StringLabel &&
+		slices.Contains(DataMetadataFields, sels[1].Unquoted()) {
+		return nil, fmt.Errorf("data.%s cannot be swept: it does not reach training", sels[1].Unquoted())
+	}
 	return sels, nil
 }
 
@@ -868,6 +902,32 @@ func errorPath(path []string) string {
 	return pathString(selectors(path))
 }
 
+// checkMaxPoints refuses a sweep of more points than its max_points, at
+// max_points when it is set, else at params (or trials).
+func checkMaxPoints(e *Experiment, sw *Sweep) errors.Error {
+	limit, at := sw.maxPoints(), []cue.Selector{cue.Str("sweep"), cue.Str("max_points")}
+	if sw.MaxPoints == 0 {
+		at = []cue.Selector{cue.Str("sweep"), cue.Str("params")}
+	}
+	if sw.Method != MethodGrid { // random, tpe: trials points
+		if sw.Trials > limit {
+			if sw.MaxPoints == 0 {
+				at = []cue.Selector{cue.Str("sweep"), cue.Str("trials")}
+			}
+			return e.newError(at, "%d trials, more than max_points %d: lower trials, or raise sweep.max_points", sw.Trials, limit)
+		}
+		return nil
+	}
+	size, parts, ok := gridSize(sw, sweepPaths(sw))
+	switch {
+	case !ok:
+		return e.newError(at, "the grid has more points than any machine could run (%s values), more than max_points %d: sweep fewer values", strings.Join(parts, " × "), limit)
+	case size > limit:
+		return e.newError(at, "the grid has %d points (%s values), more than max_points %d: sweep fewer values, use method: %q with trials, or raise sweep.max_points", size, strings.Join(parts, " × "), limit, MethodRandom)
+	}
+	return nil
+}
+
 // checkSweep is what Load checks of a sweep beyond the schema: every path
 // exists in the experiment, every value fits the schema at its path (each
 // value substituted alone), distributions have sound bounds and go with
@@ -900,6 +960,9 @@ func checkSweep(e *Experiment) errors.Error {
 		add(field, "the experiment does not measure %s on %s (it has %s)%s", name, split, strings.Join(known, ", "), hint)
 	}
 	metricOK(sw.Metric, cue.Str("sweep"), cue.Str("metric"))
+	if errs := checkMaxPoints(e, sw); errs != nil {
+		return errs // before anything expands a sweep this large
+	}
 	if sw.drawn() {
 		// Draws of a space smaller than trials repeat: say so now rather
 		// than run fewer points than asked.

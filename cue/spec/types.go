@@ -34,6 +34,21 @@ type Data struct {
 	Clean      []Rule             `json:"clean"`
 	Features   map[string]Feature `json:"features,omitempty"` // by column name
 	Split      Split              `json:"split"`
+	Limits     *Limits            `json:"limits,omitempty"` // not in the spec hash (DataMetadataFields)
+}
+
+// DataMetadataFields are the fields of data left out of the spec hash:
+// they bound what reading costs, not what is computed.
+var DataMetadataFields = []string{"limits"}
+
+// Limits bound what reading a source may cost; a zero field takes its
+// default (package data).
+type Limits struct {
+	DecompressedBytes      int64   `json:"decompressed_bytes,omitempty"`
+	LineBytes              int64   `json:"line_bytes,omitempty"`
+	DownloadBytes          int64   `json:"download_bytes,omitempty"`
+	DownloadIdleSeconds    float64 `json:"download_idle_seconds,omitempty"`
+	DownloadTimeoutSeconds float64 `json:"download_timeout_seconds,omitempty"`
 }
 
 // Source is one data source; exactly one field is set.
@@ -462,8 +477,9 @@ type Sweep struct {
 	ReductionFactor int       `json:"reduction_factor,omitempty"`
 	Seed            int64     `json:"seed"`
 	Parallel        int       `json:"parallel"`
-	Metric          string    `json:"metric"`         // "<split>.<name>"
-	Mode            string    `json:"mode,omitempty"` // "min" | "max"; "" follows the metric
+	MaxPoints       int       `json:"max_points,omitempty"` // 0: DefaultMaxPoints
+	Metric          string    `json:"metric"`               // "<split>.<name>"
+	Mode            string    `json:"mode,omitempty"`       // "min" | "max"; "" follows the metric
 	Resources       Resources `json:"resources"`
 	Prune           *Prune    `json:"prune,omitempty"`
 	Stop            *Stop     `json:"stop,omitempty"`

@@ -10,11 +10,47 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Cache is a directory of files named by the sha256 of their bytes.
 type Cache struct {
 	Dir string
+	// Limits bound what a fetch may cost (zero fields: the defaults).
+	Limits Limits
+}
+
+// The defaults of Limits.
+const (
+	DefaultMaxBytes    = 4 << 30
+	DefaultIdleTimeout = 60 * time.Second
+	DefaultTimeout     = 2 * time.Hour
+)
+
+// staleAfter is how long a file in the cache's tmp directory may go
+// unwritten before it is taken for the leftover of a killed download and
+// removed: far longer than any live download stays silent (Limits.Idle).
+const staleAfter = time.Hour
+
+// Limits bound a download: its size, how long it may send nothing, how
+// long it may take in all.
+type Limits struct {
+	MaxBytes int64
+	Idle     time.Duration
+	Total    time.Duration
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultMaxBytes
+	}
+	if l.Idle <= 0 {
+		l.Idle = DefaultIdleTimeout
+	}
+	if l.Total <= 0 {
+		l.Total = DefaultTimeout
+	}
+	return l
 }
 
 // Blob is a file in the cache.
@@ -49,23 +85,30 @@ func (c *Cache) Lookup(sha string) (Blob, bool) {
 // Put copies r into the cache and returns where it went. With pin set, the
 // bytes must hash to it, else nothing is kept and the error (matching
 // ErrPinMismatch) names both hashes; source names what r is, for errors.
+// More than Limits.MaxBytes is ErrTooLarge, and nothing is kept. The
+// leftovers of downloads killed before they could clean up are removed.
 func (c *Cache) Put(ctx context.Context, r io.Reader, pin, source string) (Blob, error) {
 	tmpDir := filepath.Join(c.Dir, "tmp")
 	if err := os.MkdirAll(tmpDir, 0o755); err != nil {
 		return Blob{}, fmt.Errorf("cache %s: %w", source, err)
 	}
+	removeStale(tmpDir, time.Now().Add(-staleAfter))
+	limit := c.Limits.withDefaults().MaxBytes
 	tmp, err := os.CreateTemp(tmpDir, "fetch-*")
 	if err != nil {
 		return Blob{}, fmt.Errorf("cache %s: %w", source, err)
 	}
 	defer os.Remove(tmp.Name()) // a no-op once renamed into place
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), ctxReader{ctx, r})
+	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(ctxReader{ctx, r}, limit+1))
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return Blob{}, fmt.Errorf("download %s: %w", source, err)
+	}
+	if n > limit {
+		return Blob{}, tooLarge(source, limit)
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	if pin != "" && sum != pin {
@@ -81,6 +124,24 @@ func (c *Cache) Put(ctx context.Context, r io.Reader, pin, source string) (Blob,
 	// Cached files are never changed in place.
 	_ = os.Chmod(dst, 0o444)
 	return Blob{Path: dst, SHA256: sum, Size: n}, nil
+}
+
+func tooLarge(source string, limit int64) error {
+	return errorf(ErrTooLarge, nil, "download %s: it is larger than %d bytes (data.limits.download_bytes; raise it if the file is right)", source, limit)
+}
+
+// removeStale removes the files of dir last written before cutoff: what a
+// download killed with -9 (or a machine that went down) left.
+func removeStale(dir string, cutoff time.Time) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() && fi.ModTime().Before(cutoff) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // ctxReader stops a long download when ctx is canceled, between reads.

@@ -18,6 +18,11 @@ var (
 	ErrAccessDenied = errors.New("access denied")
 	// ErrStatus: the server answered with another error status.
 	ErrStatus = errors.New("unexpected response")
+	// ErrTooLarge: the file is larger than Limits.MaxBytes.
+	ErrTooLarge = errors.New("too large")
+	// ErrTimeout: a download sent nothing for Limits.Idle, or took longer
+	// than Limits.Total.
+	ErrTimeout = errors.New("download timed out")
 )
 
 // detailError reads as its own message and matches its sentinel.
