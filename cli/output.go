@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -99,9 +100,12 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
+// writeJSON writes v indented, with <, > and & as they are: the output is
+// read by programs and people, not embedded in HTML.
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
 
@@ -119,4 +123,12 @@ func relPath(p string) string {
 		return rel
 	}
 	return p
+}
+
+// plural is "1 problem", "2 problems": a count with its noun.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

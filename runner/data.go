@@ -80,14 +80,9 @@ func (s *session) readData(ctx context.Context) error {
 			return err
 		}
 	}
-	task := data.TaskClassification
-	switch h := j.Exp.Spec.Head(); h {
-	case spec.HeadRegression:
-		task = data.TaskRegression
-	case "":
-		if task, err = data.DetectTask(frame, j.Exp.Spec.Data.Target); err != nil {
-			return j.Exp.Locate(err)
-		}
+	task, err := data.TaskFor(&j.Exp.Spec, frame)
+	if err != nil {
+		return j.Exp.Locate(err)
 	}
 	s.head = ResolveHead(&j.Exp.Spec, task)
 	prep, err := data.PrepareTask(frame, test, j.Exp.Spec.Data, task)

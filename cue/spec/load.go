@@ -50,6 +50,27 @@ func Load(paths ...string) ([]*Experiment, error) {
 	return l.exps, nil
 }
 
+// LoadValid is Load for a caller that checks more than the schema (xp vet):
+// it returns the experiments that are valid beside the errors of the others
+// (invalid: CUE errors, or two experiments of one name), so that both are
+// reported in one pass. err is for what is not about a spec: a missing
+// path, an unreadable file.
+func LoadValid(paths ...string) (exps []*Experiment, invalid, err error) {
+	if len(paths) == 0 {
+		return nil, nil, stderrors.New("load experiments: no paths given")
+	}
+	l, err := load(paths)
+	if err != nil {
+		return nil, nil, err
+	}
+	if l.errs != nil {
+		invalid = fmt.Errorf("load %s: %w", strings.Join(paths, " "), l.errs)
+	} else if err := checkDuplicates(l.exps); err != nil {
+		invalid = err
+	}
+	return l.exps, invalid, nil
+}
+
 // loaded is what load found: the valid experiments, and the CUE errors of
 // the others, also by top-level label so that Find can report only those of
 // the experiment it was asked for.
