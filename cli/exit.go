@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/xp-ml/xp/cue/spec"
 )
@@ -43,7 +44,7 @@ func report(w io.Writer, err error) int {
 	var ee exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil && ee.err.Error() != "" {
-			fmt.Fprintf(w, "xp: %v\n", ee.err)
+			printError(w, ee.err)
 		}
 		return ee.code
 	}
@@ -51,15 +52,48 @@ func report(w io.Writer, err error) int {
 		fmt.Fprintf(w, "xp: canceled\n")
 		return ExitCanceled
 	}
-	if spec.IsSpecError(err) {
-		cwd, _ := os.Getwd()
-		spec.PrintError(w, err, cwd)
-		return ExitError
-	}
-	fmt.Fprintf(w, "xp: %v\n", err)
+	printError(w, err)
 	var ue usageError
 	if errors.As(err, &ue) {
 		return ExitUsage
 	}
 	return ExitError
+}
+
+// joined is the errors err joins when it is an errors.Join, whose message
+// is theirs a line each (a fmt.Errorf with several %w also unwraps to
+// several, but its message has words of its own to keep).
+func joined(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return nil
+	}
+	errs := j.Unwrap()
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	if err.Error() != strings.Join(msgs, "\n") {
+		return nil
+	}
+	return errs
+}
+
+// printError prints err in xp's one style: each error about a spec as
+// "file:line:col: field: message" (spec.PrintError), any other as "xp: "
+// and its message; paths below the working directory relative to it. The
+// errors of an errors.Join are printed one by one.
+func printError(w io.Writer, err error) {
+	cwd, _ := os.Getwd()
+	if errs := joined(err); errs != nil {
+		for _, e := range errs {
+			printError(w, e)
+		}
+		return
+	}
+	if spec.IsSpecError(err) {
+		spec.PrintError(w, err, cwd)
+		return
+	}
+	fmt.Fprintf(w, "xp: %s\n", spec.RelativePaths(err.Error(), cwd))
 }

@@ -75,7 +75,7 @@ func TestUsageErrorsByType(t *testing.T) {
 func TestSpecErrorsExit1(t *testing.T) {
 	var buf bytes.Buffer
 	err := fmt.Errorf("plan: %w", &spec.FieldError{Pos: "e.cue:3:4", Field: "device", Err: errors.New("no GPU")})
-	if code := report(&buf, err); code != ExitError || buf.String() != "xp: plan: e.cue:3:4: device: no GPU\n" {
+	if code := report(&buf, err); code != ExitError || buf.String() != "e.cue:3:4: device: no GPU\n" {
 		t.Errorf("exit %d, printed %q", code, buf.String())
 	}
 }

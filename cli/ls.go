@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/xp-ml/xp/internal/suggest"
 	"github.com/xp-ml/xp/store"
 )
 
@@ -40,7 +41,7 @@ func newLsCmd(s Streams) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&o.experiment, "experiment", "", "only runs of this experiment")
 	f.StringVar(&o.sweep, "sweep", "", "only the runs of this sweep (its id, a prefix of it, or its experiment's latest sweep), in point order")
-	f.StringVar(&o.status, "status", "", "only runs with this status (running, succeeded, failed, canceled, ...)")
+	f.StringVar(&o.status, "status", "", "only runs with this status: "+statusList())
 	f.StringVar(&o.sort, "sort", "", "sort by a metric, e.g. -test.accuracy (descending) or test.log_loss")
 	f.IntVar(&o.limit, "limit", 50, "at most this many runs (0 = all)")
 	f.BoolVar(&o.json, "json", false, "print a JSON array")
@@ -58,6 +59,9 @@ func runLs(ctx context.Context, s Streams, o *lsOptions) error {
 	defer st.Close()
 	if o.remote != "" {
 		return lsRemote(ctx, s, o, st, root)
+	}
+	if err := checkStatus(o.status); err != nil {
+		return err
 	}
 	sortBy := ""
 	if o.sort != "" {
@@ -82,6 +86,10 @@ func runLs(ctx context.Context, s Streams, o *lsOptions) error {
 	if err != nil {
 		return err
 	}
+	sortField := strings.TrimPrefix(o.sort, "-")
+	if err := checkSortMetric(runs, sortField); err != nil {
+		return err
+	}
 	if o.json {
 		out := make([]runJSON, len(runs))
 		for i := range runs {
@@ -94,7 +102,12 @@ func runLs(ctx context.Context, s Streams, o *lsOptions) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "KEY\tRUN\tEXPERIMENT\tSTATUS\tDEVICE\tEPOCH\tTEST\tAGE")
+	sorted := ""
+	if sortField != "" {
+		// The value the rows are sorted by, in a column of its own.
+		sorted = "\t" + strings.ToUpper(sortField)
+	}
+	fmt.Fprintf(tw, "KEY\tRUN\tEXPERIMENT\tSTATUS\tDEVICE\tEPOCH\tTEST%s\tAGE\n", sorted)
 	now := time.Now()
 	for i := range runs {
 		r := &runs[i]
@@ -102,10 +115,71 @@ func runLs(ctx context.Context, s Streams, o *lsOptions) error {
 		if o := runOrigin(r, false); o != "" {
 			run += " " + strings.TrimSuffix(o, ": xp run --force")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", store.ShortKey(r.Key), run, r.Experiment, r.Status,
-			r.Device, epochCell(r), mainMetric(r), age(now, r.CreatedAt))
+		if sortField != "" {
+			sorted = "\t" + summaryCell(r, sortField)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s%s\t%s\n", store.ShortKey(r.Key), run, r.Experiment, r.Status,
+			r.Device, epochCell(r), mainMetric(r), sorted, age(now, r.CreatedAt))
 	}
 	return tw.Flush()
+}
+
+// statusList is the statuses, "queued, running, ...".
+func statusList() string {
+	names := make([]string, len(store.Statuses))
+	for i, st := range store.Statuses {
+		names[i] = string(st)
+	}
+	return strings.Join(names, ", ")
+}
+
+// checkStatus refuses a --status that is no status, listing those there are.
+func checkStatus(status string) error {
+	if status == "" || store.Status(status).Valid() {
+		return nil
+	}
+	names := strings.Split(statusList(), ", ")
+	hint := ""
+	if c, ok := suggest.Closest(status, names); ok {
+		hint = fmt.Sprintf(" (did you mean %s?)", c)
+	}
+	return usageError{fmt.Errorf("--status %q: want one of %s%s", status, statusList(), hint)}
+}
+
+// checkSortMetric refuses a --sort field ("test.accuracy") that none of
+// the runs listed has, suggesting the closest one they have; with no runs
+// there is nothing to check it against.
+func checkSortMetric(runs []store.Run, field string) error {
+	if field == "" || len(runs) == 0 {
+		return nil
+	}
+	seen := map[string]bool{}
+	for i := range runs {
+		for split, ms := range runs[i].Summary {
+			for name := range ms {
+				seen[split+"."+name] = true
+			}
+		}
+	}
+	if seen[field] {
+		return nil
+	}
+	known := sortStrings(keysOf(seen))
+	hint := ""
+	if c, ok := suggest.Closest(field, known); ok {
+		hint = fmt.Sprintf("; did you mean %s?", c)
+	}
+	return usageError{fmt.Errorf("--sort %s: no run listed has this metric%s (they have %s)", field, hint, strings.Join(known, ", "))}
+}
+
+// summaryCell is a run's last value of split.metric, "-" when it has none.
+func summaryCell(r *store.Run, field string) string {
+	split, name, _ := strings.Cut(field, ".")
+	m, ok := r.Summary[split][name]
+	if !ok {
+		return "-"
+	}
+	return fmt.Sprintf("%.4f", m.Last)
 }
 
 // epochCell is "12/20", and "15/20 early" for a run that early stopping

@@ -85,12 +85,12 @@ func runPull(ctx context.Context, s Streams, o *pullOptions, args []string) erro
 		if opts.Experiment != "" {
 			of = " of " + opts.Experiment
 		}
-		fmt.Fprintf(s.Out, "pulled %d run(s)%s from %s, %d already here", res.Pulled, of, rm, res.Already)
+		fmt.Fprintf(s.Out, "pulled %s%s from %s, %d already here", plural(res.Pulled, "run", "runs"), of, rm, res.Already)
 		if o.artifacts {
-			fmt.Fprintf(s.Out, ", %d artifact file(s)", res.Files)
+			fmt.Fprintf(s.Out, ", %s", plural(res.Files, "artifact file", "artifact files"))
 		}
 		if o.data {
-			fmt.Fprintf(s.Out, ", %d data file(s)", res.Data)
+			fmt.Fprintf(s.Out, ", %s", plural(res.Data, "data file", "data files"))
 		}
 		fmt.Fprintf(s.Out, ": %d objects, %s in %.1fs\n", res.Objects, humanBytes(res.Bytes), time.Since(start).Seconds())
 	}

@@ -74,12 +74,12 @@ func runPush(ctx context.Context, s Streams, o *pushOptions, args []string) erro
 	if res != nil && (err == nil || res.Pushed > 0) {
 		data := ""
 		if o.data {
-			data = fmt.Sprintf(", %d data file(s)", res.Data)
+			data = ", " + plural(res.Data, "data file", "data files")
 		}
-		fmt.Fprintf(s.Out, "pushed %d run(s) to %s, %d already there%s: %d objects, %s in %.1fs\n",
-			res.Pushed, rm, res.Already, data, res.Objects, humanBytes(res.Bytes), time.Since(start).Seconds())
+		fmt.Fprintf(s.Out, "pushed %s to %s, %d already there%s: %d objects, %s in %.1fs\n",
+			plural(res.Pushed, "run", "runs"), rm, res.Already, data, res.Objects, humanBytes(res.Bytes), time.Since(start).Seconds())
 		if res.Unfinished > 0 {
-			fmt.Fprintf(s.Out, "  %d run(s) not finished (running, queued or lost) left out\n", res.Unfinished)
+			fmt.Fprintf(s.Out, "  %s not finished (running, queued or lost) left out\n", plural(res.Unfinished, "run", "runs"))
 		}
 	}
 	return err

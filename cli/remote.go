@@ -93,7 +93,7 @@ func needArtifacts(ctx context.Context, s Streams, st *store.Store, root string,
 		return fmt.Errorf("fetch the artifacts of run %s: %w", r.Short(), err)
 	}
 	if n > 0 {
-		fmt.Fprintf(s.Err, "fetched %d file(s) of run %s from %s (%s)\n", n, r.Short(), rm.Name, humanBytes(size))
+		fmt.Fprintf(s.Err, "fetched %s of run %s from %s (%s)\n", plural(n, "file", "files"), r.Short(), rm.Name, humanBytes(size))
 	}
 	return nil
 }
@@ -161,7 +161,7 @@ func autoPush(ctx context.Context, s Streams, st *store.Store, root string, runs
 		var res *remote.PushResult
 		if res, err = rm.Push(ctx, st, runs, projectPush(st, root, false)); err == nil {
 			if res.Pushed > 0 {
-				fmt.Fprintf(s.Err, "pushed %d run(s) to %s\n", res.Pushed, rm.Name)
+				fmt.Fprintf(s.Err, "pushed %s to %s\n", plural(res.Pushed, "run", "runs"), rm.Name)
 			}
 			return
 		}

@@ -96,8 +96,8 @@ func runRerun(ctx context.Context, s Streams, o *rerunOptions, prefix string) er
 	}
 	autoPush(context.WithoutCancel(ctx), s, st, root, []store.Run{*rep.Rerun})
 	if !rep.Identical() {
-		return exitError{code: ExitNotReproduced, err: fmt.Errorf("run #%d did not reproduce run %s (#%d): %d difference(s)",
-			rep.Rerun.ID, orig.Short(), orig.ID, len(rep.Diffs))}
+		return exitError{code: ExitNotReproduced, err: fmt.Errorf("run #%d did not reproduce run %s (#%d): %s",
+			rep.Rerun.ID, orig.Short(), orig.ID, plural(len(rep.Diffs), "difference", "differences"))}
 	}
 	return nil
 }
@@ -128,7 +128,7 @@ func printReproduction(s Streams, rep *runner.Reproduction) {
 		fmt.Fprintf(w, "reproduced: bitwise identical (%d final metrics, weights sha256:%s)\n", n, store.ShortKey(r.WeightsSHA256))
 		return
 	}
-	fmt.Fprintf(w, "not reproduced: %d difference(s)\n", len(rep.Diffs))
+	fmt.Fprintf(w, "not reproduced: %s\n", plural(len(rep.Diffs), "difference", "differences"))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "FIELD\tORIGINAL\tRERUN")
 	for _, d := range rep.Diffs {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"runtime/pprof"
 	"runtime/trace"
 	"syscall"
@@ -109,6 +110,7 @@ func newRoot(s Streams) *cobra.Command {
 	}
 	// Flag errors, inherited by every command.
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+
 	root.AddCommand(
 		newInitCmd(s),
 		newVetCmd(s),
@@ -146,13 +148,28 @@ func usageArgs(c *cobra.Command) {
 		if check := sub.Args; check != nil {
 			sub.Args = func(cmd *cobra.Command, args []string) error {
 				if err := check(cmd, args); err != nil {
-					return usageError{err}
+					return usageError{fmt.Errorf("%s: %s (usage: %s)", cmd.CommandPath(), argCounts(err.Error()), cmd.UseLine())}
 				}
 				return nil
 			}
 		}
 		usageArgs(sub)
 	}
+}
+
+// argCountRe finds cobra's "1 arg(s)" in its argument-count errors.
+var argCountRe = regexp.MustCompile(`(\d+) arg\(s\)`)
+
+// argCounts is cobra's "accepts 1 arg(s), received 0" in English:
+// "accepts 1 argument, received 0".
+func argCounts(msg string) string {
+	return argCountRe.ReplaceAllStringFunc(msg, func(m string) string {
+		n := argCountRe.FindStringSubmatch(m)[1]
+		if n == "1" {
+			return "1 argument"
+		}
+		return n + " arguments"
+	})
 }
 
 func isReported(err error) bool {

@@ -79,18 +79,15 @@ func runRun(ctx context.Context, s Streams, o *runOptions, names []string) error
 	if err != nil {
 		return err
 	}
+	exps, executors, err := findAll(root, o, names)
+	if err != nil {
+		return err
+	}
 	var failed []error
 	var trained []store.Run
 	defer func() { autoPush(context.WithoutCancel(ctx), s, st, root, trained) }()
-	for _, name := range names {
-		exp, err := spec.Find(root, name)
-		if err != nil {
-			return err
-		}
-		executor, err := o.executorOf(exp)
-		if err != nil {
-			return err
-		}
+	for i, exp := range exps {
+		executor := executors[i]
 		if exp.Spec.Sweep != nil {
 			runs, err := runSweep(ctx, s, o, st, root, exp, executor, rm)
 			trained = append(trained, runs...)
@@ -126,7 +123,7 @@ func runRun(ctx context.Context, s Streams, o *runOptions, names []string) error
 				// Nothing was recorded: a spec or data error, reported once.
 				return err
 			}
-			fmt.Fprintf(s.Err, "xp: %v\n", err)
+			printError(s.Err, err)
 			failed = append(failed, err)
 		}
 	}
@@ -134,6 +131,32 @@ func runRun(ctx context.Context, s Streams, o *runOptions, names []string) error
 		return exitError{code: ExitError, err: fmt.Errorf("%d of %d runs failed", len(failed), len(names))}
 	}
 	return nil
+}
+
+// findAll finds every experiment named, and its executor, before anything
+// trains: a typo in the last name must not wait for the first to train.
+// Every name that fails is reported, not only the first.
+func findAll(root string, o *runOptions, names []string) ([]*spec.Experiment, []string, error) {
+	exps := make([]*spec.Experiment, len(names))
+	executors := make([]string, len(names))
+	var errs []error
+	for i, name := range names {
+		exp, err := spec.Find(root, name)
+		if err == nil {
+			exps[i] = exp
+			executors[i], err = o.executorOf(exp)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	switch len(errs) {
+	case 0:
+		return exps, executors, nil
+	case 1:
+		return nil, nil, errs[0]
+	}
+	return nil, nil, errors.Join(errs...)
 }
 
 func printRunResult(s Streams, o *runOptions, res *runner.Result, artifacts string) error {

@@ -119,15 +119,15 @@ func printSweepEvent(s Streams, o *runOptions, executor string, e sweep.Event) {
 		if e.Parallel > 0 {
 			at = fmt.Sprintf("%d at a time, ", e.Parallel)
 		}
-		fmt.Fprintf(s.Err, "sweep %s: %d points (%s), %d done before; %s%d thread(s) each; best by %s (%s)\n",
-			e.Plan.ID, e.Total, e.Plan.Sweep.Method, e.Done, at, e.Threads, e.Plan.Metric, e.Plan.Mode)
+		fmt.Fprintf(s.Err, "sweep %s: %d points (%s), %d done before; %s%s each; best by %s (%s)\n",
+			e.Plan.ID, e.Total, e.Plan.Sweep.Method, e.Done, at, plural(e.Threads, "thread", "threads"), e.Plan.Metric, e.Plan.Mode)
 	case sweep.Submitted:
 		sub := e.Submission
 		files := ""
 		if sub.Dir != "" {
 			files = "; files in " + relPath(sub.Dir)
 		}
-		fmt.Fprintf(s.Err, "%s: submitted job %s: %d task(s), points %s%s\n", executor, sub.ID, len(sub.Points),
+		fmt.Fprintf(s.Err, "%s: submitted job %s: %s, points %s%s\n", executor, sub.ID, plural(len(sub.Points), "task", "tasks"),
 			intList(sub.Points), files)
 	case sweep.PointDone:
 		if !o.json {

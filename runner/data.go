@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -70,13 +71,13 @@ func (s *session) readData(ctx context.Context) error {
 		}
 		j.Sources = srcs
 	}
-	frame, err := j.Sources[SourceMain].Read(ctx)
+	frame, err := readSource(ctx, j.Exp, j.Sources[SourceMain])
 	if err != nil {
 		return err
 	}
 	var test *data.Frame
 	if ts := j.Sources[SourceTest]; ts != nil {
-		if test, err = ts.Read(ctx); err != nil {
+		if test, err = readSource(ctx, j.Exp, ts); err != nil {
 			return err
 		}
 	}
@@ -99,6 +100,17 @@ func (s *session) readData(ctx context.Context) error {
 	}
 	s.prep = prep
 	return nil
+}
+
+// readSource reads a source's rows; an error reading them (a ragged row,
+// text that is not UTF-8) points at the spec field naming the source, as
+// xp vet reports it.
+func readSource(ctx context.Context, exp *spec.Experiment, src *data.Source) (*data.Frame, error) {
+	f, err := src.Read(ctx)
+	if err != nil && ctx.Err() == nil && !errors.As(err, new(*spec.FieldError)) {
+		return nil, exp.FieldError(src.AddressField(), err)
+	}
+	return f, err
 }
 
 // DataReport is what a run records about its data (data.json in its

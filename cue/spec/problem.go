@@ -1,9 +1,13 @@
 package spec
 
 import (
+	"cmp"
 	stderrors "errors"
 	"fmt"
+	"math"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -67,18 +71,29 @@ func Problems(err error, cwd string) []Problem {
 	case stderrors.As(err, &fe):
 		return []Problem{FieldProblem(fe, cwd)}
 	}
-	return []Problem{{Message: err.Error(), Suggestion: suggestionIn(err.Error())}}
+	msg := RelativePaths(err.Error(), cwd)
+	return []Problem{{Message: msg, Suggestion: suggestionIn(msg)}}
+}
+
+// RelativePaths writes the paths below cwd in msg relative to it, as the
+// user would type them ("read experiments/data/x.csv"): every message xp
+// prints names files this way.
+func RelativePaths(msg, cwd string) string {
+	if cwd == "" || filepath.Dir(cwd) == cwd {
+		return msg // "" or the root: every path would change
+	}
+	return strings.ReplaceAll(msg, strings.TrimSuffix(cwd, string(filepath.Separator))+string(filepath.Separator), "")
 }
 
 // FieldProblem is a *FieldError as a Problem.
 func FieldProblem(fe *FieldError, cwd string) Problem {
-	p := Problem{Field: fe.Field, Message: fe.Err.Error()}
+	p := Problem{Field: fe.Field, Message: RelativePaths(fe.Err.Error(), cwd)}
 	p.File, p.Line, p.Column = splitPos(relativePos(fe.Pos, cwd))
 	p.Suggestion = suggestionIn(p.Message)
 	return p
 }
 
-// cueProblems is Problems for CUE errors.
+// cueProblems is Problems for CUE errors, in file order.
 func cueProblems(err error, cwd string) []Problem {
 	var list errors.Error
 	for _, e := range simplify(errors.Errors(err)) {
@@ -92,14 +107,83 @@ func cueProblems(err error, cwd string) []Problem {
 			p.Experiment = path[0]
 			p.Field = fieldPath(path[1:])
 		}
-		if pos := problemPosition(e); pos.IsValid() {
+		pos := problemPosition(e)
+		if pos.IsValid() {
 			p.File = relativePos(pos.Filename(), cwd)
 			p.Line, p.Column = pos.Line(), pos.Column()
 		}
+		p.Message = inPlainWords(p.Message, f, args, otherUserPositions(e, pos), cwd)
 		p.Suggestion = suggestionIn(p.Message)
 		out = append(out, p)
 	}
+	slices.SortStableFunc(out, func(a, b Problem) int {
+		if (a.File == "") != (b.File == "") {
+			return cmp.Compare(b.File, a.File) // those without a file last
+		}
+		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line),
+			cmp.Compare(a.Column, b.Column), cmp.Compare(a.Field, b.Field))
+	})
 	return out
+}
+
+// otherUserPositions are e's positions in a user's file other than at.
+func otherUserPositions(e errors.Error, at token.Pos) []token.Pos {
+	var out []token.Pos
+	for _, p := range errors.Positions(e) {
+		if p.IsValid() && !inSchema(p) && p != at && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// inPlainWords rewrites CUE's words for a value that conflicts with another
+// into words a user acts on: an int where the schema wants a float (or the
+// reverse), and two values for one field, the other's position named
+// (the usual cause: unifying an experiment with & cannot change a value it
+// sets; see the README's "Variants").
+func inPlainWords(msg, format string, args []any, others []token.Pos, cwd string) string {
+	if !strings.HasPrefix(format, "conflicting values %s and %s") || len(args) < 2 {
+		return msg
+	}
+	a, b := fmt.Sprint(args[0]), fmt.Sprint(args[1])
+	kind := func(s string) string {
+		switch s {
+		case "int", "float", "string", "bool", "number":
+			return s
+		}
+		return ""
+	}
+	literal := func(s string) string {
+		if _, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return "int"
+		}
+		if _, err := strconv.ParseFloat(s, 64); err == nil {
+			return "float"
+		}
+		return ""
+	}
+	for _, pair := range [][2]string{{a, b}, {b, a}} {
+		v, want := pair[0], pair[1]
+		switch {
+		case kind(want) == "float" && literal(v) == "int":
+			return fmt.Sprintf("%s is an integer, but this field takes a float: write %s.0", v, v)
+		case kind(want) == "int" && literal(v) == "float":
+			if f, _ := strconv.ParseFloat(v, 64); f == math.Trunc(f) && !math.IsInf(f, 0) {
+				return fmt.Sprintf("%s is written as a float, but this field takes an integer: write %s", v, strconv.FormatFloat(f, 'f', -1, 64))
+			}
+			return fmt.Sprintf("%s is not a whole number, but this field takes an integer", v)
+		}
+	}
+	if kind(a) != "" || kind(b) != "" {
+		return msg
+	}
+	where := ""
+	if len(others) > 0 {
+		o := others[0]
+		where = fmt.Sprintf(" (the other at %s:%d:%d)", relativePos(o.Filename(), cwd), o.Line(), o.Column())
+	}
+	return fmt.Sprintf("two values for one field, %s and %s%s: a CUE field holds one value, so A & {...} cannot change a value A sets (README: \"Variants\")", a, b, where)
 }
 
 // fieldPath writes a CUE error path, whose labels CUE already quotes where
