@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/xp-ml/xp/cue/spec"
 )
 
@@ -19,6 +21,29 @@ const (
 	ExitNotReproduced = 3
 	ExitCanceled      = 130
 )
+
+// exitCodesHelp is `xp help exit-codes`.
+const exitCodesHelp = `xp exits with:
+
+  0    ok
+  1    an error: a spec or its data (xp vet lists them all), a run that
+       failed, a run key not found, a remote that cannot be reached
+  2    a usage error, in every command: an unknown command or flag, a
+       wrong number of arguments, a malformed key prefix (4 to 64 hex
+       digits, or KEY#N), a flag value that is not one of those listed
+  3    xp rerun trained the run again and it did not reproduce (the fields
+       that differ are printed)
+  130  canceled: Ctrl-C (or SIGTERM) stops a run at its next batch and
+       records it canceled; a second Ctrl-C exits at once`
+
+// newExitCodesTopic is the help topic `xp help exit-codes`.
+func newExitCodesTopic() *cobra.Command {
+	return &cobra.Command{
+		Use:   "exit-codes",
+		Short: "What xp's exit codes mean",
+		Long:  exitCodesHelp,
+	}
+}
 
 // usageError marks an error in how xp was called.
 type usageError struct{ err error }

@@ -31,7 +31,12 @@ type lsOptions struct {
 func newLsCmd(s Streams) *cobra.Command {
 	o := &lsOptions{}
 	cmd := &cobra.Command{
-		Use:   "ls",
+		Use: "ls",
+		Example: `  xp ls
+  xp ls --experiment credit --status succeeded
+  xp ls --sort -test.accuracy    # best first, the sorted-by value in a column
+  xp ls --sweep credit           # the latest sweep of credit, a column per parameter
+  xp ls --json`,
 		Short: "List runs, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -40,9 +45,9 @@ func newLsCmd(s Streams) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.experiment, "experiment", "", "only runs of this experiment")
-	f.StringVar(&o.sweep, "sweep", "", "only the runs of this sweep (its id, a prefix of it, or its experiment's latest sweep), in point order")
+	f.StringVar(&o.sweep, "sweep", "", "the points of this sweep (its id, a prefix of it, or its experiment's latest sweep): a column per swept parameter and the sweep's metric, the best marked *")
 	f.StringVar(&o.status, "status", "", "only runs with this status: "+statusList())
-	f.StringVar(&o.sort, "sort", "", "sort by a metric, e.g. -test.accuracy (descending) or test.log_loss")
+	f.StringVar(&o.sort, "sort", "", "sort by a metric, e.g. -test.accuracy (descending) or test.log_loss; with --sweep, also by a swept parameter")
 	f.IntVar(&o.limit, "limit", 50, "at most this many runs (0 = all)")
 	f.BoolVar(&o.json, "json", false, "print a JSON array")
 	f.StringVar(&o.remote, "remote", "", "list the runs on the project's remote instead (--remote=NAME: that remote)")
@@ -75,14 +80,12 @@ func runLs(ctx context.Context, s Streams, o *lsOptions) error {
 			sortBy = "-" + sortBy
 		}
 	}
-	var runs []store.Run
 	if o.sweep != "" {
-		runs, err = sweepRuns(ctx, st, root, o)
-	} else {
-		runs, err = st.ListRuns(ctx, store.ListOptions{
-			Experiment: o.experiment, Status: store.Status(o.status), Limit: o.limit, SortBy: sortBy,
-		})
+		return lsSweep(ctx, s, o, st, root)
 	}
+	runs, err := st.ListRuns(ctx, store.ListOptions{
+		Experiment: o.experiment, Status: store.Status(o.status), Limit: o.limit, SortBy: sortBy,
+	})
 	if err != nil {
 		return err
 	}
@@ -91,9 +94,11 @@ func runLs(ctx context.Context, s Streams, o *lsOptions) error {
 		return err
 	}
 	if o.json {
+		params := pointParams(ctx, st, runs)
 		out := make([]runJSON, len(runs))
 		for i := range runs {
 			out[i] = toJSON(&runs[i], "", false)
+			out[i].Params = paramsJSON(params[runs[i].ID])
 		}
 		return writeJSON(s.Out, out)
 	}
@@ -218,33 +223,6 @@ func age(now, t time.Time) string {
 		return fmt.Sprintf("%dh", int(d.Hours()))
 	}
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
-}
-
-// sweepRuns lists the runs of the sweep --sweep names, in point order
-// (the run holding each point's result, a cached one included), then the
-// sweep's other runs; --experiment, --status and --limit still apply.
-func sweepRuns(ctx context.Context, st *store.Store, root string, o *lsOptions) ([]store.Run, error) {
-	if o.sort != "" {
-		return nil, usageError{fmt.Errorf("--sort does not go with --sweep: a sweep's runs are listed in point order (xp best ranks them)")}
-	}
-	sw, err := findSweep(ctx, st, root, o.sweep)
-	if err != nil {
-		return nil, err
-	}
-	all, err := st.SweepRuns(ctx, sw.ID)
-	if err != nil {
-		return nil, err
-	}
-	var runs []store.Run
-	for _, r := range all {
-		if (o.experiment == "" || r.Experiment == o.experiment) && (o.status == "" || string(r.Status) == o.status) {
-			runs = append(runs, r)
-		}
-	}
-	if o.limit > 0 && len(runs) > o.limit {
-		runs = runs[:o.limit]
-	}
-	return runs, nil
 }
 
 // remoteRunJSON is a run on the remote, as xp ls --remote --json prints it.

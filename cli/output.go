@@ -42,6 +42,9 @@ type runJSON struct {
 	ResumedFrom  int64  `json:"resumed_from,omitempty"`
 	ResumedEpoch int    `json:"resumed_epoch,omitempty"`
 	SweepID      string `json:"sweep_id,omitempty"`
+	// Params are the values of the sweep point the run trained, path ->
+	// value.
+	Params map[string]json.RawMessage `json:"params,omitempty"`
 	// UID is the run's global id; Remote the remote a pulled run came
 	// from and Origin who trained it ("user@host", from its provenance).
 	UID    string `json:"uid"`

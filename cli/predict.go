@@ -20,7 +20,9 @@ type predictOptions struct {
 func newPredictCmd(s Streams) *cobra.Command {
 	o := &predictOptions{}
 	cmd := &cobra.Command{
-		Use:   "predict <key-prefix> <input>",
+		Use: "predict <key-prefix> <input>",
+		Example: `  xp predict 3f9a new.csv -o scored.csv
+  xp predict 3f9a new.jsonl      # to stdout`,
 		Short: "Score new rows with a trained run: its input columns, then the predicted class and class probabilities",
 		Long: `Score new rows with a trained run. The input (csv, tsv, jsonl or parquet,
 optionally .gz) goes through the run's fitted preprocessing exactly as its

@@ -29,7 +29,9 @@ type pullOptions struct {
 func newPullCmd(s Streams) *cobra.Command {
 	o := &pullOptions{}
 	cmd := &cobra.Command{
-		Use:   "pull [experiment] [--all]",
+		Use: "pull [experiment] [--all]",
+		Example: `  xp pull credit                 # credit's runs from the default remote
+  xp pull --all --remote team`,
 		Short: "Bring runs from the project's remote: rows and curves (artifacts when needed, or --artifacts)",
 		Long: `Pull brings the runs of an experiment, or --all, from a remote into this
 project's store: each run's row, resolved spec, provenance, summary, points,

@@ -26,7 +26,10 @@ type pushOptions struct {
 func newPushCmd(s Streams) *cobra.Command {
 	o := &pushOptions{}
 	cmd := &cobra.Command{
-		Use:   "push [key-prefix|experiment] [--all]",
+		Use: "push [key-prefix|experiment] [--all]",
+		Example: `  xp push 3f9a
+  xp push credit --data          # with its data files
+  xp push --all`,
 		Short: "Send runs to the project's remote: rows, curves, specs, provenance and artifacts",
 		Long: `Push sends finished runs to a remote (xp.cue; xp remote add): every run of a
 key or of an experiment, or --all. Each run goes as a bundle (its row, resolved

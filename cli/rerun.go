@@ -21,7 +21,9 @@ type rerunOptions struct {
 func newRerunCmd(s Streams) *cobra.Command {
 	o := &rerunOptions{}
 	cmd := &cobra.Command{
-		Use:   "rerun <key-prefix>",
+		Use: "rerun <key-prefix>",
+		Example: `  xp rerun 3f9a                  # "reproduced: bitwise identical", or what differs
+  xp rerun 3f9a#2`,
 		Short: "Train a past run again from its recorded commit and check that it reproduces bit for bit",
 		Long: `Rerun rebuilds a run's experiment from the files recorded at its commit
 (read through git: the working tree is not touched), checks that the spec hash

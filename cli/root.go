@@ -110,7 +110,14 @@ func newRoot(s Streams) *cobra.Command {
 	}
 	// Flag errors, inherited by every command.
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-
+	// xp --version is xp version; any other use of the root shows help.
+	showVersion := root.Flags().Bool("version", false, "print xp's version (as xp version)")
+	root.RunE = func(cmd *cobra.Command, args []string) error {
+		if *showVersion {
+			return printVersion(s.Out, false)
+		}
+		return cmd.Help()
+	}
 	root.AddCommand(
 		newInitCmd(s),
 		newVetCmd(s),
@@ -132,13 +139,42 @@ func newRoot(s Streams) *cobra.Command {
 		newRemoteCmd(s),
 		newPushCmd(s),
 		newPullCmd(s),
+		newVersionCmd(s),
+		newExitCodesTopic(),
 	)
 	// cobra adds these when it runs; added now, their arguments are
 	// checked as the others' are.
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
+	registerCompletions(root)
+	completionExamples(root)
 	usageArgs(root)
 	return root
+}
+
+// completionExamples gives cobra's completion commands examples of
+// loading xp's completion, as every other command has.
+func completionExamples(root *cobra.Command) {
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		c.Example = `  source <(xp completion bash)
+  xp completion zsh > "${fpath[1]}/_xp"
+  xp completion fish > ~/.config/fish/completions/xp.fish`
+		for _, sh := range c.Commands() {
+			switch sh.Name() {
+			case "bash":
+				sh.Example = "  source <(xp completion bash)"
+			case "zsh":
+				sh.Example = `  xp completion zsh > "${fpath[1]}/_xp"`
+			case "fish":
+				sh.Example = "  xp completion fish > ~/.config/fish/completions/xp.fish"
+			case "powershell":
+				sh.Example = "  xp completion powershell | Out-String | Invoke-Expression"
+			}
+		}
+	}
 }
 
 // usageArgs makes the errors of every command's argument check (cobra's

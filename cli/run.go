@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -39,10 +42,17 @@ type runOptions struct {
 func newRunCmd(s Streams) *cobra.Command {
 	o := &runOptions{}
 	cmd := &cobra.Command{
-		Use:   "run <experiment|path>...",
+		Use: "run <experiment|path>...",
+		Example: `  xp run                         # lists the experiments it can see
+  xp run credit                  # train (or answer from the store: cached)
+  xp run credit iris --json
+  xp run experiments/credit.cue --allow-dirty
+  xp run credit_sweep --parallel 4`,
 		Short: "Train experiments (cached when the same run key already succeeded)",
-		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return listExperiments(s)
+			}
 			o.threadsSet = cmd.Flags().Changed("threads")
 			if wait, _ := cmd.Flags().GetBool("wait"); !wait {
 				o.noWait = true
@@ -130,6 +140,45 @@ func runRun(ctx context.Context, s Streams, o *runOptions, names []string) error
 	if len(failed) > 0 {
 		return exitError{code: ExitError, err: fmt.Errorf("%d of %d runs failed", len(failed), len(names))}
 	}
+	return nil
+}
+
+// listExperiments is xp run with no name: the experiments under
+// experiments/ it could run, with their files, and a sweep's point count.
+func listExperiments(s Streams) error {
+	root, err := projectRoot()
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(root, "experiments")
+	if _, err := os.Stat(dir); err != nil {
+		return usageError{fmt.Errorf("run: name an experiment or a .cue file (no %s here; xp init makes one)", relPath(dir))}
+	}
+	exps, invalid, err := spec.LoadValid(dir)
+	if err != nil {
+		return err
+	}
+	if len(exps) == 0 && invalid == nil {
+		return usageError{fmt.Errorf("run: name an experiment or a .cue file (none in %s)", relPath(dir))}
+	}
+	tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "EXPERIMENT\tFILE\tSWEEP")
+	for _, e := range exps {
+		sweep := "-"
+		if e.Spec.Sweep != nil {
+			if points, err := e.Points(); err == nil {
+				sweep = plural(len(points), "point", "points")
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Name, relPath(e.File), sweep)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if invalid != nil {
+		fmt.Fprintf(s.Err, "xp: some experiments do not type-check and are not listed: xp vet says why\n")
+	}
+	fmt.Fprintln(s.Err, "xp run <experiment> trains one")
 	return nil
 }
 

@@ -72,8 +72,20 @@ func runSweep(ctx context.Context, s Streams, o *runOptions, st *store.Store, ro
 	if o.threadsSet {
 		opts.Threads = o.threads
 	}
-	opts.Events = func(e sweep.Event) { printSweepEvent(s, o, ex.Name(), e) }
+	prog := newSweepProgress(s.Err, s.ErrTerminal && !o.json)
+	metric := ""
+	opts.Events = func(e sweep.Event) {
+		if e.Kind == sweep.Started {
+			metric = e.Plan.Metric
+		}
+		if o.json {
+			printSweepEvent(s, o, ex.Name(), metric, e)
+			return
+		}
+		prog.event(e, func() { printSweepEvent(s, o, ex.Name(), metric, e) })
+	}
 	res, err := sweep.Run(ctx, st, exp, ex, opts)
+	prog.close()
 	if res == nil {
 		return nil, err
 	}
@@ -112,7 +124,7 @@ func trainedPoints(res *sweep.Result) []store.Run {
 
 // printSweepEvent prints what the user hears of a sweep as it goes: where
 // it starts and what it submits (stderr), and each point as it ends.
-func printSweepEvent(s Streams, o *runOptions, executor string, e sweep.Event) {
+func printSweepEvent(s Streams, o *runOptions, executor, metric string, e sweep.Event) {
 	switch e.Kind {
 	case sweep.Started:
 		at := ""
@@ -131,7 +143,7 @@ func printSweepEvent(s Streams, o *runOptions, executor string, e sweep.Event) {
 			intList(sub.Points), files)
 	case sweep.PointDone:
 		if !o.json {
-			printPoint(s, e.Point, e.Done, e.Total)
+			printPoint(s, e.Point, metric, e.Done, e.Total)
 		}
 	case sweep.Notice:
 		fmt.Fprintf(s.Err, "xp: %s\n", e.Message)
@@ -161,8 +173,8 @@ func canceledPoints(res *sweep.Result) (stopped, never int) {
 	return stopped, never
 }
 
-// printPoint prints one point: "[ 3/12] succeeded 3f9a2c41d0e7  params  metric value".
-func printPoint(s Streams, p *sweep.PointResult, done, total int) {
+// printPoint prints one point: "[ 3/12] succeeded 3f9a2c41d0e7  params  validation.loss 0.4481".
+func printPoint(s Streams, p *sweep.PointResult, metric string, done, total int) {
 	status := string(p.Status)
 	switch {
 	case p.Remote:
@@ -174,7 +186,7 @@ func printPoint(s Streams, p *sweep.PointResult, done, total int) {
 	w := len(fmt.Sprint(total))
 	fmt.Fprintf(s.Out, "[%*d/%d] %-9s %s  %s", w, done, total, status, key, p.Label())
 	if !math.IsNaN(p.Value) {
-		fmt.Fprintf(s.Out, "  %.4f", p.Value)
+		fmt.Fprintf(s.Out, "  %s %.4f", metric, p.Value)
 	}
 	if p.Remote && p.Run != nil {
 		fmt.Fprintf(s.Out, "  (%s)", trainedBy(p.Run, time.Now()))
