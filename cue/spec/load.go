@@ -247,6 +247,7 @@ func (l *loaded) group(ctx *cue.Context, schema cue.Value, r request, files []st
 	var general errors.Error
 	definedAt := map[string]token.Pos{} // top-level label -> its first declaration
 	structs := map[string]bool{}        // top-level labels plainly holding a struct
+	var variants []variant              // `name: {from: "base", ...}`, merged below
 	for _, f := range files {
 		src, err := l.read(f)
 		if err != nil {
@@ -256,6 +257,12 @@ func (l *loaded) group(ctx *cue.Context, schema cue.Value, r request, files []st
 		if err != nil {
 			general = errors.Append(general, asCUE(err))
 			continue
+		}
+		for _, v := range takeVariants(af, f) {
+			variants = append(variants, v)
+			if _, seen := definedAt[v.label]; !seen {
+				definedAt[v.label] = v.field.Label.Pos()
+			}
 		}
 		for _, d := range af.Decls {
 			field, ok := d.(*ast.Field)
@@ -289,6 +296,19 @@ func (l *loaded) group(ctx *cue.Context, schema cue.Value, r request, files []st
 	if general != nil {
 		l.addGeneral(general)
 		return nil
+	}
+	if len(variants) > 0 {
+		vf, verrs := mergeVariants(variants, files, l.read)
+		for _, v := range variants {
+			if err, ok := verrs[v.label]; ok && (r.all || r.files[v.file]) {
+				l.errs = errors.Append(l.errs, err)
+				l.byLabel[v.label] = err
+			}
+		}
+		if err := inst.AddSyntax(vf); err != nil {
+			l.addGeneral(err)
+			return nil
+		}
 	}
 	if len(structs) > 0 {
 		if err := inst.AddSyntax(experimentsFile(structs)); err != nil {

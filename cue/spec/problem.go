@@ -181,7 +181,7 @@ func inPlainWords(msg, format string, args []any, others []token.Pos, cwd string
 	where := ""
 	if len(others) > 0 {
 		o := others[0]
-		where = fmt.Sprintf(" (the other at %s:%d:%d)", relativePos(o.Filename(), cwd), o.Line(), o.Column())
+		where = fmt.Sprintf(" (one set at %s:%d:%d)", relativePos(o.Filename(), cwd), o.Line(), o.Column())
 	}
 	return fmt.Sprintf("two values for one field, %s and %s%s: a CUE field holds one value, so A & {...} cannot change a value A sets (README: \"Variants\")", a, b, where)
 }
