@@ -223,5 +223,5 @@ func formatValue(v float64) string {
 	if math.IsNaN(v) {
 		return "-"
 	}
-	return fmt.Sprintf("%.4f", v)
+	return formatNum(v)
 }

@@ -128,5 +128,5 @@ func num(v *float64, signed bool) string {
 	case signed:
 		return fmt.Sprintf("%+.4f", *v)
 	}
-	return fmt.Sprintf("%.4f", *v)
+	return formatNum(*v)
 }

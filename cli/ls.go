@@ -184,7 +184,7 @@ func summaryCell(r *store.Run, field string) string {
 	if !ok {
 		return "-"
 	}
-	return fmt.Sprintf("%.4f", m.Last)
+	return formatNum(m.Last)
 }
 
 // epochCell is "12/20", and "15/20 early" for a run that early stopping
@@ -203,11 +203,11 @@ func mainMetric(r *store.Run) string {
 	test := r.Summary["test"]
 	for _, name := range []string{"accuracy", "rmse"} {
 		if m, ok := test[name]; ok {
-			return fmt.Sprintf("%s %.4f", name, m.Last)
+			return name + " " + formatNum(m.Last)
 		}
 	}
 	if names := sortStrings(keysOf(test)); len(names) > 0 {
-		return fmt.Sprintf("%s %.4f", names[0], test[names[0]].Last)
+		return names[0] + " " + formatNum(test[names[0]].Last)
 	}
 	return "-"
 }

@@ -182,7 +182,7 @@ func valueCell(v float64) string {
 	if math.IsNaN(v) {
 		return "-"
 	}
-	return fmt.Sprintf("%.4f", v)
+	return formatNum(v)
 }
 
 // paramsJSON is a point's params as an object, path -> value.

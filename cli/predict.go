@@ -68,6 +68,11 @@ func runPredict(ctx context.Context, s Streams, o *predictOptions, prefix, input
 	if err != nil {
 		return err
 	}
+	// The input columns are written back as they were read.
+	cells, err := data.ReadCells(ctx, input)
+	if err != nil {
+		return err
+	}
 	w := s.Out
 	var file *os.File
 	if o.output != "" {
@@ -76,7 +81,7 @@ func runPredict(ctx context.Context, s Streams, o *predictOptions, prefix, input
 		}
 		w = file
 	}
-	err = p.WriteCSV(w, f, probs)
+	err = p.WriteCSVCells(w, f, cells, probs)
 	if file != nil {
 		if cerr := file.Close(); err == nil {
 			err = cerr

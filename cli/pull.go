@@ -94,7 +94,7 @@ func runPull(ctx context.Context, s Streams, o *pullOptions, args []string) erro
 		if o.data {
 			fmt.Fprintf(s.Out, ", %s", plural(res.Data, "data file", "data files"))
 		}
-		fmt.Fprintf(s.Out, ": %d objects, %s in %.1fs\n", res.Objects, humanBytes(res.Bytes), time.Since(start).Seconds())
+		fmt.Fprintf(s.Out, ": %d objects, %s in %s\n", res.Objects, humanBytes(res.Bytes), formatDuration(time.Since(start)))
 	}
 	return err
 }

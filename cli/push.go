@@ -79,8 +79,8 @@ func runPush(ctx context.Context, s Streams, o *pushOptions, args []string) erro
 		if o.data {
 			data = ", " + plural(res.Data, "data file", "data files")
 		}
-		fmt.Fprintf(s.Out, "pushed %s to %s, %d already there%s: %d objects, %s in %.1fs\n",
-			plural(res.Pushed, "run", "runs"), rm, res.Already, data, res.Objects, humanBytes(res.Bytes), time.Since(start).Seconds())
+		fmt.Fprintf(s.Out, "pushed %s to %s, %d already there%s: %d objects, %s in %s\n",
+			plural(res.Pushed, "run", "runs"), rm, res.Already, data, res.Objects, humanBytes(res.Bytes), formatDuration(time.Since(start)))
 		if res.Unfinished > 0 {
 			fmt.Fprintf(s.Out, "  %s not finished (running, queued or lost) left out\n", plural(res.Unfinished, "run", "runs"))
 		}

@@ -110,6 +110,13 @@ func newRoot(s Streams) *cobra.Command {
 	}
 	// Flag errors, inherited by every command.
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.PersistentFlags().IntVar(&digits, "precision", defaultDigits, "significant digits of the numbers printed")
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if digits < 1 || digits > 17 {
+			return usageError{fmt.Errorf("--precision %d: want 1 to 17 significant digits", digits)}
+		}
+		return nil
+	}
 	// xp --version is xp version; any other use of the root shows help.
 	showVersion := root.Flags().Bool("version", false, "print xp's version (as xp version)")
 	root.RunE = func(cmd *cobra.Command, args []string) error {

@@ -232,7 +232,7 @@ func printRunResult(s Streams, o *runOptions, res *runner.Result, artifacts stri
 	var t runner.Timing
 	timed := len(r.Timing) > 0 && json.Unmarshal(r.Timing, &t) == nil
 	if timed && !res.Cached {
-		fmt.Fprintf(s.Out, "  %.1fs, %s samples/s", t.TotalSeconds, humanRate(t.SamplesPerSec))
+		fmt.Fprintf(s.Out, "  %s, %s samples/s", seconds(t.TotalSeconds), humanRate(t.SamplesPerSec))
 	}
 	fmt.Fprintln(s.Out)
 	for _, split := range []string{"test", "validation"} {

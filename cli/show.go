@@ -102,7 +102,7 @@ func runShow(ctx context.Context, s Streams, o *showOptions, ref string) error {
 	if len(r.Timing) > 0 {
 		var t runner.Timing
 		if json.Unmarshal(r.Timing, &t) == nil {
-			fmt.Fprintf(w, "timing      %.2fs total, %.2fs training, %s samples/s\n", t.TotalSeconds, t.TrainSeconds, humanRate(t.SamplesPerSec))
+			fmt.Fprintf(w, "timing      %s total, %s training, %s samples/s\n", seconds(t.TotalSeconds), seconds(t.TrainSeconds), humanRate(t.SamplesPerSec))
 			if kept := keptLine(&t, r.Epochs); kept != "" {
 				fmt.Fprintf(w, "kept        the weights %s\n", kept)
 			}

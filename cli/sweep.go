@@ -186,7 +186,7 @@ func printPoint(s Streams, p *sweep.PointResult, metric string, done, total int)
 	w := len(fmt.Sprint(total))
 	fmt.Fprintf(s.Out, "[%*d/%d] %-9s %s  %s", w, done, total, status, key, p.Label())
 	if !math.IsNaN(p.Value) {
-		fmt.Fprintf(s.Out, "  %s %.4f", metric, p.Value)
+		fmt.Fprintf(s.Out, "  %s %s", metric, formatNum(p.Value))
 	}
 	if p.Remote && p.Run != nil {
 		fmt.Fprintf(s.Out, "  (%s)", trainedBy(p.Run, time.Now()))
@@ -229,8 +229,8 @@ func printSweep(s Streams, res *sweep.Result) {
 	if res.RemoteHits > 0 {
 		cached = fmt.Sprintf("%d cached (%d remote hits)", res.Cached, res.RemoteHits)
 	}
-	fmt.Fprintf(s.Out, "sweep %s: %d points: %s; %s, %s, %d done before  %.1fs\n",
-		plan.ID, len(res.Points), strings.Join(parts, ", "), trained, cached, res.Earlier, res.Elapsed.Seconds())
+	fmt.Fprintf(s.Out, "sweep %s: %d points: %s; %s, %s, %d done before  %s\n",
+		plan.ID, len(res.Points), strings.Join(parts, ", "), trained, cached, res.Earlier, formatDuration(res.Elapsed))
 	if n := res.Pending(); n > 0 {
 		fmt.Fprintf(s.Out, "  %d points not done: xp run %s continues the sweep\n", n, plan.Exp.Name)
 	}
@@ -242,7 +242,7 @@ func printSweep(s Streams, res *sweep.Result) {
 		fmt.Fprintf(s.Out, "  failed  %s  %s: %s\n", store.ShortKey(p.Key), p.Label(), indentRest(p.Error))
 	}
 	if b := res.Best; b != nil {
-		fmt.Fprintf(s.Out, "  best    %s  %s %.4f  %s\n", store.ShortKey(b.Key), plan.Metric, b.Value, b.Label())
+		fmt.Fprintf(s.Out, "  best    %s  %s %s  %s\n", store.ShortKey(b.Key), plan.Metric, formatNum(b.Value), b.Label())
 		printTies(s, res.Ties, "point", "the first in the sweep's order")
 	} else {
 		fmt.Fprintf(s.Out, "  best    none: no point has succeeded with %s\n", plan.Metric)
