@@ -24,6 +24,7 @@ import (
 type Streams struct {
 	In          io.Reader
 	Out, Err    io.Writer
+	InTerminal  bool // stdin is a terminal: a person can answer a question
 	OutTerminal bool // stdout is a terminal
 	ErrTerminal bool // stderr is a terminal
 }
@@ -43,7 +44,7 @@ func Main() int {
 		fmt.Fprintln(os.Stderr, "xp: interrupted again, exiting now")
 		os.Exit(ExitCanceled)
 	}()
-	streams := Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
+	streams := Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, InTerminal: isTerminal(os.Stdin),
 		OutTerminal: isTerminal(os.Stdout), ErrTerminal: isTerminal(os.Stderr)}
 	defer profile(os.Stderr)()
 	return Execute(ctx, os.Args[1:], streams)
@@ -147,6 +148,8 @@ func newRoot(s Streams) *cobra.Command {
 		newPushCmd(s),
 		newPullCmd(s),
 		newVersionCmd(s),
+		newRmCmd(s),
+		newGCCmd(s),
 		newExitCodesTopic(),
 	)
 	// cobra adds these when it runs; added now, their arguments are
