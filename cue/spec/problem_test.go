@@ -2,6 +2,7 @@ package spec
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -87,5 +88,28 @@ func TestSuggestionIn(t *testing.T) {
 		if got := suggestionIn(msg); got != want {
 			t.Errorf("suggestionIn(%q) = %q, want %q", msg, got, want)
 		}
+	}
+}
+
+func TestInPlainWords(t *testing.T) {
+	conflict := "conflicting values %s and %s"
+	tests := []struct {
+		name string
+		args []any
+		want string
+	}{
+		{"an int for a float", []any{"3", "float"}, "3 is an integer, but this field takes a float: write 3.0"},
+		{"a float for an int", []any{"int", "2.5"}, "2.5 is not a whole number, but this field takes an integer"},
+		{"a whole float for an int", []any{"8.0", "int"}, "8.0 is written as a float, but this field takes an integer: write 8"},
+		{"a string for an int: CUE's words", []any{`"ten"`, "int"}, `conflicting values "ten" and int`},
+		{"two values", []any{"0.1", "0"}, "two values for one field, 0.1 and 0: a CUE field holds one value, so A & {...} cannot change a value A sets (README: \"Variants\")"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg := fmt.Sprintf(conflict, tt.args...)
+			if got := inPlainWords(msg, conflict, tt.args, nil, ""); got != tt.want {
+				t.Errorf("got  %q\nwant %q", got, tt.want)
+			}
+		})
 	}
 }
