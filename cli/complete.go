@@ -215,6 +215,7 @@ func registerCompletions(root *cobra.Command) {
 		"xp predict":     completeKeyThenFile,
 		"xp best":        completeSweepArg,
 		"xp pull":        completeExperiments,
+		"xp rm":          completeKeysAndNames,
 	}
 	flags := map[string]map[string]completionFunc{
 		"xp ls":      {"status": completeValues(statusValues()...), "sort": completeMetrics(true), "sweep": completeSweeps, "experiment": completeNames},
@@ -234,6 +235,13 @@ func registerCompletions(root *cobra.Command) {
 			}
 		}
 	})
+}
+
+// completeKeysAndNames offers run keys and experiment names (xp rm).
+func completeKeysAndNames(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	keys, _ := completeKeys(0)(cmd, args, toComplete)
+	names, _ := completeNames(cmd, args, toComplete)
+	return append(keys, names...), cobra.ShellCompDirectiveNoFileComp
 }
 
 // completeNames is completeExperiments without files: a flag that takes a
