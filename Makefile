@@ -6,7 +6,7 @@ PKGS    ?= ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/xp-ml/xp/provenance.Version=$(VERSION)
 
-.PHONY: all build install test test-slurm test-remote vet fmt fmt-check bench bench-serve parity parity-regression gpu-check example clean
+.PHONY: all build install test test-slurm test-remote vet fmt fmt-check bench bench-search bench-serve bench-export bench-report parity parity-regression gpu-check example clean
 
 all: build
 
@@ -61,11 +61,28 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x $(PKGS)
 	bash bench/bench.sh
 
+# Search quality: random search, xp's TPE and Optuna's TPE (Debian's
+# python3-optuna) on synthetic objectives, the median over 10 seeds
+# (SEARCH_SEEDS) of the best value after 16, 32 and 64 trials, and the
+# goals checked (bench/search.sh; under a minute).
+bench-search:
+	bash bench/search.sh
+
 # xp serve under load on loopback, single-row requests to the credit model
 # at 1 and 2 cores, next to a minimal Python server around the same model
 # in PyTorch (bench/serve.sh; about 3 minutes).
 bench-serve:
 	bash bench/serve.sh
+
+# xp export runs and points on 100,000 runs and 5,000,000 points, against
+# sqlite3 -csv on the same store (bench/export.sh).
+bench-export:
+	bash bench/export.sh
+
+# xp report's time and size on real runs, a 12-point and a 100-point
+# sweep, with screenshots when Chromium is installed (bench/report.sh).
+bench-report:
+	bash bench/report.sh
 
 # Builds gpu-check/: cgo-free binaries and a script that runs the CUDA
 # conformance suite, credit on cuda and cpu, and the large benchmark on a

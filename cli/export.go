@@ -12,6 +12,8 @@ func newExportCmd(s Streams) *cobra.Command {
 	}
 	cmd.AddCommand(
 		newExportONNXCmd(s),
+		newExportRunsCmd(s),
+		newExportPointsCmd(s),
 	)
 	return cmd
 }

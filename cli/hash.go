@@ -118,7 +118,11 @@ func runHash(ctx context.Context, s Streams, o *hashOptions, names []string) err
 			if err != nil {
 				return err
 			}
-			h.Sweep = &sweepHashJSON{ID: exp.SweepID(), Points: len(points)}
+			n := len(points)
+			if exp.Spec.Sweep.Method == spec.MethodTPE {
+				n = exp.Spec.Sweep.Trials // the rest are proposed from results
+			}
+			h.Sweep = &sweepHashJSON{ID: exp.SweepID(), Points: n}
 		}
 		prev, err := latestSucceeded(ctx, st, job.Key)
 		switch {

@@ -59,19 +59,11 @@ func runPull(ctx context.Context, s Streams, o *pullOptions, args []string) erro
 	if o.all == (len(args) == 1) {
 		return usageError{fmt.Errorf("pull: name an experiment, or --all")}
 	}
-	st, root, err := openStore(ctx)
+	st, rm, root, err := openStoreAndRemote(ctx, o.remote)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	set, err := loadSettings(root)
-	if err != nil {
-		return err
-	}
-	rm, err := openRemote(set, o.remote)
-	if err != nil {
-		return err
-	}
 	opts := remote.PullOptions{Artifacts: o.artifacts, Data: o.data}
 	if len(args) == 1 {
 		opts.Experiment = args[0]

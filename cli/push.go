@@ -55,19 +55,11 @@ func runPush(ctx context.Context, s Streams, o *pushOptions, args []string) erro
 	if o.all == (len(args) == 1) {
 		return usageError{fmt.Errorf("push: name a key prefix or an experiment, or --all")}
 	}
-	st, root, err := openStore(ctx)
+	st, rm, root, err := openStoreAndRemote(ctx, o.remote)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	set, err := loadSettings(root)
-	if err != nil {
-		return err
-	}
-	rm, err := openRemote(set, o.remote)
-	if err != nil {
-		return err
-	}
 	runs, err := selectRuns(ctx, st, args)
 	if err != nil {
 		return err

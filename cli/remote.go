@@ -38,6 +38,24 @@ func loadSettings(root string) (*settings.Settings, error) {
 	return settings.Load(settingsPath(root))
 }
 
+// openStoreAndRemote opens the project's store and its remote called name
+// ("" for the default), for the commands that move runs between them.
+func openStoreAndRemote(ctx context.Context, name string) (*store.Store, *remote.Remote, string, error) {
+	st, root, err := openStore(ctx)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	set, err := loadSettings(root)
+	if err == nil {
+		var rm *remote.Remote
+		if rm, err = openRemote(set, name); err == nil {
+			return st, rm, root, nil
+		}
+	}
+	st.Close()
+	return nil, nil, "", err
+}
+
 // openRemote opens the remote called name in set ("" for the default).
 func openRemote(set *settings.Settings, name string) (*remote.Remote, error) {
 	cfg, err := set.Remote(name)

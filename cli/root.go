@@ -137,6 +137,7 @@ func newRoot(s Streams) *cobra.Command {
 		newPredictCmd(s),
 		newServeCmd(s),
 		newExportCmd(s),
+		newReportCmd(s),
 		newHashCmd(s),
 		newRerunCmd(s),
 		newResumeCmd(s),

@@ -231,7 +231,10 @@ func printSweep(s Streams, res *sweep.Result) {
 	}
 	fmt.Fprintf(s.Out, "sweep %s: %d points: %s; %s, %s, %d done before  %s\n",
 		plan.ID, len(res.Points), strings.Join(parts, ", "), trained, cached, res.Earlier, formatDuration(res.Elapsed))
-	if n := res.Pending(); n > 0 {
+	switch n := res.Pending(); {
+	case res.Stopped != "":
+		fmt.Fprintf(s.Out, "  stopped early: %s; %d points not trained\n", res.Stopped, n)
+	case n > 0:
 		fmt.Fprintf(s.Out, "  %d points not done: xp run %s continues the sweep\n", n, plan.Exp.Name)
 	}
 	if stopped+neverStarted > 0 {
@@ -277,13 +280,15 @@ type sweepJSON struct {
 	Best       *sweepPointJSON  `json:"best"`
 	// TiedWith are the indexes of the points with the best's value,
 	// which lost the tie to the first of them.
-	TiedWith   []int   `json:"tied_with,omitempty"`
-	Failed     int     `json:"failed"`
-	Trained    int     `json:"trained"`
-	Cached     int     `json:"cached"`
-	RemoteHits int     `json:"remote_hits,omitempty"`
-	Earlier    int     `json:"done_before"`
-	Seconds    float64 `json:"seconds"`
+	TiedWith   []int `json:"tied_with,omitempty"`
+	Failed     int   `json:"failed"`
+	Trained    int   `json:"trained"`
+	Cached     int   `json:"cached"`
+	RemoteHits int   `json:"remote_hits,omitempty"`
+	Earlier    int   `json:"done_before"`
+	// Stopped says why the sweep's stop rule ended it early.
+	Stopped string  `json:"stopped,omitempty"`
+	Seconds float64 `json:"seconds"`
 }
 
 type sweepPointJSON struct {
@@ -320,7 +325,7 @@ func pointToJSON(p *sweep.PointResult) sweepPointJSON {
 func sweepToJSON(res *sweep.Result) sweepJSON {
 	j := sweepJSON{Sweep: res.Plan.ID, Experiment: res.Plan.Exp.Name, Method: res.Plan.Sweep.Method,
 		Metric: res.Plan.Metric, Mode: res.Plan.Mode, Failed: len(res.Failed()), Trained: res.Trained,
-		Cached: res.Cached, RemoteHits: res.RemoteHits, Earlier: res.Earlier, Seconds: res.Elapsed.Seconds()}
+		Cached: res.Cached, RemoteHits: res.RemoteHits, Earlier: res.Earlier, Stopped: res.Stopped, Seconds: res.Elapsed.Seconds()}
 	for i := range res.Points {
 		j.Points = append(j.Points, pointToJSON(&res.Points[i]))
 	}

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -96,6 +97,10 @@ func rebuild(ctx context.Context, st *store.Store, orig *store.Run, dir string) 
 		// A point of a sweep: rebuild that point.
 		if p, err := exp.PointByHash(orig.SpecHash); err == nil {
 			exp = p.Exp
+		} else if p, err := proposedPoint(ctx, st, exp, orig); err != nil {
+			return nil, err
+		} else if p != nil {
+			exp = p.Exp
 		}
 	}
 	if exp.Hash != orig.SpecHash {
@@ -188,4 +193,32 @@ func unionKeys[V any](a, b map[string]V) []string {
 		m[k] = true
 	}
 	return sortedKeys(m)
+}
+
+// proposedPoint rebuilds the point of a sweep that chose its points from
+// results (tpe), which its files alone cannot list: from the values its
+// sweep's queue recorded for orig's key. nil when orig is no such point.
+func proposedPoint(ctx context.Context, st *store.Store, exp *spec.Experiment, orig *store.Run) (*spec.Point, error) {
+	if exp.Spec.Sweep.Method != spec.MethodTPE || orig.SweepID == "" {
+		return nil, nil
+	}
+	queued, err := st.SweepPoints(ctx, orig.SweepID)
+	if err != nil {
+		return nil, err
+	}
+	for _, q := range queued {
+		if q.Key != orig.Key {
+			continue
+		}
+		var params []spec.Param
+		if err := json.Unmarshal(q.Params, &params); err != nil {
+			return nil, fmt.Errorf("sweep %s point %d: params: %w", orig.SweepID, q.Index, err)
+		}
+		b, err := exp.PointBuilder()
+		if err != nil {
+			return nil, err
+		}
+		return b.PointOf(q.Index, params)
+	}
+	return nil, nil
 }

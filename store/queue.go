@@ -23,7 +23,10 @@ type Sweep struct {
 	// Metric ("<split>.<name>") and Mode ("min", "max") pick the best point.
 	Metric string `json:"metric"`
 	Mode   string `json:"mode"`
-	// Points is how many points the sweep has.
+	// Points is how many points the sweep has: for a sweep that chooses
+	// its points as it goes (tpe), how many it will have, of which the
+	// queue holds those chosen so far (Enqueue records the larger of
+	// Points and the points it is given).
 	Points    int       `json:"points"`
 	CreatedAt time.Time `json:"created"`
 	UpdatedAt time.Time `json:"updated"`
@@ -128,7 +131,7 @@ func (s *Store) Enqueue(ctx context.Context, sw *Sweep, points []QueuedPoint, re
 			ON CONFLICT (id) DO UPDATE SET experiment = excluded.experiment, spec_hash = excluded.spec_hash,
 				method = excluded.method, metric = excluded.metric, mode = excluded.mode,
 				points = excluded.points, updated = excluded.updated`,
-			sw.ID, sw.Experiment, sw.SpecHash, sw.Method, sw.Metric, sw.Mode, len(points),
+			sw.ID, sw.Experiment, sw.SpecHash, sw.Method, sw.Metric, sw.Mode, max(sw.Points, len(points)),
 			nanos(now), nanos(now)); err != nil {
 			return fmt.Errorf("record sweep: %w", err)
 		}
@@ -161,6 +164,46 @@ func (s *Store) Enqueue(ctx context.Context, sw *Sweep, points []QueuedPoint, re
 	}
 	sw.UpdatedAt = now
 	return left, nil
+}
+
+// AppendPoint adds point p, pending, at the end of the queue of sweep
+// sweepID (recorded by Enqueue), for a sweep that chooses its points as it
+// goes: p.Index must be the number of points the queue holds. When another
+// process appended a point at p.Index first, the queue keeps that one and
+// AppendPoint returns it: the caller compares it with its own. An index
+// beyond the end is ErrInvalid.
+func (s *Store) AppendPoint(ctx context.Context, sweepID string, p QueuedPoint) (*QueuedPoint, error) {
+	if !validKey(p.Key) || !json.Valid(p.Params) {
+		return nil, fmt.Errorf("append point %d to sweep %s: key %q or params invalid: %w", p.Index, sweepID, p.Key, ErrInvalid)
+	}
+	var out QueuedPoint
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sweep_points WHERE sweep_id = ?`, sweepID).Scan(&n); err != nil {
+			return err
+		}
+		switch {
+		case p.Index > n:
+			return fmt.Errorf("the queue holds %d points: %w", n, ErrInvalid)
+		case p.Index == n:
+			if _, err := tx.ExecContext(ctx, `INSERT INTO sweep_points (sweep_id, idx, key, params, state)
+				VALUES (?, ?, ?, ?, 'pending')`, sweepID, p.Index, p.Key, string(p.Params)); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE sweeps SET points = max(points, ?), updated = ? WHERE id = ?`,
+				n+1, nanos(s.now()), sweepID); err != nil {
+				return err
+			}
+		}
+		var err error
+		out, err = scanPoint(tx.QueryRowContext(ctx, `SELECT `+pointColumns+` FROM sweep_points
+			WHERE sweep_id = ? AND idx = ?`, sweepID, p.Index))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("append point %d to sweep %s: %w", p.Index, sweepID, err)
+	}
+	return &out, nil
 }
 
 // ClaimPoint gives the next point of sweep sweepID to owner: the first
@@ -479,7 +522,8 @@ func (s *Store) Sweeps(ctx context.Context, q SweepQuery) ([]SweepStatus, error)
 		var f filter
 		f.add(q.Experiment != "", `s.experiment = ?`, q.Experiment)
 		if q.Active {
-			f.sql += ` AND EXISTS (SELECT 1 FROM sweep_points p WHERE p.sweep_id = s.id AND p.state != 'done')`
+			f.sql += ` AND (EXISTS (SELECT 1 FROM sweep_points p WHERE p.sweep_id = s.id AND p.state != 'done')
+				OR (SELECT count(*) FROM sweep_points p WHERE p.sweep_id = s.id) < s.points)`
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT id, experiment, spec_hash, method, metric, mode, points,
 			created, updated FROM sweeps s WHERE 1`+f.sql+` ORDER BY updated DESC, id`, f.vals...)

@@ -137,6 +137,49 @@ func TestQueueEnqueueKeepsWhatIsDone(t *testing.T) {
 	}
 }
 
+// Points appended one at a time keep their order; the first of two
+// processes appending one index wins, and the second is told its point.
+func TestQueueAppendPoint(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	enqueueTest(t, s, "iris-1", testPoints(2), false)
+	p := testPoints(4)[2]
+	got, err := s.AppendPoint(ctx, "iris-1", p)
+	if err != nil || got.Index != 2 || got.Key != p.Key || got.State != PointPending {
+		t.Fatalf("append point 2: %+v, %v", got, err)
+	}
+	other := QueuedPoint{Index: 2, Key: testKey("beef", 2), Params: json.RawMessage(`[]`)}
+	if got, err := s.AppendPoint(ctx, "iris-1", other); err != nil || got.Key != p.Key {
+		t.Errorf("second append of point 2 gave %+v, %v; want the first one's", got, err)
+	}
+	if _, err := s.AppendPoint(ctx, "iris-1", testPoints(5)[4]); !errors.Is(err, ErrInvalid) {
+		t.Errorf("append point 4 to 3 points: %v, want ErrInvalid", err)
+	}
+	if qp, err := s.ClaimPoint(ctx, "iris-1", "a", time.Minute, nil); err != nil || qp.Index != 0 {
+		t.Fatalf("claim: %+v, %v", qp, err)
+	}
+	sweeps, err := s.Sweeps(ctx, SweepQuery{})
+	if err != nil || len(sweeps) != 1 || sweeps[0].Points != 3 || sweeps[0].Pending != 2 {
+		t.Errorf("sweeps after appending: %+v, %v", sweeps, err)
+	}
+	// A sweep that will have more points than its queue holds is active,
+	// even with every queued point done.
+	sw := &Sweep{ID: "tpe-1", Experiment: "iris", Metric: "validation.loss", Mode: "min", Points: 8}
+	if _, err := s.Enqueue(ctx, sw, testPoints(1), false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ClaimPoint(ctx, "tpe-1", "a", time.Minute, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FinishPoint(ctx, "tpe-1", 0, "a", PointOutcome{Status: StatusFailed}); err != nil {
+		t.Fatal(err)
+	}
+	active, err := s.Sweeps(ctx, SweepQuery{Active: true})
+	if err != nil || len(active) != 2 || active[0].ID != "tpe-1" || active[0].Points != 8 || active[0].Done != 1 {
+		t.Errorf("active sweeps: %+v, %v; want tpe-1 with 1 of 8 done, and iris-1", active, err)
+	}
+}
+
 func TestQueueConcurrentClaims(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)

@@ -20,7 +20,9 @@ const (
 )
 
 // Plan is a sweep expanded into one job per point, with their run keys:
-// everything an executor needs, found without training.
+// everything an executor needs, found without training. A tpe sweep's
+// plan holds the points proposed so far; its Session adds the others as
+// results come.
 type Plan struct {
 	// ID is the sweep's stable id (spec.Experiment.SweepID).
 	ID string
@@ -32,6 +34,11 @@ type Plan struct {
 	// losses and errors).
 	Metric, Mode string
 	Points       []Point
+
+	opts    runner.Options
+	jobs    map[string]*runner.Job // the first job of each set of data sources and device
+	builder *spec.PointBuilder     // tpe: builds the points it proposes
+	hashes  map[string]bool        // the points' spec hashes
 }
 
 // Point is one point of a sweep and its job.
@@ -43,6 +50,15 @@ type Point struct {
 
 // Label is the point's values, "path=value ...".
 func (p *Point) Label() string { return spec.ParamsLabel(p.Params) }
+
+// Total is how many points the sweep has: its trials for tpe, whose
+// points are not all proposed yet.
+func (p *Plan) Total() int {
+	if p.Sweep.Method == spec.MethodTPE {
+		return max(p.Sweep.Trials, len(p.Points))
+	}
+	return len(p.Points)
+}
 
 // NewPlan expands exp's sweep into its points (each validated against the
 // schema) and plans a job for each: backend, data hashes and run key.
@@ -57,25 +73,55 @@ func NewPlan(ctx context.Context, exp *spec.Experiment, opts runner.Options) (*P
 	if err != nil {
 		return nil, err
 	}
-	plan := &Plan{ID: exp.SweepID(), Exp: exp, Sweep: *sw, Metric: sw.Metric, Mode: sweepMode(sw)}
-	planned := map[string]*runner.Job{} // by what decides the data and the backend
-	for _, p := range points {
-		shared, err := json.Marshal([]any{p.Exp.Dir, p.Exp.Spec.Data.Source, p.Exp.Spec.Data.TestSource, p.Exp.Spec.Device})
-		if err != nil {
-			return nil, fmt.Errorf("plan sweep %s: %w", plan.ID, err)
+	plan := &Plan{ID: exp.SweepID(), Exp: exp, Sweep: *sw, Metric: sw.Metric, Mode: sweepMode(sw),
+		opts: opts, jobs: map[string]*runner.Job{}, hashes: map[string]bool{}}
+	if sw.Method == spec.MethodTPE {
+		if plan.builder, err = exp.PointBuilder(); err != nil {
+			return nil, err
 		}
-		var job *runner.Job
-		if first, ok := planned[string(shared)]; ok {
-			job = first.For(p.Exp)
-		} else {
-			if job, err = runner.Plan(ctx, p.Exp, opts); err != nil {
-				return nil, fmt.Errorf("point %d (%s): %w", p.Index, p.Label(), err)
-			}
-			planned[string(shared)] = job
+	}
+	for i := range points {
+		if err := plan.add(ctx, &points[i]); err != nil {
+			return nil, err
 		}
-		plan.Points = append(plan.Points, Point{Index: p.Index, Params: p.Params, Job: job})
 	}
 	return plan, nil
+}
+
+// add plans point sp's job and appends the point.
+func (p *Plan) add(ctx context.Context, sp *spec.Point) error {
+	job, err := p.job(ctx, sp)
+	if err != nil {
+		return err
+	}
+	p.push(sp, job)
+	return nil
+}
+
+// job plans point sp's job, sharing the data resolution of an earlier
+// point that reads the same sources.
+func (p *Plan) job(ctx context.Context, sp *spec.Point) (*runner.Job, error) {
+	shared, err := json.Marshal([]any{sp.Exp.Dir, sp.Exp.Spec.Data.Source, sp.Exp.Spec.Data.TestSource, sp.Exp.Spec.Device})
+	if err != nil {
+		return nil, fmt.Errorf("plan sweep %s: %w", p.ID, err)
+	}
+	if first, ok := p.jobs[string(shared)]; ok {
+		job := first.For(sp.Exp)
+		job.Source = first.Source
+		return job, nil
+	}
+	job, err := runner.Plan(ctx, sp.Exp, p.opts)
+	if err != nil {
+		return nil, fmt.Errorf("point %d (%s): %w", sp.Index, sp.Label(), err)
+	}
+	p.jobs[string(shared)] = job
+	return job, nil
+}
+
+// push appends point sp with its job.
+func (p *Plan) push(sp *spec.Point, job *runner.Job) {
+	p.Points = append(p.Points, Point{Index: sp.Index, Params: sp.Params, Job: job})
+	p.hashes[sp.Exp.Hash] = true
 }
 
 // sweepMode is the sweep's mode, or the one its metric implies.

@@ -65,6 +65,9 @@ type Result struct {
 	// RemoteHits counts the cached points answered by the remote: runs of
 	// their keys that succeeded there, pulled now.
 	RemoteHits int
+	// Stopped says why the sweep's stop rule ended it early; "" when it
+	// did not.
+	Stopped string
 	// Submission is what the executor handed to an outside scheduler (a
 	// Slurm job array); nil when it trained here, or submitted nothing.
 	Submission *Submission

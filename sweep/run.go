@@ -120,6 +120,19 @@ func Start(ctx context.Context, st *store.Store, exp *spec.Experiment, ex Execut
 	if err != nil {
 		return nil, err
 	}
+	if sw.Method == spec.MethodTPE {
+		// The points proposed before, by this process or another: read
+		// back, never proposed again.
+		queued, err := ReadPoints(ctx, st, plan.ID, plan.Metric)
+		if err != nil {
+			return nil, err
+		}
+		if len(queued) > len(plan.Points) {
+			if err := plan.adopt(ctx, queued[len(plan.Points):]); err != nil {
+				return nil, err
+			}
+		}
+	}
 	planning := time.Since(t0)
 	if len(plan.Points) == 0 {
 		return nil, fmt.Errorf("sweep %s has no points", plan.ID)
@@ -137,7 +150,16 @@ func Start(ctx context.Context, st *store.Store, exp *spec.Experiment, ex Execut
 	if sw.Prune != nil {
 		s.pruner = newPruner(st, plan)
 	}
+	if sw.Method == spec.MethodTPE {
+		if s.proposer, err = newProposer(plan); err != nil {
+			return nil, err
+		}
+	}
 	s.Emit(Event{Kind: Started, Parallel: opts.Parallel, Threads: opts.Threads})
+	if sw.Method == spec.MethodTPE && opts.Parallel > max(sw.Parallel, 1) {
+		s.Emit(Event{Kind: Notice, Message: fmt.Sprintf("method tpe proposes point i from the results of points 0..i-%d (sweep.parallel): past its startup points, at most %d train at once; a higher sweep.parallel is another sweep",
+			max(sw.Parallel, 1), max(sw.Parallel, 1))})
+	}
 	return s, nil
 }
 
@@ -176,8 +198,8 @@ func inspectSources(ctx context.Context, st *store.Store, plan *Plan, opts runne
 
 // mustTrain reports whether some point of plan has no succeeded run.
 func mustTrain(ctx context.Context, st *store.Store, plan *Plan, force bool) (bool, error) {
-	if force {
-		return true, nil
+	if force || len(plan.Points) < plan.Total() {
+		return true, nil // a tpe sweep has points to propose, and train
 	}
 	for _, p := range plan.Points {
 		_, err := st.LatestSucceeded(ctx, p.Job.Key)
@@ -203,5 +225,5 @@ func enqueue(ctx context.Context, st *store.Store, plan *Plan, retrain bool) (in
 		queued[i] = store.QueuedPoint{Index: p.Index, Key: p.Job.Key, Params: params}
 	}
 	return st.Enqueue(ctx, &store.Sweep{ID: plan.ID, Experiment: plan.Exp.Name, SpecHash: plan.Exp.Hash,
-		Method: plan.Sweep.Method, Metric: plan.Metric, Mode: plan.Mode}, queued, retrain)
+		Method: plan.Sweep.Method, Metric: plan.Metric, Mode: plan.Mode, Points: plan.Total()}, queued, retrain)
 }

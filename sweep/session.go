@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -27,6 +28,10 @@ type Session struct {
 	opts   Options
 	owner  string
 	pruner *pruner
+	// proposer proposes a tpe sweep's points as results come; planMu
+	// guards plan.Points, which it appends to.
+	proposer *proposer
+	planMu   sync.Mutex
 
 	mu       sync.Mutex
 	res      Result // what the session counts, under mu
@@ -77,25 +82,57 @@ func (s *Session) Emit(e Event) {
 	if e.Kind == PointDone {
 		s.done++
 	}
-	e.Plan, e.Done, e.Total = s.plan, s.done, len(s.plan.Points)
+	s.planMu.Lock()
+	total := s.plan.Total()
+	s.planMu.Unlock()
+	e.Plan, e.Done, e.Total = s.plan, s.done, total
 	s.opts.Events(e)
 }
 
 // Claim claims the next point to train and returns its index. Points
 // whose key already succeeded are answered from the cache as they are
 // claimed (recorded done, cached, told as PointDone) and not returned,
-// unless Force. ErrNoPoint when none is left to claim now. A point the
-// queue holds with another key than this process planned (another process
-// enqueued the sweep since, on other data) is given back, and an error.
+// unless Force. A tpe sweep proposes its next point when none is pending
+// and the results it is proposed from are in. ErrNoPoint when none is
+// left to claim now. A point the queue holds with another key than this
+// process planned (another process enqueued the sweep since, on other
+// data) is given back, and an error.
 func (s *Session) Claim(ctx context.Context) (int, error) {
 	for {
+		if reason, err := s.stopped(ctx); err != nil {
+			return 0, err
+		} else if reason != "" {
+			return 0, ErrNoPoint
+		}
 		qp, err := s.st.ClaimPoint(ctx, s.plan.ID, s.owner, s.opts.StaleAfter, OwnerGone)
+		if errors.Is(err, ErrNoPoint) && s.proposer != nil {
+			s.planMu.Lock()
+			proposed, perr := s.propose(ctx)
+			s.planMu.Unlock()
+			if perr != nil {
+				return 0, perr
+			}
+			if proposed {
+				continue
+			}
+		}
 		if err != nil {
 			return 0, err
 		}
 		rec := context.WithoutCancel(ctx)
 		idx := qp.Index
-		if idx >= len(s.plan.Points) || s.plan.Points[idx].Job.Key != qp.Key {
+		pp, ok := s.point(idx)
+		if !ok && s.proposer != nil {
+			// Proposed by another process since: read it from the queue.
+			s.planMu.Lock()
+			_, err = s.propose(ctx)
+			s.planMu.Unlock()
+			if err != nil {
+				return 0, errors.Join(err, s.Release(rec, idx))
+			}
+			pp, ok = s.point(idx)
+		}
+		if !ok || pp.Job.Key != qp.Key {
 			return 0, errors.Join(fmt.Errorf("sweep %s: point %d has key %.12s in the queue, not this "+
 				"process's: another xp process runs this sweep on other data", s.plan.ID, idx, qp.Key),
 				s.Release(rec, idx))
@@ -235,8 +272,8 @@ func (s *Session) Beat(ctx context.Context) ([]int, error) {
 // Finish, and false when it did not end but stopped because ctx was
 // canceled (Ctrl-C, or the point was taken over): its run, if any, is
 // recorded canceled, and the point is to be released. A point no longer
-// held (its sweep was canceled since it was claimed) is not trained:
-// false too.
+// held (its sweep was canceled since it was claimed), or claimed before
+// the sweep's stop rule held, is not trained: false too.
 func (s *Session) Train(ctx context.Context, idx int) (Outcome, bool) {
 	return s.TrainOn(ctx, idx, -1)
 }
@@ -246,10 +283,11 @@ func (s *Session) Train(ctx context.Context, idx int) (Outcome, bool) {
 // GPUs like the planned one, when the points train on an unpinned "cuda"
 // device; nil otherwise (the CPU, or a device the spec names).
 func (s *Session) GPUs() []int {
-	if len(s.plan.Points) == 0 {
+	p, ok := s.point(0)
+	if !ok {
 		return nil
 	}
-	j := s.plan.Points[0].Job
+	j := p.Job
 	if j.Device != "cuda" {
 		return nil
 	}
@@ -263,7 +301,7 @@ func (s *Session) GPUs() []int {
 // TrainOn is Train on GPU ordinal gpu, one of GPUs (-1: the planned
 // device). The run key is the planned one: the GPUs are interchangeable.
 func (s *Session) TrainOn(ctx context.Context, idx, gpu int) (Outcome, bool) {
-	pp := &s.plan.Points[idx]
+	pp, _ := s.point(idx)
 	job := pp.Job
 	if gpu >= 0 {
 		job = job.On(fmt.Sprintf("cuda:%d", gpu))
@@ -272,6 +310,10 @@ func (s *Session) TrainOn(ctx context.Context, idx, gpu int) (Outcome, bool) {
 	// its sweep canceled (xp cancel), or its claim taken over. Not
 	// trained, it is not this process's to finish.
 	if held, err := s.st.PointHeldBy(ctx, s.plan.ID, idx, s.owner); err != nil || !held {
+		return Outcome{}, false
+	}
+	// Claimed ahead, before the sweep's stop rule held: not started.
+	if reason, err := s.stopped(ctx); err != nil || reason != "" {
 		return Outcome{}, false
 	}
 	pr := s.pointResult(idx)
@@ -341,8 +383,13 @@ func (s *Session) Submitted(ctx context.Context, sub *Submission) error {
 	return nil
 }
 
-// Left counts the sweep's points that are not done, whoever holds them.
+// Left counts the sweep's points that are not done, whoever holds them,
+// and those a tpe sweep has yet to propose; none once the sweep's stop
+// rule has stopped it.
 func (s *Session) Left(ctx context.Context) (int, error) {
+	if reason, err := s.stopped(ctx); err != nil || reason != "" {
+		return 0, err
+	}
 	points, err := s.st.SweepPoints(ctx, s.plan.ID)
 	if err != nil {
 		return 0, err
@@ -353,7 +400,9 @@ func (s *Session) Left(ctx context.Context) (int, error) {
 			n++
 		}
 	}
-	return n, nil
+	s.planMu.Lock()
+	defer s.planMu.Unlock()
+	return n + max(s.plan.Total()-len(points), 0), nil // a tpe sweep's points to propose
 }
 
 // Result reads where every point of the sweep stands, with this
@@ -366,8 +415,11 @@ func (s *Session) Result(ctx context.Context) (*Result, error) {
 	s.mu.Lock()
 	res := s.res
 	s.mu.Unlock()
-	res.Points = make([]PointResult, len(s.plan.Points))
-	for i, pp := range s.plan.Points {
+	s.planMu.Lock()
+	planned := slices.Clone(s.plan.Points)
+	s.planMu.Unlock()
+	res.Points = make([]PointResult, len(planned))
+	for i, pp := range planned {
 		res.Points[i] = PointResult{Index: i, Params: pp.Params, Key: pp.Job.Key, State: store.PointPending, Value: math.NaN()}
 	}
 	for _, p := range points {
@@ -381,7 +433,21 @@ func (s *Session) Result(ctx context.Context) (*Result, error) {
 	return &res, nil
 }
 
+// Point is point idx of the plan; false when the plan has no such point
+// (yet: a tpe sweep's plan grows as it proposes). Executors read points
+// through it, not Plan().Points, which a tpe sweep appends to.
+func (s *Session) Point(idx int) (Point, bool) { return s.point(idx) }
+
+func (s *Session) point(idx int) (Point, bool) {
+	s.planMu.Lock()
+	defer s.planMu.Unlock()
+	if idx < 0 || idx >= len(s.plan.Points) {
+		return Point{}, false
+	}
+	return s.plan.Points[idx], true
+}
+
 func (s *Session) pointResult(idx int) *PointResult {
-	pp := &s.plan.Points[idx]
+	pp, _ := s.point(idx)
 	return &PointResult{Index: idx, Params: pp.Params, Key: pp.Job.Key, State: store.PointClaimed, Value: math.NaN()}
 }

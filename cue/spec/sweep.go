@@ -28,6 +28,7 @@ import (
 const (
 	MethodGrid   = "grid"
 	MethodRandom = "random"
+	MethodTPE    = "tpe"
 
 	DistChoice     = "choice"
 	DistUniform    = "uniform"
@@ -117,7 +118,8 @@ var howFields = []string{"parallel", "resources", "executor", "slurm"}
 // SweepID names the sweep of the experiment: its name and the first 12 hex
 // digits of the hash of its canonical spec with the sweep, leaving out
 // the sweep's howFields (parallel, resources, executor, slurm), which say
-// how and where the points run and not what they compute. The same sweep has the same id in every process, so a
+// how and where the points run and not what they compute (but parallel
+// stays for method tpe, whose points depend on it). The same sweep has the same id in every process, so a
 // second `xp run` finds its queue; a sweep with other values is another
 // sweep (whose points the first already trained are cached). "" for an
 // experiment without a sweep.
@@ -132,6 +134,9 @@ func (e *Experiment) SweepID() string {
 	if dec.Decode(&tree) == nil {
 		if sw, ok := tree["sweep"].(map[string]any); ok {
 			for _, how := range howFields {
+				if how == "parallel" && e.Spec.Sweep.Method == MethodTPE {
+					continue // tpe proposes point i from points 0..i-parallel
+				}
 				delete(sw, how)
 			}
 		}
@@ -153,6 +158,8 @@ func (e *Experiment) SweepID() string {
 // draw i taken from an RNG seeded with (Seed, i), drawing on past a draw
 // that repeats an earlier point, so more trials keep the first ones (and
 // checkSweep has made sure, at load, that the space holds Trials points).
+// TPE: its first min(Startup, Trials) points, which it draws as random
+// does; the others it proposes from results as they come (package sweep).
 // Points that come out equal (by spec hash) are kept once. A point that
 // does not fit the schema is an error at the positions of its values. An
 // experiment without a sweep has no points.
@@ -161,22 +168,11 @@ func (e *Experiment) Points() ([]Point, error) {
 	if sw == nil {
 		return nil, nil
 	}
-	v, err := newValidator()
+	b, err := e.PointBuilder()
 	if err != nil {
 		return nil, err
 	}
-	base, err := baseTree(e.Resolved)
-	if err != nil {
-		return nil, err
-	}
-	paths := sweepPaths(sw)
-	sels := make([][]cue.Selector, len(paths))
-	for i, p := range paths {
-		if sels[i], err = parseSweepPath(p); err != nil {
-			return nil, fmt.Errorf("%s: sweep.params[%q]: %w", e.Name, p, err)
-		}
-	}
-	values, want, err := combinations(sw, paths)
+	values, want, err := combinations(sw, b.paths)
 	if err != nil {
 		return nil, fmt.Errorf("%s: sweep: %w", e.Name, err)
 	}
@@ -190,33 +186,108 @@ func (e *Experiment) Points() ([]Point, error) {
 		if !ok {
 			break
 		}
-		params := make([]Param, len(paths))
-		for j, p := range paths {
-			params[j] = Param{Path: p, Value: vals[j]}
-		}
-		exp, verrs := v.point(e, base, sels, vals)
+		p, verrs := b.point(i, vals)
 		if verrs != nil {
-			errs = errors.Append(errs, e.pointError(i, params, verrs))
-			if sw.Method == MethodRandom && len(errors.Errors(errs)) >= 10 {
+			errs = errors.Append(errs, verrs)
+			if sw.Method != MethodGrid && len(errors.Errors(errs)) >= 10 {
 				break // every draw may fail alike: enough to say why
 			}
 			continue
 		}
-		if seen[exp.Hash] {
+		if seen[p.Exp.Hash] {
 			continue
 		}
-		seen[exp.Hash] = true
-		points = append(points, Point{Index: len(points), Params: params, Exp: exp})
+		seen[p.Exp.Hash] = true
+		p.Index = len(points)
+		points = append(points, *p)
 	}
 	if errs != nil {
 		return nil, fmt.Errorf("sweep of %s: %w", e.Name, errs)
 	}
-	if sw.Method == MethodRandom && len(points) < want {
+	if sw.Method != MethodGrid && len(points) < want {
 		return nil, fmt.Errorf("sweep of %s: %w", e.Name, e.newError([]cue.Selector{cue.Str("sweep"), cue.Str("trials")},
 			"%d draws gave %d distinct points of the %d trials: the space holds fewer distinct experiments than its values suggest (equal values written differently?); lower trials, or use method: %q",
 			maxDraws(want), len(points), want, MethodGrid))
 	}
 	return points, nil
+}
+
+// PointBuilder makes points of a sweep from values: how a method that
+// chooses its points as it goes (tpe) turns its choices into experiments.
+// It is not safe for concurrent use.
+type PointBuilder struct {
+	e     *Experiment
+	v     *validator
+	base  map[string]any
+	paths []string
+	sels  [][]cue.Selector
+}
+
+// PointBuilder returns the builder of the points of e's sweep.
+func (e *Experiment) PointBuilder() (*PointBuilder, error) {
+	sw := e.Spec.Sweep
+	if sw == nil {
+		return nil, fmt.Errorf("experiment %s has no sweep", e.Name)
+	}
+	v, err := newValidator()
+	if err != nil {
+		return nil, err
+	}
+	base, err := baseTree(e.Resolved)
+	if err != nil {
+		return nil, err
+	}
+	b := &PointBuilder{e: e, v: v, base: base, paths: sweepPaths(sw)}
+	b.sels = make([][]cue.Selector, len(b.paths))
+	for i, p := range b.paths {
+		if b.sels[i], err = parseSweepPath(p); err != nil {
+			return nil, fmt.Errorf("%s: sweep.params[%q]: %w", e.Name, p, err)
+		}
+	}
+	return b, nil
+}
+
+// Paths are the sweep's paths, sorted: the order of a point's values.
+func (b *PointBuilder) Paths() []string { return b.paths }
+
+// Point is point index of the sweep with values (one per path, in the
+// order of Paths), validated against the schema; an error at the
+// positions of the sweep's params when it does not fit.
+func (b *PointBuilder) Point(index int, values []json.RawMessage) (*Point, error) {
+	if len(values) != len(b.paths) {
+		return nil, fmt.Errorf("sweep of %s: point %d has %d values for %d params", b.e.Name, index, len(values), len(b.paths))
+	}
+	p, errs := b.point(index, values)
+	if errs != nil {
+		return nil, fmt.Errorf("sweep of %s: %w", b.e.Name, errs)
+	}
+	return p, nil
+}
+
+// PointOf is point index of the sweep with params as a point records
+// them (Point.Params: one per path, in the order of Paths): how a point
+// proposed earlier is rebuilt from its queue's record or a run's.
+func (b *PointBuilder) PointOf(index int, params []Param) (*Point, error) {
+	values := make([]json.RawMessage, len(params))
+	for j, p := range params {
+		if j >= len(b.paths) || p.Path != b.paths[j] {
+			return nil, fmt.Errorf("sweep of %s: point %d has param %s, not the sweep's %s", b.e.Name, index, p.Path, strings.Join(b.paths, ", "))
+		}
+		values[j] = p.Value
+	}
+	return b.Point(index, values)
+}
+
+func (b *PointBuilder) point(index int, values []json.RawMessage) (*Point, errors.Error) {
+	params := make([]Param, len(b.paths))
+	for j, p := range b.paths {
+		params[j] = Param{Path: p, Value: values[j]}
+	}
+	exp, verrs := b.v.point(b.e, b.base, b.sels, values)
+	if verrs != nil {
+		return nil, b.e.pointError(index, params, verrs)
+	}
+	return &Point{Index: index, Params: params, Exp: exp}, nil
 }
 
 // ErrNoPoint is wrapped by PointByHash's error when no point has the hash.
@@ -251,10 +322,15 @@ func sweepPaths(sw *Sweep) []string {
 // combinations gives the values of the i-th candidate point, in the order
 // of paths, false past the last, and how many points the sweep wants. A
 // grid's candidates are its combinations; a random sweep's are draws, as
-// many as maxDraws, of which it wants Trials distinct.
+// many as maxDraws, of which it wants Trials distinct (tpe: its first
+// Startup, the points it draws before it learns).
 func combinations(sw *Sweep, paths []string) (func(i int) ([]json.RawMessage, bool), int, error) {
-	if sw.Method == MethodRandom {
-		limit := maxDraws(sw.Trials)
+	if sw.Method == MethodRandom || sw.Method == MethodTPE {
+		want := sw.Trials
+		if sw.Method == MethodTPE {
+			want = min(sw.Startup, sw.Trials)
+		}
+		limit := maxDraws(want)
 		return func(i int) ([]json.RawMessage, bool) {
 			if i >= limit {
 				return nil, false
@@ -265,7 +341,7 @@ func combinations(sw *Sweep, paths []string) (func(i int) ([]json.RawMessage, bo
 				out[j] = draw(sw.Params[p], rng)
 			}
 			return out, true
-		}, sw.Trials, nil
+		}, want, nil
 	}
 	out := [][]json.RawMessage{{}}
 	for _, p := range paths {
@@ -339,6 +415,42 @@ func canonicalValue(v json.RawMessage) []byte {
 	}
 	return v
 }
+
+// ValueAt is the param's value at coordinate x: the choice of index x, the
+// number x, or, for int_uniform, x rounded to an integer. Coord is its
+// inverse.
+func (p SweepParam) ValueAt(x float64) json.RawMessage {
+	switch p.Dist {
+	case DistChoice:
+		return p.Choices[min(max(int(x), 0), len(p.Choices)-1)]
+	case DistIntUniform:
+		return json.RawMessage(strconv.FormatInt(int64(math.Round(x)), 10))
+	}
+	return number(x)
+}
+
+// Coord is value v of the param as a number: the index of the first
+// choice equal to v, or the number v; false when v is not a value the
+// param can take.
+func (p SweepParam) Coord(v json.RawMessage) (float64, bool) {
+	if p.Dist == DistChoice {
+		want := canonicalValue(v)
+		for i, c := range p.Choices {
+			if bytes.Equal(canonicalValue(c), want) {
+				return float64(i), true
+			}
+		}
+		return 0, false
+	}
+	var x float64
+	if json.Unmarshal(v, &x) != nil || x < p.Low || x > p.High {
+		return 0, false
+	}
+	return x, true
+}
+
+// Draw takes one value of the param with rng, as a random sweep does.
+func (p SweepParam) Draw(rng *rand.Rand) json.RawMessage { return draw(p, rng) }
 
 // draw takes one value of param with rng.
 func draw(param SweepParam, rng *rand.Rand) json.RawMessage {
@@ -751,13 +863,13 @@ func checkSweep(e *Experiment) errors.Error {
 		add(field, "the experiment does not measure %s on %s (it has %s)%s", name, split, strings.Join(known, ", "), hint)
 	}
 	metricOK(sw.Metric, cue.Str("sweep"), cue.Str("metric"))
-	if sw.Method == MethodRandom {
+	if sw.Method == MethodRandom || sw.Method == MethodTPE {
 		// Draws of a space smaller than trials repeat: say so now rather
 		// than run fewer points than asked.
 		if size, parts, ok := spaceSize(sw, sweepPaths(sw)); ok && size < sw.Trials {
 			add([]cue.Selector{cue.Str("sweep"), cue.Str("trials")},
-				"%d trials, but the space holds only %d distinct points (%s values): random draws would repeat; lower trials to %d, or use method: %q to train every point",
-				sw.Trials, size, strings.Join(parts, " × "), size, MethodGrid)
+				"%d trials, but the space holds only %d distinct points (%s values): %s draws would repeat; lower trials to %d, or use method: %q to train every point",
+				sw.Trials, size, strings.Join(parts, " × "), sw.Method, size, MethodGrid)
 		}
 	}
 	if sw.Prune != nil && sw.Prune.Metric != "" {
@@ -802,8 +914,8 @@ func checkSweep(e *Experiment) errors.Error {
 				distHint(raw[path]))
 			continue
 		default:
-			if sw.Method != MethodRandom {
-				add(at, "%s needs method: %q (method %q takes lists of values)", param.Dist, MethodRandom, sw.Method)
+			if sw.Method == MethodGrid {
+				add(at, "%s needs method: %q or %q (method %q takes lists of values)", param.Dist, MethodRandom, MethodTPE, sw.Method)
 				continue
 			}
 			if msg := boundsError(param); msg != "" {

@@ -333,7 +333,7 @@ func TestSweepErrors(t *testing.T) {
 		params: "model.layers[0].dense": {uniform: [8, 64]}`, []string{
 			`does not fit model.layers[0].dense: conflicting values`, `(mismatched types float and int)`}},
 		{"distribution in a grid", `		params: "train.optimizer.adam.lr": {uniform: [0.1, 0.2]}`, []string{
-			`uniform needs method: "random"`}},
+			`uniform needs method: "random" or "tpe"`}},
 		{"unknown distribution", `		method: "random", trials: 3
 		params: "train.optimizer.adam.lr": {unifrom: [0.1, 0.2]}`, []string{
 			`did you mean "uniform"?`}},
@@ -349,7 +349,18 @@ func TestSweepErrors(t *testing.T) {
 		}`, []string{`sweep.trials: 7 trials, but the space holds only 6 distinct points (train.batch_size: 2 × train.optimizer.adam.lr: 3 values): random draws would repeat; lower trials to 6, or use method: "grid" to train every point`,
 			"exp.cue:9:21"}},
 		{"trials in a grid", `		trials: 3
-		params: "train.optimizer.adam.lr": [0.1]`, []string{`sweep.trials: trials goes with method: "random"`, "exp.cue:9:3"}},
+		params: "train.optimizer.adam.lr": [0.1]`, []string{`sweep.trials: trials goes with method: "random" or "tpe"`, "exp.cue:9:3"}},
+		{"startup in a random sweep", `		method: "random", trials: 3, startup: 2
+		params: "train.optimizer.adam.lr": [0.1, 0.2, 0.3]`, []string{`sweep.startup: startup goes with method: "tpe"`, "exp.cue:9:32"}},
+		{"tpe without trials", `		method: "tpe"
+		params: "train.optimizer.adam.lr": {log_uniform: [1e-4, 1e-1]}`, []string{`sweep.trials: field is required but not present`}},
+		{"tpe startup not positive", `		method: "tpe", trials: 8, startup: 0
+		params: "train.optimizer.adam.lr": {log_uniform: [1e-4, 1e-1]}`, []string{`sweep.startup: 0 is not one of >0`, "exp.cue:9:38"}},
+		{"tpe more trials than points", `		method: "tpe", trials: 7
+		params: "train.optimizer.adam.lr": [0.1, 0.2, 0.3]`, []string{`sweep.trials: 7 trials, but the space holds only 3 distinct points (train.optimizer.adam.lr: 3 values): tpe draws would repeat`, "exp.cue:9:18"}},
+		{"tpe bad bounds", `		method: "tpe", trials: 3
+		params: "train.optimizer.adam.lr": {log_uniform: [0, 0.2]}`, []string{
+			`log_uniform: bounds must be above 0`, "exp.cue:10:11"}},
 		{"metadata", `		params: description: ["a", "b"]`, []string{`description cannot be swept`}},
 		{"metric not measured", `		params: "train.optimizer.adam.lr": [0.1]
 		metric: "validation.auc"`, []string{

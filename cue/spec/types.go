@@ -453,15 +453,17 @@ type ClassWeights struct {
 // Sweep turns one experiment into many points, each a concrete experiment
 // with values substituted at paths of the spec (see sweep.go).
 type Sweep struct {
-	Method    string                `json:"method"` // "grid" | "random"
+	Method    string                `json:"method"` // "grid" | "random" | "tpe"
 	Params    map[string]SweepParam `json:"params"` // by path in the spec
 	Trials    int                   `json:"trials,omitempty"`
+	Startup   int                   `json:"startup,omitempty"` // tpe: points drawn at random first
 	Seed      int64                 `json:"seed"`
 	Parallel  int                   `json:"parallel"`
 	Metric    string                `json:"metric"`         // "<split>.<name>"
 	Mode      string                `json:"mode,omitempty"` // "min" | "max"; "" follows the metric
 	Resources Resources             `json:"resources"`
 	Prune     *Prune                `json:"prune,omitempty"`
+	Stop      *Stop                 `json:"stop,omitempty"`
 	// Executor is where the points train: "local" or "slurm"; Slurm the
 	// sbatch options of its tasks. Neither changes a key or the sweep id.
 	Executor string `json:"executor"`
@@ -486,7 +488,7 @@ type Slurm struct {
 
 // SweepParam is the values of one swept path: a list of Choices, or a
 // distribution (Dist "uniform", "log_uniform" or "int_uniform") over
-// [Low, High] for a random sweep. It reads and writes the JSON of the
+// [Low, High] for a random or tpe sweep. It reads and writes the JSON of the
 // schema (a list, or {uniform: [lo, hi]}).
 type SweepParam struct {
 	Dist      string // "choice" for a list
@@ -498,6 +500,15 @@ type SweepParam struct {
 type Resources struct {
 	CPUs int `json:"cpus"`
 	GPUs int `json:"gpus"`
+}
+
+// Stop ends a sweep early (see sweep/stop.go).
+type Stop struct {
+	// MetricAtLeast: a point's metric reached it (>= for mode max, <= for
+	// min).
+	MetricAtLeast *float64 `json:"metric_at_least,omitempty"`
+	// NoImprovementIn: the best did not improve in that many points.
+	NoImprovementIn int `json:"no_improvement_in,omitempty"`
 }
 
 // Prune stops unpromising points early.

@@ -101,24 +101,30 @@ func (e *Executor) Name() string { return e.sched.Name() }
 func (e *Executor) Fit(threads, parallel int) (int, int) { return threads, 0 }
 
 // Execute claims every point left, submits them as one array, follows the
-// tasks while they train and ingests each as it ends. When ctx is canceled
-// the array is canceled, the runs in training are recorded canceled and
-// their points go back to the queue.
+// tasks while they train and ingests each as it ends; then again, while
+// claiming finds points (a tpe sweep proposes its next ones once the
+// results they depend on are in: one array per batch of sweep.parallel).
+// When ctx is canceled the array is canceled, the runs in training are
+// recorded canceled and their points go back to the queue.
 func (e *Executor) Execute(ctx context.Context, s *sweep.Session) error {
-	pending, err := s.ClaimAll(ctx)
-	if err != nil || len(pending) == 0 {
-		return err
-	}
 	host, _ := os.Hostname()
 	c := &coordinator{s: s, st: s.Store(), plan: s.Plan(), sched: e.sched, opts: e.opts, host: host}
 	if c.opts.Dir == "" {
 		c.opts.Dir = filepath.Join(c.st.Dir(), e.sched.Name())
 	}
-	sub, err := c.submit(ctx, pending)
-	if err != nil {
-		return errors.Join(err, s.ReleaseAll(context.WithoutCancel(ctx), pending))
+	for {
+		pending, err := s.ClaimAll(ctx)
+		if err != nil || len(pending) == 0 {
+			return err
+		}
+		sub, err := c.submit(ctx, pending)
+		if err != nil {
+			return errors.Join(err, s.ReleaseAll(context.WithoutCancel(ctx), pending))
+		}
+		if err := c.wait(ctx, sub); err != nil {
+			return err
+		}
 	}
-	return c.wait(ctx, sub)
 }
 
 // coordinator is one Execute.
@@ -149,8 +155,15 @@ func (c *coordinator) submit(ctx context.Context, points []int) (*sweep.Submissi
 	m := Manifest{Root: c.opts.Root, Experiment: c.plan.Exp.Name, SweepID: c.plan.ID, Backend: ro.Backend,
 		Threads: ro.Threads, AllowDirty: ro.AllowDirty}
 	for _, idx := range points {
-		job := c.plan.Points[idx].Job
-		m.Tasks = append(m.Tasks, TaskPoint{Point: idx, Key: job.Key, BackendVersion: job.BackendVersion})
+		p, ok := c.s.Point(idx)
+		if !ok {
+			return nil, fmt.Errorf("sweep %s has no point %d", c.plan.ID, idx)
+		}
+		tp := TaskPoint{Point: idx, Key: p.Job.Key, BackendVersion: p.Job.BackendVersion}
+		if c.plan.Sweep.Method == spec.MethodTPE {
+			tp.Params = p.Params
+		}
+		m.Tasks = append(m.Tasks, tp)
 	}
 	if err := writeJSON(filepath.Join(dir, manifestFile), &m); err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/store"
 )
 
@@ -40,6 +41,10 @@ type TaskPoint struct {
 	// BackendVersion is the numerics version the key was planned with (a
 	// part of the key), so a node whose backend differs can say so.
 	BackendVersion string `json:"backend_version,omitempty"`
+	// Params are the point's values when the sweep chose them from
+	// results (tpe): the task rebuilds the point from them, as the
+	// experiment's files cannot list it.
+	Params []spec.Param `json:"params,omitempty"`
 }
 
 // TaskResult is what a task leaves in the run directory: how its point

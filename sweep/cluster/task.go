@@ -55,15 +55,12 @@ func trainPoint(ctx context.Context, m *Manifest, tp TaskPoint, out string, res 
 	if err != nil {
 		return err
 	}
-	points, err := exp.Points()
+	point, err := taskPoint(exp, m, tp)
 	if err != nil {
 		return err
 	}
-	if tp.Point >= len(points) {
-		return fmt.Errorf("sweep %s has %d points, not point %d", m.SweepID, len(points), tp.Point)
-	}
 	opts := runner.Options{Backend: m.Backend, Threads: m.Threads, AllowDirty: m.AllowDirty, SweepID: m.SweepID}
-	job, err := runner.Plan(ctx, points[tp.Point].Exp, opts)
+	job, err := runner.Plan(ctx, point.Exp, opts)
 	if err != nil {
 		return err
 	}
@@ -128,4 +125,25 @@ func trainPoint(ctx context.Context, m *Manifest, tp TaskPoint, out string, res 
 		return trainErr
 	}
 	return nil
+}
+
+// taskPoint is the point task tp trains: rebuilt from its values when the
+// manifest has them (a point chosen from results), else the sweep's
+// listing's.
+func taskPoint(exp *spec.Experiment, m *Manifest, tp TaskPoint) (*spec.Point, error) {
+	if len(tp.Params) > 0 {
+		b, err := exp.PointBuilder()
+		if err != nil {
+			return nil, err
+		}
+		return b.PointOf(tp.Point, tp.Params)
+	}
+	points, err := exp.Points()
+	if err != nil {
+		return nil, err
+	}
+	if tp.Point >= len(points) {
+		return nil, fmt.Errorf("sweep %s has %d points, not point %d", m.SweepID, len(points), tp.Point)
+	}
+	return &points[tp.Point], nil
 }

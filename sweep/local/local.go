@@ -170,6 +170,14 @@ func (l *loop) start(ctx context.Context) {
 				l.results <- ended{idx: idx, err: l.s.Release(rec, idx)}
 				return
 			}
+			if l.s.Plan().Sweep.Stop != nil {
+				// The sweep's stop rule reads the outcome: written before
+				// the next point may start.
+				err := l.s.Finish(rec, idx, out)
+				l.results <- ended{idx: idx, trained: true}
+				l.results <- ended{idx: idx, recorded: true, err: err}
+				return
+			}
 			// The outcome is written while the next point starts.
 			l.results <- ended{idx: idx, trained: true}
 			l.results <- ended{idx: idx, recorded: true, err: l.s.Finish(rec, idx, out)}
