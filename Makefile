@@ -6,12 +6,16 @@ PKGS    ?= ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/xp-ml/xp/provenance.Version=$(VERSION)
 
-.PHONY: all build test test-faults test-slurm test-remote vet fmt fmt-check bench bench-search bench-asha bench-serve bench-export bench-report parity parity-regression gpu-check example clean
+.PHONY: all build install test test-faults test-slurm test-remote vet fmt fmt-check bench bench-search bench-asha bench-serve bench-export bench-report parity parity-regression gpu-check example clean
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/xp
+
+# xp on PATH: into $(go env GOBIN), else $(go env GOPATH)/bin.
+install:
+	CGO_ENABLED=0 $(GO) install -trimpath -ldflags "$(LDFLAGS)" ./cmd/xp
 
 # The README's test command: formatting, vet, then every test (fuzz seed
 # corpora included) with the race detector off to keep CI fast.

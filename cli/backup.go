@@ -17,6 +17,8 @@ func newBackupCmd(s Streams) *cobra.Command {
 exist), from one snapshot, while other xp processes keep training and
 recording. It copies the database only: the artifacts are files under
 .xp/runs, to copy alongside. To restore, put FILE back as .xp/xp.db.`,
+		Example: `  xp backup xp-copy.db                  # while runs train
+  cp xp-copy.db .xp/xp.db               # restore, with no xp process running`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runBackup(cmd.Context(), s, args[0])

@@ -26,7 +26,10 @@ type bestOptions struct {
 func newBestCmd(s Streams) *cobra.Command {
 	o := &bestOptions{}
 	cmd := &cobra.Command{
-		Use:   "best <sweep|experiment>",
+		Use: "best <sweep|experiment>",
+		Example: `  xp best credit                 # the best point of credit's latest sweep
+  xp best credit-9e3dab18b8cf    # a sweep by its id
+  xp best credit --metric validation.loss --mode min`,
 		Short: "Print the best point of a sweep and its params",
 		Long: `Prints the succeeded point of a sweep with the best value of the sweep's
 metric, its params and its final metrics. The name is an experiment's first:
@@ -225,5 +228,5 @@ func formatValue(v float64) string {
 	if math.IsNaN(v) {
 		return "-"
 	}
-	return fmt.Sprintf("%.4f", v)
+	return formatNum(v)
 }

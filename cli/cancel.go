@@ -14,7 +14,9 @@ import (
 
 func newCancelCmd(s Streams) *cobra.Command {
 	return &cobra.Command{
-		Use:   "cancel <key-prefix|experiment>...",
+		Use: "cancel <key-prefix|experiment>...",
+		Example: `  xp cancel 3f9a                 # stop the run of key 3f9a... at its next epoch
+  xp cancel credit               # every live run (and sweep) of credit`,
 		Short: "Stop runs in training, here or on Slurm (recorded canceled, curves kept)",
 		Long: `Stops a run in training, named by a prefix of its key, or every run of an
 experiment that is in training or waiting in a Slurm job array. Canceling an

@@ -17,7 +17,9 @@ type diffOptions struct{ json bool }
 func newDiffCmd(s Streams) *cobra.Command {
 	o := &diffOptions{}
 	cmd := &cobra.Command{
-		Use:   "diff <key-prefix> <key-prefix>",
+		Use: "diff <key-prefix> <key-prefix>",
+		Example: `  xp diff 3f9a 7b21              # spec fields, data, commits and metric deltas
+  xp diff 3f9a#1 3f9a#2 --json`,
 		Short: "Show what differs between two runs: resolved spec fields, data, commits, metrics",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -131,5 +133,5 @@ func num(v *float64, signed bool) string {
 	case signed:
 		return fmt.Sprintf("%+.4f", *v)
 	}
-	return fmt.Sprintf("%.4f", *v)
+	return formatNum(*v)
 }

@@ -32,6 +32,8 @@ With --rebuild it makes a new database from the record each finished run
 keeps in its folder, keeps the old one aside (.xp/xp.db.damaged-<time>) and
 puts the new one in its place: for a database that is lost, empty or
 damaged. Stop every xp process of the project first.`,
+		Example: `  xp doctor             # check the database and every run's artifacts
+  xp doctor --rebuild   # a lost or damaged database made again from the run folders`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDoctor(cmd.Context(), s, o)

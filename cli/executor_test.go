@@ -89,7 +89,7 @@ func TestExecutorSeam(t *testing.T) {
 		return out.String(), errOut.String()
 	}
 	out, errOut := xp("run", "--allow-dirty", "--executor", "pool", "iris")
-	for _, want := range []string{`(?m)^sweep iris-[0-9a-f]{12}: 4 points \(grid\), 0 done before; 2 at a time, 1 thread\(s\) each`,
+	for _, want := range []string{`(?m)^sweep iris-[0-9a-f]{12}: 4 points \(grid\), 0 done before; 2 at a time, 1 thread each`,
 		`(?m)^sweep iris-[0-9a-f]{12}: 4 points: 4 succeeded; 4 submitted to pool, 0 cached, 0 done before`,
 		`(?m)^\[4/4\] succeeded [0-9a-f]{12}  train.seed=\d`, `(?m)^  best    [0-9a-f]{12}  validation.loss `} {
 		if !regexp.MustCompile(want).MatchString(errOut + out) {

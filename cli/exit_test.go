@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -41,7 +43,7 @@ func TestReportExitCodes(t *testing.T) {
 }
 
 func TestUsageErrorsExit2(t *testing.T) {
-	for _, args := range [][]string{{"run"}, {"ls", "--bogus"}, {"nonsense"}, {"show", "a", "b"}} {
+	for _, args := range [][]string{{"rerun"}, {"ls", "--bogus"}, {"run", "--threads", "x"}, {"nonsense"}, {"show", "a", "b"}} {
 		var out, errOut bytes.Buffer
 		code := Execute(context.Background(), args, Streams{Out: &out, Err: &errOut})
 		if code != ExitUsage {
@@ -75,7 +77,25 @@ func TestUsageErrorsByType(t *testing.T) {
 func TestSpecErrorsExit1(t *testing.T) {
 	var buf bytes.Buffer
 	err := fmt.Errorf("plan: %w", &spec.FieldError{Pos: "e.cue:3:4", Field: "device", Err: errors.New("no GPU")})
-	if code := report(&buf, err); code != ExitError || buf.String() != "xp: plan: e.cue:3:4: device: no GPU\n" {
+	if code := report(&buf, err); code != ExitError || buf.String() != "e.cue:3:4: device: no GPU\n" {
 		t.Errorf("exit %d, printed %q", code, buf.String())
 	}
+}
+
+// Every command a user can run shows examples in its --help.
+func TestEveryCommandHasExamples(t *testing.T) {
+	root := newRoot(Streams{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard})
+	var check func(c *cobra.Command)
+	check = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			if sub.Hidden || !sub.IsAvailableCommand() && !sub.IsAdditionalHelpTopicCommand() {
+				continue
+			}
+			if sub.Runnable() && sub.Example == "" {
+				t.Errorf("%s has no Example", sub.CommandPath())
+			}
+			check(sub)
+		}
+	}
+	check(root)
 }

@@ -6,8 +6,9 @@ import "github.com/spf13/cobra"
 // file of its own (export_onnx.go, ...), registered here.
 func newExportCmd(s Streams) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "export",
-		Short: "Write what a run holds in formats other tools read",
+		Use:     "export",
+		Example: `  xp export onnx 3f9a -o model.onnx`,
+		Short:   "Write what a run holds in formats other tools read",
 	}
 	cmd.AddCommand(
 		newExportONNXCmd(s),

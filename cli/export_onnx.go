@@ -19,8 +19,9 @@ type exportONNXOptions struct {
 func newExportONNXCmd(s Streams) *cobra.Command {
 	o := &exportONNXOptions{}
 	cmd := &cobra.Command{
-		Use:   "onnx <key-prefix> -o model.onnx",
-		Short: "Write a trained run, its preprocessing and its network, as one ONNX model",
+		Use:     "onnx <key-prefix> -o model.onnx",
+		Example: `  xp export onnx 3f9a -o model.onnx`,
+		Short:   "Write a trained run, its preprocessing and its network, as one ONNX model",
 		Long: `Write a trained run as one ONNX model: its fitted preprocessing and its
 network in a single graph, with one input per column (float64 for numbers, NaN
 missing; string for categories, "" missing) and the outputs "probabilities" and

@@ -27,7 +27,10 @@ func newExportRunsCmd(s Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "runs",
 		Short: "Write one row per run: identity, status, timings, provenance, spec fields, final metrics",
-		Args:  cobra.NoArgs,
+		Example: `  xp export runs -o runs.csv
+  xp export runs --experiment credit --format parquet -o credit.parquet
+  xp export runs --sweep credit --format jsonl`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runExportTable(cmd.Context(), s, o, "runs", export.Runs)
 		},
@@ -41,7 +44,9 @@ func newExportPointsCmd(s Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "points",
 		Short: "Write one row per metric point: run, key, split, metric, epoch, step, value, time",
-		Args:  cobra.NoArgs,
+		Example: `  xp export points -o points.csv
+  xp export points --experiment credit --format parquet -o points.parquet`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runExportTable(cmd.Context(), s, o, "points", export.Points)
 		},

@@ -25,7 +25,9 @@ type hashOptions struct {
 func newHashCmd(s Streams) *cobra.Command {
 	o := &hashOptions{}
 	cmd := &cobra.Command{
-		Use:   "hash <experiment|path>...",
+		Use: "hash <experiment|path>...",
+		Example: `  xp hash credit                 # spec hash, data hash, run key; cached or not
+  xp hash experiments/credit.cue --json`,
 		Short: "Show the spec hash, data hashes and run key, and whether the run is cached, without training",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -28,7 +28,9 @@ type initOptions struct{ dir string }
 func newInitCmd(s Streams) *cobra.Command {
 	o := &initOptions{}
 	return &cobra.Command{
-		Use:   "init [dir]",
+		Use: "init [dir]",
+		Example: `  xp init                        # experiments/example.cue and its data here
+  xp init myproject`,
 		Short: "Create experiments/ with an example and keep .xp/ out of git",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/xp-ml/xp/internal/suggest"
 	"github.com/xp-ml/xp/store"
 )
 
@@ -30,7 +31,12 @@ type lsOptions struct {
 func newLsCmd(s Streams) *cobra.Command {
 	o := &lsOptions{}
 	cmd := &cobra.Command{
-		Use:   "ls",
+		Use: "ls",
+		Example: `  xp ls
+  xp ls --experiment credit --status succeeded
+  xp ls --sort -test.accuracy    # best first, the sorted-by value in a column
+  xp ls --sweep credit           # the latest sweep of credit, a column per parameter
+  xp ls --json`,
 		Short: "List runs, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -39,9 +45,9 @@ func newLsCmd(s Streams) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.experiment, "experiment", "", "only runs of this experiment")
-	f.StringVar(&o.sweep, "sweep", "", "only the runs of this sweep (its id, a prefix of it, or its experiment's latest sweep), in point order")
-	f.StringVar(&o.status, "status", "", "only runs with this status (running, succeeded, failed, canceled, ...)")
-	f.StringVar(&o.sort, "sort", "", "sort by a metric, e.g. -test.accuracy (descending) or test.log_loss")
+	f.StringVar(&o.sweep, "sweep", "", "the points of this sweep (its id, a prefix of it, or its experiment's latest sweep): a column per swept parameter and the sweep's metric, the best marked *")
+	f.StringVar(&o.status, "status", "", "only runs with this status: "+statusList())
+	f.StringVar(&o.sort, "sort", "", "sort by a metric, e.g. -test.accuracy (descending) or test.log_loss; with --sweep, also by a swept parameter")
 	f.IntVar(&o.limit, "limit", 50, "at most this many runs (0 = all)")
 	f.BoolVar(&o.json, "json", false, "print a JSON array")
 	f.StringVar(&o.remote, "remote", "", "list the runs on the project's remote instead (--remote=NAME: that remote)")
@@ -51,6 +57,11 @@ func newLsCmd(s Streams) *cobra.Command {
 }
 
 func runLs(ctx context.Context, s Streams, o *lsOptions) error {
+	if !o.json {
+		var flush func()
+		s, flush = cleanText(s) // names, labels and values quote user data
+		defer flush()
+	}
 	st, root, err := openLiveStore(ctx)
 	if err != nil {
 		return err
@@ -58,6 +69,9 @@ func runLs(ctx context.Context, s Streams, o *lsOptions) error {
 	defer st.Close()
 	if o.remote != "" {
 		return lsRemote(ctx, s, o, st, root)
+	}
+	if err := checkStatus(o.status); err != nil {
+		return err
 	}
 	sortBy := ""
 	if o.sort != "" {
@@ -71,46 +85,39 @@ func runLs(ctx context.Context, s Streams, o *lsOptions) error {
 			sortBy = "-" + sortBy
 		}
 	}
-	var (
-		runs  []store.Run
-		sw    *store.Sweep
-		rungs func(int) []int
-		held  map[int64]store.PointState
-	)
 	if o.sweep != "" {
-		runs, sw, err = sweepRuns(ctx, st, root, o)
-		if err == nil {
-			if rungs = ashaRungs(root, sw); rungs != nil {
-				held, err = heldStates(ctx, st, sw)
-			}
-		}
-	} else {
-		runs, err = st.ListRuns(ctx, store.ListOptions{
-			Experiment: o.experiment, Status: store.Status(o.status), Limit: o.limit, SortBy: sortBy,
-		})
+		return lsSweep(ctx, s, o, st, root)
 	}
+	runs, err := st.ListRuns(ctx, store.ListOptions{
+		Experiment: o.experiment, Status: store.Status(o.status), Limit: o.limit, SortBy: sortBy,
+	})
 	if err != nil {
 		return err
 	}
+	sortField := strings.TrimPrefix(o.sort, "-")
+	if err := checkSortMetric(runs, sortField); err != nil {
+		return err
+	}
 	if o.json {
+		params := pointParams(ctx, st, runs)
 		out := make([]runJSON, len(runs))
 		for i := range runs {
 			out[i] = toJSON(&runs[i], "", false)
+			out[i].Params = paramsJSON(params[runs[i].ID])
 		}
 		return writeJSON(s.Out, out)
 	}
-	s, flush := cleanText(s)
-	defer flush()
 	if len(runs) == 0 {
 		fmt.Fprintln(s.Out, "no runs yet: xp run <experiment>")
 		return nil
 	}
 	tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
-	rungHead := ""
-	if rungs != nil {
-		rungHead = "\tRUNG"
+	sorted := ""
+	if sortField != "" {
+		// The value the rows are sorted by, in a column of its own.
+		sorted = "\t" + strings.ToUpper(sortField)
 	}
-	fmt.Fprintln(tw, "KEY\tRUN\tEXPERIMENT\tSTATUS\tDEVICE\tEPOCH"+rungHead+"\tTEST\tAGE")
+	fmt.Fprintf(tw, "KEY\tRUN\tEXPERIMENT\tSTATUS\tDEVICE\tEPOCH\tTEST%s\tAGE\n", sorted)
 	now := time.Now()
 	for i := range runs {
 		r := &runs[i]
@@ -118,14 +125,71 @@ func runLs(ctx context.Context, s Streams, o *lsOptions) error {
 		if o := runOrigin(r, false); o != "" {
 			run += " " + strings.TrimSuffix(o, ": xp run --force")
 		}
-		epoch := epochCell(r)
-		if rungs != nil {
-			epoch += "\t" + rungCell(rungs, r, held[r.ID])
+		if sortField != "" {
+			sorted = "\t" + summaryCell(r, sortField)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", store.ShortKey(r.Key), run, r.Experiment, r.Status,
-			r.Device, epoch, mainMetric(r), age(now, r.CreatedAt))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s%s\t%s\n", store.ShortKey(r.Key), run, r.Experiment, r.Status,
+			r.Device, epochCell(r), mainMetric(r), sorted, age(now, r.CreatedAt))
 	}
 	return tw.Flush()
+}
+
+// statusList is the statuses, "queued, running, ...".
+func statusList() string {
+	names := make([]string, len(store.Statuses))
+	for i, st := range store.Statuses {
+		names[i] = string(st)
+	}
+	return strings.Join(names, ", ")
+}
+
+// checkStatus refuses a --status that is no status, listing those there are.
+func checkStatus(status string) error {
+	if status == "" || store.Status(status).Valid() {
+		return nil
+	}
+	names := strings.Split(statusList(), ", ")
+	hint := ""
+	if c, ok := suggest.Closest(status, names); ok {
+		hint = fmt.Sprintf(" (did you mean %s?)", c)
+	}
+	return usageError{fmt.Errorf("--status %q: want one of %s%s", status, statusList(), hint)}
+}
+
+// checkSortMetric refuses a --sort field ("test.accuracy") that none of
+// the runs listed has, suggesting the closest one they have; with no runs
+// there is nothing to check it against.
+func checkSortMetric(runs []store.Run, field string) error {
+	if field == "" || len(runs) == 0 {
+		return nil
+	}
+	seen := map[string]bool{}
+	for i := range runs {
+		for split, ms := range runs[i].Summary {
+			for name := range ms {
+				seen[split+"."+name] = true
+			}
+		}
+	}
+	if seen[field] {
+		return nil
+	}
+	known := sortStrings(keysOf(seen))
+	hint := ""
+	if c, ok := suggest.Closest(field, known); ok {
+		hint = fmt.Sprintf("; did you mean %s?", c)
+	}
+	return usageError{fmt.Errorf("--sort %s: no run listed has this metric%s (they have %s)", field, hint, strings.Join(known, ", "))}
+}
+
+// summaryCell is a run's last value of split.metric, "-" when it has none.
+func summaryCell(r *store.Run, field string) string {
+	split, name, _ := strings.Cut(field, ".")
+	m, ok := r.Summary[split][name]
+	if !ok {
+		return "-"
+	}
+	return formatNum(m.Last)
 }
 
 // epochCell is "12/20", and "15/20 early" for a run that early stopping
@@ -144,11 +208,11 @@ func mainMetric(r *store.Run) string {
 	test := r.Summary["test"]
 	for _, name := range []string{"accuracy", "rmse"} {
 		if m, ok := test[name]; ok {
-			return fmt.Sprintf("%s %.4f", name, m.Last)
+			return name + " " + formatNum(m.Last)
 		}
 	}
 	if names := sortStrings(keysOf(test)); len(names) > 0 {
-		return fmt.Sprintf("%s %.4f", names[0], test[names[0]].Last)
+		return names[0] + " " + formatNum(test[names[0]].Last)
 	}
 	return "-"
 }
@@ -164,33 +228,6 @@ func age(now, t time.Time) string {
 		return fmt.Sprintf("%dh", int(d.Hours()))
 	}
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
-}
-
-// sweepRuns lists the runs of the sweep --sweep names, in point order
-// (the run holding each point's result, a cached one included), then the
-// sweep's other runs; --experiment, --status and --limit still apply.
-func sweepRuns(ctx context.Context, st *store.Store, root string, o *lsOptions) ([]store.Run, *store.Sweep, error) {
-	if o.sort != "" {
-		return nil, nil, usageError{fmt.Errorf("--sort does not go with --sweep: a sweep's runs are listed in point order (xp best ranks them)")}
-	}
-	sw, err := findSweep(ctx, st, root, o.sweep)
-	if err != nil {
-		return nil, nil, err
-	}
-	all, err := st.SweepRuns(ctx, sw.ID)
-	if err != nil {
-		return nil, nil, err
-	}
-	var runs []store.Run
-	for _, r := range all {
-		if (o.experiment == "" || r.Experiment == o.experiment) && (o.status == "" || string(r.Status) == o.status) {
-			runs = append(runs, r)
-		}
-	}
-	if o.limit > 0 && len(runs) > o.limit {
-		runs = runs[:o.limit]
-	}
-	return runs, sw, nil
 }
 
 // remoteRunJSON is a run on the remote, as xp ls --remote --json prints it.

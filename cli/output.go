@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -42,6 +43,9 @@ type runJSON struct {
 	ResumedFrom  int64  `json:"resumed_from,omitempty"`
 	ResumedEpoch int    `json:"resumed_epoch,omitempty"`
 	SweepID      string `json:"sweep_id,omitempty"`
+	// Params are the values of the sweep point the run trained, path ->
+	// value.
+	Params map[string]json.RawMessage `json:"params,omitempty"`
 	// UID is the run's global id; Remote the remote a pulled run came
 	// from and Origin who trained it ("user@host", from its provenance).
 	UID    string `json:"uid"`
@@ -100,9 +104,12 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
+// writeJSON writes v indented, with <, > and & as they are: the output is
+// read by programs and people, not embedded in HTML.
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
 
@@ -130,4 +137,12 @@ func cleanText(s Streams) (clean Streams, flush func()) {
 	out, errs := termtext.NewWriter(s.Out), termtext.NewWriter(s.Err)
 	s.Out, s.Err = out, errs
 	return s, func() { out.Flush(); errs.Flush() }
+}
+
+// plural is "1 problem", "2 problems": a count with its noun.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -20,7 +20,9 @@ type predictOptions struct {
 func newPredictCmd(s Streams) *cobra.Command {
 	o := &predictOptions{}
 	cmd := &cobra.Command{
-		Use:   "predict <key-prefix> <input>",
+		Use: "predict <key-prefix> <input>",
+		Example: `  xp predict 3f9a new.csv -o scored.csv
+  xp predict 3f9a new.jsonl      # to stdout`,
 		Short: "Score new rows with a trained run: its input columns, then the predicted class and class probabilities",
 		Long: `Score new rows with a trained run. The input (csv, tsv, jsonl or parquet,
 optionally .gz) goes through the run's fitted preprocessing exactly as its
@@ -66,6 +68,11 @@ func runPredict(ctx context.Context, s Streams, o *predictOptions, prefix, input
 	if err != nil {
 		return err
 	}
+	// The input columns are written back as they were read.
+	cells, err := data.ReadCells(ctx, input)
+	if err != nil {
+		return err
+	}
 	w := s.Out
 	var file *os.File
 	if o.output != "" {
@@ -74,7 +81,7 @@ func runPredict(ctx context.Context, s Streams, o *predictOptions, prefix, input
 		}
 		w = file
 	}
-	err = p.WriteCSV(w, f, probs)
+	err = p.WriteCSVCells(w, f, cells, probs)
 	if file != nil {
 		if cerr := file.Close(); err == nil {
 			err = cerr

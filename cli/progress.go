@@ -67,7 +67,7 @@ func (p *progress) event(e runner.Event) {
 		p.drawn = true
 	case runner.EventEpoch:
 		p.clear()
-		fmt.Fprintf(w, "epoch %d/%d  loss %.4f", e.Epoch, e.Epochs, e.TrainLoss)
+		fmt.Fprintf(w, "epoch %d/%d  loss %s", e.Epoch, e.Epochs, formatNum(e.TrainLoss))
 		if len(e.Metrics) > 0 {
 			fmt.Fprintf(w, "  val %s", formatMetrics(e.Metrics))
 		}
@@ -78,8 +78,8 @@ func (p *progress) event(e runner.Event) {
 	case runner.EventEarlyStop:
 		p.clear()
 		k := e.Kept
-		fmt.Fprintf(w, "early stopping at epoch %d: best %s at epoch %d (%.4f), keeping its weights\n",
-			e.Epoch, k.Metric, k.Epoch, k.Value)
+		fmt.Fprintf(w, "early stopping at epoch %d: best %s at epoch %d (%s), keeping its weights\n",
+			e.Epoch, k.Metric, k.Epoch, formatNum(k.Value))
 	}
 }
 
@@ -110,7 +110,7 @@ func eta(elapsed time.Duration, done, left float64) string {
 		return "?"
 	}
 	d := time.Duration(float64(elapsed) * left / done)
-	return d.Round(100 * time.Millisecond).String()
+	return formatDuration(d)
 }
 
 // formatMetrics prints metrics sorted by name, loss first.
@@ -127,7 +127,7 @@ func formatMetrics(m map[string]float64) string {
 	})
 	parts := make([]string, len(names))
 	for i, n := range names {
-		parts[i] = fmt.Sprintf("%s %.4f", n, m[n])
+		parts[i] = n + " " + formatNum(m[n])
 	}
 	return strings.Join(parts, "  ")
 }

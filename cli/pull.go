@@ -29,7 +29,9 @@ type pullOptions struct {
 func newPullCmd(s Streams) *cobra.Command {
 	o := &pullOptions{}
 	cmd := &cobra.Command{
-		Use:   "pull [experiment] [--all]",
+		Use: "pull [experiment] [--all]",
+		Example: `  xp pull credit                 # credit's runs from the default remote
+  xp pull --all --remote team`,
 		Short: "Bring runs from the project's remote: rows and curves (artifacts when needed, or --artifacts)",
 		Long: `Pull brings the runs of an experiment, or --all, from a remote into this
 project's store: each run's row, resolved spec, provenance, summary, points,
@@ -77,14 +79,14 @@ func runPull(ctx context.Context, s Streams, o *pullOptions, args []string) erro
 		if opts.Experiment != "" {
 			of = " of " + opts.Experiment
 		}
-		fmt.Fprintf(s.Out, "pulled %d run(s)%s from %s, %d already here", res.Pulled, of, rm, res.Already)
+		fmt.Fprintf(s.Out, "pulled %s%s from %s, %d already here", plural(res.Pulled, "run", "runs"), of, rm, res.Already)
 		if o.artifacts {
-			fmt.Fprintf(s.Out, ", %d artifact file(s)", res.Files)
+			fmt.Fprintf(s.Out, ", %s", plural(res.Files, "artifact file", "artifact files"))
 		}
 		if o.data {
-			fmt.Fprintf(s.Out, ", %d data file(s)", res.Data)
+			fmt.Fprintf(s.Out, ", %s", plural(res.Data, "data file", "data files"))
 		}
-		fmt.Fprintf(s.Out, ": %d objects, %s in %.1fs\n", res.Objects, humanBytes(res.Bytes), time.Since(start).Seconds())
+		fmt.Fprintf(s.Out, ": %d objects, %s in %s\n", res.Objects, humanBytes(res.Bytes), formatDuration(time.Since(start)))
 	}
 	return err
 }

@@ -26,7 +26,10 @@ type pushOptions struct {
 func newPushCmd(s Streams) *cobra.Command {
 	o := &pushOptions{}
 	cmd := &cobra.Command{
-		Use:   "push [key-prefix|experiment] [--all]",
+		Use: "push [key-prefix|experiment] [--all]",
+		Example: `  xp push 3f9a
+  xp push credit --data          # with its data files
+  xp push --all`,
 		Short: "Send runs to the project's remote: rows, curves, specs, provenance and artifacts",
 		Long: `Push sends finished runs to a remote (xp.cue; xp remote add): every run of a
 key or of an experiment, or --all. Each run goes as a bundle (its row, resolved
@@ -66,12 +69,12 @@ func runPush(ctx context.Context, s Streams, o *pushOptions, args []string) erro
 	if res != nil && (err == nil || res.Pushed > 0) {
 		data := ""
 		if o.data {
-			data = fmt.Sprintf(", %d data file(s)", res.Data)
+			data = ", " + plural(res.Data, "data file", "data files")
 		}
-		fmt.Fprintf(s.Out, "pushed %d run(s) to %s, %d already there%s: %d objects, %s in %.1fs\n",
-			res.Pushed, rm, res.Already, data, res.Objects, humanBytes(res.Bytes), time.Since(start).Seconds())
+		fmt.Fprintf(s.Out, "pushed %s to %s, %d already there%s: %d objects, %s in %s\n",
+			plural(res.Pushed, "run", "runs"), rm, res.Already, data, res.Objects, humanBytes(res.Bytes), formatDuration(time.Since(start)))
 		if res.Unfinished > 0 {
-			fmt.Fprintf(s.Out, "  %d run(s) not finished (running, queued or lost) left out\n", res.Unfinished)
+			fmt.Fprintf(s.Out, "  %s not finished (running, queued or lost) left out\n", plural(res.Unfinished, "run", "runs"))
 		}
 	}
 	return err

@@ -20,7 +20,9 @@ type queueOptions struct {
 func newQueueCmd(s Streams) *cobra.Command {
 	o := &queueOptions{}
 	cmd := &cobra.Command{
-		Use:   "queue",
+		Use: "queue",
+		Example: `  xp queue                       # the sweeps with points left
+  xp queue --all`,
 		Short: "Show the pending and running work: sweeps with points left, and runs in training",
 		Long: `Shows each sweep with points pending or running (how many are done, running,
 pending, failed), then every point and run in training with its epoch, the

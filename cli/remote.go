@@ -111,7 +111,7 @@ func needArtifacts(ctx context.Context, s Streams, st *store.Store, root string,
 		return fmt.Errorf("fetch the artifacts of run %s: %w", r.Short(), err)
 	}
 	if n > 0 {
-		fmt.Fprintf(s.Err, "fetched %d file(s) of run %s from %s (%s)\n", n, r.Short(), rm.Name, humanBytes(size))
+		fmt.Fprintf(s.Err, "fetched %s of run %s from %s (%s)\n", plural(n, "file", "files"), r.Short(), rm.Name, humanBytes(size))
 	}
 	return nil
 }
@@ -179,7 +179,7 @@ func autoPush(ctx context.Context, s Streams, st *store.Store, root string, runs
 		var res *remote.PushResult
 		if res, err = rm.Push(ctx, st, runs, projectPush(st, root, false)); err == nil {
 			if res.Pushed > 0 {
-				fmt.Fprintf(s.Err, "pushed %d run(s) to %s\n", res.Pushed, rm.Name)
+				fmt.Fprintf(s.Err, "pushed %s to %s\n", plural(res.Pushed, "run", "runs"), rm.Name)
 			}
 			return
 		}
@@ -189,7 +189,9 @@ func autoPush(ctx context.Context, s Streams, st *store.Store, root string, runs
 
 func newRemoteCmd(s Streams) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "remote",
+		Use: "remote",
+		Example: `  xp remote add team s3://bucket/xp
+  xp remote ls`,
 		Short: "Add, list and remove the project's remotes (in xp.cue), where runs are pushed and pulled",
 		Args:  cobra.NoArgs,
 	}
@@ -205,7 +207,9 @@ type remoteAddOptions struct {
 func newRemoteAddCmd(s Streams) *cobra.Command {
 	o := &remoteAddOptions{}
 	cmd := &cobra.Command{
-		Use:   "add <name> <url>",
+		Use: "add <name> <url>",
+		Example: `  xp remote add team s3://bucket/xp
+  xp remote add shared file:///mnt/shared/xp`,
 		Short: "Add a remote to xp.cue: s3://bucket/prefix (with --endpoint for an S3-compatible server) or file:///path",
 		Long: `Add a remote to the project's xp.cue (made if missing; commit it, so the team
 shares it). A remote is an S3 bucket prefix, s3://bucket/prefix, on Amazon S3 or
@@ -241,9 +245,10 @@ func runRemoteAdd(s Streams, o *remoteAddOptions, name, url string) error {
 
 func newRemoteRmCmd(s Streams) *cobra.Command {
 	return &cobra.Command{
-		Use:   "rm <name>",
-		Short: "Remove a remote from xp.cue (its runs stay where they are)",
-		Args:  cobra.ExactArgs(1),
+		Use:     "rm <name>",
+		Example: `  xp remote rm team`,
+		Short:   "Remove a remote from xp.cue (its runs stay where they are)",
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			root, err := projectRoot()
 			if err != nil {
@@ -261,9 +266,10 @@ func newRemoteRmCmd(s Streams) *cobra.Command {
 func newRemoteLsCmd(s Streams) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "ls",
-		Short: "List the project's remotes",
-		Args:  cobra.NoArgs,
+		Use:     "ls",
+		Example: `  xp remote ls`,
+		Short:   "List the project's remotes",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			root, err := projectRoot()
 			if err != nil {

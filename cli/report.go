@@ -27,6 +27,9 @@ func newReportCmd(s Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "report <key|experiment|sweep>...",
 		Short: "Write a report of runs, a comparison or a sweep: HTML, Markdown, SVG or PNG",
+		Example: `  xp report 3f9a                 # one run, report.html
+  xp report 3f9a 7b21            # a comparison
+  xp report credit --format md -o report/`,
 		Long: `Write a report of what the store holds: for each run its spec and provenance,
 metrics, curves and test-split figures; for several runs a comparison; for a
 sweep its parallel coordinates and a panel per parameter.

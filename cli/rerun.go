@@ -21,7 +21,9 @@ type rerunOptions struct {
 func newRerunCmd(s Streams) *cobra.Command {
 	o := &rerunOptions{}
 	cmd := &cobra.Command{
-		Use:   "rerun <key-prefix>",
+		Use: "rerun <key-prefix>",
+		Example: `  xp rerun 3f9a                  # "reproduced: bitwise identical", or what differs
+  xp rerun 3f9a#2`,
 		Short: "Train a past run again from its recorded commit and check that it reproduces bit for bit",
 		Long: `Rerun rebuilds a run's experiment from the files recorded at its commit
 (read through git: the working tree is not touched), checks that the spec hash
@@ -96,8 +98,8 @@ func runRerun(ctx context.Context, s Streams, o *rerunOptions, prefix string) er
 	}
 	autoPush(context.WithoutCancel(ctx), s, st, root, []store.Run{*rep.Rerun})
 	if !rep.Identical() {
-		return exitError{code: ExitNotReproduced, err: fmt.Errorf("run #%d did not reproduce run %s (#%d): %d difference(s)",
-			rep.Rerun.ID, orig.Short(), orig.ID, len(rep.Diffs))}
+		return exitError{code: ExitNotReproduced, err: fmt.Errorf("run #%d did not reproduce run %s (#%d): %s",
+			rep.Rerun.ID, orig.Short(), orig.ID, plural(len(rep.Diffs), "difference", "differences"))}
 	}
 	return nil
 }
@@ -128,7 +130,7 @@ func printReproduction(s Streams, rep *runner.Reproduction) {
 		fmt.Fprintf(w, "reproduced: bitwise identical (%d final metrics, weights sha256:%s)\n", n, store.ShortKey(r.WeightsSHA256))
 		return
 	}
-	fmt.Fprintf(w, "not reproduced: %d difference(s)\n", len(rep.Diffs))
+	fmt.Fprintf(w, "not reproduced: %s\n", plural(len(rep.Diffs), "difference", "differences"))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "FIELD\tORIGINAL\tRERUN")
 	for _, d := range rep.Diffs {

@@ -114,7 +114,7 @@ func TestRerunNotReproduced(t *testing.T) {
 	}
 	for _, want := range []string{
 		"rerun of " + orig.Short() + " (iris, run #1) from commit ",
-		"not reproduced: 2 difference(s)",
+		"not reproduced: 2 differences",
 		"FIELD           ORIGINAL",
 		"test.accuracy   0.5 ",
 		"weights_sha256  " + strings.Repeat("0", 64) + "  " + orig.WeightsSHA256,
@@ -123,7 +123,7 @@ func TestRerunNotReproduced(t *testing.T) {
 			t.Errorf("stdout does not contain %q:\n%s", want, stdout)
 		}
 	}
-	if !strings.Contains(stderr, "xp: run #2 did not reproduce run "+orig.Short()+" (#1): 2 difference(s)") {
+	if !strings.Contains(stderr, "xp: run #2 did not reproduce run "+orig.Short()+" (#1): 2 differences") {
 		t.Errorf("stderr: %s", stderr)
 	}
 	rerun, err := st.Run(ctx, 2)

@@ -14,8 +14,9 @@ import (
 func newResumeCmd(s Streams) *cobra.Command {
 	o := &rerunOptions{} // the same two flags as rerun
 	cmd := &cobra.Command{
-		Use:   "resume <key-prefix>",
-		Short: "Continue an interrupted run from its last checkpoint",
+		Use:     "resume <key-prefix>",
+		Example: `  xp resume 3f9a                 # continue from the last checkpoint`,
+		Short:   "Continue an interrupted run from its last checkpoint",
 		Long: `Resume continues a run that was interrupted (Ctrl-C, kill -9, a machine that
 went down) or failed (a full disk, a store error) from the checkpoint of its
 last finished epoch, and ends bit for bit where an uninterrupted run would

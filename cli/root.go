@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"runtime/pprof"
 	"runtime/trace"
 	"syscall"
@@ -23,6 +24,7 @@ import (
 type Streams struct {
 	In          io.Reader
 	Out, Err    io.Writer
+	InTerminal  bool // stdin is a terminal: a person can answer a question
 	OutTerminal bool // stdout is a terminal
 	ErrTerminal bool // stderr is a terminal
 }
@@ -42,7 +44,7 @@ func Main() int {
 		fmt.Fprintln(os.Stderr, "xp: interrupted again, exiting now")
 		os.Exit(ExitCanceled)
 	}()
-	streams := Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
+	streams := Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, InTerminal: isTerminal(os.Stdin),
 		OutTerminal: isTerminal(os.Stdout), ErrTerminal: isTerminal(os.Stderr)}
 	defer profile(os.Stderr)()
 	return Execute(ctx, os.Args[1:], streams)
@@ -109,6 +111,21 @@ func newRoot(s Streams) *cobra.Command {
 	}
 	// Flag errors, inherited by every command.
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.PersistentFlags().IntVar(&digits, "precision", defaultDigits, "significant digits of the numbers printed")
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if digits < 1 || digits > 17 {
+			return usageError{fmt.Errorf("--precision %d: want 1 to 17 significant digits", digits)}
+		}
+		return nil
+	}
+	// xp --version is xp version; any other use of the root shows help.
+	showVersion := root.Flags().Bool("version", false, "print xp's version (as xp version)")
+	root.RunE = func(cmd *cobra.Command, args []string) error {
+		if *showVersion {
+			return printVersion(s.Out, false)
+		}
+		return cmd.Help()
+	}
 	root.AddCommand(
 		newInitCmd(s),
 		newVetCmd(s),
@@ -133,13 +150,44 @@ func newRoot(s Streams) *cobra.Command {
 		newRemoteCmd(s),
 		newPushCmd(s),
 		newPullCmd(s),
+		newVersionCmd(s),
+		newRmCmd(s),
+		newGCCmd(s),
+		newExitCodesTopic(),
 	)
 	// cobra adds these when it runs; added now, their arguments are
 	// checked as the others' are.
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
+	registerCompletions(root)
+	completionExamples(root)
 	usageArgs(root)
 	return root
+}
+
+// completionExamples gives cobra's completion commands examples of
+// loading xp's completion, as every other command has.
+func completionExamples(root *cobra.Command) {
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		c.Example = `  source <(xp completion bash)
+  xp completion zsh > "${fpath[1]}/_xp"
+  xp completion fish > ~/.config/fish/completions/xp.fish`
+		for _, sh := range c.Commands() {
+			switch sh.Name() {
+			case "bash":
+				sh.Example = "  source <(xp completion bash)"
+			case "zsh":
+				sh.Example = `  xp completion zsh > "${fpath[1]}/_xp"`
+			case "fish":
+				sh.Example = "  xp completion fish > ~/.config/fish/completions/xp.fish"
+			case "powershell":
+				sh.Example = "  xp completion powershell | Out-String | Invoke-Expression"
+			}
+		}
+	}
 }
 
 // usageArgs makes the errors of every command's argument check (cobra's
@@ -149,13 +197,28 @@ func usageArgs(c *cobra.Command) {
 		if check := sub.Args; check != nil {
 			sub.Args = func(cmd *cobra.Command, args []string) error {
 				if err := check(cmd, args); err != nil {
-					return usageError{err}
+					return usageError{fmt.Errorf("%s: %s (usage: %s)", cmd.CommandPath(), argCounts(err.Error()), cmd.UseLine())}
 				}
 				return nil
 			}
 		}
 		usageArgs(sub)
 	}
+}
+
+// argCountRe finds cobra's "1 arg(s)" in its argument-count errors.
+var argCountRe = regexp.MustCompile(`(\d+) arg\(s\)`)
+
+// argCounts is cobra's "accepts 1 arg(s), received 0" in English:
+// "accepts 1 argument, received 0".
+func argCounts(msg string) string {
+	return argCountRe.ReplaceAllStringFunc(msg, func(m string) string {
+		n := argCountRe.FindStringSubmatch(m)[1]
+		if n == "1" {
+			return "1 argument"
+		}
+		return n + " arguments"
+	})
 }
 
 func isReported(err error) bool {

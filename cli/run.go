@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -39,10 +42,17 @@ type runOptions struct {
 func newRunCmd(s Streams) *cobra.Command {
 	o := &runOptions{}
 	cmd := &cobra.Command{
-		Use:   "run <experiment|path>...",
+		Use: "run <experiment|path>...",
+		Example: `  xp run                         # lists the experiments it can see
+  xp run credit                  # train (or answer from the store: cached)
+  xp run credit iris --json
+  xp run experiments/credit.cue --allow-dirty
+  xp run credit_sweep --parallel 4`,
 		Short: "Train experiments (cached when the same run key already succeeded)",
-		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return listExperiments(s)
+			}
 			o.threadsSet = cmd.Flags().Changed("threads")
 			if wait, _ := cmd.Flags().GetBool("wait"); !wait {
 				o.noWait = true
@@ -79,18 +89,15 @@ func runRun(ctx context.Context, s Streams, o *runOptions, names []string) error
 	if err != nil {
 		return err
 	}
+	exps, executors, err := findAll(root, o, names)
+	if err != nil {
+		return err
+	}
 	var failed []error
 	var trained []store.Run
 	defer func() { autoPush(context.WithoutCancel(ctx), s, st, root, trained) }()
-	for _, name := range names {
-		exp, err := spec.Find(root, name)
-		if err != nil {
-			return err
-		}
-		executor, err := o.executorOf(exp)
-		if err != nil {
-			return err
-		}
+	for i, exp := range exps {
+		executor := executors[i]
 		if exp.Spec.Sweep != nil {
 			runs, err := runSweep(ctx, s, o, st, root, exp, executor, rm)
 			trained = append(trained, runs...)
@@ -126,7 +133,7 @@ func runRun(ctx context.Context, s Streams, o *runOptions, names []string) error
 				// Nothing was recorded: a spec or data error, reported once.
 				return err
 			}
-			fmt.Fprintf(s.Err, "xp: %v\n", err)
+			printError(s.Err, err)
 			failed = append(failed, err)
 		}
 	}
@@ -134,6 +141,71 @@ func runRun(ctx context.Context, s Streams, o *runOptions, names []string) error
 		return exitError{code: ExitError, err: fmt.Errorf("%d of %d runs failed", len(failed), len(names))}
 	}
 	return nil
+}
+
+// listExperiments is xp run with no name: the experiments under
+// experiments/ it could run, with their files, and a sweep's point count.
+func listExperiments(s Streams) error {
+	root, err := projectRoot()
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(root, "experiments")
+	if _, err := os.Stat(dir); err != nil {
+		return usageError{fmt.Errorf("run: name an experiment or a .cue file (no %s here; xp init makes one)", relPath(dir))}
+	}
+	exps, invalid, err := spec.LoadValid(dir)
+	if err != nil {
+		return err
+	}
+	if len(exps) == 0 && invalid == nil {
+		return usageError{fmt.Errorf("run: name an experiment or a .cue file (none in %s)", relPath(dir))}
+	}
+	tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "EXPERIMENT\tFILE\tSWEEP")
+	for _, e := range exps {
+		sweep := "-"
+		if e.Spec.Sweep != nil {
+			if points, err := e.Points(); err == nil {
+				sweep = plural(len(points), "point", "points")
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Name, relPath(e.File), sweep)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if invalid != nil {
+		fmt.Fprintf(s.Err, "xp: some experiments do not type-check and are not listed: xp vet says why\n")
+	}
+	fmt.Fprintln(s.Err, "xp run <experiment> trains one")
+	return nil
+}
+
+// findAll finds every experiment named, and its executor, before anything
+// trains: a typo in the last name must not wait for the first to train.
+// Every name that fails is reported, not only the first.
+func findAll(root string, o *runOptions, names []string) ([]*spec.Experiment, []string, error) {
+	exps := make([]*spec.Experiment, len(names))
+	executors := make([]string, len(names))
+	var errs []error
+	for i, name := range names {
+		exp, err := spec.Find(root, name)
+		if err == nil {
+			exps[i] = exp
+			executors[i], err = o.executorOf(exp)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	switch len(errs) {
+	case 0:
+		return exps, executors, nil
+	case 1:
+		return nil, nil, errs[0]
+	}
+	return nil, nil, errors.Join(errs...)
 }
 
 func printRunResult(s Streams, o *runOptions, res *runner.Result, artifacts string) error {
@@ -162,7 +234,7 @@ func printRunResult(s Streams, o *runOptions, res *runner.Result, artifacts stri
 	var t runner.Timing
 	timed := len(r.Timing) > 0 && json.Unmarshal(r.Timing, &t) == nil
 	if timed && !res.Cached {
-		fmt.Fprintf(s.Out, "  %.1fs, %s samples/s", t.TotalSeconds, humanRate(t.SamplesPerSec))
+		fmt.Fprintf(s.Out, "  %s, %s samples/s", seconds(t.TotalSeconds), humanRate(t.SamplesPerSec))
 	}
 	fmt.Fprintln(s.Out)
 	for _, split := range []string{"test", "validation"} {

@@ -27,7 +27,7 @@ func ashaRungs(root string, sw *store.Sweep) func(epochs int) []int {
 // rungCell is where run r stands on its asha sweep's rungs: "2/3", with
 // "promoted" when its point went on from it (to a rung above, or queued
 // for one) and "paused" when its point stopped at it. held is the state
-// of the point that holds r's result; "" when r is an earlier run.
+// of the point that holds r's result.
 func rungCell(rungs func(int) []int, r *store.Run, held store.PointState) string {
 	if rungs == nil {
 		return "-"
@@ -41,22 +41,6 @@ func rungCell(rungs func(int) []int, r *store.Run, held store.PointState) string
 		return cell + " paused"
 	}
 	return cell + " promoted"
-}
-
-// heldStates is the state of the point holding each run of sweep sw, by
-// run id.
-func heldStates(ctx context.Context, st *store.Store, sw *store.Sweep) (map[int64]store.PointState, error) {
-	points, err := st.SweepPoints(ctx, sw.ID)
-	if err != nil {
-		return nil, err
-	}
-	out := map[int64]store.PointState{}
-	for _, p := range points {
-		if p.RunID != 0 {
-			out[p.RunID] = p.State
-		}
-	}
-	return out, nil
 }
 
 // trainsToRung is the rung a claimed point of an asha sweep trains to,

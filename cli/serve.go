@@ -21,7 +21,9 @@ type serveOptions struct {
 func newServeCmd(s Streams) *cobra.Command {
 	o := &serveOptions{}
 	cmd := &cobra.Command{
-		Use:   "serve <key-prefix>...",
+		Use: "serve <key-prefix>...",
+		Example: `  xp serve 3f9a
+  xp serve 3f9a 7b21 --addr :8080`,
 		Short: "Serve trained runs over HTTP: rows in, classes and probabilities (or values) out",
 		Long: `Serve trained runs over HTTP. Each run scores rows with its own fitted
 preprocessing and model, as xp predict does, so the answers are the same bytes:

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/provenance"
 	"github.com/xp-ml/xp/remote"
 	"github.com/xp-ml/xp/runner"
@@ -26,7 +27,10 @@ type showOptions struct {
 func newShowCmd(s Streams) *cobra.Command {
 	o := &showOptions{}
 	cmd := &cobra.Command{
-		Use:   "show <key-prefix|KEY#N>",
+		Use: "show <key-prefix|KEY#N>",
+		Example: `  xp show 3f9a                   # metrics, timing, provenance
+  xp show 3f9a#7                 # run 7 of the key
+  xp show 3f9a --json`,
 		Short: "Show one run: status, metrics, timing, provenance",
 		Long: `Shows one run. A key prefix names the key's newest succeeded run (the one
 that answers for the key), else its newest run; KEY#N, or --run N, names run
@@ -58,8 +62,11 @@ func runShow(ctx context.Context, s Streams, o *showOptions, ref string) error {
 	if err != nil {
 		return err
 	}
+	params := pointParams(ctx, st, []store.Run{*r})[r.ID]
 	if o.json {
-		return writeJSON(s.Out, toJSON(r, "", true))
+		j := toJSON(r, "", true)
+		j.Params = paramsJSON(params)
+		return writeJSON(s.Out, j)
 	}
 	s, flush := cleanText(s)
 	defer flush()
@@ -72,6 +79,13 @@ func runShow(ctx context.Context, s Streams, o *showOptions, ref string) error {
 		}
 	}
 	fmt.Fprintf(w, "experiment  %s\n", r.Experiment)
+	if r.SweepID != "" {
+		fmt.Fprintf(w, "sweep       %s", r.SweepID)
+		if len(params) > 0 {
+			fmt.Fprintf(w, ": %s", spec.ParamsLabel(params))
+		}
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "status      %s", r.Status)
 	if r.Error != "" {
 		fmt.Fprintf(w, " (%s)", r.Error)
@@ -90,7 +104,7 @@ func runShow(ctx context.Context, s Streams, o *showOptions, ref string) error {
 	if len(r.Timing) > 0 {
 		var t runner.Timing
 		if json.Unmarshal(r.Timing, &t) == nil {
-			fmt.Fprintf(w, "timing      %.2fs total, %.2fs training, %s samples/s\n", t.TotalSeconds, t.TrainSeconds, humanRate(t.SamplesPerSec))
+			fmt.Fprintf(w, "timing      %s total, %s training, %s samples/s\n", seconds(t.TotalSeconds), seconds(t.TrainSeconds), humanRate(t.SamplesPerSec))
 			if kept := keptLine(&t, r.Epochs); kept != "" {
 				fmt.Fprintf(w, "kept        the weights %s\n", kept)
 			}

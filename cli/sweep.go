@@ -72,8 +72,20 @@ func runSweep(ctx context.Context, s Streams, o *runOptions, st *store.Store, ro
 	if o.threadsSet {
 		opts.Threads = o.threads
 	}
-	opts.Events = func(e sweep.Event) { printSweepEvent(s, o, ex.Name(), e) }
+	prog := newSweepProgress(s.Err, s.ErrTerminal && !o.json)
+	metric := ""
+	opts.Events = func(e sweep.Event) {
+		if e.Kind == sweep.Started {
+			metric = e.Plan.Metric
+		}
+		if o.json {
+			printSweepEvent(s, o, ex.Name(), metric, e)
+			return
+		}
+		prog.event(e, func() { printSweepEvent(s, o, ex.Name(), metric, e) })
+	}
 	res, err := sweep.Run(ctx, st, exp, ex, opts)
+	prog.close()
 	if res == nil {
 		return nil, err
 	}
@@ -112,7 +124,7 @@ func trainedPoints(res *sweep.Result) []store.Run {
 
 // printSweepEvent prints what the user hears of a sweep as it goes: where
 // it starts and what it submits (stderr), and each point as it ends.
-func printSweepEvent(s Streams, o *runOptions, executor string, e sweep.Event) {
+func printSweepEvent(s Streams, o *runOptions, executor, metric string, e sweep.Event) {
 	s, flush := cleanText(s) // point labels and errors quote the spec and the data
 	defer flush()
 	switch e.Kind {
@@ -121,19 +133,19 @@ func printSweepEvent(s Streams, o *runOptions, executor string, e sweep.Event) {
 		if e.Parallel > 0 {
 			at = fmt.Sprintf("%d at a time, ", e.Parallel)
 		}
-		fmt.Fprintf(s.Err, "sweep %s: %d points (%s), %d done before; %s%d thread(s) each; best by %s (%s)\n",
-			e.Plan.ID, e.Total, e.Plan.Sweep.Method, e.Done, at, e.Threads, e.Plan.Metric, e.Plan.Mode)
+		fmt.Fprintf(s.Err, "sweep %s: %d points (%s), %d done before; %s%s each; best by %s (%s)\n",
+			e.Plan.ID, e.Total, e.Plan.Sweep.Method, e.Done, at, plural(e.Threads, "thread", "threads"), e.Plan.Metric, e.Plan.Mode)
 	case sweep.Submitted:
 		sub := e.Submission
 		files := ""
 		if sub.Dir != "" {
 			files = "; files in " + relPath(sub.Dir)
 		}
-		fmt.Fprintf(s.Err, "%s: submitted job %s: %d task(s), points %s%s\n", executor, sub.ID, len(sub.Points),
+		fmt.Fprintf(s.Err, "%s: submitted job %s: %s, points %s%s\n", executor, sub.ID, plural(len(sub.Points), "task", "tasks"),
 			intList(sub.Points), files)
 	case sweep.PointDone:
 		if !o.json {
-			printPoint(s, e.Point, e.Done, e.Total)
+			printPoint(s, e.Point, metric, e.Done, e.Total)
 		}
 	case sweep.Notice:
 		fmt.Fprintf(s.Err, "xp: %s\n", e.Message)
@@ -163,8 +175,8 @@ func canceledPoints(res *sweep.Result) (stopped, never int) {
 	return stopped, never
 }
 
-// printPoint prints one point: "[ 3/12] succeeded 3f9a2c41d0e7  params  metric value".
-func printPoint(s Streams, p *sweep.PointResult, done, total int) {
+// printPoint prints one point: "[ 3/12] succeeded 3f9a2c41d0e7  params  validation.loss 0.4481".
+func printPoint(s Streams, p *sweep.PointResult, metric string, done, total int) {
 	status := string(p.Status)
 	switch {
 	case p.Remote:
@@ -176,7 +188,7 @@ func printPoint(s Streams, p *sweep.PointResult, done, total int) {
 	w := len(fmt.Sprint(total))
 	fmt.Fprintf(s.Out, "[%*d/%d] %-9s %s  %s", w, done, total, status, key, p.Label())
 	if !math.IsNaN(p.Value) {
-		fmt.Fprintf(s.Out, "  %.4f", p.Value)
+		fmt.Fprintf(s.Out, "  %s %s", metric, formatNum(p.Value))
 	}
 	if p.Remote && p.Run != nil {
 		fmt.Fprintf(s.Out, "  (%s)", trainedBy(p.Run, time.Now()))
@@ -221,8 +233,8 @@ func printSweep(s Streams, res *sweep.Result) {
 	if res.RemoteHits > 0 {
 		cached = fmt.Sprintf("%d cached (%d remote hits)", res.Cached, res.RemoteHits)
 	}
-	fmt.Fprintf(s.Out, "sweep %s: %d points: %s; %s, %s, %d done before  %.1fs\n",
-		plan.ID, len(res.Points), strings.Join(parts, ", "), trained, cached, res.Earlier, res.Elapsed.Seconds())
+	fmt.Fprintf(s.Out, "sweep %s: %d points: %s; %s, %s, %d done before  %s\n",
+		plan.ID, len(res.Points), strings.Join(parts, ", "), trained, cached, res.Earlier, formatDuration(res.Elapsed))
 	switch n := res.Pending(); {
 	case res.Stopped != "":
 		fmt.Fprintf(s.Out, "  stopped early: %s; %d points not trained\n", res.Stopped, n)
@@ -237,7 +249,7 @@ func printSweep(s Streams, res *sweep.Result) {
 		fmt.Fprintf(s.Out, "  failed  %s  %s: %s\n", store.ShortKey(p.Key), p.Label(), indentRest(p.Error))
 	}
 	if b := res.Best; b != nil {
-		fmt.Fprintf(s.Out, "  best    %s  %s %.4f  %s\n", store.ShortKey(b.Key), plan.Metric, b.Value, b.Label())
+		fmt.Fprintf(s.Out, "  best    %s  %s %s  %s\n", store.ShortKey(b.Key), plan.Metric, formatNum(b.Value), b.Label())
 		printTies(s, res.Ties, "point", "the first in the sweep's order")
 	} else {
 		fmt.Fprintf(s.Out, "  best    none: no point has succeeded with %s\n", plan.Metric)

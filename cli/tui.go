@@ -22,8 +22,9 @@ type tuiOptions struct {
 func newTuiCmd(s Streams) *cobra.Command {
 	o := &tuiOptions{}
 	cmd := &cobra.Command{
-		Use:   "tui",
-		Short: "Watch runs live, compare them, and cancel or delete them, in the terminal",
+		Use:     "tui",
+		Example: `  xp tui`,
+		Short:   "Watch runs live, compare them, and cancel or delete them, in the terminal",
 		Long: `Shows the project's runs in a live table: runs started from any terminal appear
 within half a second. Enter opens a run (loss and metric curves, spec,
 provenance, log); space marks runs and c compares them; / filters

@@ -93,9 +93,15 @@ func (w *workspace) changeable(field, name string) (int, error) {
 		return -1, err
 	}
 	if name == w.target {
-		return -1, fieldErrorf(field, ErrInvalidRule, "%q is the target; cleaning rules may drop rows by it but not change it (its classes are read before cleaning)", name)
+		return -1, targetChanged(field, name)
 	}
 	return j, nil
+}
+
+// targetChanged is the error for a rule that would change or remove the
+// target column.
+func targetChanged(field, name string) *spec.FieldError {
+	return fieldErrorf(field, ErrInvalidRule, "%q is the target; cleaning rules may drop rows by it but not change it (its classes are read before cleaning)", name)
 }
 
 // liveColumns lists the indices of the columns still in the table.

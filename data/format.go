@@ -182,3 +182,49 @@ func readBytes(ctx context.Context, path string, hash bool, lim limits) ([]byte,
 }
 
 func isGzip(b []byte) bool { return len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b }
+
+// ReadCells reads a csv or tsv file's cells as they are written: the
+// header, then each row's fields, unparsed (quoting undone, as CSV means
+// it), for a caller that writes them back unchanged (xp predict keeps
+// "5.0" and "NA"). A file of another format has no such text: nil.
+func ReadCells(ctx context.Context, path string) ([][]string, error) {
+	format, err := FormatOf(path)
+	if err != nil || (format != FormatCSV && format != FormatTSV) {
+		return nil, nil
+	}
+	if err := regularFile(path); err != nil {
+		return nil, err
+	}
+	buf, _, err := readBytes(ctx, path, false, limitsOf(nil))
+	if err != nil {
+		return nil, err
+	}
+	if err := checkUTF8(path, buf); err != nil {
+		return nil, err
+	}
+	sep := byte(',')
+	if format == FormatTSV {
+		sep = '\t'
+	}
+	s := newScanner(path, buf, sep)
+	var out [][]string
+	for {
+		if len(out)%ctxCheckRows == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		ok, err := s.next()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return out, nil
+		}
+		rec := make([]string, len(s.fields))
+		for i, f := range s.fields {
+			rec[i] = string(f)
+		}
+		out = append(out, rec)
+	}
+}

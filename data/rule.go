@@ -173,9 +173,10 @@ func count(changed []int, groups [][]int, mark []bool) {
 // schemaCheck is what Vet knows of a source's columns as the rules leave
 // them, and the problems found so far.
 type schemaCheck struct {
-	t     *table
-	kinds []Kind
-	out   []*spec.FieldError
+	t      *table
+	kinds  []Kind
+	target string
+	out    []*spec.FieldError
 }
 
 // report keeps err when it is about a field.
@@ -190,6 +191,17 @@ func (c *schemaCheck) report(err error) {
 func (c *schemaCheck) has(field, name string) int {
 	j, err := c.t.lookup(field, name)
 	c.report(err)
+	return j
+}
+
+// changeable is has for a rule that changes or removes the column, which
+// must not be the target (as workspace.changeable).
+func (c *schemaCheck) changeable(field, name string) int {
+	j := c.has(field, name)
+	if j >= 0 && name == c.target {
+		c.out = append(c.out, targetChanged(field, name))
+		return -1
+	}
 	return j
 }
 

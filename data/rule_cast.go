@@ -36,7 +36,7 @@ func (r cast) fit(w *workspace, field string) (RuleReport, string, error) {
 }
 
 func (r cast) vet(c *schemaCheck, field string) {
-	if j := c.has(field+"."+kindCast+".column", r.Column); j >= 0 {
+	if j := c.changeable(field+"."+kindCast+".column", r.Column); j >= 0 {
 		c.kinds[j] = map[string]Kind{"number": KindNumber, "text": KindText}[r.To]
 	}
 }

@@ -65,7 +65,7 @@ func (r clip) fitStep(w *workspace, field string) (*clipStep, error) {
 
 func (r clip) vet(c *schemaCheck, field string) {
 	f := field + "." + kindClip + ".column"
-	if j := c.has(f, r.Column); c.text(j) {
+	if j := c.changeable(f, r.Column); c.text(j) {
 		c.out = append(c.out, fieldErrorf(f, ErrType, "clip needs numbers but column %q holds text (cast it to number first)", r.Column))
 	}
 }

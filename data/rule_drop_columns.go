@@ -34,7 +34,7 @@ func (r dropColumns) fit(w *workspace, field string) (RuleReport, string, error)
 
 func (r dropColumns) vet(c *schemaCheck, field string) {
 	for k, name := range r.Columns {
-		if c.has(fmt.Sprintf("%s.%s.columns[%d]", field, kindDropColumns, k), name) >= 0 {
+		if c.changeable(fmt.Sprintf("%s.%s.columns[%d]", field, kindDropColumns, k), name) >= 0 {
 			c.t.gone[c.t.index(name)] = true
 			c.t.formerly[name] = "dropped by " + field
 		}

@@ -84,7 +84,7 @@ func (r fillNA) fitFill(w *workspace, field string) (Fill, string, error) {
 }
 
 func (r fillNA) vet(c *schemaCheck, field string) {
-	j := c.has(field+"."+kindFillNA+".column", r.Column)
+	j := c.changeable(field+"."+kindFillNA+".column", r.Column)
 	if c.text(j) && (r.With == "mean" || r.With == "median") {
 		c.out = append(c.out, fieldErrorf(field+"."+kindFillNA+".with", ErrType, "%s needs numbers but column %q holds text (use mode or constant)", r.With, r.Column))
 	}

@@ -40,7 +40,7 @@ func (r normalize) fit(w *workspace, field string) (RuleReport, string, error) {
 func (r normalize) vet(c *schemaCheck, field string) {
 	for k, name := range r.Columns {
 		f := fmt.Sprintf("%s.%s.columns[%d]", field, kindNormalize, k)
-		if j := c.has(f, name); j >= 0 && c.kinds[j] == KindNumber {
+		if j := c.changeable(f, name); j >= 0 && c.kinds[j] == KindNumber {
 			c.out = append(c.out, fieldErrorf(f, ErrType, "normalize_text needs text but column %q holds numbers", name))
 		}
 	}

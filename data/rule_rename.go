@@ -70,7 +70,7 @@ func collidingAt(name string, m map[string]string) string {
 func (r rename) vet(c *schemaCheck, field string) {
 	idx := map[string]int{}
 	for _, old := range slices.Sorted(maps.Keys(r)) {
-		if j := c.has(field+"."+kindRename+"."+cueLabel(old), old); j >= 0 {
+		if j := c.changeable(field+"."+kindRename+"."+cueLabel(old), old); j >= 0 {
 			idx[old] = j
 		}
 	}

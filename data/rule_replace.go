@@ -72,7 +72,7 @@ func (r replace) fitStep(w *workspace, field string) (*replaceStep, error) {
 }
 
 func (r replace) vet(c *schemaCheck, field string) {
-	c.has(field+"."+kindReplace+".column", r.Column)
+	c.changeable(field+"."+kindReplace+".column", r.Column)
 }
 
 // replaceStep is a fitted replace rule: the value map, on numbers (written

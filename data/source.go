@@ -117,6 +117,23 @@ func ResolveSource(ctx context.Context, field string, s spec.Source, o SourceOpt
 	return src, nil
 }
 
+// AddressField is the spec field that says where the source's rows are
+// ("data.source.file", "data.source.http.url"): where an error reading
+// them points.
+func (s *Source) AddressField() string {
+	switch s.Kind {
+	case "file":
+		return s.Field + ".file"
+	case "http":
+		return s.Field + ".http.url"
+	case "s3":
+		return s.Field + ".s3.key"
+	case "synthetic":
+		return s.Field + ".synthetic"
+	}
+	return s.Field
+}
+
 // remoteField is the spec field a fetch error belongs to: the pin for a
 // pin mismatch, else the address.
 func remoteField(err error, pin, addr string) string {

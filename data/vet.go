@@ -36,86 +36,150 @@ type Schema struct {
 	Kinds []Kind
 }
 
-// vetPeekBytes is how much of a file vet reads to learn its column kinds.
-// A column that holds text in these rows holds text in the file, so the
-// "numeric operation on a text column" check has no false alarms; one
-// whose first text value comes later is missed.
+// vetPeekBytes is how much of a file Peek reads to learn its column kinds.
 const vetPeekBytes = 1 << 20
 
-// Vet checks d against the columns of its sources without fetching
-// anything: a local file's first rows, a remote file already in the cache,
-// a generator's parameters. It returns the spec's problems (a rule or
-// feature naming a column the source does not have, a numeric operation on
-// a text column, a missing target), each a *spec.FieldError, and notes on what it
-// could not check (a file not found, a remote file not fetched yet).
-func Vet(ctx context.Context, d spec.Data, o SourceOptions) (problems []*spec.FieldError, notes []string) {
-	var schemas []Schema
-	for _, s := range []struct {
+// Vet checks s's data as xp run would read it, without fetching anything.
+// Every local file, and a remote file already in the cache, is read whole
+// by the reader training uses: a file that is missing, empty, header-only,
+// ragged or not UTF-8 is a problem. The rules and features are then
+// followed over the columns (a column named but not there, or dropped or
+// renamed by an earlier rule; a numeric operation on a text column; a rule
+// changing the target), all reported at once; and when they are sound, the
+// rows are prepared as training prepares them (the split, the rules, the
+// encoding), so what would stop a run before its first epoch stops vet.
+// Problems are *spec.FieldError; notes say what could not be checked (a
+// remote file not fetched yet).
+func Vet(ctx context.Context, s *spec.Spec, o SourceOptions) (problems []*spec.FieldError, notes []string) {
+	d := s.Data
+	var main, test *Frame
+	var schema *Schema
+	for _, v := range []struct {
 		field string
 		src   *spec.Source
-	}{{"data.source", &d.Source}, {"data.test_source", d.TestSource}} {
-		if s.src == nil {
+		frame **Frame
+	}{{"data.source", &d.Source, &main}, {"data.test_source", d.TestSource, &test}} {
+		if v.src == nil {
 			continue
 		}
-		sc, note, err := peekSource(ctx, s.field, *s.src, o)
+		f, sc, note, err := vetSource(ctx, v.field, *v.src, o)
 		switch {
 		case err != nil:
 			var fe *spec.FieldError
-			switch {
-			case errors.As(err, &fe):
-				problems = append(problems, fe)
-			case errors.Is(err, ErrEncoding):
-				// Not a file xp can train on: a problem, not a note.
-				problems = append(problems, &spec.FieldError{Field: s.field, Err: err})
-			default:
-				notes = append(notes, fmt.Sprintf("%s: %v; columns not checked", s.field, err))
+			if !errors.As(err, &fe) {
+				fe = &spec.FieldError{Field: v.field, Err: err}
 			}
+			problems = append(problems, fe)
 			continue
 		case note != "":
 			notes = append(notes, note)
 			continue
 		}
-		schemas = append(schemas, sc)
+		if schema == nil && v.field == "data.source" {
+			schema = &sc
+		}
+		*v.frame = f
 	}
-	if len(schemas) == 0 {
+	if schema == nil {
 		return problems, notes
 	}
-	return append(problems, checkSchema(schemas[0], d)...), notes
+	problems = append(problems, checkSchema(*schema, d)...)
+	if len(problems) > 0 || main == nil || (d.TestSource != nil && test == nil) {
+		return problems, notes
+	}
+	if err := vetPrepare(main, test, s); err != nil {
+		problems = append(problems, err)
+	}
+	return problems, notes
 }
 
-// peekSource reads the columns of a source that is on this machine. A
-// source that is not gives a note instead.
-func peekSource(ctx context.Context, field string, s spec.Source, o SourceOptions) (Schema, string, error) {
+// vetPrepare prepares the rows as a run does before it trains.
+func vetPrepare(main, test *Frame, s *spec.Spec) *spec.FieldError {
+	task, err := TaskFor(s, main)
+	if err == nil {
+		_, err = PrepareTask(main, test, s.Data, task)
+	}
+	if err == nil {
+		return nil
+	}
+	var fe *spec.FieldError
+	if !errors.As(err, &fe) {
+		fe = &spec.FieldError{Field: "data", Err: err}
+	}
+	return fe
+}
+
+// TaskFor is the task the spec asks for: its head's, or, for a spec that
+// names none, what its target column holds (DetectTask).
+func TaskFor(s *spec.Spec, f *Frame) (Task, error) {
+	switch s.Head() {
+	case spec.HeadRegression:
+		return TaskRegression, nil
+	case "":
+		return DetectTask(f, s.Data.Target)
+	}
+	return TaskClassification, nil
+}
+
+// vetSource reads a source that is on this machine whole, as a run reads
+// it, and its columns. A source that is not (a remote file not in the
+// cache) gives a note instead; a file that cannot be read or parsed, an
+// error about the spec field that names it.
+func vetSource(ctx context.Context, field string, s spec.Source, o SourceOptions) (*Frame, Schema, string, error) {
+	if s.Synthetic != nil {
+		f, err := Generate(ctx, s.Synthetic)
+		if err != nil {
+			return nil, Schema{}, "", &spec.FieldError{Field: field + ".synthetic", Err: err}
+		}
+		return f, synthSchema(s.Synthetic), "", nil
+	}
+	loc, note, err := locate(field, s, o)
+	if err != nil || note != "" {
+		return nil, Schema{}, note, err
+	}
+	if _, err := os.Stat(loc.path); err != nil && s.Kind() == "file" {
+		return nil, Schema{}, "", &spec.FieldError{Field: loc.field, Err: fmt.Errorf("%s: no such file", loc.display)}
+	}
+	f, _, err := readFormat(ctx, loc.path, loc.display, loc.format, false, limitsOf(o.Limits))
+	if err != nil {
+		return nil, Schema{}, "", &spec.FieldError{Field: loc.field, Err: err}
+	}
+	return f, frameSchema(f), "", nil
+}
+
+// located is a source's file on this machine.
+type located struct {
+	path, display, format string
+	field                 string // the spec field that names the file
+}
+
+// locate finds the file of a file, http or s3 source without fetching it:
+// a remote file not in the cache gives a note.
+func locate(field string, s spec.Source, o SourceOptions) (located, string, error) {
 	c := &fetch.Cache{Dir: o.CacheDir}
-	var path, display, format string
+	var l located
 	var err error
 	switch s.Kind() {
 	case "file":
-		path = localPath(o.Dir, s.File)
-		display = path
-		if format, err = FormatOf(s.File); err != nil {
-			return Schema{}, "", &spec.FieldError{Field: field + ".file", Err: err}
-		}
-		if _, err := os.Stat(path); err != nil {
-			return Schema{}, fmt.Sprintf("%s: %s not found; its columns were not checked", field, path), nil
-		}
-		if err := regularFile(path); err != nil {
-			return Schema{}, "", &spec.FieldError{Field: field + ".file", Err: err}
+		l.path, l.field = localPath(o.Dir, s.File), field+".file"
+		l.display = l.path
+		if l.format, err = FormatOf(s.File); err != nil {
+			return l, "", &spec.FieldError{Field: l.field, Err: err}
 		}
 	case "http":
-		display = redact.URL(s.HTTP.URL)
-		if format, err = formatOr(s.HTTP.Format, urlPath(s.HTTP.URL)); err != nil {
-			return Schema{}, "", &spec.FieldError{Field: field + ".http.url", Err: err}
+		l.display, l.field = redact.URL(s.HTTP.URL), field+".http.url"
+		if l.format, err = formatOr(s.HTTP.Format, urlPath(s.HTTP.URL)); err != nil {
+			return l, "", &spec.FieldError{Field: l.field, Err: err}
 		}
 		b, ok := c.Lookup(s.HTTP.SHA256)
 		if !ok || o.CacheDir == "" {
-			return Schema{}, fmt.Sprintf("%s: %s is not fetched yet (xp run fetches it); its columns were not checked", field, display), nil
+			return l, fmt.Sprintf("%s: %s is not fetched yet (xp run fetches it); its columns were not checked", field, l.display), nil
 		}
-		path = b.Path
+		l.path = b.Path
 	case "s3":
-		display = "s3://" + s.S3.Bucket + "/" + s.S3.Key
-		if format, err = formatOr(s.S3.Format, s.S3.Key); err != nil {
-			return Schema{}, "", &spec.FieldError{Field: field + ".s3.key", Err: err}
+		l.display, l.field = "s3://"+s.S3.Bucket+"/"+s.S3.Key, field+".s3.key"
+		if l.format, err = formatOr(s.S3.Format, s.S3.Key); err != nil {
+			return l, "", &spec.FieldError{Field: l.field, Err: err}
 		}
 		sha := s.S3.SHA256
 		if sha == "" {
@@ -123,15 +187,32 @@ func peekSource(ctx context.Context, field string, s spec.Source, o SourceOption
 		}
 		b, ok := c.Lookup(sha)
 		if !ok || o.CacheDir == "" {
-			return Schema{}, fmt.Sprintf("%s: %s is not fetched yet (xp run fetches it); its columns were not checked", field, display), nil
+			return l, fmt.Sprintf("%s: %s is not fetched yet (xp run fetches it); its columns were not checked", field, l.display), nil
 		}
-		path = b.Path
-	case "synthetic":
-		return synthSchema(s.Synthetic), "", nil
+		l.path = b.Path
 	default:
-		return Schema{}, "", fieldErrorf(field, ErrInvalidRule, "sets none of file, http, s3, synthetic")
+		return l, "", fieldErrorf(field, ErrInvalidRule, "sets none of file, http, s3, synthetic")
 	}
-	sc, err := peekFile(ctx, path, display, format)
+	return l, "", nil
+}
+
+// peekSource reads the columns of a source that is on this machine from
+// its first rows. A source that is not gives a note instead.
+func peekSource(ctx context.Context, field string, s spec.Source, o SourceOptions) (Schema, string, error) {
+	if s.Synthetic != nil {
+		return synthSchema(s.Synthetic), "", nil
+	}
+	l, note, err := locate(field, s, o)
+	if err != nil || note != "" {
+		return Schema{}, note, err
+	}
+	if _, err := os.Stat(l.path); err != nil {
+		return Schema{}, fmt.Sprintf("%s: %s not found; its columns were not checked", field, l.path), nil
+	}
+	if err := regularFile(l.path); err != nil {
+		return Schema{}, "", &spec.FieldError{Field: l.field, Err: err}
+	}
+	sc, err := peekFile(ctx, l.path, l.display, l.format)
 	return sc, "", err
 }
 
@@ -271,7 +352,7 @@ func checkSchema(sc Schema, d spec.Data) []*spec.FieldError {
 	for j, name := range sc.Names {
 		f.Cols = append(f.Cols, &Column{Name: name, Numeric: sc.Kinds[j] != KindText})
 	}
-	c := &schemaCheck{t: newTable(f), kinds: slices.Clone(sc.Kinds)}
+	c := &schemaCheck{t: newTable(f), kinds: slices.Clone(sc.Kinds), target: d.Target}
 	if c.t.index(d.Target) < 0 {
 		c.report(&spec.FieldError{Field: "data.target", Err: c.t.notFound(d.Target)})
 	}
@@ -282,6 +363,10 @@ func checkSchema(sc Schema, d spec.Data) []*spec.FieldError {
 	}
 	for _, name := range slices.Sorted(maps.Keys(d.Features)) {
 		field := featureField(name)
+		if name == d.Target {
+			c.out = append(c.out, fieldErrorf(field, ErrInvalidRule, "%q is the target, not a feature", name))
+			continue
+		}
 		j := c.has(field, name)
 		if d.Features[name].Numeric != nil && c.text(j) {
 			c.out = append(c.out, fieldErrorf(field+".numeric", ErrType, "column %q holds text; a numeric feature needs numbers (cast it to number first, or make it categorical)", name))

@@ -15,17 +15,34 @@ import (
 // missing values empty, with out's predictions appended: as `xp predict`
 // prints them. out is what Predict returned for f.
 func (p *Predictor) WriteCSV(w io.Writer, f *data.Frame, out []float32) error {
-	if p.Pipeline.Task == data.TaskRegression {
-		return writeRegression(w, f, p.Pipeline.Scale, out)
+	return p.WriteCSVCells(w, f, nil, out)
+}
+
+// WriteCSVCells is WriteCSV with f's input columns written as cells holds
+// them (data.ReadCells: the header, then a row of text per row of f), as
+// they were read: "5.0" stays "5.0", "NA" stays "NA". Without cells, or
+// with cells that are not f's rows, it is WriteCSV.
+func (p *Predictor) WriteCSVCells(w io.Writer, f *data.Frame, cells [][]string, out []float32) error {
+	text := func(i, j int) string { return f.Cols[j].Text(i) }
+	if len(cells) == f.Len()+1 && len(cells[0]) == len(f.Names) {
+		text = func(i, j int) string {
+			if row := cells[i+1]; j < len(row) {
+				return row[j]
+			}
+			return ""
+		}
 	}
-	return writePredictions(w, f, p.Pipeline.Classes, out)
+	if p.Pipeline.Task == data.TaskRegression {
+		return writeRegression(w, f, text, p.Pipeline.Scale, out)
+	}
+	return writePredictions(w, f, text, p.Pipeline.Classes, out)
 }
 
 // writePredictions writes f's rows as CSV (numbers in their shortest form,
 // missing values empty) with the predicted class and the probability of
 // each class appended; an output column whose name the input already
 // uses is prefixed with "xp_".
-func writePredictions(out io.Writer, f *data.Frame, classes []string, probs []float32) error {
+func writePredictions(out io.Writer, f *data.Frame, text func(i, j int) string, classes []string, probs []float32) error {
 	bw := bufio.NewWriter(out)
 	w := csv.NewWriter(bw)
 	name := func(n string) string {
@@ -46,8 +63,8 @@ func writePredictions(out io.Writer, f *data.Frame, classes []string, probs []fl
 	rec := make([]string, 0, len(header))
 	for i := range f.Len() {
 		rec = rec[:0]
-		for _, c := range f.Cols {
-			rec = append(rec, c.Text(i))
+		for j := range f.Cols {
+			rec = append(rec, text(i, j))
 		}
 		pr := probs[i*k : (i+1)*k]
 		rec = append(rec, classes[metric.Argmax(pr)])
@@ -68,7 +85,7 @@ func writePredictions(out io.Writer, f *data.Frame, classes []string, probs []fl
 // writeRegression writes f's rows as CSV with a regression's prediction,
 // in the target's units, appended as "predicted" (or "xp_predicted" when
 // the input has that column).
-func writeRegression(out io.Writer, f *data.Frame, scale *data.TargetScale, preds []float32) error {
+func writeRegression(out io.Writer, f *data.Frame, text func(i, j int) string, scale *data.TargetScale, preds []float32) error {
 	bw := bufio.NewWriter(out)
 	w := csv.NewWriter(bw)
 	col := "predicted"
@@ -81,8 +98,8 @@ func writeRegression(out io.Writer, f *data.Frame, scale *data.TargetScale, pred
 	rec := make([]string, 0, len(f.Names)+1)
 	for i := range f.Len() {
 		rec = rec[:0]
-		for _, c := range f.Cols {
-			rec = append(rec, c.Text(i))
+		for j := range f.Cols {
+			rec = append(rec, text(i, j))
 		}
 		rec = append(rec, FormatValue(scale.Unscale(preds[i])))
 		if err := w.Write(rec); err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -70,24 +71,19 @@ func (s *session) readData(ctx context.Context) error {
 		}
 		j.Sources = srcs
 	}
-	frame, err := j.Sources[SourceMain].Read(ctx)
+	frame, err := readSource(ctx, j.Exp, j.Sources[SourceMain])
 	if err != nil {
 		return err
 	}
 	var test *data.Frame
 	if ts := j.Sources[SourceTest]; ts != nil {
-		if test, err = ts.Read(ctx); err != nil {
+		if test, err = readSource(ctx, j.Exp, ts); err != nil {
 			return err
 		}
 	}
-	task := data.TaskClassification
-	switch h := j.Exp.Spec.Head(); h {
-	case spec.HeadRegression:
-		task = data.TaskRegression
-	case "":
-		if task, err = data.DetectTask(frame, j.Exp.Spec.Data.Target); err != nil {
-			return j.Exp.Locate(err)
-		}
+	task, err := data.TaskFor(&j.Exp.Spec, frame)
+	if err != nil {
+		return j.Exp.Locate(err)
 	}
 	s.head = ResolveHead(&j.Exp.Spec, task)
 	prep, err := data.PrepareTask(frame, test, j.Exp.Spec.Data, task)
@@ -104,6 +100,17 @@ func (s *session) readData(ctx context.Context) error {
 	}
 	s.prep = prep
 	return nil
+}
+
+// readSource reads a source's rows; an error reading them (a ragged row,
+// text that is not UTF-8) points at the spec field naming the source, as
+// xp vet reports it.
+func readSource(ctx context.Context, exp *spec.Experiment, src *data.Source) (*data.Frame, error) {
+	f, err := src.Read(ctx)
+	if err != nil && ctx.Err() == nil && !errors.As(err, new(*spec.FieldError)) {
+		return nil, exp.FieldError(src.AddressField(), err)
+	}
+	return f, err
 }
 
 // DataReport is what a run records about its data (data.json in its

@@ -46,7 +46,7 @@ func TestFieldError(t *testing.T) {
 	// to the working directory.
 	var b bytes.Buffer
 	PrintError(&b, placed, "/elsewhere")
-	if want := "xp: " + placed.Error() + "\n"; b.String() != want {
+	if want := placed.Error() + "\n"; b.String() != want {
 		t.Errorf("PrintError wrote %q, want %q", b.String(), want)
 	}
 	if !IsSpecError(placed) || IsSpecError(other) {

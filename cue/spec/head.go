@@ -39,8 +39,12 @@ func checkHead(e *Experiment) errors.Error {
 		}
 		if len(reg) > 0 && len(cls) > 0 {
 			i := reg[0]
+			others := "%s is a classification metric"
+			if len(cls) > 1 {
+				others = "%s are classification metrics"
+			}
 			errs = errors.Append(errs, e.newError([]cue.Selector{cue.Str("metrics"), cue.Index(i)},
-				"%s is a regression metric, but %s are classification metrics: a model measures one kind (set model.head to say which)",
+				"%s is a regression metric, but "+others+": a model measures one kind (set model.head to say which)",
 				s.Metrics[i], quoted(s.Metrics, cls)))
 		}
 		return errs

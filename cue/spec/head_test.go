@@ -57,20 +57,16 @@ func TestHeadErrors(t *testing.T) {
 		name, line, want string
 	}{
 		{"loss of another head", "\tmodel: {logreg: {}, head: \"regression\"}, train: loss: cross_entropy: {}\n",
-			`e.train.loss: loss cross_entropy goes with the multiclass head, not model.head "regression" (the regression head trains with mse, mae or huber):
-    ./exp.cue:3:50
+			`exp.cue:3:50: train.loss: loss cross_entropy goes with the multiclass head, not model.head "regression" (the regression head trains with mse, mae or huber)
 `},
 		{"classification metric on regression", "\tmodel: {logreg: {}, head: \"regression\"}, metrics: [\"rmse\", \"auc\"]\n",
-			`e.metrics.1: auc is a classification metric; a regression head measures rmse, mae, r2, mse:
-    ./exp.cue:3:61
+			`exp.cue:3:61: metrics[1]: auc is a classification metric; a regression head measures rmse, mae, r2, mse
 `},
 		{"regression metric on binary", "\tmodel: logreg: {}, train: loss: binary_cross_entropy: {}, metrics: [\"accuracy\", \"r2\"]\n",
-			`e.metrics.1: r2 is a regression metric; a binary head measures accuracy, log_loss, f1, precision, recall, auc, f1_macro, f1_weighted, precision_macro, precision_weighted, recall_macro, recall_weighted, pr_auc:
-    ./exp.cue:3:82
+			`exp.cue:3:82: metrics[1]: r2 is a regression metric; a binary head measures accuracy, log_loss, f1, precision, recall, auc, f1_macro, f1_weighted, precision_macro, precision_weighted, recall_macro, recall_weighted, pr_auc
 `},
 		{"mixed metrics without a head", "\tmodel: logreg: {}, metrics: [\"accuracy\", \"rmse\"]\n",
-			`e.metrics.1: rmse is a regression metric, but accuracy are classification metrics: a model measures one kind (set model.head to say which):
-    ./exp.cue:3:43
+			`exp.cue:3:43: metrics[1]: rmse is a regression metric, but accuracy is a classification metric: a model measures one kind (set model.head to say which)
 `},
 		{"head and two models", "\tmodel: {logreg: {}, layers: [{dense: 2}], head: \"binary\"}\n", "only one of logreg, layers"},
 		{"no model but a head", "\tmodel: {head: \"binary\"}\n", "needs one of logreg, layers"},

@@ -50,6 +50,27 @@ func Load(paths ...string) ([]*Experiment, error) {
 	return l.exps, nil
 }
 
+// LoadValid is Load for a caller that checks more than the schema (xp vet):
+// it returns the experiments that are valid beside the errors of the others
+// (invalid: CUE errors, or two experiments of one name), so that both are
+// reported in one pass. err is for what is not about a spec: a missing
+// path, an unreadable file.
+func LoadValid(paths ...string) (exps []*Experiment, invalid, err error) {
+	if len(paths) == 0 {
+		return nil, nil, stderrors.New("load experiments: no paths given")
+	}
+	l, err := load(paths)
+	if err != nil {
+		return nil, nil, err
+	}
+	if l.errs != nil {
+		invalid = fmt.Errorf("load %s: %w", strings.Join(paths, " "), l.errs)
+	} else if err := checkDuplicates(l.exps); err != nil {
+		invalid = err
+	}
+	return l.exps, invalid, nil
+}
+
 // loaded is what load found: the valid experiments, and the CUE errors of
 // the others, also by top-level label so that Find can report only those of
 // the experiment it was asked for.
@@ -226,6 +247,7 @@ func (l *loaded) group(ctx *cue.Context, schema cue.Value, r request, files []st
 	var general errors.Error
 	definedAt := map[string]token.Pos{} // top-level label -> its first declaration
 	structs := map[string]bool{}        // top-level labels plainly holding a struct
+	var variants []variant              // `name: {from: "base", ...}`, merged below
 	for _, f := range files {
 		src, err := l.read(f)
 		if err != nil {
@@ -235,6 +257,12 @@ func (l *loaded) group(ctx *cue.Context, schema cue.Value, r request, files []st
 		if err != nil {
 			general = errors.Append(general, asCUE(err))
 			continue
+		}
+		for _, v := range takeVariants(af, f) {
+			variants = append(variants, v)
+			if _, seen := definedAt[v.label]; !seen {
+				definedAt[v.label] = v.field.Label.Pos()
+			}
 		}
 		for _, d := range af.Decls {
 			field, ok := d.(*ast.Field)
@@ -268,6 +296,19 @@ func (l *loaded) group(ctx *cue.Context, schema cue.Value, r request, files []st
 	if general != nil {
 		l.addGeneral(general)
 		return nil
+	}
+	if len(variants) > 0 {
+		vf, verrs := mergeVariants(variants, files, l.read)
+		for _, v := range variants {
+			if err, ok := verrs[v.label]; ok && (r.all || r.files[v.file]) {
+				l.errs = errors.Append(l.errs, err)
+				l.byLabel[v.label] = err
+			}
+		}
+		if err := inst.AddSyntax(vf); err != nil {
+			l.addGeneral(err)
+			return nil
+		}
 	}
 	if len(structs) > 0 {
 		if err := inst.AddSyntax(experimentsFile(structs)); err != nil {

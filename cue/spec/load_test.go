@@ -213,25 +213,19 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name:  "type error",
 			files: map[string]string{"exp.cue": prefix + "\ttrain: epochs: \"ten\"\n}\n"},
-			want: `credit.train.epochs: conflicting values "ten" and int (mismatched types string and int):
-    ./exp.cue:1:9
-    ./exp.cue:7:17
-    xp:schema.cue:*
-    xp:schema.cue:*
+			want: `exp.cue:7:17: train.epochs: conflicting values "ten" and int (mismatched types string and int)
 `,
 		},
 		{
 			name:  "unknown field with a suggestion",
 			files: map[string]string{"exp.cue": prefix + "\ttrain: epoch: 10\n}\n"},
-			want: `credit.train.epoch: field not allowed (did you mean "epochs"?):
-    ./exp.cue:7:9
+			want: `exp.cue:7:9: train.epoch: field not allowed (did you mean "epochs"?)
 `,
 		},
 		{
 			name:  "unknown field without one",
 			files: map[string]string{"exp.cue": prefix + "\ttrain: momentum: 10\n}\n"},
-			want: `credit.train.momentum: field not allowed:
-    ./exp.cue:7:9
+			want: `exp.cue:7:9: train.momentum: field not allowed
 `,
 		},
 		{
@@ -243,9 +237,7 @@ func TestLoadErrors(t *testing.T) {
 	]
 }
 `},
-			want: `credit.data.clean.2.filter.op: "=>" is not one of "==", "!=", "<", "<=", ">", ">=", "in" (did you mean ">="?):
-    ./exp.cue:1:9
-    ./exp.cue:10:32
+			want: `exp.cue:10:32: data.clean[2].filter.op: "=>" is not one of "==", "!=", "<", "<=", ">", ">=", "in" (did you mean ">="?)
 `,
 		},
 		{
@@ -256,8 +248,7 @@ func TestLoadErrors(t *testing.T) {
 	]
 }
 `},
-			want: `credit.data.clean.1.filter.colum: field not allowed (did you mean "column"?):
-    ./exp.cue:9:13
+			want: `exp.cue:9:13: data.clean[1].filter.colum: field not allowed (did you mean "column"?)
 `,
 		},
 		{
@@ -265,11 +256,7 @@ func TestLoadErrors(t *testing.T) {
 			files: map[string]string{"exp.cue": prefix + `	data: clean: [{drop_na: {}, drop_duplicates: {}}]
 }
 `},
-			want: `credit.data.clean.0: sets drop_na and drop_duplicates: only one of drop_columns, rename, cast, drop_na, fill_na, filter, drop_duplicates, clip, replace, normalize_text may be set:
-    xp:schema.cue:*
-    ./exp.cue:7:16
-    xp:schema.cue:*
-    xp:schema.cue:*
+			want: `exp.cue:7:16: data.clean[0]: sets drop_na and drop_duplicates: only one of drop_columns, rename, cast, drop_na, fill_na, filter, drop_duplicates, clip, replace, normalize_text may be set
 `,
 		},
 		{
@@ -277,11 +264,7 @@ func TestLoadErrors(t *testing.T) {
 			files: map[string]string{"exp.cue": prefix + `	data: clean: [{}]
 }
 `},
-			want: `credit.data.clean.0: needs one of drop_columns, rename, cast, drop_na, fill_na, filter, drop_duplicates, clip, replace, normalize_text:
-    xp:schema.cue:*
-    ./exp.cue:7:16
-    xp:schema.cue:*
-    xp:schema.cue:*
+			want: `exp.cue:7:16: data.clean[0]: needs one of drop_columns, rename, cast, drop_na, fill_na, filter, drop_duplicates, clip, replace, normalize_text
 `,
 		},
 		{
@@ -289,9 +272,7 @@ func TestLoadErrors(t *testing.T) {
 			files: map[string]string{"exp.cue": prefix + `	train: optimizer: sgd: momentum: 1.5
 }
 `},
-			want: `credit.train.optimizer.sgd.momentum: invalid value 1.5 (out of bound <1):
-    xp:schema.cue:*
-    ./exp.cue:7:35
+			want: `exp.cue:7:35: train.optimizer.sgd.momentum: invalid value 1.5 (out of bound <1)
 `,
 		},
 		{
@@ -301,25 +282,19 @@ func TestLoadErrors(t *testing.T) {
 	model: logreg: {}
 }
 `},
-			want: `iris.data.target: field is required but not present:
-    ./exp.cue:2:2
-    xp:schema.cue:*
+			want: `exp.cue:2:2: data.target: field is required but not present
 `,
 		},
 		{
 			name:  "device enum without a close alternative",
 			files: map[string]string{"exp.cue": prefix + "\tdevice: \"gpu\"\n}\n"},
-			want: `credit.device: "gpu" is not one of "auto", "cpu", "cuda", =~"^cuda:[0-9]+$":
-    ./exp.cue:1:9
-    ./exp.cue:7:10
+			want: `exp.cue:7:10: device: "gpu" is not one of "auto", "cpu", "cuda", =~"^cuda:[0-9]+$"
 `,
 		},
 		{
 			name:  "metric typo",
 			files: map[string]string{"exp.cue": prefix + "\tmetrics: [\"accuracy\", \"aucc\"]\n}\n"},
-			want: `credit.metrics.1: "aucc" is not one of "accuracy", "log_loss", "f1", "precision", "recall", "auc", "f1_macro", "f1_weighted", "precision_macro", "precision_weighted", "recall_macro", "recall_weighted", "pr_auc", "rmse", "mae", "r2", "mse" (did you mean "auc"?):
-    ./exp.cue:1:9
-    ./exp.cue:7:24
+			want: `exp.cue:7:24: metrics[1]: "aucc" is not one of "accuracy", "log_loss", "f1", "precision", "recall", "auc", "f1_macro", "f1_weighted", "precision_macro", "precision_weighted", "recall_macro", "recall_weighted", "pr_auc", "rmse", "mae", "r2", "mse" (did you mean "auc"?)
 `,
 		},
 		{
@@ -329,9 +304,7 @@ func TestLoadErrors(t *testing.T) {
 	model: layers: [{dense: 8}, {dense: 8, dropout: 0.5}]
 }
 `},
-			want: `small.model.layers.1.dropout: dropout goes in a layer of its own: {dropout: p}:
-    xp:schema.cue:*
-    ./exp.cue:3:41
+			want: `exp.cue:3:41: model.layers[1].dropout: dropout goes in a layer of its own: {dropout: p}
 `,
 		},
 		{
@@ -340,31 +313,26 @@ func TestLoadErrors(t *testing.T) {
 				"a.cue": prefix + "\ttrain: epoch: 10\n}\n",
 				"b.cue": "other: {\n\tdata: {source: file: \"x.csv\", target: \"y\"}\n\tmodel: logreg: {}\n\tdevice: \"cuda:x\"\n}\n",
 			},
-			want: `credit.train.epoch: field not allowed (did you mean "epochs"?):
-    ./a.cue:7:9
-other.device: "cuda:x" is not one of "auto", "cpu", "cuda", =~"^cuda:[0-9]+$" (did you mean "cuda"?):
-    ./b.cue:4:10
+			want: `a.cue:7:9: train.epoch: field not allowed (did you mean "epochs"?)
+b.cue:4:10: device: "cuda:x" is not one of "auto", "cpu", "cuda", =~"^cuda:[0-9]+$" (did you mean "cuda"?)
 `,
 		},
 		{
 			name:  "syntax error",
 			files: map[string]string{"exp.cue": "credit: {\n\tdata: {\n}\n"},
-			want: `expected '}', found 'EOF':
-    ./exp.cue:3:3
+			want: `exp.cue:3:3: expected '}', found 'EOF'
 `,
 		},
 		{
 			name:  "a misspelt definition",
 			files: map[string]string{"exp.cue": "credit: #Experimnt & {}\n"},
-			want: `credit: reference "#Experimnt" not found:
-    ./exp.cue:1:9
+			want: `exp.cue:1:9: reference "#Experimnt" not found
 `,
 		},
 		{
 			name:  "redefining the schema",
 			files: map[string]string{"exp.cue": "#Experiment: {}\ncredit: #Experiment & {}\n"},
-			want: `#Experiment is xp's schema and cannot be redefined; give your definition another name:
-    ./exp.cue:1:1
+			want: `exp.cue:1:1: #Experiment is xp's schema and cannot be redefined; give your definition another name
 `,
 		},
 	}

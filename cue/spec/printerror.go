@@ -26,39 +26,35 @@ func IsSpecError(err error) bool {
 }
 
 // PrintError prints err, a command's error about a spec, once: the one
-// place that decides how spec errors read. A *FieldError (err or one it
-// wraps) prints as "xp: " and err's message, its position as the
-// experiment was loaded. CUE errors print as cuelang.org/go/cue/errors.Print
-// prints them, every position included and file names relative to cwd,
-// with two simplifications of what CUE reports for a failed disjunction:
+// place that decides how spec errors read. Each problem it holds (see
+// Problems) is one line, "file:line:col: field: message", with the file
+// relative to cwd, the field path below the experiment
+// ("data.clean[0].filter.op"), never a position in xp's schema. CUE's
+// errors are simplified first:
 //
 //   - the N "conflicting values" errors of one enum mismatch become one
-//     line, `path: "=>" is not one of "==", "!=", ... (did you mean ">="?)`,
-//     followed by the user's positions;
+//     line, `path: "=>" is not one of "==", "!=", ... (did you mean ">="?)`;
 //   - errors against the X of a schema default `(*X | _)`, which only
 //     repeat the real error ("conflicting values 1.5 and 0" beside "out of
 //     bound <1"), are dropped, as are the "N errors in empty disjunction"
 //     headers whose counts no longer hold.
 //
-// Any other error is printed as its message.
+// A problem with no position is printed after "xp: ".
 func PrintError(w io.Writer, err error, cwd string) {
-	if err == nil {
-		return
+	for _, p := range Problems(err, cwd) {
+		if p.File == "" {
+			fmt.Fprintf(w, "xp: %v\n", p)
+			continue
+		}
+		fmt.Fprintln(w, p)
 	}
-	var ce errors.Error
-	var fe *FieldError
-	if !stderrors.As(err, &ce) && stderrors.As(err, &fe) {
-		fmt.Fprintf(w, "xp: %v\n", err)
-		return
-	}
-	printCUE(w, err, cwd)
 }
 
-// PrintFieldErrors prints problems found together (xp vet's check of the
-// data), one a line, positions relative to cwd where they are below it.
+// PrintFieldErrors prints problems found together, one a line, positions
+// relative to cwd where they are below it.
 func PrintFieldErrors(w io.Writer, problems []*FieldError, cwd string) {
 	for _, p := range problems {
-		fmt.Fprintf(w, "%v\n", &FieldError{Pos: relativePos(p.Pos, cwd), Field: p.Field, Err: p.Err})
+		PrintError(w, p, cwd)
 	}
 }
 
@@ -77,47 +73,6 @@ func relativePos(pos, cwd string) string {
 		return pos
 	}
 	return rel
-}
-
-// printCUE prints CUE errors, simplified, in file order.
-func printCUE(w io.Writer, err error, cwd string) {
-	var list errors.Error
-	for _, e := range simplify(errors.Errors(err)) {
-		list = errors.Append(list, e)
-	}
-	// Sanitize removes duplicates; the order is ours: by the first
-	// position in a user's file, so errors read in file order, then by
-	// path. (errors.Print would sort by each error's primary position,
-	// which for most is none or the schema's.)
-	errs := errors.Errors(errors.Sanitize(list))
-	slices.SortStableFunc(errs, func(a, b errors.Error) int {
-		pa, pb := firstUserPosition(a), firstUserPosition(b)
-		switch {
-		case pa.IsValid() && !pb.IsValid():
-			return -1
-		case !pa.IsValid() && pb.IsValid():
-			return 1
-		case pa.IsValid() && pb.IsValid():
-			if c := pa.Compare(pb); c != 0 {
-				return c
-			}
-		}
-		return slices.Compare(a.Path(), b.Path())
-	})
-	cfg := &errors.Config{Cwd: cwd}
-	for _, e := range errs {
-		errors.Print(w, e, cfg)
-	}
-}
-
-// firstUserPosition is the first of e's positions in a user's file.
-func firstUserPosition(e errors.Error) token.Pos {
-	for _, p := range errors.Positions(e) {
-		if p.IsValid() && !inSchema(p) {
-			return p
-		}
-	}
-	return token.NoPos
 }
 
 const disjunctionHeader = "%d errors in empty disjunction:"

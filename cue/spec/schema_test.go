@@ -76,7 +76,7 @@ func TestPrintErrorPlain(t *testing.T) {
 		want string
 	}{
 		{"nil prints nothing", nil, ""},
-		{"a plain error prints its message", errors.New("load x: permission denied"), "load x: permission denied\n"},
+		{"a plain error prints its message", errors.New("load x: permission denied"), "xp: load x: permission denied\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -69,7 +69,7 @@ func TestLoadSourcesErrors(t *testing.T) {
 		{"unknown name", map[string][]byte{"credit.cue": good}, "credt",
 			[]string{`"credt"`, "credit"}, ErrNotFound, false},
 		{"invalid value", map[string][]byte{"credit.cue": bytes.Replace(good, []byte(`logreg: {}`), []byte(`logreg: {}, train: epochs: "x"`), 1)}, "credit",
-			[]string{"credit.train.epochs"}, nil, true},
+			[]string{"credit.cue:1:102: train.epochs: "}, nil, true},
 		{"does not parse", map[string][]byte{"credit.cue": []byte("credit: {")}, "credit",
 			[]string{"credit.cue"}, nil, true},
 		{"path outside the directory", map[string][]byte{"../credit.cue": good}, "credit",
