@@ -112,11 +112,12 @@ func (p SweepParam) MarshalJSON() ([]byte, error) {
 
 // howFields are the fields of a sweep that say how and where its points
 // run, not what they compute: left out of the sweep's id.
-var howFields = []string{"parallel", "resources", "executor", "slurm"}
+var howFields = []string{"parallel", "resources", "executor", "slurm", "kubernetes"}
 
 // SweepID names the sweep of the experiment: its name and the first 12 hex
 // digits of the hash of its canonical spec with the sweep, leaving out
-// the sweep's howFields (parallel, resources, executor, slurm), which say
+// the sweep's howFields (parallel, resources, executor, slurm,
+// kubernetes), which say
 // how and where the points run and not what they compute. The same sweep has the same id in every process, so a
 // second `xp run` finds its queue; a sweep with other values is another
 // sweep (whose points the first already trained are cached). "" for an
