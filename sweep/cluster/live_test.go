@@ -235,7 +235,7 @@ func TestLiveEndings(t *testing.T) {
 		says   string
 	}{
 		{name: "scancel'ed", state: cancelled, want: store.StatusCanceled, says: "batch CANCELLED: no result"},
-		{name: "killed for memory", state: outOfMem, want: store.StatusFailed, says: "batch OUT_OF_MEMORY: no result"},
+		{name: "killed for memory", state: outOfMem, want: store.StatusFailed, says: "batch OUT_OF_MEMORY: stopped out of memory"},
 		{name: "time limit", state: timeout, result: true, want: store.StatusFailed, says: "batch TIMEOUT: stopped at its time limit"},
 		{name: "canceled on request", state: cancelled, result: true, want: store.StatusCanceled, says: "batch CANCELLED: canceled"},
 	}

@@ -24,6 +24,13 @@ var ErrPointFailed = errors.New("point did not succeed")
 // dir (result.json, artifacts/). It never opens the project's store, and
 // prints nothing: events hears what the user should know (nil: nobody).
 func RunTask(ctx context.Context, dir string, index int, events func(sweep.Event)) error {
+	return RunAttempt(ctx, dir, index, 0, events)
+}
+
+// RunAttempt is RunTask for attempt a of the task (0 for the first), for a
+// scheduler that retries a failed task: it leaves its files in
+// AttemptDir(dir, index, a).
+func RunAttempt(ctx context.Context, dir string, index, a int, events func(sweep.Event)) error {
 	var m Manifest
 	if err := readJSON(filepath.Join(dir, manifestFile), &m); err != nil {
 		return err
@@ -32,7 +39,7 @@ func RunTask(ctx context.Context, dir string, index int, events func(sweep.Event
 		return fmt.Errorf("task %d: the array of %s has %d tasks", index, dir, len(m.Tasks))
 	}
 	tp := m.Tasks[index]
-	out := taskDir(dir, index)
+	out := AttemptDir(dir, index, a)
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("task %d: %w", index, err)
 	}
