@@ -127,6 +127,7 @@ func newRoot(s Streams) *cobra.Command {
 		newTuiCmd(s),
 		newCancelCmd(s),
 		newSlurmTaskCmd(s),
+		newKubeTaskCmd(s),
 		newRemoteCmd(s),
 		newPushCmd(s),
 		newPullCmd(s),

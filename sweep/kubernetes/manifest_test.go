@@ -105,8 +105,8 @@ func TestJobErrors(t *testing.T) {
 
 func TestJobName(t *testing.T) {
 	for dir, want := range map[string]string{
-		"/x/credit-3fb53a086e1c-123": "xp-credit-3fb53a086e1c-123",
-		"/x/Credit_Wide-0c1d-9":      "xp-credit-wide-0c1d-9",
+		"/x/credit-3fb53a086e1c-123":                              "xp-credit-3fb53a086e1c-123",
+		"/x/Credit_Wide-0c1d-9":                                   "xp-credit-wide-0c1d-9",
 		"/x/" + strings.Repeat("a", 70) + "-3fb53a086e1c-1234567": "xp-aaaaaaaaaaaaaaaaaaaaaaa-aaaa-3fb53a086e1c-1234567",
 	} {
 		if got := JobName(dir); got != want || len(got) > 52 {
