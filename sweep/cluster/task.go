@@ -13,6 +13,15 @@ import (
 	"github.com/xp-ml/xp/sweep"
 )
 
+// InvalidError is a task's error that training the point again would
+// give again: the point does not fit the schema where the task runs, or
+// its run key there is not the one planned. A scheduler that retries failed
+// tasks need not retry it.
+type InvalidError struct{ Err error }
+
+func (e *InvalidError) Error() string { return e.Err.Error() }
+func (e *InvalidError) Unwrap() error { return e.Err }
+
 // ErrPointFailed is returned by RunTask when the point was trained and
 // recorded but did not succeed: the task exits non-zero, so its scheduler
 // shows it failed, and its result.json says why.
@@ -60,14 +69,14 @@ func RunAttempt(ctx context.Context, dir string, index, a int, events func(sweep
 func trainPoint(ctx context.Context, m *Manifest, tp TaskPoint, out string, res *TaskResult, events func(sweep.Event)) error {
 	exp, err := spec.Find(m.Root, m.Experiment)
 	if err != nil {
-		return err
+		return &InvalidError{err}
 	}
 	points, err := exp.Points()
 	if err != nil {
-		return err
+		return &InvalidError{err}
 	}
 	if tp.Point >= len(points) {
-		return fmt.Errorf("sweep %s has %d points, not point %d", m.SweepID, len(points), tp.Point)
+		return &InvalidError{fmt.Errorf("sweep %s has %d points, not point %d", m.SweepID, len(points), tp.Point)}
 	}
 	opts := runner.Options{Backend: m.Backend, Threads: m.Threads, AllowDirty: m.AllowDirty, SweepID: m.SweepID}
 	job, err := runner.Plan(ctx, points[tp.Point].Exp, opts)
@@ -79,11 +88,11 @@ func trainPoint(ctx context.Context, m *Manifest, tp TaskPoint, out string, res 
 			// The key includes the backend's numerics (the CPU kind and
 			// GEMM, or the GPU, driver and cuBLAS): a run trained here
 			// would not be the run that was planned.
-			return fmt.Errorf("point %d: this node trains with %s %q, the submitting machine planned %q: plan the sweep on a machine like the nodes (for GPUs, on a node of the partition)",
-				tp.Point, job.Backend.Name(), job.BackendVersion, tp.BackendVersion)
+			return &InvalidError{fmt.Errorf("point %d: this node trains with %s %q, the submitting machine planned %q: plan the sweep on a machine like the nodes (for GPUs, on a node of the partition)",
+				tp.Point, job.Backend.Name(), job.BackendVersion, tp.BackendVersion)}
 		}
-		return fmt.Errorf("point %d has key %.12s on this node, %.12s where it was submitted: the project or its data differ",
-			tp.Point, job.Key, tp.Key)
+		return &InvalidError{fmt.Errorf("point %d has key %.12s on this node, %.12s where it was submitted: the project or its data differ",
+			tp.Point, job.Key, tp.Key)}
 	}
 	// The task's own store: node-local, written by this process only.
 	tmp, err := os.MkdirTemp("", "xp-task-")

@@ -234,11 +234,12 @@ type nodeAgent struct {
 }
 
 type agentPod struct {
-	cmd    *exec.Cmd
-	ended  chan struct{}
-	oom    bool
-	exit   int
-	output strings.Builder
+	cmd     *exec.Cmd
+	started metav1.Time
+	ended   chan struct{}
+	oom     bool
+	exit    int
+	output  strings.Builder
 }
 
 const nodeName = "xp-test-node"
@@ -320,6 +321,23 @@ func (a *nodeAgent) sync(ctx context.Context, pod *corev1.Pod) {
 	case <-p.ended:
 		a.report(ctx, pod, p)
 	default:
+		if pod.Status.Phase != corev1.PodRunning {
+			// The first report lost a race with the Job controller's
+			// update of the pod: sent again, on this fresher copy.
+			a.running(ctx, pod, p)
+		}
+	}
+}
+
+// running reports pod's container running since p started.
+func (a *nodeAgent) running(ctx context.Context, pod *corev1.Pod, p *agentPod) {
+	ctr := pod.Spec.Containers[0]
+	pod.Status.Phase = corev1.PodRunning
+	pod.Status.StartTime = &p.started
+	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: ctr.Name, Image: ctr.Image, Ready: true, Started: ptr(true),
+		State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: p.started}}}}
+	if _, err := a.c.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, pod, metav1.UpdateOptions{}); err != nil {
+		a.logf("status of %s: %v", pod.Name, err)
 	}
 }
 
@@ -349,7 +367,7 @@ func (a *nodeAgent) start(ctx context.Context, pod *corev1.Pod) {
 		}
 		cmd.Env = append(cmd.Env, e.Name+"="+v)
 	}
-	p := &agentPod{cmd: cmd, ended: make(chan struct{})}
+	p := &agentPod{cmd: cmd, ended: make(chan struct{}), started: metav1.Now()}
 	cmd.Stdout, cmd.Stderr = &lockedWriter{b: &p.output, mu: &a.mu}, &lockedWriter{b: &p.output, mu: &a.mu}
 	if err := cmd.Start(); err != nil {
 		a.setWaiting(ctx, pod, "CreateContainerError", err.Error())
@@ -376,14 +394,7 @@ func (a *nodeAgent) start(ctx context.Context, pod *corev1.Pod) {
 	}()
 	a.logf("pod %s (index %s, attempt %s) started: %s", pod.Name, pod.Annotations[annotationIndex],
 		pod.Annotations[annotationFailures], strings.Join(ctr.Command, " "))
-	now := metav1.Now()
-	pod.Status.Phase = corev1.PodRunning
-	pod.Status.StartTime = &now
-	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: ctr.Name, Image: ctr.Image, Ready: true, Started: ptr(true),
-		State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}}}
-	if _, err := a.c.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, pod, metav1.UpdateOptions{}); err != nil {
-		a.logf("status of %s: %v", pod.Name, err)
-	}
+	a.running(ctx, pod, p)
 }
 
 // enforce kills p's process when its resident set passes limit bytes.

@@ -19,16 +19,17 @@ import (
 )
 
 // Exit codes of the task command (`xp kube-task`) that the Job's pod
-// failure policy reads: a point that cannot train (ExitInvalid: it does not
-// fit the schema here, its key differs from the planned one) or that
+// failure policy reads (not 2, which a Go panic exits with): a point that
+// cannot train (ExitInvalid: it does not fit the schema here, its key
+// differs from the planned one) or that
 // diverged (ExitDiverged), or whose xp was stopped and recorded it canceled
 // (ExitCanceled: xp cancel deleted its pod), fails its index at once; any
 // other failure (1, or a pod killed for memory) is retried up to
 // BackoffLimitPerIndex times.
 const (
 	ExitFailed   = 1
-	ExitInvalid  = 2
-	ExitDiverged = 4
+	ExitInvalid  = 65
+	ExitDiverged = 66
 	ExitCanceled = 130
 )
 

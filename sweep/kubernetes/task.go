@@ -66,12 +66,18 @@ func exitCode(err error, res *cluster.TaskResult, rerr error) int {
 		return ExitFailed
 	}
 	if res.Run == nil {
-		if errors.Is(err, context.Canceled) {
+		var inv *cluster.InvalidError
+		switch {
+		case errors.Is(err, context.Canceled):
 			return ExitCanceled
+		case errors.As(err, &inv):
+			// It does not fit here, its key is not the planned one: the
+			// same again would fail the same way.
+			return ExitInvalid
 		}
-		// The point could not start: it does not fit here, its key is not
-		// the planned one. The same again would fail the same way.
-		return ExitInvalid
+		// Its data could not be read, its store not made: another
+		// attempt, maybe on another node, may do better.
+		return ExitFailed
 	}
 	switch res.Run.Status {
 	case store.StatusSucceeded:
