@@ -59,6 +59,13 @@ oom: #Experiment & {
 		params: "train.seed": [7]
 	}
 }
+pull: #Experiment & {
+	data: slow.data
+	model: logreg: {}
+	train: epochs: 2
+	device: "cpu"
+	sweep: params: "train.seed": [8]
+}
 `
 
 // TestKubernetes runs sweeps as Indexed Jobs of a real control plane whose
@@ -87,9 +94,10 @@ func TestKubernetes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	image := "xp:test"
 	executor := func(kubeconfig string) sweep.Executor {
 		return New(Options{Options: cluster.Options{Root: root, Poll: 300 * time.Millisecond},
-			Config: Config{Kube: spec.Kubernetes{Image: "xp:test"}}, Kubeconfig: kubeconfig})
+			Config: Config{Kube: spec.Kubernetes{Image: image}}, Kubeconfig: kubeconfig})
 	}
 	runSweep := func(t *testing.T, name, kubeconfig string) (*sweep.Result, error) {
 		t.Helper()
@@ -214,6 +222,23 @@ func TestKubernetes(t *testing.T) {
 		}
 		if pods := podsOf(t, res.Submission.ID); pods["0"] != 2 {
 			t.Errorf("pods by index %v: want 2 (an OOMKilled pod is retried once)", pods)
+		}
+	})
+	t.Run("image that cannot be pulled", func(t *testing.T) {
+		image = "unpullable.example/xp:1"
+		defer func() { image = "xp:test" }()
+		res, err := runSweep(t, "pull", cp.admin)
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		failed := res.Failed()
+		if len(failed) != 1 || !strings.Contains(failed[0].Error, "image unpullable.example/xp:1 cannot be pulled (ImagePullBackOff") {
+			t.Fatalf("failed points %+v, want the one point failed on its image", failed)
+		}
+		t.Logf("point 0: %s", failed[0].Error)
+		_, name, _, _ := parseTask(taskPrefix + res.Submission.ID)
+		if _, err := cp.client.BatchV1().Jobs(testNamespace).Get(ctx, name, metav1.GetOptions{}); err == nil {
+			t.Errorf("the Job %s is left, its pod pending for ever", name)
 		}
 	})
 	t.Run("live progress and xp cancel", func(t *testing.T) {

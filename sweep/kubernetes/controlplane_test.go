@@ -216,6 +216,7 @@ current-context: test
 }
 
 // nodeAgent is the node: it binds each new pod of the namespace to itself,
+// reports an image under unpullable.example/ as one it cannot pull,
 // runs its container's command as a local process (command[0] looked up
 // in path), enforces its memory limit by the process's resident set (the
 // OOM killer's part: SIGKILL, reason OOMKilled, exit code 137), and
@@ -352,6 +353,10 @@ func (a *nodeAgent) start(ctx context.Context, pod *corev1.Pod) {
 		}
 	}
 	ctr := pod.Spec.Containers[0]
+	if strings.HasPrefix(ctr.Image, "unpullable.example/") {
+		a.setWaiting(ctx, pod, "ImagePullBackOff", `Back-off pulling image "`+ctr.Image+`"`)
+		return
+	}
 	bin, ok := a.path[ctr.Command[0]]
 	if !ok {
 		a.setWaiting(ctx, pod, "ErrImagePull", "no "+ctr.Command[0]+" on this node")

@@ -216,24 +216,26 @@ func (s *scheduler) Poll(ctx context.Context, id string, n int) ([]cluster.State
 	if err != nil {
 		return nil, s.explain(err, "list the pods of Job "+name, ns)
 	}
-	states = IndexStates(job, pods.Items, n)
+	states, stuck := IndexStates(job, pods.Items, n)
 	ended := 0
 	for _, st := range states {
 		if st.Ended {
 			ended++
 		}
 	}
-	if ended == n && !jobFinished(job) {
-		// Every index has ended for xp (an image that cannot be pulled
-		// stays pending forever for Kubernetes): the Job goes.
+	if ended == n && stuck {
+		// Every index has ended for xp, some only for xp (an image that
+		// cannot be pulled stays pending for ever for Kubernetes): the
+		// Job goes.
 		_ = s.deleteJob(context.WithoutCancel(ctx), ns, name)
 	}
 	return states, nil
 }
 
 // IndexStates is where each of the n indexes of job stands, from the
-// Job's status and its pods.
-func IndexStates(job *batchv1.Job, pods []corev1.Pod, n int) []cluster.State {
+// Job's status and its pods; stuck says that some index has ended for xp
+// only, its pod unable to start, which the Job would keep for ever.
+func IndexStates(job *batchv1.Job, pods []corev1.Pod, n int) (states []cluster.State, stuck bool) {
 	completed := parseIndexes(job.Status.CompletedIndexes)
 	failed := map[int]bool{}
 	if job.Status.FailedIndexes != nil {
@@ -257,7 +259,7 @@ func IndexStates(job *batchv1.Job, pods []corev1.Pod, n int) []cluster.State {
 			finished = &job.Status.Conditions[i]
 		}
 	}
-	states := make([]cluster.State, n)
+	states = make([]cluster.State, n)
 	for i := range states {
 		p := latest[i]
 		st := cluster.State{Name: "Pending", Pending: true}
@@ -281,22 +283,14 @@ func IndexStates(job *batchv1.Job, pods []corev1.Pod, n int) []cluster.State {
 			// still in its hands (a retry comes, or the index is marked).
 			st = cluster.State{Name: string(p.Status.Phase), Attempt: st.Attempt}
 		default:
-			if why := stuck(p); why != "" {
+			if why := stuckPod(p); why != "" {
 				st = cluster.State{Name: "Pending", Ended: true, Killed: why, Attempt: st.Attempt}
+				stuck = true
 			}
 		}
 		states[i] = st
 	}
-	return states
-}
-
-func jobFinished(job *batchv1.Job) bool {
-	for _, c := range job.Status.Conditions {
-		if (c.Type == batchv1.JobFailed || c.Type == batchv1.JobComplete) && c.Status == corev1.ConditionTrue {
-			return true
-		}
-	}
-	return false
+	return states, stuck
 }
 
 // attemptOf is the pod's attempt at its index: 0 for the first.
@@ -335,9 +329,9 @@ func podEnd(p *corev1.Pod) (name, killed string, canceled bool) {
 	return name, killed, canceled
 }
 
-// stuck says why a pending pod will not start by itself (its image cannot
-// be pulled, its configuration is wrong), "" when it may yet.
-func stuck(p *corev1.Pod) string {
+// stuckPod says why a pending pod will not start by itself (its image
+// cannot be pulled, its configuration is wrong), "" when it may yet.
+func stuckPod(p *corev1.Pod) string {
 	for _, cs := range p.Status.ContainerStatuses {
 		w := cs.State.Waiting
 		if w == nil {

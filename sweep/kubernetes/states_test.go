@@ -60,7 +60,10 @@ func TestIndexStates(t *testing.T) {
 		}),
 		pod(6, 0, corev1.PodFailed, terminated(130, "Error")),
 	}
-	got := IndexStates(job, pods, 7)
+	got, stuck := IndexStates(job, pods, 7)
+	if !stuck {
+		t.Error("IndexStates does not say that index 4 is stuck")
+	}
 	want := []cluster.State{
 		{Name: "Succeeded", Ended: true},
 		{Name: "OOMKilled", Ended: true, Attempt: 1, Killed: "OOMKilled: the pod ran out of memory (limit 64Mi; raise sweep.resources.memory)"},
@@ -79,8 +82,11 @@ func TestIndexStates(t *testing.T) {
 	// indexes it had not finished.
 	job.Status.Conditions = []batchv1.JobCondition{{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "DeadlineExceeded",
 		Message: "Job was active longer than specified deadline"}}
-	if st := IndexStates(job, pods, 7)[5]; !st.Ended || !strings.Contains(st.Killed, "DeadlineExceeded") {
-		t.Errorf("index 5 of a failed Job: %+v, want ended, DeadlineExceeded", st)
+	if states, _ := IndexStates(job, pods, 7); !states[5].Ended || !strings.Contains(states[5].Killed, "DeadlineExceeded") {
+		t.Errorf("index 5 of a failed Job: %+v, want ended, DeadlineExceeded", states[5])
+	}
+	if _, stuck := IndexStates(job, pods[:4], 7); stuck {
+		t.Error("IndexStates says stuck with no stuck pod")
 	}
 }
 
