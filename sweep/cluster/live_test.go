@@ -67,7 +67,7 @@ func claimedCoordinator(t *testing.T) (*coordinator, *store.Sweep, []store.Queue
 		queued = append(queued, store.QueuedPoint{Index: p.Index, Key: p.Job.Key, Params: []byte("[]")})
 	}
 	sw := &store.Sweep{ID: plan.ID, Experiment: exp.Name, Metric: plan.Metric, Mode: plan.Mode}
-	c := &coordinator{s: s, st: st, plan: plan, sched: ex.sched, opts: ex.opts, host: "coordinator"}
+	c := &coordinator{s: s, st: st, plan: plan, sched: ex.sched, opts: ex.opts, host: "coordinator", attempt: map[int]int{}}
 	if pending, err := s.ClaimAll(ctx); err != nil || len(pending) != 6 {
 		t.Fatalf("ClaimAll = %v, %v; want 6 points", pending, err)
 	}
