@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/runner"
@@ -29,6 +32,11 @@ func buildXP(t *testing.T) string {
 		t.Fatalf("build xp: %v: %s", err, out)
 	}
 	return bin
+}
+
+func withNamespace(job *batchv1.Job, ns string) *batchv1.Job {
+	job.Namespace = ns
+	return job
 }
 
 // slowExperiments: slow's points train until stopped; oom's point asks for
@@ -140,6 +148,30 @@ func TestKubernetes(t *testing.T) {
 		}
 	}
 
+	t.Run("the golden manifests are valid Jobs", func(t *testing.T) {
+		// Their priority class must exist for admission to pass them.
+		_, err := cp.client.SchedulingV1().PriorityClasses().Create(ctx, &schedulingv1.PriorityClass{
+			ObjectMeta: metav1.ObjectMeta{Name: "batch-low"}, Value: 10}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"cpu", "gpu"} {
+			b, err := os.ReadFile(filepath.Join("testdata", "golden", name+".yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var job batchv1.Job
+			if err := yaml.UnmarshalStrict(b, &job); err != nil {
+				t.Fatalf("%s.yaml: %v", name, err)
+			}
+			// Validated and admitted by the API server, stored nowhere.
+			_, err = cp.client.BatchV1().Jobs(testNamespace).Create(ctx, withNamespace(&job, testNamespace),
+				metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+			if err != nil {
+				t.Errorf("%s.yaml: %v", name, err)
+			}
+		}
+	})
 	t.Run("six points, one failing, retried once", func(t *testing.T) {
 		res, err := runSweep(t, "iris", cp.admin)
 		if err != nil {
