@@ -6,7 +6,7 @@ PKGS    ?= ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/xp-ml/xp/provenance.Version=$(VERSION)
 
-.PHONY: all build install test test-faults test-slurm test-remote vet fmt fmt-check bench bench-search bench-asha bench-serve bench-export bench-report parity parity-regression gpu-check example clean
+.PHONY: all build install test test-faults test-slurm test-k8s test-remote vet fmt fmt-check bench bench-search bench-asha bench-serve bench-export bench-report parity parity-regression gpu-check example clean
 
 all: build
 
@@ -41,6 +41,16 @@ test-faults:
 # and stopped by the test (Debian slurm-wlm and munge, as root).
 test-slurm:
 	XP_TEST_SLURM=1 $(GO) test -count=1 -timeout 15m -run 'TestCluster' -v ./sweep/slurm
+
+# The Kubernetes executor against a real control plane on loopback: etcd
+# (Debian etcd-server), kube-apiserver and kube-controller-manager, started
+# and stopped by the test, and a node agent in the test that runs each pod
+# as a local process. XP_KUBE_BIN names the directory of the two binaries;
+# without it they are built once (about 4 minutes each on 2 cores) into a
+# cache outside the repository by sweep/kubernetes/testdata/cp/build.sh.
+test-k8s:
+	bin=$${XP_KUBE_BIN:-$$(bash sweep/kubernetes/testdata/cp/build.sh)} && \
+	XP_TEST_K8S=1 XP_KUBE_BIN=$$bin $(GO) test -count=1 -timeout 20m -run 'TestKubernetes' -v ./sweep/kubernetes
 
 # The remotes' tests against versitygw, a real S3 server that checks every
 # request's SigV4 signature, started and stopped by the tests on loopback:

@@ -5,19 +5,22 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/xp-ml/xp/store"
+	"github.com/xp-ml/xp/sweep/kubernetes"
 	"github.com/xp-ml/xp/sweep/slurm"
 )
 
 func newCancelCmd(s Streams) *cobra.Command {
-	return &cobra.Command{
+	var kubeconfig string
+	cmd := &cobra.Command{
 		Use: "cancel <key-prefix|experiment>...",
 		Example: `  xp cancel 3f9a                 # stop the run of key 3f9a... at its next epoch
-  xp cancel credit               # every live run (and sweep) of credit`,
-		Short: "Stop runs in training, here or on Slurm (recorded canceled, curves kept)",
+  xp cancel credit               # every live run (and sweep) of credit, here, on Slurm or on Kubernetes`,
+		Short: "Stop runs in training, here, on Slurm or on Kubernetes (recorded canceled, curves kept)",
 		Long: `Stops a run in training, named by a prefix of its key, or every run of an
 experiment that is in training or waiting in a Slurm job array. Canceling an
 experiment that has a sweep in progress stops the sweep: no point of it
@@ -27,14 +30,18 @@ and its points in training stop.
 A run trained by an xp process on any machine that shares the store stops at
 its next batch: xp cancel asks through the store, and the process records it
 canceled with the epochs it finished. A point of a sweep submitted with
---executor slurm is scancel'ed (its array task, pending or running); the
-xp run that submitted it records it canceled, its curves kept. The next xp
-run of the sweep trains the canceled points again.`,
+--executor slurm is scancel'ed (its array task, pending or running); one
+submitted with --executor kubernetes has its Job deleted, with its pods
+(every point of that submission stops). The xp run that submitted it
+records it canceled, its curves kept. The next xp run of the sweep trains
+the canceled points again.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runCancel(cmd.Context(), s, args)
+			return runCancel(cmd.Context(), s, args, kubeconfig)
 		},
 	}
+	cmd.Flags().StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file for Kubernetes sweeps (default: $KUBECONFIG, ~/.kube/config, else in-cluster)")
+	return cmd
 }
 
 // cancelTarget is one thing to stop: a run in the store, an array task, or
@@ -48,7 +55,7 @@ type cancelTarget struct {
 	sweep string
 }
 
-func runCancel(ctx context.Context, s Streams, args []string) error {
+func runCancel(ctx context.Context, s Streams, args []string, kubeconfig string) error {
 	st, _, err := openLiveStore(ctx)
 	if err != nil {
 		return err
@@ -66,15 +73,26 @@ func runCancel(ctx context.Context, s Streams, args []string) error {
 		}
 		targets = append(targets, t...)
 	}
-	var tasks []string
+	var tasks, kube []string
 	for _, t := range targets {
-		if t.task != "" && !slices.Contains(tasks, t.task) {
+		switch {
+		case t.task == "":
+		case kubernetes.IsTask(t.task):
+			kube = append(kube, t.task)
+		case !slices.Contains(tasks, t.task):
 			tasks = append(tasks, t.task)
 		}
 	}
-	// scancel first: a task still pending then never starts.
+	// scancel and delete first: a task still pending then never starts.
 	if err := slurm.Cancel(ctx, tasks...); err != nil {
 		return err
+	}
+	jobs, err := kubernetes.Cancel(ctx, kubeconfig, kube...)
+	if err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		fmt.Fprintf(s.Out, "deleted   Job %s and its pods\n", strings.TrimPrefix(j, "kubernetes:"))
 	}
 	for _, t := range targets {
 		if t.sweep != "" {
@@ -99,7 +117,10 @@ func runCancel(ctx context.Context, s Streams, args []string) error {
 			}
 		}
 		how := "requested: its process stops it at the next batch"
-		if t.task != "" {
+		switch {
+		case kubernetes.IsTask(t.task):
+			how = "its Job deleted"
+		case t.task != "":
 			how = "scancel " + t.task
 		}
 		fmt.Fprintf(s.Out, "canceled  %s  %s  %s\n", store.ShortKey(key), exp, how)

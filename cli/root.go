@@ -147,6 +147,7 @@ func newRoot(s Streams) *cobra.Command {
 		newDoctorCmd(s),
 		newBackupCmd(s),
 		newSlurmTaskCmd(s),
+		newKubeTaskCmd(s),
 		newRemoteCmd(s),
 		newPushCmd(s),
 		newPullCmd(s),

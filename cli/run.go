@@ -37,6 +37,11 @@ type runOptions struct {
 	// the sweep's executor); slurm the options of the Slurm executor.
 	executor string
 	slurm    slurmFlags
+	kube     kubeFlags
+	// dryRun: print what would be submitted (-o yaml: a Kubernetes
+	// sweep's Job) and train nothing.
+	dryRun bool
+	output string
 }
 
 func newRunCmd(s Streams) *cobra.Command {
@@ -76,10 +81,19 @@ func newRunCmd(s Streams) *cobra.Command {
 	f.IntVar(&o.parallel, "parallel", 0, "points of a sweep to train at once (default: the sweep's parallel)")
 	f.BoolVar(&o.noRemote, "no-remote", false, "do not ask the project's remote for a run before training it")
 	addSlurmFlags(f, o)
+	addKubeFlags(f, o)
+	f.BoolVar(&o.dryRun, "dry-run", false, "print what would be submitted and train nothing (with -o yaml and --executor kubernetes: the Job)")
+	f.StringVarP(&o.output, "output", "o", "", "with --dry-run: yaml, the manifests a Kubernetes sweep would submit")
 	return cmd
 }
 
 func runRun(ctx context.Context, s Streams, o *runOptions, names []string) error {
+	if o.output != "" && (o.output != "yaml" || !o.dryRun) {
+		return usageError{fmt.Errorf("-o %s: xp run prints yaml, with --dry-run", o.output)}
+	}
+	if _, err := o.kubeConfig(); err != nil {
+		return err
+	}
 	st, root, err := openRunStore(ctx)
 	if err != nil {
 		return err
@@ -98,6 +112,16 @@ func runRun(ctx context.Context, s Streams, o *runOptions, names []string) error
 	defer func() { autoPush(context.WithoutCancel(ctx), s, st, root, trained) }()
 	for i, exp := range exps {
 		executor := executors[i]
+		if o.dryRun {
+			if executor != spec.ExecutorKubernetes {
+				return usageError{fmt.Errorf("%s: --dry-run prints the Kubernetes Job of a sweep (--executor kubernetes), and %s runs on %s",
+					exp.Name, exp.Name, executor)}
+			}
+			if err := printKubeDryRun(ctx, s, o, st, root, exp); err != nil {
+				return err
+			}
+			continue
+		}
 		if exp.Spec.Sweep != nil {
 			runs, err := runSweep(ctx, s, o, st, root, exp, executor, rm)
 			trained = append(trained, runs...)

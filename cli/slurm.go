@@ -21,7 +21,7 @@ type slurmFlags struct {
 }
 
 func addSlurmFlags(f *pflag.FlagSet, o *runOptions) {
-	f.StringVar(&o.executor, "executor", "", "where a sweep's points train: local, or slurm (one job array through sbatch) (default: the sweep's executor)")
+	f.StringVar(&o.executor, "executor", "", "where a sweep's points train: local, slurm (one job array through sbatch) or kubernetes (one Indexed Job) (default: the sweep's executor)")
 	f.StringVar(&o.slurm.res.Partition, "slurm-partition", "", "Slurm partition of the array (--executor slurm)")
 	f.StringVar(&o.slurm.res.Account, "slurm-account", "", "Slurm account to charge")
 	f.IntVar(&o.slurm.res.CPUs, "slurm-cpus", 0, "cpus-per-task of each array task (default: the threads of a point)")

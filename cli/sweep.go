@@ -28,8 +28,9 @@ type newExecutor func(o *runOptions, root string) sweep.Executor
 // every executor: a new one is a package implementing sweep.Executor, and
 // an entry here with its flags.
 var executors = map[string]newExecutor{
-	spec.ExecutorLocal: func(*runOptions, string) sweep.Executor { return &local.Executor{} },
-	spec.ExecutorSlurm: newSlurmExecutor,
+	spec.ExecutorLocal:      func(*runOptions, string) sweep.Executor { return &local.Executor{} },
+	spec.ExecutorSlurm:      newSlurmExecutor,
+	spec.ExecutorKubernetes: newKubeExecutor,
 }
 
 // executorOf is where exp's points train: --executor, else the sweep's

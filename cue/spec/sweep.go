@@ -114,7 +114,7 @@ func (p SweepParam) MarshalJSON() ([]byte, error) {
 
 // howFields are the fields of a sweep that say how and where its points
 // run, not what they compute: left out of the sweep's id.
-var howFields = []string{"parallel", "resources", "executor", "slurm", "max_points"}
+var howFields = []string{"parallel", "resources", "executor", "slurm", "kubernetes", "max_points"}
 
 // DefaultMaxPoints is the most points a sweep may have when it does not
 // set max_points.
@@ -148,9 +148,10 @@ func gridSize(sw *Sweep, paths []string) (int, []string, bool) {
 
 // SweepID names the sweep of the experiment: its name and the first 12 hex
 // digits of the hash of its canonical spec with the sweep, leaving out
-// the sweep's howFields (parallel, resources, executor, slurm), which say
-// how and where the points run and not what they compute (but parallel
-// stays for method tpe, whose points depend on it). The same sweep has the same id in every process, so a
+// the sweep's howFields (parallel, resources, executor, slurm,
+// kubernetes, max_points), which say how and where the points run and not
+// what they compute (but parallel stays for method tpe, whose points
+// depend on it). The same sweep has the same id in every process, so a
 // second `xp run` finds its queue; a sweep with other values is another
 // sweep (whose points the first already trained are cached). "" for an
 // experiment without a sweep.

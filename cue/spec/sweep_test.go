@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -149,6 +150,13 @@ func TestSweepExecutorKeepsKeys(t *testing.T) {
 		resources: {cpus: 4, gpus: 1}
 		slurm: {partition: "gpu", account: "ml", time: "2:00:00", mem: "8G", extra: ["--qos=high", "--exclusive"]}`},
 		{"slurm options, local executor", params + "\nslurm: partition: \"cpu\""},
+		{"kubernetes options", params + `
+		executor: "kubernetes"
+		resources: {cpus: 2, gpus: 1, memory: "8Gi"}
+		kubernetes: {namespace: "ml", image: "registry.example/xp:1", service_account: "xp", claim: "xp-shared"
+			node_selector: "nvidia.com/gpu.product": "A100"
+			tolerations: [{key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule"}]
+			extra: spec: template: spec: priorityClassName: "batch"}`},
 	}
 	lp, err := local.Points()
 	if err != nil {
@@ -180,6 +188,17 @@ func TestSweepExecutorKeepsKeys(t *testing.T) {
 		sw.Slurm.Partition != want.Partition || sw.Slurm.Account != want.Account || sw.Slurm.Time != want.Time || sw.Slurm.Mem != want.Mem {
 		t.Errorf("decoded executor %q, slurm %+v; want slurm, %+v", sw.Executor, sw.Slurm, want)
 	}
+	k := loadSweep(t, tests[len(tests)-1].sweep).Spec.Sweep
+	if k.Executor != ExecutorKubernetes || k.Kubernetes == nil || k.Resources.Memory != "8Gi" {
+		t.Fatalf("decoded executor %q, kubernetes %+v, resources %+v", k.Executor, k.Kubernetes, k.Resources)
+	}
+	kw := Kubernetes{Namespace: "ml", Image: "registry.example/xp:1", ServiceAccount: "xp", Claim: "xp-shared",
+		NodeSelector: map[string]string{"nvidia.com/gpu.product": "A100"},
+		Tolerations:  []Toleration{{Key: "nvidia.com/gpu", Operator: "Exists", Effect: "NoSchedule"}},
+		Extra:        map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"priorityClassName": "batch"}}}}}
+	if !reflect.DeepEqual(*k.Kubernetes, kw) {
+		t.Errorf("decoded kubernetes %+v, want %+v", *k.Kubernetes, kw)
+	}
 	if local.Spec.Sweep.Executor != ExecutorLocal {
 		t.Errorf("default executor %q, want local", local.Spec.Sweep.Executor)
 	}
@@ -196,6 +215,7 @@ func TestSweepID(t *testing.T) {
 		{"reloaded", params, true},
 		{"reformatted", "params: {\n\"train.optimizer.adam.lr\": [0.001, 0.003]}", true},
 		{"other parallel and resources", params + "\nparallel: 3\nresources: cpus: 2", true},
+		{"on kubernetes", params + "\nexecutor: \"kubernetes\"\nresources: memory: \"1Gi\"\nkubernetes: {namespace: \"ml\", image: \"xp:1\", extra: metadata: labels: team: \"ml\"}", true},
 		{"on slurm", params + "\nexecutor: \"slurm\"\nslurm: {partition: \"gpu\", time: \"1:00:00\", mem: \"4G\", extra: [\"--qos=high\"]}", true},
 		{"other values", `params: "train.optimizer.adam.lr": [1e-3]`, false},
 		{"other metric", params + "\nmetric: \"validation.accuracy\"", false},
@@ -391,7 +411,7 @@ func TestSweepErrors(t *testing.T) {
 		metric: "validation.acuracy"`, []string{`did you mean "accuracy"?`}},
 		{"no params", `		params: {}`, []string{`sweep.params: invalid value {} (does not satisfy struct.MinFields(1))`}},
 		{"unknown executor", `		params: "train.optimizer.adam.lr": [0.1]
-		executor: "slrum"`, []string{`sweep.executor: "slrum" is not one of "local", "slurm"`, "exp.cue:10:13"}},
+		executor: "slrum"`, []string{`sweep.executor: "slrum" is not one of "local", "slurm", "kubernetes"`, "exp.cue:10:13"}},
 		{"slurm time", `		params: "train.optimizer.adam.lr": [0.1]
 		slurm: time: "1h"`, []string{`sweep.slurm.time: invalid value "1h"`, "exp.cue:10:16"}},
 		{"slurm mem", `		params: "train.optimizer.adam.lr": [0.1]
@@ -400,6 +420,14 @@ func TestSweepErrors(t *testing.T) {
 		slurm: extra: ["qos=high"]`, []string{`sweep.slurm.extra[0]: invalid value "qos=high"`, "exp.cue:10:18"}},
 		{"slurm unknown option", `		params: "train.optimizer.adam.lr": [0.1]
 		slurm: partiton: "gpu"`, []string{`sweep.slurm.partiton: field not allowed`, "exp.cue:10:10"}},
+		{"kubernetes namespace", `		params: "train.optimizer.adam.lr": [0.1]
+		kubernetes: namespace: "ML_team"`, []string{`sweep.kubernetes.namespace: invalid value "ML_team"`, "exp.cue:10:26"}},
+		{"kubernetes unknown option", `		params: "train.optimizer.adam.lr": [0.1]
+		kubernetes: nodeSelector: disk: "ssd"`, []string{`sweep.kubernetes.nodeSelector: field not allowed`, "exp.cue:10:15"}},
+		{"kubernetes toleration effect", `		params: "train.optimizer.adam.lr": [0.1]
+		kubernetes: tolerations: [{key: "gpu", effect: "NoSchedul"}]`, []string{`sweep.kubernetes.tolerations[0].effect: "NoSchedul" is not one of`, "exp.cue:10:50"}},
+		{"memory quantity", `		params: "train.optimizer.adam.lr": [0.1]
+		resources: memory: "8 GB"`, []string{`sweep.resources.memory: invalid value "8 GB"`, "exp.cue:10:22"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

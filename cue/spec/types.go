@@ -483,17 +483,45 @@ type Sweep struct {
 	Resources       Resources `json:"resources"`
 	Prune           *Prune    `json:"prune,omitempty"`
 	Stop            *Stop     `json:"stop,omitempty"`
-	// Executor is where the points train: "local" or "slurm"; Slurm the
-	// sbatch options of its tasks. Neither changes a key or the sweep id.
-	Executor string `json:"executor"`
-	Slurm    *Slurm `json:"slurm,omitempty"`
+	// Executor is where the points train: "local", "slurm" or
+	// "kubernetes"; Slurm the sbatch options of its tasks, Kubernetes
+	// where and how its pods run. None changes a key or the sweep id.
+	Executor   string      `json:"executor"`
+	Slurm      *Slurm      `json:"slurm,omitempty"`
+	Kubernetes *Kubernetes `json:"kubernetes,omitempty"`
 }
 
 // Executors of a sweep.
 const (
 	ExecutorLocal = "local"
 	ExecutorSlurm = "slurm"
+	// ExecutorKubernetes runs the points as one Indexed Job.
+	ExecutorKubernetes = "kubernetes"
 )
+
+// Kubernetes is where and how the pods of a sweep run on Kubernetes; ""
+// leaves a field to the cluster (or to xp run's --k8s-* flags).
+type Kubernetes struct {
+	Namespace      string `json:"namespace,omitempty"`
+	Image          string `json:"image,omitempty"`
+	ServiceAccount string `json:"service_account,omitempty"`
+	// Claim is a ReadWriteMany PersistentVolumeClaim mounted at the
+	// project's path in every pod.
+	Claim        string            `json:"claim,omitempty"`
+	NodeSelector map[string]string `json:"node_selector,omitempty"`
+	Tolerations  []Toleration      `json:"tolerations,omitempty"`
+	// Extra is a JSON merge patch (RFC 7386) applied to the Job.
+	Extra map[string]any `json:"extra,omitempty"`
+}
+
+// Toleration is a pod's toleration of a node taint.
+type Toleration struct {
+	Key               string `json:"key,omitempty"`
+	Operator          string `json:"operator,omitempty"`
+	Value             string `json:"value,omitempty"`
+	Effect            string `json:"effect,omitempty"`
+	TolerationSeconds *int64 `json:"toleration_seconds,omitempty"`
+}
 
 // Slurm is the sbatch options of every array task of a sweep run on Slurm;
 // "" leaves an option to the cluster.
@@ -519,6 +547,8 @@ type SweepParam struct {
 type Resources struct {
 	CPUs int `json:"cpus"`
 	GPUs int `json:"gpus"`
+	// Memory is a Kubernetes quantity ("8Gi"); "" asks for none.
+	Memory string `json:"memory,omitempty"`
 }
 
 // Stop ends a sweep early (see sweep/stop.go).

@@ -61,6 +61,11 @@ type State struct {
 	// Killed says why the scheduler ended it for a reason of its own (a
 	// time limit, a lack of memory); "" when it did not.
 	Killed string
+	// Attempt is the task's attempt, 0 for the first, for a scheduler
+	// that retries a failed task (Kubernetes' backoffLimitPerIndex): each
+	// attempt writes to its own directory (AttemptDir) and is followed as
+	// a run of its own.
+	Attempt int
 }
 
 // Options tune an Executor.
@@ -108,7 +113,7 @@ func (e *Executor) Fit(threads, parallel int) (int, int) { return threads, 0 }
 // recorded canceled and their points go back to the queue.
 func (e *Executor) Execute(ctx context.Context, s *sweep.Session) error {
 	host, _ := os.Hostname()
-	c := &coordinator{s: s, st: s.Store(), plan: s.Plan(), sched: e.sched, opts: e.opts, host: host}
+	c := &coordinator{s: s, st: s.Store(), plan: s.Plan(), sched: e.sched, opts: e.opts, host: host, attempt: map[int]int{}}
 	if c.opts.Dir == "" {
 		c.opts.Dir = filepath.Join(c.st.Dir(), e.sched.Name())
 	}
@@ -137,6 +142,14 @@ type coordinator struct {
 	// host is this machine's name, recorded with the runs the coordinator
 	// follows: it heartbeats them, so they are lost if it dies.
 	host string
+	// attempt is the attempt of each task that is followed (by task
+	// index; absent: 0).
+	attempt map[int]int
+}
+
+// dir is the directory of task i's current attempt.
+func (c *coordinator) dir(sub *sweep.Submission, i int) string {
+	return AttemptDir(sub.Dir, i, c.attempt[i])
 }
 
 // submit writes the run directory of points and submits their array.
@@ -209,6 +222,15 @@ func (c *coordinator) wait(ctx context.Context, sub *sweep.Submission) error {
 		for i, st := range states {
 			if done[i] {
 				continue
+			}
+			if st.Attempt > c.attempt[i] {
+				// The scheduler retries the task: the attempt followed so
+				// far failed, and the next one is a run of its own.
+				if err := c.retried(ctx, sub, i, live[i]); err != nil {
+					return err
+				}
+				live[i] = nil
+				c.attempt[i] = st.Attempt
 			}
 			if !st.Ended {
 				if !st.Pending {

@@ -20,7 +20,7 @@ import (
 func (c *coordinator) ingest(ctx context.Context, sub *sweep.Submission, i int, st State, lr *liveRun) error {
 	log := LogPath(sub.Dir, i)
 	var tr TaskResult
-	rerr := readJSON(filepath.Join(taskDir(sub.Dir, i), resultFile), &tr)
+	rerr := readJSON(filepath.Join(c.dir(sub, i), resultFile), &tr)
 	if rerr == nil && tr.Run == nil && lr != nil {
 		rerr = fmt.Errorf("result.json has no run: %s", tr.Error)
 	}
@@ -40,6 +40,10 @@ func (c *coordinator) ingest(ctx context.Context, sub *sweep.Submission, i int, 
 	if out.Status != store.StatusSucceeded {
 		why := tr.Error
 		switch {
+		case rerr != nil && st.Killed != "":
+			// Killed before it could write its result: the scheduler's
+			// reason is the one.
+			why = st.Killed
 		case rerr != nil:
 			why = "no result (" + rerr.Error() + ")"
 		case corrected:
@@ -65,7 +69,7 @@ func (c *coordinator) ingest(ctx context.Context, sub *sweep.Submission, i int, 
 	case lr != nil:
 		// Ended without a result (killed): the run keeps the curves
 		// followed so far.
-		if err := c.catchUp(ctx, taskDir(sub.Dir, i), lr); err != nil {
+		if err := c.catchUp(ctx, c.dir(sub, i), lr); err != nil {
 			return err
 		}
 		if err := c.st.FinishRun(ctx, lr.id, out.Status, firstLine(out.Error), "", nil); err != nil && !errors.Is(err, store.ErrStatus) {
@@ -76,6 +80,29 @@ func (c *coordinator) ingest(ctx context.Context, sub *sweep.Submission, i int, 
 		}
 	}
 	return c.s.Finish(ctx, sub.Points[i], out)
+}
+
+// retried records the end of the attempt of task i that lr followed (nil:
+// none was seen training) when the scheduler starts another: failed, with
+// the error its result gives, its curves kept.
+func (c *coordinator) retried(ctx context.Context, sub *sweep.Submission, i int, lr *liveRun) error {
+	if lr == nil {
+		return nil
+	}
+	dir := c.dir(sub, i)
+	if err := c.catchUp(ctx, dir, lr); err != nil {
+		return err
+	}
+	why := "no result"
+	var tr TaskResult
+	if err := readJSON(filepath.Join(dir, resultFile), &tr); err == nil && tr.Error != "" {
+		why = firstLine(tr.Error)
+	}
+	msg := fmt.Sprintf("%s attempt %d failed (%s); retried as attempt %d", c.sched.Name(), c.attempt[i]+1, why, c.attempt[i]+2)
+	if err := c.st.FinishRun(ctx, lr.id, store.StatusFailed, msg, "", nil); err != nil && !errors.Is(err, store.ErrStatus) {
+		return err
+	}
+	return nil
 }
 
 func firstLine(s string) string {
@@ -89,7 +116,7 @@ func (c *coordinator) record(ctx context.Context, sub *sweep.Submission, i int, 
 	var id int64
 	pts := fromWire(tr.Points)
 	if lr != nil {
-		if err := c.catchUp(ctx, taskDir(sub.Dir, i), lr); err != nil {
+		if err := c.catchUp(ctx, c.dir(sub, i), lr); err != nil {
 			return nil, err
 		}
 		id = lr.id
@@ -132,7 +159,7 @@ func (c *coordinator) record(ctx context.Context, sub *sweep.Submission, i int, 
 	if err != nil {
 		return nil, err
 	}
-	src := filepath.Join(taskDir(sub.Dir, i), "artifacts")
+	src := filepath.Join(c.dir(sub, i), "artifacts")
 	if _, err := os.Stat(src); err == nil {
 		if err := os.CopyFS(c.st.ArtifactDir(run), os.DirFS(src)); err != nil {
 			return nil, fmt.Errorf("ingest artifacts of task %d: %w", i, err)

@@ -24,7 +24,7 @@ func TestIngestNoResult(t *testing.T) {
 		{name: "cancelled", state: cancelled, status: store.StatusCanceled, log: "epoch 1\nslurmstepd: *** JOB 4 CANCELLED ***\n",
 			want: []string{"batch CANCELLED: no result", "task-0.log", "JOB 4 CANCELLED"}},
 		{name: "timeout without a log", state: timeout, status: store.StatusFailed,
-			want: []string{"batch TIMEOUT: no result", "task-0.log"}},
+			want: []string{"batch TIMEOUT: stopped at its time limit", "task-0.log"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

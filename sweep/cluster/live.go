@@ -155,7 +155,7 @@ type liveRun struct {
 // cancels the task in its scheduler. lr is nil until the task has a run, and stays nil
 // while it has none.
 func (c *coordinator) follow(ctx context.Context, sub *sweep.Submission, i int, lr *liveRun) (*liveRun, error) {
-	dir := taskDir(sub.Dir, i)
+	dir := c.dir(sub, i)
 	var node store.Run
 	if err := readJSON(filepath.Join(dir, liveRunFile), &node); err != nil {
 		// Not written yet (or, on a filesystem slow to show a rename, not

@@ -67,7 +67,7 @@ func claimedCoordinator(t *testing.T) (*coordinator, *store.Sweep, []store.Queue
 		queued = append(queued, store.QueuedPoint{Index: p.Index, Key: p.Job.Key, Params: []byte("[]")})
 	}
 	sw := &store.Sweep{ID: plan.ID, Experiment: exp.Name, Metric: plan.Metric, Mode: plan.Mode}
-	c := &coordinator{s: s, st: st, plan: plan, sched: ex.sched, opts: ex.opts, host: "coordinator"}
+	c := &coordinator{s: s, st: st, plan: plan, sched: ex.sched, opts: ex.opts, host: "coordinator", attempt: map[int]int{}}
 	if pending, err := s.ClaimAll(ctx); err != nil || len(pending) != 6 {
 		t.Fatalf("ClaimAll = %v, %v; want 6 points", pending, err)
 	}
@@ -235,7 +235,7 @@ func TestLiveEndings(t *testing.T) {
 		says   string
 	}{
 		{name: "scancel'ed", state: cancelled, want: store.StatusCanceled, says: "batch CANCELLED: no result"},
-		{name: "killed for memory", state: outOfMem, want: store.StatusFailed, says: "batch OUT_OF_MEMORY: no result"},
+		{name: "killed for memory", state: outOfMem, want: store.StatusFailed, says: "batch OUT_OF_MEMORY: stopped out of memory"},
 		{name: "time limit", state: timeout, result: true, want: store.StatusFailed, says: "batch TIMEOUT: stopped at its time limit"},
 		{name: "canceled on request", state: cancelled, result: true, want: store.StatusCanceled, says: "batch CANCELLED: canceled"},
 	}

@@ -68,6 +68,17 @@ type Source struct {
 // taskDir is where array task i of the run directory dir keeps its files.
 func taskDir(dir string, i int) string { return filepath.Join(dir, "task-"+strconv.Itoa(i)) }
 
+// AttemptDir is where attempt a of array task i keeps its files: the
+// task's directory for the first (a = 0), a directory of its own for each
+// retry, so that a retry never mixes its files with those of the attempt
+// before.
+func AttemptDir(dir string, i, a int) string {
+	if a <= 0 {
+		return taskDir(dir, i)
+	}
+	return taskDir(dir, i) + ".attempt-" + strconv.Itoa(a)
+}
+
 // LogPath is the file the scheduler writes the output of task i of the run
 // directory dir to.
 func LogPath(dir string, i int) string { return filepath.Join(dir, "task-"+strconv.Itoa(i)+".log") }

@@ -13,6 +13,15 @@ import (
 	"github.com/xp-ml/xp/sweep"
 )
 
+// InvalidError is a task's error that training the point again would
+// give again: the point does not fit the schema where the task runs, or
+// its run key there is not the one planned. A scheduler that retries failed
+// tasks need not retry it.
+type InvalidError struct{ Err error }
+
+func (e *InvalidError) Error() string { return e.Err.Error() }
+func (e *InvalidError) Unwrap() error { return e.Err }
+
 // ErrPointFailed is returned by RunTask when the point was trained and
 // recorded but did not succeed: the task exits non-zero, so its scheduler
 // shows it failed, and its result.json says why.
@@ -24,6 +33,13 @@ var ErrPointFailed = errors.New("point did not succeed")
 // dir (result.json, artifacts/). It never opens the project's store, and
 // prints nothing: events hears what the user should know (nil: nobody).
 func RunTask(ctx context.Context, dir string, index int, events func(sweep.Event)) error {
+	return RunAttempt(ctx, dir, index, 0, events)
+}
+
+// RunAttempt is RunTask for attempt a of the task (0 for the first), for a
+// scheduler that retries a failed task: it leaves its files in
+// AttemptDir(dir, index, a).
+func RunAttempt(ctx context.Context, dir string, index, a int, events func(sweep.Event)) error {
 	var m Manifest
 	if err := readJSON(filepath.Join(dir, manifestFile), &m); err != nil {
 		return err
@@ -32,7 +48,7 @@ func RunTask(ctx context.Context, dir string, index int, events func(sweep.Event
 		return fmt.Errorf("task %d: the array of %s has %d tasks", index, dir, len(m.Tasks))
 	}
 	tp := m.Tasks[index]
-	out := taskDir(dir, index)
+	out := AttemptDir(dir, index, a)
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("task %d: %w", index, err)
 	}
@@ -53,11 +69,11 @@ func RunTask(ctx context.Context, dir string, index int, events func(sweep.Event
 func trainPoint(ctx context.Context, m *Manifest, tp TaskPoint, out string, res *TaskResult, events func(sweep.Event)) error {
 	exp, err := spec.Find(m.Root, m.Experiment)
 	if err != nil {
-		return err
+		return &InvalidError{err}
 	}
 	point, err := taskPoint(exp, m, tp)
 	if err != nil {
-		return err
+		return &InvalidError{err}
 	}
 	opts := runner.Options{Backend: m.Backend, Threads: m.Threads, AllowDirty: m.AllowDirty, SweepID: m.SweepID}
 	job, err := runner.Plan(ctx, point.Exp, opts)
@@ -69,11 +85,11 @@ func trainPoint(ctx context.Context, m *Manifest, tp TaskPoint, out string, res 
 			// The key includes the backend's numerics (the CPU kind and
 			// GEMM, or the GPU, driver and cuBLAS): a run trained here
 			// would not be the run that was planned.
-			return fmt.Errorf("point %d: this node trains with %s %q, the submitting machine planned %q: plan the sweep on a machine like the nodes (for GPUs, on a node of the partition)",
-				tp.Point, job.Backend.Name(), job.BackendVersion, tp.BackendVersion)
+			return &InvalidError{fmt.Errorf("point %d: this node trains with %s %q, the submitting machine planned %q: plan the sweep on a machine like the nodes (for GPUs, on a node of the partition)",
+				tp.Point, job.Backend.Name(), job.BackendVersion, tp.BackendVersion)}
 		}
-		return fmt.Errorf("point %d has key %.12s on this node, %.12s where it was submitted: the project or its data differ",
-			tp.Point, job.Key, tp.Key)
+		return &InvalidError{fmt.Errorf("point %d has key %.12s on this node, %.12s where it was submitted: the project or its data differ",
+			tp.Point, job.Key, tp.Key)}
 	}
 	// The task's own store: node-local, written by this process only.
 	tmp, err := os.MkdirTemp("", "xp-task-")
