@@ -24,6 +24,7 @@ type shared struct {
 	out   io.Writer
 	scope *Scope
 	rerun func(ctx context.Context, key string) error
+	root  string // the project's root; "" when unknown
 	poll  time.Duration
 	// tick schedules a message: tea.Tick, which tests replace to step
 	// time themselves.
@@ -452,6 +453,11 @@ func (m *Model) onPoll(msg pollMsg) tea.Cmd {
 			m.applyRunUpdate(id, u, msg.plan)
 		}
 		cmds = append(cmds, m.checkCount(), m.startSpinner())
+		if m.page == pageSweep {
+			// Points change state with no run of the page changing:
+			// claimed, promoted, answered from the cache.
+			cmds = append(cmds, m.sh.loadSweep(m.sweep.id))
+		}
 		if m.page == pageDetail && m.runs[m.detail.id] != nil && m.runs[m.detail.id].gone {
 			m.page = pageTable
 			m.setFlash("the run was deleted", false)
