@@ -39,6 +39,9 @@ type sweepState struct {
 	best   int
 	rungs  func(int) []int
 	sw     *store.Sweep
+	// parallel shows the points in parallel coordinates instead of the
+	// curves (p).
+	parallel bool
 }
 
 // objective is what picks a sweep's best point.
@@ -189,6 +192,9 @@ func (m *Model) sweepKey(k tea.KeyMsg) tea.Cmd {
 		if n := len(m.sweepMetrics()); n > 0 {
 			s.metric = (s.metric + 1) % n
 		}
+	case key.Matches(k, keys.Parallel):
+		s.parallel = !s.parallel
+		s.cache = renderCache{}
 	}
 	return nil
 }
@@ -306,6 +312,12 @@ func (m *Model) sweepView(w, h int) (title, body, hint string) {
 	title = spread(left, t.dim.Render(m.plot.String()), w)
 	hint = hintBar(t, w, k.Back, with(k.Band, "band/curves"), k.Metric, k.Smoother, k.Rougher, k.XAxis, k.LogY, k.Zoom,
 		k.Down, k.Up, k.Palette, k.Help)
+	if m.sweep.parallel && m.sweep.points != nil {
+		hint = hintBar(t, w, k.Back, with(k.Parallel, "curves"), k.Down, k.Up, k.Palette, k.Help)
+	} else if m.sweep.points != nil {
+		hint = hintBar(t, w, k.Back, with(k.Band, "band/curves"), with(k.Parallel, "parallel"), k.Metric, k.Smoother,
+			k.Rougher, k.XAxis, k.LogY, k.Zoom, k.Down, k.Up, k.Palette, k.Help)
+	}
 	runs := m.sweepRuns()
 	if len(runs) < len(m.sweep.ids) {
 		return title, t.dim.Render("  loading runs…"), hint
@@ -339,8 +351,12 @@ func (m *Model) sweepView(w, h int) (title, body, hint string) {
 		for _, d := range runs {
 			version += d.version
 		}
-		key := fmt.Sprint(version, w, chartH, metric, m.sweep.ids, m.plot, t.mono)
-		lines = append(lines, m.sweep.cache.get(key, func() string { return m.sweepCharts(order, metric, w, chartH) }))
+		key := fmt.Sprint(version, w, chartH, metric, m.sweep.ids, m.plot, t.mono, m.sweep.parallel)
+		draw := func() string { return m.sweepCharts(order, metric, w, chartH) }
+		if m.sweep.parallel && m.sweep.points != nil {
+			draw = func() string { return m.sweepParallel(w, chartH) }
+		}
+		lines = append(lines, m.sweep.cache.get(key, draw))
 	}
 	rest := h - len(strings.Split(strings.Join(lines, "\n"), "\n"))
 	if len(lines) == 0 {

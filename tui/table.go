@@ -95,6 +95,12 @@ func (m *Model) tableKey(k tea.KeyMsg) tea.Cmd {
 		if r := m.current(); r != nil {
 			return m.openSweep(r.SweepID)
 		}
+	case key.Matches(k, keys.Parallel):
+		if r := m.current(); r != nil {
+			cmd := m.openSweep(r.SweepID)
+			m.sweep.parallel = m.page == pageSweep
+			return cmd
+		}
 	case key.Matches(k, keys.Sort):
 		return m.sortBy(column((int(m.view.order.col) + 1) % int(numColumns)))
 	case key.Matches(k, keys.Reverse):
