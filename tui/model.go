@@ -62,13 +62,16 @@ type Model struct {
 	keys          keyMap
 	width, height int
 
-	ix       *index
-	view     rowView
-	ready    bool // the first read arrived
-	dv       int64
-	scopeVer uint64
-	updated  time.Time
-	polling  bool
+	ix    *index
+	view  rowView
+	ready bool // the first read arrived
+	// groupHeads are, by sweep id, what the grouped table adds to a
+	// sweep group's head: its best point (loadGroupSweeps).
+	groupHeads map[string]string
+	dv         int64
+	scopeVer   uint64
+	updated    time.Time
+	polling    bool
 	// pending are the series being loaded; the filter or sort waiting for
 	// them is applied when they arrive.
 	pending     map[store.SplitMetric]bool
@@ -162,6 +165,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case sweepMsg:
 		return m, m.onSweep(msg)
+	case groupSweepsMsg:
+		m.onGroupSweeps(msg)
+		return m, nil
 	}
 	return m, nil
 }
@@ -453,6 +459,9 @@ func (m *Model) onPoll(msg pollMsg) tea.Cmd {
 			m.applyRunUpdate(id, u, msg.plan)
 		}
 		cmds = append(cmds, m.checkCount(), m.startSpinner())
+		if m.view.group {
+			cmds = append(cmds, m.sh.loadGroupSweeps(m.groupSweepIDs()))
+		}
 		if m.page == pageSweep {
 			// Points change state with no run of the page changing:
 			// claimed, promoted, answered from the cache.

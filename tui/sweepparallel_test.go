@@ -85,3 +85,22 @@ func TestSweepParallel(t *testing.T) {
 		}
 	}
 }
+
+// Grouped by sweep (w), a sweep's group head names its best point as
+// `xp ls --sweep` marks it, by the sweep's metric, with its parameters.
+func TestGroupHeadNamesBest(t *testing.T) {
+	st := testStore(t)
+	var swept []*store.Run
+	for _, f := range sweepRuns() {
+		if r := addRun(t, st, f); f.sweep != "" {
+			swept = append(swept, r)
+		}
+	}
+	enqueueSweep(t, st, swept[0].SweepID, "validation.accuracy", "max", swept)
+	m := newTestModel(t, st, 160, 30)
+	press(m, "w")
+	want := "▾ sweep credit-9e3dab18b8cf · 6 runs · 1 live · accuracy · best ★ #3 (point 2) validation.accuracy 0.8168 at lr=0.003 · W points, p parallel"
+	if s := screen(m); !strings.Contains(s, want) {
+		t.Errorf("no group head %q:\n%s", want, s)
+	}
+}

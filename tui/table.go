@@ -119,6 +119,9 @@ func (m *Model) tableKey(k tea.KeyMsg) tea.Cmd {
 	case key.Matches(k, keys.Group):
 		m.view.group = !m.view.group
 		m.refilter()
+		if m.view.group {
+			return m.sh.loadGroupSweeps(m.groupSweepIDs())
+		}
 	case key.Matches(k, keys.Cancel):
 		return m.askCancel(m.targets())
 	case key.Matches(k, keys.Delete):
@@ -461,8 +464,9 @@ func (m *Model) tableView(w, h int) (title, body, hint string) {
 	return title, strings.Join(lines, "\n"), hint
 }
 
-// groupLine heads a sweep's group: its size, its running runs and, in the
-// main metric column, which metric its runs show.
+// groupLine heads a sweep's group: its size, its running runs, in the
+// main metric column which metric its runs show, and its best point by the
+// sweep's metric with the point's parameters.
 func (m *Model) groupLine(g groupInfo, first int) string {
 	head := "▾ no sweep"
 	if g.sweep != "" {
@@ -474,6 +478,9 @@ func (m *Model) groupLine(g groupInfo, first int) string {
 		if names := m.ix.groupMetrics(m.view.rows[first:end]); names != "" {
 			line += " · " + names
 		}
+	}
+	if head := m.groupHeads[g.sweep]; head != "" && g.sweep != "" {
+		line += " · " + head + " · W points, p parallel"
 	}
 	return line
 }
