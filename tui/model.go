@@ -67,11 +67,12 @@ type Model struct {
 	ready bool // the first read arrived
 	// groupHeads are, by sweep id, what the grouped table adds to a
 	// sweep group's head: its best point (loadGroupSweeps).
-	groupHeads map[string]string
-	dv         int64
-	scopeVer   uint64
-	updated    time.Time
-	polling    bool
+	groupHeads  map[string]string
+	groupLoaded time.Time
+	dv          int64
+	scopeVer    uint64
+	updated     time.Time
+	polling     bool
 	// pending are the series being loaded; the filter or sort waiting for
 	// them is applied when they arrive.
 	pending     map[store.SplitMetric]bool
@@ -459,13 +460,14 @@ func (m *Model) onPoll(msg pollMsg) tea.Cmd {
 			m.applyRunUpdate(id, u, msg.plan)
 		}
 		cmds = append(cmds, m.checkCount(), m.startSpinner())
-		if m.view.group {
+		if m.view.group && m.now().Sub(m.groupLoaded) >= groupEvery {
+			m.groupLoaded = m.now()
 			cmds = append(cmds, m.sh.loadGroupSweeps(m.groupSweepIDs()))
 		}
 		if m.page == pageSweep {
 			// Points change state with no run of the page changing:
 			// claimed, promoted, answered from the cache.
-			cmds = append(cmds, m.sh.loadSweep(m.sweep.id))
+			cmds = append(cmds, m.sh.loadSweep(m.sweep.id, false))
 		}
 		if m.page == pageDetail && m.runs[m.detail.id] != nil && m.runs[m.detail.id].gone {
 			m.page = pageTable

@@ -57,12 +57,16 @@ type sweepMsg struct {
 	sw     *store.Sweep
 	ids    []int64 // store.SweepRuns: cached points' runs belong to other experiments
 	points []sweep.PointResult
-	rungs  func(int) []int
-	err    error
+	// rungs are read (from the project's files) only when withRungs was
+	// asked: once a page, not at every poll.
+	rungs     func(int) []int
+	withRungs bool
+	err       error
 }
 
-// loadSweep reads sweep id's record, its points and its runs.
-func (sh *shared) loadSweep(id string) tea.Cmd {
+// loadSweep reads sweep id's record, its points and its runs, and, when
+// withRungs, an asha sweep's rungs.
+func (sh *shared) loadSweep(id string, withRungs bool) tea.Cmd {
 	ctx, st, root := sh.ctx, sh.st, sh.root
 	return func() tea.Msg {
 		sw, err := st.FindSweep(ctx, id)
@@ -87,7 +91,10 @@ func (sh *shared) loadSweep(id string) tea.Cmd {
 				}
 			}
 		}
-		msg := sweepMsg{id: id, sw: sw, points: points, rungs: sweep.RungsOf(root, sw)}
+		msg := sweepMsg{id: id, sw: sw, points: points, withRungs: withRungs}
+		if withRungs {
+			msg.rungs = sweep.RungsOf(root, sw)
+		}
 		for _, p := range points {
 			if p.Run != nil && !slices.Contains(msg.ids, p.Run.ID) {
 				msg.ids = append(msg.ids, p.Run.ID)
@@ -110,7 +117,10 @@ func (m *Model) onSweep(msg sweepMsg) tea.Cmd {
 		m.setFlash("read sweep: "+msg.err.Error(), true)
 		return nil
 	}
-	m.sweep.sw, m.sweep.points, m.sweep.rungs, m.sweep.best = msg.sw, msg.points, msg.rungs, -1
+	m.sweep.sw, m.sweep.points, m.sweep.best = msg.sw, msg.points, -1
+	if msg.withRungs {
+		m.sweep.rungs = msg.rungs
+	}
 	if b := sweep.Best(msg.points, msg.sw.Mode); b != nil {
 		m.sweep.best = b.Index
 	}
@@ -162,7 +172,7 @@ func (m *Model) openSweep(id string) tea.Cmd {
 	slices.Sort(ids)
 	m.page = pageSweep
 	m.sweep = sweepState{id: id, ids: ids, best: -1}
-	return tea.Batch(m.open(ids...), m.sh.loadSweep(id))
+	return tea.Batch(m.open(ids...), m.sh.loadSweep(id, true))
 }
 
 func (m *Model) sweepKey(k tea.KeyMsg) tea.Cmd {

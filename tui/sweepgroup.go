@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -13,6 +14,10 @@ import (
 // maxGroupSweeps bounds how many sweeps' points the grouped table reads at
 // once: the groups on screen are a few.
 const maxGroupSweeps = 50
+
+// groupEvery is how often, at most, polls re-read the group heads while
+// runs train: each read is two queries a sweep.
+const groupEvery = 2 * time.Second
 
 // groupSweepsMsg holds, by sweep id, what a sweep group's head adds: its
 // best point as `xp ls --sweep` marks it, by the sweep's metric, with the

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -103,4 +104,35 @@ func TestGroupHeadNamesBest(t *testing.T) {
 	if s := screen(m); !strings.Contains(s, want) {
 		t.Errorf("no group head %q:\n%s", want, s)
 	}
+}
+
+// The sweep page follows its points: a point that ends while the page is
+// open shows its status and value, and the ★ moves to it when it is the
+// new best.
+func TestFlowSweepPointEnds(t *testing.T) {
+	st := testStore(t)
+	ctx := context.Background()
+	var swept []*store.Run
+	for _, f := range sweepRuns() {
+		if r := addRun(t, st, f); f.sweep != "" {
+			swept = append(swept, r)
+		}
+	}
+	enqueueSweep(t, st, swept[0].SweepID, "validation.accuracy", "max", swept)
+	live := swept[5]
+	tm := ui(t, st, Options{})
+	waitFor(t, tm, "xp runs 7")
+	send(tm, "/", "e", "x", "p", ":", "c", "r", "e", "d", "i", "t", "enter", "W")
+	waitFor(t, tm, "5/6 points done", "5 "+live.Short()+"     #6 • running")
+	if err := st.AddPoints(ctx, live.ID, []store.Point{{Split: store.SplitValidation, Name: "accuracy", Epoch: 20, Value: 0.95}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.FinishRun(ctx, live.ID, store.StatusSucceeded, "", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.FinishPoint(ctx, live.SweepID, 5, "test", store.PointOutcome{Status: store.StatusSucceeded, RunID: live.ID}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, tm, "6/6 points done", "★     5 "+live.Short()+"     #6 ✓ succeeded")
+	final(t, tm)
 }
