@@ -95,6 +95,9 @@ func (sh *shared) loadSweep(id string, withRungs bool) tea.Cmd {
 		if withRungs {
 			msg.rungs = sweep.RungsOf(root, sw)
 		}
+		for _, r := range runs {
+			msg.ids = append(msg.ids, r.ID)
+		}
 		for _, p := range points {
 			if p.Run != nil && !slices.Contains(msg.ids, p.Run.ID) {
 				msg.ids = append(msg.ids, p.Run.ID)
@@ -320,11 +323,13 @@ func (m *Model) sweepView(w, h int) (title, body, hint string) {
 	k := m.keys
 	left := t.title.Render("xp › sweep "+termtext.Clean(m.sweep.id)) + t.dim.Render(" · "+plural(len(m.sweep.ids), "run"))
 	title = spread(left, t.dim.Render(m.plot.String()), w)
-	hint = hintBar(t, w, k.Back, with(k.Band, "band/curves"), k.Metric, k.Smoother, k.Rougher, k.XAxis, k.LogY, k.Zoom,
-		k.Down, k.Up, k.Palette, k.Help)
-	if m.sweep.parallel && m.sweep.points != nil {
+	switch {
+	case m.sweep.points == nil: // no record of its points: no parallel view
+		hint = hintBar(t, w, k.Back, with(k.Band, "band/curves"), k.Metric, k.Smoother, k.Rougher, k.XAxis, k.LogY, k.Zoom,
+			k.Down, k.Up, k.Palette, k.Help)
+	case m.sweep.parallel:
 		hint = hintBar(t, w, k.Back, with(k.Parallel, "curves"), k.Down, k.Up, k.Palette, k.Help)
-	} else if m.sweep.points != nil {
+	default:
 		hint = hintBar(t, w, k.Back, with(k.Band, "band/curves"), with(k.Parallel, "parallel"), k.Metric, k.Smoother,
 			k.Rougher, k.XAxis, k.LogY, k.Zoom, k.Down, k.Up, k.Palette, k.Help)
 	}
