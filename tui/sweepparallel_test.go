@@ -100,7 +100,7 @@ func TestGroupHeadNamesBest(t *testing.T) {
 	enqueueSweep(t, st, swept[0].SweepID, "validation.accuracy", "max", swept)
 	m := newTestModel(t, st, 160, 30)
 	press(m, "w")
-	want := "▾ sweep credit-9e3dab18b8cf · 6 runs · 1 live · accuracy · best ★ #3 (point 2) validation.accuracy 0.8168 at lr=0.003 · W points, p parallel"
+	want := "▾ sweep credit-9e3dab18b8cf · 6 runs · best ★ #3 (point 2) validation.accuracy 0.8168 at lr=0.003 · 1 live · accuracy · W points, p parallel"
 	if s := screen(m); !strings.Contains(s, want) {
 		t.Errorf("no group head %q:\n%s", want, s)
 	}

@@ -472,15 +472,21 @@ func (m *Model) groupLine(g groupInfo, first int) string {
 	if g.sweep != "" {
 		head = "▾ sweep " + g.sweep
 	}
-	line := fmt.Sprintf("%s · %s · %d live", head, plural(g.runs, "run"), g.running)
+	line := fmt.Sprintf("%s · %s", head, plural(g.runs, "run"))
+	best := m.groupHeads[g.sweep]
+	if best != "" && g.sweep != "" {
+		// First after the size: what a narrow terminal must keep.
+		line += " · " + best
+	}
+	line += fmt.Sprintf(" · %d live", g.running)
 	if m.view.metric == mainMetric {
 		end := min(len(m.view.rows), first+g.runs)
 		if names := m.ix.groupMetrics(m.view.rows[first:end]); names != "" {
 			line += " · " + names
 		}
 	}
-	if head := m.groupHeads[g.sweep]; head != "" && g.sweep != "" {
-		line += " · " + head + " · W points, p parallel"
+	if best != "" && g.sweep != "" {
+		line += " · W points, p parallel"
 	}
 	return line
 }
