@@ -33,7 +33,7 @@ func lsSweep(ctx context.Context, s Streams, o *lsOptions, st *store.Store, root
 		if o.experiment != "" && (p.Run == nil || p.Run.Experiment != o.experiment) {
 			continue
 		}
-		if o.status != "" && string(pointStatus(&p)) != o.status {
+		if o.status != "" && string(p.Standing()) != o.status {
 			continue
 		}
 		rows = append(rows, p)
@@ -55,20 +55,13 @@ func lsSweep(ctx context.Context, s Streams, o *lsOptions, st *store.Store, root
 		}
 		return writeJSON(s.Out, out)
 	}
-	return printPointTable(s, sw, points, rows, best, o.sort, ashaRungs(root, sw))
+	return printPointTable(s, sw, points, rows, best, o.sort, sweep.RungsOf(root, sw))
 }
 
 // printPointTable writes the points of a sweep as a table; an asha
 // sweep's (rungs not nil) with a RUNG column.
 func printPointTable(s Streams, sw *store.Sweep, all, rows []sweep.PointResult, best *sweep.PointResult, sortBy string, rungs func(int) []int) error {
-	var paths []string
-	for _, p := range all {
-		for _, pr := range p.Params {
-			if !slices.Contains(paths, pr.Path) {
-				paths = append(paths, pr.Path)
-			}
-		}
-	}
+	paths := sweep.ParamPaths(all)
 	fmt.Fprintf(s.Out, "sweep %s of %s: %d points, best (*) by %s (%s)\n", sw.ID, sw.Experiment, len(all), sw.Metric, sw.Mode)
 	tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
 	// The first column marks the best point.
@@ -94,13 +87,9 @@ func printPointTable(s Streams, sw *store.Sweep, all, rows []sweep.PointResult, 
 		if best != nil && p.Index == best.Index {
 			mark = "*"
 		}
-		cells := []string{mark, fmt.Sprint(p.Index), store.ShortKey(p.Key), run, string(pointStatus(p))}
+		cells := []string{mark, fmt.Sprint(p.Index), store.ShortKey(p.Key), run, string(p.Standing())}
 		if rungs != nil {
-			rung := "-"
-			if p.Run != nil {
-				rung = rungCell(rungs, p.Run, p.State)
-			}
-			cells = append(cells, rung)
+			cells = append(cells, sweep.RungLabel(rungs, p.Run, p.State))
 		}
 		for _, path := range paths {
 			cells = append(cells, paramCell(p.Params, path))
@@ -112,19 +101,6 @@ func printPointTable(s Streams, sw *store.Sweep, all, rows []sweep.PointResult, 
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	return tw.Flush()
-}
-
-// pointStatus is how a point stands: its run's status when done, else its
-// state in the queue (pending, claimed), cached for a point answered by
-// an earlier run.
-func pointStatus(p *sweep.PointResult) store.Status {
-	switch {
-	case p.State != store.PointDone && p.Run != nil && p.Run.Status == store.StatusRunning:
-		return store.StatusRunning
-	case p.State != store.PointDone:
-		return store.Status(p.State)
-	}
-	return p.Status
 }
 
 // sortPoints sorts points by a metric ("validation.loss", "-test.accuracy")

@@ -164,7 +164,7 @@ func runQueue(ctx context.Context, s Streams, o *queueOptions) error {
 		f, ok := rungs[id]
 		if !ok {
 			if sw, err := st.FindSweep(ctx, id); err == nil {
-				f = ashaRungs(root, sw)
+				f = sweep.RungsOf(root, sw)
 			}
 			rungs[id] = f
 		}

@@ -43,7 +43,7 @@ func runWithTUI(ctx context.Context, s Streams, o *runOptions, names []string) e
 	done := make(chan error, 1)
 	go func() { done <- runRun(ctx, quiet, o, names) }()
 
-	uiErr := tui.Run(ctx, st, tui.Options{Scope: scope, Input: s.In, Output: s.Out,
+	uiErr := tui.Run(ctx, st, tui.Options{Scope: scope, Input: s.In, Output: s.Out, Root: root,
 		Rerun: func(ctx context.Context, key string) error { return rerunFromTUI(ctx, st, root, key) }})
 	cancel()
 	trainErr := <-done

@@ -48,7 +48,7 @@ func runTui(ctx context.Context, s Streams, o *tuiOptions) error {
 		return err
 	}
 	defer st.Close()
-	return tui.Run(ctx, st, tui.Options{NoColor: o.noColor, Input: s.In, Output: s.Out,
+	return tui.Run(ctx, st, tui.Options{NoColor: o.noColor, Input: s.In, Output: s.Out, Root: root,
 		Rerun: func(ctx context.Context, key string) error { return rerunFromTUI(ctx, st, root, key) }})
 }
 

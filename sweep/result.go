@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/xp-ml/xp/cue/spec"
@@ -33,6 +34,32 @@ type PointResult struct {
 
 // Label is the point's values, "path=value ...".
 func (p *PointResult) Label() string { return spec.ParamsLabel(p.Params) }
+
+// Standing is how the point stands: its run's status when done, else its
+// state in the queue (pending, claimed), running while its run trains.
+func (p *PointResult) Standing() store.Status {
+	switch {
+	case p.State != store.PointDone && p.Run != nil && p.Run.Status == store.StatusRunning:
+		return store.StatusRunning
+	case p.State != store.PointDone:
+		return store.Status(p.State)
+	}
+	return p.Status
+}
+
+// ParamPaths are the paths of the parameters the points vary, in the
+// order the points first name them: a sweep's columns.
+func ParamPaths(points []PointResult) []string {
+	var paths []string
+	for _, p := range points {
+		for _, pr := range p.Params {
+			if !slices.Contains(paths, pr.Path) {
+				paths = append(paths, pr.Path)
+			}
+		}
+	}
+	return paths
+}
 
 // Failed reports whether the point ended in an error: failed, diverged or
 // lost. (A point canceled on its own, from the TUI or xp cancel, is not a

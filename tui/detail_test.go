@@ -55,11 +55,11 @@ func TestFormatLogLine(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"2026-03-14T09:25:26Z epoch 11/20 loss 0.371312 validation map[accuracy:0.8021 auc:0.912345678]",
 			"09:25:26 epoch 11/20  loss 0.3713  val accuracy 0.8021  auc 0.9123"},
-		{"2026-03-14T09:25:26Z epoch 3/20 loss 0.5 validation map[]", "09:25:26 epoch 3/20  loss 0.5000"},
+		{"2026-03-14T09:25:26Z epoch 3/20 loss 0.5 validation map[]", "09:25:26 epoch 3/20  loss 0.5"},
 		{"2026-03-14T09:25:26Z status canceled canceled", "09:25:26 status canceled"},
 		{"2026-03-14T09:25:26Z status succeeded ", "09:25:26 status succeeded"},
 		{"2026-03-14T09:25:26Z status failed read data: no such file", "09:25:26 status failed: read data: no such file"},
-		{"2026-03-14T09:25:26Z test map[accuracy:0.775 loss:0.4251234]", "09:25:26 test loss 0.4251  accuracy 0.7750"},
+		{"2026-03-14T09:25:26Z test map[accuracy:0.775 loss:0.4251234]", "09:25:26 test loss 0.4251  accuracy 0.775"},
 		{"2026-03-14T09:25:26Z restored the weights of epoch 7 (validation.loss 0.38412345678)",
 			"09:25:26 restored the weights of epoch 7 (validation.loss 0.3841)"},
 		{"2026-03-14T09:25:26Z model: regression head, loss mse, metrics [rmse mae r2]",
@@ -98,7 +98,7 @@ func TestSpecTabReadable(t *testing.T) {
 	openRun(m, runs["a"].ID)
 	press(m, "tab")
 	all := strings.Join(m.specLines(m.runs[runs["a"].ID], 120), "\n")
-	for _, want := range []string{"samples/s   2,245,425/s", "total       1m24s", "train rows  3,111",
+	for _, want := range []string{"samples/s   2245425/s", "total       1m24s", "train rows  3111",
 		"  files\n    - blob  4b825dc642cb6eb9a060e54bf8d69288fbee4904\n      path  experiments/credit.cue",
 		"  metrics  accuracy, auc", "      - activation  relu\n        dense       64", "        lr  0.001"} {
 		if !strings.Contains(all, want) {

@@ -1,7 +1,10 @@
 // Package tui is xp's terminal UI, `xp tui`: a live table of the runs in a
 // store, a detail page per run (loss and metric curves, spec, provenance,
 // log, system metrics), a page comparing marked runs, a page charting a
-// sweep's runs together, actions on runs (cancel, delete, copy key, rerun)
+// sweep's runs together and listing its points as `xp ls --sweep` does
+// (sweep.ReadPoints, sweep.Best, an asha sweep's rungs; the project root
+// in Options.Root is where the rungs are read), or drawing them in
+// parallel coordinates, actions on runs (cancel, delete, copy key, rerun)
 // and a command palette listing every action with its key. One key map
 // generates the hint bars, the help page and the palette.
 //
@@ -20,6 +23,8 @@
 // pass and a poll moves only the rows that changed: a keypress costs a few
 // milliseconds with 100,000 runs. Metric filters and the metric column read
 // one summary series at a time through the store's summaries index.
+//
+// Numbers and durations print as the CLI prints them (internal/numfmt).
 //
 // Charts are drawn by the sub-package chart, in braille, each axis kept
 // within the range its metric can take. Without colour, curves are told

@@ -4,14 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/xp-ml/xp/internal/termtext"
+
+	"github.com/xp-ml/xp/internal/numfmt"
 )
 
 // fieldStyle says how a structure's values are written: as recorded (a
@@ -150,14 +150,5 @@ func (fs fieldStyle) value(key string, v any) string {
 	return termtext.Clean(fmt.Sprint(v))
 }
 
-// formatNumber writes a measured number for reading: whole numbers with
-// thousands separators, fractions to four significant digits.
-func formatNumber(f float64) string {
-	switch {
-	case math.IsNaN(f) || math.IsInf(f, 0):
-		return strconv.FormatFloat(f, 'g', -1, 64)
-	case math.Abs(f) >= 1000 || f == math.Trunc(f):
-		return formatCount(int(math.Round(f)))
-	}
-	return strconv.FormatFloat(f, 'g', 4, 64)
-}
+// formatNumber writes a measured number as the CLI does (numfmt.Num).
+func formatNumber(f float64) string { return numfmt.Num(f, numfmt.Digits) }

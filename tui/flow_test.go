@@ -311,10 +311,9 @@ func TestFlowSystemMetrics(t *testing.T) {
 
 // A sweep's point answered from the cache holds a run trained under
 // another experiment, with no sweep id of its own: the sweep page charts
-// and ranks it all the same, as xp best does, and here it is the best.
+// and ranks it all the same, as xp best does, and here it is the best: point 0, run #1.
 func TestFlowSweepCachedPoint(t *testing.T) {
 	st := testStore(t)
-	ctx := context.Background()
 	base := addRun(t, st, fixture{name: "base", experiment: "credit_base", status: store.StatusSucceeded, epochs: 20, done: 20,
 		startedAgo: 3 * time.Hour, took: time.Minute, lr: 0.003, quality: 0.5})
 	var runs []*store.Run
@@ -323,20 +322,10 @@ func TestFlowSweepCachedPoint(t *testing.T) {
 			epochs: 20, done: 20, startedAgo: time.Hour, took: time.Minute, lr: 0.01 * float64(i+1), quality: q, sweep: "credit_sweep-1"}))
 	}
 	all := append([]*store.Run{base}, runs...)
-	enqueueSweep(t, st, "credit_sweep-1", "val.accuracy", "max", all)
-	for i, r := range all {
-		p, err := st.ClaimPoint(ctx, "credit_sweep-1", "me", time.Hour, nil)
-		if err != nil || p.Index != i {
-			t.Fatalf("claim point %d: %v, %v", i, p, err)
-		}
-		out := store.PointOutcome{Status: store.StatusSucceeded, RunID: r.ID, Cached: r == base}
-		if err := st.FinishPoint(ctx, "credit_sweep-1", i, "me", out); err != nil {
-			t.Fatal(err)
-		}
-	}
+	enqueueSweep(t, st, "credit_sweep-1", "validation.accuracy", "max", all)
 	tm := ui(t, st, Options{})
 	waitFor(t, tm, "xp runs 3")
 	send(tm, "/", "e", "x", "p", ":", "c", "r", "e", "d", "i", "t", "_", "s", "enter", "W")
-	waitFor(t, tm, "sweep credit_sweep-1 · 3 runs", "★ "+base.Short())
+	waitFor(t, tm, "sweep credit_sweep-1 · 3 runs", "★     0 "+base.Short()+"     #1")
 	final(t, tm)
 }

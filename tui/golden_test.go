@@ -89,6 +89,7 @@ func TestViewGolden(t *testing.T) {
 		}},
 		{"sweep", sweeps, func(m *Model) { press(m, "W") }},
 		{"sweep-faint", sweeps, func(m *Model) { press(m, "W", "b") }},
+		{"sweep-parallel", sweeps, func(m *Model) { press(m, "p") }},
 		{"help", st, func(m *Model) { press(m, "?") }},
 		{"help-bottom", st, func(m *Model) { press(m, "?", "G") }},
 	} {

@@ -242,7 +242,13 @@ func standardRuns() []fixture {
 // never fire: the test steps it with drive and poll.
 func newTestModel(t testing.TB, st *store.Store, w, h int) *Model {
 	t.Helper()
-	m := New(context.Background(), st, Options{NoColor: true, Output: io.Discard})
+	return newTestModelIn(t, st, "", w, h)
+}
+
+// newTestModelIn is newTestModel for the project at root (Options.Root).
+func newTestModelIn(t testing.TB, st *store.Store, root string, w, h int) *Model {
+	t.Helper()
+	m := New(context.Background(), st, Options{NoColor: true, Output: io.Discard, Root: root})
 	m.sh.now = func() time.Time { return clock }
 	m.sh.tick = func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
@@ -313,16 +319,51 @@ func sweepRuns() []fixture {
 		startedAgo: 2 * time.Hour, took: 12 * time.Second})
 }
 
-// enqueueSweep records sweep id's queue, its points done by runs, as
-// `xp run` does for a sweep: what gives the sweep its objective.
+// enqueueSweep records sweep id's queue as `xp run` does for a sweep:
+// each point's params (the learning rate its run's spec holds), claimed,
+// and done by its run unless the run is still live (cached when the run
+// belongs to no sweep or another). That gives the sweep
+// its objective and its points.
 func enqueueSweep(t testing.TB, st *store.Store, id, metric, mode string, runs []*store.Run) {
+	t.Helper()
+	enqueueSweepOf(t, st, "grid", id, metric, mode, runs)
+}
+
+// enqueueSweepOf is enqueueSweep for a sweep of method.
+func enqueueSweepOf(t testing.TB, st *store.Store, method, id, metric, mode string, runs []*store.Run) {
 	t.Helper()
 	ctx := context.Background()
 	points := make([]store.QueuedPoint, len(runs))
 	for i, r := range runs {
-		points[i] = store.QueuedPoint{SweepID: id, Index: i, Key: r.Key, Params: json.RawMessage(`{}`)}
+		var sp struct {
+			Train struct {
+				Optimizer struct {
+					Adam struct {
+						LR json.RawMessage `json:"lr"`
+					} `json:"adam"`
+				} `json:"optimizer"`
+			} `json:"train"`
+		}
+		if err := json.Unmarshal(r.Spec, &sp); err != nil {
+			t.Fatal(err)
+		}
+		params := fmt.Sprintf(`[{"path":"train.optimizer.adam.lr","value":%s}]`, sp.Train.Optimizer.Adam.LR)
+		points[i] = store.QueuedPoint{SweepID: id, Index: i, Key: r.Key, Params: json.RawMessage(params)}
 	}
-	if _, err := st.Enqueue(ctx, &store.Sweep{ID: id, Experiment: runs[0].Experiment, Metric: metric, Mode: mode}, points, false); err != nil {
+	sw := &store.Sweep{ID: id, Experiment: runs[0].Experiment, Method: method, Metric: metric, Mode: mode, Points: len(runs)}
+	if _, err := st.Enqueue(ctx, sw, points, false); err != nil {
 		t.Fatal(err)
+	}
+	for _, r := range runs {
+		p, err := st.ClaimPoint(ctx, id, "test", time.Hour, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.Status.Finished() {
+			continue
+		}
+		if err := st.FinishPoint(ctx, id, p.Index, "test", store.PointOutcome{Status: r.Status, RunID: r.ID, Cached: r.SweepID != id}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -19,7 +19,7 @@ type keyMap struct {
 	Cancel, Delete, Copy, Rerun             key.Binding
 	NextTab, PrevTab, Follow                key.Binding
 	Smoother, Rougher, XAxis, LogY          key.Binding
-	Zoom, Unzoom, Band                      key.Binding
+	Zoom, Unzoom, Band, Parallel            key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -62,6 +62,7 @@ func newKeyMap() keyMap {
 		Zoom:       b([]string{"z"}, "z", "zoom"),
 		Unzoom:     b([]string{"Z"}, "Z", "unzoom"),
 		Band:       b([]string{"b"}, "b", "band/curves"),
+		Parallel:   b([]string{"p"}, "p", "parallel coords"),
 	}
 }
 
@@ -85,7 +86,7 @@ func (k keyMap) help() []helpSection {
 		{"run detail", k.detailActions()},
 		{"charts: run detail, compare, sweep", k.chartActions()},
 		{"compare", []key.Binding{with(k.Metric, "next metric in the right chart")}},
-		{"sweep", k.sweepActions()[:2]},
+		{"sweep", k.sweepActions()[:3]},
 	}
 }
 
@@ -94,6 +95,7 @@ func (k keyMap) tableActions() []key.Binding {
 	return []key.Binding{k.Open, k.Filter, k.Mark, k.MarkAll, k.Compare, k.Sort, k.Reverse, k.SortColumn,
 		with(k.Metric, "next metric in the metric column (main: accuracy, or rmse for a regression)"),
 		k.Group, with(k.Sweep, "chart the sweep of the run under the cursor"),
+		with(k.Parallel, "the sweep of the run under the cursor in parallel coordinates"),
 		with(k.Cancel, "cancel the marked runs, else the run under the cursor"),
 		with(k.Delete, "delete the marked runs, else the run under the cursor (asks first)"),
 		with(k.Copy, "copy the key of the run under the cursor"),
@@ -124,7 +126,8 @@ func (k keyMap) chartActions() []key.Binding {
 // sweepActions are the sweep page's own keys.
 func (k keyMap) sweepActions() []key.Binding {
 	return []key.Binding{with(k.Band, "a min–max band, or every run's curve faint; the best run on top"),
-		with(k.Metric, "next metric in the right chart"), k.Back}
+		with(k.Metric, "next metric in the right chart"),
+		with(k.Parallel, "parallel coordinates of the points (an axis per parameter and the metric), or the curves"), k.Back}
 }
 
 // hintBar renders bindings as a hint bar that fits in w cells:

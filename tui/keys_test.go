@@ -242,7 +242,7 @@ func TestSweepRanking(t *testing.T) {
 		t.Errorf("without the sweep's record, the best test accuracy leads: %q", l)
 	}
 	enqueueSweep(t, st, "s-1", "validation.accuracy", "max", runs)
-	if l := star(); !strings.Contains(l, runs[0].Short()) || !strings.Contains(l, "0.9000") {
+	if l := star(); !strings.Contains(l, runs[0].Short()) || !strings.Contains(l, "0.9") {
 		t.Errorf("by the sweep's objective, the best validation accuracy leads: %q", l)
 	}
 }

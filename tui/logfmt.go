@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/xp-ml/xp/internal/numfmt"
 )
 
 // The run log's lines (runner writes them) hold Go map dumps and full
@@ -79,19 +81,12 @@ func formatLogMap(inner string) string {
 	return strings.Join(parts, "  ")
 }
 
-// formatLogNumber writes a number with four decimals, as `xp run` does
-// (four significant digits when that would lose it); what is not a number
-// is left alone.
+// formatLogNumber writes a number as `xp run` does (numfmt.Num, four
+// significant digits); what is not a number is left alone.
 func formatLogNumber(s string) string {
 	v, err := strconv.ParseFloat(s, 64)
-	if err != nil {
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 		return s
 	}
-	switch {
-	case math.IsNaN(v) || math.IsInf(v, 0):
-		return s
-	case math.Abs(v) >= 1e5 || (v != 0 && math.Abs(v) < 1e-3):
-		return strconv.FormatFloat(v, 'g', 4, 64)
-	}
-	return strconv.FormatFloat(v, 'f', 4, 64)
+	return numfmt.Num(v, numfmt.Digits)
 }

@@ -24,6 +24,7 @@ type shared struct {
 	out   io.Writer
 	scope *Scope
 	rerun func(ctx context.Context, key string) error
+	root  string // the project's root; "" when unknown
 	poll  time.Duration
 	// tick schedules a message: tea.Tick, which tests replace to step
 	// time themselves.
@@ -61,13 +62,17 @@ type Model struct {
 	keys          keyMap
 	width, height int
 
-	ix       *index
-	view     rowView
-	ready    bool // the first read arrived
-	dv       int64
-	scopeVer uint64
-	updated  time.Time
-	polling  bool
+	ix    *index
+	view  rowView
+	ready bool // the first read arrived
+	// groupHeads are, by sweep id, what the grouped table adds to a
+	// sweep group's head: its best point (loadGroupSweeps).
+	groupHeads  map[string]string
+	groupLoaded time.Time
+	dv          int64
+	scopeVer    uint64
+	updated     time.Time
+	polling     bool
 	// pending are the series being loaded; the filter or sort waiting for
 	// them is applied when they arrive.
 	pending     map[store.SplitMetric]bool
@@ -161,6 +166,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case sweepMsg:
 		return m, m.onSweep(msg)
+	case groupSweepsMsg:
+		m.onGroupSweeps(msg)
+		return m, nil
 	}
 	return m, nil
 }
@@ -452,6 +460,15 @@ func (m *Model) onPoll(msg pollMsg) tea.Cmd {
 			m.applyRunUpdate(id, u, msg.plan)
 		}
 		cmds = append(cmds, m.checkCount(), m.startSpinner())
+		if m.view.group && m.now().Sub(m.groupLoaded) >= groupEvery {
+			m.groupLoaded = m.now()
+			cmds = append(cmds, m.sh.loadGroupSweeps(m.groupSweepIDs()))
+		}
+		if m.page == pageSweep {
+			// Points change state with no run of the page changing:
+			// claimed, promoted, answered from the cache.
+			cmds = append(cmds, m.sh.loadSweep(m.sweep.id, false))
+		}
 		if m.page == pageDetail && m.runs[m.detail.id] != nil && m.runs[m.detail.id].gone {
 			m.page = pageTable
 			m.setFlash("the run was deleted", false)

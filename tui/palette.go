@@ -35,7 +35,7 @@ func (m *Model) commands() []command {
 	case pageCompare:
 		bs = append([]key.Binding{with(k.Metric, "next metric in the right chart")}, k.chartActions()...)
 	case pageSweep:
-		bs = append(k.sweepActions()[:2], k.chartActions()...)
+		bs = append(k.sweepActions()[:3], k.chartActions()...)
 	default:
 		bs = k.tableActions()
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/xp-ml/xp/internal/termtext"
 	"github.com/xp-ml/xp/metric"
 	"github.com/xp-ml/xp/store"
+	"github.com/xp-ml/xp/sweep"
 	"github.com/xp-ml/xp/tui/chart"
 )
 
@@ -29,6 +30,18 @@ type sweepState struct {
 	// its points; nil until read, or for runs whose sweep the store has
 	// no record of.
 	objective *objective
+	// points are the sweep's points as `xp ls --sweep` reads them
+	// (sweep.ReadPoints), best the index of the best (sweep.Best; -1:
+	// none), rungs an asha sweep's rungs (sweep.RungsOf; nil for another
+	// method); points is nil until read, or for a sweep the store has no
+	// record of, whose runs are ranked instead.
+	points []sweep.PointResult
+	best   int
+	rungs  func(int) []int
+	sw     *store.Sweep
+	// parallel shows the points in parallel coordinates instead of the
+	// curves (p).
+	parallel bool
 }
 
 // objective is what picks a sweep's best point.
@@ -40,24 +53,55 @@ type objective struct {
 // sweepMsg is a sweep's record, read for its objective, and the runs that
 // hold its points' results.
 type sweepMsg struct {
-	id  string
-	sw  *store.Sweep
-	ids []int64 // store.SweepRuns: cached points' runs belong to other experiments
-	err error
+	id     string
+	sw     *store.Sweep
+	ids    []int64 // store.SweepRuns: cached points' runs belong to other experiments
+	points []sweep.PointResult
+	// rungs are read (from the project's files) only when withRungs was
+	// asked: once a page, not at every poll.
+	rungs     func(int) []int
+	withRungs bool
+	err       error
 }
 
-// loadSweep reads sweep id's record and its runs.
-func (sh *shared) loadSweep(id string) tea.Cmd {
-	ctx, st := sh.ctx, sh.st
+// loadSweep reads sweep id's record, its points and its runs, and, when
+// withRungs, an asha sweep's rungs.
+func (sh *shared) loadSweep(id string, withRungs bool) tea.Cmd {
+	ctx, st, root := sh.ctx, sh.st, sh.root
 	return func() tea.Msg {
 		sw, err := st.FindSweep(ctx, id)
 		if err != nil || sw == nil {
 			return sweepMsg{id: id, sw: sw, err: err}
 		}
+		points, err := sweep.ReadPoints(ctx, st, id, sw.Metric)
+		if err != nil {
+			return sweepMsg{id: id, sw: sw, err: err}
+		}
 		runs, err := st.SweepRuns(ctx, id)
-		msg := sweepMsg{id: id, sw: sw, err: err}
+		if err != nil {
+			return sweepMsg{id: id, sw: sw, err: err}
+		}
+		// The queue ties a claimed point to no run until it ends: the
+		// run of its key training now is where it stands.
+		for i := range points {
+			p := &points[i]
+			for j := range runs {
+				if p.Run == nil && p.State == store.PointClaimed && runs[j].Key == p.Key && live(runs[j].Status) {
+					p.Run = &runs[j]
+				}
+			}
+		}
+		msg := sweepMsg{id: id, sw: sw, points: points, withRungs: withRungs}
+		if withRungs {
+			msg.rungs = sweep.RungsOf(root, sw)
+		}
 		for _, r := range runs {
 			msg.ids = append(msg.ids, r.ID)
+		}
+		for _, p := range points {
+			if p.Run != nil && !slices.Contains(msg.ids, p.Run.ID) {
+				msg.ids = append(msg.ids, p.Run.ID)
+			}
 		}
 		return msg
 	}
@@ -69,9 +113,21 @@ func (sh *shared) loadSweep(id string) tea.Cmd {
 // the sweep's best may be that run. A sweep the store has no record of is
 // ranked by its runs' main metrics.
 func (m *Model) onSweep(msg sweepMsg) tea.Cmd {
-	if msg.id != m.sweep.id || msg.err != nil || msg.sw == nil || msg.sw.ID != msg.id {
+	if msg.id != m.sweep.id || msg.sw == nil || msg.sw.ID != msg.id {
 		return nil
 	}
+	if msg.err != nil {
+		m.setFlash("read sweep: "+msg.err.Error(), true)
+		return nil
+	}
+	m.sweep.sw, m.sweep.points, m.sweep.best = msg.sw, msg.points, -1
+	if msg.withRungs {
+		m.sweep.rungs = msg.rungs
+	}
+	if b := sweep.Best(msg.points, msg.sw.Mode); b != nil {
+		m.sweep.best = b.Index
+	}
+	m.sweep.cache = renderCache{}
 	var cmd tea.Cmd
 	if added := m.addSweepRuns(msg.ids); added {
 		cmd = m.open(m.sweep.ids...)
@@ -118,8 +174,8 @@ func (m *Model) openSweep(id string) tea.Cmd {
 	}
 	slices.Sort(ids)
 	m.page = pageSweep
-	m.sweep = sweepState{id: id, ids: ids}
-	return tea.Batch(m.open(ids...), m.sh.loadSweep(id))
+	m.sweep = sweepState{id: id, ids: ids, best: -1}
+	return tea.Batch(m.open(ids...), m.sh.loadSweep(id, true))
 }
 
 func (m *Model) sweepKey(k tea.KeyMsg) tea.Cmd {
@@ -149,6 +205,9 @@ func (m *Model) sweepKey(k tea.KeyMsg) tea.Cmd {
 		if n := len(m.sweepMetrics()); n > 0 {
 			s.metric = (s.metric + 1) % n
 		}
+	case key.Matches(k, keys.Parallel):
+		s.parallel = !s.parallel
+		s.cache = renderCache{}
 	}
 	return nil
 }
@@ -264,8 +323,16 @@ func (m *Model) sweepView(w, h int) (title, body, hint string) {
 	k := m.keys
 	left := t.title.Render("xp › sweep "+termtext.Clean(m.sweep.id)) + t.dim.Render(" · "+plural(len(m.sweep.ids), "run"))
 	title = spread(left, t.dim.Render(m.plot.String()), w)
-	hint = hintBar(t, w, k.Back, with(k.Band, "band/curves"), k.Metric, k.Smoother, k.Rougher, k.XAxis, k.LogY, k.Zoom,
-		k.Down, k.Up, k.Palette, k.Help)
+	switch {
+	case m.sweep.points == nil: // no record of its points: no parallel view
+		hint = hintBar(t, w, k.Back, with(k.Band, "band/curves"), k.Metric, k.Smoother, k.Rougher, k.XAxis, k.LogY, k.Zoom,
+			k.Down, k.Up, k.Palette, k.Help)
+	case m.sweep.parallel:
+		hint = hintBar(t, w, k.Back, with(k.Parallel, "curves"), k.Down, k.Up, k.Palette, k.Help)
+	default:
+		hint = hintBar(t, w, k.Back, with(k.Band, "band/curves"), with(k.Parallel, "parallel"), k.Metric, k.Smoother,
+			k.Rougher, k.XAxis, k.LogY, k.Zoom, k.Down, k.Up, k.Palette, k.Help)
+	}
 	runs := m.sweepRuns()
 	if len(runs) < len(m.sweep.ids) {
 		return title, t.dim.Render("  loading runs…"), hint
@@ -279,7 +346,18 @@ func (m *Model) sweepView(w, h int) (title, body, hint string) {
 		metric = names[m.sweep.metric%len(names)]
 	}
 	order := m.ranked(runs, metric)
-	table := m.sweepTable(order, metric, w)
+	var table []string
+	if m.sweep.points != nil {
+		// The charts draw on top the run the table marks best.
+		if b := m.sweep.bestRun(); b != nil {
+			if i := slices.IndexFunc(order, func(d *runData) bool { return d.run.ID == b.ID }); i > 0 {
+				order = append(append([]*runData{order[i]}, order[:i]...), order[i+1:]...)
+			}
+		}
+		table = m.pointTable(w)
+	} else {
+		table = m.sweepTable(order, metric, w)
+	}
 	avail := h
 	chartH := max(chart.MinHeight+3, min(avail*3/5, max(avail/3, avail-len(table))))
 	var lines []string
@@ -288,8 +366,12 @@ func (m *Model) sweepView(w, h int) (title, body, hint string) {
 		for _, d := range runs {
 			version += d.version
 		}
-		key := fmt.Sprint(version, w, chartH, metric, m.sweep.ids, m.plot, t.mono)
-		lines = append(lines, m.sweep.cache.get(key, func() string { return m.sweepCharts(order, metric, w, chartH) }))
+		key := fmt.Sprint(version, w, chartH, metric, m.sweep.ids, m.plot, t.mono, m.sweep.parallel)
+		draw := func() string { return m.sweepCharts(order, metric, w, chartH) }
+		if m.sweep.parallel && m.sweep.points != nil {
+			draw = func() string { return m.sweepParallel(w, chartH) }
+		}
+		lines = append(lines, m.sweep.cache.get(key, draw))
 	}
 	rest := h - len(strings.Split(strings.Join(lines, "\n"), "\n"))
 	if len(lines) == 0 {

@@ -95,6 +95,12 @@ func (m *Model) tableKey(k tea.KeyMsg) tea.Cmd {
 		if r := m.current(); r != nil {
 			return m.openSweep(r.SweepID)
 		}
+	case key.Matches(k, keys.Parallel):
+		if r := m.current(); r != nil {
+			cmd := m.openSweep(r.SweepID)
+			m.sweep.parallel = m.page == pageSweep
+			return cmd
+		}
 	case key.Matches(k, keys.Sort):
 		return m.sortBy(column((int(m.view.order.col) + 1) % int(numColumns)))
 	case key.Matches(k, keys.Reverse):
@@ -113,6 +119,9 @@ func (m *Model) tableKey(k tea.KeyMsg) tea.Cmd {
 	case key.Matches(k, keys.Group):
 		m.view.group = !m.view.group
 		m.refilter()
+		if m.view.group {
+			return m.sh.loadGroupSweeps(m.groupSweepIDs())
+		}
 	case key.Matches(k, keys.Cancel):
 		return m.askCancel(m.targets())
 	case key.Matches(k, keys.Delete):
@@ -455,19 +464,29 @@ func (m *Model) tableView(w, h int) (title, body, hint string) {
 	return title, strings.Join(lines, "\n"), hint
 }
 
-// groupLine heads a sweep's group: its size, its running runs and, in the
-// main metric column, which metric its runs show.
+// groupLine heads a sweep's group: its size, its running runs, in the
+// main metric column which metric its runs show, and its best point by the
+// sweep's metric with the point's parameters.
 func (m *Model) groupLine(g groupInfo, first int) string {
 	head := "▾ no sweep"
 	if g.sweep != "" {
 		head = "▾ sweep " + g.sweep
 	}
-	line := fmt.Sprintf("%s · %s · %d live", head, plural(g.runs, "run"), g.running)
+	line := fmt.Sprintf("%s · %s", head, plural(g.runs, "run"))
+	best := m.groupHeads[g.sweep]
+	if best != "" && g.sweep != "" {
+		// First after the size: what a narrow terminal must keep.
+		line += " · " + best
+	}
+	line += fmt.Sprintf(" · %d live", g.running)
 	if m.view.metric == mainMetric {
 		end := min(len(m.view.rows), first+g.runs)
 		if names := m.ix.groupMetrics(m.view.rows[first:end]); names != "" {
 			line += " · " + names
 		}
+	}
+	if best != "" && g.sweep != "" {
+		line += " · W points, p parallel"
 	}
 	return line
 }

@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/xp-ml/xp/internal/numfmt"
 )
 
 // fit truncates s, which may hold escape sequences, to w cells with an
@@ -75,51 +77,33 @@ func sideBySide(left, right, sep string) string {
 	return strings.Join(out, "\n")
 }
 
-// formatValue writes a metric value with four decimals, "-" when there is
-// none and "NaN" for NaN.
+// formatValue writes a metric value as the CLI does (numfmt.Num, four
+// significant digits), "-" when there is none.
 func formatValue(v float64, ok bool) string {
-	switch {
-	case !ok:
+	if !ok {
 		return "-"
-	case math.IsNaN(v):
-		return "NaN"
-	case math.IsInf(v, 0):
-		return fmt.Sprintf("%+v", v)
-	case math.Abs(v) >= 1e5:
-		return fmt.Sprintf("%.3g", v)
 	}
-	return fmt.Sprintf("%.4f", v)
+	return numfmt.Num(v, numfmt.Digits)
 }
 
 // formatDelta writes a signed difference.
 func formatDelta(d float64) string {
-	if math.IsNaN(d) {
+	switch {
+	case math.IsNaN(d):
 		return ""
+	case d > 0 || math.IsInf(d, 1):
+		return "+" + strings.TrimPrefix(numfmt.Num(d, numfmt.Digits), "+")
 	}
-	if math.Abs(d) >= 1e5 {
-		return fmt.Sprintf("%+.3g", d)
-	}
-	return fmt.Sprintf("%+.4f", d)
+	return numfmt.Num(d, numfmt.Digits)
 }
 
-// formatDuration writes d in at most six cells: 850ms, 4.2s, 1m20s, 2h05m,
-// 3d04h.
+// formatDuration writes d as Go does (850ms, 4.2s, 1m20s, 2h5m0s), as the
+// CLI does; "-" for a negative one.
 func formatDuration(d time.Duration) string {
-	switch {
-	case d < 0:
+	if d < 0 {
 		return "-"
-	case d < time.Second:
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	case d < 10*time.Second:
-		return fmt.Sprintf("%.1fs", d.Seconds())
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
-	case d < 24*time.Hour:
-		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 	}
-	return fmt.Sprintf("%dd%02dh", int(d.Hours()/24), int(d.Hours())%24)
+	return numfmt.Duration(d)
 }
 
 // formatAge writes how long ago t was: "12s ago", "3m ago", "5h ago",

@@ -40,10 +40,26 @@ func TestFormats(t *testing.T) {
 		want string
 	}{
 		{850 * time.Millisecond, "850ms"}, {4200 * time.Millisecond, "4.2s"}, {42 * time.Second, "42s"},
-		{80 * time.Second, "1m20s"}, {125 * time.Minute, "2h05m"}, {76 * time.Hour, "3d04h"}, {-time.Second, "-"},
+		{80 * time.Second, "1m20s"}, {125 * time.Minute, "2h5m0s"}, {76 * time.Hour, "76h0m0s"}, {-time.Second, "-"},
 	} {
 		if got := formatDuration(tc.d); got != tc.want {
 			t.Errorf("formatDuration(%v) = %q, want %q", tc.d, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		v    float64
+		ok   bool
+		want string
+	}{
+		{0.79421, true, "0.7942"}, {1000, true, "1000"}, {1e-8, true, "1.000e-08"}, {0.5, true, "0.5"}, {0, false, "-"},
+	} {
+		if got := formatValue(tc.v, tc.ok); got != tc.want {
+			t.Errorf("formatValue(%v) = %q, want %q", tc.v, got, tc.want)
+		}
+	}
+	for d, want := range map[float64]string{0.01234: "+0.01234", -0.5: "-0.5", 0: "0"} {
+		if got := formatDelta(d); got != want {
+			t.Errorf("formatDelta(%v) = %q, want %q", d, got, want)
 		}
 	}
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)

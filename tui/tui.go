@@ -31,6 +31,9 @@ type Options struct {
 	// Rerun, when not nil, is called to rerun a run by its key; while it is
 	// nil the UI tells the user which command to type.
 	Rerun func(ctx context.Context, key string) error
+	// Root is the project's root, where the UI reads an asha sweep's
+	// rungs from its experiment; "" shows no rungs.
+	Root string
 }
 
 // Scope is a set of run ids. It is safe for concurrent use, so a caller
@@ -111,6 +114,6 @@ func New(ctx context.Context, st *store.Store, opts Options) *Model {
 	mono := opts.NoColor || os.Getenv("NO_COLOR") != ""
 	return newModel(&shared{
 		ctx: ctx, st: st, theme: newTheme(r, mono), now: timeNow, out: out,
-		scope: opts.Scope, rerun: opts.Rerun, poll: pollEvery, tick: tea.Tick,
+		scope: opts.Scope, rerun: opts.Rerun, root: opts.Root, poll: pollEvery, tick: tea.Tick,
 	})
 }

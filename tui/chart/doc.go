@@ -18,4 +18,10 @@
 // see Spread) are drawn under the others. Each series has a dash Pattern:
 // with LineKeys the legend shows it, which is what tells curves apart
 // without colour.
+//
+// Parallel draws parallel coordinates: a vertical axis per dimension and
+// each item a line across them, crossing each axis as a ● at its value;
+// the caller places the values on each axis (from 0 at the bottom to 1 at
+// the top) and names the labels, so a log or a categorical axis is the
+// caller's choice.
 package chart

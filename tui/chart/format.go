@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/xp-ml/xp/internal/numfmt"
 )
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
@@ -35,14 +37,9 @@ func Format(v float64) string {
 	return strconv.FormatFloat(v, 'g', 3, 64)
 }
 
-// FormatValue writes a value with four significant digits, for reading
-// rather than for an axis.
-func FormatValue(v float64) string {
-	if !finite(v) || math.Abs(v) >= 1e4 {
-		return Format(v)
-	}
-	return strconv.FormatFloat(v, 'g', 4, 64)
-}
+// FormatValue writes a value for reading rather than for an axis, as the
+// CLI does (numfmt.Num, four significant digits).
+func FormatValue(v float64) string { return numfmt.Num(v, numfmt.Digits) }
 
 func trimZeros(s string) string {
 	if strings.Contains(s, ".") {

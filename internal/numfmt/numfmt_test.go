@@ -1,4 +1,4 @@
-package cli
+package numfmt
 
 import (
 	"math"
@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-func TestFormatNum(t *testing.T) {
+func TestNum(t *testing.T) {
 	tests := []struct {
 		v      float64
 		digits int
@@ -20,7 +20,7 @@ func TestFormatNum(t *testing.T) {
 		{1e-8, 4, "1.000e-08"},
 		{0.00012346, 4, "0.0001235"},
 		{0, 4, "0"},
-		{-0.0, 4, "0"},
+		{math.Copysign(0, -1), 4, "0"},
 		{-1.23456, 4, "-1.235"},
 		{0.79421, 6, "0.79421"},
 		{0.79421, 2, "0.79"},
@@ -28,23 +28,21 @@ func TestFormatNum(t *testing.T) {
 		{math.Inf(1), 4, "+Inf"},
 	}
 	for _, tt := range tests {
-		digits = tt.digits
-		if got := formatNum(tt.v); got != tt.want {
-			t.Errorf("formatNum(%v) with %d digits = %q, want %q", tt.v, tt.digits, got, tt.want)
+		if got := Num(tt.v, tt.digits); got != tt.want {
+			t.Errorf("Num(%v, %d) = %q, want %q", tt.v, tt.digits, got, tt.want)
 		}
 	}
-	digits = defaultDigits
 }
 
-func TestFormatDuration(t *testing.T) {
+func TestDuration(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		123456 * time.Microsecond:  "123ms",
 		41234 * time.Millisecond:   "41.2s",
 		60 * time.Second:           "1m0s",
 		3723400 * time.Millisecond: "1h2m3s",
 	} {
-		if got := formatDuration(d); got != want {
-			t.Errorf("formatDuration(%v) = %q, want %q", d, got, want)
+		if got := Duration(d); got != want {
+			t.Errorf("Duration(%v) = %q, want %q", d, got, want)
 		}
 	}
 }
