@@ -44,18 +44,20 @@ func lsSweep(ctx context.Context, s Streams, o *lsOptions, st *store.Store, root
 	if o.limit > 0 && len(rows) > o.limit {
 		rows = rows[:o.limit]
 	}
+	rungs := ashaRungs(root, sw)
 	if o.json {
 		out := make([]runJSON, 0, len(rows))
 		for i := range rows {
 			if rows[i].Run != nil {
 				j := toJSON(rows[i].Run, "", false)
 				j.Params = paramsJSON(rows[i].Params)
+				j.Rung = runRung(rungs, rows[i].Run, rows[i].State)
 				out = append(out, j)
 			}
 		}
 		return writeJSON(s.Out, out)
 	}
-	return printPointTable(s, sw, points, rows, best, o.sort, ashaRungs(root, sw))
+	return printPointTable(s, sw, points, rows, best, o.sort, rungs)
 }
 
 // printPointTable writes the points of a sweep as a table; an asha
@@ -97,8 +99,8 @@ func printPointTable(s Streams, sw *store.Sweep, all, rows []sweep.PointResult, 
 		cells := []string{mark, fmt.Sprint(p.Index), store.ShortKey(p.Key), run, string(pointStatus(p))}
 		if rungs != nil {
 			rung := "-"
-			if p.Run != nil {
-				rung = rungCell(rungs, p.Run, p.State)
+			if r := runRung(rungs, p.Run, p.State); r != nil {
+				rung = r.String()
 			}
 			cells = append(cells, rung)
 		}

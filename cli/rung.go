@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/xp-ml/xp/cue/spec"
 	"github.com/xp-ml/xp/store"
@@ -24,37 +23,31 @@ func ashaRungs(root string, sw *store.Sweep) func(epochs int) []int {
 	return exp.Spec.Sweep.Rungs
 }
 
-// rungCell is where run r stands on its asha sweep's rungs: "2/3", with
-// "promoted" when its point went on from it (to a rung above, or queued
-// for one) and "paused" when its point stopped at it. held is the state
-// of the point that holds r's result.
-func rungCell(rungs func(int) []int, r *store.Run, held store.PointState) string {
-	if rungs == nil {
-		return "-"
+// runRung is where run r stands on its asha sweep's rungs (see
+// sweep.RunRung); nil when rungs is (not an asha sweep, or one the
+// project's files have moved on from). held is the state of the point
+// that holds r's result.
+func runRung(rungs func(int) []int, r *store.Run, held store.PointState) *sweep.Rung {
+	if rungs == nil || r == nil {
+		return nil
 	}
-	rs := rungs(r.Epochs)
-	cell := fmt.Sprintf("%d/%d", sweep.RungAt(rs, r.Epoch)+1, len(rs))
-	if r.Status != store.StatusPaused {
-		return cell
-	}
-	if held == store.PointDone {
-		return cell + " paused"
-	}
-	return cell + " promoted"
+	rung := sweep.RunRung(rungs(r.Epochs), r, held)
+	return &rung
 }
 
-// trainsToRung is the rung a claimed point of an asha sweep trains to,
-// "2/3": the one after its paused run's, or its first.
-func trainsToRung(ctx context.Context, st *store.Store, rungs func(int) []int, p *store.QueuedPoint) string {
+// trainsToRung is the rung a claimed point of an asha sweep trains to:
+// the one after its paused run's, or its first; nil where it is not
+// known.
+func trainsToRung(ctx context.Context, st *store.Store, rungs func(int) []int, p *store.QueuedPoint) *sweep.Rung {
 	if rungs == nil || p.RunEpochs == 0 {
-		return ""
+		return nil
 	}
-	rs := rungs(p.RunEpochs)
-	k := 0
+	var paused *store.Run
 	if p.RunID != 0 {
-		if r, err := st.Run(ctx, p.RunID); err == nil && r.Status == store.StatusPaused {
-			k = min(sweep.RungAt(rs, r.Epoch)+1, len(rs)-1)
+		if r, err := st.Run(ctx, p.RunID); err == nil {
+			paused = r
 		}
 	}
-	return fmt.Sprintf("%d/%d", k+1, len(rs))
+	rung := sweep.TrainsTo(rungs(p.RunEpochs), paused)
+	return &rung
 }
