@@ -26,7 +26,11 @@ func (p sweepTablePanel) build() ([]Block, error) {
 	for _, a := range params {
 		header = append(header, a.path)
 	}
-	header = append(header, "status", p.sw.Metric, "run")
+	header = append(header, "status")
+	if p.sw.Rungs != nil {
+		header = append(header, "rung")
+	}
+	header = append(header, p.sw.Metric, "run")
 	var rows [][]string
 	for _, pt := range p.sw.Points {
 		row := []string{fmt.Sprint(pt.Index)}
@@ -40,11 +44,19 @@ func (p sweepTablePanel) build() ([]Block, error) {
 		if best != nil && pt.Index == best.Index {
 			status += " (best)"
 		}
+		row = append(row, status)
+		if p.sw.Rungs != nil {
+			rung := "-"
+			if pt.Run != nil {
+				rung = p.sw.rungOf(&pt).String()
+			}
+			row = append(row, rung)
+		}
 		run := "-"
 		if pt.Run != nil {
 			run = fmt.Sprintf("%s #%d", pt.Run.Short(), pt.Run.ID)
 		}
-		row = append(row, status, valueCell(pt.Value, !math.IsNaN(pt.Value)), run)
+		row = append(row, valueCell(pt.Value, !math.IsNaN(pt.Value)), run)
 		rows = append(rows, row)
 	}
 	caption := fmt.Sprintf("%d points, by %s (%s)", len(p.sw.Points), p.sw.Metric, p.sw.Mode)
