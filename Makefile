@@ -90,8 +90,9 @@ bench:
 # python3-optuna) on synthetic objectives and two real experiments (credit
 # and churn MLPs, each point trained), the median over 10 seeds
 # (SEARCH_SEEDS) of the best value after 16, 32 and 64 trials, and the
-# goals checked (bench/search.sh; SEARCH_REAL=0 leaves the real
-# experiments out).
+# goals checked (bench/search.sh; about 11 minutes on two busy cores,
+# nearly all of it training the real experiments' points; SEARCH_REAL=0
+# leaves them out).
 bench-search:
 	bash bench/search.sh
 	bash bench/asha.sh
