@@ -94,4 +94,8 @@ func TestParamsOnePointLogAxis(t *testing.T) {
 	if x := blocks[0].Figure.plot.X; !(x.Min > 0 && x.Min < 0.01 && x.Max > 0.01) {
 		t.Errorf("x from %v to %v, want around 0.01 and above 0", x.Min, x.Max)
 	}
+	want := "5 points; 2 paused at a rung before the last left out; 2 without a value of validation.loss (failed or not run) left out"
+	if got := blocks[0].Figure.Caption; got != want {
+		t.Errorf("caption %q, want %q", got, want)
+	}
 }

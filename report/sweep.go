@@ -161,12 +161,16 @@ func groupOf(pt *sweep.PointResult) pointGroup {
 
 // drawnCaption says how many points a sweep figure left out.
 func drawnCaption(sw *Sweep) string {
-	left := 0
-	pruned := 0
+	left, pruned, paused := 0, 0, 0
 	for i := range sw.Points {
-		switch groupOf(&sw.Points[i]) {
+		pt := &sw.Points[i]
+		switch groupOf(pt) {
 		case groupNone:
-			left++
+			if pt.State == store.PointDone && pt.Status == store.StatusPaused {
+				paused++ // its value is at its rung's epochs, not comparable
+			} else {
+				left++
+			}
 		case groupPruned:
 			pruned++
 		}
@@ -174,6 +178,9 @@ func drawnCaption(sw *Sweep) string {
 	s := fmt.Sprintf("%d points", len(sw.Points))
 	if pruned > 0 {
 		s += fmt.Sprintf("; pruned points (%d) in gray", pruned)
+	}
+	if paused > 0 {
+		s += fmt.Sprintf("; %d paused at a rung before the last left out", paused)
 	}
 	if left > 0 {
 		s += fmt.Sprintf("; %d without a value of %s (failed or not run) left out", left, sw.Metric)
