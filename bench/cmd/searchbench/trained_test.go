@@ -4,15 +4,31 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/runner"
+	"github.com/xp-ml/xp/store"
+	"github.com/xp-ml/xp/sweep"
+	"github.com/xp-ml/xp/sweep/local"
 )
 
 // irisProject makes a project whose one experiment sweeps iris's
 // learning rate by validation accuracy (mode max).
 func irisProject(t *testing.T) string {
+	t.Helper()
+	return irisProjectWith(t, `method: "random"
+		trials: 4`)
+}
+
+// irisProjectWith is irisProject with the sweep's method and its fields.
+func irisProjectWith(t *testing.T, method string) string {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, "experiments", "data"), 0o755); err != nil {
@@ -36,8 +52,7 @@ func irisProject(t *testing.T) string {
 	metrics: ["accuracy"]
 	device: "cpu"
 	sweep: {
-		method: "random"
-		trials: 4
+		` + method + `
 		params: "train.optimizer.adam.lr": {log_uniform: [1e-3, 1e-1]}
 		metric: "validation.accuracy"
 	}
@@ -101,6 +116,58 @@ func TestTrainedObjective(t *testing.T) {
 	}
 	if _, err := objs["iris_lr"].eval(map[string]any{"train.optimizer.adam.lrr": 0.03}); err == nil {
 		t.Error("a point without the sweep's path: no error")
+	}
+}
+
+// searchbench's TPE is a tpe sweep with parallel 1: run as one by xp
+// first, the same seed asks for the same points, with the same run keys
+// (the store answers every one: nothing trains again), and finds the same
+// values.
+func TestSearchIsTheTPESweep(t *testing.T) {
+	const seed, trials, startup = 2, 8, 3
+	dir := irisProjectWith(t, fmt.Sprintf("method: %q, seed: %d, trials: %d, startup: %d, parallel: 1", "tpe", seed, trials, startup))
+	ctx := context.Background()
+	exps, err := spec.Load(filepath.Join(dir, "experiments", "iris_lr.cue"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, filepath.Join(dir, ".xp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sweep.Run(ctx, st, exps[0], &local.Executor{CPUs: 1},
+		sweep.Options{Options: runner.Options{AllowDirty: true}, Parallel: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []float64
+	best := math.Inf(1)
+	for _, p := range res.Points {
+		best = min(best, -p.Value) // mode max
+		want = append(want, best)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	trained := runsIn(t, dir)
+	if len(want) != trials || trained != trials {
+		t.Fatalf("the sweep has %d points and %d runs, want %d", len(want), trained, trials)
+	}
+
+	objs, st, err := loadProject(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	got, err := search(objs["iris_lr"], "tpe", seed, trials, startup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("searchbench's best after each trial %v, the sweep's %v", got, want)
+	}
+	if n := runsIn(t, dir); n != trained {
+		t.Errorf("searchbench trained %d points anew: its run keys are not the sweep's", n-trained)
 	}
 }
 
