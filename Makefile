@@ -87,9 +87,12 @@ bench:
 	bash bench/bench.sh
 
 # Search quality: random search, xp's TPE and Optuna's TPE (Debian's
-# python3-optuna) on synthetic objectives, the median over 10 seeds
+# python3-optuna) on synthetic objectives and two real experiments (credit
+# and churn MLPs, each point trained), the median over 10 seeds
 # (SEARCH_SEEDS) of the best value after 16, 32 and 64 trials, and the
-# goals checked (bench/search.sh; under a minute).
+# goals checked (bench/search.sh; about 11 minutes on two busy cores,
+# nearly all of it training the real experiments' points; SEARCH_REAL=0
+# leaves them out).
 bench-search:
 	bash bench/search.sh
 	bash bench/asha.sh

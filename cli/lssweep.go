@@ -44,18 +44,20 @@ func lsSweep(ctx context.Context, s Streams, o *lsOptions, st *store.Store, root
 	if o.limit > 0 && len(rows) > o.limit {
 		rows = rows[:o.limit]
 	}
+	rungs := sweep.RungsOf(root, sw)
 	if o.json {
 		out := make([]runJSON, 0, len(rows))
 		for i := range rows {
 			if rows[i].Run != nil {
 				j := toJSON(rows[i].Run, "", false)
 				j.Params = paramsJSON(rows[i].Params)
+				j.Rung = runRung(rungs, rows[i].Run, rows[i].State)
 				out = append(out, j)
 			}
 		}
 		return writeJSON(s.Out, out)
 	}
-	return printPointTable(s, sw, points, rows, best, o.sort, sweep.RungsOf(root, sw))
+	return printPointTable(s, sw, points, rows, best, o.sort, rungs)
 }
 
 // printPointTable writes the points of a sweep as a table; an asha
@@ -89,7 +91,11 @@ func printPointTable(s Streams, sw *store.Sweep, all, rows []sweep.PointResult, 
 		}
 		cells := []string{mark, fmt.Sprint(p.Index), store.ShortKey(p.Key), run, string(p.Standing())}
 		if rungs != nil {
-			cells = append(cells, sweep.RungLabel(rungs, p.Run, p.State))
+			rung := "-"
+			if r := runRung(rungs, p.Run, p.State); r != nil {
+				rung = r.String()
+			}
+			cells = append(cells, rung)
 		}
 		for _, path := range paths {
 			cells = append(cells, paramCell(p.Params, path))

@@ -12,6 +12,7 @@ import (
 	"github.com/xp-ml/xp/internal/termtext"
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
+	"github.com/xp-ml/xp/sweep"
 )
 
 // runJSON is the machine-readable form of a run, shared by run, ls and show.
@@ -46,6 +47,9 @@ type runJSON struct {
 	// Params are the values of the sweep point the run trained, path ->
 	// value.
 	Params map[string]json.RawMessage `json:"params,omitempty"`
+	// Rung is where the run stands on its asha sweep's rungs (xp ls
+	// --sweep --json).
+	Rung *sweep.Rung `json:"rung,omitempty"`
 	// UID is the run's global id; Remote the remote a pulled run came
 	// from and Origin who trained it ("user@host", from its provenance).
 	UID    string `json:"uid"`

@@ -72,9 +72,16 @@ func reapLost(ctx context.Context, st *store.Store) error {
 }
 
 type queueJSON struct {
-	Sweeps []sweepQueueJSON    `json:"sweeps"`
-	Points []store.QueuedPoint `json:"points"`
-	Runs   []runJSON           `json:"runs"`
+	Sweeps []sweepQueueJSON `json:"sweeps"`
+	Points []queuePointJSON `json:"points"`
+	Runs   []runJSON        `json:"runs"`
+}
+
+// queuePointJSON is a point in training; an asha sweep's with the rung it
+// trains to.
+type queuePointJSON struct {
+	store.QueuedPoint
+	Rung *sweep.Rung `json:"rung,omitempty"`
 }
 
 type sweepQueueJSON struct {
@@ -121,14 +128,27 @@ func runQueue(ctx context.Context, s Streams, o *queueOptions) error {
 			solo = append(solo, r)
 		}
 	}
+	// An asha sweep's points show the rung they train to.
+	rungs := map[string]func(int) []int{}
+	rungsOf := func(id string) func(int) []int {
+		f, ok := rungs[id]
+		if !ok {
+			if sw, err := st.FindSweep(ctx, id); err == nil {
+				f = sweep.RungsOf(root, sw)
+			}
+			rungs[id] = f
+		}
+		return f
+	}
 	if o.json {
-		out := queueJSON{Sweeps: []sweepQueueJSON{}, Points: points, Runs: []runJSON{}}
+		out := queueJSON{Sweeps: []sweepQueueJSON{}, Points: []queuePointJSON{}, Runs: []runJSON{}}
 		for _, sw := range sweeps {
 			out.Sweeps = append(out.Sweeps, sweepQueueJSON{Sweep: sw.Sweep, Done: sw.Done, Running: sw.Claimed,
 				Pending: sw.Pending, ByStatus: sw.ByStatus})
 		}
-		if out.Points == nil {
-			out.Points = []store.QueuedPoint{}
+		for i := range points {
+			out.Points = append(out.Points, queuePointJSON{QueuedPoint: points[i],
+				Rung: trainsToRung(ctx, st, rungsOf(points[i].SweepID), &points[i])})
 		}
 		for i := range solo {
 			out.Runs = append(out.Runs, toJSON(&solo[i], "", false))
@@ -158,18 +178,6 @@ func runQueue(ctx context.Context, s Streams, o *queueOptions) error {
 	if len(sweeps) > 0 {
 		fmt.Fprintln(s.Out)
 	}
-	// An asha sweep's points show the rung they train to.
-	rungs := map[string]func(int) []int{}
-	rungsOf := func(id string) func(int) []int {
-		f, ok := rungs[id]
-		if !ok {
-			if sw, err := st.FindSweep(ctx, id); err == nil {
-				f = sweep.RungsOf(root, sw)
-			}
-			rungs[id] = f
-		}
-		return f
-	}
 	tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "IN TRAINING\tKEY\tEPOCH\tPROCESS\tHEARTBEAT")
 	for _, p := range points {
@@ -182,8 +190,8 @@ func runQueue(ctx context.Context, s Streams, o *queueOptions) error {
 			beat += " (process gone: xp run continues it)"
 		}
 		point := fmt.Sprintf("%s[%d]", p.SweepID, p.Index)
-		if r := trainsToRung(ctx, st, rungsOf(p.SweepID), &p); r != "" {
-			point += " rung " + r
+		if r := trainsToRung(ctx, st, rungsOf(p.SweepID), &p); r != nil {
+			point += " rung " + r.String()
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", point, key, epoch, sweep.OwnerProcess(p.Owner), beat)
 	}

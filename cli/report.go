@@ -102,7 +102,7 @@ func reportInput(ctx context.Context, st *store.Store, root string, o *reportOpt
 			if err != nil {
 				return in, err
 			}
-			in.Sweep = &xpreport.Sweep{Sweep: sw, Metric: sw.Metric, Mode: sw.Mode, Points: points}
+			in.Sweep = &xpreport.Sweep{Sweep: sw, Metric: sw.Metric, Mode: sw.Mode, Points: points, Rungs: sweep.RungsOf(root, sw)}
 			if best := sweep.Best(points, sw.Mode); best != nil && best.Run != nil {
 				add(best.Run)
 			}

@@ -75,5 +75,9 @@ func comparePanels(runs []*runData) []panel {
 
 // sweepPanels are the panels of a sweep.
 func sweepPanels(sw *Sweep) []panel {
-	return []panel{sweepTablePanel{sw}, parallelPanel{sw}, paramsPanel{sw}}
+	panels := []panel{sweepTablePanel{sw}}
+	if sw.Rungs != nil {
+		panels = append(panels, rungsPanel{sw})
+	}
+	return append(panels, parallelPanel{sw}, paramsPanel{sw})
 }

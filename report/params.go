@@ -85,7 +85,13 @@ func (p paramsPanel) figure(a *axis, best *sweep.PointResult) (*Figure, error) {
 			names[i] = displayValue(c)
 		}
 		pl.NominalX(names...)
-	case a.log:
+	case a.log && pl.X.Min > 0 && !math.IsInf(pl.X.Max, 0):
+		// Points at one value only (an asha sweep's one finished point):
+		// gonum would widen the range by 1 each way, below zero, where a
+		// log scale has no ticks.
+		if pl.X.Min == pl.X.Max {
+			pl.X.Min, pl.X.Max = pl.X.Min/2, pl.X.Max*2
+		}
 		pl.X.Scale = plot.LogScale{}
 		pl.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	default:

@@ -21,6 +21,10 @@ type Sweep struct {
 	*store.Sweep
 	Metric, Mode string
 	Points       []sweep.PointResult
+	// Rungs are an asha sweep's rungs for a point of so many epochs
+	// (spec.Sweep.Rungs); nil for another method, or where the sweep's
+	// spec is not at hand: then the report shows no rungs.
+	Rungs func(epochs int) []int
 }
 
 // Document is a report: a title and its sections, in order.

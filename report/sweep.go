@@ -26,7 +26,11 @@ func (p sweepTablePanel) build() ([]Block, error) {
 	for _, a := range params {
 		header = append(header, a.path)
 	}
-	header = append(header, "status", p.sw.Metric, "run")
+	header = append(header, "status")
+	if p.sw.Rungs != nil {
+		header = append(header, "rung")
+	}
+	header = append(header, p.sw.Metric, "run")
 	var rows [][]string
 	for _, pt := range p.sw.Points {
 		row := []string{fmt.Sprint(pt.Index)}
@@ -40,11 +44,19 @@ func (p sweepTablePanel) build() ([]Block, error) {
 		if best != nil && pt.Index == best.Index {
 			status += " (best)"
 		}
+		row = append(row, status)
+		if p.sw.Rungs != nil {
+			rung := "-"
+			if pt.Run != nil {
+				rung = p.sw.rungOf(&pt).String()
+			}
+			row = append(row, rung)
+		}
 		run := "-"
 		if pt.Run != nil {
 			run = fmt.Sprintf("%s #%d", pt.Run.Short(), pt.Run.ID)
 		}
-		row = append(row, status, valueCell(pt.Value, !math.IsNaN(pt.Value)), run)
+		row = append(row, valueCell(pt.Value, !math.IsNaN(pt.Value)), run)
 		rows = append(rows, row)
 	}
 	caption := fmt.Sprintf("%d points, by %s (%s)", len(p.sw.Points), p.sw.Metric, p.sw.Mode)
@@ -149,12 +161,16 @@ func groupOf(pt *sweep.PointResult) pointGroup {
 
 // drawnCaption says how many points a sweep figure left out.
 func drawnCaption(sw *Sweep) string {
-	left := 0
-	pruned := 0
+	left, pruned, paused := 0, 0, 0
 	for i := range sw.Points {
-		switch groupOf(&sw.Points[i]) {
+		pt := &sw.Points[i]
+		switch groupOf(pt) {
 		case groupNone:
-			left++
+			if pt.State == store.PointDone && pt.Status == store.StatusPaused {
+				paused++ // its value is at its rung's epochs, not comparable
+			} else {
+				left++
+			}
 		case groupPruned:
 			pruned++
 		}
@@ -162,6 +178,9 @@ func drawnCaption(sw *Sweep) string {
 	s := fmt.Sprintf("%d points", len(sw.Points))
 	if pruned > 0 {
 		s += fmt.Sprintf("; pruned points (%d) in gray", pruned)
+	}
+	if paused > 0 {
+		s += fmt.Sprintf("; %d paused at a rung before the last left out", paused)
 	}
 	if left > 0 {
 		s += fmt.Sprintf("; %d without a value of %s (failed or not run) left out", left, sw.Metric)

@@ -1,5 +1,7 @@
 // Command searchbench runs xp's search methods on the synthetic
-// objectives of bench/search_reference.py, in process: random search (the
+// objectives of bench/search_reference.py, or on real experiments (with
+// -project: each point trained as a sweep point is, see trainer), in
+// process: random search (the
 // draws of a random sweep) and TPE (sweep/tpe, after the same startup
 // draws, each point proposed from every earlier result, as a tpe sweep
 // with parallel 1 does; tpe-normalized is TPE with tpe.Sampler.Normalized).
@@ -13,32 +15,43 @@
 //	searchbench -samples N     N random points of each objective and their values, as
 //	                           "objective<TAB>params JSON<TAB>value" lines, to check the
 //	                           port against search_reference.py --eval
+//	searchbench -project DIR [flags]
+//	                           the objectives are DIR's experiments with a sweep
+//	searchbench -project DIR -serve
+//	                           evaluate points asked for on stdin (serve), for
+//	                           search_optuna.py to give Optuna the same objectives
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/store"
 	"github.com/xp-ml/xp/sweep/tpe"
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "searchbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string, out io.Writer) error {
+func run(ctx context.Context, args []string, in io.Reader, out io.Writer) (err error) {
 	fs := flag.NewFlagSet("searchbench", flag.ContinueOnError)
 	objective := fs.String("objective", "all", "objectives, comma-separated, or all")
 	samplers := fs.String("sampler", "random,tpe", "methods, comma-separated: random, tpe, tpe-normalized")
@@ -47,20 +60,33 @@ func run(args []string, out io.Writer) error {
 	startup := fs.Int("startup", 10, "TPE's random points first")
 	checkpoints := fs.String("checkpoints", "16,32,64", "trial counts to report the best value after")
 	samples := fs.Int("samples", 0, "print N random points of each objective with their values, and stop")
+	project := fs.String("project", "", "the objectives are this project's experiments with a sweep")
+	serveFlag := fs.Bool("serve", false, "with -project: evaluate the points asked for on stdin")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	names := objectiveNames()
+	objs := objectives
+	if *project != "" {
+		var st *store.Store
+		if objs, st, err = loadProject(ctx, *project); err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, st.Close()) }()
+	}
+	if *serveFlag {
+		return serve(in, out, objs)
+	}
+	names := objectiveNames(objs)
 	if *objective != "all" {
 		names = strings.Split(*objective, ",")
 	}
 	for _, name := range names {
-		if _, ok := objectives[name]; !ok {
-			return fmt.Errorf("unknown objective %q (have %s)", name, strings.Join(objectiveNames(), ", "))
+		if _, ok := objs[name]; !ok {
+			return fmt.Errorf("unknown objective %q (have %s)", name, strings.Join(objectiveNames(objs), ", "))
 		}
 	}
 	if *samples > 0 {
-		return printSamples(out, names, *samples)
+		return printSamples(out, objs, names, *samples)
 	}
 	var cps []int
 	for _, c := range strings.Split(*checkpoints, ",") {
@@ -77,7 +103,7 @@ func run(args []string, out io.Writer) error {
 		for _, method := range strings.Split(*samplers, ",") {
 			var curves [][]float64
 			for seed := 1; seed <= *seeds; seed++ {
-				c, err := search(objectives[name], method, uint64(seed), *trials, *startup)
+				c, err := search(objs[name], method, uint64(seed), *trials, *startup)
 				if err != nil {
 					return err
 				}
@@ -145,7 +171,10 @@ func search(obj objective, method string, seed uint64, trials, startup int) ([]f
 			}
 			params[n] = v
 		}
-		y := obj.eval(params)
+		y, err := obj.eval(params)
+		if err != nil {
+			return nil, err
+		}
 		history = append(history, tpe.Trial{X: x, Loss: y})
 		best = min(best, y)
 		curve = append(curve, best)
@@ -165,9 +194,9 @@ func tpeParam(p spec.SweepParam) tpe.Param {
 	return tpe.Param{Kind: tpe.Float, Low: p.Low, High: p.High}
 }
 
-func printSamples(out io.Writer, names []string, n int) error {
+func printSamples(out io.Writer, objs map[string]objective, names []string, n int) error {
 	for _, name := range names {
-		obj := objectives[name]
+		obj := objs[name]
 		for i := range n {
 			rng := rand.New(rand.NewPCG(99, uint64(i)))
 			params := map[string]any{}
@@ -182,7 +211,11 @@ func printSamples(out io.Writer, names []string, n int) error {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "%s\t%s\t%s\n", name, js, strconv.FormatFloat(obj.eval(params), 'g', -1, 64))
+			y, err := obj.eval(params)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "%s\t%s\t%s\n", name, js, strconv.FormatFloat(y, 'g', -1, 64))
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"math"
 	"slices"
@@ -21,7 +22,7 @@ func TestObjectivesKnownMinima(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := objectives[tt.name].eval(tt.params); math.Abs(got-tt.want) > 1e-6 {
+			if got, err := objectives[tt.name].eval(tt.params); err != nil || math.Abs(got-tt.want) > 1e-6 {
 				t.Errorf("minimum %v, want %v", got, tt.want)
 			}
 		})
@@ -50,7 +51,7 @@ func TestSearchCurves(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	if err := run([]string{"-seeds", "2", "-trials", "16", "-objective", "lr_valley", "-sampler", "tpe"}, &out); err != nil {
+	if err := run(context.Background(), []string{"-seeds", "2", "-trials", "16", "-objective", "lr_valley", "-sampler", "tpe"}, nil, &out); err != nil {
 		t.Fatal(err)
 	}
 	var line struct {

@@ -8,12 +8,18 @@ import (
 	"github.com/xp-ml/xp/cue/spec"
 )
 
-// objective is one of search_reference.py's: its space, in the sweep's
-// terms, and its function, to minimise.
+// objective is a space, in the sweep's terms, and a function to
+// minimise over it: one of search_reference.py's, or a real experiment
+// (trainer).
 type objective struct {
 	name  string
 	space map[string]spec.SweepParam
-	eval  func(p map[string]any) float64
+	eval  func(p map[string]any) (float64, error)
+}
+
+// pure makes a function that cannot fail an objective's eval.
+func pure(f func(p map[string]any) float64) func(p map[string]any) (float64, error) {
+	return func(p map[string]any) (float64, error) { return f(p), nil }
 }
 
 // names are the objective's params, sorted, as a sweep orders its paths.
@@ -26,9 +32,9 @@ func (o objective) names() []string {
 	return out
 }
 
-func objectiveNames() []string {
+func objectiveNames(objs map[string]objective) []string {
 	var out []string
-	for n := range objectives {
+	for n := range objs {
 		out = append(out, n)
 	}
 	slices.Sort(out)
@@ -70,10 +76,10 @@ var objectives = map[string]objective{
 			"scale": choice("a", "b", "c"),
 			"k":     {Dist: spec.DistIntUniform, Low: 0, High: 8},
 		},
-		eval: func(p map[string]any) float64 {
+		eval: pure(func(p map[string]any) float64 {
 			mult := map[any]float64{"a": 1.0, "b": 1.5, "c": 3.0}[p["scale"]]
 			return branin(num(p["x"]), num(p["y"]))*mult + 0.5*math.Pow(num(p["k"])-3, 2)
-		},
+		}),
 	},
 	"lr_valley": {
 		name: "lr_valley",
@@ -82,19 +88,19 @@ var objectives = map[string]objective{
 			"width":   choice(16, 32, 64, 128, 256),
 			"dropout": uniform(0, 0.6),
 		},
-		eval: func(p map[string]any) float64 {
+		eval: pure(func(p map[string]any) float64 {
 			lr := math.Pow(math.Log10(num(p["lr"]))-math.Log10(3e-3), 2)
 			width := 1/num(p["width"])*256 - 1
 			drop := 4 * math.Pow(num(p["dropout"])-0.2, 2)
 			return lr + 0.1*width + drop
-		},
+		}),
 	},
 	"rosenbrock4": {
 		name: "rosenbrock4",
 		space: map[string]spec.SweepParam{
 			"x0": uniform(-2, 3), "x1": uniform(-2, 3), "x2": uniform(-2, 3), "x3": uniform(-2, 3),
 		},
-		eval: func(p map[string]any) float64 {
+		eval: pure(func(p map[string]any) float64 {
 			var xs [4]float64
 			for i := range xs {
 				xs[i] = num(p["x"+string(rune('0'+i))]) - 0.5
@@ -104,6 +110,6 @@ var objectives = map[string]objective{
 				sum += 100*math.Pow(xs[i+1]-xs[i]*xs[i], 2) + math.Pow(1-xs[i], 2)
 			}
 			return sum
-		},
+		}),
 	},
 }
