@@ -37,8 +37,8 @@ func schemaChoices(t *testing.T, def string) (kinds []string, body string) {
 func TestInitTemplateListsEveryRuleAndEncoder(t *testing.T) {
 	template := string(exampleCUE)
 	shown := func(kind string) bool {
-		return regexp.MustCompile(`\{` + kind + `:`).MatchString(template) ||
-			regexp.MustCompile(`(?m)^\s*(//\s*)?` + kind + `:`).MatchString(template)
+		return regexp.MustCompile(`\{`+kind+`:`).MatchString(template) ||
+			regexp.MustCompile(`(?m)^\s*(//\s*)?`+kind+`:`).MatchString(template)
 	}
 	for _, def := range []string{"#Rule", "#PrepareRule", "#Feature"} {
 		kinds, _ := schemaChoices(t, def)
