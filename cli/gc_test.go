@@ -20,36 +20,7 @@ import (
 // store; only their status and last heartbeat are set by hand, as a
 // process that died days ago would have left them.
 func TestGCLostRuns(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(dataDir(), "iris.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	t.Chdir(dir)
-	for rel, body := range map[string]string{
-		"experiments/data/iris.csv": string(data),
-		"experiments/iris.cue": `iris: #Experiment & {
-	data: {source: file: "data/iris.csv", target: "Species"}
-	model: logreg: {}
-	train: epochs: 2
-}
-`,
-		"experiments/seeds.cue": `seeds: #Experiment & {
-	data: {source: file: "data/iris.csv", target: "Species"}
-	model: logreg: {}
-	train: epochs: 1
-	sweep: params: "train.seed": [1, 2]
-}
-`,
-	} {
-		p := filepath.Join(dir, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := sweepProject(t)
 	for _, args := range [][]string{
 		{"run", "--allow-dirty", "iris"},
 		{"run", "--allow-dirty", "--force", "iris"},
@@ -145,4 +116,42 @@ func TestGCLostRuns(t *testing.T) {
 	if _, err := os.Stat(st.ArtifactDir(point)); err != nil {
 		t.Errorf("run %d's folder: %v; want it kept", point.ID, err)
 	}
+}
+
+// sweepProject makes, outside git, a project of two experiments on the
+// iris data: iris, and seeds, a sweep of two points; it is the working
+// directory. Nothing is trained.
+func sweepProject(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dataDir(), "iris.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for rel, body := range map[string]string{
+		"experiments/data/iris.csv": string(data),
+		"experiments/iris.cue": `iris: #Experiment & {
+	data: {source: file: "data/iris.csv", target: "Species"}
+	model: logreg: {}
+	train: epochs: 2
+}
+`,
+		"experiments/seeds.cue": `seeds: #Experiment & {
+	data: {source: file: "data/iris.csv", target: "Species"}
+	model: logreg: {}
+	train: epochs: 1
+	sweep: params: "train.seed": [1, 2]
+}
+`,
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
