@@ -142,6 +142,10 @@ func PrepareTask(f, test *Frame, d spec.Data, task Task) (*Prepared, error) {
 		return nil, err
 	}
 	if classes := classList(target, labels, rows); len(classes) < 2 && !regression {
+		if len(prepared) > 0 {
+			return nil, fieldErrorf("data.prepare", ErrTooFewClasses, "after data.prepare, column %q has %s; a classifier needs at least 2",
+				d.Target, describeClasses(classes))
+		}
 		return nil, fieldErrorf("data.target", ErrTooFewClasses, "column %q has %s; a classifier needs at least 2",
 			d.Target, describeClasses(classes))
 	}

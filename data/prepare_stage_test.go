@@ -124,6 +124,8 @@ func TestPrepareStageRules(t *testing.T) {
 			wantField: "data.prepare[0].fill_na", wantErr: ErrInvalidRule, wantMsg: "fill_na goes in data.clean"},
 		{name: "a column it does not have", prepare: []spec.Rule{{DropNA: &spec.DropNA{}}, {DropDuplicates: &spec.DropDuplicates{Subset: []string{"z"}}}},
 			wantField: "data.prepare[1].drop_duplicates.subset[0]", wantErr: ErrColumnNotFound},
+		{name: "one class left", prepare: []spec.Rule{{Filter: &spec.Filter{Column: "y", Op: "==", Value: "a"}}},
+			wantField: "data.prepare", wantErr: ErrTooFewClasses, wantMsg: `after data.prepare, column "y" has only the class "a"`},
 		{name: "every row removed", prepare: []spec.Rule{{Filter: &spec.Filter{Column: "x", Op: ">", Value: 100}}},
 			wantField: "data.prepare[0]", wantErr: ErrEmptyTrain, wantMsg: "removed all 40 rows"},
 	}
