@@ -26,11 +26,7 @@ func printDataReport(w io.Writer, rep *runner.DataReport) {
 		fmt.Fprintf(w, "            %d rows without a target dropped\n", rep.DroppedTarget)
 	}
 	for _, r := range rep.Rules {
-		where := fmt.Sprintf("clean[%d] %s", r.Index, r.Kind)
-		if r.Index < 0 {
-			where = "encode " + r.Kind
-		}
-		fmt.Fprintf(w, "  %-26s %s\n", where, r.Detail)
+		fmt.Fprintf(w, "  %-26s %s\n", r.Where(), r.Detail)
 	}
 	for _, n := range rep.Notes {
 		fmt.Fprintf(w, "  note  %s\n", n)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 
 	"github.com/xp-ml/xp/cue/spec"
@@ -17,6 +18,9 @@ import (
 // encoded as all zeros; Kind "other_category": categories encoded as the
 // shared "other" input).
 type RuleReport struct {
+	// Stage is "prepare" for a rule of data.prepare (Index is then its
+	// position there), empty for data.clean and encoding.
+	Stage         string `json:"stage,omitempty"`
 	Index         int    `json:"index"`
 	Kind          string `json:"kind"`
 	RowsDropped   int    `json:"rows_dropped,omitempty"`
@@ -24,6 +28,27 @@ type RuleReport struct {
 	ValuesChanged int    `json:"values_changed,omitempty"`
 	Detail        string `json:"detail"`
 }
+
+// Where names the report's rule as the run's log and xp show do:
+// "prepare[0] drop_duplicates", "clean[2] filter", "encode impute".
+func (r RuleReport) Where() string {
+	switch {
+	case r.Stage == stagePrepare:
+		return fmt.Sprintf("prepare[%d] %s", r.Index, r.Kind)
+	case r.Index < 0:
+		return "encode " + r.Kind
+	}
+	return fmt.Sprintf("clean[%d] %s", r.Index, r.Kind)
+}
+
+// stagePrepare is data.prepare: rules run on all the rows, before the split.
+const stagePrepare = "prepare"
+
+// prepareKinds are the kinds of rule data.prepare takes: they drop rows by
+// each row's own values (or by its equal to an earlier row) and fit
+// nothing, so running them before the split lets no test row shape a
+// training row. The schema allows only these (#PrepareRule).
+var prepareKinds = []string{kindDropDuplicates, kindDropNA, kindFilter}
 
 // workspace is the frame as the cleaning rules see it: the rows of each
 // split, and the table of columns the rules change.
@@ -33,6 +58,9 @@ type workspace struct {
 	splits [numSplits][]int
 	steps  []Step
 	target string // the target column, which rules may not change
+	// stage is stagePrepare while data.prepare runs, on all the rows as
+	// one group in splits[splitTrain]; empty for data.clean.
+	stage string
 	// dupCols are the columns drop_duplicates compares.
 	dupCols []int
 }
@@ -63,9 +91,16 @@ func (w *workspace) keep(pred func(row int) bool) (dropped [numSplits]int) {
 // training split as it stands after the rules before it.
 func (w *workspace) apply(i int, r spec.Rule) (RuleReport, error) {
 	field := fmt.Sprintf("data.clean[%d]", i)
+	if w.stage == stagePrepare {
+		field = fmt.Sprintf("data.prepare[%d]", i)
+	}
 	ru := ruleOf(r)
 	if ru == nil {
 		return RuleReport{}, fieldErrorf(field, ErrInvalidRule, "rule sets none of %s", strings.Join(ruleKinds, ", "))
+	}
+	if w.stage == stagePrepare && !slices.Contains(prepareKinds, ru.kind()) {
+		return RuleReport{}, fieldErrorf(field+"."+ru.kind(), ErrInvalidRule, "%s goes in data.clean: data.prepare only drops rows (%s)",
+			ru.kind(), strings.Join(prepareKinds, ", "))
 	}
 	trainBefore := len(w.splits[splitTrain])
 	rep, what, err := ru.fit(w, field)
@@ -78,8 +113,11 @@ func (w *workspace) apply(i int, r spec.Rule) (RuleReport, error) {
 		}
 		return RuleReport{}, err
 	}
-	rep.Index, rep.Kind = i, ru.kind()
+	rep.Stage, rep.Index, rep.Kind = w.stage, i, ru.kind()
 	if len(w.splits[splitTrain]) == 0 {
+		if w.stage == stagePrepare {
+			return RuleReport{}, fieldErrorf(field, ErrEmptyTrain, "%s removed all %d rows", what, trainBefore)
+		}
 		return RuleReport{}, fieldErrorf(field, ErrEmptyTrain, "%s removed all %d training rows", what, trainBefore)
 	}
 	return rep, nil

@@ -61,7 +61,13 @@ type Prepared struct {
 // dealt to splits before any rule runs, and each rule then acts on each
 // split.
 //
-// Steps: drop rows with no target (DroppedTarget); split (see splitRows);
+// The one exception is data.prepare: rules that drop rows by each row's
+// own values and fit nothing (drop_duplicates, drop_na, filter) may run
+// on all the rows before the split, so that a row and its duplicate do
+// not land in train and test at once.
+//
+// Steps: drop rows with no target (DroppedTarget); run data.prepare on
+// the rest (prepareRows, reported with Stage "prepare"); split (see splitRows);
 // run the cleaning rules in order (each fitted on the training split as the
 // rules before it left it, and reported); fit the encoding on the training
 // split; encode all three splits. Classes are the sorted labels of the
@@ -131,7 +137,15 @@ func PrepareTask(f, test *Frame, d spec.Data, task Task) (*Prepared, error) {
 			rows = append(rows, i)
 		}
 	}
+	rows, testRows, prepared, err := prepareRows(f, d, rows, testRows)
+	if err != nil {
+		return nil, err
+	}
 	if classes := classList(target, labels, rows); len(classes) < 2 && !regression {
+		if len(prepared) > 0 {
+			return nil, fieldErrorf("data.prepare", ErrTooFewClasses, "after data.prepare, column %q has %s; a classifier needs at least 2",
+				d.Target, describeClasses(classes))
+		}
 		return nil, fieldErrorf("data.target", ErrTooFewClasses, "column %q has %s; a classifier needs at least 2",
 			d.Target, describeClasses(classes))
 	}
@@ -146,7 +160,7 @@ func PrepareTask(f, test *Frame, d spec.Data, task Task) (*Prepared, error) {
 	}
 	w := newWorkspace(f, splits)
 	w.target = d.Target
-	report := make([]RuleReport, 0, len(d.Clean)+2)
+	report := slices.Grow(prepared, len(d.Clean)+2)
 	for i, r := range d.Clean {
 		rep, err := w.apply(i, r)
 		if err != nil {
@@ -218,6 +232,37 @@ func PrepareTask(f, test *Frame, d spec.Data, task Task) (*Prepared, error) {
 		Notes:         notes,
 		DroppedTarget: dropped,
 	}, nil
+}
+
+// prepareRows runs data.prepare on the rows with a target, all of them as
+// one group before the split: the source's rows, then test_source's
+// (testRows, which stay the test split), so a row equal to an earlier one
+// is dropped wherever the two fall. What is left of each is returned.
+func prepareRows(f *Frame, d spec.Data, rows, testRows []int) (kept, keptTest []int, report []RuleReport, err error) {
+	if len(d.Prepare) == 0 {
+		return rows, testRows, nil, nil
+	}
+	isTest := make(map[int]bool, len(testRows))
+	for _, r := range testRows {
+		isTest[r] = true
+	}
+	w := newWorkspace(f, [numSplits][]int{splitTrain: slices.Concat(rows, testRows)})
+	w.stage, w.target = stagePrepare, d.Target
+	for i, r := range d.Prepare {
+		rep, err := w.apply(i, r)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		report = append(report, rep)
+	}
+	for _, r := range w.splits[splitTrain] {
+		if isTest[r] {
+			keptTest = append(keptTest, r)
+		} else {
+			kept = append(kept, r)
+		}
+	}
+	return kept, keptTest, report, nil
 }
 
 // concat is a frame of a's rows then b's, with a's columns in a's order;

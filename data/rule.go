@@ -213,9 +213,13 @@ func perSplit(n [numSplits]int) string {
 	return fmt.Sprintf("train %d, validation %d, test %d", n[splitTrain], n[splitVal], n[splitTest])
 }
 
-// dropReport is the report of a rule that dropped rows.
-func dropReport(dropped [numSplits]int) RuleReport {
+// dropReport is the report of a rule that dropped rows: per split, or,
+// before the split, in all.
+func (w *workspace) dropReport(dropped [numSplits]int) RuleReport {
 	total := dropped[splitTrain] + dropped[splitVal] + dropped[splitTest]
+	if w.stage == stagePrepare {
+		return RuleReport{RowsDropped: total, Detail: fmt.Sprintf("dropped %d rows before the split", total)}
+	}
 	return RuleReport{RowsDropped: total, Detail: fmt.Sprintf("dropped %d rows (%s)", total, perSplit(dropped))}
 }
 

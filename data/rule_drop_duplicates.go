@@ -32,7 +32,7 @@ func (r dropDuplicates) fit(w *workspace, field string) (RuleReport, string, err
 		what += " " + strings.Join(r.Subset, ", ")
 	}
 	w.dupCols = cols
-	return dropReport(w.dropDuplicates(w.rowHash)), what, nil
+	return w.dropReport(w.dropDuplicates(w.rowHash)), what, nil
 }
 
 func (r dropDuplicates) vet(c *schemaCheck, field string) {

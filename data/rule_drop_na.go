@@ -42,7 +42,7 @@ func (r dropNA) fit(w *workspace, field string) (RuleReport, string, error) {
 		}
 		return true
 	})
-	return dropReport(dropped), what, nil
+	return w.dropReport(dropped), what, nil
 }
 
 func (r dropNA) vet(c *schemaCheck, field string) {

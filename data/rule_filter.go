@@ -50,7 +50,7 @@ func (r filter) fit(w *workspace, field string) (RuleReport, string, error) {
 		}
 		return match(row)
 	})
-	rep := dropReport(dropped)
+	rep := w.dropReport(dropped)
 	if missing > 0 {
 		rep.Detail += fmt.Sprintf("; %d of them had no %s", missing, r.Column)
 	}

@@ -356,6 +356,11 @@ func checkSchema(sc Schema, d spec.Data) []*spec.FieldError {
 	if c.t.index(d.Target) < 0 {
 		c.report(&spec.FieldError{Field: "data.target", Err: c.t.notFound(d.Target)})
 	}
+	for i, r := range d.Prepare {
+		if ru := ruleOf(r); ru != nil {
+			ru.vet(c, fmt.Sprintf("data.prepare[%d]", i))
+		}
+	}
 	for i, r := range d.Clean {
 		if ru := ruleOf(r); ru != nil {
 			ru.vet(c, fmt.Sprintf("data.clean[%d]", i))

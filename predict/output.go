@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/csv"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 
@@ -12,8 +13,8 @@ import (
 )
 
 // WriteCSV writes f's rows as CSV, numbers in their shortest form and
-// missing values empty, with out's predictions appended: as `xp predict`
-// prints them. out is what Predict returned for f.
+// missing values empty, with out's predictions appended (FormatProb,
+// FormatValue): as `xp predict` prints them. out is what Predict returned for f.
 func (p *Predictor) WriteCSV(w io.Writer, f *data.Frame, out []float32) error {
 	return p.WriteCSVCells(w, f, nil, out)
 }
@@ -113,11 +114,30 @@ func writeRegression(out io.Writer, f *data.Frame, text func(i, j int) string, s
 	return bw.Flush()
 }
 
-// FormatProb writes a probability as the shortest text that reads back to
-// the same float32: the text a run wrote for its test rows
-// (test_predictions.csv), so the two compare as text.
-func FormatProb(p float32) string { return strconv.FormatFloat(float64(p), 'g', -1, 32) }
+// ProbDecimals is how many decimals `xp predict` and `xp serve` write a
+// probability with: fixed, so every row's columns line up and read the
+// same, and finer than any decision a probability drives. The run's own
+// test_predictions.csv keeps every bit.
+const ProbDecimals = 6
 
-// FormatValue writes a regression's prediction in the target's units,
-// as the shortest text that reads back to the same float64.
-func FormatValue(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+// ValueDigits is how many significant digits a regression's prediction is
+// written with.
+const ValueDigits = 6
+
+// FormatProb writes a probability with ProbDecimals decimals: 0.250000,
+// 1.000000, 0.000012.
+func FormatProb(p float32) string { return strconv.FormatFloat(float64(p), 'f', ProbDecimals, 64) }
+
+// FormatValue writes a regression's prediction in the target's units with
+// ValueDigits significant digits and never an exponent: 1234570, 25.5,
+// 0.0000123457. A value that is not finite is written as Go spells it.
+func FormatValue(v float64) string {
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	r, err := strconv.ParseFloat(strconv.FormatFloat(v, 'g', ValueDigits, 64), 64)
+	if err != nil {
+		r = v
+	}
+	return strconv.FormatFloat(r, 'f', -1, 64)
+}

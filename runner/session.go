@@ -222,7 +222,7 @@ func storedSources(src *provenance.Source) []store.Source {
 func (s *session) describe() {
 	prep, log := s.prep, s.log
 	for _, r := range prep.Report {
-		log.Printf("clean[%d] %s: %s", r.Index, r.Kind, r.Detail)
+		log.Printf("%s: %s", r.Where(), r.Detail)
 	}
 	if prep.Task == data.TaskRegression {
 		log.Printf("data: %d train, %d validation, %d test rows; %d features; regression target %s standardized with the training %s",

@@ -21,7 +21,7 @@ const hashTag = "xp-spec-v1\n"
 
 // Canonical returns the canonical JSON of a resolved experiment: the
 // metadata fields (MetadataFields) dropped from the top-level object, and
-// DataMetadataFields from its data, then
+// DataMetadataFields and an empty prepare list from its data, then
 // the form described in the package documentation (sorted keys, no
 // whitespace, canonical numbers and strings). Equal values give equal bytes
 // however they were written; Canonical of its own output returns it
@@ -38,6 +38,11 @@ func Canonical(js []byte) ([]byte, error) {
 		for i, m := range obj {
 			if d, ok := m.val.(object); ok && m.key == "data" {
 				obj[i].val = slices.DeleteFunc(slices.Clone(d), func(m member) bool {
+					// An empty prepare is no prepare: the keys of specs
+					// written before it existed stay theirs.
+					if a, ok := m.val.(array); ok && m.key == "prepare" && len(a) == 0 {
+						return true
+					}
 					return slices.Contains(DataMetadataFields, m.key)
 				})
 			}

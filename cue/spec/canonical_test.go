@@ -127,6 +127,7 @@ credit: #Experiment & {description: "credit scoring", data: {source: {file: "cre
 		"metadata changed":            strings.Replace(base, `description: "credit scoring"`, `description: "v2", tags: ["x"], name: "credit"`, 1),
 		"defaults written out":        strings.Replace(base, `train: optimizer: adam: lr: 1e-3`, "train: {epochs: 20, batch_size: 32, optimizer: adam: {lr: 1e-3, beta1: 0.9, eps: 1e-8}}\n\tdevice: \"auto\"\n\tmetrics: [\"accuracy\", \"log_loss\"]", 1),
 		"without #Experiment":         strings.Replace(base, "credit: #Experiment & {", "credit: {", 1),
+		"an empty prepare":            strings.Replace(base, "clean: [", "prepare: []\n\t\tclean: [", 1),
 		"through a shared definition": "#Base: #Experiment & {data: split: seed: 42}\n" + strings.Replace(base, "credit: #Experiment & {", "credit: #Base & {", 1),
 	}
 	different := map[string]string{
@@ -134,10 +135,12 @@ credit: #Experiment & {description: "credit scoring", data: {source: {file: "cre
 		"a layer's width": strings.Replace(base, "{dense: 32}", "{dense: 33}", 1),
 		"split seed":      strings.Replace(base, "split: seed: 42", "split: seed: 43", 1),
 		"a rule's value":  strings.Replace(base, "value: 18", "value: 21", 1),
-		"rule order":      strings.Replace(base, `[{drop_na: {}}, {filter: {column: "Age", op: ">=", value: 18}}]`, `[{filter: {column: "Age", op: ">=", value: 18}}, {drop_na: {}}]`, 1),
-		"a default":       strings.Replace(base, "adam: lr: 1e-3", "adam: {lr: 1e-3, beta2: 0.99}", 1),
-		"data file":       strings.Replace(base, "credit.csv", "credit2.csv", 1),
-		"device":          strings.Replace(base, "model:", "device: \"cpu\"\n\tmodel:", 1),
+		"a rule run before the split": strings.Replace(base, `clean: [{drop_na: {}}, `, `prepare: [{drop_na: {}}]
+		clean: [`, 1),
+		"rule order": strings.Replace(base, `[{drop_na: {}}, {filter: {column: "Age", op: ">=", value: 18}}]`, `[{filter: {column: "Age", op: ">=", value: 18}}, {drop_na: {}}]`, 1),
+		"a default":  strings.Replace(base, "adam: lr: 1e-3", "adam: {lr: 1e-3, beta2: 0.99}", 1),
+		"data file":  strings.Replace(base, "credit.csv", "credit2.csv", 1),
+		"device":     strings.Replace(base, "model:", "device: \"cpu\"\n\tmodel:", 1),
 	}
 	hashOf := func(t *testing.T, src string) string {
 		t.Helper()

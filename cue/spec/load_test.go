@@ -260,6 +260,30 @@ func TestLoadErrors(t *testing.T) {
 `,
 		},
 		{
+			name: "a fitted rule in data.prepare",
+			files: map[string]string{"exp.cue": prefix + `	data: prepare: [{drop_duplicates: {}}, {fill_na: {column: "Age", with: "mean"}}]
+}
+`},
+			want: `exp.cue:7:42: data.prepare[1].fill_na: fill_na goes in data.clean: its statistics are fitted on the training split, and before the split they would see the test rows
+`,
+		},
+		{
+			name: "a typo in a prepare rule",
+			files: map[string]string{"exp.cue": prefix + `	data: prepare: [{filter: {column: "Age", op: "=>", value: 18}}]
+}
+`},
+			want: `exp.cue:7:47: data.prepare[0].filter.op: "=>" is not one of "==", "!=", "<", "<=", ">", ">=", "in" (did you mean ">="?)
+`,
+		},
+		{
+			name: "a prepare rule with two kinds",
+			files: map[string]string{"exp.cue": prefix + `	data: prepare: [{drop_na: {}, drop_duplicates: {}}]
+}
+`},
+			want: `exp.cue:7:18: data.prepare[0]: sets drop_duplicates and drop_na: only one of drop_duplicates, drop_na, filter may be set
+`,
+		},
+		{
 			name: "an empty rule",
 			files: map[string]string{"exp.cue": prefix + `	data: clean: [{}]
 }

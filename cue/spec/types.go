@@ -28,13 +28,16 @@ var MetadataFields = []string{"name", "description", "tags"}
 
 // Data says where the rows come from and how they become a training matrix.
 type Data struct {
-	Source     Source             `json:"source"`
-	TestSource *Source            `json:"test_source,omitempty"` // test rows from their own file; Split.Test is then 0
-	Target     string             `json:"target"`
-	Clean      []Rule             `json:"clean"`
-	Features   map[string]Feature `json:"features,omitempty"` // by column name
-	Split      Split              `json:"split"`
-	Limits     *Limits            `json:"limits,omitempty"` // not in the spec hash (DataMetadataFields)
+	Source     Source  `json:"source"`
+	TestSource *Source `json:"test_source,omitempty"` // test rows from their own file; Split.Test is then 0
+	Target     string  `json:"target"`
+	// Prepare are rules run on all the rows before the split; the schema
+	// allows only drop_duplicates, drop_na and filter (#PrepareRule).
+	Prepare  []Rule             `json:"prepare,omitempty"`
+	Clean    []Rule             `json:"clean"`
+	Features map[string]Feature `json:"features,omitempty"` // by column name
+	Split    Split              `json:"split"`
+	Limits   *Limits            `json:"limits,omitempty"` // not in the spec hash (DataMetadataFields)
 }
 
 // DataMetadataFields are the fields of data left out of the spec hash:

@@ -37,6 +37,9 @@ func TestVariantIsTheSpecWrittenOut(t *testing.T) {
 		{"a field the base does not set",
 			`v: {from: "base", train: batch_size: 8, description: "small batches"}`,
 			`full: #Experiment & {description: "small batches", data: {source: file: "d.csv", target: "y", split: {test: 0.2, validation: 0.1, seed: 42}}, model: logreg: {}, train: {epochs: 5, batch_size: 8, optimizer: adam: lr: 0.05}}`},
+		{"deduplicated before the split",
+			`v: {from: "base", data: prepare: [{drop_duplicates: {}}]}`,
+			`full: #Experiment & {data: {source: file: "d.csv", target: "y", prepare: [{drop_duplicates: {}}], split: {test: 0.2, validation: 0.1, seed: 42}}, model: logreg: {}, train: {epochs: 5, optimizer: adam: lr: 0.05}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
