@@ -143,8 +143,23 @@ func ReadPoints(ctx context.Context, st *store.Store, sweepID, metric string) ([
 		return nil, err
 	}
 	byID := make(map[int64]*store.Run, len(runs))
+	linked := make(map[int64]bool, len(queued))
 	for i := range runs {
 		byID[runs[i].ID] = &runs[i]
+	}
+	for _, q := range queued {
+		linked[q.RunID] = true
+	}
+	// A point claimed by another process (a Slurm or Kubernetes task) is
+	// linked to its run only when the task finishes; until then its run is
+	// the sweep's latest unlinked run with the point's key (SweepRuns lists
+	// those newest first).
+	training := map[string]*store.Run{}
+	for i := range runs {
+		r := &runs[i]
+		if !linked[r.ID] && training[r.Key] == nil {
+			training[r.Key] = r
+		}
 	}
 	out := make([]PointResult, len(queued))
 	for i, q := range queued {
@@ -153,7 +168,11 @@ func ReadPoints(ctx context.Context, st *store.Store, sweepID, metric string) ([
 		if err := json.Unmarshal(q.Params, &p.Params); err != nil {
 			return nil, fmt.Errorf("sweep %s point %d: params: %w", sweepID, q.Index, err)
 		}
-		if r := byID[q.RunID]; r != nil {
+		r := byID[q.RunID]
+		if r == nil && q.State == store.PointClaimed {
+			r = training[q.Key]
+		}
+		if r != nil {
 			p.Run = r
 			if q.State == store.PointDone {
 				p.Value = MetricValue(r, metric)

@@ -1,8 +1,12 @@
 package sweep
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"math"
 	"testing"
+	"time"
 
 	"github.com/xp-ml/xp/store"
 )
@@ -35,5 +39,50 @@ func TestBestTies(t *testing.T) {
 	}
 	if Tied(points, nil) != nil {
 		t.Error("no best has ties")
+	}
+}
+
+// A point claimed by another process (a Slurm or Kubernetes task) is
+// linked to its run only when the task finishes; while it trains,
+// ReadPoints finds the run by its key, so xp ls --sweep shows it running
+// and the TUI its epoch. A pending point with the same key's old run from
+// elsewhere is left alone.
+func TestReadPointsFindsATasksRunningRun(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	key := func(i int) string { return fmt.Sprintf("%064x", i+1) }
+	sw := &store.Sweep{ID: "iris-1", Experiment: "iris", Metric: "validation.loss", Mode: ModeMin}
+	points := []store.QueuedPoint{
+		{Index: 0, Key: key(0), Params: json.RawMessage(`[{"path":"x","value":0}]`)},
+		{Index: 1, Key: key(1), Params: json.RawMessage(`[{"path":"x","value":1}]`)},
+	}
+	if _, err := st.Enqueue(ctx, sw, points, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ClaimPoint(ctx, sw.ID, "slurm-7", time.Minute, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The task's run of point 0, and a run of point 1's key outside the
+	// sweep.
+	training := &store.Run{Key: key(0), Experiment: "iris", SweepID: sw.ID, Status: store.StatusRunning, Epoch: 3}
+	elsewhere := &store.Run{Key: key(1), Experiment: "iris", Status: store.StatusRunning}
+	for _, r := range []*store.Run{training, elsewhere} {
+		if err := st.CreateRun(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := ReadPoints(ctx, st, sw.ID, sw.Metric)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].Run == nil || got[0].Run.ID != training.ID || got[0].Standing() != store.StatusRunning {
+		t.Errorf("point 0: run %+v, standing %s; want run %d, running", got[0].Run, got[0].Standing(), training.ID)
+	}
+	if got[1].Run != nil || got[1].Standing() != store.Status(store.PointPending) {
+		t.Errorf("point 1: run %+v, standing %s; want none, pending", got[1].Run, got[1].Standing())
 	}
 }

@@ -298,7 +298,7 @@ func TestClusterSweep(t *testing.T) {
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 			t.Fatalf("xp run: %v, want exit status 1 (a point failed)", err)
 		}
-		for _, want := range []string{"1 task(s), points 5"} {
+		for _, want := range []string{"1 task, points 5"} {
 			if !strings.Contains(stderr.String(), want) {
 				t.Errorf("stderr does not say %q", want)
 			}
