@@ -1,0 +1,161 @@
+package cluster_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/remote"
+	"github.com/xp-ml/xp/remote/dir"
+	"github.com/xp-ml/xp/runner"
+	"github.com/xp-ml/xp/store"
+	"github.com/xp-ml/xp/sweep"
+	"github.com/xp-ml/xp/sweep/cluster"
+	"github.com/xp-ml/xp/sweep/internal/sweeptest"
+	"github.com/xp-ml/xp/sweep/local"
+)
+
+// relayed is a Scheduler whose tasks run here but in another directory,
+// as on a node that sees neither the coordinator's project nor its run
+// directory: each reads its manifest from the remote, trains in its own
+// copy of the project, and reports through the remote (RunRelayed).
+type relayed struct {
+	rm   *remote.Remote
+	root string // the node's copy of the project
+}
+
+func (*relayed) Name() string { return "relayed" }
+
+func (s *relayed) Submit(ctx context.Context, a cluster.Array) (string, error) {
+	if _, err := os.Stat(filepath.Join(a.Dir, "manifest.json")); err != nil {
+		return "", err
+	}
+	for i := range a.Tasks {
+		log := filepath.Join(s.root, fmt.Sprintf("task-%d.log", i))
+		if err := os.WriteFile(log, []byte(fmt.Sprintf("task %d on the node\n", i)), 0o644); err != nil {
+			return "", err
+		}
+		// A point's failure is in its result, which the coordinator
+		// ingests.
+		_, _ = cluster.RunRelayed(ctx, s.rm, cluster.RelayedTask{Name: filepath.Base(a.Dir), Index: i, Root: s.root, Log: log})
+	}
+	return "1", nil
+}
+
+func (*relayed) Task(id string, i int) string { return fmt.Sprintf("%s_%d", id, i) }
+
+func (*relayed) Poll(_ context.Context, _ string, n int) ([]cluster.State, error) {
+	out := make([]cluster.State, n)
+	for i := range out {
+		out[i] = cluster.State{Name: "COMPLETED", Ended: true}
+	}
+	return out, nil
+}
+
+func (*relayed) Cancel(context.Context, ...string) error { return nil }
+
+// copyProject copies the experiments of the project at root (files and
+// data, not .xp) into a new directory.
+func copyProject(t *testing.T, root string) string {
+	t.Helper()
+	to := t.TempDir()
+	if err := os.CopyFS(filepath.Join(to, "experiments"), os.DirFS(filepath.Join(root, "experiments"))); err != nil {
+		t.Fatal(err)
+	}
+	return to
+}
+
+func sha(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Tasks that share no filesystem with the coordinator report through a
+// remote: every point ends in the coordinator's store as it does with the
+// local executor (same keys, same weights), with its curves and
+// artifacts, its failure with the task's error and log, and each run is
+// on the remote, pushed by its task.
+func TestRelayThroughARemote(t *testing.T) {
+	ctx := context.Background()
+	opts := sweep.Options{Options: runner.Options{AllowDirty: true, Threads: 1}}
+	root := sweeptest.Project(t)
+	node := copyProject(t, root)
+	objs, err := dir.Open("file://" + filepath.ToSlash(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rm := remote.New("team", objs)
+	exp, err := spec.Find(root, "iris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := sweeptest.Open(t, filepath.Join(root, ".xp"))
+	ex := cluster.New(&relayed{rm: rm, root: node}, cluster.Options{Root: root, Poll: 10 * time.Millisecond,
+		Relay: func(*spec.Sweep) (cluster.Relay, error) { return cluster.RemoteRelay(rm), nil }})
+	there, err := sweep.Run(ctx, st, exp, ex, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	here := copyProject(t, root)
+	hexp, err := spec.Find(here, "iris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hst := sweeptest.Open(t, filepath.Join(here, ".xp"))
+	local, err := sweep.Run(ctx, hst, hexp, &local.Executor{CPUs: 2}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(there.Points) != 6 || len(local.Points) != 6 {
+		t.Fatalf("%d points relayed, %d here; want 6", len(there.Points), len(local.Points))
+	}
+	for i, p := range there.Points {
+		l := local.Points[i]
+		if p.Key != l.Key || p.Status != l.Status {
+			t.Errorf("point %d: %.12s %s relayed, %.12s %s here", i, p.Key, p.Status, l.Key, l.Status)
+			continue
+		}
+		if p.Status != store.StatusSucceeded {
+			continue
+		}
+		if p.Run == nil || l.Run == nil || p.Run.WeightsSHA256 == "" || p.Run.WeightsSHA256 != l.Run.WeightsSHA256 {
+			t.Errorf("point %d: runs %+v relayed, %+v here: want the same weights", i, p.Run, l.Run)
+			continue
+		}
+		if got := sha(t, filepath.Join(st.ArtifactDir(p.Run), "weights.bin")); got != p.Run.WeightsSHA256 {
+			t.Errorf("point %d: weights.bin has sha256 %.12s, its run says %.12s", i, got, p.Run.WeightsSHA256)
+		}
+		if n, m := sweeptest.CountPoints(t, st, p.Run.ID), sweeptest.CountPoints(t, hst, l.Run.ID); n != m || n == 0 {
+			t.Errorf("point %d: %d metric points relayed, %d here", i, n, m)
+		}
+	}
+	failed := there.Failed()
+	if len(failed) != 1 || failed[0].Index != 5 || !strings.Contains(failed[0].Error, "Species") ||
+		!strings.Contains(failed[0].Error, "task 5 on the node") {
+		t.Errorf("failed points %+v: want point 5, with its error and its log", failed)
+	}
+	entries, _, err := rm.List(ctx, "iris", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Point 5 fails before it records a run (its data has no Species).
+	if len(entries) != 5 {
+		t.Errorf("%d runs on the remote, want the 5 that the tasks pushed", len(entries))
+	}
+	if _, err := os.Stat(filepath.Join(node, ".xp")); err == nil {
+		t.Errorf("a task made a store in the node's project")
+	}
+}
