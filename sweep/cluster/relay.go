@@ -29,6 +29,9 @@ type Relay interface {
 	// Fetch brings into dir what attempt a of task i has sent since the
 	// last call: its result only once its artifacts are in place.
 	Fetch(ctx context.Context, dir string, i, a int) error
+	// Recorded says that run, the run of a task's result, is in st now,
+	// with the uid the task gave it.
+	Recorded(ctx context.Context, st *store.Store, run *store.Run) error
 }
 
 // The names of a task's files on the remote, under
@@ -147,6 +150,12 @@ func (r *remoteRelay) fetchResult(ctx context.Context, dir string, i int, local,
 	}
 	r.done[local] = true
 	return nil
+}
+
+// Recorded marks run as being on the remote, which its task pushed it
+// to: xp push does not send it again, and xp pull knows it by its uid.
+func (r *remoteRelay) Recorded(ctx context.Context, st *store.Store, run *store.Run) error {
+	return st.MarkOnRemote(ctx, run.ID, r.rm.URL())
 }
 
 // get is a task file's bytes, nil when there is none.

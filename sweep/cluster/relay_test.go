@@ -155,6 +155,22 @@ func TestRelayThroughARemote(t *testing.T) {
 	if len(entries) != 5 {
 		t.Errorf("%d runs on the remote, want the 5 that the tasks pushed", len(entries))
 	}
+	// The runs here are those the tasks pushed: same uids, known to be
+	// there, so that neither a push nor a pull copies them again.
+	var runs []store.Run
+	for _, p := range there.Points {
+		if p.Run != nil {
+			runs = append(runs, *p.Run)
+		}
+	}
+	pushed, err := rm.Push(ctx, st, runs, remote.PushOptions{})
+	if err != nil || pushed.Pushed != 0 || pushed.Already != 5 {
+		t.Errorf("push of the sweep's runs: %+v, %v; want the 5 there already", pushed, err)
+	}
+	pulled, err := rm.Pull(ctx, st, remote.PullOptions{Experiment: "iris"})
+	if err != nil || pulled.Pulled != 0 || pulled.Already != 5 {
+		t.Errorf("pull: %+v, %v; want the 5 here already", pulled, err)
+	}
 	if _, err := os.Stat(filepath.Join(node, ".xp")); err == nil {
 		t.Errorf("a task made a store in the node's project")
 	}

@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/remote"
 	"github.com/xp-ml/xp/sweep/cluster"
 )
 
@@ -36,6 +37,10 @@ type Options struct {
 	// Kubeconfig is the kubeconfig file ("": KUBECONFIG, ~/.kube/config,
 	// else the pod's service account when xp runs in a cluster).
 	Kubeconfig string
+	// Remote opens the project's remote called name ("": the default)
+	// for a sweep whose pods report through it (report "remote"), and
+	// says where the pods find it; nil: the project has none.
+	Remote func(name string) (*remote.Remote, RemoteAddr, error)
 }
 
 // New is the Kubernetes executor.
@@ -44,7 +49,9 @@ func New(opts Options) *cluster.Executor {
 	if cfg.Root == "" {
 		cfg.Root = opts.Root
 	}
-	return cluster.New(&scheduler{cfg: cfg, kubeconfig: opts.Kubeconfig}, opts.Options)
+	s := &scheduler{cfg: cfg, kubeconfig: opts.Kubeconfig}
+	opts.Relay = func(sw *spec.Sweep) (cluster.Relay, error) { return s.relay(sw, opts.Remote) }
+	return cluster.New(s, opts.Options)
 }
 
 // scheduler is a Kubernetes cluster, through client-go.
@@ -54,6 +61,26 @@ type scheduler struct {
 	client     kubernetes.Interface
 	host       string // the API server, for messages
 	namespace  string // the kubeconfig context's namespace
+	// remote is where the pods report when they report through a remote.
+	remote *RemoteAddr
+}
+
+// relay is the relay of sw's pods: nil when they report through the
+// shared volume, else the remote's, opened by open.
+func (s *scheduler) relay(sw *spec.Sweep, open func(string) (*remote.Remote, RemoteAddr, error)) (cluster.Relay, error) {
+	k := s.cfg.Or(sw).Kube
+	if k.Report != spec.ReportRemote {
+		return nil, nil
+	}
+	if open == nil {
+		return nil, ErrNoRemote
+	}
+	rm, addr, err := open(k.Remote)
+	if err != nil {
+		return nil, err
+	}
+	s.remote = &addr
+	return cluster.RemoteRelay(rm), nil
 }
 
 var _ cluster.Scheduler = (*scheduler)(nil)
@@ -118,6 +145,7 @@ func (s *scheduler) Submit(ctx context.Context, a cluster.Array) (string, error)
 	if cfg.Kube.Namespace == "" {
 		cfg.Kube.Namespace = s.namespace
 	}
+	cfg.Remote = s.remote
 	job, err := Job(a, cfg)
 	if err != nil {
 		return "", err
