@@ -186,6 +186,7 @@ func newKubeTaskCmd(s Streams) *cobra.Command {
 				if err != nil {
 					return exitError{code: kubernetes.ExitFailed, err: err}
 				}
+				rm.Name = "" // named by its URL in messages
 				code = kubernetes.RunRemoteTask(cmd.Context(), rm, args[0], os.Getenv, s.Err)
 			}
 			if code != 0 {

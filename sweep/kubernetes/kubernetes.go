@@ -446,12 +446,21 @@ func (s *scheduler) deleteJob(ctx context.Context, ns, name string) error {
 	return nil
 }
 
+// Canceled is what Cancel did to one Job ("kubernetes:<namespace>/<job>"):
+// deleted it, or found it gone already (deleted by kubectl, its TTL, or
+// another xp cancel).
+type Canceled struct {
+	Job  string
+	Gone bool
+}
+
 // Cancel deletes the Jobs of the Kubernetes tasks among ids, as the store
 // records them (xp cancel): each Job once, with its pods. The coordinator
 // following them records their runs canceled, curves kept, and puts their
-// points back in the queue for the next xp run.
-func Cancel(ctx context.Context, kubeconfig string, ids ...string) ([]string, error) {
-	var jobs []string
+// points back in the queue for the next xp run. A Job gone already is no
+// error: its pods are deleted all the same.
+func Cancel(ctx context.Context, kubeconfig string, ids ...string) ([]Canceled, error) {
+	var jobs []Canceled
 	for _, id := range ids {
 		if !IsTask(id) {
 			continue
@@ -460,13 +469,24 @@ func Cancel(ctx context.Context, kubeconfig string, ids ...string) ([]string, er
 		if err != nil {
 			return nil, err
 		}
-		if j := taskPrefix + ns + "/" + job; !slices.Contains(jobs, j) {
-			jobs = append(jobs, j)
+		j := taskPrefix + ns + "/" + job
+		if !slices.ContainsFunc(jobs, func(c Canceled) bool { return c.Job == j }) {
+			jobs = append(jobs, Canceled{Job: j})
 		}
 	}
 	if len(jobs) == 0 {
 		return nil, nil
 	}
 	s := &scheduler{kubeconfig: kubeconfig}
-	return jobs, s.Cancel(ctx, jobs...)
+	if err := s.connect(); err != nil {
+		return nil, err
+	}
+	var errs []error
+	for i, j := range jobs {
+		ns, name, _, _ := parseTask(j.Job)
+		_, err := s.client.BatchV1().Jobs(ns).Get(ctx, name, metav1.GetOptions{})
+		jobs[i].Gone = apierrors.IsNotFound(err)
+		errs = append(errs, s.deleteJob(ctx, ns, name))
+	}
+	return jobs, errors.Join(errs...)
 }
