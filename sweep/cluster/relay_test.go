@@ -11,9 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
 	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/data/fetch"
+	"github.com/xp-ml/xp/data/fetch/s3test"
 	"github.com/xp-ml/xp/remote"
 	"github.com/xp-ml/xp/remote/dir"
+	"github.com/xp-ml/xp/remote/s3"
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
 	"github.com/xp-ml/xp/sweep"
@@ -83,20 +88,37 @@ func sha(t *testing.T, path string) string {
 }
 
 // Tasks that share no filesystem with the coordinator report through a
-// remote: every point ends in the coordinator's store as it does with the
+// remote (a directory, an S3 bucket): every point ends in the coordinator's store as it does with the
 // local executor (same keys, same weights), with its curves and
 // artifacts, its failure with the task's error and log, and each run is
 // on the remote, pushed by its task.
 func TestRelayThroughARemote(t *testing.T) {
+	kinds := []struct {
+		name string
+		open func(t *testing.T) (remote.Objects, error)
+	}{
+		{"dir", func(t *testing.T) (remote.Objects, error) { return dir.Open("file://" + filepath.ToSlash(t.TempDir())) }},
+		{"gofakes3", func(t *testing.T) (remote.Objects, error) {
+			srv := s3test.WithBuckets(t, "AKIDXPRELAY", "xp-relay-secret", "xp-runs")
+			return s3.Open("s3://xp-runs/team", srv.URL, "", fetch.S3Options{Credentials: credentials.NewStaticV4("AKIDXPRELAY", "xp-relay-secret", "")})
+		}},
+	}
+	for _, k := range kinds {
+		t.Run(k.name, func(t *testing.T) {
+			objs, err := k.open(t)
+			if err != nil {
+				t.Fatal(err)
+			}
+			testRelay(t, remote.New("team", objs))
+		})
+	}
+}
+
+func testRelay(t *testing.T, rm *remote.Remote) {
 	ctx := context.Background()
 	opts := sweep.Options{Options: runner.Options{AllowDirty: true, Threads: 1}}
 	root := sweeptest.Project(t)
 	node := copyProject(t, root)
-	objs, err := dir.Open("file://" + filepath.ToSlash(t.TempDir()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rm := remote.New("team", objs)
 	exp, err := spec.Find(root, "iris")
 	if err != nil {
 		t.Fatal(err)
