@@ -156,8 +156,10 @@ type coordinator struct {
 	// index; absent: 0).
 	attempt map[int]int
 	// relay brings the tasks' files into the run directory when they do
-	// not share it (nil: they do).
-	relay Relay
+	// not share it (nil: they do); relayErrs counts its failures in a row,
+	// by task.
+	relay     Relay
+	relayErrs map[int]int
 }
 
 // dir is the directory of task i's current attempt.
@@ -241,8 +243,11 @@ func (c *coordinator) wait(ctx context.Context, sub *sweep.Submission) error {
 			if done[i] {
 				continue
 			}
-			if err := c.relayed(ctx, sub, i, st); err != nil {
-				return err
+			if ok, err := c.relayed(ctx, sub, i, st); err != nil || !ok {
+				if err != nil {
+					return err
+				}
+				continue // the next poll asks again
 			}
 			if st.Attempt > c.attempt[i] {
 				// The scheduler retries the task: the attempt followed so
@@ -252,8 +257,11 @@ func (c *coordinator) wait(ctx context.Context, sub *sweep.Submission) error {
 				}
 				live[i] = nil
 				c.attempt[i] = st.Attempt
-				if err := c.relayed(ctx, sub, i, st); err != nil {
-					return err
+				if ok, err := c.relayed(ctx, sub, i, st); err != nil || !ok {
+					if err != nil {
+						return err
+					}
+					continue
 				}
 			}
 			if !st.Ended {
@@ -274,14 +282,33 @@ func (c *coordinator) wait(ctx context.Context, sub *sweep.Submission) error {
 	return nil
 }
 
+// relayFailures is how many polls in a row the relay may fail to bring
+// a task's files in (a remote that does not answer for a while) before
+// the coordinator gives up.
+const relayFailures = 5
+
 // relayed brings in, through the relay, what the attempt of task i that
 // is followed has sent: while it trains, when it has ended, and when the
-// scheduler starts another (the last of the one before).
-func (c *coordinator) relayed(ctx context.Context, sub *sweep.Submission, i int, st State) error {
+// scheduler starts another (the last of the one before). ok false: the
+// relay failed this time, and the task waits for the next poll (a task
+// that ended is not judged without its files); after relayFailures in a
+// row, the error.
+func (c *coordinator) relayed(ctx context.Context, sub *sweep.Submission, i int, st State) (ok bool, err error) {
 	if c.relay == nil || st.Pending && st.Attempt <= c.attempt[i] {
-		return nil
+		return true, nil
 	}
-	return c.relay.Fetch(ctx, sub.Dir, i, c.attempt[i])
+	if err := c.relay.Fetch(ctx, sub.Dir, i, c.attempt[i]); err != nil {
+		if c.relayErrs == nil {
+			c.relayErrs = map[int]int{}
+		}
+		if c.relayErrs[i]++; c.relayErrs[i] >= relayFailures || ctx.Err() != nil {
+			return false, err
+		}
+		c.s.Emit(sweep.Event{Kind: sweep.Notice, Message: fmt.Sprintf("task %d: %v; asking again", i, err)})
+		return false, nil
+	}
+	delete(c.relayErrs, i)
+	return true, nil
 }
 
 // stop ends what wait left when the coordinator is stopped (Ctrl-C): it

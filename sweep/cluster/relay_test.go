@@ -197,3 +197,69 @@ func testRelay(t *testing.T, rm *remote.Remote) {
 		t.Errorf("a task made a store in the node's project")
 	}
 }
+
+// flaky is a Relay whose Fetch fails its first fails calls for each task
+// (fails < 0: always), as a remote that does not answer for a while.
+type flaky struct {
+	cluster.Relay
+	fails int
+	calls map[int]int
+}
+
+func (f *flaky) Fetch(ctx context.Context, dir string, i, a int) error {
+	f.calls[i]++
+	if f.fails < 0 || f.calls[i] <= f.fails {
+		return fmt.Errorf("remote team: connection reset")
+	}
+	return f.Relay.Fetch(ctx, dir, i, a)
+}
+
+// A remote that fails for a few polls delays the results, and loses
+// none; one that keeps failing stops the coordinator with its error
+// rather than judging tasks without their files.
+func TestRelayFailures(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		fails int
+	}{{"for a while", 2}, {"for good", -1}} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			root := sweeptest.Project(t)
+			objs, err := dir.Open("file://" + filepath.ToSlash(t.TempDir()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rm := remote.New("team", objs)
+			exp, err := spec.Find(root, "iris")
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := sweeptest.Open(t, filepath.Join(root, ".xp"))
+			relay := &flaky{Relay: cluster.RemoteRelay(rm), fails: tt.fails, calls: map[int]int{}}
+			ex := cluster.New(&relayed{rm: rm, root: copyProject(t, root)}, cluster.Options{Root: root, Poll: 10 * time.Millisecond,
+				Relay: func(*spec.Sweep) (cluster.Relay, error) { return relay, nil }})
+			var notices []string
+			opts := sweep.Options{Options: runner.Options{AllowDirty: true, Threads: 1}, Events: func(e sweep.Event) {
+				if e.Kind == sweep.Notice {
+					notices = append(notices, e.Message)
+				}
+			}}
+			res, err := sweep.Run(ctx, st, exp, ex, opts)
+			if tt.fails < 0 {
+				if err == nil || !strings.Contains(err.Error(), "connection reset") {
+					t.Fatalf("Run = %v; want the relay's error", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(res.Failed()); n != 1 {
+				t.Errorf("%d points failed, want point 5 alone", n)
+			}
+			if len(notices) != 12 || !strings.Contains(notices[0], "task 0: remote team: connection reset; asking again") {
+				t.Errorf("notices %q: want 2 per task", notices)
+			}
+		})
+	}
+}

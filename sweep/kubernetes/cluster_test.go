@@ -103,6 +103,18 @@ far: #Experiment & {
 		params: "train.seed": [21]
 	}
 }
+pair: #Experiment & {
+	data: slow.data
+	model: slow.model
+	train: slow.train
+	device: "cpu"
+	sweep: {
+		executor: "kubernetes"
+		parallel: 2
+		kubernetes: {namespace: "xp", image: "xp:test"}
+		params: "train.seed": [41, 42]
+	}
+}
 pending: #Experiment & {
 	data: slow.data
 	model: logreg: {}
@@ -488,6 +500,74 @@ func TestKubernetes(t *testing.T) {
 		}
 		if n := sweeptest.CountPoints(t, st, r.ID); r.Status != store.StatusCanceled || n < 3 {
 			t.Errorf("run %s: %s %q with %d points, want canceled with its curves", r.Short(), r.Status, r.Error, n)
+		}
+	})
+	t.Run("the TUI's cancel of one run, then xp cancel by key", func(t *testing.T) {
+		run, stdout, stderr := startXP(t, "run", "--allow-dirty", "pair")
+		var both []store.Run
+		deadline := time.Now().Add(3 * time.Minute)
+		for len(both) < 2 && time.Now().Before(deadline) {
+			time.Sleep(200 * time.Millisecond)
+			runs, err := st.ListRuns(ctx, store.ListOptions{Experiment: "pair"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			both = both[:0]
+			for _, r := range runs {
+				if r.Status == store.StatusRunning && r.Epoch >= 1 {
+					both = append(both, r)
+				}
+			}
+		}
+		if len(both) != 2 {
+			run.Process.Kill()
+			run.Wait()
+			t.Fatalf("%d runs of pair training within 3 minutes, want 2\nstderr:\n%s", len(both), stderr)
+		}
+		// What the TUI's cancel does: a request on one run, which the
+		// coordinator turns into the deletion of that index's pod.
+		first, second := both[0], both[1]
+		if err := st.RequestCancel(ctx, first.ID); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			r, err := st.Run(ctx, first.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Status.Finished() {
+				if r.Status != store.StatusCanceled {
+					t.Errorf("run %s: %s %q, want canceled", r.Short(), r.Status, r.Error)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("run %s still %s after its cancel request", r.Short(), r.Status)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if r, err := st.Run(ctx, second.ID); err != nil || r.Status != store.StatusRunning {
+			t.Errorf("the other run: %v, %v; want it still running", r, err)
+		}
+		if jobs := jobsOf(t, first.SweepID); len(jobs) != 1 {
+			t.Errorf("%d Jobs of pair after one run's cancel, want its Job left", len(jobs))
+		}
+		out, err := xpCmd("cancel", second.Key[:12]).CombinedOutput()
+		t.Logf("xp cancel %s: %v\n%s", second.Key[:12], err, out)
+		if err != nil || !strings.Contains(string(out), "deleted   Job xp/") || !strings.Contains(string(out), "its Job deleted") {
+			t.Errorf("xp cancel by key did not delete the point's Job")
+		}
+		err = run.Wait()
+		t.Logf("xp run pair: %v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr)
+		r, err := st.Run(ctx, second.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := sweeptest.CountPoints(t, st, r.ID); r.Status != store.StatusCanceled || n == 0 {
+			t.Errorf("run %s: %s %q with %d points, want canceled with its curves", r.Short(), r.Status, r.Error, n)
+		}
+		if jobs := jobsOf(t, first.SweepID); len(jobs) != 0 {
+			t.Errorf("Jobs of pair left: %d", len(jobs))
 		}
 	})
 	t.Run("xp cancel of a sweep whose pods are pending", func(t *testing.T) {
