@@ -487,6 +487,14 @@ func TestKubernetes(t *testing.T) {
 		if n < 3 {
 			t.Errorf("%d metric points at epoch %d, want those of every epoch", n, live.Epoch)
 		}
+		ls, err := xpCmd("ls").CombinedOutput()
+		if err != nil || !strings.Contains(string(ls), live.Short()) || !strings.Contains(string(ls), "running") {
+			t.Errorf("xp ls (%v) does not show run %s running:\n%s", err, live.Short(), ls)
+		}
+		queue, err := xpCmd("queue").CombinedOutput()
+		if err != nil || !strings.Contains(string(queue), live.SweepID) {
+			t.Errorf("xp queue (%v) does not show sweep %s:\n%s", err, live.SweepID, queue)
+		}
 		out, err := xpCmd("cancel", "far").CombinedOutput()
 		t.Logf("xp cancel far: %v\n%s", err, out)
 		if err != nil || !strings.Contains(string(out), "deleted   Job xp/") {
