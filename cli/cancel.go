@@ -92,7 +92,11 @@ func runCancel(ctx context.Context, s Streams, args []string, kubeconfig string)
 		return err
 	}
 	for _, j := range jobs {
-		fmt.Fprintf(s.Out, "deleted   Job %s and its pods\n", strings.TrimPrefix(j, "kubernetes:"))
+		if j.Gone {
+			fmt.Fprintf(s.Out, "gone      Job %s (deleted already; its pods deleted)\n", strings.TrimPrefix(j.Job, "kubernetes:"))
+			continue
+		}
+		fmt.Fprintf(s.Out, "deleted   Job %s and its pods\n", strings.TrimPrefix(j.Job, "kubernetes:"))
 	}
 	for _, t := range targets {
 		if t.sweep != "" {

@@ -19,6 +19,7 @@
 //	keys/<key>/<uid>                index entries, holding the ref's bytes:
 //	experiments/<experiment>/<uid>  the runs of a key, of an experiment
 //	checkpoints/<uid>               the checkpoint an interrupted run left
+//	tasks/<submission>/...          a cluster's task files (see below)
 //
 // A run's bundle is a JSON manifest: the run's row (its globally unique
 // uid, key, resolved spec, data hashes, provenance, status, timing), its
@@ -54,8 +55,12 @@
 // # Kubernetes and other clusters without a shared filesystem
 //
 // A task that trains a point on a node with no filesystem shared with the
-// coordinator can report through a remote: it pushes its run (Push of one
-// run, visible at once and whole), and the coordinator pulls it by uid
-// (the ref's name) or finds it by key (Hit). Nothing here assumes that
-// pushes come from people.
+// coordinator reports through a remote (sweep/cluster's relay): it reads
+// its submission's manifest and sends its live run, its metric points in
+// numbered chunks, its log and its result as task files (PutTaskFile,
+// GetTaskFile, TaskFiles: the only objects that are replaced, and only
+// meaningful while the submission runs), and pushes its run (Push of one
+// run, visible at once and whole); the coordinator fetches the run's
+// artifacts by its uid (FetchRunFiles). Nothing here assumes that pushes
+// come from people.
 package remote

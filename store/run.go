@@ -139,8 +139,11 @@ func isHex(s string) bool {
 	return true
 }
 
-// CreateRun records a new run. It assigns r.ID and r.CreatedAt, and sets
-// r.Status to queued when empty.
+// CreateRun records a new run. It assigns r.ID and r.CreatedAt, sets
+// r.Status to queued when empty, and r.UID to a new uid when empty: a run
+// that another store recorded first (a cluster task's, followed and
+// ingested by its coordinator) keeps its uid, so that the run the task
+// pushed to a remote is the same run here.
 func (s *Store) CreateRun(ctx context.Context, r *Run) error {
 	ins, err := r.insert()
 	if err != nil {
@@ -187,10 +190,15 @@ func (r *Run) insert() (func(context.Context, *sql.Tx, time.Time) (int64, error)
 	if r.ResumedFrom != 0 {
 		resumedFrom = r.ResumedFrom
 	}
+	if r.UID != "" && !validUID(r.UID) {
+		return nil, fmt.Errorf("uid %q: %w", r.UID, ErrInvalid)
+	}
 	return func(ctx context.Context, tx *sql.Tx, created time.Time) (int64, error) {
-		uid, err := NewUID(created)
-		if err != nil {
-			return 0, err
+		uid, err := r.UID, error(nil)
+		if uid == "" {
+			if uid, err = NewUID(created); err != nil {
+				return 0, err
+			}
 		}
 		var id int64
 		err = tx.QueryRowContext(ctx, `INSERT INTO runs (key, experiment, spec_hash, spec,

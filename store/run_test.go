@@ -159,6 +159,7 @@ func TestCreateRunInvalid(t *testing.T) {
 		{"no experiment", Run{Key: testKey("abcd", 1)}},
 		{"bad status", Run{Key: testKey("abcd", 1), Experiment: "x", Status: "done"}},
 		{"bad spec JSON", Run{Key: testKey("abcd", 1), Experiment: "x", Spec: json.RawMessage(`{`)}},
+		{"bad uid", Run{Key: testKey("abcd", 1), Experiment: "x", UID: "run-1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,6 +167,30 @@ func TestCreateRunInvalid(t *testing.T) {
 				t.Errorf("CreateRun = %v, want ErrInvalid", err)
 			}
 		})
+	}
+}
+
+// A run recorded first in another store (a cluster task's) keeps its uid
+// here; another run gets a new one, and a uid is never recorded twice.
+func TestCreateRunKeepsUID(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	task := createTest(t, s, testKey("abcd", 1), "x")
+	other, _ := openTest(t)
+	r := Run{Key: testKey("abcd", 2), Experiment: "x", UID: task.UID}
+	if err := other.CreateRun(ctx, &r); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := other.RunByUID(ctx, task.UID); err != nil || got.ID != r.ID {
+		t.Errorf("RunByUID(%s) = %+v, %v; want run %d", task.UID, got, err, r.ID)
+	}
+	fresh := Run{Key: testKey("abcd", 3), Experiment: "x"}
+	if err := other.CreateRun(ctx, &fresh); err != nil || fresh.UID == "" || fresh.UID == task.UID {
+		t.Errorf("a new run: uid %q, %v; want a new uid", fresh.UID, err)
+	}
+	again := Run{Key: testKey("abcd", 4), Experiment: "x", UID: task.UID}
+	if err := other.CreateRun(ctx, &again); err == nil {
+		t.Errorf("a second run with uid %s was recorded", task.UID)
 	}
 }
 

@@ -154,6 +154,7 @@ func TestSweepExecutorKeepsKeys(t *testing.T) {
 		executor: "kubernetes"
 		resources: {cpus: 2, gpus: 1, memory: "8Gi"}
 		kubernetes: {namespace: "ml", image: "registry.example/xp:1", service_account: "xp", claim: "xp-shared"
+			report: "remote", remote: "team", secret: "xp-remote", workdir: "/project"
 			node_selector: "nvidia.com/gpu.product": "A100"
 			tolerations: [{key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule"}]
 			extra: spec: template: spec: priorityClassName: "batch"}`},
@@ -193,6 +194,7 @@ func TestSweepExecutorKeepsKeys(t *testing.T) {
 		t.Fatalf("decoded executor %q, kubernetes %+v, resources %+v", k.Executor, k.Kubernetes, k.Resources)
 	}
 	kw := Kubernetes{Namespace: "ml", Image: "registry.example/xp:1", ServiceAccount: "xp", Claim: "xp-shared",
+		Report: ReportRemote, Remote: "team", Secret: "xp-remote", Workdir: "/project",
 		NodeSelector: map[string]string{"nvidia.com/gpu.product": "A100"},
 		Tolerations:  []Toleration{{Key: "nvidia.com/gpu", Operator: "Exists", Effect: "NoSchedule"}},
 		Extra:        map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"priorityClassName": "batch"}}}}}
@@ -426,6 +428,10 @@ func TestSweepErrors(t *testing.T) {
 		kubernetes: nodeSelector: disk: "ssd"`, []string{`sweep.kubernetes.nodeSelector: field not allowed`, "exp.cue:10:15"}},
 		{"kubernetes toleration effect", `		params: "train.optimizer.adam.lr": [0.1]
 		kubernetes: tolerations: [{key: "gpu", effect: "NoSchedul"}]`, []string{`sweep.kubernetes.tolerations[0].effect: "NoSchedul" is not one of`, "exp.cue:10:50"}},
+		{"kubernetes report", `		params: "train.optimizer.adam.lr": [0.1]
+		kubernetes: report: "s3"`, []string{`sweep.kubernetes.report: "s3" is not one of "volume", "remote"`, "exp.cue:10:23"}},
+		{"kubernetes workdir relative", `		params: "train.optimizer.adam.lr": [0.1]
+		kubernetes: workdir: "project"`, []string{`sweep.kubernetes.workdir: invalid value "project"`, "exp.cue:10:24"}},
 		{"memory quantity", `		params: "train.optimizer.adam.lr": [0.1]
 		resources: memory: "8 GB"`, []string{`sweep.resources.memory: invalid value "8 GB"`, "exp.cue:10:22"}},
 	}

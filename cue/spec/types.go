@@ -502,6 +502,12 @@ const (
 	ExecutorKubernetes = "kubernetes"
 )
 
+// How the pods of a Kubernetes sweep report their points (Kubernetes.Report).
+const (
+	ReportVolume = "volume"
+	ReportRemote = "remote"
+)
+
 // Kubernetes is where and how the pods of a sweep run on Kubernetes; ""
 // leaves a field to the cluster (or to xp run's --k8s-* flags).
 type Kubernetes struct {
@@ -510,7 +516,19 @@ type Kubernetes struct {
 	ServiceAccount string `json:"service_account,omitempty"`
 	// Claim is a ReadWriteMany PersistentVolumeClaim mounted at the
 	// project's path in every pod.
-	Claim        string            `json:"claim,omitempty"`
+	Claim string `json:"claim,omitempty"`
+	// Report is how the pods report their points: ReportVolume (the run
+	// directory on the shared volume; "" is it) or ReportRemote (the
+	// project's remote, for a cluster with no volume shared with the
+	// machine that submits).
+	Report string `json:"report,omitempty"`
+	// Remote names the remote of xp.cue the pods report through (""
+	// the default one); Secret is a Secret whose keys become the pods'
+	// environment (the remote's credentials); Workdir is the project's
+	// path in the image, the pods' working directory ("" the image's).
+	Remote       string            `json:"remote,omitempty"`
+	Secret       string            `json:"secret,omitempty"`
+	Workdir      string            `json:"workdir,omitempty"`
 	NodeSelector map[string]string `json:"node_selector,omitempty"`
 	Tolerations  []Toleration      `json:"tolerations,omitempty"`
 	// Extra is a JSON merge patch (RFC 7386) applied to the Job.

@@ -79,6 +79,10 @@ type Options struct {
 	Root string
 	// Poll is how often the scheduler is asked (0: DefaultPoll).
 	Poll time.Duration
+	// Relay is the relay of a sweep whose tasks do not share the
+	// coordinator's filesystem, by its spec (nil, or a nil Relay: they
+	// share it).
+	Relay func(sw *spec.Sweep) (Relay, error)
 }
 
 // Executor runs the points of a sweep as one array of tasks of its
@@ -117,6 +121,12 @@ func (e *Executor) Execute(ctx context.Context, s *sweep.Session) error {
 	if c.opts.Dir == "" {
 		c.opts.Dir = filepath.Join(c.st.Dir(), e.sched.Name())
 	}
+	if e.opts.Relay != nil {
+		var err error
+		if c.relay, err = e.opts.Relay(&c.plan.Sweep); err != nil {
+			return err
+		}
+	}
 	for {
 		pending, err := s.ClaimAll(ctx)
 		if err != nil || len(pending) == 0 {
@@ -145,6 +155,11 @@ type coordinator struct {
 	// attempt is the attempt of each task that is followed (by task
 	// index; absent: 0).
 	attempt map[int]int
+	// relay brings the tasks' files into the run directory when they do
+	// not share it (nil: they do); relayErrs counts its failures in a row,
+	// by task.
+	relay     Relay
+	relayErrs map[int]int
 }
 
 // dir is the directory of task i's current attempt.
@@ -180,6 +195,11 @@ func (c *coordinator) submit(ctx context.Context, points []int) (*sweep.Submissi
 	}
 	if err := writeJSON(filepath.Join(dir, manifestFile), &m); err != nil {
 		return nil, err
+	}
+	if c.relay != nil {
+		if err := c.relay.Publish(ctx, dir); err != nil {
+			return nil, err
+		}
 	}
 	id, err := c.sched.Submit(ctx, Array{Dir: dir, Name: "xp-" + c.plan.ID, Tasks: len(points), Threads: m.Threads,
 		Sweep: &c.plan.Sweep})
@@ -223,6 +243,12 @@ func (c *coordinator) wait(ctx context.Context, sub *sweep.Submission) error {
 			if done[i] {
 				continue
 			}
+			if ok, err := c.relayed(ctx, sub, i, st); err != nil || !ok {
+				if err != nil {
+					return err
+				}
+				continue // the next poll asks again
+			}
 			if st.Attempt > c.attempt[i] {
 				// The scheduler retries the task: the attempt followed so
 				// far failed, and the next one is a run of its own.
@@ -231,6 +257,12 @@ func (c *coordinator) wait(ctx context.Context, sub *sweep.Submission) error {
 				}
 				live[i] = nil
 				c.attempt[i] = st.Attempt
+				if ok, err := c.relayed(ctx, sub, i, st); err != nil || !ok {
+					if err != nil {
+						return err
+					}
+					continue
+				}
 			}
 			if !st.Ended {
 				if !st.Pending {
@@ -248,6 +280,35 @@ func (c *coordinator) wait(ctx context.Context, sub *sweep.Submission) error {
 		}
 	}
 	return nil
+}
+
+// relayFailures is how many polls in a row the relay may fail to bring
+// a task's files in (a remote that does not answer for a while) before
+// the coordinator gives up.
+const relayFailures = 5
+
+// relayed brings in, through the relay, what the attempt of task i that
+// is followed has sent: while it trains, when it has ended, and when the
+// scheduler starts another (the last of the one before). ok false: the
+// relay failed this time, and the task waits for the next poll (a task
+// that ended is not judged without its files); after relayFailures in a
+// row, the error.
+func (c *coordinator) relayed(ctx context.Context, sub *sweep.Submission, i int, st State) (ok bool, err error) {
+	if c.relay == nil || st.Pending && st.Attempt <= c.attempt[i] {
+		return true, nil
+	}
+	if err := c.relay.Fetch(ctx, sub.Dir, i, c.attempt[i]); err != nil {
+		if c.relayErrs == nil {
+			c.relayErrs = map[int]int{}
+		}
+		if c.relayErrs[i]++; c.relayErrs[i] >= relayFailures || ctx.Err() != nil {
+			return false, err
+		}
+		c.s.Emit(sweep.Event{Kind: sweep.Notice, Message: fmt.Sprintf("task %d: %v; asking again", i, err)})
+		return false, nil
+	}
+	delete(c.relayErrs, i)
+	return true, nil
 }
 
 // stop ends what wait left when the coordinator is stopped (Ctrl-C): it

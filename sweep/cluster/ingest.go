@@ -66,6 +66,11 @@ func (c *coordinator) ingest(ctx context.Context, sub *sweep.Submission, i int, 
 		if out.Run, err = c.record(ctx, sub, i, &tr, lr, out.Status, runErr); err != nil {
 			return err
 		}
+		if c.relay != nil {
+			if err := c.relay.Recorded(ctx, c.st, out.Run); err != nil {
+				return err
+			}
+		}
 	case lr != nil:
 		// Ended without a result (killed): the run keeps the curves
 		// followed so far.

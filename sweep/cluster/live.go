@@ -93,6 +93,8 @@ type liveWriter struct {
 	err   error // the first failure: live progress stops, training goes on
 	// events hears a Notice of that failure (nil: nobody listens).
 	events func(sweep.Event)
+	// progress is told after each flush (nil: nobody).
+	progress func(ctx context.Context)
 }
 
 func (w *liveWriter) event(e runner.Event) {
@@ -101,6 +103,9 @@ func (w *liveWriter) event(e runner.Event) {
 	}
 	if w.err = w.flush(e.RunID); w.err != nil && w.events != nil {
 		w.events(sweep.Event{Kind: sweep.Notice, Message: fmt.Sprintf("live progress stopped: %v", w.err)})
+	}
+	if w.err == nil && w.progress != nil {
+		w.progress(w.ctx)
 	}
 }
 

@@ -40,6 +40,24 @@ func RunTask(ctx context.Context, dir string, index int, events func(sweep.Event
 // scheduler that retries a failed task: it leaves its files in
 // AttemptDir(dir, index, a).
 func RunAttempt(ctx context.Context, dir string, index, a int, events func(sweep.Event)) error {
+	return runAttempt(ctx, dir, index, a, taskOptions{events: events})
+}
+
+// taskOptions are what a task that reports elsewhere than the run
+// directory changes (RunRelayed).
+type taskOptions struct {
+	events func(sweep.Event)
+	// root is the project's directory where the task runs ("": the
+	// manifest's, the coordinator's, seen through the shared filesystem).
+	root string
+	// progress is told after the task's live files changed (every epoch).
+	progress func(ctx context.Context)
+	// trained is given the task's store and its finished run, before the
+	// store goes: an error fails the task, the run unreported.
+	trained func(ctx context.Context, st *store.Store, run *store.Run) error
+}
+
+func runAttempt(ctx context.Context, dir string, index, a int, o taskOptions) error {
 	var m Manifest
 	if err := readJSON(filepath.Join(dir, manifestFile), &m); err != nil {
 		return err
@@ -47,13 +65,16 @@ func RunAttempt(ctx context.Context, dir string, index, a int, events func(sweep
 	if index < 0 || index >= len(m.Tasks) {
 		return fmt.Errorf("task %d: the array of %s has %d tasks", index, dir, len(m.Tasks))
 	}
+	if o.root != "" {
+		m.Root = o.root
+	}
 	tp := m.Tasks[index]
 	out := AttemptDir(dir, index, a)
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("task %d: %w", index, err)
 	}
 	res := &TaskResult{Point: tp.Point}
-	err := trainPoint(ctx, &m, tp, out, res, events)
+	err := trainPoint(ctx, &m, tp, out, res, o)
 	if err != nil && res.Error == "" {
 		res.Error = err.Error()
 	}
@@ -66,7 +87,7 @@ func RunAttempt(ctx context.Context, dir string, index, a int, events func(sweep
 	return err
 }
 
-func trainPoint(ctx context.Context, m *Manifest, tp TaskPoint, out string, res *TaskResult, events func(sweep.Event)) error {
+func trainPoint(ctx context.Context, m *Manifest, tp TaskPoint, out string, res *TaskResult, o taskOptions) error {
 	exp, err := spec.Find(m.Root, m.Experiment)
 	if err != nil {
 		return &InvalidError{err}
@@ -103,7 +124,7 @@ func trainPoint(ctx context.Context, m *Manifest, tp TaskPoint, out string, res 
 	}
 	defer st.Close()
 	opts.Data.CacheDir = filepath.Join(tmp, "cache")
-	live := &liveWriter{ctx: ctx, st: st, dir: out, events: events}
+	live := &liveWriter{ctx: ctx, st: st, dir: out, events: o.events, progress: o.progress}
 	opts.Events = live.event
 	r, trainErr := job.Train(ctx, st, opts)
 	if r == nil || r.Run == nil {
@@ -124,6 +145,11 @@ func trainPoint(ctx context.Context, m *Manifest, tp TaskPoint, out string, res 
 	srcs, err := st.Sources(ctx, run.ID)
 	if err != nil {
 		return errors.Join(trainErr, err)
+	}
+	if o.trained != nil && run.Status.Finished() {
+		if err := o.trained(ctx, st, run); err != nil {
+			return errors.Join(trainErr, err)
+		}
 	}
 	run.Summary = nil // the coordinator's store makes its own
 	res.Run, res.Points = run, toWire(pts)

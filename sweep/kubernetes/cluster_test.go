@@ -2,24 +2,30 @@ package kubernetes
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/remote"
+	"github.com/xp-ml/xp/remote/dir"
 	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
 	"github.com/xp-ml/xp/sweep"
 	"github.com/xp-ml/xp/sweep/cluster"
 	"github.com/xp-ml/xp/sweep/internal/sweeptest"
+	"github.com/xp-ml/xp/sweep/local"
 )
 
 // buildXP builds the xp binary the pods run.
@@ -74,6 +80,53 @@ pull: #Experiment & {
 	device: "cpu"
 	sweep: params: "train.seed": [8]
 }
+relay: #Experiment & {
+	data: slow.data
+	model: layers: [{dense: 8}]
+	train: epochs: 3
+	device: "cpu"
+	sweep: {
+		executor: "kubernetes"
+		parallel: 3
+		kubernetes: {namespace: "xp", image: "xp:test", report: "remote"}
+		params: "train.seed": [11, 12, 13]
+	}
+}
+far: #Experiment & {
+	data: slow.data
+	model: slow.model
+	train: slow.train
+	device: "cpu"
+	sweep: {
+		executor: "kubernetes"
+		kubernetes: {namespace: "xp", image: "xp:test", report: "remote"}
+		params: "train.seed": [21]
+	}
+}
+pair: #Experiment & {
+	data: slow.data
+	model: slow.model
+	train: slow.train
+	device: "cpu"
+	sweep: {
+		executor: "kubernetes"
+		parallel: 2
+		kubernetes: {namespace: "xp", image: "xp:test"}
+		params: "train.seed": [41, 42]
+	}
+}
+pending: #Experiment & {
+	data: slow.data
+	model: logreg: {}
+	train: epochs: 2
+	device: "cpu"
+	sweep: {
+		executor: "kubernetes"
+		parallel: 2
+		kubernetes: {namespace: "xp", image: "xp:test", node_selector: {"xp.test/pool": "none"}}
+		params: "train.seed": [31, 32]
+	}
+}
 `
 
 // TestKubernetes runs sweeps as Indexed Jobs of a real control plane whose
@@ -95,6 +148,20 @@ func TestKubernetes(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "experiments", "slow.cue"), []byte(slowExperiments), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The remote that pods of report "remote" report through, named in
+	// the project's xp.cue; and what such a pod sees of the project: a
+	// copy in a directory of its own (the image's), not the run directory.
+	remoteURL := "file://" + filepath.ToSlash(t.TempDir())
+	settings := "remotes: team: url: " + strconv.Quote(remoteURL) + "\ndefault_remote: \"team\"\nremote_check: false\n"
+	if err := os.WriteFile(filepath.Join(root, "xp.cue"), []byte(settings), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	podRoot := copyProject(t, root)
+	objs, err := dir.Open(remoteURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rm := remote.New("team", objs)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	st, err := store.Open(ctx, filepath.Join(root, ".xp"))
@@ -105,7 +172,8 @@ func TestKubernetes(t *testing.T) {
 	image := "xp:test"
 	executor := func(kubeconfig string) sweep.Executor {
 		return New(Options{Options: cluster.Options{Root: root, Poll: 300 * time.Millisecond},
-			Config: Config{Kube: spec.Kubernetes{Image: image}}, Kubeconfig: kubeconfig})
+			Config: Config{Kube: spec.Kubernetes{Image: image, Workdir: podRoot}}, Kubeconfig: kubeconfig,
+			Remote: func(string) (*remote.Remote, RemoteAddr, error) { return rm, RemoteAddr{URL: remoteURL}, nil }})
 	}
 	runSweep := func(t *testing.T, name, kubeconfig string) (*sweep.Result, error) {
 		t.Helper()
@@ -135,6 +203,46 @@ func TestKubernetes(t *testing.T) {
 		}
 		return n
 	}
+	// waitRunning waits for a run of exp running at epoch epochs or later
+	// in the store while run, the xp run that trains it, goes on.
+	waitRunning := func(t *testing.T, exp string, epochs int, run *exec.Cmd, stderr *strings.Builder) *store.Run {
+		t.Helper()
+		deadline := time.Now().Add(3 * time.Minute)
+		for time.Now().Before(deadline) {
+			runs, err := st.ListRuns(ctx, store.ListOptions{Experiment: exp})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range runs {
+				if runs[i].Status == store.StatusRunning && runs[i].Epoch >= epochs {
+					return &runs[i]
+				}
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		run.Process.Kill()
+		run.Wait()
+		t.Fatalf("no run of %s at epoch %d within 3 minutes\nstderr:\n%s", exp, epochs, stderr.String())
+		return nil
+	}
+	startXP := func(t *testing.T, args ...string) (*exec.Cmd, *strings.Builder, *strings.Builder) {
+		t.Helper()
+		run := xpCmd(args...)
+		var stdout, stderr strings.Builder
+		run.Stdout, run.Stderr = &stdout, &stderr
+		if err := run.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return run, &stdout, &stderr
+	}
+	jobsOf := func(t *testing.T, sweepID string) []batchv1.Job {
+		t.Helper()
+		jobs, err := cp.client.BatchV1().Jobs(testNamespace).List(ctx, metav1.ListOptions{LabelSelector: LabelSweep + "=" + dnsLabel(sweepID)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return jobs.Items
+	}
 	checkFailed := func(t *testing.T, res *sweep.Result) {
 		t.Helper()
 		failed := res.Failed()
@@ -155,7 +263,7 @@ func TestKubernetes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, name := range []string{"cpu", "gpu"} {
+		for _, name := range []string{"cpu", "gpu", "remote"} {
 			b, err := os.ReadFile(filepath.Join("testdata", "golden", name+".yaml"))
 			if err != nil {
 				t.Fatal(err)
@@ -274,31 +382,8 @@ func TestKubernetes(t *testing.T) {
 		}
 	})
 	t.Run("live progress and xp cancel", func(t *testing.T) {
-		run := xpCmd("run", "--allow-dirty", "slow")
-		var stdout, stderr strings.Builder
-		run.Stdout, run.Stderr = &stdout, &stderr
-		if err := run.Start(); err != nil {
-			t.Fatal(err)
-		}
-		var live *store.Run
-		deadline := time.Now().Add(3 * time.Minute)
-		for live == nil && time.Now().Before(deadline) {
-			runs, err := st.ListRuns(ctx, store.ListOptions{Experiment: "slow"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range runs {
-				if runs[i].Status == store.StatusRunning && runs[i].Epoch >= 3 {
-					live = &runs[i]
-				}
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-		if live == nil {
-			run.Process.Kill()
-			run.Wait()
-			t.Fatalf("no run of slow at epoch 3 within 3 minutes\nstderr:\n%s", stderr.String())
-		}
+		run, stdout, stderr := startXP(t, "run", "--allow-dirty", "slow")
+		live := waitRunning(t, "slow", 3, run, stderr)
 		n := sweeptest.CountPoints(t, st, live.ID)
 		t.Logf("run %s: running, epoch %d, %d points in the store while its pod trains", live.Short(), live.Epoch, n)
 		if n < 3 {
@@ -314,7 +399,7 @@ func TestKubernetes(t *testing.T) {
 			t.Errorf("xp cancel slow did not delete the Job")
 		}
 		err = run.Wait()
-		t.Logf("xp run slow: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+		t.Logf("xp run slow: %v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr)
 		r, err := st.Run(ctx, live.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -331,9 +416,277 @@ func TestKubernetes(t *testing.T) {
 				t.Errorf("point %d: %s %q, want canceled", p.Index, p.Status, p.Error)
 			}
 		}
-		jobs, err := cp.client.BatchV1().Jobs(testNamespace).List(ctx, metav1.ListOptions{LabelSelector: LabelSweep + "=" + dnsLabel(live.SweepID)})
-		if err != nil || len(jobs.Items) != 0 {
-			t.Errorf("Jobs of slow left: %v, %v; want none", jobs, err)
+		if jobs := jobsOf(t, live.SweepID); len(jobs) != 0 {
+			t.Errorf("Jobs of slow left: %v; want none", jobs)
 		}
 	})
+	t.Run("tasks report through a directory remote", func(t *testing.T) {
+		res, err := runSweep(t, "relay", cp.admin)
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		for _, job := range jobsOf(t, res.Plan.ID) {
+			c := job.Spec.Template.Spec.Containers[0]
+			if cmd := strings.Join(c.Command, " "); strings.Contains(cmd, root) || !strings.Contains(cmd, "--remote-url "+remoteURL) ||
+				c.WorkingDir != podRoot || len(job.Spec.Template.Spec.Volumes) != 0 {
+				t.Errorf("pod: command %q in %s, volumes %v; want the remote, the node's copy of the project, no volume",
+					cmd, c.WorkingDir, job.Spec.Template.Spec.Volumes)
+			}
+		}
+		// The same points trained here, by the local executor.
+		here := copyProject(t, root)
+		hexp, err := spec.Find(here, "relay")
+		if err != nil {
+			t.Fatal(err)
+		}
+		hst, err := store.Open(ctx, filepath.Join(here, ".xp"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer hst.Close()
+		want, err := sweep.Run(ctx, hst, hexp, &local.Executor{CPUs: 2}, sweep.Options{Options: runner.Options{AllowDirty: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		uids := map[string]bool{}
+		for i, p := range res.Points {
+			w := want.Points[i]
+			if p.Status != store.StatusSucceeded || p.Run == nil || p.Key != w.Key || w.Run == nil ||
+				p.Run.WeightsSHA256 == "" || p.Run.WeightsSHA256 != w.Run.WeightsSHA256 {
+				t.Errorf("point %d: %s %q, key %.12s, run %+v; here: key %.12s, run %+v: want succeeded with the same key and weights",
+					i, p.Status, p.Error, p.Key, p.Run, w.Key, w.Run)
+				continue
+			}
+			uids[p.Run.UID] = true
+			if n := sweeptest.CountPoints(t, st, p.Run.ID); n != sweeptest.CountPoints(t, hst, w.Run.ID) {
+				t.Errorf("point %d: %d metric points, %d here", i, n, sweeptest.CountPoints(t, hst, w.Run.ID))
+			}
+			if _, err := os.Stat(filepath.Join(st.ArtifactDir(p.Run), "weights.bin")); err != nil {
+				t.Errorf("point %d: its weights were not fetched: %v", i, err)
+			}
+		}
+		entries, _, err := rm.List(ctx, "relay", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			delete(uids, e.UID)
+		}
+		if len(entries) != 3 || len(uids) != 0 {
+			t.Errorf("the remote holds %d runs of relay; runs %v of the store are not among them", len(entries), uids)
+		}
+		if _, err := os.Stat(filepath.Join(podRoot, ".xp")); err == nil {
+			t.Errorf("a pod made a store in its project")
+		}
+	})
+	t.Run("live progress through the remote and xp cancel", func(t *testing.T) {
+		run, stdout, stderr := startXP(t, "run", "--allow-dirty", "--k8s-workdir", podRoot, "far")
+		live := waitRunning(t, "far", 3, run, stderr)
+		n := sweeptest.CountPoints(t, st, live.ID)
+		t.Logf("run %s: running, epoch %d, %d points in the store, sent through the remote", live.Short(), live.Epoch, n)
+		if n < 3 {
+			t.Errorf("%d metric points at epoch %d, want those of every epoch", n, live.Epoch)
+		}
+		ls, err := xpCmd("ls").CombinedOutput()
+		if err != nil || !strings.Contains(string(ls), live.Short()) || !strings.Contains(string(ls), "running") {
+			t.Errorf("xp ls (%v) does not show run %s running:\n%s", err, live.Short(), ls)
+		}
+		queue, err := xpCmd("queue").CombinedOutput()
+		if err != nil || !strings.Contains(string(queue), live.SweepID) {
+			t.Errorf("xp queue (%v) does not show sweep %s:\n%s", err, live.SweepID, queue)
+		}
+		out, err := xpCmd("cancel", "far").CombinedOutput()
+		t.Logf("xp cancel far: %v\n%s", err, out)
+		if err != nil || !strings.Contains(string(out), "deleted   Job xp/") {
+			t.Errorf("xp cancel far did not delete the Job")
+		}
+		err = run.Wait()
+		t.Logf("xp run far: %v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr)
+		r, err := st.Run(ctx, live.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := sweeptest.CountPoints(t, st, r.ID); r.Status != store.StatusCanceled || n < 3 {
+			t.Errorf("run %s: %s %q with %d points, want canceled with its curves", r.Short(), r.Status, r.Error, n)
+		}
+	})
+	t.Run("the TUI's cancel of one run, then xp cancel by key", func(t *testing.T) {
+		run, stdout, stderr := startXP(t, "run", "--allow-dirty", "pair")
+		var both []store.Run
+		deadline := time.Now().Add(3 * time.Minute)
+		for len(both) < 2 && time.Now().Before(deadline) {
+			time.Sleep(200 * time.Millisecond)
+			runs, err := st.ListRuns(ctx, store.ListOptions{Experiment: "pair"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			both = both[:0]
+			for _, r := range runs {
+				if r.Status == store.StatusRunning && r.Epoch >= 1 {
+					both = append(both, r)
+				}
+			}
+		}
+		if len(both) != 2 {
+			run.Process.Kill()
+			run.Wait()
+			t.Fatalf("%d runs of pair training within 3 minutes, want 2\nstderr:\n%s", len(both), stderr)
+		}
+		// What the TUI's cancel does: a request on one run, which the
+		// coordinator turns into the deletion of that index's pod.
+		first, second := both[0], both[1]
+		if err := st.RequestCancel(ctx, first.ID); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			r, err := st.Run(ctx, first.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Status.Finished() {
+				if r.Status != store.StatusCanceled {
+					t.Errorf("run %s: %s %q, want canceled", r.Short(), r.Status, r.Error)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("run %s still %s after its cancel request", r.Short(), r.Status)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if r, err := st.Run(ctx, second.ID); err != nil || r.Status != store.StatusRunning {
+			t.Errorf("the other run: %v, %v; want it still running", r, err)
+		}
+		if jobs := jobsOf(t, first.SweepID); len(jobs) != 1 {
+			t.Errorf("%d Jobs of pair after one run's cancel, want its Job left", len(jobs))
+		}
+		out, err := xpCmd("cancel", second.Key[:12]).CombinedOutput()
+		t.Logf("xp cancel %s: %v\n%s", second.Key[:12], err, out)
+		if err != nil || !strings.Contains(string(out), "deleted   Job xp/") || !strings.Contains(string(out), "its Job deleted") {
+			t.Errorf("xp cancel by key did not delete the point's Job")
+		}
+		err = run.Wait()
+		t.Logf("xp run pair: %v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr)
+		r, err := st.Run(ctx, second.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := sweeptest.CountPoints(t, st, r.ID); r.Status != store.StatusCanceled || n == 0 {
+			t.Errorf("run %s: %s %q with %d points, want canceled with its curves", r.Short(), r.Status, r.Error, n)
+		}
+		if jobs := jobsOf(t, first.SweepID); len(jobs) != 0 {
+			t.Errorf("Jobs of pair left: %d", len(jobs))
+		}
+	})
+	t.Run("xp cancel of a sweep whose pods are pending", func(t *testing.T) {
+		run, stdout, stderr := startXP(t, "run", "--allow-dirty", "pending")
+		var pods []corev1.Pod
+		var sw *store.Sweep
+		deadline := time.Now().Add(time.Minute)
+		for len(pods) < 2 && time.Now().Before(deadline) {
+			time.Sleep(200 * time.Millisecond)
+			if sw == nil {
+				if sw, err = st.LatestSweep(ctx, "pending"); err != nil {
+					sw = nil
+					continue
+				}
+			}
+			list, err := cp.client.CoreV1().Pods(testNamespace).List(ctx, metav1.ListOptions{LabelSelector: LabelSweep + "=" + dnsLabel(sw.ID)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pods = list.Items
+		}
+		if len(pods) != 2 {
+			run.Process.Kill()
+			run.Wait()
+			t.Fatalf("%d pods of pending within a minute, want 2\nstderr:\n%s", len(pods), stderr)
+		}
+		for _, p := range pods {
+			if p.Status.Phase != corev1.PodPending || p.Spec.NodeName != "" {
+				t.Errorf("pod %s: %s on %q, want pending on no node", p.Name, p.Status.Phase, p.Spec.NodeName)
+			}
+		}
+		out, err := xpCmd("cancel", "pending").CombinedOutput()
+		t.Logf("xp cancel pending: %v\n%s", err, out)
+		if err != nil || !strings.Contains(string(out), "deleted   Job xp/") {
+			t.Errorf("xp cancel pending did not delete the Job")
+		}
+		err = run.Wait()
+		t.Logf("xp run pending: %v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr)
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 130 {
+			t.Errorf("xp run pending: %v, want exit 130 (canceled)", err)
+		}
+		points, err := st.SweepPoints(ctx, sw.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range points {
+			if p.Status != store.StatusCanceled || p.RunID != 0 {
+				t.Errorf("point %d: %s %q, run %d; want canceled, no run (it never started)", p.Index, p.Status, p.Error, p.RunID)
+			}
+		}
+		if jobs := jobsOf(t, sw.ID); len(jobs) != 0 {
+			t.Errorf("Jobs of pending left: %v", jobs)
+		}
+		list, err := cp.client.CoreV1().Pods(testNamespace).List(ctx, metav1.ListOptions{LabelSelector: LabelSweep + "=" + dnsLabel(sw.ID)})
+		if err != nil || len(list.Items) != 0 {
+			t.Errorf("pods of pending left: %d, %v", len(list.Items), err)
+		}
+	})
+	t.Run("xp cancel when the Job is already gone", func(t *testing.T) {
+		run, _, stderr := startXP(t, "run", "--allow-dirty", "slow")
+		live := waitRunning(t, "slow", 1, run, stderr)
+		// The coordinator dies, and the Job is deleted behind xp's back
+		// (kubectl delete job): what xp cancel finds is a recorded task
+		// whose Job is gone, and a run that nothing follows.
+		run.Process.Kill()
+		run.Wait()
+		jobs := jobsOf(t, live.SweepID)
+		if len(jobs) != 1 {
+			t.Fatalf("%d Jobs of slow, want 1", len(jobs))
+		}
+		bg := metav1.DeletePropagationBackground
+		if err := cp.client.BatchV1().Jobs(testNamespace).Delete(ctx, jobs[0].Name, metav1.DeleteOptions{PropagationPolicy: &bg}); err != nil {
+			t.Fatal(err)
+		}
+		out, err := xpCmd("cancel", "slow").CombinedOutput()
+		t.Logf("xp cancel slow: %v\n%s", err, out)
+		if err != nil || !strings.Contains(string(out), "gone      Job xp/"+jobs[0].Name+" (deleted already; its pods deleted)") {
+			t.Errorf("xp cancel slow: want the Job said gone, exit 0")
+		}
+		r, err := st.Run(ctx, live.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := sweeptest.CountPoints(t, st, r.ID); r.Status != store.StatusCanceled || n == 0 {
+			t.Errorf("run %s: %s %q with %d points, want canceled with its curves", r.Short(), r.Status, r.Error, n)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			list, err := cp.client.CoreV1().Pods(testNamespace).List(ctx, metav1.ListOptions{LabelSelector: labelJobName + "=" + jobs[0].Name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(list.Items) == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d pods of the deleted Job left 30 s after xp cancel", len(list.Items))
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	})
+}
+
+// copyProject copies the experiments of the project at root (files and
+// data, not .xp) into a new directory: the project as an image holds it.
+func copyProject(t *testing.T, root string) string {
+	t.Helper()
+	to := t.TempDir()
+	if err := os.CopyFS(filepath.Join(to, "experiments"), os.DirFS(filepath.Join(root, "experiments"))); err != nil {
+		t.Fatal(err)
+	}
+	return to
 }

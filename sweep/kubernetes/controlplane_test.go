@@ -215,7 +215,8 @@ current-context: test
 	return cp
 }
 
-// nodeAgent is the node: it binds each new pod of the namespace to itself,
+// nodeAgent is the node: it binds each new pod of the namespace to itself
+// (but one that selects a node it is not: labelPool "none"),
 // reports an image under unpullable.example/ as one it cannot pull,
 // runs its container's command as a local process (command[0] looked up
 // in path), enforces its memory limit by the process's resident set (the
@@ -244,6 +245,10 @@ type agentPod struct {
 }
 
 const nodeName = "xp-test-node"
+
+// labelPool is a node label; the agent's node has none, so a pod that
+// selects labelPool "none" stays pending.
+const labelPool = "xp.test/pool"
 
 func startAgent(t *testing.T, c kubernetes.Interface, path map[string]string) *nodeAgent {
 	a := &nodeAgent{t: t, c: c, path: path, pods: map[string]*agentPod{}, stop: make(chan struct{}), done: make(chan struct{})}
@@ -315,6 +320,9 @@ func (a *nodeAgent) sync(ctx context.Context, pod *corev1.Pod) {
 		return
 	}
 	if p == nil {
+		if pod.Spec.NodeSelector[labelPool] == "none" {
+			return // no node has that label: left pending, as the scheduler would
+		}
 		a.start(ctx, pod)
 		return
 	}

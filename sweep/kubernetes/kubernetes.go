@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/remote"
 	"github.com/xp-ml/xp/sweep/cluster"
 )
 
@@ -36,6 +37,10 @@ type Options struct {
 	// Kubeconfig is the kubeconfig file ("": KUBECONFIG, ~/.kube/config,
 	// else the pod's service account when xp runs in a cluster).
 	Kubeconfig string
+	// Remote opens the project's remote called name ("": the default)
+	// for a sweep whose pods report through it (report "remote"), and
+	// says where the pods find it; nil: the project has none.
+	Remote func(name string) (*remote.Remote, RemoteAddr, error)
 }
 
 // New is the Kubernetes executor.
@@ -44,7 +49,9 @@ func New(opts Options) *cluster.Executor {
 	if cfg.Root == "" {
 		cfg.Root = opts.Root
 	}
-	return cluster.New(&scheduler{cfg: cfg, kubeconfig: opts.Kubeconfig}, opts.Options)
+	s := &scheduler{cfg: cfg, kubeconfig: opts.Kubeconfig}
+	opts.Relay = func(sw *spec.Sweep) (cluster.Relay, error) { return s.relay(sw, opts.Remote) }
+	return cluster.New(s, opts.Options)
 }
 
 // scheduler is a Kubernetes cluster, through client-go.
@@ -54,6 +61,26 @@ type scheduler struct {
 	client     kubernetes.Interface
 	host       string // the API server, for messages
 	namespace  string // the kubeconfig context's namespace
+	// remote is where the pods report when they report through a remote.
+	remote *RemoteAddr
+}
+
+// relay is the relay of sw's pods: nil when they report through the
+// shared volume, else the remote's, opened by open.
+func (s *scheduler) relay(sw *spec.Sweep, open func(string) (*remote.Remote, RemoteAddr, error)) (cluster.Relay, error) {
+	k := s.cfg.Or(sw).Kube
+	if k.Report != spec.ReportRemote {
+		return nil, nil
+	}
+	if open == nil {
+		return nil, ErrNoRemote
+	}
+	rm, addr, err := open(k.Remote)
+	if err != nil {
+		return nil, err
+	}
+	s.remote = &addr
+	return cluster.RemoteRelay(rm), nil
 }
 
 var _ cluster.Scheduler = (*scheduler)(nil)
@@ -118,6 +145,7 @@ func (s *scheduler) Submit(ctx context.Context, a cluster.Array) (string, error)
 	if cfg.Kube.Namespace == "" {
 		cfg.Kube.Namespace = s.namespace
 	}
+	cfg.Remote = s.remote
 	job, err := Job(a, cfg)
 	if err != nil {
 		return "", err
@@ -418,12 +446,21 @@ func (s *scheduler) deleteJob(ctx context.Context, ns, name string) error {
 	return nil
 }
 
+// Canceled is what Cancel did to one Job ("kubernetes:<namespace>/<job>"):
+// deleted it, or found it gone already (deleted by kubectl, its TTL, or
+// another xp cancel).
+type Canceled struct {
+	Job  string
+	Gone bool
+}
+
 // Cancel deletes the Jobs of the Kubernetes tasks among ids, as the store
 // records them (xp cancel): each Job once, with its pods. The coordinator
 // following them records their runs canceled, curves kept, and puts their
-// points back in the queue for the next xp run.
-func Cancel(ctx context.Context, kubeconfig string, ids ...string) ([]string, error) {
-	var jobs []string
+// points back in the queue for the next xp run. A Job gone already is no
+// error: its pods are deleted all the same.
+func Cancel(ctx context.Context, kubeconfig string, ids ...string) ([]Canceled, error) {
+	var jobs []Canceled
 	for _, id := range ids {
 		if !IsTask(id) {
 			continue
@@ -432,13 +469,24 @@ func Cancel(ctx context.Context, kubeconfig string, ids ...string) ([]string, er
 		if err != nil {
 			return nil, err
 		}
-		if j := taskPrefix + ns + "/" + job; !slices.Contains(jobs, j) {
-			jobs = append(jobs, j)
+		j := taskPrefix + ns + "/" + job
+		if !slices.ContainsFunc(jobs, func(c Canceled) bool { return c.Job == j }) {
+			jobs = append(jobs, Canceled{Job: j})
 		}
 	}
 	if len(jobs) == 0 {
 		return nil, nil
 	}
 	s := &scheduler{kubeconfig: kubeconfig}
-	return jobs, s.Cancel(ctx, jobs...)
+	if err := s.connect(); err != nil {
+		return nil, err
+	}
+	var errs []error
+	for i, j := range jobs {
+		ns, name, _, _ := parseTask(j.Job)
+		_, err := s.client.BatchV1().Jobs(ns).Get(ctx, name, metav1.GetOptions{})
+		jobs[i].Gone = apierrors.IsNotFound(err)
+		errs = append(errs, s.deleteJob(ctx, ns, name))
+	}
+	return jobs, errors.Join(errs...)
 }

@@ -2,6 +2,7 @@ package kubernetes
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -65,7 +66,19 @@ type Config struct {
 	// Root is the project's path, mounted from Kube.Claim when set, and
 	// the pods' working directory.
 	Root string
+	// Remote is the remote the pods report through when Kube.Report is
+	// spec.ReportRemote (set by the executor from xp.cue).
+	Remote *RemoteAddr
 }
+
+// RemoteAddr is where the pods find the remote they report through; its
+// credentials are not here (Kube.Secret).
+type RemoteAddr struct {
+	URL, Endpoint, Region string
+}
+
+// ErrNoRemote: the pods are to report through a remote, and there is none.
+var ErrNoRemote = errors.New(`sweep.kubernetes.report is "remote", and the project has no remote to report through (xp remote add, or report: "volume")`)
 
 // Or fills c's fields left unset from the sweep's spec: flags win.
 func (c Config) Or(sw *spec.Sweep) Config {
@@ -86,6 +99,10 @@ func (c Config) Or(sw *spec.Sweep) Config {
 	c.Kube.Image = or(c.Kube.Image, k.Image)
 	c.Kube.ServiceAccount = or(c.Kube.ServiceAccount, k.ServiceAccount)
 	c.Kube.Claim = or(c.Kube.Claim, k.Claim)
+	c.Kube.Report = or(c.Kube.Report, k.Report)
+	c.Kube.Remote = or(c.Kube.Remote, k.Remote)
+	c.Kube.Secret = or(c.Kube.Secret, k.Secret)
+	c.Kube.Workdir = or(c.Kube.Workdir, k.Workdir)
 	if c.Kube.NodeSelector == nil {
 		c.Kube.NodeSelector = k.NodeSelector
 	}
@@ -169,11 +186,18 @@ func Job(a cluster.Array, c Config) (*batchv1.Job, error) {
 	indexed := batchv1.IndexedCompletion
 	backoff := int32(BackoffLimitPerIndex)
 	ttl := int32(7 * 24 * 3600)
+	command, workdir := []string{xp, "kube-task", a.Dir}, c.Root
+	if c.Kube.Report == spec.ReportRemote {
+		if c.Remote == nil {
+			return nil, ErrNoRemote
+		}
+		command, workdir = remoteCommand(xp, *c.Remote, filepath.Base(a.Dir)), c.Kube.Workdir
+	}
 	container := corev1.Container{
 		Name:       ContainerName,
 		Image:      c.Kube.Image,
-		Command:    []string{xp, "kube-task", a.Dir},
-		WorkingDir: c.Root,
+		Command:    command,
+		WorkingDir: workdir,
 		Env: []corev1.EnvVar{{Name: EnvAttempt, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{
 			FieldPath: "metadata.annotations['" + annotationFailures + "']"}}}},
 		Resources:                res,
@@ -189,7 +213,11 @@ func Job(a cluster.Array, c Config) (*batchv1.Job, error) {
 		pod.Tolerations = append(pod.Tolerations, corev1.Toleration{Key: t.Key, Operator: corev1.TolerationOperator(t.Operator),
 			Value: t.Value, Effect: corev1.TaintEffect(t.Effect), TolerationSeconds: t.TolerationSeconds})
 	}
-	if c.Kube.Claim != "" {
+	if c.Kube.Secret != "" {
+		pod.Containers[0].EnvFrom = []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: c.Kube.Secret}}}}
+	}
+	if c.Kube.Claim != "" && c.Kube.Report != spec.ReportRemote {
 		pod.Volumes = []corev1.Volume{{Name: "project", VolumeSource: corev1.VolumeSource{
 			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: c.Kube.Claim}}}}
 		pod.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "project", MountPath: c.Root}}
@@ -229,6 +257,19 @@ func Job(a cluster.Array, c Config) (*batchv1.Job, error) {
 		return mergeExtra(job, c.Kube.Extra)
 	}
 	return job, nil
+}
+
+// remoteCommand is the pods' command when they report through the remote
+// at addr: the run directory is known there by its name.
+func remoteCommand(xp string, addr RemoteAddr, name string) []string {
+	cmd := []string{xp, "kube-task", "--remote-url", addr.URL}
+	if addr.Endpoint != "" {
+		cmd = append(cmd, "--remote-endpoint", addr.Endpoint)
+	}
+	if addr.Region != "" {
+		cmd = append(cmd, "--remote-region", addr.Region)
+	}
+	return append(cmd, name)
 }
 
 // resources are each pod's requests and limits, equal: CPU threads, GPUs

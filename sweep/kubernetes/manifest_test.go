@@ -38,6 +38,13 @@ func TestGoldenManifests(t *testing.T) {
 					Extra: map[string]any{"spec": map[string]any{"activeDeadlineSeconds": 86400,
 						"template": map[string]any{"spec": map[string]any{"priorityClassName": "batch-low"}}}}}}},
 			Config{Root: "/shared/proj", Kube: spec.Kubernetes{Image: "registry.example/xp-cuda:1.5"}}},
+		// No shared volume: the pods report through the project's remote,
+		// with its credentials from a Secret, the project in the image.
+		{"remote", cluster.Array{Dir: "/home/ana/proj/.xp/kubernetes/credit-3fb53a086e1c-555555", Name: "xp-credit-3fb53a086e1c",
+			Tasks: 6, Threads: 2, Sweep: &spec.Sweep{Parallel: 3, Resources: spec.Resources{CPUs: 2, Memory: "2Gi"},
+				Kubernetes: &spec.Kubernetes{Namespace: "ml", Image: "registry.example/credit-xp:1.4", Report: spec.ReportRemote,
+					Secret: "xp-remote", Workdir: "/project", Claim: "xp-shared"}}},
+			Config{Root: "/home/ana/proj", Remote: &RemoteAddr{URL: "s3://ml-runs/credit", Endpoint: "https://minio.example:9000"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,6 +103,9 @@ func TestJobErrors(t *testing.T) {
 	a := cluster.Array{Dir: "/p/.xp/kubernetes/s-1", Name: "xp-s", Tasks: 1}
 	if _, err := Job(a, Config{}); err != ErrNoImage {
 		t.Errorf("no image: %v, want ErrNoImage", err)
+	}
+	if _, err := Job(a, Config{Kube: spec.Kubernetes{Image: "x", Report: spec.ReportRemote}}); err != ErrNoRemote {
+		t.Errorf("report remote without a remote: %v, want ErrNoRemote", err)
 	}
 	_, err := Job(a, Config{Kube: spec.Kubernetes{Image: "x", Extra: map[string]any{"spec": map[string]any{"paralelism": 2}}}})
 	if err == nil || !strings.Contains(err.Error(), `sweep.kubernetes.extra does not make a Job: json: unknown field "paralelism"`) {
