@@ -34,6 +34,8 @@ type Experiment struct {
 
 	// value is the experiment unified with #Experiment; it answers Position.
 	value cue.Value
+	// label is its top-level field's name (Name unless `name` is set).
+	label string
 	// pos is where its top-level field is declared.
 	pos token.Pos
 	// mu is shared by the experiments of one Load: their values live in

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
@@ -681,7 +682,7 @@ func (v *validator) point(e *Experiment, base map[string]any, sels [][]cue.Selec
 		}
 	}
 	p := &Experiment{Name: e.Name, File: e.File, Dir: e.Dir, Files: e.Files, Resolved: resolved,
-		value: e.value, pos: e.pos, mu: e.mu}
+		value: e.value, label: e.label, pos: e.pos, mu: e.mu}
 	dec := json.NewDecoder(bytes.NewReader(resolved))
 	dec.DisallowUnknownFields()
 	var withName struct {
@@ -929,6 +930,10 @@ func checkMaxPoints(e *Experiment, sw *Sweep) errors.Error {
 	return nil
 }
 
+// sweepsChecked counts checkSweep's checks of a sweep, for the tests that
+// hold a lookup by name to checking its own sweep only.
+var sweepsChecked atomic.Int64
+
 // checkSweep is what Load checks of a sweep beyond the schema: every path
 // exists in the experiment, every value fits the schema at its path (each
 // value substituted alone), distributions have sound bounds and go with
@@ -939,6 +944,7 @@ func checkSweep(e *Experiment) errors.Error {
 	if sw == nil {
 		return nil
 	}
+	sweepsChecked.Add(1)
 	var errs errors.Error
 	add := func(sels []cue.Selector, format string, args ...any) {
 		errs = errors.Append(errs, e.newError(sels, format, args...))
