@@ -41,6 +41,8 @@ type Experiment struct {
 	// mu is shared by the experiments of one Load: their values live in
 	// one cue.Context, which is not safe for concurrent use.
 	mu *sync.Mutex
+	// validator validates its sweep's points (pointValidator).
+	validator *validator
 }
 
 // Position returns "file:line:col" of the field at path (CUE path syntax

@@ -254,3 +254,26 @@ func TestFindLeavesOtherSweepsAlone(t *testing.T) {
 		}
 	})
 }
+
+// TestPointsReuseTheLookupsChecks: the values Find checked in a sweep are
+// not validated again when its points are built (`xp run` and `xp hash` of
+// a 20,000-point sweep validated each value twice).
+func TestPointsReuseTheLookupsChecks(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{"experiments/big.cue": bigSweep("big", 50)})
+	e, err := Find(root, "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := len(e.validator.fields)
+	if checked != 50 {
+		t.Fatalf("Find validated %d values of train, want 50", checked)
+	}
+	points, err := e.Points()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(points) != 50 || len(e.validator.fields) != checked {
+		t.Errorf("Points = %d points, validated %d values in all; want 50 points and no value validated again", len(points), len(e.validator.fields))
+	}
+}

@@ -262,7 +262,7 @@ func (e *Experiment) PointBuilder() (*PointBuilder, error) {
 	if sw == nil {
 		return nil, fmt.Errorf("experiment %s has no sweep", e.Name)
 	}
-	v, err := newValidator()
+	v, err := e.pointValidator()
 	if err != nil {
 		return nil, err
 	}
@@ -554,12 +554,34 @@ func number(f float64) json.RawMessage {
 // 100 experiments, and gives the same resolved values (a test keeps the two
 // ways equal).
 type validator struct {
+	// mu serialises its users: ctx is not safe for concurrent use, and an
+	// experiment's checkSweep and PointBuilders share one validator.
+	mu        sync.Mutex
 	ctx       *cue.Context // def's
 	def       cue.Value
 	fieldwise bool
 	// fields caches the resolved JSON of a top-level field by its name and
 	// substituted value.
 	fields map[string]json.RawMessage
+}
+
+// pointValidator is the validator of e's sweep, made once: checkSweep and
+// every PointBuilder of e share its cache, so that the values checked when
+// the experiment was looked up are not validated again (each costs about a
+// millisecond; a sweep may have 20,000).
+func (e *Experiment) pointValidator() (*validator, error) {
+	if e.mu != nil {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+	}
+	if e.validator == nil {
+		v, err := newValidator()
+		if err != nil {
+			return nil, err
+		}
+		e.validator = v
+	}
+	return e.validator, nil
 }
 
 func newValidator() (*validator, error) {
@@ -646,6 +668,8 @@ func decodeTree(js []byte) (any, error) {
 // point substitutes values at sels in a copy of base and validates the
 // result. Its errors are CUE's, with paths inside the point.
 func (v *validator) point(e *Experiment, base map[string]any, sels [][]cue.Selector, values []json.RawMessage) (*Experiment, errors.Error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	tree := make(map[string]any, len(base))
 	for k, x := range base {
 		tree[k] = x // copied below where a value is substituted
@@ -986,7 +1010,7 @@ func checkSweep(e *Experiment) errors.Error {
 		checkASHA(sw, e.Spec.Train.Epochs, add)
 	}
 
-	v, err := newValidator()
+	v, err := e.pointValidator()
 	if err != nil {
 		return errors.Promote(err, "")
 	}
