@@ -164,6 +164,10 @@ func findSweep(ctx context.Context, st *store.Store, root, ref string) (*store.S
 	return st.FindSweep(ctx, ref)
 }
 
+// bestPage is how many of the best runs bestRun reads: the best, and up to
+// bestPage-1 runs tied with it.
+const bestPage = 100
+
 // bestRun ranks the succeeded runs of an experiment that has no sweep.
 func bestRun(ctx context.Context, s Streams, o *bestOptions, st *store.Store, root, experiment string) error {
 	metric, mode := o.metric, o.mode
@@ -173,7 +177,19 @@ func bestRun(ctx context.Context, s Streams, o *bestOptions, st *store.Store, ro
 	if mode == "" {
 		mode = modeOf(metric)
 	}
-	runs, err := st.ListRuns(ctx, store.ListOptions{Experiment: experiment, Status: store.StatusSucceeded})
+	// The best runs first, through the summaries' index: the best run and
+	// those tied with it are in the first page, whatever the store holds.
+	sortBy := "+summary:" + metric
+	if mode == sweep.ModeMax {
+		sortBy = "-summary:" + metric
+	}
+	sel := store.ListOptions{Experiment: experiment, Status: store.StatusSucceeded}
+	of, err := st.CountRuns(ctx, sel)
+	if err != nil {
+		return err
+	}
+	sel.SortBy, sel.Limit = sortBy, bestPage
+	runs, err := st.ListRuns(ctx, sel)
 	if err != nil {
 		return err
 	}
@@ -188,17 +204,18 @@ func bestRun(ctx context.Context, s Streams, o *bestOptions, st *store.Store, ro
 		points[i] = sweep.PointResult{Index: i, Key: runs[i].Key, State: store.PointDone, Status: store.StatusSucceeded,
 			Run: &runs[i], Value: sweep.MetricValue(&runs[i], metric)}
 	}
-	// Newest first: a tie goes to the newest run.
+	// In order of the metric, equal values newest first: a tie goes to the
+	// newest run.
 	best := sweep.Best(points, mode)
 	ties := sweep.Tied(points, best)
 	if best == nil {
 		return fmt.Errorf("no succeeded run of %s has %s", experiment, metric)
 	}
 	if o.json {
-		return writeJSON(s.Out, bestJSON{Metric: metric, Mode: mode, Value: best.Value, Of: len(runs),
+		return writeJSON(s.Out, bestJSON{Metric: metric, Mode: mode, Value: best.Value, Of: of,
 			Run: toJSON(best.Run, "", false), TiedWith: tiedKeys(ties)})
 	}
-	fmt.Fprintf(s.Out, "best run of %s by %s (%s), of %d succeeded\n", experiment, metric, mode, len(runs))
+	fmt.Fprintf(s.Out, "best run of %s by %s (%s), of %d succeeded\n", experiment, metric, mode, of)
 	printBest(s, best.Run, metric, best.Value)
 	printTies(s, ties, "run", "the newest")
 	return nil

@@ -88,50 +88,86 @@ func runLs(ctx context.Context, s Streams, o *lsOptions) error {
 	if o.sweep != "" {
 		return lsSweep(ctx, s, o, st, root)
 	}
-	runs, err := st.ListRuns(ctx, store.ListOptions{
-		Experiment: o.experiment, Status: store.Status(o.status), Limit: o.limit, SortBy: sortBy,
+	opts := store.ListOptions{Experiment: o.experiment, Status: store.Status(o.status), Limit: o.limit, SortBy: sortBy}
+	sortField := strings.TrimPrefix(o.sort, "-")
+	if o.json {
+		return lsJSON(ctx, s, st, opts, sortField)
+	}
+	return lsTable(ctx, s, st, opts, sortField)
+}
+
+// lsJSON prints the runs as one JSON array, a batch at a time.
+func lsJSON(ctx context.Context, s Streams, st *store.Store, opts store.ListOptions, sortField string) error {
+	params := newSweepParams(st)
+	arr := &jsonArray{w: s.Out}
+	first := true
+	err := st.EachListed(ctx, opts, func(runs []store.Run) error {
+		if first {
+			first = false
+			// Runs with the metric come first: a first batch without it
+			// means no run has it.
+			if err := checkSortMetric(runs, sortField); err != nil {
+				return err
+			}
+		}
+		ps := params.of(ctx, runs)
+		for i := range runs {
+			j := toJSON(&runs[i], "", false)
+			j.Params = paramsJSON(ps[runs[i].ID])
+			if err := arr.add(j); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return err
 	}
-	sortField := strings.TrimPrefix(o.sort, "-")
-	if err := checkSortMetric(runs, sortField); err != nil {
-		return err
-	}
-	if o.json {
-		params := pointParams(ctx, st, runs)
-		out := make([]runJSON, len(runs))
-		for i := range runs {
-			out[i] = toJSON(&runs[i], "", false)
-			out[i].Params = paramsJSON(params[runs[i].ID])
-		}
-		return writeJSON(s.Out, out)
-	}
-	if len(runs) == 0 {
-		fmt.Fprintln(s.Out, "no runs yet: xp run <experiment>")
-		return nil
-	}
-	tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
+	return arr.close()
+}
+
+// lsTable prints the runs as a table, a batch at a time: the columns are
+// as wide as the widest cell so far (a batch never narrows them).
+func lsTable(ctx context.Context, s Streams, st *store.Store, opts store.ListOptions, sortField string) error {
 	sorted := ""
 	if sortField != "" {
 		// The value the rows are sorted by, in a column of its own.
 		sorted = "\t" + strings.ToUpper(sortField)
 	}
-	fmt.Fprintf(tw, "KEY\tRUN\tEXPERIMENT\tSTATUS\tDEVICE\tEPOCH\tTEST%s\tAGE\n", sorted)
+	t := &streamTable{w: s.Out}
+	t.row(fmt.Sprintf("KEY\tRUN\tEXPERIMENT\tSTATUS\tDEVICE\tEPOCH\tTEST%s\tAGE", sorted))
 	now := time.Now()
-	for i := range runs {
-		r := &runs[i]
-		run := fmt.Sprintf("#%d", r.ID)
-		if o := runOrigin(r, false); o != "" {
-			run += " " + strings.TrimSuffix(o, ": xp run --force")
+	first, listed := true, false
+	err := st.EachListed(ctx, opts, func(runs []store.Run) error {
+		if first {
+			first = false
+			if err := checkSortMetric(runs, sortField); err != nil {
+				return err
+			}
 		}
-		if sortField != "" {
-			sorted = "\t" + summaryCell(r, sortField)
+		listed = true
+		for i := range runs {
+			r := &runs[i]
+			run := fmt.Sprintf("#%d", r.ID)
+			if o := runOrigin(r, false); o != "" {
+				run += " " + strings.TrimSuffix(o, ": xp run --force")
+			}
+			if sortField != "" {
+				sorted = "\t" + summaryCell(r, sortField)
+			}
+			t.row(fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s%s\t%s", store.ShortKey(r.Key), run, r.Experiment, r.Status,
+				r.Device, epochCell(r), mainMetric(r), sorted, age(now, r.CreatedAt)))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s%s\t%s\n", store.ShortKey(r.Key), run, r.Experiment, r.Status,
-			r.Device, epochCell(r), mainMetric(r), sorted, age(now, r.CreatedAt))
+		return t.flush()
+	})
+	if err != nil {
+		return err
 	}
-	return tw.Flush()
+	if !listed {
+		fmt.Fprintln(s.Out, "no runs yet: xp run <experiment>")
+		return nil
+	}
+	return t.flush()
 }
 
 // statusList is the statuses, "queued, running, ...".

@@ -190,29 +190,52 @@ func paramsJSON(params []spec.Param) map[string]json.RawMessage {
 	return out
 }
 
-// pointParams finds, for each run that holds a point of a sweep, that
-// point's params: the runs xp ls and xp show print.
+// pointParams maps each of runs that holds a sweep point to the point's
+// params.
 func pointParams(ctx context.Context, st *store.Store, runs []store.Run) map[int64][]spec.Param {
+	return newSweepParams(st).of(ctx, runs)
+}
+
+// sweepParams finds the params of runs that hold sweep points, reading
+// each sweep's points once while its runs come by: a listing is in time
+// order, so a sweep's runs come together, and only the last few sweeps
+// are kept (memory stays bounded over 200,000 runs).
+type sweepParams struct {
+	st      *store.Store
+	bySweep map[string]map[string][]spec.Param // sweep id -> run key -> params
+}
+
+// sweepsKept is how many sweeps' params sweepParams keeps at once.
+const sweepsKept = 16
+
+func newSweepParams(st *store.Store) *sweepParams {
+	return &sweepParams{st: st, bySweep: map[string]map[string][]spec.Param{}}
+}
+
+// of maps each of runs that holds a sweep point to the point's params.
+func (sp *sweepParams) of(ctx context.Context, runs []store.Run) map[int64][]spec.Param {
 	out := map[int64][]spec.Param{}
-	bySweep := map[string][]store.QueuedPoint{}
 	for _, r := range runs {
 		if r.SweepID == "" {
 			continue
 		}
-		qs, ok := bySweep[r.SweepID]
+		byKey, ok := sp.bySweep[r.SweepID]
 		if !ok {
-			qs, _ = st.SweepPoints(ctx, r.SweepID)
-			bySweep[r.SweepID] = qs
+			if len(sp.bySweep) >= sweepsKept {
+				clear(sp.bySweep)
+			}
+			byKey = map[string][]spec.Param{}
+			qs, _ := sp.st.SweepPoints(ctx, r.SweepID)
+			for _, q := range qs {
+				var params []spec.Param
+				if _, seen := byKey[q.Key]; !seen && json.Unmarshal(q.Params, &params) == nil {
+					byKey[q.Key] = params
+				}
+			}
+			sp.bySweep[r.SweepID] = byKey
 		}
-		for _, q := range qs {
-			if q.Key != r.Key {
-				continue
-			}
-			var params []spec.Param
-			if json.Unmarshal(q.Params, &params) == nil {
-				out[r.ID] = params
-			}
-			break
+		if params, ok := byKey[r.Key]; ok {
+			out[r.ID] = params
 		}
 	}
 	return out

@@ -50,39 +50,105 @@ func parseSort(by string) (sortOrder, error) {
 
 // ListRuns returns the runs opts selects, with their summaries, from one
 // snapshot: the runs in one query (two when sorting by a metric reaches the
-// runs without it), then all their summaries in one more.
+// runs without it), their summaries a batch at a time (EachListed).
 func (s *Store) ListRuns(ctx context.Context, opts ListOptions) ([]Run, error) {
+	var runs []Run
+	err := s.EachListed(ctx, opts, func(batch []Run) error {
+		runs = append(runs, batch...)
+		return nil
+	})
+	return runs, err
+}
+
+// ListBatch is how many runs EachListed hands over at a time.
+const ListBatch = 500
+
+// EachListed calls fn with the runs ListRuns would return, in its order,
+// ListBatch at a time, each with its summaries, from one snapshot: what
+// holds a store's 200,000 runs in bounded memory (xp ls --limit 0). fn
+// must not keep the batch, which is reused; its error stops the listing.
+func (s *Store) EachListed(ctx context.Context, opts ListOptions, fn func([]Run) error) error {
 	order, err := parseSort(opts.SortBy)
 	if err != nil {
-		return nil, fmt.Errorf("list runs: %w", err)
+		return fmt.Errorf("list runs: %w", err)
 	}
 	if opts.Status != "" && !opts.Status.Valid() {
-		return nil, fmt.Errorf("list runs: status %q: %w", opts.Status, ErrInvalid)
+		return fmt.Errorf("list runs: status %q: %w", opts.Status, ErrInvalid)
 	}
 	if opts.Limit < 0 || opts.Offset < 0 {
-		return nil, fmt.Errorf("list runs: negative limit or offset: %w", ErrInvalid)
+		return fmt.Errorf("list runs: negative limit or offset: %w", ErrInvalid)
 	}
 	f := opts.filter()
-
-	var runs []Run
+	var b *listBatch
 	err = s.read(ctx, func(tx *sql.Tx) error {
+		b = &listBatch{ctx: ctx, tx: tx, fn: fn}
 		var err error
 		if order.metric == "" {
 			dir := direction(order.desc)
-			runs, err = queryRuns(ctx, tx, `SELECT `+runColumnsR+` FROM runs r WHERE 1`+f.sql+
+			_, err = b.query(`SELECT `+runColumnsR+` FROM runs r WHERE 1`+f.sql+
 				` ORDER BY r.created `+dir+`, r.id `+dir+limitSQL, f.args(opts.Limit, opts.Offset)...)
 		} else {
-			runs, err = listByMetric(ctx, tx, order, f, opts.Limit, opts.Offset)
+			err = listByMetric(ctx, b, order, f, opts.Limit, opts.Offset)
 		}
-		if err != nil || len(runs) == 0 {
+		if err != nil {
 			return err
 		}
-		return attachSummaries(ctx, tx, runs)
+		return b.flush()
 	})
-	if err != nil {
-		return nil, fmt.Errorf("list runs: %w", err)
+	if b != nil && b.fnErr != nil {
+		return b.fnErr // the caller's, as it is
 	}
-	return runs, nil
+	if err != nil {
+		return fmt.Errorf("list runs: %w", err)
+	}
+	return nil
+}
+
+// listBatch gathers scanned runs and hands them to fn a batch at a time,
+// with their summaries.
+type listBatch struct {
+	ctx  context.Context
+	tx   *sql.Tx
+	fn   func([]Run) error
+	runs []Run
+	// fnErr is fn's error, which ends the listing.
+	fnErr error
+}
+
+// query scans the runs query selects into the batch; n is how many.
+func (b *listBatch) query(query string, args ...any) (n int, err error) {
+	rows, err := b.tx.QueryContext(b.ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return n, err
+		}
+		n++
+		b.runs = append(b.runs, r)
+		if len(b.runs) == ListBatch {
+			if err := b.flush(); err != nil {
+				return n, err
+			}
+		}
+	}
+	return n, rows.Err()
+}
+
+func (b *listBatch) flush() error {
+	if len(b.runs) == 0 {
+		return nil
+	}
+	if err := attachSummaries(b.ctx, b.tx, b.runs); err != nil {
+		return err
+	}
+	b.fnErr = b.fn(b.runs)
+	clear(b.runs)
+	b.runs = b.runs[:0]
+	return b.fnErr
 }
 
 // CountRuns counts the runs opts selects, ignoring its Limit, Offset and
@@ -116,38 +182,38 @@ func (opts ListOptions) filter() filter {
 // summaries index so that the first page of 100,000 runs reads about a page
 // of rows, then the runs without it (or whose last value was NaN, stored as
 // NULL), newest first.
-func listByMetric(ctx context.Context, tx *sql.Tx, order sortOrder, f filter, limit, offset int) ([]Run, error) {
+func listByMetric(ctx context.Context, b *listBatch, order sortOrder, f filter, limit, offset int) error {
 	// CROSS JOIN fixes the join order: summaries first, in index order.
 	withMetric := ` FROM summaries s INDEXED BY summaries_sort CROSS JOIN runs r ON r.id = s.run_id
 		WHERE s.split = ? AND s.name = ? AND s.last IS NOT NULL` + f.sql
 	// Clipped, so that appending the limits below copies it.
 	metricArgs := slices.Clip(append([]any{order.split, order.metric}, f.vals...))
-	runs, err := queryRuns(ctx, tx, `SELECT `+runColumnsR+withMetric+` ORDER BY s.last `+
+	n, err := b.query(`SELECT `+runColumnsR+withMetric+` ORDER BY s.last `+
 		direction(order.desc)+`, r.created DESC, r.id DESC`+limitSQL,
 		append(metricArgs, sqlLimit(limit), offset)...)
-	if err != nil || (limit > 0 && len(runs) == limit) {
-		return runs, err
+	if err != nil || (limit > 0 && n == limit) {
+		return err
 	}
 	// The page reaches past the runs with the metric: the rest of it comes
 	// from the runs without, from where the page starts among them.
 	restOffset := 0
-	if len(runs) == 0 && offset > 0 {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*)`+withMetric, metricArgs...).Scan(&n); err != nil {
-			return nil, err
+	if n == 0 && offset > 0 {
+		var with int
+		if err := b.tx.QueryRowContext(ctx, `SELECT count(*)`+withMetric, metricArgs...).Scan(&with); err != nil {
+			return err
 		}
-		restOffset = max(0, offset-n)
+		restOffset = max(0, offset-with)
 	}
 	restLimit := 0
 	if limit > 0 {
-		restLimit = limit - len(runs)
+		restLimit = limit - n
 	}
-	rest, err := queryRuns(ctx, tx, `SELECT `+runColumnsR+` FROM runs r
+	_, err = b.query(`SELECT `+runColumnsR+` FROM runs r
 		WHERE NOT EXISTS (SELECT 1 FROM summaries s
 			WHERE s.run_id = r.id AND s.split = ? AND s.name = ? AND s.last IS NOT NULL)`+f.sql+`
 		ORDER BY r.created DESC, r.id DESC`+limitSQL,
 		append(metricArgs, sqlLimit(restLimit), restOffset)...)
-	return append(runs, rest...), err
+	return err
 }
 
 // filter is the AND terms of a WHERE clause on runs r, with their values.

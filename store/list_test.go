@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -109,4 +112,69 @@ func TestListRuns(t *testing.T) {
 
 func sameFloat(a, b float64) bool {
 	return a == b || (math.IsNaN(a) && math.IsNaN(b))
+}
+
+// TestEachListedBatches: EachListed hands over ListBatch runs at a time,
+// with their summaries, in ListRuns's order, sorted by a metric or not, and
+// stops at fn's error, returned as it is.
+func TestEachListedBatches(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	n := 2*ListBatch + 7
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		for i := range n {
+			res, err := tx.ExecContext(ctx, `INSERT INTO runs (key, experiment, spec_hash, status, created, uid)
+				VALUES (?, 'credit', 'h', 'succeeded', ?, ?)`, testKey("ab", i), i, fmt.Sprintf("uid%d", i))
+			if err != nil {
+				return err
+			}
+			id, _ := res.LastInsertId()
+			if i%3 != 0 { // every third run has no test accuracy
+				if _, err := tx.ExecContext(ctx, `INSERT INTO summaries (run_id, split, name, last, last_epoch, last_step, best, best_epoch, count)
+					VALUES (?, 'test', 'accuracy', ?, 1, 0, ?, 1, 1)`, id, float64(i%50)/50, float64(i%50)/50); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sortBy := range []string{"", "-test.accuracy"} {
+		t.Run("sort "+sortBy, func(t *testing.T) {
+			opts := ListOptions{SortBy: sortBy}
+			want, err := s.ListRuns(ctx, opts)
+			if err != nil || len(want) != n {
+				t.Fatalf("ListRuns = %d runs, %v; want %d", len(want), err, n)
+			}
+			var sizes []int
+			var got []Run
+			err = s.EachListed(ctx, opts, func(batch []Run) error {
+				sizes = append(sizes, len(batch))
+				got = append(got, batch...)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(sizes, []int{ListBatch, ListBatch, 7}) {
+				t.Errorf("batches of %v, want %d, %d, 7", sizes, ListBatch, ListBatch)
+			}
+			for i := range got {
+				if got[i].ID != want[i].ID || len(got[i].Summary) != len(want[i].Summary) {
+					t.Fatalf("run %d: #%d with %d summaries, want #%d with %d", i, got[i].ID, len(got[i].Summary), want[i].ID, len(want[i].Summary))
+				}
+			}
+			if sortBy != "" && (got[0].Summary["test"]["accuracy"].Last != 0.98 || got[n-1].Summary != nil) {
+				t.Errorf("sorted: first %v, last %v; want the best accuracy first, a run without it last", got[0].Summary, got[n-1].Summary)
+			}
+		})
+	}
+	stop := errors.New("stop")
+	calls := 0
+	err = s.EachListed(ctx, ListOptions{}, func([]Run) error { calls++; return stop })
+	if err != stop || calls != 1 {
+		t.Errorf("EachListed = %v after %d calls, want fn's error as it is after 1", err, calls)
+	}
 }

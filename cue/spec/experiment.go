@@ -34,11 +34,15 @@ type Experiment struct {
 
 	// value is the experiment unified with #Experiment; it answers Position.
 	value cue.Value
+	// label is its top-level field's name (Name unless `name` is set).
+	label string
 	// pos is where its top-level field is declared.
 	pos token.Pos
 	// mu is shared by the experiments of one Load: their values live in
 	// one cue.Context, which is not safe for concurrent use.
 	mu *sync.Mutex
+	// validator validates its sweep's points (pointValidator).
+	validator *validator
 }
 
 // Position returns "file:line:col" of the field at path (CUE path syntax

@@ -44,12 +44,22 @@ func Find(root, nameOrPath string) (*Experiment, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("experiment %q %w: no %s directory (%w)", name, ErrNotFound, dir, err)
 	}
-	l, err := load([]string{dir})
+	l, err := load([]string{dir}, name)
 	if err != nil {
 		return nil, err
 	}
 	if e, err := l.named(name, dir); e != nil || err != nil {
 		return e, err
+	}
+	if l.skipped {
+		// Not where the name appears: look everywhere, for a name made
+		// some way mayDefine does not foresee, and for the known names.
+		if l, err = load([]string{dir}, ""); err != nil {
+			return nil, err
+		}
+		if e, err := l.named(name, dir); e != nil || err != nil {
+			return e, err
+		}
 	}
 	return nil, notFound(name, dir, l)
 }
@@ -67,6 +77,9 @@ func (l *loaded) named(name, dir string) (*Experiment, error) {
 	case len(found) > 1:
 		return nil, duplicateError(found[0], found[1])
 	case len(found) == 1:
+		if errs := checkSweep(found[0]); errs != nil {
+			return nil, fmt.Errorf("load experiment %q: %w", name, errs)
+		}
 		return found[0], nil
 	case l.byLabel[name] != nil:
 		return nil, fmt.Errorf("load experiment %q: %w", name, l.byLabel[name])
@@ -92,11 +105,32 @@ func existingPath(root, p string) (string, bool) {
 	return "", false
 }
 
+// findInPath loads the experiments of a file or directory, as Load does,
+// but checks the sweep of the experiment it returns only.
 func findInPath(path string) (*Experiment, error) {
-	exps, err := Load(path)
+	l, err := load([]string{path}, "")
 	if err != nil {
 		return nil, err
 	}
+	if l.errs != nil {
+		return nil, fmt.Errorf("load %s: %w", path, l.errs)
+	}
+	if err := checkDuplicates(l.exps); err != nil {
+		return nil, err
+	}
+	e, err := pick(path, l.exps)
+	if err != nil {
+		return nil, err
+	}
+	if errs := checkSweep(e); errs != nil {
+		return nil, fmt.Errorf("load %s: %w", path, errs)
+	}
+	return e, nil
+}
+
+// pick is the one of exps, loaded from path, that path names: the only
+// one, else the one named after the file or directory.
+func pick(path string, exps []*Experiment) (*Experiment, error) {
 	if len(exps) == 1 {
 		return exps[0], nil
 	}

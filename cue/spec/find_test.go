@@ -3,6 +3,8 @@ package spec
 import (
 	"errors"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -163,5 +165,115 @@ func TestFindIgnoresOtherBrokenExperiments(t *testing.T) {
 	}
 	if e.Name != "good" {
 		t.Errorf("Find = %s, want good", e.Name)
+	}
+}
+
+// bigSweep is an experiment called name whose grid has n points, all
+// values of train.seed: checking it validates n values against the schema.
+func bigSweep(name string, n int) string {
+	seeds := make([]string, n)
+	for i := range seeds {
+		seeds[i] = strconv.Itoa(i)
+	}
+	return name + `: {data: {source: file: "x.csv", target: "y"}, model: logreg: {}
+	sweep: {max_points: ` + strconv.Itoa(n) + `, params: "train.seed": [` + strings.Join(seeds, ", ") + `]}}
+`
+}
+
+// TestFindLeavesOtherSweepsAlone: looking up one experiment by name does
+// not evaluate an instance that cannot define it, nor check the sweep of
+// another experiment beside it (20,000 values took 12 s and 750 MB before
+// `xp run small` could start).
+func TestFindLeavesOtherSweepsAlone(t *testing.T) {
+	const points = 2000
+	body := `{data: {source: file: "x.csv", target: "y"}, model: logreg: {}}`
+	t.Run("in another file", func(t *testing.T) {
+		root := t.TempDir()
+		dir := filepath.Join(root, ExperimentsDir)
+		writeFiles(t, root, map[string]string{
+			"experiments/small.cue": "small: " + body + "\n",
+			"experiments/big.cue":   bigSweep("big", points),
+		})
+		l, err := load([]string{dir}, "small")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := experimentNames(l.exps); !slices.Equal(got, []string{"small"}) || !l.skipped {
+			t.Errorf("a lookup of small evaluated %v (skipped another: %v), want [small] only", got, l.skipped)
+		}
+		checked := sweepsChecked.Load()
+		if e, err := Find(root, "small"); err != nil || e.Name != "small" {
+			t.Fatalf("Find(small) = %v, %v", e, err)
+		}
+		if n := sweepsChecked.Load() - checked; n != 0 {
+			t.Errorf("Find(small) checked %d sweeps, want none", n)
+		}
+		// A name no file mentions: every instance is evaluated, to say
+		// which names there are, and no sweep is checked.
+		if _, err := Find(root, "smal"); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "known: big, small") {
+			t.Errorf("Find(smal) = %v, want not found among big and small", err)
+		}
+		if n := sweepsChecked.Load() - checked; n != 0 {
+			t.Errorf("Find(smal) checked %d sweeps, want none", n)
+		}
+	})
+	t.Run("in the same file", func(t *testing.T) {
+		root := t.TempDir()
+		writeFiles(t, root, map[string]string{
+			"experiments/all.cue": "small: " + body + "\n" + bigSweep("big", points) +
+				// A value that does not fit: only checking the sweep finds it.
+				`broken: {data: {source: file: "x.csv", target: "y"}, model: logreg: {}, sweep: params: "train.epochs": [-1]}` + "\n",
+		})
+		checked := sweepsChecked.Load()
+		if e, err := Find(root, "small"); err != nil || e.Name != "small" {
+			t.Fatalf("Find(small) = %v, %v", e, err)
+		}
+		if n := sweepsChecked.Load() - checked; n != 0 {
+			t.Errorf("Find(small) checked %d sweeps, want none", n)
+		}
+		// Asked for by name, a sweep is checked: its own only.
+		if _, err := Find(root, "broken"); err == nil || !strings.Contains(err.Error(), "train.epochs") {
+			t.Errorf("Find(broken) = %v, want its sweep's error", err)
+		}
+		if n := sweepsChecked.Load() - checked; n != 1 {
+			t.Errorf("Find(broken) checked %d sweeps, want its own", n)
+		}
+	})
+	t.Run("Load checks every sweep", func(t *testing.T) {
+		root := t.TempDir()
+		writeFiles(t, root, map[string]string{
+			"experiments/small.cue":  "small: " + body + "\n",
+			"experiments/broken.cue": `broken: {data: {source: file: "x.csv", target: "y"}, model: logreg: {}, sweep: params: "train.epochs": [-1]}` + "\n",
+		})
+		if _, err := Load(filepath.Join(root, ExperimentsDir)); err == nil || !strings.Contains(err.Error(), "train.epochs") {
+			t.Errorf("Load = %v, want broken's sweep error", err)
+		}
+		exps, invalid, err := LoadValid(filepath.Join(root, ExperimentsDir))
+		if err != nil || invalid == nil || !slices.Equal(experimentNames(exps), []string{"small"}) {
+			t.Errorf("LoadValid = %v, %v, %v; want small valid, broken invalid", experimentNames(exps), invalid, err)
+		}
+	})
+}
+
+// TestPointsReuseTheLookupsChecks: the values Find checked in a sweep are
+// not validated again when its points are built (`xp run` and `xp hash` of
+// a 20,000-point sweep validated each value twice).
+func TestPointsReuseTheLookupsChecks(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{"experiments/big.cue": bigSweep("big", 50)})
+	e, err := Find(root, "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := len(e.validator.fields)
+	if checked != 50 {
+		t.Fatalf("Find validated %d values of train, want 50", checked)
+	}
+	points, err := e.Points()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(points) != 50 || len(e.validator.fields) != checked {
+		t.Errorf("Points = %d points, validated %d values in all; want 50 points and no value validated again", len(points), len(e.validator.fields))
 	}
 }

@@ -37,10 +37,11 @@ func Load(paths ...string) ([]*Experiment, error) {
 	if len(paths) == 0 {
 		return nil, stderrors.New("load experiments: no paths given")
 	}
-	l, err := load(paths)
+	l, err := load(paths, "")
 	if err != nil {
 		return nil, err
 	}
+	l.checkSweeps()
 	if l.errs != nil {
 		return nil, fmt.Errorf("load %s: %w", strings.Join(paths, " "), l.errs)
 	}
@@ -59,10 +60,11 @@ func LoadValid(paths ...string) (exps []*Experiment, invalid, err error) {
 	if len(paths) == 0 {
 		return nil, nil, stderrors.New("load experiments: no paths given")
 	}
-	l, err := load(paths)
+	l, err := load(paths, "")
 	if err != nil {
 		return nil, nil, err
 	}
+	l.checkSweeps()
 	if l.errs != nil {
 		invalid = fmt.Errorf("load %s: %w", strings.Join(paths, " "), l.errs)
 	} else if err := checkDuplicates(l.exps); err != nil {
@@ -86,6 +88,11 @@ type loaded struct {
 	// read reads a file of an instance: os.ReadFile, or the sources of a
 	// past run held in memory (LoadSources).
 	read func(path string) ([]byte, error)
+	// want, when set, is the one experiment name the caller looks for:
+	// an instance whose files cannot define it (mayDefine) is parsed but
+	// not evaluated, and skipped records that one was.
+	want    string
+	skipped bool
 }
 
 // request is one instance directory to load: all of its experiments, or
@@ -96,10 +103,11 @@ type request struct {
 	files map[string]bool
 }
 
-// load loads every instance that paths name. Its error is for what is not
+// load loads every instance that paths name, or with want set, those
+// that may define an experiment of that name. Its error is for what is not
 // a CUE error (a missing path, an unreadable file); CUE errors are in
 // loaded.errs.
-func load(paths []string) (*loaded, error) {
+func load(paths []string, want string) (*loaded, error) {
 	reqs, err := requests(paths)
 	if err != nil {
 		return nil, err
@@ -109,7 +117,7 @@ func load(paths []string) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &loaded{byLabel: map[string]errors.Error{}, mu: &sync.Mutex{}, read: os.ReadFile}
+	l := &loaded{byLabel: map[string]errors.Error{}, mu: &sync.Mutex{}, read: os.ReadFile, want: want}
 	for _, r := range reqs {
 		if err := l.instance(ctx, schema, r); err != nil {
 			return nil, err
@@ -248,6 +256,7 @@ func (l *loaded) group(ctx *cue.Context, schema cue.Value, r request, files []st
 	definedAt := map[string]token.Pos{} // top-level label -> its first declaration
 	structs := map[string]bool{}        // top-level labels plainly holding a struct
 	var variants []variant              // `name: {from: "base", ...}`, merged below
+	wanted := l.want == ""
 	for _, f := range files {
 		src, err := l.read(f)
 		if err != nil {
@@ -258,6 +267,7 @@ func (l *loaded) group(ctx *cue.Context, schema cue.Value, r request, files []st
 			general = errors.Append(general, asCUE(err))
 			continue
 		}
+		wanted = wanted || mayDefine(af, src, l.want)
 		for _, v := range takeVariants(af, f) {
 			variants = append(variants, v)
 			if _, seen := definedAt[v.label]; !seen {
@@ -295,6 +305,10 @@ func (l *loaded) group(ctx *cue.Context, schema cue.Value, r request, files []st
 	}
 	if general != nil {
 		l.addGeneral(general)
+		return nil
+	}
+	if !wanted {
+		l.skipped = true
 		return nil
 	}
 	if len(variants) > 0 {
@@ -353,6 +367,7 @@ func (l *loaded) group(ctx *cue.Context, schema cue.Value, r request, files []st
 			l.byLabel[label] = errs
 			continue
 		}
+		exp.label = label
 		exp.pos = pos
 		exp.File = file
 		exp.Dir = filepath.Dir(file)
@@ -361,6 +376,42 @@ func (l *loaded) group(ctx *cue.Context, schema cue.Value, r request, files []st
 		l.exps = append(l.exps, exp)
 	}
 	return nil
+}
+
+// mayDefine reports whether the file af (parsed from src) may define an
+// experiment called name: it mentions the name, or computes a top-level
+// label or a name field (a comprehension, an embedding, an interpolated
+// label, `name: x`). Evaluating an instance costs what its largest value
+// costs (CUE takes seconds over a list of 20,000 sweep values), so a lookup
+// by name evaluates only the instances for which this holds, and evaluates
+// the rest only if the name is found in none of them.
+func mayDefine(af *ast.File, src []byte, name string) bool {
+	if bytes.Contains(src, []byte(name)) {
+		return true
+	}
+	for _, d := range af.Decls {
+		switch d := d.(type) {
+		case *ast.Field:
+			if _, _, err := ast.LabelName(d.Label); err != nil {
+				return true
+			}
+		case *ast.Package, *ast.ImportDecl, *ast.CommentGroup, *ast.Attribute, *ast.LetClause:
+		default:
+			return true
+		}
+	}
+	computed := false
+	ast.Walk(af, func(n ast.Node) bool {
+		if f, ok := n.(*ast.Field); ok {
+			if label, _, err := ast.LabelName(f.Label); err == nil && label == "name" {
+				if lit, ok := f.Value.(*ast.BasicLit); !ok || lit.Kind != token.STRING {
+					computed = true
+				}
+			}
+		}
+		return !computed
+	}, nil)
+	return computed
 }
 
 // plainStruct reports whether the syntax alone shows that x is a struct:
@@ -447,10 +498,26 @@ func evaluate(v cue.Value, label string) (*Experiment, errors.Error) {
 	if errs := checkHead(exp); errs != nil {
 		return nil, errs
 	}
-	if errs := checkSweep(exp); errs != nil {
-		return nil, errs
-	}
 	return exp, nil
+}
+
+// checkSweeps runs checkSweep on every experiment loaded, moving those whose
+// sweep is wrong to the errors. It is apart from evaluate because checking
+// a sweep validates each of its values against the schema (20,000 of them
+// take seconds): looking up one experiment by name checks that one's sweep
+// only (named).
+func (l *loaded) checkSweeps() {
+	kept := l.exps[:0]
+	for _, e := range l.exps {
+		if errs := checkSweep(e); errs != nil {
+			l.errs = errors.Append(l.errs, errs)
+			l.byLabel[e.label] = errs
+			continue
+		}
+		kept = append(kept, e)
+	}
+	clear(l.exps[len(kept):])
+	l.exps = kept
 }
 
 // checkDuplicates rejects two experiments of one name: runs, the cache and

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
@@ -261,7 +262,7 @@ func (e *Experiment) PointBuilder() (*PointBuilder, error) {
 	if sw == nil {
 		return nil, fmt.Errorf("experiment %s has no sweep", e.Name)
 	}
-	v, err := newValidator()
+	v, err := e.pointValidator()
 	if err != nil {
 		return nil, err
 	}
@@ -553,12 +554,34 @@ func number(f float64) json.RawMessage {
 // 100 experiments, and gives the same resolved values (a test keeps the two
 // ways equal).
 type validator struct {
+	// mu serialises its users: ctx is not safe for concurrent use, and an
+	// experiment's checkSweep and PointBuilders share one validator.
+	mu        sync.Mutex
 	ctx       *cue.Context // def's
 	def       cue.Value
 	fieldwise bool
 	// fields caches the resolved JSON of a top-level field by its name and
 	// substituted value.
 	fields map[string]json.RawMessage
+}
+
+// pointValidator is the validator of e's sweep, made once: checkSweep and
+// every PointBuilder of e share its cache, so that the values checked when
+// the experiment was looked up are not validated again (each costs about a
+// millisecond; a sweep may have 20,000).
+func (e *Experiment) pointValidator() (*validator, error) {
+	if e.mu != nil {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+	}
+	if e.validator == nil {
+		v, err := newValidator()
+		if err != nil {
+			return nil, err
+		}
+		e.validator = v
+	}
+	return e.validator, nil
 }
 
 func newValidator() (*validator, error) {
@@ -645,6 +668,8 @@ func decodeTree(js []byte) (any, error) {
 // point substitutes values at sels in a copy of base and validates the
 // result. Its errors are CUE's, with paths inside the point.
 func (v *validator) point(e *Experiment, base map[string]any, sels [][]cue.Selector, values []json.RawMessage) (*Experiment, errors.Error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	tree := make(map[string]any, len(base))
 	for k, x := range base {
 		tree[k] = x // copied below where a value is substituted
@@ -681,7 +706,7 @@ func (v *validator) point(e *Experiment, base map[string]any, sels [][]cue.Selec
 		}
 	}
 	p := &Experiment{Name: e.Name, File: e.File, Dir: e.Dir, Files: e.Files, Resolved: resolved,
-		value: e.value, pos: e.pos, mu: e.mu}
+		value: e.value, label: e.label, pos: e.pos, mu: e.mu}
 	dec := json.NewDecoder(bytes.NewReader(resolved))
 	dec.DisallowUnknownFields()
 	var withName struct {
@@ -929,6 +954,10 @@ func checkMaxPoints(e *Experiment, sw *Sweep) errors.Error {
 	return nil
 }
 
+// sweepsChecked counts checkSweep's checks of a sweep, for the tests that
+// hold a lookup by name to checking its own sweep only.
+var sweepsChecked atomic.Int64
+
 // checkSweep is what Load checks of a sweep beyond the schema: every path
 // exists in the experiment, every value fits the schema at its path (each
 // value substituted alone), distributions have sound bounds and go with
@@ -939,6 +968,7 @@ func checkSweep(e *Experiment) errors.Error {
 	if sw == nil {
 		return nil
 	}
+	sweepsChecked.Add(1)
 	var errs errors.Error
 	add := func(sels []cue.Selector, format string, args ...any) {
 		errs = errors.Append(errs, e.newError(sels, format, args...))
@@ -980,7 +1010,7 @@ func checkSweep(e *Experiment) errors.Error {
 		checkASHA(sw, e.Spec.Train.Epochs, add)
 	}
 
-	v, err := newValidator()
+	v, err := e.pointValidator()
 	if err != nil {
 		return errors.Promote(err, "")
 	}
