@@ -15,9 +15,10 @@ import (
 
 // slurmFlags are the --slurm-* options of xp run.
 type slurmFlags struct {
-	res slurm.Resources
-	xp  string
-	dir string
+	res     slurm.Resources
+	xp      string
+	dir     string
+	requeue int
 }
 
 func addSlurmFlags(f *pflag.FlagSet, o *runOptions) {
@@ -30,14 +31,18 @@ func addSlurmFlags(f *pflag.FlagSet, o *runOptions) {
 	f.StringVar(&o.slurm.res.Time, "slurm-time", "", "time limit of each array task (sbatch --time, e.g. 1:00:00)")
 	f.StringArrayVar(&o.slurm.res.Extra, "slurm-flag", nil, "further sbatch flag, repeatable (e.g. --slurm-flag=--qos=high)")
 	f.StringVar(&o.slurm.xp, "slurm-xp", "", "path of the xp binary on the nodes (default: this xp)")
+	f.IntVar(&o.slurm.requeue, "slurm-requeue", -1, "times a point stopped at its time limit or preempted is submitted again, continuing its checkpoint (default: the sweep's slurm.requeue, else 1)")
 	f.StringVar(&o.slurm.dir, "slurm-dir", "", "directory on the shared filesystem for the arrays' files (default: .xp/slurm)")
 }
 
 // newSlurmExecutor is the Slurm executor of xp run's --slurm-* options;
 // the options they leave unset come from the spec's sweep.
 func newSlurmExecutor(o *runOptions, root string) sweep.Executor {
-	return slurm.New(slurm.Options{Options: cluster.Options{Dir: o.slurm.dir, Root: root},
-		Resources: o.slurm.res, XP: o.slurm.xp})
+	opts := slurm.Options{Options: cluster.Options{Dir: o.slurm.dir, Root: root}, Resources: o.slurm.res, XP: o.slurm.xp}
+	if o.slurm.requeue >= 0 {
+		opts.Requeue = &o.slurm.requeue
+	}
+	return slurm.New(opts)
 }
 
 // newSlurmTaskCmd is the hidden command each array task runs on its node.

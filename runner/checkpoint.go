@@ -51,7 +51,13 @@ func checkpointPath(st *store.Store, key string) string {
 
 // loadCheckpoint returns the key's checkpoint, or nil when there is none.
 func loadCheckpoint(st *store.Store, key string) (*checkpoint, error) {
-	raw, err := os.ReadFile(checkpointPath(st, key))
+	return readCheckpoint(checkpointPath(st, key), key)
+}
+
+// readCheckpoint reads the checkpoint of key at path; nil when there is
+// none.
+func readCheckpoint(path, key string) (*checkpoint, error) {
+	raw, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -60,18 +66,20 @@ func loadCheckpoint(st *store.Store, key string) (*checkpoint, error) {
 	}
 	var c checkpoint
 	if err := gob.NewDecoder(bytes.NewReader(raw)).Decode(&c); err != nil {
-		return nil, fmt.Errorf("read checkpoint %s: %w", checkpointPath(st, key), err)
+		return nil, fmt.Errorf("read checkpoint %s: %w", path, err)
 	}
 	if c.Key != key {
-		return nil, fmt.Errorf("checkpoint %s is for key %s", checkpointPath(st, key), c.Key)
+		return nil, fmt.Errorf("checkpoint %s is for key %s", path, c.Key)
 	}
 	return &c, nil
 }
 
-// save writes c atomically: a crash leaves the previous checkpoint or this
-// one, never a torn file.
-func (c *checkpoint) save(st *store.Store) error {
-	path := checkpointPath(st, c.Key)
+// save writes c as its key's checkpoint in st.
+func (c *checkpoint) save(st *store.Store) error { return c.saveTo(checkpointPath(st, c.Key)) }
+
+// saveTo writes c at path atomically: a crash leaves the previous
+// checkpoint or this one, never a torn file.
+func (c *checkpoint) saveTo(path string) error {
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(c); err != nil {
 		return fmt.Errorf("encode checkpoint: %w", err)
@@ -95,7 +103,15 @@ func (c *checkpoint) save(st *store.Store) error {
 }
 
 func removeCheckpoint(st *store.Store, key string) error {
-	if err := os.Remove(checkpointPath(st, key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	return removeCheckpointAt(checkpointPath(st, key))
+}
+
+// RemoveCheckpoint removes key's checkpoint from st: a run of the key
+// trained elsewhere ended in a way that resuming would not change.
+func RemoveCheckpoint(st *store.Store, key string) error { return removeCheckpoint(st, key) }
+
+func removeCheckpointAt(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove checkpoint: %w", err)
 	}
 	return nil
@@ -159,20 +175,28 @@ func (c *checkpoint) restore(s *session) error {
 // carryPoints copies the curves of the interrupted run, up to the
 // checkpoint's epoch, to the run that resumes it, so its curves are whole.
 func (c *checkpoint) carryPoints(ctx context.Context, st *store.Store, runID int64) error {
-	pts, _, err := st.PointsSince(ctx, c.RunID, 0)
+	return CarryPoints(ctx, st, c.RunID, c.Epoch, runID)
+}
+
+// CarryPoints copies the curves of run from, up to epoch (its test
+// points left out), to run to, which resumed it after that epoch: what a
+// resumed run does when both are in st, and what a coordinator does when
+// the resuming run was trained against another store (a cluster task).
+func CarryPoints(ctx context.Context, st *store.Store, from int64, epoch int, to int64) error {
+	pts, _, err := st.PointsSince(ctx, from, 0)
 	if err != nil {
-		return fmt.Errorf("resume: points of run %d: %w", c.RunID, err)
+		return fmt.Errorf("resume: points of run %d: %w", from, err)
 	}
 	keep := pts[:0]
 	for _, p := range pts {
-		if p.Epoch <= c.Epoch && p.Split != "test" {
+		if p.Epoch <= epoch && p.Split != "test" {
 			keep = append(keep, p)
 		}
 	}
 	if len(keep) == 0 {
 		return nil
 	}
-	if err := st.AddPoints(ctx, runID, keep); err != nil {
+	if err := st.AddPoints(ctx, to, keep); err != nil {
 		return fmt.Errorf("resume: copy points: %w", err)
 	}
 	return nil
@@ -208,6 +232,16 @@ func InstallCheckpoint(st *store.Store, r *store.Run, path string) error {
 	if HasCheckpoint(st, r) {
 		return nil
 	}
+	return AdoptCheckpoint(st, r, path)
+}
+
+// AdoptCheckpoint makes the checkpoint file at path, which run r left
+// where it trained against another store (a cluster task's, on its
+// node), the checkpoint of r's key in st, naming r by its id here: the
+// next run of the key, here or in a task given it (KeyCheckpoint),
+// continues r. It replaces the key's checkpoint in st, which r, the
+// key's latest run, continued or set aside.
+func AdoptCheckpoint(st *store.Store, r *store.Run, path string) error {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("install checkpoint: %w", err)
@@ -224,4 +258,15 @@ func InstallCheckpoint(st *store.Store, r *store.Run, path string) error {
 		return fmt.Errorf("install checkpoint: %w", err)
 	}
 	return c.save(st)
+}
+
+// KeyCheckpoint is the file of key's checkpoint in st, "" when the key
+// has none: what a run of the key trained against another store (a
+// cluster task) is given to continue (Options.Checkpoint).
+func KeyCheckpoint(st *store.Store, key string) string {
+	path := checkpointPath(st, key)
+	if _, err := os.Stat(path); err != nil {
+		return ""
+	}
+	return path
 }

@@ -54,6 +54,14 @@ type Options struct {
 	// test metrics or weights): the next run of the key continues from
 	// it, bit for bit as if it had not stopped. An asha sweep's rungs.
 	PauseAfter int
+	// Checkpoint, when set, is the file of the key's checkpoint, read and
+	// written in place of the store's (runs/<key>/checkpoint.gob): a
+	// cluster task keeps it on the shared filesystem, where the next
+	// attempt of its point finds it. Its run is another store's (the
+	// coordinator's): the run resuming it is recorded with its id and
+	// epoch (Event.ResumedRun, FromEpoch) but carries no points, which the
+	// coordinator copies.
+	Checkpoint string
 }
 
 // EventKind says what an Event reports.

@@ -249,9 +249,14 @@ func (s *session) findCheckpoint(ctx context.Context) {
 	if s.opts.Force || s.opts.RerunOf != 0 {
 		return
 	}
-	switch ck, err := loadCheckpoint(s.st, s.job.Key); {
+	switch ck, err := readCheckpoint(s.checkpointFile(), s.job.Key); {
 	case err != nil:
 		s.log.Printf("%v; training from the start", err)
+	case ck != nil && s.opts.Checkpoint != "":
+		// Its run is in the coordinator's store, not this one.
+		s.run.ResumedFrom, s.run.ResumedEpoch = ck.RunID, ck.Epoch
+		s.resume = ck
+		s.log.Printf("resuming run %d of the coordinator's store from its checkpoint after epoch %d", ck.RunID, ck.Epoch)
 	case ck != nil:
 		if err := ck.carryPoints(ctx, s.st, s.run.ID); err != nil {
 			s.log.Printf("%v; training from the start", err)
@@ -508,7 +513,16 @@ func (s *session) checkpoint(n int) error {
 	if err != nil {
 		return err
 	}
-	return ck.save(s.st)
+	return ck.saveTo(s.checkpointFile())
+}
+
+// checkpointFile is where the key's checkpoint is read and written:
+// Options.Checkpoint, else the key's directory in the store.
+func (s *session) checkpointFile() string {
+	if s.opts.Checkpoint != "" {
+		return s.opts.Checkpoint
+	}
+	return checkpointPath(s.st, s.job.Key)
 }
 
 // prune asks the sweep (Options.Prune) whether to go on after epoch n; an
@@ -610,7 +624,7 @@ func (s *session) finish(ctx context.Context, final map[string]map[string]float6
 	status, msg := outcome(trainErr)
 	s.log.Printf("status %s %s", status, msg)
 	if !Resumable(status) {
-		if err := removeCheckpoint(s.st, s.job.Key); err != nil {
+		if err := removeCheckpointAt(s.checkpointFile()); err != nil {
 			s.log.Printf("%v", err)
 		}
 	}

@@ -473,6 +473,17 @@ func (s *Session) Result(ctx context.Context) (*Result, error) {
 	return &res, nil
 }
 
+// Rung is what claimed point idx of an asha sweep trains to, for an
+// executor that trains it elsewhere: pauseAfter, the epochs of its rung
+// (0: to the end, and for any other method), and promoted, whether it
+// continues its paused run's checkpoint.
+func (s *Session) Rung(idx int) (pauseAfter int, promoted bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.rungs[idx]
+	return c.pauseAfter, c.promoted
+}
+
 // Point is point idx of the plan; false when the plan has no such point
 // (yet: a tpe sweep's plan grows as it proposes). Executors read points
 // through it, not Plan().Points, which a tpe sweep appends to.

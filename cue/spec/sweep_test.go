@@ -418,6 +418,10 @@ func TestSweepErrors(t *testing.T) {
 		slurm: time: "1h"`, []string{`sweep.slurm.time: invalid value "1h"`, "exp.cue:10:16"}},
 		{"slurm mem", `		params: "train.optimizer.adam.lr": [0.1]
 		slurm: mem: "4 GB"`, []string{`sweep.slurm.mem: invalid value "4 GB"`, "exp.cue:10:15"}},
+		{"slurm requeue negative", `		params: "train.optimizer.adam.lr": [0.1]
+		slurm: requeue: -1`, []string{`sweep.slurm.requeue: invalid value -1 (out of bound >=0)`, "exp.cue:10:19"}},
+		{"slurm requeue not a count", `		params: "train.optimizer.adam.lr": [0.1]
+		slurm: requeue: 1.5`, []string{`sweep.slurm.requeue:`, "exp.cue:10:"}},
 		{"slurm extra not a flag", `		params: "train.optimizer.adam.lr": [0.1]
 		slurm: extra: ["qos=high"]`, []string{`sweep.slurm.extra[0]: invalid value "qos=high"`, "exp.cue:10:18"}},
 		{"slurm unknown option", `		params: "train.optimizer.adam.lr": [0.1]

@@ -547,11 +547,29 @@ type Toleration struct {
 // Slurm is the sbatch options of every array task of a sweep run on Slurm;
 // "" leaves an option to the cluster.
 type Slurm struct {
-	Partition string   `json:"partition,omitempty"`
-	Account   string   `json:"account,omitempty"`
-	Time      string   `json:"time,omitempty"`
-	Mem       string   `json:"mem,omitempty"`
-	Extra     []string `json:"extra,omitempty"`
+	Partition string `json:"partition,omitempty"`
+	Account   string `json:"account,omitempty"`
+	Time      string `json:"time,omitempty"`
+	Mem       string `json:"mem,omitempty"`
+	// Requeue is how many times a point stopped at its time limit or
+	// preempted is submitted again (nil: DefaultRequeue).
+	Requeue *int     `json:"requeue,omitempty"`
+	Extra   []string `json:"extra,omitempty"`
+}
+
+// DefaultRequeue is how many times a Slurm task stopped at its time
+// limit or preempted is requeued when the spec does not say: once, which
+// finishes a point whose time was set a little short, or preempted once,
+// losing at most the epoch in flight, without multiplying the cluster
+// time of a point whose limit is far too short.
+const DefaultRequeue = 1
+
+// Requeues is how many times a task of the sweep sw is requeued.
+func (s *Slurm) Requeues() int {
+	if s == nil || s.Requeue == nil {
+		return DefaultRequeue
+	}
+	return *s.Requeue
 }
 
 // SweepParam is the values of one swept path: a list of Choices, or a

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/xp-ml/xp/cue/spec"
@@ -66,6 +67,10 @@ type State struct {
 	// attempt writes to its own directory (AttemptDir) and is followed as
 	// a run of its own.
 	Attempt int
+	// Requeue: the scheduler stopped the task for a reason that training
+	// on from its checkpoint cures (a time limit, a preemption); the
+	// coordinator submits its point again, up to Options.Requeues times.
+	Requeue bool
 }
 
 // Options tune an Executor.
@@ -83,6 +88,9 @@ type Options struct {
 	// coordinator's filesystem, by its spec (nil, or a nil Relay: they
 	// share it).
 	Relay func(sw *spec.Sweep) (Relay, error)
+	// Requeues is how many times a point whose task ended in a State
+	// with Requeue is submitted again, by its sweep's spec (nil: never).
+	Requeues func(sw *spec.Sweep) int
 }
 
 // Executor runs the points of a sweep as one array of tasks of its
@@ -117,7 +125,11 @@ func (e *Executor) Fit(threads, parallel int) (int, int) { return threads, 0 }
 // recorded canceled and their points go back to the queue.
 func (e *Executor) Execute(ctx context.Context, s *sweep.Session) error {
 	host, _ := os.Hostname()
-	c := &coordinator{s: s, st: s.Store(), plan: s.Plan(), sched: e.sched, opts: e.opts, host: host, attempt: map[int]int{}}
+	c := &coordinator{s: s, st: s.Store(), plan: s.Plan(), sched: e.sched, opts: e.opts, host: host, attempt: map[int]int{},
+		requeued: map[int]int{}}
+	if e.opts.Requeues != nil {
+		c.requeues = e.opts.Requeues(&c.plan.Sweep)
+	}
 	if c.opts.Dir == "" {
 		c.opts.Dir = filepath.Join(c.st.Dir(), e.sched.Name())
 	}
@@ -129,10 +141,17 @@ func (e *Executor) Execute(ctx context.Context, s *sweep.Session) error {
 	}
 	for {
 		pending, err := s.ClaimAll(ctx)
-		if err != nil || len(pending) == 0 {
-			return err
+		if err != nil {
+			return errors.Join(err, s.ReleaseAll(context.WithoutCancel(ctx), c.again))
+		}
+		// A requeued point goes with the next array: its own task, in a
+		// run directory of its own, continuing its checkpoint.
+		pending = append(c.again, pending...)
+		if len(pending) == 0 {
+			return nil
 		}
 		sub, err := c.submit(ctx, pending)
+		c.again = nil
 		if err != nil {
 			return errors.Join(err, s.ReleaseAll(context.WithoutCancel(ctx), pending))
 		}
@@ -160,6 +179,12 @@ type coordinator struct {
 	// by task.
 	relay     Relay
 	relayErrs map[int]int
+	// requeues is how many times a point may be requeued (Options.Requeues),
+	// requeued how many times each was, by point; again the points
+	// requeued since the last submission, held by this process.
+	requeues int
+	requeued map[int]int
+	again    []int
 }
 
 // dir is the directory of task i's current attempt.
@@ -190,6 +215,16 @@ func (c *coordinator) submit(ctx context.Context, points []int) (*sweep.Submissi
 		tp := TaskPoint{Point: idx, Key: p.Job.Key, BackendVersion: p.Job.BackendVersion}
 		if c.plan.Sweep.Method == spec.MethodTPE {
 			tp.Params = p.Params
+		}
+		var promoted bool
+		tp.PauseAfter, promoted = c.s.Rung(idx)
+		// The task continues the key's checkpoint as a run here would:
+		// unless --force sets it aside, which a requeued point (its own
+		// checkpoint, of this xp run) and a promoted one (its rung's) do not.
+		if !ro.Force || promoted || slices.Contains(c.again, idx) {
+			if err := giveCheckpoint(c.st, p.Job.Key, taskDir(dir, len(m.Tasks))); err != nil {
+				return nil, err
+			}
 		}
 		m.Tasks = append(m.Tasks, tp)
 	}
@@ -272,8 +307,13 @@ func (c *coordinator) wait(ctx context.Context, sub *sweep.Submission) error {
 				}
 				continue
 			}
-			if err := c.ingest(ctx, sub, i, st, live[i]); err != nil {
-				return err
+			if again, err := c.requeue(ctx, sub, i, st, live[i]); err != nil || !again {
+				if err == nil {
+					err = c.ingest(ctx, sub, i, st, live[i])
+				}
+				if err != nil {
+					return err
+				}
 			}
 			done[i] = true
 			left--
@@ -316,7 +356,8 @@ func (c *coordinator) relayed(ctx context.Context, sub *sweep.Submission, i int,
 // kept) and puts their points back in the queue.
 func (c *coordinator) stop(ctx context.Context, sub *sweep.Submission, done []bool, live []*liveRun) error {
 	errs := []error{c.sched.Cancel(ctx, sub.ID)}
-	var back []int
+	back := c.again
+	c.again = nil
 	for i, d := range done {
 		if d {
 			continue

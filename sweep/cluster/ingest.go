@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/xp-ml/xp/runner"
 	"github.com/xp-ml/xp/store"
 	"github.com/xp-ml/xp/sweep"
 )
@@ -18,6 +19,45 @@ import (
 // and the task's log. lr is the task's run as followed while it trained
 // (nil if it was never seen training).
 func (c *coordinator) ingest(ctx context.Context, sub *sweep.Submission, i int, st State, lr *liveRun) error {
+	out, err := c.settle(ctx, sub, i, st, lr, "")
+	if err != nil {
+		return err
+	}
+	return c.s.Finish(ctx, sub.Points[i], out)
+}
+
+// requeue records the run of task i of sub, which its scheduler stopped
+// in state st for a reason that training on cures (a time limit, a
+// preemption), and queues its point to be submitted again, to continue
+// from the checkpoint the task left; false, with nothing done, when st is
+// no such state or the point was requeued as often as the sweep allows.
+func (c *coordinator) requeue(ctx context.Context, sub *sweep.Submission, i int, st State, lr *liveRun) (bool, error) {
+	idx := sub.Points[i]
+	if !st.Requeue || c.requeued[idx] >= c.requeues {
+		return false, nil
+	}
+	c.requeued[idx]++
+	note := fmt.Sprintf("requeued (%d of %d)", c.requeued[idx], c.requeues)
+	out, err := c.settle(ctx, sub, i, st, lr, note)
+	if err != nil {
+		return true, err
+	}
+	from := "from the start (no checkpoint)"
+	if p, ok := c.s.Point(idx); ok && runner.KeyCheckpoint(c.st, p.Job.Key) != "" && out.Run != nil {
+		from = fmt.Sprintf("from its checkpoint (run %s#%d at epoch %d)", out.Run.Short(), out.Run.ID, out.Run.Epoch)
+	}
+	c.s.Emit(sweep.Event{Kind: sweep.Notice, Message: fmt.Sprintf("point %d: %s %s: %s; %s, to continue %s",
+		idx, c.sched.Name(), st.Name, st.Killed, note, from)})
+	c.again = append(c.again, idx)
+	return true, nil
+}
+
+// settle records how task i of sub ended, in state st, and says how its
+// point ended; note, when given, is added to the reason of a run that did
+// not succeed. The checkpoint the task left becomes its key's in the
+// store, naming the run recorded, when the run may be resumed (as a run
+// trained here keeps it), and the key's goes when it may not.
+func (c *coordinator) settle(ctx context.Context, sub *sweep.Submission, i int, st State, lr *liveRun, note string) (sweep.Outcome, error) {
 	log := LogPath(sub.Dir, i)
 	var tr TaskResult
 	rerr := readJSON(filepath.Join(c.dir(sub, i), resultFile), &tr)
@@ -54,6 +94,9 @@ func (c *coordinator) ingest(ctx context.Context, sub *sweep.Submission, i int, 
 		if why == "" {
 			why = string(out.Status)
 		}
+		if note != "" {
+			why += "; " + note
+		}
 		out.Error = fmt.Sprintf("%s %s: %s; log %s%s", c.sched.Name(), st.Name, why, log, logTail(log, 5))
 	}
 	var err error
@@ -64,27 +107,91 @@ func (c *coordinator) ingest(ctx context.Context, sub *sweep.Submission, i int, 
 			runErr = firstLine(out.Error)
 		}
 		if out.Run, err = c.record(ctx, sub, i, &tr, lr, out.Status, runErr); err != nil {
-			return err
+			return out, err
 		}
 		if c.relay != nil {
 			if err := c.relay.Recorded(ctx, c.st, out.Run); err != nil {
-				return err
+				return out, err
 			}
 		}
 	case lr != nil:
 		// Ended without a result (killed): the run keeps the curves
 		// followed so far.
 		if err := c.catchUp(ctx, c.dir(sub, i), lr); err != nil {
-			return err
+			return out, err
 		}
 		if err := c.st.FinishRun(ctx, lr.id, out.Status, firstLine(out.Error), "", nil); err != nil && !errors.Is(err, store.ErrStatus) {
-			return err
+			return out, err
 		}
 		if out.Run, err = c.st.Run(ctx, lr.id); err != nil {
-			return err
+			return out, err
 		}
 	}
-	return c.s.Finish(ctx, sub.Points[i], out)
+	if out.Run != nil {
+		if err := c.keepCheckpoint(c.dir(sub, i), out.Run); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// keepCheckpoint makes the checkpoint the task left in dir its key's in
+// the store, naming run, when run may be resumed (runner.Resumable);
+// when it may not, the key's checkpoint goes, as a run trained here
+// removes it. A resumable run that left none (stopped in its first
+// epoch) leaves the key's as it was.
+func (c *coordinator) keepCheckpoint(dir string, run *store.Run) error {
+	if !runner.Resumable(run.Status) {
+		return runner.RemoveCheckpoint(c.st, run.Key)
+	}
+	path := filepath.Join(dir, checkpointFile)
+	if _, err := os.Stat(path); err != nil {
+		return nil
+	}
+	return runner.AdoptCheckpoint(c.st, run, path)
+}
+
+// giveCheckpoint puts key's checkpoint in the store, if it has one, in
+// the task directory dir, for the task to continue (runner.Options.Checkpoint).
+func giveCheckpoint(st *store.Store, key, dir string) error {
+	src := runner.KeyCheckpoint(st, key)
+	if src == "" {
+		return nil
+	}
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return fmt.Errorf("give checkpoint: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("give checkpoint: %w", err)
+	}
+	if err := writeFileAtomic(filepath.Join(dir, checkpointFile), b); err != nil {
+		return fmt.Errorf("give checkpoint: %w", err)
+	}
+	return nil
+}
+
+// resumes checks that run, as a task left it, resumes a run of its key
+// in the store (the checkpoint the coordinator gave it names one): a task
+// that found a checkpoint of its own making (restarted by its scheduler
+// in the same directory) names a run of its node's store, which is
+// dropped rather than recorded as another run's lineage.
+func (c *coordinator) resumes(ctx context.Context, run *store.Run) {
+	if run.ResumedFrom == 0 {
+		return
+	}
+	if from, err := c.st.Run(ctx, run.ResumedFrom); err != nil || from.Key != run.Key {
+		run.ResumedFrom, run.ResumedEpoch = 0, 0
+	}
+}
+
+// carry copies the curves of the run that run resumes, up to the epoch
+// it resumed after, as a resumed run here carries them.
+func (c *coordinator) carry(ctx context.Context, run *store.Run) error {
+	if run.ResumedFrom == 0 {
+		return nil
+	}
+	return runner.CarryPoints(ctx, c.st, run.ResumedFrom, run.ResumedEpoch, run.ID)
 }
 
 // retried records the end of the attempt of task i that lr followed (nil:
@@ -143,10 +250,14 @@ func (c *coordinator) record(ctx context.Context, sub *sweep.Submission, i int, 
 	} else {
 		r := *tr.Run
 		r.ID, r.Summary, r.SweepID, r.Status, r.Error = 0, nil, c.plan.ID, status, errMsg
+		c.resumes(ctx, &r)
 		if err := c.st.CreateRun(ctx, &r); err != nil {
 			return nil, err
 		}
 		id = r.ID
+		if err := c.carry(ctx, &r); err != nil {
+			return nil, err
+		}
 		if err := c.st.AddPoints(ctx, id, pts); err != nil {
 			return nil, err
 		}

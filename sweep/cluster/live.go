@@ -95,9 +95,17 @@ type liveWriter struct {
 	events func(sweep.Event)
 	// progress is told after each flush (nil: nobody).
 	progress func(ctx context.Context)
+	// resumedFrom and resumedEpoch are the run of the coordinator's store
+	// and its epoch that the task's run continues (the checkpoint it was
+	// given), which the task's own store cannot record.
+	resumedFrom  int64
+	resumedEpoch int
 }
 
 func (w *liveWriter) event(e runner.Event) {
+	if e.Kind == runner.EventStarted && e.ResumedRun != 0 {
+		w.resumedFrom, w.resumedEpoch = e.ResumedRun, e.FromEpoch
+	}
 	if e.Kind == runner.EventBatch || e.RunID == 0 || w.err != nil {
 		return
 	}
@@ -141,7 +149,15 @@ func (w *liveWriter) flush(id int64) error {
 		return err
 	}
 	run.Summary = nil // the coordinator's store makes its own
+	w.resumed(run)
 	return writeJSON(filepath.Join(w.dir, liveRunFile), run)
+}
+
+// resumed marks run, as the task's store has it, with the run it resumes.
+func (w *liveWriter) resumed(run *store.Run) {
+	if w.resumedFrom != 0 {
+		run.ResumedFrom, run.ResumedEpoch = w.resumedFrom, w.resumedEpoch
+	}
 }
 
 // liveRun is the coordinator's side: the run a task is training, as
@@ -174,10 +190,14 @@ func (c *coordinator) follow(ctx context.Context, sub *sweep.Submission, i int, 
 		// At epoch 0 until its points are in: the heartbeat below sets the
 		// epoch, so a reader never sees an epoch whose points are missing.
 		r.Epoch = 0
+		c.resumes(ctx, &r)
 		if err := c.st.CreateRun(ctx, &r); err != nil {
 			return nil, err
 		}
 		lr = &liveRun{id: r.ID}
+		if err := c.carry(ctx, &r); err != nil {
+			return lr, err
+		}
 	}
 	if err := c.catchUp(ctx, dir, lr); err != nil {
 		return lr, err

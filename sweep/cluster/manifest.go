@@ -12,10 +12,15 @@ import (
 )
 
 // manifestFile is the run directory's description of the array, read by
-// every task; resultFile is how a task ended, in its task directory.
+// every task; resultFile is how a task ended, in its task directory;
+// checkpointFile the point's checkpoint there, which the coordinator puts
+// in before it submits a point that continues a run (a requeued task, an
+// asha sweep's promoted point) and the task writes after every epoch, so
+// that it outlives the task's node-local store.
 const (
-	manifestFile = "manifest.json"
-	resultFile   = "result.json"
+	manifestFile   = "manifest.json"
+	resultFile     = "result.json"
+	checkpointFile = "checkpoint.gob"
 )
 
 // Manifest is what an array task needs to find and train its point.
@@ -45,6 +50,9 @@ type TaskPoint struct {
 	// results (tpe): the task rebuilds the point from them, as the
 	// experiment's files cannot list it.
 	Params []spec.Param `json:"params,omitempty"`
+	// PauseAfter is the epochs of the rung an asha sweep's point trains
+	// to (runner.Options.PauseAfter); 0: to the end.
+	PauseAfter int `json:"pause_after,omitempty"`
 }
 
 // TaskResult is what a task leaves in the run directory: how its point

@@ -81,7 +81,7 @@ func runAttempt(ctx context.Context, dir string, index, a int, o taskOptions) er
 	if werr := writeJSON(filepath.Join(out, resultFile), res); werr != nil {
 		return errors.Join(err, werr)
 	}
-	if err == nil && (res.Run == nil || res.Run.Status != store.StatusSucceeded) {
+	if err == nil && (res.Run == nil || res.Run.Status != store.StatusSucceeded && res.Run.Status != store.StatusPaused) {
 		err = ErrPointFailed
 	}
 	return err
@@ -124,6 +124,9 @@ func trainPoint(ctx context.Context, m *Manifest, tp TaskPoint, out string, res 
 	}
 	defer st.Close()
 	opts.Data.CacheDir = filepath.Join(tmp, "cache")
+	// The checkpoint lives in the task's directory, on the shared
+	// filesystem: a task stopped at its time limit leaves it for the next.
+	opts.Checkpoint, opts.PauseAfter = filepath.Join(out, checkpointFile), tp.PauseAfter
 	live := &liveWriter{ctx: ctx, st: st, dir: out, events: o.events, progress: o.progress}
 	opts.Events = live.event
 	r, trainErr := job.Train(ctx, st, opts)
@@ -152,6 +155,7 @@ func trainPoint(ctx context.Context, m *Manifest, tp TaskPoint, out string, res 
 		}
 	}
 	run.Summary = nil // the coordinator's store makes its own
+	live.resumed(run)
 	res.Run, res.Points = run, toWire(pts)
 	for _, f := range srcs {
 		res.Sources = append(res.Sources, Source{Path: f.Path, Content: f.Content})

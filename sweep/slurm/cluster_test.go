@@ -343,8 +343,11 @@ func TestClusterSweep(t *testing.T) {
 	})
 }
 
-// slowExperiments are two sweeps whose points train until stopped: slow's
-// two points without a time limit, limit's one with Slurm's shortest.
+// slowExperiments are sweeps whose points train until stopped, or for
+// longer than Slurm's shortest time limit: slow's two points without a
+// limit; limit's one with the limit, requeued once, which it reaches
+// twice; requeue's, with the limit and up to 3 requeues, which ends in
+// its second or third task (about 90 s of training on an idle core).
 const slowExperiments = `slow: #Experiment & {
 	data: {
 		source: file: "data/iris0.csv"
@@ -357,10 +360,17 @@ const slowExperiments = `slow: #Experiment & {
 }
 limit: #Experiment & {
 	data: slow.data
-	model: slow.model
-	train: slow.train
+	model: layers: [{dense: 512}, {dense: 512}]
+	train: {epochs: 100000, batch_size: 1}
 	device: "cpu"
-	sweep: {executor: "slurm", slurm: time: "1", params: "train.seed": [3]}
+	sweep: {executor: "slurm", slurm: {time: "1", requeue: 1}, params: "train.seed": [3]}
+}
+requeue: #Experiment & {
+	data: slow.data
+	model: limit.model
+	train: {epochs: 400, batch_size: 1}
+	device: "cpu"
+	sweep: {executor: "slurm", slurm: {time: "1", requeue: 3}, params: "train.seed": [4]}
 }
 `
 
@@ -368,8 +378,12 @@ limit: #Experiment & {
 // own: their runs show their epochs in the store while their tasks train;
 // xp cancel scancels a running task by its key and a pending one by its
 // experiment, both recorded canceled; a task that reaches its time limit
-// is recorded failed with state TIMEOUT. One cluster of 2 CPUs holds the
-// limit task and one slow task at a time, so slow's second task waits.
+// is requeued, continues its checkpoint, and ends failed with state
+// TIMEOUT after its requeues; a point longer than the limit ends
+// requeued, resumed and bitwise equal to the same point trained here
+// without a stop. One cluster of 2 CPUs holds the limit task and one slow
+// task at a time, so slow's second task waits, and requeue starts once
+// slow's are canceled.
 func TestClusterLiveCancelTimeout(t *testing.T) {
 	needSlurm(t)
 	xp := buildXP(t)
@@ -378,7 +392,7 @@ func TestClusterLiveCancelTimeout(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "experiments", "slow.cue"), []byte(slowExperiments), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
 	defer cancel()
 	st, err := store.Open(ctx, filepath.Join(root, ".xp"))
 	if err != nil {
@@ -486,6 +500,21 @@ func TestClusterLiveCancelTimeout(t *testing.T) {
 			t.Errorf("run %s: %s with %d points, want canceled with its curves", r.Short(), r.Status, n)
 		}
 	})
+	// requeue trains on Slurm while the same point trains here without a
+	// stop, in a project of its own.
+	requeue := start(t, "run", "--allow-dirty", "requeue")
+	requeueBegan := time.Now()
+	refRoot := t.TempDir()
+	if err := os.CopyFS(filepath.Join(refRoot, "experiments"), os.DirFS(filepath.Join(root, "experiments"))); err != nil {
+		t.Fatal(err)
+	}
+	ref := exec.CommandContext(ctx, xp, "run", "--allow-dirty", "--executor", "local", "requeue")
+	ref.Dir = refRoot
+	refOut, refErr := ref.CombinedOutput()
+	if refErr != nil {
+		t.Fatalf("xp run --executor local requeue: %v\n%s", refErr, refOut)
+	}
+
 	t.Run("time limit", func(t *testing.T) {
 		err := limit.cmd.Wait()
 		t.Logf("xp run limit (%.0fs): %v\nstdout:\n%s\nstderr:\n%s", time.Since(began).Seconds(), err, limit.stdout.String(), limit.stderr.String())
@@ -495,15 +524,78 @@ func TestClusterLiveCancelTimeout(t *testing.T) {
 		if !strings.Contains(limit.stdout.String(), "slurm TIMEOUT") {
 			t.Errorf("xp run limit does not report the time limit")
 		}
-		runs, err := st.ListRuns(ctx, store.ListOptions{Experiment: "limit"})
-		if err != nil || len(runs) != 1 {
-			t.Fatalf("runs of limit: %v, %v; want 1", runs, err)
+		if !strings.Contains(limit.stderr.String(), "requeued (1 of 1), to continue from its checkpoint") {
+			t.Errorf("xp run limit does not say it requeued its point")
 		}
-		r := runs[0]
-		if n := sweeptest.CountPoints(t, st, r.ID); r.Status != store.StatusFailed || !strings.Contains(r.Error, "slurm TIMEOUT") || n < 3 {
-			t.Errorf("run of limit: %s %q with %d points, want failed with slurm TIMEOUT and its curves", r.Status, r.Error, n)
+		runs, err := st.ListRuns(ctx, store.ListOptions{Experiment: "limit"})
+		if err != nil || len(runs) != 2 {
+			t.Fatalf("runs of limit: %v, %v; want 2 (the task and its requeue)", runs, err)
+		}
+		slices.SortFunc(runs, func(a, b store.Run) int { return int(a.ID - b.ID) })
+		first, last := runs[0], runs[1]
+		if n := sweeptest.CountPoints(t, st, first.ID); first.Status != store.StatusFailed ||
+			!strings.Contains(first.Error, "slurm TIMEOUT") || !strings.Contains(first.Error, "requeued (1 of 1)") || n < 3 {
+			t.Errorf("first run of limit: %s %q with %d points, want failed, slurm TIMEOUT, requeued, with its curves", first.Status, first.Error, n)
+		}
+		if last.Status != store.StatusFailed || !strings.Contains(last.Error, "slurm TIMEOUT: stopped at its time limit") ||
+			strings.Contains(last.Error, "requeued") {
+			t.Errorf("last run of limit: %s %q, want failed with slurm TIMEOUT, not requeued", last.Status, last.Error)
+		}
+		if last.ResumedFrom != first.ID || last.ResumedEpoch < 1 || last.Epoch <= last.ResumedEpoch {
+			t.Errorf("last run of limit resumes run %d after epoch %d and reached epoch %d; want run %d, after epoch >= 1, and further",
+				last.ResumedFrom, last.ResumedEpoch, last.Epoch, first.ID)
+		}
+		points, err := st.SweepPoints(ctx, last.SweepID)
+		if err != nil || len(points) != 1 || points[0].Status != store.StatusFailed || !strings.Contains(points[0].Error, "slurm TIMEOUT") {
+			t.Errorf("limit's point: %+v, %v; want failed with slurm TIMEOUT", points, err)
 		}
 	})
+	t.Run("requeued point resumes bit for bit", func(t *testing.T) {
+		err := requeue.cmd.Wait()
+		t.Logf("xp run requeue (%.0fs): %v\nstdout:\n%s\nstderr:\n%s", time.Since(requeueBegan).Seconds(), err,
+			requeue.stdout.String(), requeue.stderr.String())
+		if err != nil {
+			t.Fatalf("xp run requeue: %v, want success", err)
+		}
+		if !strings.Contains(requeue.stderr.String(), "requeued (1 of 3), to continue from its checkpoint") {
+			t.Errorf("xp run requeue does not say it requeued its point")
+		}
+		runs, err := st.ListRuns(ctx, store.ListOptions{Experiment: "requeue"})
+		if err != nil || len(runs) < 2 {
+			t.Fatalf("runs of requeue: %v, %v; want 2 or more (the task and its requeues)", runs, err)
+		}
+		slices.SortFunc(runs, func(a, b store.Run) int { return int(a.ID - b.ID) })
+		last := runs[len(runs)-1]
+		if last.Status != store.StatusSucceeded || last.ResumedFrom != runs[len(runs)-2].ID || last.ResumedEpoch < 1 {
+			t.Fatalf("last run of requeue: %s, resumes run %d after epoch %d; want succeeded, resuming run %d after epoch >= 1",
+				last.Status, last.ResumedFrom, last.ResumedEpoch, runs[len(runs)-2].ID)
+		}
+		for _, r := range runs[:len(runs)-1] {
+			if r.Status != store.StatusFailed || !strings.Contains(r.Error, "slurm TIMEOUT") || !strings.Contains(r.Error, "requeued") {
+				t.Errorf("run %d of requeue: %s %q, want failed at the time limit, requeued", r.ID, r.Status, r.Error)
+			}
+		}
+		// Its curves are whole: the epochs before the resume carried over.
+		if n, want := sweeptest.CountPoints(t, st, last.ID), sweeptest.CountPoints(t, openRef(t, refRoot), 1); n != want {
+			t.Errorf("the resumed run has %d metric points, the uninterrupted one %d", n, want)
+		}
+		refRuns, err := openRef(t, refRoot).ListRuns(ctx, store.ListOptions{Experiment: "requeue"})
+		if err != nil || len(refRuns) != 1 {
+			t.Fatalf("runs of the local requeue: %v, %v; want 1", refRuns, err)
+		}
+		want := refRuns[0]
+		if last.Key != want.Key || last.WeightsSHA256 == "" || last.WeightsSHA256 != want.WeightsSHA256 {
+			t.Errorf("requeued on Slurm: key %s weights %s; trained here without a stop: key %s weights %s",
+				last.Short(), last.WeightsSHA256, want.Short(), want.WeightsSHA256)
+		}
+		t.Logf("%d runs; the last resumed run %d after epoch %d; weights %s as uninterrupted", len(runs), last.ResumedFrom, last.ResumedEpoch, last.WeightsSHA256)
+	})
+}
+
+// openRef opens the store of the project at root, closed at the end of t.
+func openRef(t *testing.T, root string) *store.Store {
+	t.Helper()
+	return sweeptest.Open(t, filepath.Join(root, ".xp"))
 }
 
 // jsonShape is the keys of v, recursively (lists by their first element),

@@ -71,6 +71,10 @@ func Script(xp, dir, name string, n int, r Resources) string {
 	opt("--array=0-%d", n-1)
 	// %a is the array task index: one log per point, next to its result.
 	opt("--output=%s", shellWord(dir+"/task-%a.log"))
+	// xp requeues a task itself (sweep.slurm.requeue), as a new task that
+	// continues its checkpoint; Slurm's own requeue would start it again
+	// into the files of the one before.
+	opt("--no-requeue")
 	if r.CPUs > 0 {
 		opt("--cpus-per-task=%d", r.CPUs)
 	}

@@ -30,10 +30,20 @@ type Options struct {
 	// XP is the path of the xp binary on the nodes (default: this
 	// process's executable, which suits a shared filesystem).
 	XP string
+	// Requeue, when not nil, is how many times a point whose task Slurm
+	// stopped at its time limit or preempted is submitted again, over the
+	// spec's sweep.slurm.requeue.
+	Requeue *int
 }
 
 // New is the Slurm executor.
 func New(opts Options) *cluster.Executor {
+	opts.Requeues = func(sw *spec.Sweep) int {
+		if opts.Requeue != nil {
+			return *opts.Requeue
+		}
+		return sw.Slurm.Requeues()
+	}
 	return cluster.New(&scheduler{res: opts.Resources, xp: opts.XP}, opts.Options)
 }
 
@@ -112,7 +122,7 @@ func (*scheduler) Cancel(ctx context.Context, ids ...string) error { return Canc
 // stateOf is what Slurm state name means for the coordinator.
 func stateOf(name string) cluster.State {
 	st := cluster.State{Name: name, Pending: name == "PENDING", Ended: TaskState{State: name}.Finished(),
-		Canceled: name == "CANCELLED"}
+		Canceled: name == "CANCELLED", Requeue: name == "TIMEOUT" || name == "PREEMPTED"}
 	if st.Ended {
 		st.Killed = killedBy(name)
 	}
@@ -127,7 +137,9 @@ func killedBy(state string) string {
 		return "stopped at its time limit"
 	case "OUT_OF_MEMORY":
 		return "stopped out of memory"
-	case "NODE_FAIL", "PREEMPTED", "DEADLINE", "BOOT_FAIL":
+	case "PREEMPTED":
+		return "preempted"
+	case "NODE_FAIL", "DEADLINE", "BOOT_FAIL":
 		return "stopped by Slurm"
 	}
 	return ""
