@@ -113,8 +113,12 @@ func Start(ctx context.Context, st *store.Store, exp *spec.Experiment, ex Execut
 	if opts.Parallel <= 0 {
 		opts.Parallel = max(sw.Parallel, 1)
 	}
-	if sw.Method == spec.MethodASHA && ex.Name() != spec.ExecutorLocal {
-		return nil, fmt.Errorf("sweep of %s: method asha runs with the local executor only (its rungs pause and continue points in this process), not %s", exp.Name, ex.Name())
+	if sw.Method == spec.MethodASHA && ex.Name() != spec.ExecutorLocal && ex.Name() != spec.ExecutorSlurm {
+		// A promoted point continues its paused run's checkpoint, which
+		// the local executor keeps in the store and the Slurm one puts in
+		// the task's directory on the shared filesystem; a pod that
+		// reports through a remote would not find it.
+		return nil, fmt.Errorf("sweep of %s: method asha runs with the local and slurm executors (a promoted point continues its paused run's checkpoint, which %s tasks are not given), not %s", exp.Name, ex.Name(), ex.Name())
 	}
 	opts.Threads, opts.Parallel = ex.Fit(opts.Threads, opts.Parallel)
 

@@ -36,6 +36,12 @@ func (c *coordinator) requeue(ctx context.Context, sub *sweep.Submission, i int,
 	if !st.Requeue || c.requeued[idx] >= c.requeues {
 		return false, nil
 	}
+	var tr TaskResult
+	if err := readJSON(filepath.Join(c.dir(sub, i), resultFile), &tr); err == nil && tr.Run != nil && !runner.Resumable(tr.Run.Status) {
+		// It ended (succeeded, say) as its time ran out, before its
+		// process did: nothing to continue.
+		return false, nil
+	}
 	c.requeued[idx]++
 	note := fmt.Sprintf("requeued (%d of %d)", c.requeued[idx], c.requeues)
 	out, err := c.settle(ctx, sub, i, st, lr, note)
@@ -77,7 +83,11 @@ func (c *coordinator) settle(ctx context.Context, sub *sweep.Submission, i int, 
 		// memory and recorded itself canceled: it failed.
 		out.Status, corrected = store.StatusFailed, true
 	}
-	if out.Status != store.StatusSucceeded {
+	switch {
+	case out.Status == store.StatusPaused:
+		// Paused at its asha rung, as it was asked: no failure.
+		out.Error = tr.Run.Error
+	case out.Status != store.StatusSucceeded:
 		why := tr.Error
 		switch {
 		case rerr != nil && st.Killed != "":

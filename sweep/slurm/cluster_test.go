@@ -3,10 +3,12 @@ package slurm
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -346,8 +348,11 @@ func TestClusterSweep(t *testing.T) {
 // slowExperiments are sweeps whose points train until stopped, or for
 // longer than Slurm's shortest time limit: slow's two points without a
 // limit; limit's one with the limit, requeued once, which it reaches
-// twice; requeue's, with the limit and up to 3 requeues, which ends in
-// its second or third task (about 90 s of training on an idle core).
+// twice; requeue's, with the limit and up to 3 requeues, which trains
+// EPOCHS epochs: about 75 s on an idle core (measured by requeueEpochs),
+// more than 90 s while it shares the machine's 2 cores with limit's task
+// and the same point trained here, so it ends in its second task (its
+// third on a busy machine).
 const slowExperiments = `slow: #Experiment & {
 	data: {
 		source: file: "data/iris0.csv"
@@ -368,7 +373,7 @@ limit: #Experiment & {
 requeue: #Experiment & {
 	data: slow.data
 	model: limit.model
-	train: {epochs: 400, batch_size: 1}
+	train: {epochs: EPOCHS, batch_size: 1}
 	device: "cpu"
 	sweep: {executor: "slurm", slurm: {time: "1", requeue: 3}, params: "train.seed": [4]}
 }
@@ -389,7 +394,9 @@ func TestClusterLiveCancelTimeout(t *testing.T) {
 	xp := buildXP(t)
 	startCluster(t)
 	root := sweeptest.Project(t)
-	if err := os.WriteFile(filepath.Join(root, "experiments", "slow.cue"), []byte(slowExperiments), 0o644); err != nil {
+	epochs := requeueEpochs(t, xp, root, 75*time.Second)
+	src := strings.Replace(slowExperiments, "EPOCHS", strconv.Itoa(epochs), 1)
+	if err := os.WriteFile(filepath.Join(root, "experiments", "slow.cue"), []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
@@ -446,6 +453,22 @@ func TestClusterLiveCancelTimeout(t *testing.T) {
 		return func(r *store.Run) bool { return r.Status == store.StatusRunning && r.Epoch >= epochs }
 	}
 
+	// requeue's point trained here without a stop, in a project of its
+	// own, while the Slurm tasks train.
+	refRoot := t.TempDir()
+	if err := os.CopyFS(filepath.Join(refRoot, "experiments"), os.DirFS(filepath.Join(root, "experiments"))); err != nil {
+		t.Fatal(err)
+	}
+	ref := exec.CommandContext(ctx, xp, "run", "--allow-dirty", "--executor", "local", "requeue")
+	ref.Dir = refRoot
+	refDone := make(chan error, 1)
+	var refOut []byte
+	go func() {
+		var err error
+		refOut, err = ref.CombinedOutput()
+		refDone <- err
+	}()
+
 	// limit first, and training before slow is submitted: it holds one
 	// CPU, slow's task 0 the other, and slow's task 1 waits.
 	limit := start(t, "run", "--allow-dirty", "limit")
@@ -500,20 +523,8 @@ func TestClusterLiveCancelTimeout(t *testing.T) {
 			t.Errorf("run %s: %s with %d points, want canceled with its curves", r.Short(), r.Status, n)
 		}
 	})
-	// requeue trains on Slurm while the same point trains here without a
-	// stop, in a project of its own.
 	requeue := start(t, "run", "--allow-dirty", "requeue")
 	requeueBegan := time.Now()
-	refRoot := t.TempDir()
-	if err := os.CopyFS(filepath.Join(refRoot, "experiments"), os.DirFS(filepath.Join(root, "experiments"))); err != nil {
-		t.Fatal(err)
-	}
-	ref := exec.CommandContext(ctx, xp, "run", "--allow-dirty", "--executor", "local", "requeue")
-	ref.Dir = refRoot
-	refOut, refErr := ref.CombinedOutput()
-	if refErr != nil {
-		t.Fatalf("xp run --executor local requeue: %v\n%s", refErr, refOut)
-	}
 
 	t.Run("time limit", func(t *testing.T) {
 		err := limit.cmd.Wait()
@@ -575,11 +586,15 @@ func TestClusterLiveCancelTimeout(t *testing.T) {
 				t.Errorf("run %d of requeue: %s %q, want failed at the time limit, requeued", r.ID, r.Status, r.Error)
 			}
 		}
+		if err := <-refDone; err != nil {
+			t.Fatalf("xp run --executor local requeue: %v\n%s", err, refOut)
+		}
+		refSt := sweeptest.Open(t, filepath.Join(refRoot, ".xp"))
 		// Its curves are whole: the epochs before the resume carried over.
-		if n, want := sweeptest.CountPoints(t, st, last.ID), sweeptest.CountPoints(t, openRef(t, refRoot), 1); n != want {
+		if n, want := epochPoints(t, st, last.ID), epochPoints(t, refSt, 1); n != want {
 			t.Errorf("the resumed run has %d metric points, the uninterrupted one %d", n, want)
 		}
-		refRuns, err := openRef(t, refRoot).ListRuns(ctx, store.ListOptions{Experiment: "requeue"})
+		refRuns, err := refSt.ListRuns(ctx, store.ListOptions{Experiment: "requeue"})
 		if err != nil || len(refRuns) != 1 {
 			t.Fatalf("runs of the local requeue: %v, %v; want 1", refRuns, err)
 		}
@@ -592,10 +607,57 @@ func TestClusterLiveCancelTimeout(t *testing.T) {
 	})
 }
 
-// openRef opens the store of the project at root, closed at the end of t.
-func openRef(t *testing.T, root string) *store.Store {
+// requeueEpochs is how many epochs of requeue's model train in about d
+// on this machine, measured on 20 epochs in a project of its own, so
+// that requeue's first task always reaches the time limit (Slurm ends it
+// 60 to 90 s in) and its second ends it.
+func requeueEpochs(t *testing.T, xp, root string, d time.Duration) int {
 	t.Helper()
-	return sweeptest.Open(t, filepath.Join(root, ".xp"))
+	dir := t.TempDir()
+	if err := os.CopyFS(filepath.Join(dir, "experiments", "data"), os.DirFS(filepath.Join(root, "experiments", "data"))); err != nil {
+		t.Fatal(err)
+	}
+	calib := `calib: #Experiment & {
+	data: {
+		source: file: "data/iris0.csv"
+		target: "Species"
+	}
+	model: layers: [{dense: 512}, {dense: 512}]
+	train: {epochs: 20, batch_size: 1}
+	device: "cpu"
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "experiments", "calib.cue"), []byte(calib), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(xp, "run", "--allow-dirty", "calib")
+	cmd.Dir = dir
+	t0 := time.Now()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("xp run calib: %v\n%s", err, out)
+	}
+	per := time.Since(t0) / 20
+	n := min(max(int(d/per), 100), 20000)
+	t.Logf("an epoch of requeue's model takes %v here: %d epochs", per, n)
+	return n
+}
+
+// epochPoints counts run id's metric points of the train, validation and
+// test splits: those of its epochs, not the machine's samples, which
+// follow the clock.
+func epochPoints(t *testing.T, st *store.Store, id int64) int {
+	t.Helper()
+	pts, _, err := st.PointsSince(context.Background(), id, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, p := range pts {
+		if p.Split != store.SplitSystem {
+			n++
+		}
+	}
+	return n
 }
 
 // jsonShape is the keys of v, recursively (lists by their first element),
@@ -626,4 +688,152 @@ func jsonShape(v any) string {
 	walk("", v)
 	slices.Sort(paths)
 	return strings.Join(slices.Compact(paths), "\n")
+}
+
+// ashaExperiment is successive halving over 9 tiny iris models on Slurm:
+// all 9 to epoch 1, the best 3 to epoch 3, the best 1 to epoch 9.
+const ashaExperiment = `asha: #Experiment & {
+	data: {
+		source: file: "data/iris0.csv"
+		target: "Species"
+	}
+	model: layers: [{dense: 8}, {dropout: 0.1}]
+	train: {epochs: 9, batch_size: 16, optimizer: adam: lr: 0.01}
+	metrics: ["accuracy"]
+	device: "cpu"
+	sweep: {
+		method:           "asha"
+		executor:         "slurm"
+		min_epochs:       1
+		reduction_factor: 3
+		params: {
+			"train.optimizer.adam.lr": [0.001, 0.01, 0.05]
+			"model.layers[0].dense":   [2, 8, 32]
+		}
+		metric: "validation.loss"
+	}
+}
+`
+
+// TestClusterASHA runs an asha sweep on Slurm, one array per rung, and
+// the same sweep with the local executor in a project of its own: the
+// same keys, the same rung each point ends at (paused or promoted), and
+// the point promoted to the end resumes its paused run and ends with the
+// weights (sha256) the local sweep's does. xp queue shows the rung a
+// point in training trains to.
+func TestClusterASHA(t *testing.T) {
+	needSlurm(t)
+	xp := buildXP(t)
+	startCluster(t)
+	root := sweeptest.Project(t)
+	if err := os.WriteFile(filepath.Join(root, "experiments", "asha.cue"), []byte(ashaExperiment), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	refRoot := t.TempDir()
+	if err := os.CopyFS(filepath.Join(refRoot, "experiments"), os.DirFS(filepath.Join(root, "experiments"))); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	xpRun := func(t *testing.T, dir string, args ...string) string {
+		t.Helper()
+		cmd := exec.CommandContext(ctx, xp, args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("xp %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+
+	began := time.Now()
+	cmd := exec.CommandContext(ctx, xp, "run", "--allow-dirty", "asha")
+	cmd.Dir = root
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var queued []string // what xp queue said of points in training
+	var runErr error
+wait:
+	for {
+		select {
+		case runErr = <-done:
+			break wait
+		case <-time.After(300 * time.Millisecond):
+		}
+		q := exec.CommandContext(ctx, xp, "queue")
+		q.Dir = root
+		if b, err := q.Output(); err == nil && strings.Contains(string(b), " rung ") {
+			queued = append(queued, string(b))
+		}
+	}
+	t.Logf("xp run asha on slurm (%.0fs): %v\n%s", time.Since(began).Seconds(), runErr, out.String())
+	if runErr != nil {
+		t.Fatalf("xp run asha: %v", runErr)
+	}
+	for _, want := range []string{"9 points: 1 succeeded, 8 paused", "paused after epoch 1 of 9", "paused after epoch 3 of 9"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("xp run asha does not say %q", want)
+		}
+	}
+	if len(queued) == 0 {
+		t.Error("xp queue never showed a point's rung while the sweep trained")
+	} else if !strings.Contains(strings.Join(queued, ""), "/3") {
+		t.Errorf("xp queue showed no rung of 3:\n%s", strings.Join(queued, ""))
+	}
+	local := xpRun(t, refRoot, "run", "--allow-dirty", "--executor", "local", "asha")
+	t.Logf("xp run asha --executor local:\n%s", local)
+
+	exp, err := spec.Find(root, "asha")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rungs := exp.Spec.Sweep.Rungs(exp.Spec.Train.Epochs)
+	read := func(t *testing.T, dir string) ([]string, *sweep.PointResult) {
+		t.Helper()
+		st := sweeptest.Open(t, filepath.Join(dir, ".xp"))
+		points, err := sweep.ReadPoints(ctx, st, exp.SweepID(), "validation.loss")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows []string
+		for i := range points {
+			p := &points[i]
+			if p.Run == nil {
+				t.Fatalf("%s: point %d has no run", dir, p.Index)
+			}
+			rows = append(rows, fmt.Sprintf("%d %s %s@%d %s", p.Index, store.ShortKey(p.Key), p.Status, p.Run.Epoch,
+				sweep.RunRung(rungs, p.Run, p.State)))
+		}
+		return rows, sweep.Best(points, "min")
+	}
+	onSlurm, slurmBest := read(t, root)
+	here, localBest := read(t, refRoot)
+	if !slices.Equal(onSlurm, here) {
+		t.Errorf("points on slurm:\n%s\nlocally:\n%s", strings.Join(onSlurm, "\n"), strings.Join(here, "\n"))
+	}
+	t.Logf("points:\n%s", strings.Join(onSlurm, "\n"))
+	if slurmBest == nil || localBest == nil || slurmBest.Index != localBest.Index {
+		t.Fatalf("best on slurm %+v, locally %+v", slurmBest, localBest)
+	}
+	b := slurmBest.Run
+	if b.Status != store.StatusSucceeded || b.ResumedFrom == 0 || b.ResumedEpoch != 3 {
+		t.Errorf("best run on slurm: %s, resumes run %d after epoch %d; want succeeded, resuming its paused run after epoch 3",
+			b.Status, b.ResumedFrom, b.ResumedEpoch)
+	}
+	if w := localBest.Run.WeightsSHA256; b.WeightsSHA256 == "" || b.WeightsSHA256 != w {
+		t.Errorf("best point's weights sha256: on slurm %s, locally %s", b.WeightsSHA256, w)
+	}
+	// xp ls --sweep shows the same table, but for the runs' ids.
+	runID := regexp.MustCompile(`#[0-9]+`)
+	ls := runID.ReplaceAllString(xpRun(t, root, "ls", "--sweep", "asha"), "#")
+	lsHere := runID.ReplaceAllString(xpRun(t, refRoot, "ls", "--sweep", "asha"), "#")
+	t.Logf("xp ls --sweep asha:\n%s", ls)
+	if ls != lsHere || !strings.Contains(ls, "RUNG") || !strings.Contains(ls, "1/3 paused") {
+		t.Errorf("xp ls --sweep asha on slurm:\n%s\nlocally:\n%s", ls, lsHere)
+	}
 }
