@@ -564,3 +564,24 @@ func TestSweepFieldwiseIsWhole(t *testing.T) {
 		t.Errorf("%d fields validated for %d points, want 8 (2 values of 4 fields)", len(fieldwise.fields), len(combos))
 	}
 }
+
+func TestSlurmRequeues(t *testing.T) {
+	zero, three := 0, 3
+	tests := []struct {
+		name  string
+		slurm *Slurm
+		want  int
+	}{
+		{"no slurm block", nil, DefaultRequeue},
+		{"left out", &Slurm{Time: "30"}, DefaultRequeue},
+		{"none", &Slurm{Requeue: &zero}, 0},
+		{"three", &Slurm{Requeue: &three}, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.slurm.Requeues(); got != tt.want {
+				t.Errorf("Requeues() = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}

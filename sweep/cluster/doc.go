@@ -16,4 +16,16 @@
 // xp ls and the TUI show them live), and ingests each task's files as it
 // ends, so SQLite is only ever written by the coordinator, never over NFS
 // by many nodes at once.
+//
+// A task's checkpoint is the one file of its point that outlives its
+// node-local store: it is written in its task directory (checkpoint.gob)
+// and names its run by its id in the project's store. Before a
+// submission the coordinator puts there the key's checkpoint from the
+// project's store (a promoted asha point, a requeued task, a point that
+// failed before); when a task ends in a way that may be resumed (paused,
+// canceled, failed) the checkpoint it left becomes its key's in the
+// project's store. A task its scheduler stopped for a reason that
+// training on cures (State.Requeue: a time limit, a preemption) is
+// requeued, up to Options.Requeues times: its point goes with the next
+// array, and its new task continues the checkpoint.
 package cluster

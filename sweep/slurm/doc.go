@@ -8,5 +8,7 @@
 // script and its options (Resources: the spec's sweep.slurm block and
 // resources, overridden by xp run's --slurm-* flags), what scontrol says
 // about each task, and which of its states mean a task was cancelled or
-// killed (TIMEOUT, OUT_OF_MEMORY...).
+// killed (TIMEOUT, OUT_OF_MEMORY...) and which xp requeues (TIMEOUT and
+// PREEMPTED, sweep.slurm.requeue times; the arrays are --no-requeue, so
+// Slurm never restarts a task into the files of the one before).
 package slurm

@@ -16,7 +16,7 @@ func TestScript(t *testing.T) {
 	}{
 		{name: "defaults", res: Resources{},
 			want: []string{"#SBATCH --array=0-5", "#SBATCH --output=/shared/run/task-%a.log",
-				`exec /opt/xp slurm-task /shared/run "$SLURM_ARRAY_TASK_ID"`},
+				"#SBATCH --no-requeue", `exec /opt/xp slurm-task /shared/run "$SLURM_ARRAY_TASK_ID"`},
 			not: []string{"--cpus-per-task", "--gres", "--mem", "--time", "--partition", "--account"}},
 		{name: "every option", res: Resources{Partition: "gpu", Account: "lab", CPUs: 4, GPUs: 2, Mem: "8G",
 			Time: "1:00:00", Extra: []string{"--qos=high", "--constraint=a100"}},
@@ -119,9 +119,9 @@ func TestResourcesOr(t *testing.T) {
 // ended, and then how.
 func TestStateOf(t *testing.T) {
 	tests := []struct {
-		state                     string
-		pending, ended, cancelled bool
-		killed                    string
+		state                              string
+		pending, ended, cancelled, requeue bool
+		killed                             string
 	}{
 		{state: "PENDING", pending: true},
 		{state: "RUNNING"},
@@ -131,7 +131,8 @@ func TestStateOf(t *testing.T) {
 		{state: "FAILED", ended: true},
 		{state: "UNKNOWN", ended: true},
 		{state: "CANCELLED", ended: true, cancelled: true},
-		{state: "TIMEOUT", ended: true, killed: "stopped at its time limit"},
+		{state: "TIMEOUT", ended: true, requeue: true, killed: "stopped at its time limit"},
+		{state: "PREEMPTED", ended: true, requeue: true, killed: "preempted"},
 		{state: "OUT_OF_MEMORY", ended: true, killed: "stopped out of memory"},
 		{state: "NODE_FAIL", ended: true, killed: "stopped by Slurm"},
 	}
@@ -139,7 +140,7 @@ func TestStateOf(t *testing.T) {
 		t.Run(tt.state, func(t *testing.T) {
 			got := stateOf(tt.state)
 			if got.Name != tt.state || got.Pending != tt.pending || got.Ended != tt.ended ||
-				got.Canceled != tt.cancelled || got.Killed != tt.killed {
+				got.Canceled != tt.cancelled || got.Requeue != tt.requeue || got.Killed != tt.killed {
 				t.Errorf("stateOf(%q) = %+v", tt.state, got)
 			}
 		})
