@@ -352,7 +352,7 @@ func TestClusterSweep(t *testing.T) {
 // EPOCHS epochs: about 75 s on an idle core (measured by requeueEpochs),
 // more than 90 s while it shares the machine's 2 cores with limit's task
 // and the same point trained here, so it ends in its second task (its
-// third on a busy machine).
+// third on a 2-core machine that other jobs keep busy).
 const slowExperiments = `slow: #Experiment & {
 	data: {
 		source: file: "data/iris0.csv"
