@@ -79,51 +79,98 @@ func TestFaults(t *testing.T) {
 	if out, err := xp(ref, "run", "faults").CombinedOutput(); err != nil {
 		t.Fatalf("uninterrupted sweep: %v\n%s", err, out)
 	}
-	t.Logf("the uninterrupted sweep took %v", time.Since(start).Round(time.Millisecond))
+	total := time.Since(start)
+	t.Logf("the uninterrupted sweep took %v", total.Round(time.Millisecond))
 	want := succeededByKey(t, ref)
 
-	dir := project()
-	kills, finished := 0, false
-	for attempt := 0; attempt < 200 && !finished; attempt++ {
-		cmd := xp(dir, "run", "faults")
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
+	// Each kill lands a random fraction of the uninterrupted sweep's time
+	// in (at least 50 ms, so that some land while planning), so that the
+	// trials fit in the sweep however fast this machine trains. Should
+	// the sweep still finish before every trial was made, the rest are
+	// made on a fresh copy of the project: every copy is checked alike.
+	kills, rounds := 0, 0
+	var tally faultTally
+	var dir string
+	for kills < trials || rounds == 0 {
+		rounds++
+		if rounds > 5 {
+			t.Fatalf("the sweep finished %d times before %d kills were made", rounds-1, trials)
 		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		if kills < trials {
-			delay := time.Duration(100+rng.IntN(1400)) * time.Millisecond
+		dir = project()
+		finished := false
+		for attempt := 0; attempt < 200 && !finished; attempt++ {
+			cmd := xp(dir, "run", "faults")
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			if kills < trials {
+				delay := max(50*time.Millisecond, time.Duration(float64(total)*(0.005+0.055*rng.Float64())))
+				select {
+				case err := <-done:
+					if err != nil {
+						t.Fatalf("xp run ended before its kill: %v\n%s", err, out.String())
+					}
+					t.Logf("the sweep finished after %d kills; the other trials go to a fresh copy", kills)
+					finished = true
+				case <-time.After(delay):
+					cmd.Process.Signal(syscall.SIGKILL)
+					<-done
+					kills++
+					t.Logf("trial %d: killed after %v", kills, delay.Round(time.Millisecond))
+				}
+				continue
+			}
 			select {
 			case err := <-done:
 				if err != nil {
-					t.Fatalf("xp run ended before its kill: %v\n%s", err, out.String())
+					t.Fatalf("the run after %d kills: %v\n%s", kills, err, out.String())
 				}
-				t.Fatalf("the sweep finished after %d kills, before the %d trials asked: make its points train longer", kills, trials)
-			case <-time.After(delay):
-				cmd.Process.Signal(syscall.SIGKILL)
-				<-done
-				kills++
-				t.Logf("trial %d: killed after %v", kills, delay)
+				finished = true
+			case <-time.After(5 * time.Minute):
+				cmd.Process.Kill()
+				t.Fatal("the sweep did not finish within 5 minutes after the kills")
 			}
-			continue
 		}
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("the run after %d kills: %v\n%s", kills, err, out.String())
-			}
-			finished = true
-		case <-time.After(5 * time.Minute):
-			cmd.Process.Kill()
-			t.Fatal("the sweep did not finish within 5 minutes after the kills")
+		if !finished {
+			t.Fatalf("the sweep did not finish")
 		}
-	}
-	if !finished {
-		t.Fatalf("the sweep did not finish")
+		tally.add(checkFaultSweep(t, dir, want))
 	}
 
+	var keys []string
+	for key := range want {
+		keys = append(keys, store.ShortKey(key))
+	}
+	readOnly := readAsAnotherUser(t, bin, dir, keys[0], keys[1])
+	t.Logf("faults: seed %d, %d points, %d kill -9 trials over %d copies of the sweep, %d runs recorded: %d lost, %d trained twice, %d left running, %d resumed runs bitwise equal to uninterrupted of %d resumed, %d points differing; read-only: %s",
+		seed, len(want), kills, rounds, tally.runs, tally.lost, tally.twice, tally.running, tally.resumedSame, tally.resumed, tally.differ, readOnly)
+}
+
+// faultTally counts what checkFaultSweep found.
+type faultTally struct {
+	runs, lost, twice, differ, running, resumed, resumedSame int
+}
+
+func (a *faultTally) add(b faultTally) {
+	a.runs += b.runs
+	a.lost += b.lost
+	a.twice += b.twice
+	a.differ += b.differ
+	a.running += b.running
+	a.resumed += b.resumed
+	a.resumedSame += b.resumedSame
+}
+
+// checkFaultSweep checks the finished sweep in dir against want, the
+// weights' sha256 of each point trained without interruption: no point
+// lost, none trained to the end twice, every point's bits equal to
+// want's, no run left running or queued.
+func checkFaultSweep(t *testing.T, dir string, want map[string]string) faultTally {
+	t.Helper()
 	st, err := store.Open(context.Background(), filepath.Join(dir, ".xp"))
 	if err != nil {
 		t.Fatal(err)
@@ -133,52 +180,45 @@ func TestFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tally := faultTally{runs: len(runs)}
 	succeeded := map[string][]store.Run{}
-	resumed, resumedSame, running := 0, 0, 0
 	for _, r := range runs {
 		switch r.Status {
 		case store.StatusSucceeded:
 			succeeded[r.Key] = append(succeeded[r.Key], r)
 		case store.StatusRunning, store.StatusQueued:
-			running++
+			tally.running++
 		}
 	}
-	lost, twice, differ := 0, 0, 0
 	for key, sha := range want {
 		got := succeeded[key]
 		switch {
 		case len(got) == 0:
-			lost++
+			tally.lost++
 			t.Errorf("point %s lost: no succeeded run", store.ShortKey(key))
 			continue
 		case len(got) > 1:
-			twice++
+			tally.twice++
 			t.Errorf("point %s trained to the end %d times", store.ShortKey(key), len(got))
 		}
 		if got[0].WeightsSHA256 != sha {
-			differ++
+			tally.differ++
 			t.Errorf("point %s: weights %s, uninterrupted %s (resumed from run %d)", store.ShortKey(key), got[0].WeightsSHA256, sha, got[0].ResumedFrom)
 		}
 		if got[0].ResumedFrom != 0 {
-			resumed++
+			tally.resumed++
 			if got[0].WeightsSHA256 == sha {
-				resumedSame++
+				tally.resumedSame++
 			}
 		}
 	}
 	if len(succeeded) != len(want) {
 		t.Errorf("%d keys succeeded, the sweep has %d points", len(succeeded), len(want))
 	}
-	if running > 0 {
-		t.Errorf("%d runs still recorded running or queued after the sweep finished", running)
+	if tally.running > 0 {
+		t.Errorf("%d runs still recorded running or queued after the sweep finished", tally.running)
 	}
-	var keys []string
-	for key := range want {
-		keys = append(keys, store.ShortKey(key))
-	}
-	readOnly := readAsAnotherUser(t, bin, dir, keys[0], keys[1])
-	t.Logf("faults: seed %d, %d points, %d kill -9 trials, %d runs recorded: %d lost, %d trained twice, %d left running, %d resumed runs bitwise equal to uninterrupted of %d resumed, %d points differing; read-only: %s",
-		seed, len(want), kills, len(runs), lost, twice, running, resumedSame, resumed, differ, readOnly)
+	return tally
 }
 
 // succeededByKey is the weights' sha256 of the succeeded run of each of
