@@ -33,7 +33,7 @@ test: fmt-check vet
 test-faults:
 	XP_TEST_FAULTS=1 $(GO) test -count=1 -timeout 20m -v -run '^TestFaults(DiskFull)?$$' ./cli
 	$(GO) test -count=1 -run 'TestResumeAfterFailure|TestResumeRightAfterKill|TestResumeAfterKill' ./runner
-	$(GO) test -count=1 -run 'TestLostDatabase|TestBackupAndIntegrity|TestOpenReadOnly' ./store
+	$(GO) test -count=1 -run 'TestLostDatabase|TestFileChangedUnderARun|TestBackupAndIntegrity|TestOpenReadOnly' ./store
 	$(GO) test -count=1 -run 'TestReadLimits|TestOnlyRegularFiles|TestNULByte|TestHTTPLimits|TestStaleTmpRemoved|TestDataLimits|TestSweepMaxPoints' ./data/... ./cue/spec
 	$(GO) test -count=1 -run 'TestScripts/(doctor|rebuild|limits|term_escape)$$' ./cli
 

@@ -106,5 +106,8 @@ func runRebuild(ctx context.Context, s Streams) error {
 	for _, m := range res.Missing {
 		fmt.Fprintf(s.Out, "  not restored: %s has no record (a run that never finished, or one older than the records)\n", relPath(m))
 	}
+	if res.MovedTo != "" {
+		fmt.Fprintf(s.Out, "moved the %d folder(s) without a record, files and all, to %s (left in place, a new run could be given one's id)\n", len(res.Missing), relPath(res.MovedTo))
+	}
 	return nil
 }

@@ -15,7 +15,8 @@ import (
 // Rebuilt is what Rebuild did.
 type Rebuilt struct {
 	Restored int      // runs restored from their folders' records
-	Missing  []string // run folders without a record: not restored
+	Missing  []string // run folders without a record: not restored, moved to MovedTo
+	MovedTo  string   // where the folders without a record went (UnrestoredDir), "" when none did
 	Failed   []string // records that could not be restored, and why
 	Aside    string   // where the old database went, "" when there was none
 }
@@ -24,9 +25,12 @@ type Rebuilt struct {
 // from the records its run folders keep (store.RecordFile), in a new file,
 // then moves the old database (and its -wal, -shm) aside to
 // xp.db.damaged-<time> and puts the new one in its place. Runs that never
-// finished, or finished before xp kept records, are not restored (Missing),
-// nor are sweep queues: a sweep's next `xp run` finds its points cached by
-// key. No xp process may use the store meanwhile.
+// finished, or finished before xp kept records, are not restored (Missing)
+// and their folders are moved, files and all, to UnrestoredDir: left in
+// runs/, a new run could be given one's id and write into it, and a store
+// whose only folders have no record would be refused as a lost one. Nor
+// are sweep queues restored: a sweep's next `xp run` finds its points
+// cached by key. No xp process may use the store meanwhile.
 func Rebuild(ctx context.Context, dir string) (*Rebuilt, error) {
 	records, missing, err := store.Records(dir)
 	if err != nil {
@@ -70,5 +74,19 @@ func Rebuild(ctx context.Context, dir string) (*Rebuilt, error) {
 			return nil, fmt.Errorf("rebuild: %w", err)
 		}
 	}
+	for _, folder := range missing {
+		to := filepath.Join(dir, UnrestoredDir, filepath.Base(filepath.Dir(folder)), filepath.Base(folder))
+		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+			return nil, fmt.Errorf("rebuild: %w", err)
+		}
+		if err := os.Rename(folder, to); err != nil {
+			return nil, fmt.Errorf("rebuild: move %s aside: %w", folder, err)
+		}
+		out.MovedTo = filepath.Join(dir, UnrestoredDir)
+	}
 	return out, nil
 }
+
+// UnrestoredDir, in the store's directory, holds the run folders Rebuild
+// found without a record, as runs/ did: <key>/<id>/.
+const UnrestoredDir = "unrestored"

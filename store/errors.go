@@ -15,6 +15,9 @@ var (
 	// ErrAmbiguous: a key prefix matches runs of several keys. The error is an
 	// *AmbiguousError, which lists them.
 	ErrAmbiguous = errors.New("ambiguous run key prefix")
+	// ErrFileChanged: the database file was removed, replaced or
+	// truncated while this process had it open; see Store.CheckFile.
+	ErrFileChanged = errors.New("the database file changed under xp")
 	// ErrSchemaTooNew: the database was migrated by a newer xp.
 	ErrSchemaTooNew = errors.New("database schema is newer than this xp")
 )

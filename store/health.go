@@ -56,6 +56,65 @@ func (s *Store) checkHasRuns(ctx context.Context, path string) error {
 	return nil
 }
 
+// watchFile notes the identity and size of the database file at path,
+// which CheckFile compares with, and keeps it open to read its header.
+func (s *Store) watchFile(path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return
+	}
+	s.fileMu.Lock()
+	s.path, s.file, s.fileSize, s.fileFD = path, fi, fi.Size(), f
+	s.fileMu.Unlock()
+}
+
+// sqliteHeader begins every SQLite database file.
+const sqliteHeader = "SQLite format 3\x00"
+
+// CheckFile reports a database file that was removed, replaced by another
+// file or truncated since Open. SQLite goes on writing into the file it
+// has open, so without this check a run whose database was truncated under
+// it would end "succeeded" in a file no later command can read. A database
+// never shrinks under xp (it never vacuums in place), so a smaller file is
+// a damaged one; and since a WAL checkpoint after the truncation can grow
+// the file back (its pages written at their offsets, zeros before them),
+// the file must still begin with SQLite's header. Every write checks
+// first: a stat and a 16-byte read.
+func (s *Store) CheckFile() error {
+	s.fileMu.Lock()
+	defer s.fileMu.Unlock()
+	if s.file == nil {
+		return nil
+	}
+	fi, err := os.Stat(s.path)
+	how := ""
+	var hdr [len(sqliteHeader)]byte
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		how = "was removed"
+	case err != nil:
+		return fmt.Errorf("check %s: %w", s.path, err)
+	case !os.SameFile(fi, s.file):
+		how = "was replaced by another file"
+	case fi.Size() < s.fileSize:
+		how = fmt.Sprintf("was truncated from %d to %d bytes", s.fileSize, fi.Size())
+	default:
+		if _, err := s.fileFD.ReadAt(hdr[:], 0); err != nil || string(hdr[:]) != sqliteHeader {
+			how = "was overwritten or truncated (it no longer begins with SQLite's header)"
+			break
+		}
+		s.fileSize = fi.Size()
+		return nil
+	}
+	return fmt.Errorf("%w: %s %s while xp had it open; nothing more is written to it (the run folders under %s keep what was trained: `xp doctor` says what is left, `xp doctor --rebuild` restores the runs from their folders)",
+		ErrFileChanged, s.path, how, filepath.Join(filepath.Dir(s.path), runsDir))
+}
+
 // RunFolders counts the run folders (runs/<key>/<id>/) of the store in dir,
 // stopping at limit (0: all of them).
 func RunFolders(dir string, limit int) int {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -168,5 +169,79 @@ func TestTxCanceledMidway(t *testing.T) {
 	})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want an error matching context.Canceled", err)
+	}
+}
+
+// TestFileChangedUnderARun: a database removed, replaced or truncated
+// while a run trains fails the run's next write (its heartbeat, its
+// finish) with ErrFileChanged, and nothing is recorded "succeeded" in a
+// file no later command could read. Without the check SQLite writes on
+// into the file it has open and FinishRun returns nil.
+func TestFileChangedUnderARun(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, want string
+		change     func(t *testing.T, db string)
+	}{
+		{"truncated", "was truncated from", func(t *testing.T, db string) {
+			if err := os.Truncate(db, 0); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		// A WAL checkpoint after the truncation writes its pages back at
+		// their offsets: the file regains its size, with zeros before them.
+		{"truncated and grown back", "no longer begins with SQLite's header", func(t *testing.T, db string) {
+			fi, err := os.Stat(db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(db, 0); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(db, fi.Size()+4096); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"removed", "was removed", func(t *testing.T, db string) {
+			if err := os.Remove(db); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"replaced", "was replaced by another file", func(t *testing.T, db string) {
+			b, err := os.ReadFile(db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(db+".new", b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(db+".new", db); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), ".xp")
+			s, err := Open(ctx, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			r := createTest(t, s, testKey("ab", 1), "iris")
+			if err := s.StartRun(ctx, r.ID, os.Getpid(), "host"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Heartbeat(ctx, r.ID, 1); err != nil {
+				t.Fatal(err)
+			}
+			tc.change(t, filepath.Join(dir, DBName))
+			if _, err := s.Heartbeat(ctx, r.ID, 2); !errors.Is(err, ErrFileChanged) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("heartbeat: %v, want ErrFileChanged saying %q", err, tc.want)
+			}
+			err = s.FinishRun(ctx, r.ID, StatusSucceeded, "", "sha", nil)
+			if !errors.Is(err, ErrFileChanged) || !strings.Contains(err.Error(), "xp doctor --rebuild") {
+				t.Errorf("finish: %v, want ErrFileChanged with the way out", err)
+			}
+		})
 	}
 }

@@ -55,6 +55,15 @@ type Store struct {
 	// fail (ErrReadOnly where the store checks first).
 	readOnly bool
 
+	// file is the database file as Open found it, and fileSize the
+	// largest size seen since: what CheckFile compares the path with;
+	// fileFD is the file, open to read its header.
+	path     string
+	fileMu   sync.Mutex
+	file     os.FileInfo
+	fileSize int64
+	fileFD   *os.File
+
 	now func() time.Time
 }
 
@@ -108,6 +117,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	s.watchFile(path)
 	return s, nil
 }
 
@@ -123,6 +133,12 @@ func (s *Store) Close() error {
 	if s.pointStmts != nil {
 		errs = append(errs, s.pointStmts.close())
 	}
+	s.fileMu.Lock()
+	if s.fileFD != nil {
+		s.fileFD.Close()
+		s.fileFD, s.file = nil, nil
+	}
+	s.fileMu.Unlock()
 	errs = append(errs, s.r.Close())
 	if s.w != s.r {
 		errs = append(errs, s.w.Close())
@@ -151,6 +167,9 @@ func (s *Store) ArtifactDir(r *Run) string {
 func (s *Store) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if s.readOnly {
 		return s.errReadOnly("write")
+	}
+	if err := s.CheckFile(); err != nil {
+		return err
 	}
 	return canceled(ctx, s.retry(ctx, func() error { return runTx(ctx, s.w, nil, fn) }))
 }
