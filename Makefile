@@ -34,7 +34,7 @@ test-faults:
 	XP_TEST_FAULTS=1 $(GO) test -count=1 -timeout 20m -v -run '^TestFaults(DiskFull)?$$' ./cli
 	$(GO) test -count=1 -run 'TestResumeAfterFailure|TestResumeRightAfterKill|TestResumeAfterKill' ./runner
 	$(GO) test -count=1 -run 'TestLostDatabase|TestFileChangedUnderARun|TestBackupAndIntegrity|TestOpenReadOnly' ./store
-	$(GO) test -count=1 -run 'TestReadLimits|TestOnlyRegularFiles|TestNULByte|TestHTTPLimits|TestStaleTmpRemoved|TestDataLimits|TestSweepMaxPoints' ./data/... ./cue/spec
+	$(GO) test -count=1 -run 'TestReadLimits|TestOnlyRegularFiles|TestNULByte|TestHTTPLimits|TestStaleTmpRemoved|TestDataLimits|TestSweepMaxPoints|TestSpecBounds' ./data/... ./cue/spec
 	$(GO) test -count=1 -run 'TestScripts/(doctor|rebuild|limits|term_escape)$$' ./cli
 
 # The Slurm executor against a real single-node Slurm on loopback, started

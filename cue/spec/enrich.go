@@ -77,6 +77,18 @@ func enrichOne(e errors.Error, v cue.Value, notAllowed map[string]bool) errors.E
 			r.args = []any{andList(userFields(v, sels, names)), strings.Join(names, ", ")}
 			r.keepDetail, changed = false, true
 		}
+	case r.format == "invalid value %s (does not satisfy %s)" && len(r.args) == 2:
+		validator := fmt.Sprint(r.args[1])
+		if max, ok := strings.CutPrefix(validator, "list.MaxItems("); ok {
+			r.format, r.args = "more entries than the %s allowed", []any{strings.TrimSuffix(max, ")")}
+			r.keepDetail, changed = false, true
+			break
+		}
+		// A long value (a list of a thousand tags) is shown by its start.
+		if value := fmt.Sprint(r.args[0]); len(value) > 60 {
+			r.args = []any{value[:57] + "...", validator}
+			changed = true
+		}
 	}
 	if !changed {
 		return e

@@ -116,3 +116,63 @@ func TestSweepMaxPoints(t *testing.T) {
 		t.Errorf("20000 trials: %q", msg)
 	}
 }
+
+// TestSpecBounds: what a spec file may hold is bounded on its syntax,
+// before CUE evaluates it (CUE builds a list in time that grows with the
+// square of its length: a million tags took most of an hour): tags beyond
+// MaxTags or longer than MaxTagRunes, a written-out list beyond
+// MaxListElements, a file beyond MaxSpecFileBytes; computed tags are held
+// to the same bounds by the schema. Each error names its position.
+func TestSpecBounds(t *testing.T) {
+	list := func(n int, elem func(i int) string) string {
+		var b strings.Builder
+		b.WriteString("[")
+		for i := range n {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(elem(i))
+		}
+		return b.String() + "]"
+	}
+	tag := func(i int) string { return fmt.Sprintf("%q", fmt.Sprint("t", i)) }
+	load := func(src string) string {
+		t.Helper()
+		dir := t.TempDir()
+		writeFiles(t, dir, map[string]string{"exp.cue": src})
+		start := time.Now()
+		_, err := Load(filepath.Join(dir, "exp.cue"))
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("loading took %v", d)
+		}
+		if err == nil {
+			return ""
+		}
+		var b bytes.Buffer
+		PrintError(&b, err, dir)
+		return b.String()
+	}
+	base := strings.Replace(limitsBase, "%s", "", 1)
+	withTags := func(tags string) string {
+		return "iris: #Experiment & {\n\ttags: " + tags + "\n" + strings.TrimPrefix(base, "iris: #Experiment & {\n")
+	}
+	for _, tc := range []struct {
+		name, src, want string
+	}{
+		{"1000 tags", withTags(list(MaxTags, tag)), ""},
+		{"a million tags", withTags(list(1_000_000, tag)), "exp.cue:2:"},
+		{"a million tags, the message", withTags(list(1_000_000, tag)), "tags: 1000000 entries, more than the 1000 an experiment may have"},
+		{"a long tag", withTags(`["ok", "` + strings.Repeat("é", MaxTagRunes+1) + `"]`), "exp.cue:2:15: tags[1]: 257 characters, more than the 256 a tag may have"},
+		{"computed tags", "import \"list\"\n" + withTags(`[for i, _ in list.Repeat([1], 1001) {"t\(i)"}]`), "exp.cue:3:8: tags: more entries than the 1000 allowed"},
+		{"a long list", base + "_values: " + list(MaxListElements+1, func(i int) string { return fmt.Sprint(i) }) + "\n",
+			fmt.Sprintf("a list of %d values, more than the %d a spec file may write out", MaxListElements+1, MaxListElements)},
+		{"a huge file", base + "// " + strings.Repeat("x", MaxSpecFileBytes) + "\n", "larger than the 16 MiB a spec file may be"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := load(tc.src)
+			if tc.want == "" && msg != "" || !strings.Contains(msg, tc.want) {
+				t.Errorf("got %q, want %q", msg, tc.want)
+			}
+		})
+	}
+}

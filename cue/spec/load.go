@@ -117,7 +117,7 @@ func load(paths []string, want string) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &loaded{byLabel: map[string]errors.Error{}, mu: &sync.Mutex{}, read: os.ReadFile, want: want}
+	l := &loaded{byLabel: map[string]errors.Error{}, mu: &sync.Mutex{}, read: readSpecFile, want: want}
 	for _, r := range reqs {
 		if err := l.instance(ctx, schema, r); err != nil {
 			return nil, err
@@ -265,6 +265,10 @@ func (l *loaded) group(ctx *cue.Context, schema cue.Value, r request, files []st
 		af, err := parser.ParseFile(f, src)
 		if err != nil {
 			general = errors.Append(general, asCUE(err))
+			continue
+		}
+		if err := checkBounds(af); err != nil {
+			general = errors.Append(general, err)
 			continue
 		}
 		wanted = wanted || mayDefine(af, src, l.want)

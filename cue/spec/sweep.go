@@ -597,22 +597,58 @@ func newValidator() (*validator, error) {
 // fieldsIndependent reports whether #Experiment in the embedded schema is
 // a plain struct of fields none of whose values refers to another of its
 // fields: no comprehension, no embedding, no reference from train to data.
-var fieldsIndependent = sync.OnceValue(func() bool {
+func fieldsIndependent() bool {
+	s := schemaStructs()
+	return s.experiment != nil && independent(s.experiment)
+}
+
+// schemaSyntax is the embedded schema's syntax: #Experiment's body and the
+// top-level declarations by label.
+type schemaSyntax struct {
+	experiment *ast.StructLit
+	decls      map[string]ast.Expr
+}
+
+var schemaStructs = sync.OnceValue(func() schemaSyntax {
+	out := schemaSyntax{decls: map[string]ast.Expr{}}
 	f, err := parser.ParseFile(SchemaFile, schemaSource)
 	if err != nil {
-		return false
+		return out
 	}
-	var body *ast.StructLit
 	for _, d := range f.Decls {
 		if field, ok := d.(*ast.Field); ok {
-			if name, _, _ := ast.LabelName(field.Label); name == "#Experiment" {
-				body, _ = field.Value.(*ast.StructLit)
+			if name, _, err := ast.LabelName(field.Label); err == nil {
+				out.decls[name] = field.Value
 			}
 		}
 	}
-	if body == nil {
-		return false
+	out.experiment, _ = out.decls["#Experiment"].(*ast.StructLit)
+	return out
+})
+
+// structBody is the struct literal x is, or names: `{...}` or `#Train`;
+// nil for anything else (`#Data & {...}`, a list, a disjunction).
+func (s schemaSyntax) structBody(x ast.Expr) *ast.StructLit {
+	for range 4 { // a definition naming a definition, not a cycle
+		switch v := x.(type) {
+		case *ast.StructLit:
+			return v
+		case *ast.Ident:
+			if !strings.HasPrefix(v.Name, "#") || s.decls[v.Name] == nil {
+				return nil
+			}
+			x = s.decls[v.Name]
+		default:
+			return nil
+		}
 	}
+	return nil
+}
+
+// independent reports whether body is a plain struct of fields none of
+// whose values refers to another of them, at any depth: each field's
+// value is then valid, and resolves, on its own.
+func independent(body *ast.StructLit) bool {
 	labels := map[string]bool{}
 	var values []ast.Expr
 	for _, d := range body.Elts {
@@ -629,17 +665,52 @@ var fieldsIndependent = sync.OnceValue(func() bool {
 			return false
 		}
 	}
-	independent := true
+	ok := true
 	for _, v := range values {
 		ast.Walk(v, func(n ast.Node) bool {
-			if id, ok := n.(*ast.Ident); ok && labels[id.Name] {
-				independent = false
+			if id, isID := n.(*ast.Ident); isID && labels[id.Name] {
+				ok = false
 			}
-			return independent
+			return ok
 		}, nil)
 	}
-	return independent
-})
+	return ok
+}
+
+// field is the value of the field name in body, nil when it has none.
+func field(body *ast.StructLit, name string) ast.Expr {
+	for _, d := range body.Elts {
+		if f, ok := d.(*ast.Field); ok {
+			if n, _, err := ast.LabelName(f.Label); err == nil && n == name {
+				return f.Value
+			}
+		}
+	}
+	return nil
+}
+
+// unitLen is how many of a swept path's selectors name the part of the
+// experiment that is validated when the value at the path changes: the
+// deepest field whose every enclosing struct, from #Experiment down, is
+// plainly a struct of independent fields. "train.seed" is its own unit
+// (#Experiment and #Train are such structs), so a sweep of 20,000 seeds
+// validates 20,000 integers, not 20,000 train blocks; "model.layers[0]"
+// stops at model.layers, a list whose constraint holds for the whole
+// list; 0 when #Experiment itself is not such a struct.
+func unitLen(sels []cue.Selector) int {
+	s := schemaStructs()
+	body := s.experiment
+	n := 0
+	for n < len(sels) && body != nil && independent(body) && sels[n].LabelType() == cue.StringLabel {
+		v := field(body, sels[n].Unquoted())
+		if v == nil {
+			break
+		}
+		n++
+		body = s.structBody(v)
+	}
+	return n
+}
 
 // baseTree is the resolved experiment as a JSON tree, without its sweep.
 func baseTree(resolved []byte) (map[string]any, error) {
@@ -691,7 +762,7 @@ func (v *validator) point(e *Experiment, base map[string]any, sels [][]cue.Selec
 	}
 	var resolved []byte
 	if v.fieldwise {
-		resolved = v.byField(tree, touched)
+		resolved = v.byUnit(tree, sels)
 	}
 	if resolved == nil {
 		js, err := json.Marshal(tree)
@@ -725,24 +796,47 @@ func (v *validator) point(e *Experiment, base map[string]any, sels [][]cue.Selec
 	return p, nil
 }
 
-// byField validates the touched top-level fields of tree each against its
-// own schema, each distinct value once, and returns the resolved point;
-// nil when a field does not fit (the whole experiment is then validated,
-// for errors with their paths).
-func (v *validator) byField(tree map[string]any, touched map[string]bool) []byte {
-	out := make(map[string]any, len(tree))
-	for k, x := range tree {
-		out[k] = x
+// byUnit validates the parts of tree the swept values changed, each
+// against its own schema (unitLen: the smallest part that is valid on its
+// own), each distinct value once, and returns the resolved point; nil
+// when a part does not fit (the whole experiment is then validated, for
+// errors with their paths). tree's touched top-level fields are the
+// point's own copies: the resolved parts are set in them.
+func (v *validator) byUnit(tree map[string]any, sels [][]cue.Selector) []byte {
+	var units [][]cue.Selector
+	for _, s := range sels {
+		n := unitLen(s)
+		if n == 0 {
+			return nil
+		}
+		units = append(units, s[:n])
 	}
-	for top := range touched {
-		js, err := json.Marshal(tree[top])
+	// A unit inside another is validated with it.
+	slices.SortFunc(units, func(a, b []cue.Selector) int { return len(a) - len(b) })
+	var outer [][]cue.Selector
+	for _, u := range units {
+		if !slices.ContainsFunc(outer, func(o []cue.Selector) bool { return slices.Equal(o, u[:len(o)]) }) {
+			outer = append(outer, u)
+		}
+	}
+	for _, u := range outer {
+		parent, ok := subtree(tree, u[:len(u)-1])
+		if !ok {
+			return nil
+		}
+		last := u[len(u)-1].Unquoted()
+		js, err := json.Marshal(parent[last])
 		if err != nil {
 			return nil
 		}
-		key := top + "\x00" + string(js)
+		key := pathString(u) + "\x00" + string(js)
 		resolved, ok := v.fields[key]
 		if !ok {
-			schema := v.def.LookupPath(cue.MakePath(cue.Str(top).Optional()))
+			path := make([]cue.Selector, len(u))
+			for i, s := range u {
+				path[i] = cue.Str(s.Unquoted()).Optional()
+			}
+			schema := v.def.LookupPath(cue.MakePath(path...))
 			if !schema.Exists() {
 				return nil
 			}
@@ -752,13 +846,25 @@ func (v *validator) byField(tree map[string]any, touched map[string]bool) []byte
 			}
 			v.fields[key] = resolved
 		}
-		out[top] = json.RawMessage(resolved)
+		parent[last] = json.RawMessage(resolved)
 	}
-	js, err := json.Marshal(out)
+	js, err := json.Marshal(tree)
 	if err != nil {
 		return nil
 	}
 	return js
+}
+
+// subtree is the object at the string selectors path of tree.
+func subtree(tree map[string]any, path []cue.Selector) (map[string]any, bool) {
+	for _, s := range path {
+		next, ok := tree[s.Unquoted()].(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		tree = next
+	}
+	return tree, true
 }
 
 // explain gives the errors of an invalid point x: those of the swept

@@ -585,3 +585,73 @@ func TestSlurmRequeues(t *testing.T) {
 		})
 	}
 }
+
+// A swept value is validated on its own where its enclosing structs are
+// plain structs of independent fields (unitLen), and the points are those
+// that validating the whole experiment gives, byte for byte: so a sweep of
+// 20,000 seeds validates 20,000 integers, and the run keys do not change.
+func TestSweepUnitsAreWhole(t *testing.T) {
+	for _, tc := range []struct{ path, unit string }{
+		{"train.seed", "train.seed"},
+		{"train.epochs", "train.epochs"},
+		{"train.optimizer.adam.lr", "train.optimizer"},
+		// #Model and #Data are not plain structs of independent fields.
+		{"model.layers[0].dense", "model"},
+		{"data.split.seed", "data"},
+		{"device", "device"},
+	} {
+		sels, err := parseSweepPath(tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := pathString(sels[:unitLen(sels)]); got != tc.unit {
+			t.Errorf("the unit of %s is %s, want %s", tc.path, got, tc.unit)
+		}
+	}
+	for _, params := range []string{
+		`"train.seed": [7, 8, 9]`,
+		`"train.epochs": [1, 3], "train.batch_size": [8, 64]`,
+		`"train.optimizer.adam.lr": [1e-3, 0.3], "train.seed": [2, 3]`,
+		`"train.optimizer": [{sgd: {lr: 0.1, momentum: 0.9}}, {adam: {}}], "train.epochs": [2, 5]`,
+		`"train.loss": [{cross_entropy: {label_smoothing: 0.1}}, {cross_entropy: {}}], "train.seed": [4, 5]`,
+		`"model.layers[0].dense": [4, 32], "model.layers[1].dropout": [0, 0.5]`,
+		`"data.split.seed": [1, 2], "data.split.test": [0.1, 0.3]`,
+		`"device": ["cpu", "auto"], "train.seed": [1, 2]`,
+	} {
+		t.Run(params, func(t *testing.T) {
+			e := loadSweep(t, "\t\tparams: {"+params+"}")
+			base, err := baseTree(e.Resolved)
+			if err != nil {
+				t.Fatal(err)
+			}
+			paths := sweepPaths(e.Spec.Sweep)
+			sels := make([][]cue.Selector, len(paths))
+			for i, p := range paths {
+				if sels[i], err = parseSweepPath(p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			next, n, err := combinations(e.Spec.Sweep, paths)
+			if err != nil {
+				t.Fatal(err)
+			}
+			units, _ := newValidator()
+			whole, _ := newValidator()
+			whole.fieldwise = false
+			for i := range n {
+				values, _ := next(i)
+				a, aerr := units.point(e, base, sels, values)
+				b, berr := whole.point(e, base, sels, values)
+				if aerr != nil || berr != nil {
+					t.Fatalf("point %d: %v, %v", i, aerr, berr)
+				}
+				if !bytes.Equal(a.Canonical, b.Canonical) || a.Hash != b.Hash {
+					t.Errorf("point %d:\n%s\nby unit, whole:\n%s", i, a.Canonical, b.Canonical)
+				}
+			}
+			if len(units.fields) == 0 {
+				t.Error("nothing was validated by unit")
+			}
+		})
+	}
+}
