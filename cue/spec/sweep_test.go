@@ -527,6 +527,30 @@ func TestSweepFieldwiseIsWhole(t *testing.T) {
 			"data.split":              [{test: 0.3}, {test: 0.1, validation: 0.2, seed: 3}]
 			"device":                  ["cpu", "auto"]
 		}`)
+	base, sels, combos := sweepCombos(t, e)
+	fieldwise, _ := newValidator()
+	whole, _ := newValidator()
+	whole.fieldwise = false
+	for i, values := range combos {
+		a, aerr := fieldwise.point(e, base, sels, values)
+		b, berr := whole.point(e, base, sels, values)
+		if aerr != nil || berr != nil {
+			t.Fatalf("point %d: %v, %v", i, aerr, berr)
+		}
+		if !bytes.Equal(a.Canonical, b.Canonical) {
+			t.Errorf("point %d:\n%s\nfield by field, whole:\n%s", i, a.Canonical, b.Canonical)
+		}
+	}
+	if len(fieldwise.fields) != 8 {
+		t.Errorf("%d fields validated for %d points, want 8 (2 values of 4 fields)", len(fieldwise.fields), len(combos))
+	}
+}
+
+// sweepCombos is what validator.point takes for each point of e's grid:
+// the base tree, the swept paths' selectors and every combination of
+// values.
+func sweepCombos(t *testing.T, e *Experiment) (map[string]any, [][]cue.Selector, [][]json.RawMessage) {
+	t.Helper()
 	base, err := baseTree(e.Resolved)
 	if err != nil {
 		t.Fatal(err)
@@ -547,22 +571,7 @@ func TestSweepFieldwiseIsWhole(t *testing.T) {
 		values, _ := next(i)
 		combos = append(combos, values)
 	}
-	fieldwise, _ := newValidator()
-	whole, _ := newValidator()
-	whole.fieldwise = false
-	for i, values := range combos {
-		a, aerr := fieldwise.point(e, base, sels, values)
-		b, berr := whole.point(e, base, sels, values)
-		if aerr != nil || berr != nil {
-			t.Fatalf("point %d: %v, %v", i, aerr, berr)
-		}
-		if !bytes.Equal(a.Canonical, b.Canonical) {
-			t.Errorf("point %d:\n%s\nfield by field, whole:\n%s", i, a.Canonical, b.Canonical)
-		}
-	}
-	if len(fieldwise.fields) != 8 {
-		t.Errorf("%d fields validated for %d points, want 8 (2 values of 4 fields)", len(fieldwise.fields), len(combos))
-	}
+	return base, sels, combos
 }
 
 func TestSlurmRequeues(t *testing.T) {
@@ -620,26 +629,11 @@ func TestSweepUnitsAreWhole(t *testing.T) {
 	} {
 		t.Run(params, func(t *testing.T) {
 			e := loadSweep(t, "\t\tparams: {"+params+"}")
-			base, err := baseTree(e.Resolved)
-			if err != nil {
-				t.Fatal(err)
-			}
-			paths := sweepPaths(e.Spec.Sweep)
-			sels := make([][]cue.Selector, len(paths))
-			for i, p := range paths {
-				if sels[i], err = parseSweepPath(p); err != nil {
-					t.Fatal(err)
-				}
-			}
-			next, n, err := combinations(e.Spec.Sweep, paths)
-			if err != nil {
-				t.Fatal(err)
-			}
+			base, sels, combos := sweepCombos(t, e)
 			units, _ := newValidator()
 			whole, _ := newValidator()
 			whole.fieldwise = false
-			for i := range n {
-				values, _ := next(i)
+			for i, values := range combos {
 				a, aerr := units.point(e, base, sels, values)
 				b, berr := whole.point(e, base, sels, values)
 				if aerr != nil || berr != nil {

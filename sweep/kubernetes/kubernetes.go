@@ -378,24 +378,8 @@ func stuckPod(p *corev1.Pod) string {
 // parseIndexes reads the Job status's "1,3-5,7".
 func parseIndexes(s string) map[int]bool {
 	out := map[int]bool{}
-	for part := range strings.SplitSeq(s, ",") {
-		if part == "" {
-			continue
-		}
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, err := strconv.Atoi(lo)
-		if err != nil {
-			continue
-		}
-		b := a
-		if isRange {
-			if b, err = strconv.Atoi(hi); err != nil {
-				continue
-			}
-		}
-		for i := a; i <= b; i++ {
-			out[i] = true
-		}
+	for _, i := range cluster.ParseIndexes(s) {
+		out[i] = true
 	}
 	return out
 }

@@ -3,10 +3,10 @@ package slurm
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/xp-ml/xp/cue/spec"
+	"github.com/xp-ml/xp/sweep/cluster"
 )
 
 // Resources are the Slurm options of every task of the array; zero values
@@ -145,21 +145,8 @@ func ParseScontrol(out string) []TaskState {
 			continue
 		}
 		ids, _, _ = strings.Cut(ids, "%") // 0-5%2: at most 2 at once
-		for _, part := range strings.Split(ids, ",") {
-			lo, hi, isRange := strings.Cut(part, "-")
-			a, err := strconv.Atoi(lo)
-			if err != nil {
-				continue
-			}
-			b := a
-			if isRange {
-				if b, err = strconv.Atoi(hi); err != nil {
-					continue
-				}
-			}
-			for i := a; i <= b; i++ {
-				tasks = append(tasks, TaskState{Task: i, State: state})
-			}
+		for _, i := range cluster.ParseIndexes(ids) {
+			tasks = append(tasks, TaskState{Task: i, State: state})
 		}
 	}
 	return tasks
