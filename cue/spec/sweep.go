@@ -736,9 +736,37 @@ func decodeTree(js []byte) (any, error) {
 	return v, nil
 }
 
-// point substitutes values at sels in a copy of base and validates the
-// result. Its errors are CUE's, with paths inside the point.
+// point is the experiment at one point: base with values at sels,
+// validated (resolve), decoded, made canonical and hashed.
 func (v *validator) point(e *Experiment, base map[string]any, sels [][]cue.Selector, values []json.RawMessage) (*Experiment, errors.Error) {
+	resolved, verr := v.resolve(base, sels, values)
+	if verr != nil {
+		return nil, verr
+	}
+	p := &Experiment{Name: e.Name, File: e.File, Dir: e.Dir, Files: e.Files, Resolved: resolved,
+		value: e.value, label: e.label, pos: e.pos, mu: e.mu}
+	dec := json.NewDecoder(bytes.NewReader(resolved))
+	dec.DisallowUnknownFields()
+	var withName struct {
+		Name string `json:"name"`
+		*Spec
+	}
+	withName.Spec = &p.Spec
+	if err := dec.Decode(&withName); err != nil {
+		return nil, errors.Promote(fmt.Errorf("decode sweep point (schema and types.go disagree): %w", err), "")
+	}
+	var err error
+	if p.Canonical, err = Canonical(resolved); err != nil {
+		return nil, errors.Promote(err, "")
+	}
+	p.Hash = Hash(p.Canonical)
+	return p, nil
+}
+
+// resolve substitutes values at sels in a copy of base and validates the
+// result, returning the point's resolved JSON. Its errors are CUE's, with
+// paths inside the point.
+func (v *validator) resolve(base map[string]any, sels [][]cue.Selector, values []json.RawMessage) ([]byte, errors.Error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	tree := make(map[string]any, len(base))
@@ -776,24 +804,7 @@ func (v *validator) point(e *Experiment, base map[string]any, sels [][]cue.Selec
 			return nil, explain(x, sels)
 		}
 	}
-	p := &Experiment{Name: e.Name, File: e.File, Dir: e.Dir, Files: e.Files, Resolved: resolved,
-		value: e.value, label: e.label, pos: e.pos, mu: e.mu}
-	dec := json.NewDecoder(bytes.NewReader(resolved))
-	dec.DisallowUnknownFields()
-	var withName struct {
-		Name string `json:"name"`
-		*Spec
-	}
-	withName.Spec = &p.Spec
-	if err := dec.Decode(&withName); err != nil {
-		return nil, errors.Promote(fmt.Errorf("decode sweep point (schema and types.go disagree): %w", err), "")
-	}
-	var err error
-	if p.Canonical, err = Canonical(resolved); err != nil {
-		return nil, errors.Promote(err, "")
-	}
-	p.Hash = Hash(p.Canonical)
-	return p, nil
+	return resolved, nil
 }
 
 // byUnit validates the parts of tree the swept values changed, each
@@ -1173,7 +1184,7 @@ func checkSweep(e *Experiment) errors.Error {
 			}
 		}
 		for i, val := range values {
-			if _, verrs := v.point(e, base, [][]cue.Selector{sels}, []json.RawMessage{val}); verrs != nil {
+			if _, verrs := v.resolve(base, [][]cue.Selector{sels}, []json.RawMessage{val}); verrs != nil {
 				for _, ve := range simplify(errors.Errors(verrs)) {
 					f, args := ve.Msg()
 					add(where[i], "value %s does not fit %s: %s", val, errorPath(ve.Path()), fmt.Sprintf(f, args...))
