@@ -836,4 +836,105 @@ wait:
 	if ls != lsHere || !strings.Contains(ls, "RUNG") || !strings.Contains(ls, "1/3 paused") {
 		t.Errorf("xp ls --sweep asha on slurm:\n%s\nlocally:\n%s", ls, lsHere)
 	}
+	// xp report: the same points' rungs and the same rungs' promotions
+	// (its points table and rungs table, but for the runs' ids).
+	rungTables := func(root string) string {
+		dir := filepath.Join(t.TempDir(), "report")
+		xpRun(t, root, "report", "asha", "--format", "md", "-o", dir)
+		md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows []string
+		in := false
+		for _, line := range strings.Split(string(md), "\n") {
+			switch {
+			case strings.HasPrefix(line, "| point |"):
+				in = true
+			case strings.HasPrefix(line, "| field |"):
+				in = false
+			}
+			if in && strings.HasPrefix(line, "|") {
+				rows = append(rows, regexp.MustCompile(`\\#[0-9]+`).ReplaceAllString(line, "#"))
+			}
+		}
+		return strings.Join(rows, "\n")
+	}
+	report, reportHere := rungTables(root), rungTables(refRoot)
+	t.Logf("xp report asha, its points and rungs:\n%s", report)
+	if report != reportHere || !strings.Contains(report, "| rung | epochs | points | paused | promoted |") || !strings.Contains(report, "succeeded (best)") {
+		t.Errorf("xp report asha on slurm:\n%s\nlocally:\n%s", report, reportHere)
+	}
+}
+
+// tpeExperiment is a tpe search over 8 tiny iris models on Slurm, 2 at
+// a time: point i proposed from the results of points 0..i-2.
+const tpeExperiment = `tpe: #Experiment & {
+	data: {
+		source: file: "data/iris0.csv"
+		target: "Species"
+	}
+	model: layers: [{dense: 8}]
+	train: {epochs: 3, batch_size: 16, optimizer: adam: lr: 0.01}
+	device: "cpu"
+	sweep: {
+		method:   "tpe"
+		executor: "slurm"
+		trials:   8
+		startup:  3
+		seed:     5
+		parallel: 2
+		params: {
+			"train.optimizer.adam.lr": {log_uniform: [0.0001, 0.1]}
+			"model.layers[0].dense":   {int_uniform: [2, 32]}
+		}
+		metric: "validation.loss"
+	}
+}
+`
+
+// TestClusterTPE runs a tpe sweep on Slurm, one array per batch of points
+// whose results are in, and the same sweep with the local executor in a
+// project of its own: the same points proposed in the same order, so the
+// same run keys, parameters and metric values (xp ls --sweep, but for the
+// runs' ids).
+func TestClusterTPE(t *testing.T) {
+	needSlurm(t)
+	xp := buildXP(t)
+	startCluster(t)
+	root := sweeptest.Project(t)
+	if err := os.WriteFile(filepath.Join(root, "experiments", "tpe.cue"), []byte(tpeExperiment), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	refRoot := t.TempDir()
+	if err := os.CopyFS(filepath.Join(refRoot, "experiments"), os.DirFS(filepath.Join(root, "experiments"))); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	xpRun := func(dir string, args ...string) string {
+		t.Helper()
+		cmd := exec.CommandContext(ctx, xp, args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("xp %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	began := time.Now()
+	onSlurm := xpRun(root, "run", "--allow-dirty", "tpe")
+	t.Logf("xp run tpe on slurm (%.0fs):\n%s", time.Since(began).Seconds(), onSlurm)
+	if !strings.Contains(onSlurm, "8 points: 8 succeeded") {
+		t.Errorf("xp run tpe on slurm does not say 8 points succeeded")
+	}
+	local := xpRun(refRoot, "run", "--allow-dirty", "--executor", "local", "tpe")
+	t.Logf("xp run tpe --executor local:\n%s", local)
+	runID := regexp.MustCompile(`#[0-9]+`)
+	ls := runID.ReplaceAllString(xpRun(root, "ls", "--sweep", "tpe"), "#")
+	lsHere := runID.ReplaceAllString(xpRun(refRoot, "ls", "--sweep", "tpe"), "#")
+	t.Logf("xp ls --sweep tpe:\n%s", ls)
+	if ls != lsHere || strings.Count(ls, "succeeded") != 8 {
+		t.Errorf("xp ls --sweep tpe on slurm:\n%s\nlocally:\n%s", ls, lsHere)
+	}
 }
