@@ -10,9 +10,12 @@ import (
 	"regexp"
 	"runtime/pprof"
 	"runtime/trace"
+	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	// Backends register themselves; importing them is what compiles them in.
 	_ "github.com/xp-ml/xp/backends/engine"
@@ -110,7 +113,7 @@ func newRoot(s Streams) *cobra.Command {
 		SilenceErrors: true,
 	}
 	// Flag errors, inherited by every command.
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{withChoices(c, err)} })
 	root.PersistentFlags().IntVar(&digits, "precision", defaultDigits, "significant digits of the numbers printed")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		if digits < 1 || digits > 17 {
@@ -230,4 +233,29 @@ func isReported(err error) bool {
 func isTerminal(f *os.File) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// withChoices adds to a flag given without its value the values it could
+// take, as its completion offers them (`xp ls --sweep`: the sweeps here).
+func withChoices(c *cobra.Command, err error) error {
+	var need *pflag.ValueRequiredError
+	if !errors.As(err, &need) || need.GetFlag() == nil {
+		return err
+	}
+	complete, ok := c.GetFlagCompletionFunc(need.GetFlag().Name)
+	if !ok {
+		return err
+	}
+	values, _ := complete(c, nil, "")
+	for i, v := range values {
+		values[i], _, _ = strings.Cut(v, "\t")
+	}
+	values = slices.Compact(values)
+	switch {
+	case len(values) == 0:
+		return err
+	case len(values) > 12:
+		return fmt.Errorf("%w (one of %s, and %d more)", err, strings.Join(values[:12], ", "), len(values)-12)
+	}
+	return fmt.Errorf("%w (one of %s)", err, strings.Join(values, ", "))
 }
