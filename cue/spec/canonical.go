@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // hashTag versions the spec hash: bump it when the meaning of a resolved
@@ -77,74 +79,292 @@ type (
 	array []any
 )
 
+// parseJSON reads one JSON value, as encoding/json's Decoder with
+// UseNumber reads it (FuzzParseJSON holds it to that), in a fraction of
+// the time: a run key is computed for every point of a sweep.
 func parseJSON(js []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.UseNumber()
-	v, err := parseValue(dec)
+	p := &jsonParser{b: js}
+	v, err := p.value(0)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	p.ws()
+	if p.i < len(p.b) {
 		return nil, stderrors.New("data after the top-level value")
 	}
 	return v, nil
 }
 
-func parseValue(dec *json.Decoder) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
+// maxJSONDepth bounds nesting; no resolved spec comes near it.
+const maxJSONDepth = 10000
+
+type jsonParser struct {
+	b []byte
+	i int
+}
+
+func (p *jsonParser) errorf(format string, args ...any) error {
+	return fmt.Errorf("at byte %d: "+format, append([]any{p.i}, args...)...)
+}
+
+func (p *jsonParser) ws() {
+	for p.i < len(p.b) {
+		switch p.b[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
 		}
-		return nil, err
 	}
-	switch tok {
-	case json.Delim('{'):
-		var obj object
-		seen := map[string]bool{}
-		for dec.More() {
-			k, err := dec.Token()
+}
+
+func (p *jsonParser) value(depth int) (any, error) {
+	p.ws()
+	if p.i >= len(p.b) {
+		return nil, io.ErrUnexpectedEOF
+	}
+	if depth > maxJSONDepth {
+		return nil, p.errorf("nested more than %d deep", maxJSONDepth)
+	}
+	switch c := p.b[p.i]; {
+	case c == '{':
+		p.i++
+		obj := object{}
+		var seen map[string]bool
+		p.ws()
+		if p.i < len(p.b) && p.b[p.i] == '}' {
+			p.i++
+			return obj, nil
+		}
+		for {
+			p.ws()
+			if p.i >= len(p.b) || p.b[p.i] != '"' {
+				return nil, p.errorf("an object key must be a string")
+			}
+			key, err := p.str()
 			if err != nil {
 				return nil, err
 			}
-			key, ok := k.(string)
-			if !ok {
-				return nil, fmt.Errorf("object key %v is not a string", k)
+			if seen == nil {
+				seen = map[string]bool{}
 			}
 			if seen[key] {
 				return nil, fmt.Errorf("duplicate key %q", key)
 			}
 			seen[key] = true
-			val, err := parseValue(dec)
+			p.ws()
+			if p.i >= len(p.b) || p.b[p.i] != ':' {
+				return nil, p.errorf("want : after an object key")
+			}
+			p.i++
+			val, err := p.value(depth + 1)
 			if err != nil {
 				return nil, err
 			}
 			obj = append(obj, member{key, val})
+			p.ws()
+			if p.i >= len(p.b) {
+				return nil, io.ErrUnexpectedEOF
+			}
+			switch p.b[p.i] {
+			case ',':
+				p.i++
+			case '}':
+				p.i++
+				return obj, nil
+			default:
+				return nil, p.errorf("want , or } in an object")
+			}
 		}
-		if _, err := dec.Token(); err != nil { // '}'
-			return nil, err
-		}
-		if obj == nil {
-			obj = object{}
-		}
-		return obj, nil
-	case json.Delim('['):
+	case c == '[':
+		p.i++
 		arr := array{}
-		for dec.More() {
-			val, err := parseValue(dec)
+		p.ws()
+		if p.i < len(p.b) && p.b[p.i] == ']' {
+			p.i++
+			return arr, nil
+		}
+		for {
+			val, err := p.value(depth + 1)
 			if err != nil {
 				return nil, err
 			}
 			arr = append(arr, val)
+			p.ws()
+			if p.i >= len(p.b) {
+				return nil, io.ErrUnexpectedEOF
+			}
+			switch p.b[p.i] {
+			case ',':
+				p.i++
+			case ']':
+				p.i++
+				return arr, nil
+			default:
+				return nil, p.errorf("want , or ] in an array")
+			}
 		}
-		if _, err := dec.Token(); err != nil { // ']'
-			return nil, err
-		}
-		return arr, nil
-	case json.Delim('}'), json.Delim(']'):
-		return nil, fmt.Errorf("unexpected %v", tok)
+	case c == '"':
+		return p.str()
+	case c == '-' || c >= '0' && c <= '9':
+		return p.number()
+	case c == 't':
+		return true, p.literal("true")
+	case c == 'f':
+		return false, p.literal("false")
+	case c == 'n':
+		return nil, p.literal("null")
+	default:
+		return nil, p.errorf("invalid character %q", c)
 	}
-	return tok, nil // nil, bool, json.Number or string
+}
+
+func (p *jsonParser) literal(word string) error {
+	if !bytes.HasPrefix(p.b[p.i:], []byte(word)) {
+		return p.errorf("invalid literal, want %s", word)
+	}
+	p.i += len(word)
+	return nil
+}
+
+// number reads a number as written: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+func (p *jsonParser) number() (json.Number, error) {
+	start := p.i
+	digits := func() int {
+		n := 0
+		for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
+			p.i++
+			n++
+		}
+		return n
+	}
+	if p.b[p.i] == '-' {
+		p.i++
+	}
+	switch {
+	case p.i < len(p.b) && p.b[p.i] == '0':
+		p.i++
+	case digits() == 0:
+		return "", p.errorf("invalid number")
+	}
+	if p.i < len(p.b) && p.b[p.i] == '.' {
+		p.i++
+		if digits() == 0 {
+			return "", p.errorf("invalid number: no digit after the point")
+		}
+	}
+	if p.i < len(p.b) && (p.b[p.i] == 'e' || p.b[p.i] == 'E') {
+		p.i++
+		if p.i < len(p.b) && (p.b[p.i] == '+' || p.b[p.i] == '-') {
+			p.i++
+		}
+		if digits() == 0 {
+			return "", p.errorf("invalid number: no digit in the exponent")
+		}
+	}
+	return json.Number(p.b[start:p.i]), nil
+}
+
+// str reads a string as encoding/json decodes one: its escapes resolved,
+// each byte of invalid UTF-8 and each unpaired surrogate as U+FFFD.
+func (p *jsonParser) str() (string, error) {
+	p.i++ // the opening quote
+	start := p.i
+	// The common case: no escape, only printable ASCII.
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		if c == '"' {
+			p.i++
+			return string(p.b[start : p.i-1]), nil
+		}
+		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+			break
+		}
+		p.i++
+	}
+	out := append([]byte(nil), p.b[start:p.i]...)
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			return string(out), nil
+		case c < 0x20:
+			return "", p.errorf("control character %#x in a string", c)
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRune(p.b[p.i:])
+			out = utf8.AppendRune(out, r) // RuneError for invalid UTF-8
+			p.i += size
+		case c != '\\':
+			out = append(out, c)
+			p.i++
+		default:
+			if p.i+1 >= len(p.b) {
+				return "", io.ErrUnexpectedEOF
+			}
+			e := p.b[p.i+1]
+			p.i += 2
+			switch e {
+			case '"', '\\', '/':
+				out = append(out, e)
+			case 'b':
+				out = append(out, '\b')
+			case 'f':
+				out = append(out, '\f')
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			case 'u':
+				r := hex4(p.b[p.i:])
+				if r < 0 {
+					return "", p.errorf("invalid \\u escape")
+				}
+				p.i += 4
+				if utf16.IsSurrogate(r) {
+					r2 := rune(-1)
+					if p.i+1 < len(p.b) && p.b[p.i] == '\\' && p.b[p.i+1] == 'u' {
+						r2 = hex4(p.b[p.i+2:])
+					}
+					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+						p.i += 6
+						r = d
+					} else {
+						r = utf8.RuneError
+					}
+				}
+				out = utf8.AppendRune(out, r)
+			default:
+				return "", p.errorf("invalid escape \\%c", e)
+			}
+		}
+	}
+	return "", io.ErrUnexpectedEOF
+}
+
+// hex4 is the value of 4 hex digits at the start of b, -1 if there are
+// not 4.
+func hex4(b []byte) rune {
+	if len(b) < 4 {
+		return -1
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return -1
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
 }
 
 func writeCanonical(b *bytes.Buffer, v any) error {
