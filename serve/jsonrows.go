@@ -3,10 +3,10 @@ package serve
 import (
 	"fmt"
 	"strconv"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/xp-ml/xp/data"
+	"github.com/xp-ml/xp/internal/jsonstr"
 	"github.com/xp-ml/xp/internal/suggest"
 )
 
@@ -273,7 +273,7 @@ func (p *rowsParser) check(i int, key string, raw []byte, k int, dup bool, kind 
 // text is a string or a boolean as the answer shows it.
 func (p *rowsParser) text(raw []byte, kind valueKind) string {
 	if kind == valueString {
-		s, _ := unescape(raw)
+		s, _ := jsonstr.Unescape(raw)
 		return s
 	}
 	return string(raw)
@@ -386,103 +386,20 @@ func (p *rowsParser) number() ([]byte, error) {
 
 // str reads a string: its value, and its bytes between the quotes as sent.
 func (p *rowsParser) str() (string, []byte, error) {
-	p.pos++ // "
-	start, escaped := p.pos, false
-	for p.pos < len(p.b) {
-		switch c := p.b[p.pos]; {
-		case c == '"':
-			raw := p.b[start:p.pos]
-			p.pos++
-			if !escaped {
-				return string(raw), raw, nil
-			}
-			s, ok := unescape(raw)
-			if !ok {
-				return "", nil, p.syntax("a string has an invalid escape")
-			}
-			return s, raw, nil
-		case c == '\\':
-			escaped = true
-			p.pos += 2
-		case c < 0x20:
-			return "", nil, p.syntax("a control character in a string")
-		default:
-			p.pos++
-		}
+	start := p.pos + 1 // after the opening quote
+	end, escaped, err := jsonstr.Scan(p.b, start)
+	p.pos = end
+	if err != nil {
+		return "", nil, p.syntax("%v", err)
 	}
-	return "", nil, p.syntax("a string is not closed")
-}
-
-// unescape decodes a JSON string's escapes as encoding/json does: a lone
-// surrogate becomes U+FFFD. Bytes that are not escapes pass unchanged.
-func unescape(raw []byte) (string, bool) {
-	out := make([]byte, 0, len(raw))
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c != '\\' {
-			out = append(out, c)
-			continue
-		}
-		i++
-		if i >= len(raw) {
-			return "", false
-		}
-		switch raw[i] {
-		case '"', '\\', '/':
-			out = append(out, raw[i])
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'u':
-			r, ok := hex4(raw[i+1:])
-			if !ok {
-				return "", false
-			}
-			i += 4
-			if utf16.IsSurrogate(r) {
-				r2, ok2 := rune(-1), false
-				if i+6 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
-					r2, ok2 = hex4(raw[i+3:])
-				}
-				if d := utf16.DecodeRune(r, r2); ok2 && d != utf8.RuneError {
-					r = d
-					i += 6
-				} else {
-					r = utf8.RuneError
-				}
-			}
-			out = utf8.AppendRune(out, r)
-		default:
-			return "", false
-		}
+	raw := p.b[start:end]
+	p.pos++
+	if !escaped {
+		return string(raw), raw, nil
 	}
-	return string(out), true
-}
-
-func hex4(b []byte) (rune, bool) {
-	if len(b) < 4 {
-		return 0, false
+	s, ok := jsonstr.Unescape(raw)
+	if !ok {
+		return "", nil, p.syntax("a string has an invalid escape")
 	}
-	var r rune
-	for _, c := range b[:4] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
+	return s, raw, nil
 }

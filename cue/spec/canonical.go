@@ -12,8 +12,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/xp-ml/xp/internal/jsonstr"
 )
 
 // hashTag versions the spec hash: bump it when the meaning of a resolved
@@ -268,103 +269,25 @@ func (p *jsonParser) number() (json.Number, error) {
 // str reads a string as encoding/json decodes one: its escapes resolved,
 // each byte of invalid UTF-8 and each unpaired surrogate as U+FFFD.
 func (p *jsonParser) str() (string, error) {
-	p.i++ // the opening quote
-	start := p.i
-	// The common case: no escape, only printable ASCII.
-	for p.i < len(p.b) {
-		c := p.b[p.i]
-		if c == '"' {
-			p.i++
-			return string(p.b[start : p.i-1]), nil
+	start := p.i + 1 // after the opening quote
+	end, escaped, err := jsonstr.Scan(p.b, start)
+	if err != nil {
+		p.i = end
+		if stderrors.Is(err, jsonstr.ErrUnclosed) {
+			return "", io.ErrUnexpectedEOF
 		}
-		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
-			break
-		}
-		p.i++
+		return "", p.errorf("%v", err)
 	}
-	out := append([]byte(nil), p.b[start:p.i]...)
-	for p.i < len(p.b) {
-		c := p.b[p.i]
-		switch {
-		case c == '"':
-			p.i++
-			return string(out), nil
-		case c < 0x20:
-			return "", p.errorf("control character %#x in a string", c)
-		case c >= utf8.RuneSelf:
-			r, size := utf8.DecodeRune(p.b[p.i:])
-			out = utf8.AppendRune(out, r) // RuneError for invalid UTF-8
-			p.i += size
-		case c != '\\':
-			out = append(out, c)
-			p.i++
-		default:
-			if p.i+1 >= len(p.b) {
-				return "", io.ErrUnexpectedEOF
-			}
-			e := p.b[p.i+1]
-			p.i += 2
-			switch e {
-			case '"', '\\', '/':
-				out = append(out, e)
-			case 'b':
-				out = append(out, '\b')
-			case 'f':
-				out = append(out, '\f')
-			case 'n':
-				out = append(out, '\n')
-			case 'r':
-				out = append(out, '\r')
-			case 't':
-				out = append(out, '\t')
-			case 'u':
-				r := hex4(p.b[p.i:])
-				if r < 0 {
-					return "", p.errorf("invalid \\u escape")
-				}
-				p.i += 4
-				if utf16.IsSurrogate(r) {
-					r2 := rune(-1)
-					if p.i+1 < len(p.b) && p.b[p.i] == '\\' && p.b[p.i+1] == 'u' {
-						r2 = hex4(p.b[p.i+2:])
-					}
-					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-						p.i += 6
-						r = d
-					} else {
-						r = utf8.RuneError
-					}
-				}
-				out = utf8.AppendRune(out, r)
-			default:
-				return "", p.errorf("invalid escape \\%c", e)
-			}
-		}
+	p.i = end + 1
+	raw := p.b[start:end]
+	if !escaped && utf8.Valid(raw) {
+		return string(raw), nil
 	}
-	return "", io.ErrUnexpectedEOF
-}
-
-// hex4 is the value of 4 hex digits at the start of b, -1 if there are
-// not 4.
-func hex4(b []byte) rune {
-	if len(b) < 4 {
-		return -1
+	str, ok := jsonstr.Unescape(raw)
+	if !ok {
+		return "", p.errorf("a string has an invalid escape")
 	}
-	var r rune
-	for _, c := range b[:4] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c -= 'a' - 10
-		case c >= 'A' && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return -1
-		}
-		r = r<<4 | rune(c)
-	}
-	return r
+	return str, nil
 }
 
 func writeCanonical(b *bytes.Buffer, v any) error {
