@@ -163,18 +163,8 @@ func (p *jsonParser) value(depth int) (any, error) {
 				return nil, err
 			}
 			obj = append(obj, member{key, val})
-			p.ws()
-			if p.i >= len(p.b) {
-				return nil, io.ErrUnexpectedEOF
-			}
-			switch p.b[p.i] {
-			case ',':
-				p.i++
-			case '}':
-				p.i++
-				return obj, nil
-			default:
-				return nil, p.errorf("want , or } in an object")
+			if more, err := p.more('}'); !more {
+				return obj, err
 			}
 		}
 	case c == '[':
@@ -191,18 +181,8 @@ func (p *jsonParser) value(depth int) (any, error) {
 				return nil, err
 			}
 			arr = append(arr, val)
-			p.ws()
-			if p.i >= len(p.b) {
-				return nil, io.ErrUnexpectedEOF
-			}
-			switch p.b[p.i] {
-			case ',':
-				p.i++
-			case ']':
-				p.i++
-				return arr, nil
-			default:
-				return nil, p.errorf("want , or ] in an array")
+			if more, err := p.more(']'); !more {
+				return arr, err
 			}
 		}
 	case c == '"':
@@ -218,6 +198,24 @@ func (p *jsonParser) value(depth int) (any, error) {
 	default:
 		return nil, p.errorf("invalid character %q", c)
 	}
+}
+
+// more reads what follows a member or an element: a comma (true: more
+// follow) or the closing close (false, nil); anything else is an error.
+func (p *jsonParser) more(close byte) (bool, error) {
+	p.ws()
+	if p.i >= len(p.b) {
+		return false, io.ErrUnexpectedEOF
+	}
+	switch p.b[p.i] {
+	case ',':
+		p.i++
+		return true, nil
+	case close:
+		p.i++
+		return false, nil
+	}
+	return false, p.errorf("want , or %c", close)
 }
 
 func (p *jsonParser) literal(word string) error {
