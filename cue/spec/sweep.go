@@ -694,10 +694,15 @@ func field(body *ast.StructLit, name string) ast.Expr {
 // deepest field whose every enclosing struct, from #Experiment down, is
 // plainly a struct of independent fields. "train.seed" is its own unit
 // (#Experiment and #Train are such structs), so a sweep of 20,000 seeds
-// validates 20,000 integers, not 20,000 train blocks; "model.layers[0]"
-// stops at model.layers, a list whose constraint holds for the whole
-// list; 0 when #Experiment itself is not such a struct.
+// validates 20,000 integers, not 20,000 train blocks; "model.layers[0].dense"
+// is validated with the whole of model, whose schema ties its fields
+// together; 0 when #Experiment itself is not such a struct. The schema is
+// fixed, so a path's answer is worked out once (every point asks).
 func unitLen(sels []cue.Selector) int {
+	key := pathString(sels)
+	if n, ok := unitLens.Load(key); ok {
+		return n.(int)
+	}
 	s := schemaStructs()
 	body := s.experiment
 	n := 0
@@ -709,8 +714,12 @@ func unitLen(sels []cue.Selector) int {
 		n++
 		body = s.structBody(v)
 	}
+	unitLens.Store(key, n)
 	return n
 }
+
+// unitLens holds unitLen's answers by path.
+var unitLens sync.Map
 
 // baseTree is the resolved experiment as a JSON tree, without its sweep.
 func baseTree(resolved []byte) (map[string]any, error) {
