@@ -527,23 +527,32 @@ func TestSweepFieldwiseIsWhole(t *testing.T) {
 			"data.split":              [{test: 0.3}, {test: 0.1, validation: 0.2, seed: 3}]
 			"device":                  ["cpu", "auto"]
 		}`)
+	fieldwise, points := partsAreWhole(t, e)
+	if len(fieldwise.fields) != 8 {
+		t.Errorf("%d fields validated for %d points, want 8 (2 values of 4 fields)", len(fieldwise.fields), points)
+	}
+}
+
+// partsAreWhole checks that every point of e's grid validated by parts
+// (the fieldwise validator) is the point validated whole, byte for byte,
+// and returns the first validator and how many points there were.
+func partsAreWhole(t *testing.T, e *Experiment) (*validator, int) {
+	t.Helper()
 	base, sels, combos := sweepCombos(t, e)
-	fieldwise, _ := newValidator()
+	parts, _ := newValidator()
 	whole, _ := newValidator()
 	whole.fieldwise = false
 	for i, values := range combos {
-		a, aerr := fieldwise.point(e, base, sels, values)
+		a, aerr := parts.point(e, base, sels, values)
 		b, berr := whole.point(e, base, sels, values)
 		if aerr != nil || berr != nil {
 			t.Fatalf("point %d: %v, %v", i, aerr, berr)
 		}
-		if !bytes.Equal(a.Canonical, b.Canonical) {
-			t.Errorf("point %d:\n%s\nfield by field, whole:\n%s", i, a.Canonical, b.Canonical)
+		if !bytes.Equal(a.Canonical, b.Canonical) || a.Hash != b.Hash {
+			t.Errorf("point %d:\n%s\nby parts, whole:\n%s", i, a.Canonical, b.Canonical)
 		}
 	}
-	if len(fieldwise.fields) != 8 {
-		t.Errorf("%d fields validated for %d points, want 8 (2 values of 4 fields)", len(fieldwise.fields), len(combos))
-	}
+	return parts, len(combos)
 }
 
 // sweepCombos is what validator.point takes for each point of e's grid:
@@ -628,21 +637,7 @@ func TestSweepUnitsAreWhole(t *testing.T) {
 		`"device": ["cpu", "auto"], "train.seed": [1, 2]`,
 	} {
 		t.Run(params, func(t *testing.T) {
-			e := loadSweep(t, "\t\tparams: {"+params+"}")
-			base, sels, combos := sweepCombos(t, e)
-			units, _ := newValidator()
-			whole, _ := newValidator()
-			whole.fieldwise = false
-			for i, values := range combos {
-				a, aerr := units.point(e, base, sels, values)
-				b, berr := whole.point(e, base, sels, values)
-				if aerr != nil || berr != nil {
-					t.Fatalf("point %d: %v, %v", i, aerr, berr)
-				}
-				if !bytes.Equal(a.Canonical, b.Canonical) || a.Hash != b.Hash {
-					t.Errorf("point %d:\n%s\nby unit, whole:\n%s", i, a.Canonical, b.Canonical)
-				}
-			}
+			units, _ := partsAreWhole(t, loadSweep(t, "\t\tparams: {"+params+"}"))
 			if len(units.fields) == 0 {
 				t.Error("nothing was validated by unit")
 			}

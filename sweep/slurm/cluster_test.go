@@ -455,10 +455,7 @@ func TestClusterLiveCancelTimeout(t *testing.T) {
 
 	// requeue's point trained here without a stop, in a project of its
 	// own, while the Slurm tasks train.
-	refRoot := t.TempDir()
-	if err := os.CopyFS(filepath.Join(refRoot, "experiments"), os.DirFS(filepath.Join(root, "experiments"))); err != nil {
-		t.Fatal(err)
-	}
+	refRoot := localCopy(t, root)
 	ref := exec.CommandContext(ctx, xp, "run", "--allow-dirty", "--executor", "local", "requeue")
 	ref.Dir = refRoot
 	refDone := make(chan error, 1)
@@ -725,25 +722,13 @@ func TestClusterASHA(t *testing.T) {
 	needSlurm(t)
 	xp := buildXP(t)
 	startCluster(t)
-	root := sweeptest.Project(t)
-	if err := os.WriteFile(filepath.Join(root, "experiments", "asha.cue"), []byte(ashaExperiment), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	refRoot := t.TempDir()
-	if err := os.CopyFS(filepath.Join(refRoot, "experiments"), os.DirFS(filepath.Join(root, "experiments"))); err != nil {
-		t.Fatal(err)
-	}
+	root := projectWith(t, "asha.cue", ashaExperiment)
+	refRoot := localCopy(t, root)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	xpRun := func(t *testing.T, dir string, args ...string) string {
 		t.Helper()
-		cmd := exec.CommandContext(ctx, xp, args...)
-		cmd.Dir = dir
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("xp %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
+		return xpOK(ctx, t, xp, dir, args...)
 	}
 
 	began := time.Now()
@@ -902,25 +887,13 @@ func TestClusterTPE(t *testing.T) {
 	needSlurm(t)
 	xp := buildXP(t)
 	startCluster(t)
-	root := sweeptest.Project(t)
-	if err := os.WriteFile(filepath.Join(root, "experiments", "tpe.cue"), []byte(tpeExperiment), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	refRoot := t.TempDir()
-	if err := os.CopyFS(filepath.Join(refRoot, "experiments"), os.DirFS(filepath.Join(root, "experiments"))); err != nil {
-		t.Fatal(err)
-	}
+	root := projectWith(t, "tpe.cue", tpeExperiment)
+	refRoot := localCopy(t, root)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	xpRun := func(dir string, args ...string) string {
 		t.Helper()
-		cmd := exec.CommandContext(ctx, xp, args...)
-		cmd.Dir = dir
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("xp %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
+		return xpOK(ctx, t, xp, dir, args...)
 	}
 	began := time.Now()
 	onSlurm := xpRun(root, "run", "--allow-dirty", "tpe")
@@ -937,4 +910,40 @@ func TestClusterTPE(t *testing.T) {
 	if ls != lsHere || strings.Count(ls, "succeeded") != 8 {
 		t.Errorf("xp ls --sweep tpe on slurm:\n%s\nlocally:\n%s", ls, lsHere)
 	}
+}
+
+// projectWith is a test project (sweeptest.Project) with the experiment
+// file name holding src.
+func projectWith(t *testing.T, name, src string) string {
+	t.Helper()
+	root := sweeptest.Project(t)
+	if err := os.WriteFile(filepath.Join(root, "experiments", name), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// localCopy is a directory of its own holding a copy of root's
+// experiments, where a sweep trained on Slurm in root is trained with the
+// local executor to compare.
+func localCopy(t *testing.T, root string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(filepath.Join(dir, "experiments"), os.DirFS(filepath.Join(root, "experiments"))); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// xpOK runs the xp binary at xp in dir and returns its output, failing t
+// when it fails.
+func xpOK(ctx context.Context, t *testing.T, xp, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, xp, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("xp %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
 }
