@@ -41,7 +41,7 @@ func readSpecFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	if len(src) > MaxSpecFileBytes {
-		return nil, fmt.Errorf("%s is larger than the %d MiB a spec file may be", path, MaxSpecFileBytes>>20)
+		return nil, fmt.Errorf("larger than the %d MiB a spec file may be", MaxSpecFileBytes>>20)
 	}
 	return src, nil
 }

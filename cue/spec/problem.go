@@ -178,12 +178,39 @@ func inPlainWords(msg, format string, args []any, others []token.Pos, cwd string
 	if kind(a) != "" || kind(b) != "" {
 		return msg
 	}
+	// A value against a constraint of another kind (tags: "risk" where
+	// the schema has a list) is the wrong kind of value, not two values.
+	if strings.Contains(format, "(mismatched types %s and %s)") && len(args) >= 4 {
+		kinds := [2]string{fmt.Sprint(args[2]), fmt.Sprint(args[3])}
+		for i, pair := range [][2]string{{a, b}, {b, a}} {
+			if isLiteral(pair[0]) && !isLiteral(pair[1]) {
+				return fmt.Sprintf("%s is %s, but this field takes %s", pair[0], withArticle(kinds[i]), withArticle(kinds[1-i]))
+			}
+		}
+	}
 	where := ""
 	if len(others) > 0 {
 		o := others[0]
 		where = fmt.Sprintf(" (one set at %s:%d:%d)", relativePos(o.Filename(), cwd), o.Line(), o.Column())
 	}
 	return fmt.Sprintf("two values for one field, %s and %s%s: a CUE field holds one value, so A & {...} cannot change a value A sets (README: \"Variants\")", a, b, where)
+}
+
+// isLiteral says whether s is how CUE prints a concrete scalar: a quoted
+// string, a number, true, false or null.
+func isLiteral(s string) bool {
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return true
+	}
+	return strings.HasPrefix(s, `"`) || s == "true" || s == "false" || s == "null"
+}
+
+// withArticle is a CUE kind with its article: "a list", "an int".
+func withArticle(kind string) string {
+	if kind == "int" {
+		return "an int"
+	}
+	return "a " + kind
 }
 
 // fieldPath writes a CUE error path, whose labels CUE already quotes where

@@ -104,6 +104,25 @@ func TestInPlainWords(t *testing.T) {
 		{"a string for an int: CUE's words", []any{`"ten"`, "int"}, `conflicting values "ten" and int`},
 		{"two values", []any{"0.1", "0"}, "two values for one field, 0.1 and 0: a CUE field holds one value, so A & {...} cannot change a value A sets (README: \"Variants\")"},
 	}
+	// With CUE's kinds: a value against a constraint of another kind is
+	// the wrong kind, two values stay two values.
+	kinds := conflict + " (mismatched types %s and %s)"
+	for _, tt := range []struct {
+		name string
+		args []any
+		want string
+	}{
+		{"a string for a list", []any{`"risk"`, "[...string]", "string", "list"}, `"risk" is a string, but this field takes a list`},
+		{"a number for a struct", []any{"{a: int}", "3", "struct", "int"}, "3 is an int, but this field takes a struct"},
+		{"two values of two kinds", []any{"0.1", "0", "float", "int"}, "two values for one field, 0.1 and 0: a CUE field holds one value, so A & {...} cannot change a value A sets (README: \"Variants\")"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			msg := fmt.Sprintf(kinds, tt.args...)
+			if got := inPlainWords(msg, kinds, tt.args, nil, ""); got != tt.want {
+				t.Errorf("got  %q\nwant %q", got, tt.want)
+			}
+		})
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			msg := fmt.Sprintf(conflict, tt.args...)
