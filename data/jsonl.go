@@ -14,14 +14,6 @@ import (
 // ErrJSON is a JSON Lines file that cannot be read as a table.
 var ErrJSON = errors.New("invalid JSON line")
 
-// jsonCell is one value of a JSON Lines file before its column's type is
-// known.
-type jsonCell struct {
-	kind cellKind
-	num  float64
-	text string // the string, or the number's literal, or "true"/"false"
-}
-
 // parseJSONL reads JSON Lines: one object per line, its members the row's
 // values. Columns are the members in the order they first appear; a row
 // without a member has a missing value there, as does null or "". A column
@@ -36,7 +28,7 @@ func parseJSONL(ctx context.Context, path string, buf []byte) (*Frame, error) {
 	buf = bytes.TrimPrefix(buf, []byte("\xef\xbb\xbf"))
 	f := &Frame{Path: path}
 	index := map[string]int{}
-	var cells [][]jsonCell // by column, then row
+	var cells [][]Cell // by column, then row
 	interned := map[string]string{}
 	intern := func(b string) string {
 		if s, ok := interned[b]; ok {
@@ -66,7 +58,7 @@ func parseJSONL(ctx context.Context, path string, buf []byte) (*Frame, error) {
 		}
 		row := f.Len()
 		seen := map[int]bool{}
-		err := jsonObject(text, func(key string, c jsonCell) error {
+		err := jsonObject(text, func(key string, c Cell) error {
 			j, ok := index[key]
 			if !ok {
 				if key == "" {
@@ -75,7 +67,7 @@ func parseJSONL(ctx context.Context, path string, buf []byte) (*Frame, error) {
 				j = len(f.Names)
 				index[key] = j
 				f.Names = append(f.Names, key)
-				cells = append(cells, make([]jsonCell, row, max(row, 16)))
+				cells = append(cells, make([]Cell, row, max(row, 16)))
 			}
 			if seen[j] {
 				return fmt.Errorf("member %q appears twice", key)
@@ -93,7 +85,7 @@ func parseJSONL(ctx context.Context, path string, buf []byte) (*Frame, error) {
 		f.Line = append(f.Line, line)
 		for j := range cells {
 			if len(cells[j]) == row { // absent from this row
-				cells[j] = append(cells[j], jsonCell{kind: cellMissing})
+				cells[j] = append(cells[j], Cell{kind: cellMissing})
 			}
 		}
 	}
@@ -103,43 +95,12 @@ func parseJSONL(ctx context.Context, path string, buf []byte) (*Frame, error) {
 	if f.Len() == 0 || len(f.Names) == 0 {
 		return nil, &ParseError{Path: path, Line: 1, Err: ErrNoRows}
 	}
-	for j, name := range f.Names {
-		f.Cols = append(f.Cols, jsonColumn(name, cells[j]))
-	}
+	f.Cols = typedColumns(f.Names, f.Len(), func(i, j int) Cell { return cells[j][i] })
 	return f, nil
 }
 
-func jsonColumn(name string, cells []jsonCell) *Column {
-	c := &Column{Name: name, Numeric: true, Missing: make([]bool, len(cells))}
-	for _, v := range cells {
-		if v.kind == cellText {
-			c.Numeric = false
-			break
-		}
-	}
-	if c.Numeric {
-		c.Num = make([]float64, len(cells))
-	} else {
-		c.Str = make([]string, len(cells))
-	}
-	for i, v := range cells {
-		switch {
-		case v.kind == cellMissing:
-			c.Missing[i] = true
-			if c.Numeric {
-				c.Num[i] = math.NaN()
-			}
-		case c.Numeric:
-			c.Num[i] = v.num
-		default:
-			c.Str[i] = v.text
-		}
-	}
-	return c
-}
-
 // jsonObject calls member for each member of the one JSON object in text.
-func jsonObject(text []byte, member func(string, jsonCell) error) error {
+func jsonObject(text []byte, member func(string, Cell) error) error {
 	dec := json.NewDecoder(bytes.NewReader(text))
 	dec.UseNumber()
 	tok, err := dec.Token()
@@ -159,7 +120,7 @@ func jsonObject(text []byte, member func(string, jsonCell) error) error {
 		if err != nil {
 			return jsonErr(err)
 		}
-		var c jsonCell
+		var c Cell
 		switch v := tok.(type) {
 		case nil:
 			c.kind = cellMissing

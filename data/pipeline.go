@@ -125,7 +125,33 @@ type encodeCounts struct {
 }
 
 func newEncodeCounts(n int) *encodeCounts {
-	return &encodeCounts{imputed: make([]int, n), unknown: make([]int, n), other: make([]int, n)}
+	all := make([]int, 3*n)
+	return &encodeCounts{imputed: all[:n:n], unknown: all[n : 2*n : 2*n], other: all[2*n:]}
+}
+
+// encodePlan is what encode needs of a pipeline besides the values: each
+// column's first feature, and the index of each one-hot or embedding
+// column's categories. It depends on the pipeline alone, so a caller
+// that encodes many times (Encoder) works it out once.
+type encodePlan struct {
+	offs  []int
+	index []map[string]int
+}
+
+func (p *Pipeline) plan() *encodePlan {
+	pl := &encodePlan{offs: make([]int, len(p.Columns)), index: make([]map[string]int, len(p.Columns))}
+	off := 0
+	for k := range p.Columns {
+		pl.offs[k] = off
+		off += p.Columns[k].width()
+		if e := p.Columns[k].Encoding; e == EncodeOneHot || e == EncodeEmbedding {
+			pl.index[k] = make(map[string]int, len(p.Columns[k].Categories))
+			for i, cat := range p.Columns[k].Categories {
+				pl.index[k][cat] = i
+			}
+		}
+	}
+	return pl
 }
 
 // encodeBlock is how many rows encode fills at a time: every column is
@@ -138,22 +164,10 @@ const encodeBlock = 256
 // matrix. Prepare and Transform both come through here, which is what makes
 // their outputs bit for bit the same. Statistics are float64; only the
 // result is rounded to float32.
-func (p *Pipeline) encode(cols []*Column, rows []int, y []int32, counts *encodeCounts) Matrix {
+func (p *Pipeline) encode(plan *encodePlan, cols []*Column, rows []int, y []int32, counts *encodeCounts) Matrix {
 	d := len(p.Features)
 	m := Matrix{X: make([]float32, len(rows)*d), Y: y, N: len(rows), D: d}
-	offs := make([]int, len(p.Columns))
-	index := make([]map[string]int, len(p.Columns))
-	off := 0
-	for k := range p.Columns {
-		offs[k] = off
-		off += p.Columns[k].width()
-		if e := p.Columns[k].Encoding; e == EncodeOneHot || e == EncodeEmbedding {
-			index[k] = make(map[string]int, len(p.Columns[k].Categories))
-			for i, cat := range p.Columns[k].Categories {
-				index[k][cat] = i
-			}
-		}
-	}
+	offs, index := plan.offs, plan.index
 	var bag []float64
 	var toks []string
 	var touched []int
@@ -290,17 +304,44 @@ func (p *Pipeline) steps() []Step {
 // is nil when f has no target column, and NoClass for rows whose target is
 // missing; a target value that was never a class is an error.
 func (p *Pipeline) Transform(f *Frame) (Matrix, error) {
-	if err := p.check(); err != nil {
+	e, err := p.Encoder()
+	if err != nil {
 		return Matrix{}, fmt.Errorf("transform %s: %w", f.Path, err)
 	}
+	return e.Transform(f)
+}
+
+// Encoder transforms frames as its Pipeline does (Transform), with what
+// depends on the pipeline alone done once: its check, its features'
+// layout, its categories' indexes and its classes' ids. A server keeps
+// one per model, so a request of one row pays for that row alone. It is
+// safe for concurrent use; its pipeline must not change while it is used.
+type Encoder struct {
+	p     *Pipeline
+	plan  *encodePlan
+	steps []Step
+	ids   map[string]int32
+}
+
+// Encoder checks p and makes its Encoder.
+func (p *Pipeline) Encoder() (*Encoder, error) {
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	return &Encoder{p: p, plan: p.plan(), steps: p.steps(), ids: classIDs(p.Classes)}, nil
+}
+
+// Transform is Pipeline.Transform.
+func (e *Encoder) Transform(f *Frame) (Matrix, error) {
+	p := e.p
 	t := newTable(f)
 	all := make([]int, f.Len())
 	for i := range all {
 		all[i] = i
 	}
-	steps := p.steps()
-	for i := range steps {
-		if _, err := steps[i].apply(t, [][]int{all}); err != nil {
+	groups := [][]int{all}
+	for i := range e.steps {
+		if _, err := e.steps[i].apply(t, groups); err != nil {
 			return Matrix{}, fmt.Errorf("transform: %w", err)
 		}
 	}
@@ -318,11 +359,10 @@ func (p *Pipeline) Transform(f *Frame) (Matrix, error) {
 		features[k] = t.cols[j]
 	}
 	if p.Task == TaskRegression {
-		return p.transformRegression(f, features, all)
+		return e.transformRegression(f, features, all)
 	}
 	var y []int32
 	if j := f.index(p.Target); j >= 0 {
-		ids := classIDs(p.Classes)
 		y = make([]int32, f.Len())
 		c := f.Cols[j]
 		for i := range y {
@@ -330,7 +370,7 @@ func (p *Pipeline) Transform(f *Frame) (Matrix, error) {
 				y[i] = NoClass
 				continue
 			}
-			id, ok := ids[c.text(i)]
+			id, ok := e.ids[c.text(i)]
 			if !ok {
 				return Matrix{}, errorf(ErrUnknownClass, "transform: %s:%d: %s %q is not one of the training classes %s",
 					f.Path, f.Line[i], p.Target, c.text(i), quoteList(p.Classes))
@@ -338,14 +378,15 @@ func (p *Pipeline) Transform(f *Frame) (Matrix, error) {
 			y[i] = id
 		}
 	}
-	return p.encode(features, all, y, newEncodeCounts(len(p.Columns))), nil
+	return p.encode(e.plan, features, all, y, newEncodeCounts(len(p.Columns))), nil
 }
 
 // transformRegression encodes rows for a regression pipeline: T and
 // Target are nil when f has no target column, and NaN where the target is
 // missing or not a number.
-func (p *Pipeline) transformRegression(f *Frame, features []*Column, all []int) (Matrix, error) {
-	m := p.encode(features, all, nil, newEncodeCounts(len(p.Columns)))
+func (e *Encoder) transformRegression(f *Frame, features []*Column, all []int) (Matrix, error) {
+	p := e.p
+	m := p.encode(e.plan, features, all, nil, newEncodeCounts(len(p.Columns)))
 	j := f.index(p.Target)
 	if j < 0 {
 		return m, nil

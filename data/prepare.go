@@ -193,10 +193,11 @@ func PrepareTask(f, test *Frame, d spec.Data, task Task) (*Prepared, error) {
 	}
 	ids := classIDs(classes)
 	counts := newEncodeCounts(len(p.Columns))
+	plan := p.plan()
 	var m [numSplits]Matrix
 	for s, rs := range w.splits {
 		if regression {
-			m[s] = p.encode(features, rs, nil, counts)
+			m[s] = p.encode(plan, features, rs, nil, counts)
 			m[s].T, m[s].Target = scale.scale(target, rs)
 			continue
 		}
@@ -204,7 +205,7 @@ func PrepareTask(f, test *Frame, d spec.Data, task Task) (*Prepared, error) {
 		for i, r := range rs {
 			y[i] = ids[labels[r]]
 		}
-		m[s] = p.encode(features, rs, y, counts)
+		m[s] = p.encode(plan, features, rs, y, counts)
 	}
 	report = append(report, encodeReports(p, counts)...)
 

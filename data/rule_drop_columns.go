@@ -26,7 +26,7 @@ func (r dropColumns) fit(w *workspace, field string) (RuleReport, string, error)
 		}
 	}
 	for _, name := range r.Columns {
-		w.formerly[name] = "dropped by " + field
+		w.noteGone(name, "dropped by "+field)
 	}
 	st := &dropColumnsStep{Columns: slices.Clone(r.Columns)}
 	return w.applyStep(st, func([numSplits]int, int) string { return "dropped columns " + strings.Join(st.Columns, ", ") })
@@ -36,7 +36,7 @@ func (r dropColumns) vet(c *schemaCheck, field string) {
 	for k, name := range r.Columns {
 		if c.changeable(fmt.Sprintf("%s.%s.columns[%d]", field, kindDropColumns, k), name) >= 0 {
 			c.t.gone[c.t.index(name)] = true
-			c.t.formerly[name] = "dropped by " + field
+			c.t.noteGone(name, "dropped by "+field)
 		}
 	}
 }

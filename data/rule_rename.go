@@ -39,7 +39,7 @@ func (r rename) fit(w *workspace, field string) (RuleReport, string, error) {
 	}
 	for _, old := range olds {
 		if r[old] != old {
-			w.formerly[old] = fmt.Sprintf("renamed to %q by %s", r[old], field)
+			w.noteGone(old, fmt.Sprintf("renamed to %q by %s", r[old], field))
 		}
 		delete(w.formerly, r[old])
 	}
@@ -77,7 +77,7 @@ func (r rename) vet(c *schemaCheck, field string) {
 	for old, j := range idx {
 		c.t.names[j] = r[old]
 		if r[old] != old {
-			c.t.formerly[old] = fmt.Sprintf("renamed to %q by %s", r[old], field)
+			c.t.noteGone(old, fmt.Sprintf("renamed to %q by %s", r[old], field))
 		}
 	}
 }

@@ -101,14 +101,13 @@ type Problem struct {
 // each value named by its row. Transform ignores extra columns; a caller
 // that wants them refused, as a server does, checks first.
 func (s *InputSchema) Check(f *Frame) []Problem {
-	names := s.Names()
 	var out []Problem
 	for _, n := range f.Names {
 		switch {
 		case !utf8.ValidString(n):
 			out = append(out, Problem{Row: -1, Column: n, Kind: ProblemInvalidUTF8})
-		case n != s.Target && !slices.Contains(names, n):
-			out = append(out, Problem{Row: -1, Column: n, Kind: ProblemUnknownColumn, Hint: hint(n, names)})
+		case n != s.Target && !slices.ContainsFunc(s.Inputs, func(in Input) bool { return in.Name == n }):
+			out = append(out, Problem{Row: -1, Column: n, Kind: ProblemUnknownColumn, Hint: hint(n, s.Names())})
 		}
 	}
 	for _, in := range s.Inputs {

@@ -25,15 +25,24 @@ type table struct {
 }
 
 func newTable(f *Frame) *table {
+	n := len(f.Cols)
+	flags := make([]bool, 2*n)
 	return &table{
-		path:     f.Path,
-		lines:    f.Line,
-		names:    slices.Clone(f.Names),
-		cols:     slices.Clone(f.Cols),
-		owned:    make([]bool, len(f.Cols)),
-		gone:     make([]bool, len(f.Cols)),
-		formerly: map[string]string{},
+		path:  f.Path,
+		lines: f.Line,
+		names: slices.Clone(f.Names),
+		cols:  slices.Clone(f.Cols),
+		owned: flags[:n:n],
+		gone:  flags[n:],
 	}
+}
+
+// noteGone records what became of a name no longer in the table.
+func (t *table) noteGone(name, why string) {
+	if t.formerly == nil {
+		t.formerly = map[string]string{}
+	}
+	t.formerly[name] = why
 }
 
 // index is the column called name, -1 if none.

@@ -126,7 +126,12 @@ const ValueDigits = 6
 
 // FormatProb writes a probability with ProbDecimals decimals: 0.250000,
 // 1.000000, 0.000012.
-func FormatProb(p float32) string { return strconv.FormatFloat(float64(p), 'f', ProbDecimals, 64) }
+func FormatProb(p float32) string { return string(AppendProb(nil, p)) }
+
+// AppendProb appends p as FormatProb writes it.
+func AppendProb(dst []byte, p float32) []byte {
+	return strconv.AppendFloat(dst, float64(p), 'f', ProbDecimals, 64)
+}
 
 // FormatValue writes a regression's prediction in the target's units with
 // ValueDigits significant digits and never an exponent: 1234570, 25.5,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/xp-ml/xp/backends"
 	"github.com/xp-ml/xp/cue/spec"
@@ -31,6 +32,12 @@ type Predictor struct {
 	Backend backends.Backend
 	// Note says why Backend is not the run's, when it is not.
 	Note string
+
+	// encoder is Pipeline's, made by the first Encode: Pipeline must not
+	// change after it.
+	encoderOnce sync.Once
+	encoder     *data.Encoder
+	encoderErr  error
 }
 
 // Load reads what run r saved in its artifact directory dir
@@ -111,9 +118,14 @@ func (p *Predictor) Predict(ctx context.Context, f *data.Frame) ([]float32, erro
 }
 
 // Encode encodes f's rows as the run's training rows were: its fitted
-// cleaning steps, then its encoders (data.Pipeline.Transform).
+// cleaning steps, then its encoders (data.Pipeline.Transform), with the
+// pipeline's data.Encoder made once for every call.
 func (p *Predictor) Encode(f *data.Frame) (data.Matrix, error) {
-	return p.Pipeline.Transform(f)
+	p.encoderOnce.Do(func() { p.encoder, p.encoderErr = p.Pipeline.Encoder() })
+	if p.encoderErr != nil {
+		return data.Matrix{}, fmt.Errorf("transform %s: %w", f.Path, p.encoderErr)
+	}
+	return p.encoder.Transform(f)
 }
 
 // Scorer is a Predictor's model compiled once to score many matrices, as

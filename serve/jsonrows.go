@@ -2,7 +2,10 @@ package serve
 
 import (
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/xp-ml/xp/data"
@@ -24,14 +27,17 @@ const (
 // missing column; null is a missing value), text in a numeric column
 // (which would make the whole column text), duplicate and nested members,
 // and invalid UTF-8 (which decoding would replace). A syntax error or a
-// body of another shape is a *badRequest; problems are returned.
+// body of another shape is a *badRequest; problems are returned. names
+// are the schema's inputs' names.
 //
 // It is a parser of its own rather than encoding/json's Decoder.Token,
 // which costs a server more than the rest of a one-row request together;
-// FuzzJSONRows holds it to encoding/json's reading.
-func jsonRows(body []byte, schema *data.InputSchema) (*data.Frame, []problem, error) {
-	p := &rowsParser{b: body, schema: schema, names: schema.Names(),
-		cols: make([][]data.Cell, len(schema.Inputs)+1)}
+// FuzzJSONRows holds it to encoding/json's reading. Names and values are
+// cut from the body, and a request's cells are one slice, so that a row
+// costs no allocation of its own beyond the escaped strings it has.
+func jsonRows(body string, schema *data.InputSchema, names []string) (*data.Frame, []problem, error) {
+	p := &rowsParser{b: body, schema: schema, names: names,
+		width: len(names) + 1, seen: make([]bool, len(names)+1)}
 	if err := p.document(); err != nil {
 		return nil, nil, err
 	}
@@ -41,21 +47,25 @@ func jsonRows(body []byte, schema *data.InputSchema) (*data.Frame, []problem, er
 	if len(p.problems) > 0 {
 		return nil, p.problems, nil
 	}
-	names, cols := p.names, p.cols[:len(p.names)]
 	if p.target {
-		names, cols = append(names[:len(names):len(names)], schema.Target), p.cols
+		names = append(names[:len(names):len(names)], schema.Target)
 	}
-	return data.FrameOfCells("request", names, cols), nil, nil
+	return data.FrameOfCells("request", names, p.cells, p.width), nil, nil
 }
 
 // rowsParser walks a JSON body byte by byte.
 type rowsParser struct {
-	b        []byte
-	pos      int
-	schema   *data.InputSchema
-	names    []string
-	cols     [][]data.Cell // by input, then the target's
-	target   bool          // some row has the target
+	b      string // the body: names and values are cut from it, not copied
+	pos    int
+	schema *data.InputSchema
+	names  []string
+	// width is the cells of a row: one per input, then the target's.
+	width int
+	// cells are the rows' cells, row after row.
+	cells    []data.Cell
+	seen     []bool   // the columns of the row being read seen so far
+	unknown  []string // the names that are no column seen in that row
+	target   bool     // some row has the target
 	rows     int
 	problems []problem
 }
@@ -100,7 +110,7 @@ func (p *rowsParser) document() error {
 		return &badRequest{msg: `bad input: want a JSON object {"rows": [...]}`}
 	}
 	seen := false
-	err := p.members(func(key string, raw []byte) error {
+	err := p.members(func(key string, raw string) error {
 		if key != "rows" || seen {
 			if seen {
 				return &badRequest{msg: `bad input: "rows" appears twice`}
@@ -121,7 +131,7 @@ func (p *rowsParser) document() error {
 
 // members reads an object, calling member after each name and its colon;
 // member reads the value.
-func (p *rowsParser) members(member func(key string, raw []byte) error) error {
+func (p *rowsParser) members(member func(key string, raw string) error) error {
 	if err := p.expect('{'); err != nil {
 		return err
 	}
@@ -181,19 +191,20 @@ func (p *rowsParser) rowList() error {
 	}
 }
 
-// row reads row i into the columns and notes its problems.
+// row reads row i into the cells and notes its problems.
 func (p *rowsParser) row(i int) error {
-	for j := range p.cols {
-		p.cols[j] = append(p.cols[j], data.MissingCell())
+	p.cells = slices.Grow(p.cells, p.width)
+	for range p.width {
+		p.cells = append(p.cells, data.MissingCell())
 	}
 	if p.peek() != '{' {
 		p.problems = append(p.problems, problem{Row: &i, Problem: problemNotObject})
 		_, _, _, err := p.value()
 		return err
 	}
-	seen := make([]bool, len(p.cols))
-	var unknown []string // names that are no column, seen in this row
-	err := p.members(func(key string, raw []byte) error {
+	clear(p.seen)
+	p.unknown = p.unknown[:0]
+	err := p.members(func(key string, raw string) error {
 		cell, kind, vraw, err := p.value()
 		if err != nil {
 			return err
@@ -201,28 +212,28 @@ func (p *rowsParser) row(i int) error {
 		k := p.column(key)
 		dup := false
 		if k >= 0 {
-			dup, seen[k] = seen[k], true
+			dup, p.seen[k] = p.seen[k], true
 		} else {
-			for _, u := range unknown {
+			for _, u := range p.unknown {
 				dup = dup || u == key
 			}
-			unknown = append(unknown, key)
+			p.unknown = append(p.unknown, key)
 		}
-		if pr := p.check(i, key, raw, k, dup, kind, vraw); pr != nil {
-			p.problems = append(p.problems, *pr)
+		if pr, bad := p.check(i, key, raw, k, dup, kind, vraw); bad {
+			p.problems = append(p.problems, pr)
 			return nil
 		}
 		if k == len(p.names) {
 			p.target = true
 		}
-		p.cols[k][i] = cell
+		p.cells[i*p.width+k] = cell
 		return nil
 	})
 	if err != nil {
 		return err
 	}
 	for k, name := range p.names {
-		if !seen[k] {
+		if !p.seen[k] {
 			p.problems = append(p.problems, newProblem(i, name, data.ProblemMissingColumn))
 		}
 	}
@@ -244,13 +255,14 @@ func (p *rowsParser) column(key string) int {
 }
 
 // check says what is wrong with member key (raw as sent) of row i, column
-// k, whose value is of kind (raw as sent), if anything.
-func (p *rowsParser) check(i int, key string, raw []byte, k int, dup bool, kind valueKind, vraw []byte) *problem {
+// k, whose value is of kind (raw as sent), if anything: false when
+// nothing is.
+func (p *rowsParser) check(i int, key string, raw string, k int, dup bool, kind valueKind, vraw string) (problem, bool) {
 	var pr problem
 	numeric := k >= 0 && k < len(p.names) && p.schema.Inputs[k].Type == data.TypeNumber
 	switch {
-	case !utf8.Valid(raw):
-		pr = newProblem(i, string(raw), data.ProblemInvalidUTF8)
+	case !utf8.ValidString(raw):
+		pr = newProblem(i, raw, data.ProblemInvalidUTF8)
 	case dup:
 		pr = newProblem(i, key, problemDuplicate)
 	case k < 0:
@@ -260,23 +272,26 @@ func (p *rowsParser) check(i int, key string, raw []byte, k int, dup bool, kind 
 		}
 	case kind == valueNested:
 		pr = newProblem(i, key, problemNested)
-	case kind == valueString && !utf8.Valid(vraw):
-		pr = newProblem(i, key, data.ProblemInvalidUTF8).withValue(string(vraw))
+	case kind == valueString && !utf8.ValidString(vraw):
+		pr = newProblem(i, key, data.ProblemInvalidUTF8).withValue(vraw)
 	case numeric && (kind == valueString && len(vraw) > 0 || kind == valueBool):
 		pr = newProblem(i, key, data.ProblemNotNumber).withValue(p.text(vraw, kind))
+	case numeric && kind == valueHuge:
+		pr = newProblem(i, key, data.ProblemNotNumber).withValue(vraw)
+		pr.Hint = "beyond the range of a 64-bit float"
 	default:
-		return nil
+		return problem{}, false
 	}
-	return &pr
+	return pr, true
 }
 
 // text is a string or a boolean as the answer shows it.
-func (p *rowsParser) text(raw []byte, kind valueKind) string {
+func (p *rowsParser) text(raw string, kind valueKind) string {
 	if kind == valueString {
 		s, _ := jsonstr.Unescape(raw)
 		return s
 	}
-	return string(raw)
+	return raw
 }
 
 type valueKind uint8
@@ -287,11 +302,14 @@ const (
 	valueBool
 	valueNull
 	valueNested
+	// valueHuge is a number beyond float64's range, which a frame holds as
+	// text (data.NumberCell).
+	valueHuge
 )
 
 // value reads one value: as a cell, its kind, and its bytes as sent (a
 // string's without the quotes).
-func (p *rowsParser) value() (data.Cell, valueKind, []byte, error) {
+func (p *rowsParser) value() (data.Cell, valueKind, string, error) {
 	switch c := p.peek(); {
 	case c == '"':
 		s, raw, err := p.str()
@@ -299,28 +317,31 @@ func (p *rowsParser) value() (data.Cell, valueKind, []byte, error) {
 	case c == '-' || c >= '0' && c <= '9':
 		lit, err := p.number()
 		if err != nil {
-			return data.Cell{}, 0, nil, err
+			return data.Cell{}, 0, "", err
 		}
-		x, _ := strconv.ParseFloat(string(lit), 64) // out of range: ±Inf, which NumberCell makes text
-		return data.NumberCell(x, string(lit)), valueNumber, lit, nil
+		x, _ := strconv.ParseFloat(lit, 64) // out of range: ±Inf, which NumberCell makes text
+		if math.IsInf(x, 0) {
+			return data.NumberCell(x, lit), valueHuge, lit, nil
+		}
+		return data.NumberCell(x, lit), valueNumber, lit, nil
 	case c == 't' || c == 'f' || c == 'n':
 		for _, lit := range []string{"true", "false", "null"} {
-			if len(p.b)-p.pos >= len(lit) && string(p.b[p.pos:p.pos+len(lit)]) == lit {
+			if strings.HasPrefix(p.b[p.pos:], lit) {
 				p.pos += len(lit)
 				if lit == "null" {
-					return data.MissingCell(), valueNull, nil, nil
+					return data.MissingCell(), valueNull, "", nil
 				}
-				return data.TextCell(lit), valueBool, []byte(lit), nil
+				return data.TextCell(lit), valueBool, lit, nil
 			}
 		}
 	case c == '{':
-		return data.Cell{}, valueNested, nil, p.members(func(string, []byte) error { _, _, _, err := p.value(); return err })
+		return data.Cell{}, valueNested, "", p.members(func(string, string) error { _, _, _, err := p.value(); return err })
 	case c == '[':
-		return data.Cell{}, valueNested, nil, p.array()
+		return data.Cell{}, valueNested, "", p.array()
 	case c == 0:
-		return data.Cell{}, 0, nil, p.syntax("the body ends where a value belongs")
+		return data.Cell{}, 0, "", p.syntax("the body ends where a value belongs")
 	}
-	return data.Cell{}, 0, nil, p.syntax("%q where a value belongs", p.b[p.pos])
+	return data.Cell{}, 0, "", p.syntax("%q where a value belongs", p.b[p.pos])
 }
 
 // array reads past an array of any values.
@@ -347,7 +368,7 @@ func (p *rowsParser) array() error {
 }
 
 // number reads a number as JSON writes one: -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?
-func (p *rowsParser) number() ([]byte, error) {
+func (p *rowsParser) number() (string, error) {
 	start := p.pos
 	b := p.b
 	digits := func() int {
@@ -364,12 +385,12 @@ func (p *rowsParser) number() ([]byte, error) {
 	if p.pos < len(b) && b[p.pos] == '0' {
 		p.pos++
 	} else if digits() == 0 {
-		return nil, p.syntax("a number needs digits")
+		return "", p.syntax("a number needs digits")
 	}
 	if p.pos < len(b) && b[p.pos] == '.' {
 		p.pos++
 		if digits() == 0 {
-			return nil, p.syntax("a number needs digits after its point")
+			return "", p.syntax("a number needs digits after its point")
 		}
 	}
 	if p.pos < len(b) && (b[p.pos] == 'e' || b[p.pos] == 'E') {
@@ -378,28 +399,28 @@ func (p *rowsParser) number() ([]byte, error) {
 			p.pos++
 		}
 		if digits() == 0 {
-			return nil, p.syntax("a number needs digits in its exponent")
+			return "", p.syntax("a number needs digits in its exponent")
 		}
 	}
 	return b[start:p.pos], nil
 }
 
 // str reads a string: its value, and its bytes between the quotes as sent.
-func (p *rowsParser) str() (string, []byte, error) {
+func (p *rowsParser) str() (string, string, error) {
 	start := p.pos + 1 // after the opening quote
 	end, escaped, err := jsonstr.Scan(p.b, start)
 	p.pos = end
 	if err != nil {
-		return "", nil, p.syntax("%v", err)
+		return "", "", p.syntax("%v", err)
 	}
 	raw := p.b[start:end]
 	p.pos++
 	if !escaped {
-		return string(raw), raw, nil
+		return raw, raw, nil
 	}
 	s, ok := jsonstr.Unescape(raw)
 	if !ok {
-		return "", nil, p.syntax("a string has an invalid escape")
+		return "", "", p.syntax("a string has an invalid escape")
 	}
 	return s, raw, nil
 }

@@ -53,7 +53,7 @@ func FuzzJSONRows(f *testing.F) {
 	}
 	schema := fuzzSchema(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		frame, problems, err := jsonRows(body, schema)
+		frame, problems, err := jsonRows(string(body), schema, schema.Names())
 		if !json.Valid(body) {
 			if err == nil {
 				t.Fatalf("accepted invalid JSON %q", body)
@@ -68,6 +68,11 @@ func FuzzJSONRows(f *testing.F) {
 		}
 		if len(problems) > 0 {
 			return
+		}
+		// readRows trusts jsonRows to have found whatever the schema's
+		// own check of a frame would.
+		if ps := schema.Check(frame); len(ps) > 0 {
+			t.Fatalf("accepted %q, in which the schema finds %+v", body, ps)
 		}
 		var doc struct {
 			Rows []map[string]any `json:"rows"`

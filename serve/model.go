@@ -18,11 +18,13 @@ type Model struct {
 
 	name    string // in URLs: the experiment, or the short key when runs share it
 	schema  *data.InputSchema
+	names   []string // schema's inputs' names
 	info    modelInfo
 	workers *pool
 	// What every JSON answer repeats, written once (answerParts).
 	answerHead []byte
 	classJSON  [][]byte
+	keyHeader  []string // X-Xp-Run-Key's value
 }
 
 // NewModel prepares run r, loaded as p (predict.Load), to be served.
@@ -31,7 +33,7 @@ func NewModel(r *store.Run, p *predict.Predictor) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", r.Short(), err)
 	}
-	m := &Model{Run: r, Predictor: p, schema: schema}
+	m := &Model{Run: r, Predictor: p, schema: schema, names: schema.Names()}
 	m.info = m.describe()
 	return m, nil
 }
@@ -115,6 +117,7 @@ func nameModels(models []*Model) error {
 		m.info.Name = m.name
 		m.info.Predict = "/v1/models/" + m.name + ":predict"
 		m.answerParts()
+		m.keyHeader = []string{m.Run.Key}
 	}
 	return nil
 }

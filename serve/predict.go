@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/xp-ml/xp/data"
 	"github.com/xp-ml/xp/metric"
@@ -39,16 +40,18 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnsupportedMediaType, err.Error(), nil)
 		return
 	}
-	body, err := s.readBody(w, r)
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := s.readBody(w, r, buf); err != nil {
+		s.fail(w, err)
+		return
+	}
+	f, err := m.readRows(r.Context(), in, buf.Bytes())
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	f, err := m.readRows(r.Context(), in, body)
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
+	buf.Reset() // for the answer: f keeps no part of the body
 	mat, err := m.Predictor.Encode(withoutColumn(f, m.Predictor.Pipeline.Target))
 	if err != nil {
 		s.fail(w, &badRequest{msg: "bad input: " + err.Error()})
@@ -59,29 +62,42 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	var buf bytes.Buffer
-	w.Header().Set("X-Xp-Run-Key", m.Run.Key)
+	w.Header()["X-Xp-Run-Key"] = m.keyHeader
 	if answerFormat(r.Header.Get("Accept"), in) == formatCSV {
-		if err := m.Predictor.WriteCSV(&buf, f, out); err != nil {
+		if err := m.Predictor.WriteCSV(buf, f, out); err != nil {
 			s.fail(w, err)
 			return
 		}
 		writeBody(w, http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
 		return
 	}
-	m.appendAnswer(&buf, out)
+	m.appendAnswer(buf, out)
 	writeBody(w, http.StatusOK, "application/json", buf.Bytes())
 }
 
-// readBody reads the whole body, up to the limit.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	size := 512
-	if r.ContentLength > 0 && r.ContentLength <= s.opts.MaxBody {
-		size = int(r.ContentLength) + 1 // +1: ReadAll's last read sees EOF without growing
+// buffers hold request bodies and answers, so that a request of one row
+// does not grow a buffer of its own. One grown past maxPooled by a large
+// request is left to the collector rather than kept.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooled = 64 << 10
+
+func getBuffer() *bytes.Buffer { return buffers.Get().(*bytes.Buffer) }
+
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() <= maxPooled {
+		b.Reset()
+		buffers.Put(b)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
+}
+
+// readBody reads the whole body into buf, up to the limit.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) error {
+	if r.ContentLength > 0 && r.ContentLength <= s.opts.MaxBody {
+		buf.Grow(int(r.ContentLength) + bytes.MinRead) // ReadFrom reads the last, empty read into MinRead bytes
+	}
 	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.opts.MaxBody))
-	return buf.Bytes(), err
+	return err
 }
 
 // fail answers err with its status: a *badRequest 400 with its problems,
@@ -111,8 +127,11 @@ func (s *Server) fail(w http.ResponseWriter, err error) {
 // requestFormat tells a body's format from its Content-Type: JSON when it
 // says none.
 func requestFormat(contentType string) (string, error) {
-	if contentType == "" {
+	switch contentType {
+	case "", "application/json":
 		return formatJSON, nil
+	case "text/csv":
+		return formatCSV, nil
 	}
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err != nil {
@@ -130,7 +149,9 @@ func requestFormat(contentType string) (string, error) {
 // answerFormat is the first of JSON and CSV that Accept names, else the
 // request's own format.
 func answerFormat(accept, request string) string {
-	for _, part := range strings.Split(accept, ",") {
+	for accept != "" {
+		var part string
+		part, accept, _ = strings.Cut(accept, ",")
 		mt, _, _ := mime.ParseMediaType(strings.TrimSpace(part))
 		switch mt {
 		case "application/json":
@@ -190,7 +211,11 @@ func (m *Model) appendAnswer(buf *bytes.Buffer, out []float32) {
 			}
 			buf.Write(m.classJSON[c])
 			buf.WriteByte(':')
-			writeNumber(buf, float64(p), func(float64) string { return predict.FormatProb(p) })
+			if math.IsNaN(float64(p)) || math.IsInf(float64(p), 0) {
+				buf.WriteString("null")
+			} else {
+				buf.Write(predict.AppendProb(buf.AvailableBuffer(), p))
+			}
 		}
 		buf.WriteString("}}")
 	}
@@ -230,6 +255,15 @@ func writeString(buf *bytes.Buffer, s string) {
 	buf.Write(q)
 }
 
+// contentTypes are the Content-Type headers of answers, made once.
+var contentTypes = map[string][]string{}
+
+func init() {
+	for _, t := range []string{"application/json", "text/csv; charset=utf-8", "text/plain; charset=utf-8"} {
+		contentTypes[t] = []string{t}
+	}
+}
+
 // errorBody is every error answer's JSON.
 type errorBody struct {
 	Error    string    `json:"error"`
@@ -254,7 +288,11 @@ func writeText(w http.ResponseWriter, code int, s string) {
 
 func writeBody(w http.ResponseWriter, code int, contentType string, b []byte) {
 	h := w.Header()
-	h.Set("Content-Type", contentType)
+	if v, ok := contentTypes[contentType]; ok {
+		h["Content-Type"] = v // shared: net/http only reads it
+	} else {
+		h.Set("Content-Type", contentType)
+	}
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(code)
 	w.Write(b)

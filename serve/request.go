@@ -64,13 +64,17 @@ const (
 )
 
 // readRows reads a request's body as a table of rows to score with m and
-// checks it whole: a *badRequest names every problem found.
+// checks it whole: a *badRequest names every problem found. The table
+// keeps no part of body, which the caller may reuse.
 func (m *Model) readRows(ctx context.Context, format string, body []byte) (*data.Frame, error) {
 	var f *data.Frame
 	var ps []problem
 	if format == formatJSON {
+		// jsonRows checks every row against the schema as it reads it,
+		// which is all the schema's Check would find (FuzzJSONRows holds
+		// it to that).
 		var err error
-		if f, ps, err = jsonRows(body, m.schema); err != nil {
+		if f, ps, err = jsonRows(string(body), m.schema, m.names); err != nil {
 			return nil, err
 		}
 	} else {
@@ -79,13 +83,10 @@ func (m *Model) readRows(ctx context.Context, format string, body []byte) (*data
 			return nil, &badRequest{msg: "bad input: " + err.Error()}
 		}
 	}
-	if f != nil {
+	if format == formatCSV {
 		for _, pr := range m.schema.Check(f) {
 			p := newProblem(pr.Row, pr.Column, pr.Kind).withValue(pr.Value)
-			p.Hint = pr.Hint
-			if format == formatCSV {
-				p.Line = pr.Line
-			}
+			p.Hint, p.Line = pr.Hint, pr.Line
 			ps = append(ps, p)
 		}
 	}

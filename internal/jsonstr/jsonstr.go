@@ -18,11 +18,15 @@ var (
 	ErrUnclosed = errors.New("a string is not closed")
 )
 
+// Text is what the readers read: a body as bytes, or as a string whose
+// substrings they keep without copying.
+type Text interface{ string | []byte }
+
 // Scan reads the body of the string that starts at b[i], just after its
 // opening quote: end is the index of its closing quote, and escaped says
 // whether the body b[i:end] has an escape. The escapes are checked by
 // Unescape, not here.
-func Scan(b []byte, i int) (end int, escaped bool, err error) {
+func Scan[T Text](b T, i int) (end int, escaped bool, err error) {
 	for i < len(b) {
 		switch c := b[i]; {
 		case c == '"':
@@ -42,13 +46,13 @@ func Scan(b []byte, i int) (end int, escaped bool, err error) {
 // Unescape decodes the body of a JSON string as encoding/json does: its
 // escapes resolved, an unpaired surrogate as U+FFFD, each byte of invalid
 // UTF-8 as U+FFFD. It is false for an invalid escape.
-func Unescape(raw []byte) (string, bool) {
+func Unescape[T Text](raw T) (string, bool) {
 	out := make([]byte, 0, len(raw))
 	for i := 0; i < len(raw); {
 		c := raw[i]
 		switch {
 		case c >= utf8.RuneSelf:
-			r, size := utf8.DecodeRune(raw[i:])
+			r, size := decodeRune(raw, i)
 			out = utf8.AppendRune(out, r) // RuneError for invalid UTF-8
 			i += size
 			continue
@@ -104,12 +108,13 @@ func Unescape(raw []byte) (string, bool) {
 }
 
 // hex4 is the value of the 4 hex digits b starts with.
-func hex4(b []byte) (rune, bool) {
+func hex4[T Text](b T) (rune, bool) {
 	if len(b) < 4 {
 		return 0, false
 	}
 	var r rune
-	for _, c := range b[:4] {
+	for i := range 4 {
+		c := b[i]
 		switch {
 		case c >= '0' && c <= '9':
 			c -= '0'
@@ -123,4 +128,15 @@ func hex4(b []byte) (rune, bool) {
 		r = r<<4 | rune(c)
 	}
 	return r, true
+}
+
+// decodeRune is utf8.DecodeRune of b[i:].
+func decodeRune[T Text](b T, i int) (rune, int) {
+	switch b := any(b).(type) {
+	case string:
+		return utf8.DecodeRuneInString(b[i:])
+	case []byte:
+		return utf8.DecodeRune(b[i:])
+	}
+	panic("unreachable")
 }
