@@ -23,6 +23,12 @@
 # Besides throughput and latency, each row has the server's CPU time per
 # request (user and system, every thread, from /proc): what a request
 # costs the server, which other work on the machine does not change.
+#
+# Two controls are measured the same way (closed loops only): a net/http
+# server and a bare TCP loop that answer fixed bytes and compute nothing
+# (bench/cmd/fixedserver). They show what answering alone costs on this
+# machine, and so the most any server built like them could reach against
+# PyTorch here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,6 +57,7 @@ command -v taskset >/dev/null || { echo "bench-serve needs taskset (util-linux)"
 
 CGO_ENABLED=0 go build -trimpath -o "$tmp/xp" ./cmd/xp
 go build -o "$tmp/loadgen" ./bench/cmd/loadgen
+go build -o "$tmp/fixedserver" ./bench/cmd/fixedserver
 
 # The shipped credit experiment, trained once in a scratch repository.
 mkdir "$tmp/proj"
@@ -88,20 +95,25 @@ wait_ready() {
 	return 1
 }
 
-measure() { # name cores client-cpus
+measure() { # name cores client-cpus [closed]
 	local args=(-url "$url" -body "$tmp/row.json" -seconds "$SECS" -server "$1" -cores "$2" -pid "$server" -hz "$(getconf CLK_TCK)")
 	for c in $CLIENTS; do
 		taskset -c "$3" "$tmp/loadgen" "${args[@]}" -c "$c" >>"$results"
 	done
-	taskset -c "$3" "$tmp/loadgen" "${args[@]}" -c 16 -rate "$RATE" >>"$results"
+	if [[ ${4:-} != closed ]]; then
+		# loadgen spins to send on time only where it has cores of its own.
+		taskset -c "$3" "$tmp/loadgen" "${args[@]}" -c 16 -rate "$RATE" $spin >>"$results"
+	fi
 }
 
 n=$(nproc)
 for cores in $CORES; do
 	server_cpus=0-$((cores - 1))
 	client_cpus=$cores-$((n - 1))
+	spin=-spin
 	if ((n < cores + 1)); then
 		client_cpus=0-$((n - 1))
+		spin=
 		echo "== $cores cores: only $n here, so loadgen shares the server's cores"
 	else
 		echo "== $cores cores: server on $server_cpus, loadgen on $client_cpus"
@@ -119,6 +131,15 @@ for cores in $CORES; do
 		measure pytorch "$cores" "$client_cpus"
 		stop_server
 	fi
+	for control in fixed-http fixed-raw; do
+		flags=()
+		[[ $control == fixed-raw ]] && flags=(-raw)
+		GOMAXPROCS=$cores taskset -c "$server_cpus" "$tmp/fixedserver" -addr "127.0.0.1:$port" "${flags[@]}" &
+		server=$!
+		wait_ready
+		measure "$control" "$cores" "$client_cpus" closed
+		stop_server
+	done
 done
 echo
 "$tmp/loadgen" -table "$results"

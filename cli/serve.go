@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -11,6 +13,9 @@ import (
 	"github.com/xp-ml/xp/predict"
 	"github.com/xp-ml/xp/serve"
 )
+
+// serveGCPercent is xp serve's GOGC unless the environment sets one.
+const serveGCPercent = 400
 
 type serveOptions struct {
 	addr    string
@@ -62,6 +67,12 @@ func runServe(ctx context.Context, s Streams, o *serveOptions, prefixes []string
 	models, err := loadModels(ctx, s, o.backend, prefixes)
 	if err != nil {
 		return err
+	}
+	if os.Getenv("GOGC") == "" {
+		// A server's live heap is a few MB: at Go's default of 100 the
+		// collector ran many times a second under load, 6-9% of a core
+		// (bench/serve.sh at 32 clients, 1 core); 400 costs a few MB.
+		debug.SetGCPercent(serveGCPercent)
 	}
 	srv, err := serve.New(ctx, models, o.Options)
 	if err != nil {
