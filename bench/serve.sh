@@ -101,8 +101,7 @@ measure() { # name cores client-cpus [closed]
 		taskset -c "$3" "$tmp/loadgen" "${args[@]}" -c "$c" >>"$results"
 	done
 	if [[ ${4:-} != closed ]]; then
-		# loadgen spins to send on time only where it has cores of its own.
-		taskset -c "$3" "$tmp/loadgen" "${args[@]}" -c 16 -rate "$RATE" $spin >>"$results"
+		taskset -c "$3" "$tmp/loadgen" "${args[@]}" -c 16 -rate "$RATE" >>"$results"
 	fi
 }
 
@@ -110,10 +109,8 @@ n=$(nproc)
 for cores in $CORES; do
 	server_cpus=0-$((cores - 1))
 	client_cpus=$cores-$((n - 1))
-	spin=-spin
 	if ((n < cores + 1)); then
 		client_cpus=0-$((n - 1))
-		spin=
 		echo "== $cores cores: only $n here, so loadgen shares the server's cores"
 	else
 		echo "== $cores cores: server on $server_cpus, loadgen on $client_cpus"

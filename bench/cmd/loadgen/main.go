@@ -4,7 +4,7 @@
 // drives it against `xp serve`, the PyTorch baseline and the fixed-answer
 // controls (bench/cmd/fixedserver).
 //
-//	loadgen -url URL -body FILE [-type application/json] [-c 8] [-rate 0] [-spin] [-seconds 5] [-warmup 1] [-server xp] [-cores 1] [-pid PID]
+//	loadgen -url URL -body FILE [-type application/json] [-c 8] [-rate 0] [-seconds 5] [-warmup 1] [-server xp] [-cores 1] [-pid PID]
 //	loadgen -table RESULTS.jsonl
 //
 // Each client has one keep-alive connection and writes the same request
@@ -14,9 +14,13 @@
 // With -rate 0 each client sends its next request as soon as the last is
 // answered (closed loop: the throughput the server sustains). With -rate R
 // the clients together send R requests a second on a fixed schedule (open
-// loop), and a request's latency counts from when it was due, so a server
-// that falls behind is charged for the wait (no coordinated omission).
-// -spin makes the generator itself punctual (waitUntil).
+// loop), and a request's latency counts from when it was due if its client
+// was still waiting for its last answer then, so a server that falls
+// behind is charged for the wait (no coordinated omission). A client that
+// was idle counts from when its timer woke it: the runtime's timers fire
+// up to a millisecond late (they wait in epoll, whose timeout is in
+// milliseconds; 0.5 ms late at the median on a VM here), and that
+// lateness is the generator's, not the server's.
 package main
 
 import (
@@ -27,7 +31,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -68,7 +71,6 @@ func main() {
 	table := flag.String("table", "", "print the table of the results in this file and exit")
 	pid := flag.Int("pid", 0, "the server's process, whose CPU time is read from /proc (Linux)")
 	hz := flag.Float64("hz", 100, "clock ticks a second of /proc's times (getconf CLK_TCK)")
-	spin := flag.Bool("spin", false, "open loop: spin for the last stretch before each request is due, rather than trust the runtime's timer (use where loadgen has cores of its own)")
 	flag.Parse()
 	if *table != "" {
 		if err := printTable(os.Stdout, *table); err != nil {
@@ -94,10 +96,10 @@ func main() {
 		os.Exit(2)
 	}
 	if *warmup > 0 {
-		run(newSender, *clients, *rate, *spin, time.Duration(*warmup*float64(time.Second)))
+		run(newSender, *clients, *rate, time.Duration(*warmup*float64(time.Second)))
 	}
 	cpu0 := cpuSeconds(*pid, *hz)
-	o := run(newSender, *clients, *rate, *spin, time.Duration(*seconds*float64(time.Second)))
+	o := run(newSender, *clients, *rate, time.Duration(*seconds*float64(time.Second)))
 	cpu := cpuSeconds(*pid, *hz) - cpu0
 	r := summarize(o.lats, o.took)
 	if *pid > 0 && len(o.lats) > 0 {
@@ -121,7 +123,7 @@ type outcome struct {
 }
 
 // run sends from clients goroutines, each with its own sender, for d.
-func run(newSender func() (func() error, func(), error), clients int, rate float64, spin bool, d time.Duration) outcome {
+func run(newSender func() (func() error, func(), error), clients int, rate float64, d time.Duration) outcome {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	var mu sync.Mutex
@@ -158,10 +160,10 @@ func run(newSender func() (func() error, func(), error), clients int, rate float
 			for ctx.Err() == nil {
 				due := time.Now()
 				if rate > 0 {
-					if !waitUntil(ctx, next, spin) {
+					var ok bool
+					if due, ok = waitUntil(ctx, next); !ok {
 						continue
 					}
-					due = next
 					next = next.Add(interval)
 				}
 				if err := send(); err != nil {
@@ -179,35 +181,22 @@ func run(newSender func() (func() error, func(), error), clients int, rate float
 	return outcome{lats: all, errs: errs, firstErr: firstErr, took: time.Since(start)}
 }
 
-// spinAhead is how long before a request is due waitUntil stops sleeping
-// and spins: the runtime's timers fire late by up to a millisecond or so
-// on some machines (a VM here: 0.5 ms at the median, 1.1 ms at the 99th
-// percentile), which an open loop would charge to the server.
-const spinAhead = 2 * time.Millisecond
-
-// waitUntil returns at t, or false when ctx ends first. With spin it
-// sleeps to within spinAhead of t and spins the rest.
-func waitUntil(ctx context.Context, t time.Time, spin bool) bool {
+// waitUntil waits for t, or until ctx ends (false). It returns when the
+// request counts from: t if t has passed already (the client was busy
+// with its last request), else when its timer woke it.
+func waitUntil(ctx context.Context, t time.Time) (time.Time, bool) {
 	wait := time.Until(t)
-	if spin {
-		wait -= spinAhead
+	if wait <= 0 {
+		return t, true
 	}
-	if wait > 0 {
-		timer := time.NewTimer(wait)
-		defer timer.Stop()
-		select {
-		case <-timer.C:
-		case <-ctx.Done():
-			return false
-		}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return time.Now(), true
+	case <-ctx.Done():
+		return time.Time{}, false
 	}
-	for spin && time.Now().Before(t) {
-		if ctx.Err() != nil {
-			return false
-		}
-		runtime.Gosched()
-	}
-	return true
 }
 
 // cpuSeconds is the user and system time process pid has used, from
