@@ -74,16 +74,7 @@ func (p *rowsParser) syntax(format string, args ...any) error {
 	return &badRequest{msg: fmt.Sprintf("bad input: invalid JSON at byte %d: ", p.pos) + fmt.Sprintf(format, args...)}
 }
 
-func (p *rowsParser) ws() {
-	for p.pos < len(p.b) {
-		switch p.b[p.pos] {
-		case ' ', '\t', '\n', '\r':
-			p.pos++
-		default:
-			return
-		}
-	}
-}
+func (p *rowsParser) ws() { p.pos = jsonstr.SkipSpace(p.b, p.pos) }
 
 // peek is the next byte after white space, 0 at the end.
 func (p *rowsParser) peek() byte {

@@ -108,16 +108,7 @@ func (p *jsonParser) errorf(format string, args ...any) error {
 	return fmt.Errorf("at byte %d: "+format, append([]any{p.i}, args...)...)
 }
 
-func (p *jsonParser) ws() {
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
-		case ' ', '\t', '\n', '\r':
-			p.i++
-		default:
-			return
-		}
-	}
-}
+func (p *jsonParser) ws() { p.i = jsonstr.SkipSpace(p.b, p.i) }
 
 func (p *jsonParser) value(depth int) (any, error) {
 	p.ws()

@@ -1,8 +1,8 @@
-// Package jsonstr reads JSON strings as encoding/json reads them, for the
-// readers xp has of its own where encoding/json's Decoder costs too much:
-// the canonical spec every run key is hashed from (cue/spec) and the rows
-// of a served request (serve). Each of those is fuzzed against
-// encoding/json.
+// Package jsonstr reads JSON strings, and skips JSON's white space, as
+// encoding/json does, for the readers xp has of its own where
+// encoding/json's Decoder costs too much: the canonical spec every run key
+// is hashed from (cue/spec) and the rows of a served request (serve). Each
+// of those is fuzzed against encoding/json.
 package jsonstr
 
 import (
@@ -128,6 +128,20 @@ func hex4[T Text](b T) (rune, bool) {
 		r = r<<4 | rune(c)
 	}
 	return r, true
+}
+
+// SkipSpace is the index of the first byte at or after b[i] that is not
+// JSON's white space (space, tab, newline, carriage return), len(b) if none.
+func SkipSpace[T Text](b T, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
 }
 
 // decodeRune is utf8.DecodeRune of b[i:].

@@ -20,6 +20,9 @@ func TestUnescape(t *testing.T) {
 		if got, ok := Unescape([]byte(body)); !ok || got != want {
 			t.Errorf("Unescape(%q) = %q, %v; encoding/json reads %q", body, got, ok, want)
 		}
+		if got, ok := Unescape(body); !ok || got != want {
+			t.Errorf("Unescape of the string %q = %q, %v; encoding/json reads %q", body, got, ok, want)
+		}
 	}
 	for _, body := range []string{`\q`, `\u12`, `\u12zz`, `\`} {
 		if got, ok := Unescape([]byte(body)); ok {
@@ -45,6 +48,26 @@ func TestScan(t *testing.T) {
 		end, escaped, err := Scan([]byte(tc.in), 0)
 		if end != tc.end || escaped != tc.escaped || !errors.Is(err, tc.err) {
 			t.Errorf("Scan(%q) = %d, %v, %v; want %d, %v, %v", tc.in, end, escaped, err, tc.end, tc.escaped, tc.err)
+		}
+		send, sescaped, serr := Scan(tc.in, 0)
+		if send != end || sescaped != escaped || serr != err {
+			t.Errorf("Scan of the string %q = %d, %v, %v; of its bytes %d, %v, %v", tc.in, send, sescaped, serr, end, escaped, err)
+		}
+	}
+}
+
+func TestSkipSpace(t *testing.T) {
+	for _, tc := range []struct {
+		in       string
+		from, to int
+	}{
+		{" \t\r\n x", 0, 5}, {"x ", 0, 0}, {"x  ", 1, 3}, {"", 0, 0}, {"\v", 0, 0}, {"\u00a0", 0, 0},
+	} {
+		if got := SkipSpace(tc.in, tc.from); got != tc.to {
+			t.Errorf("SkipSpace(%q, %d) = %d, want %d", tc.in, tc.from, got, tc.to)
+		}
+		if got := SkipSpace([]byte(tc.in), tc.from); got != tc.to {
+			t.Errorf("SkipSpace of the bytes %q, %d = %d, want %d", tc.in, tc.from, got, tc.to)
 		}
 	}
 }
