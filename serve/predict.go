@@ -190,7 +190,8 @@ func (m *Model) appendAnswer(buf *bytes.Buffer, out []float32) {
 				buf.WriteByte(',')
 			}
 			buf.WriteString(`{"value":`)
-			writeNumber(buf, scale.Unscale(v), predict.FormatValue)
+			u := scale.Unscale(v)
+			writeNumber(buf, u, func(b []byte) []byte { return append(b, predict.FormatValue(u)...) })
 			buf.WriteByte('}')
 		}
 		buf.WriteString("]}\n")
@@ -211,11 +212,7 @@ func (m *Model) appendAnswer(buf *bytes.Buffer, out []float32) {
 			}
 			buf.Write(m.classJSON[c])
 			buf.WriteByte(':')
-			if math.IsNaN(float64(p)) || math.IsInf(float64(p), 0) {
-				buf.WriteString("null")
-			} else {
-				buf.Write(predict.AppendProb(buf.AvailableBuffer(), p))
-			}
+			writeNumber(buf, float64(p), func(b []byte) []byte { return predict.AppendProb(b, p) })
 		}
 		buf.WriteString("}}")
 	}
@@ -240,14 +237,14 @@ func (m *Model) answerParts() {
 	}
 }
 
-// writeNumber writes v as format does, or null where JSON has no number
-// (NaN, infinities).
-func writeNumber(buf *bytes.Buffer, v float64, format func(float64) string) {
+// writeNumber writes v as app appends it, or null where JSON has no
+// number (NaN, infinities).
+func writeNumber(buf *bytes.Buffer, v float64, app func([]byte) []byte) {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		buf.WriteString("null")
 		return
 	}
-	buf.WriteString(format(v))
+	buf.Write(app(buf.AvailableBuffer()))
 }
 
 func writeString(buf *bytes.Buffer, s string) {
@@ -256,12 +253,10 @@ func writeString(buf *bytes.Buffer, s string) {
 }
 
 // contentTypes are the Content-Type headers of answers, made once.
-var contentTypes = map[string][]string{}
-
-func init() {
-	for _, t := range []string{"application/json", "text/csv; charset=utf-8", "text/plain; charset=utf-8"} {
-		contentTypes[t] = []string{t}
-	}
+var contentTypes = map[string][]string{
+	"application/json":          {"application/json"},
+	"text/csv; charset=utf-8":   {"text/csv; charset=utf-8"},
+	"text/plain; charset=utf-8": {"text/plain; charset=utf-8"},
 }
 
 // errorBody is every error answer's JSON.

@@ -82,8 +82,6 @@ func (m *Model) readRows(ctx context.Context, format string, body []byte) (*data
 		if f, err = data.ReadBytesUnchecked(ctx, "request", data.FormatCSV, body); err != nil {
 			return nil, &badRequest{msg: "bad input: " + err.Error()}
 		}
-	}
-	if format == formatCSV {
 		for _, pr := range m.schema.Check(f) {
 			p := newProblem(pr.Row, pr.Column, pr.Kind).withValue(pr.Value)
 			p.Hint, p.Line = pr.Hint, pr.Line
