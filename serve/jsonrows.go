@@ -98,7 +98,7 @@ func (p *rowsParser) expect(c byte) error {
 
 func (p *rowsParser) document() error {
 	if p.peek() != '{' {
-		return &badRequest{msg: `bad input: want a JSON object {"rows": [...]}`}
+		return &badRequest{msg: `bad input: want a JSON object {"rows": [...]}; send CSV with Content-Type: text/csv`}
 	}
 	seen := false
 	err := p.members(func(key string, raw string) error {

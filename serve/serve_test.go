@@ -234,6 +234,12 @@ func sameAsPredict(t *testing.T, proj *runtest.Project, rows []byte) {
 		}
 	}
 
+	// curl -d without -H sends its bytes as a form: they are read as JSON.
+	code, form, _ := post(t, base+"/v1/models/credit:predict", "application/x-www-form-urlencoded", jsonRows(t, rows))
+	if code != 200 || !bytes.Equal(form, got) {
+		t.Errorf("JSON sent as a form: status %d, answer differs from JSON's:\n%.300s", code, form)
+	}
+
 	// One row alone is scored as xp predict scores a file of that row.
 	one := append(bytes.SplitAfterN(rows, []byte("\n"), 3)[0], bytes.SplitAfterN(rows, []byte("\n"), 3)[1]...)
 	code, got, _ = post(t, base+"/v1/models/credit:predict", "text/csv", one)
@@ -376,6 +382,8 @@ func badInput(t *testing.T, proj *runtest.Project, rows []byte) {
 		{"CSV invalid UTF-8", "text/csv", csvBody(t, csvHeader, with(func(r map[string]any) { r["Home"] = "M\xe1laga" })),
 			want{400, []string{"0/Home/invalid UTF-8"}, ""}},
 		{"too large", "application/json", bytes.Repeat([]byte(" "), 65<<10), want{413, nil, "over the limit"}},
+		{"CSV sent as JSON", "application/json", []byte(csvHeader + "\n" + csvRow + "\n"), want{400, nil, "send CSV with Content-Type: text/csv"}},
+		{"a form that is not JSON", "application/x-www-form-urlencoded", []byte("Age=30&Home=rent"), want{400, nil, `want a JSON object {"rows": [...]}`}},
 		{"not JSON or CSV", "text/plain", []byte("hello"), want{415, nil, "send application/json or text/csv"}},
 	}
 	for _, tt := range tests {
