@@ -316,6 +316,14 @@ func TestLoadErrors(t *testing.T) {
 `,
 		},
 		{
+			// Every branch of the enum fails, "cpu"'s too: the error names
+			// the two values, not the other alternatives.
+			name:  "a variant setting another of an enum's alternatives",
+			files: map[string]string{"exp.cue": prefix + "\tdevice: \"auto\"\n}\nfast: credit & {device: \"cpu\"}\n"},
+			want: `exp.cue:9:25: device: two values for one field, "auto" and "cpu" (one set at exp.cue:7:10): a CUE field holds one value, so A & {...} cannot change a value A sets (README: "Variants")
+`,
+		},
+		{
 			name:  "metric typo",
 			files: map[string]string{"exp.cue": prefix + "\tmetrics: [\"accuracy\", \"aucc\"]\n}\n"},
 			want: `exp.cue:7:24: metrics[1]: "aucc" is not one of "accuracy", "log_loss", "f1", "precision", "recall", "auc", "f1_macro", "f1_weighted", "precision_macro", "precision_weighted", "recall_macro", "recall_weighted", "pr_auc", "rmse", "mae", "r2", "mse" (did you mean "auc"?)

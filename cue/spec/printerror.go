@@ -151,6 +151,10 @@ func foldGroup(errs []errors.Error) []errors.Error {
 	}
 	var out []errors.Error
 	for _, k := range order {
+		if e := userConflict(byPath[k]); e != nil {
+			out = append(out, e)
+			continue
+		}
 		if f := foldEnum(byPath[k]); f != nil {
 			out = append(out, f)
 		} else {
@@ -158,6 +162,30 @@ func foldGroup(errs []errors.Error) []errors.Error {
 		}
 	}
 	return out
+}
+
+// userConflict is the error among errs, one path's, that two values in
+// the user's files conflict (nil if none). Where a variant sets a field
+// that its experiment already set to another of an enum's alternatives
+// (credit & {device: "cpu"}, credit having "auto"), every branch fails
+// and the enum folded would say "cpu" is not one of the rest, as if "cpu"
+// were not allowed; the branch that failed without the schema's help
+// names the two values.
+func userConflict(errs []errors.Error) errors.Error {
+	if len(errs) < 2 {
+		return nil
+	}
+	for _, e := range errs {
+		f, _ := e.Msg()
+		if !strings.HasPrefix(f, "conflicting values %s and %s") {
+			continue
+		}
+		ps := errors.Positions(e)
+		if len(ps) > 0 && !slices.ContainsFunc(ps, inSchema) {
+			return e
+		}
+	}
+	return nil
 }
 
 // defaultOnly reports whether e is the failure of a schema default's branch.
