@@ -24,11 +24,13 @@
 # request (user and system, every thread, from /proc): what a request
 # costs the server, which other work on the machine does not change.
 #
-# Two controls are measured the same way (closed loops only): a net/http
-# server and a bare TCP loop that answer fixed bytes and compute nothing
-# (bench/cmd/fixedserver). They show what answering alone costs on this
-# machine, and so the most any server built like them could reach against
-# PyTorch here.
+# Three controls are measured the same way (closed loops only), each
+# answering fixed bytes and computing nothing (bench/cmd/fixedserver): a
+# net/http server, a bare TCP loop in goroutines, and one thread that calls
+# epoll, read and write itself. They show what answering alone costs on
+# this machine, and so the most any server built like them could reach
+# against PyTorch here; the last is the kernel's TCP alone, the floor of
+# any server in any language.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -128,9 +130,10 @@ for cores in $CORES; do
 		measure pytorch "$cores" "$client_cpus"
 		stop_server
 	fi
-	for control in fixed-http fixed-raw; do
+	for control in fixed-http fixed-raw fixed-epoll; do
 		flags=()
 		[[ $control == fixed-raw ]] && flags=(-raw)
+		[[ $control == fixed-epoll ]] && flags=(-epoll)
 		GOMAXPROCS=$cores taskset -c "$server_cpus" "$tmp/fixedserver" -addr "127.0.0.1:$port" "${flags[@]}" &
 		server=$!
 		wait_ready

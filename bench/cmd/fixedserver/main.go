@@ -4,14 +4,16 @@
 // machine (the kernel's TCP, the HTTP server) and so how much of a
 // request xp's own work is.
 //
-//	fixedserver -addr 127.0.0.1:8080 [-raw]
+//	fixedserver -addr 127.0.0.1:8080 [-raw | -epoll]
 //
 // By default it is net/http's server, with xp serve's timeouts, around a
 // handler that reads the body and writes a fixed JSON answer of the size
 // of xp's. With -raw it reads requests off the connection and writes a
 // fixed response, with no HTTP server at all: the floor of any server
 // over TCP (it handles only what loadgen sends: requests with a
-// Content-Length).
+// Content-Length). With -epoll it does what -raw does from one thread
+// that calls epoll, read and write itself, without Go's scheduler and
+// netpoller (Linux only).
 package main
 
 import (
@@ -32,13 +34,18 @@ const answer = `{"model":"credit","key":"3fb53a086e1c2dbd1b0e3cc0b6f2fbc7f4aa2e5
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
 	raw := flag.Bool("raw", false, "answer off the connection, without an HTTP server")
+	epoll := flag.Bool("epoll", false, "as -raw, from one thread that waits in epoll itself")
 	flag.Parse()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fixedserver:", err)
 		os.Exit(1)
 	}
-	if *raw {
+	switch {
+	case *epoll:
+		serveEpoll(ln)
+		return
+	case *raw:
 		serveRaw(ln)
 		return
 	}
@@ -55,14 +62,17 @@ func main() {
 	os.Exit(1)
 }
 
-func serveRaw(ln net.Listener) {
-	resp := []byte("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+func rawResponse() []byte {
+	return []byte("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
 		strconv.Itoa(len(answer)) + "\r\n\r\n" + answer)
+}
+
+func serveRaw(ln net.Listener) {
+	resp := rawResponse()
 	for {
 		c, err := ln.Accept()
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "fixedserver:", err)
-			os.Exit(1)
+			fatal(err)
 		}
 		go answerRaw(c, resp)
 	}

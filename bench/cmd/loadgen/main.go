@@ -239,6 +239,7 @@ const (
 	serverPyTorch = "pytorch"
 	serverHTTP    = "fixed-http"
 	serverRaw     = "fixed-raw"
+	serverEpoll   = "fixed-epoll"
 )
 
 // printTable prints xp's results beside the baseline's for the same cores
@@ -273,6 +274,9 @@ func printTable(w io.Writer, path string) error {
 		if k.rate > 0 {
 			return fmt.Sprintf("%.0f req/s from %d clients", k.rate, k.clients)
 		}
+		if k.clients == 1 {
+			return "1 client, closed loop"
+		}
 		return fmt.Sprintf("%d clients, closed loop", k.clients)
 	}
 	cell := func(r result, ok bool) string {
@@ -305,14 +309,14 @@ func printTable(w io.Writer, path string) error {
 			continue
 		}
 		py, pok := by[k][serverPyTorch]
-		for _, name := range []string{serverHTTP, serverRaw} {
+		for _, name := range []string{serverHTTP, serverRaw, serverEpoll} {
 			r, ok := by[k][name]
 			if !ok {
 				continue
 			}
 			if !header {
 				fmt.Fprintln(w)
-				fmt.Fprintln(w, "Controls, answering fixed bytes and computing nothing: net/http's server (fixed-http) and no HTTP server at all (fixed-raw).")
+				fmt.Fprintln(w, "Controls, answering fixed bytes and computing nothing: net/http's server (fixed-http), no HTTP server (fixed-raw), and one thread calling epoll, read and write itself (fixed-epoll: the kernel's cost alone).")
 				fmt.Fprintln(w)
 				fmt.Fprintln(w, "| cores | load | control | req/s | p50 ms | p99 ms | CPU µs/req | PyTorch CPU / its CPU |")
 				fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
