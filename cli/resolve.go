@@ -33,7 +33,7 @@ func resolved(ctx context.Context, st *store.Store, ref string) func(*store.Run,
 		switch {
 		case errors.Is(err, store.ErrInvalid):
 			if hint := experimentHint(ctx, st, ref); hint != "" {
-				return nil, usageError{fmt.Errorf("%w; %s", err, hint)}
+				return nil, usageError{errors.New(hint)} // the key prefix's rules are beside the point
 			}
 			return nil, usageError{err}
 		case errors.Is(err, store.ErrNotFound):
@@ -60,7 +60,7 @@ func experimentHint(ctx context.Context, st *store.Store, ref string) string {
 		if status == "" {
 			which = fmt.Sprintf("newest run (%s)", r.Status)
 		}
-		return fmt.Sprintf("%q is an experiment: its %s is %s (#%d); name a run by its key, as `xp ls --experiment %s` shows them",
+		return fmt.Sprintf("%q is an experiment, not a run: its %s is %s (#%d); name a run by its key, as `xp ls --experiment %s` shows them",
 			name, which, r.Short(), r.ID, name)
 	}
 	return ""
