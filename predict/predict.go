@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -18,7 +19,7 @@ import (
 )
 
 // ErrNoModel is a run that has no trained model to score with.
-var ErrNoModel = errors.New("run has no trained model")
+var ErrNoModel = errors.New("no trained model to score with")
 
 // Predictor scores new rows with a trained run: its fitted preprocessing,
 // its weights and its model, rebuilt from its resolved spec.
@@ -48,18 +49,29 @@ func Load(dir string, r *store.Run, backend string) (*Predictor, error) {
 	if r.Status != store.StatusSucceeded {
 		return nil, fmt.Errorf("%w: run %s is %s; only a succeeded run has weights", ErrNoModel, store.ShortKey(r.Key), r.Status)
 	}
+	// A succeeded run's artifacts are gone or damaged only when something
+	// outside xp touched them: say which, and how to get them back.
+	damaged := func(file string, err error) error {
+		what := "is damaged"
+		if errors.Is(err, fs.ErrNotExist) {
+			what = "is missing"
+		}
+		short := store.ShortKey(r.Key)
+		return fmt.Errorf("%w: run %s's %s %s (%v); `xp doctor` checks every run's artifacts, `xp rerun %s` trains the run again from its commit",
+			ErrNoModel, short, file, what, err, short)
+	}
 	p := &Predictor{Pipeline: &data.Pipeline{}}
 	raw, err := os.ReadFile(filepath.Join(dir, "preprocessing.json"))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNoModel, err)
+		return nil, damaged("preprocessing.json", err)
 	}
 	if err := json.Unmarshal(raw, p.Pipeline); err != nil {
-		return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, "preprocessing.json"), err)
+		return nil, damaged("preprocessing.json", fmt.Errorf("read %s: %w", filepath.Join(dir, "preprocessing.json"), err))
 	}
 	specJSON := []byte(r.Spec)
 	if len(specJSON) == 0 {
 		if specJSON, err = os.ReadFile(filepath.Join(dir, "spec.json")); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrNoModel, err)
+			return nil, damaged("spec.json", err)
 		}
 	}
 	// The resolved spec carries metadata (name, description, tags) that
@@ -68,7 +80,7 @@ func Load(dir string, r *store.Run, backend string) (*Predictor, error) {
 		return nil, fmt.Errorf("read the spec of run %s: %w", store.ShortKey(r.Key), err)
 	}
 	if p.Params, err = model.Load(filepath.Join(dir, "weights.bin")); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNoModel, err)
+		return nil, damaged("weights.bin", err)
 	}
 	head := runner.ResolveHead(&p.Spec, p.Pipeline.Task)
 	if p.Model, err = runner.BuildModelFor(&p.Spec, len(p.Pipeline.Features), len(p.Pipeline.Classes), head, p.Pipeline.Embeddings()); err != nil {

@@ -127,6 +127,11 @@ func TestLoadRefuses(t *testing.T) {
 		}
 		return dir
 	}
+	damaged := without("weights.bin")
+	if err := os.WriteFile(filepath.Join(damaged, "weights.bin"), []byte("garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	short := store.ShortKey(run.Key)
 	failed := *run
 	failed.Status = store.StatusFailed
 	tests := []struct {
@@ -136,14 +141,18 @@ func TestLoadRefuses(t *testing.T) {
 		want string
 	}{
 		{"not succeeded", art, &failed, "only a succeeded run has weights"},
-		{"no weights", without("weights.bin"), run, "weights.bin"},
-		{"no preprocessing", without("preprocessing.json"), run, "preprocessing.json"},
+		{"no weights", without("weights.bin"), run, "run " + short + "'s weights.bin is missing"},
+		{"damaged weights", damaged, run, "run " + short + "'s weights.bin is damaged (load weights"},
+		{"no preprocessing", without("preprocessing.json"), run, "run " + short + "'s preprocessing.json is missing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := predict.Load(tt.dir, tt.run, "")
 			if !errors.Is(err, predict.ErrNoModel) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want ErrNoModel naming %q", err, tt.want)
+			}
+			if tt.run.Status == store.StatusSucceeded && !strings.Contains(err.Error(), "`xp rerun "+short+"` trains the run again") {
+				t.Errorf("err = %v, want it to say how to train the run again", err)
 			}
 		})
 	}
