@@ -320,7 +320,7 @@ func TestLoadErrors(t *testing.T) {
 			// the two values, not the other alternatives.
 			name:  "a variant setting another of an enum's alternatives",
 			files: map[string]string{"exp.cue": prefix + "\tdevice: \"auto\"\n}\nfast: credit & {device: \"cpu\"}\n"},
-			want: `exp.cue:9:25: device: two values for one field, "auto" and "cpu" (one set at exp.cue:7:10): a CUE field holds one value, so A & {...} cannot change a value A sets (README: "Variants")
+			want: `exp.cue:9:25: device: two values for one field, "auto" and "cpu" (one set at exp.cue:7:10): a CUE field holds one value, so A & {...} cannot change a value A sets; write the variant as {from: "A", ...} (README: "Variants")
 `,
 		},
 		{

@@ -193,7 +193,7 @@ func inPlainWords(msg, format string, args []any, others []token.Pos, cwd string
 		o := others[0]
 		where = fmt.Sprintf(" (one set at %s:%d:%d)", relativePos(o.Filename(), cwd), o.Line(), o.Column())
 	}
-	return fmt.Sprintf("two values for one field, %s and %s%s: a CUE field holds one value, so A & {...} cannot change a value A sets (README: \"Variants\")", a, b, where)
+	return fmt.Sprintf("two values for one field, %s and %s%s: a CUE field holds one value, so A & {...} cannot change a value A sets; write the variant as {from: \"A\", ...} (README: \"Variants\")", a, b, where)
 }
 
 // isLiteral says whether s is how CUE prints a concrete scalar: a quoted

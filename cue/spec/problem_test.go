@@ -102,7 +102,7 @@ func TestInPlainWords(t *testing.T) {
 		{"a float for an int", []any{"int", "2.5"}, "2.5 is not a whole number, but this field takes an integer"},
 		{"a whole float for an int", []any{"8.0", "int"}, "8.0 is written as a float, but this field takes an integer: write 8"},
 		{"a string for an int: CUE's words", []any{`"ten"`, "int"}, `conflicting values "ten" and int`},
-		{"two values", []any{"0.1", "0"}, "two values for one field, 0.1 and 0: a CUE field holds one value, so A & {...} cannot change a value A sets (README: \"Variants\")"},
+		{"two values", []any{"0.1", "0"}, "two values for one field, 0.1 and 0: a CUE field holds one value, so A & {...} cannot change a value A sets; write the variant as {from: \"A\", ...} (README: \"Variants\")"},
 	}
 	// With CUE's kinds: a value against a constraint of another kind is
 	// the wrong kind, two values stay two values.
@@ -114,7 +114,7 @@ func TestInPlainWords(t *testing.T) {
 	}{
 		{"a string for a list", []any{`"risk"`, "[...string]", "string", "list"}, `"risk" is a string, but this field takes a list`},
 		{"a number for a struct", []any{"{a: int}", "3", "struct", "int"}, "3 is an int, but this field takes a struct"},
-		{"two values of two kinds", []any{"0.1", "0", "float", "int"}, "two values for one field, 0.1 and 0: a CUE field holds one value, so A & {...} cannot change a value A sets (README: \"Variants\")"},
+		{"two values of two kinds", []any{"0.1", "0", "float", "int"}, "two values for one field, 0.1 and 0: a CUE field holds one value, so A & {...} cannot change a value A sets; write the variant as {from: \"A\", ...} (README: \"Variants\")"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			msg := fmt.Sprintf(kinds, tt.args...)
