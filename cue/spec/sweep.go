@@ -982,7 +982,11 @@ func setAt(tree any, sels []cue.Selector, val any) (any, error) {
 			}
 			n := s.Index()
 			if n < 0 || n >= len(list) {
-				return nil, fmt.Errorf("%s has %d elements: index %d does not exist", at, len(list), n)
+				elements := "elements"
+				if len(list) == 1 {
+					elements = "element"
+				}
+				return nil, fmt.Errorf("%s has %d %s: index %d does not exist (indexes count from 0)", at, len(list), elements, n)
 			}
 			if last {
 				old := list[n]

@@ -344,7 +344,7 @@ func TestSweepErrors(t *testing.T) {
 			`sweep.params."train.optimizer.adam.lrr": train.optimizer.adam has no field "lrr" (did you mean "lr"?)`,
 			"exp.cue:9:11"}},
 		{"index out of range", `		params: "model.layers[2].dense": [8]`, []string{
-			`sweep.params."model.layers[2].dense": model.layers has 2 elements: index 2 does not exist`}},
+			`sweep.params."model.layers[2].dense": model.layers has 2 elements: index 2 does not exist (indexes count from 0)`}},
 		{"value out of bounds", `		params: "model.layers[0].dense": [8, -16]`, []string{
 			`sweep.params."model.layers[0].dense"[1]: value -16 does not fit model.layers[0].dense: invalid value -16 (out of bound >0)`,
 			"exp.cue:9:40"}},
