@@ -95,66 +95,89 @@ type Problem struct {
 	Hint   string // "did you mean \"Income\"?", when a name is close
 }
 
-// Check lists every problem of f as a table to score: a column that is
+// Check lists the problems of f as a table to score: a column that is
 // neither an input nor the target, an input that is missing, text where an
 // input must hold numbers, and names or values that are not valid UTF-8,
 // each value named by its row. Transform ignores extra columns; a caller
 // that wants them refused, as a server does, checks first.
-func (s *InputSchema) Check(f *Frame) []Problem {
-	var out []Problem
+//
+// A limit above 0 stops it at the first limit+1 problems, so that a
+// caller that lists limit can say there are more without the cost of a
+// table's every cell found wrong; 0 lists them all.
+func (s *InputSchema) Check(f *Frame, limit int) []Problem {
+	c := checker{limit: limit}
 	for _, n := range f.Names {
 		switch {
 		case !utf8.ValidString(n):
-			out = append(out, Problem{Row: -1, Column: n, Kind: ProblemInvalidUTF8})
+			c.add(Problem{Row: -1, Column: n, Kind: ProblemInvalidUTF8})
 		case n != s.Target && !slices.ContainsFunc(s.Inputs, func(in Input) bool { return in.Name == n }):
-			out = append(out, Problem{Row: -1, Column: n, Kind: ProblemUnknownColumn, Hint: hint(n, s.Names())})
+			c.add(Problem{Row: -1, Column: n, Kind: ProblemUnknownColumn, Hint: hint(n, s.Names())})
 		}
 	}
 	for _, in := range s.Inputs {
 		j := f.index(in.Name)
 		if j < 0 {
-			out = append(out, Problem{Row: -1, Column: in.Name, Kind: ProblemMissingColumn, Hint: hint(in.Name, f.Names)})
+			c.add(Problem{Row: -1, Column: in.Name, Kind: ProblemMissingColumn, Hint: hint(in.Name, f.Names)})
 			continue
 		}
-		out = append(out, checkValues(f, j, in.Type == TypeNumber)...)
+		c.values(f, j, in.Type == TypeNumber)
 	}
 	if j := f.index(s.Target); j >= 0 {
-		out = append(out, checkValues(f, j, false)...)
+		c.values(f, j, false)
 	}
-	return out
+	return c.out
 }
 
-// checkValues lists the values of column j that are not valid UTF-8 and,
-// when it must hold numbers, those that are text.
-func checkValues(f *Frame, j int, numeric bool) []Problem {
-	c := f.Cols[j]
-	if c.Numeric {
-		return nil
+// checker collects Check's problems up to its limit.
+type checker struct {
+	limit int
+	out   []Problem
+}
+
+func (c *checker) full() bool { return c.limit > 0 && len(c.out) > c.limit }
+
+func (c *checker) add(p Problem) {
+	if !c.full() {
+		c.out = append(c.out, p)
 	}
-	var out []Problem
-	for i, v := range c.Str {
-		if c.Missing[i] {
+}
+
+// values adds the values of column j that are not valid UTF-8 and, when
+// it must hold numbers, those that are text.
+func (c *checker) values(f *Frame, j int, numeric bool) {
+	col := f.Cols[j]
+	if col.Numeric {
+		return
+	}
+	found := len(c.out)
+	for i, v := range col.Str {
+		if c.full() {
+			return
+		}
+		if col.Missing[i] {
 			continue
 		}
 		switch {
 		case !utf8.ValidString(v):
-			out = append(out, Problem{Row: i, Line: f.Line[i], Column: f.Names[j], Kind: ProblemInvalidUTF8, Value: v})
+			c.add(Problem{Row: i, Line: f.Line[i], Column: f.Names[j], Kind: ProblemInvalidUTF8, Value: v})
 		case numeric:
 			if _, kind := classify([]byte(v)); kind == cellText {
-				out = append(out, Problem{Row: i, Line: f.Line[i], Column: f.Names[j], Kind: ProblemNotNumber, Value: v})
+				c.add(Problem{Row: i, Line: f.Line[i], Column: f.Names[j], Kind: ProblemNotNumber, Value: v})
 			}
 		}
 	}
-	if numeric && len(out) == 0 {
+	if numeric && len(c.out) == found {
 		// Every value reads as a number, yet the column is text: strings
 		// in JSON ("12"). Transform refuses the column; name each value.
-		for i, v := range c.Str {
-			if !c.Missing[i] && utf8.ValidString(v) {
-				out = append(out, Problem{Row: i, Line: f.Line[i], Column: f.Names[j], Kind: ProblemNotNumber, Value: v})
+		for i, v := range col.Str {
+			if c.full() {
+				return
+			}
+			if !col.Missing[i] && utf8.ValidString(v) {
+				c.add(Problem{Row: i, Line: f.Line[i], Column: f.Names[j], Kind: ProblemNotNumber, Value: v})
 			}
 		}
 	}
-	return out
 }
 
 func hint(name string, candidates []string) string {

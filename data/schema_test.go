@@ -112,7 +112,7 @@ func TestCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ps := p.Check(read(tt.body))
+			ps := p.Check(read(tt.body), 0)
 			var got []string
 			for _, pr := range ps {
 				got = append(got, fmt.Sprintf("%d/%d/%s/%s/%s/%s", pr.Row, pr.Line, pr.Column, pr.Kind, pr.Value, pr.Hint))
@@ -122,13 +122,23 @@ func TestCheck(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a limit", func(t *testing.T) {
+		body := "Age,Income,Home,Note,Score,City\n" + strings.Repeat("old,x,rent,x,1,Oslo\n", 1000)
+		ps := p.Check(read(body), 5)
+		if len(ps) != 6 || ps[5].Row != 5 || ps[5].Kind != ProblemNotNumber {
+			t.Errorf("limit 5: %d problems (%+v), want the first 6", len(ps), ps)
+		}
+		if all := p.Check(read(body), 0); len(all) != 1000 {
+			t.Errorf("no limit: %d problems, want 1000", len(all))
+		}
+	})
 	t.Run("JSON strings in a numeric column", func(t *testing.T) {
 		f, err := ReadBytes(context.Background(), "rows.jsonl", FormatJSONL,
 			[]byte(`{"Age":"30","Income":1,"Home":"rent","Note":"x","Score":1,"City":"Oslo"}`+"\n"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ps := p.Check(f); len(ps) != 1 || ps[0].Kind != ProblemNotNumber || ps[0].Value != "30" {
+		if ps := p.Check(f, 0); len(ps) != 1 || ps[0].Kind != ProblemNotNumber || ps[0].Value != "30" {
 			t.Errorf("problems %+v, want the string 30 named", ps)
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/xp-ml/xp/internal/runtest"
@@ -16,7 +17,21 @@ import (
 // request to the credit model, connections aside: parsing, checking,
 // encoding, scoring and writing the answer. bench/serve.sh measures it
 // over loopback against a PyTorch server.
+// oneRow is a credit applicant as a client sends one.
+const oneRow = `{"Seniority":9,"Home":"rent","Time":60,"Age":30,"Marital":"married","Records":"no","Job":"freelance","Expenses":73,"Income":129,"Assets":0,"Debt":0,"Amount":800,"Price":846}`
+
 func BenchmarkPredictOneRow(b *testing.B) {
+	benchPredict(b, []byte(`{"rows":[`+oneRow+`]}`))
+}
+
+// BenchmarkPredictManyRows is a request near the default body limit:
+// 40,000 rows, 8 MB. Its bytes per op are what one such request holds.
+func BenchmarkPredictManyRows(b *testing.B) {
+	rows := strings.Repeat(oneRow+",", 40000)
+	benchPredict(b, []byte(`{"rows":[`+rows[:len(rows)-1]+`]}`))
+}
+
+func benchPredict(b *testing.B, body []byte) {
 	proj := runtest.Shipped(b, "credit")
 	r, err := proj.Store.Resolve(context.Background(), proj.Runs["credit"].Key)
 	if err != nil {
@@ -28,7 +43,6 @@ func BenchmarkPredictOneRow(b *testing.B) {
 		b.Fatal(err)
 	}
 	h := srv.Handler()
-	body := []byte(`{"rows":[{"Seniority":9,"Home":"rent","Time":60,"Age":30,"Marital":"married","Records":"no","Job":"freelance","Expenses":73,"Income":129,"Assets":0,"Debt":0,"Amount":800,"Price":846}]}`)
 	// One request and one answer, reset each time, as net/http's server
 	// reuses its buffers for a connection's requests: what is counted is
 	// the handler's own.
@@ -37,6 +51,7 @@ func BenchmarkPredictOneRow(b *testing.B) {
 	req.ContentLength = int64(len(body))
 	rd := bytes.NewReader(body)
 	w := &recorded{header: http.Header{}}
+	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
 		rd.Reset(body)
@@ -45,7 +60,7 @@ func BenchmarkPredictOneRow(b *testing.B) {
 		w.code, w.body = 0, w.body[:0]
 		h.ServeHTTP(w, req)
 		if w.code != http.StatusOK {
-			b.Fatalf("status %d: %s", w.code, w.body)
+			b.Fatalf("status %d: %.300s", w.code, w.body)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -38,7 +39,7 @@ const (
 func jsonRows(body string, schema *data.InputSchema, names []string) (*data.Frame, []problem, error) {
 	p := &rowsParser{b: body, schema: schema, names: names,
 		width: len(names) + 1, seen: make([]bool, len(names)+1)}
-	if err := p.document(); err != nil {
+	if err := p.document(); err != nil && err != errEnoughProblems {
 		return nil, nil, err
 	}
 	if p.rows == 0 && len(p.problems) == 0 {
@@ -166,10 +167,17 @@ func (p *rowsParser) rowList() error {
 		return nil
 	}
 	for {
+		start := p.pos
 		if err := p.row(p.rows); err != nil {
 			return err
 		}
 		p.rows++
+		if p.rows == 1 && len(p.problems) == 0 {
+			p.reserve(p.pos - start)
+		}
+		if len(p.problems) > maxProblems {
+			return errEnoughProblems
+		}
 		switch p.peek() {
 		case ',':
 			p.pos++
@@ -182,6 +190,22 @@ func (p *rowsParser) rowList() error {
 	}
 }
 
+// errEnoughProblems stops reading a body that has more problems than a
+// 400 lists (maxProblems): its rows past them cost without telling more.
+var errEnoughProblems = errors.New("enough problems")
+
+// reserve grows the cells once for the rows the body seems to hold, at
+// the first row's size: a large request's cells would otherwise be copied
+// each time append outgrew them (5x their size in all, at append's 1.25x
+// for large slices). The guess is bounded by the rows the body could hold
+// were each as short as a row can be without a problem: every input a
+// member, each at least 6 bytes ("a":1,).
+func (p *rowsParser) reserve(firstRow int) {
+	rest := len(p.b) - p.pos
+	rows := min(rest/max(firstRow, 1), rest/(6*max(len(p.names), 1))) + 1
+	p.cells = slices.Grow(p.cells, rows*p.width-len(p.cells))
+}
+
 // row reads row i into the cells and notes its problems.
 func (p *rowsParser) row(i int) error {
 	p.cells = slices.Grow(p.cells, p.width)
@@ -189,7 +213,8 @@ func (p *rowsParser) row(i int) error {
 		p.cells = append(p.cells, data.MissingCell())
 	}
 	if p.peek() != '{' {
-		p.problems = append(p.problems, problem{Row: &i, Problem: problemNotObject})
+		row := i // i itself would escape, an allocation for every row
+		p.problems = append(p.problems, problem{Row: &row, Problem: problemNotObject})
 		_, _, _, err := p.value()
 		return err
 	}
@@ -212,6 +237,9 @@ func (p *rowsParser) row(i int) error {
 		}
 		if pr, bad := p.check(i, key, raw, k, dup, kind, vraw); bad {
 			p.problems = append(p.problems, pr)
+			if len(p.problems) > maxProblems {
+				return errEnoughProblems
+			}
 			return nil
 		}
 		if k == len(p.names) {

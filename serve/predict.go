@@ -110,7 +110,7 @@ func (s *Server) fail(w http.ResponseWriter, err error) {
 	switch {
 	case errors.As(err, &bad):
 		s.metrics.badInput(bad.problems)
-		writeError(w, http.StatusBadRequest, bad.msg, bad.problems)
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: bad.msg, Problems: bad.problems, MoreProblems: bad.more})
 	case errors.As(err, &tooBig):
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over the limit of %d bytes", tooBig.Limit), nil)
 	case errors.As(err, &netErr) && netErr.Timeout(), errors.Is(err, context.DeadlineExceeded):
@@ -269,6 +269,8 @@ var contentTypes = map[string][]string{
 type errorBody struct {
 	Error    string    `json:"error"`
 	Problems []problem `json:"problems,omitempty"`
+	// MoreProblems says the body has problems past those listed.
+	MoreProblems bool `json:"more_problems,omitempty"`
 }
 
 func writeError(w http.ResponseWriter, code int, msg string, problems []problem) {

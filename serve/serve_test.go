@@ -279,6 +279,7 @@ type errorAnswer struct {
 		Value   string `json:"value"`
 		Hint    string `json:"hint"`
 	} `json:"problems"`
+	MoreProblems bool `json:"more_problems"`
 }
 
 // validRow is the first test row as a JSON object, to break in one place.
@@ -417,6 +418,33 @@ func badInput(t *testing.T, proj *runtest.Project, rows []byte) {
 		_, body, _ = post(t, url, "text/csv", csvBody(t, csvHeader, ok, with(func(r map[string]any) { r["Age"] = "thirty" })))
 		if !bytes.Contains(body, []byte(`"line": 3`)) {
 			t.Errorf("want the CSV line of the row: %s", body)
+		}
+	})
+	// A 400 lists the first 100 problems and says there are more, in
+	// either format; a body of nothing but problems is read no further.
+	t.Run("more problems than a 400 lists", func(t *testing.T) {
+		bad := with(func(r map[string]any) { r["Age"] = "thirty" })
+		many := make([]map[string]any, 150)
+		for i := range many {
+			many[i] = bad
+		}
+		empty := []byte(`{"rows":[` + strings.Repeat(`{},`, 20000) + `{}]}`)
+		for _, c := range []struct {
+			name, ctype string
+			body        []byte
+		}{
+			{"JSON", "application/json", rowsBody(t, many...)},
+			{"CSV", "text/csv", csvBody(t, csvHeader, many...)},
+			{"JSON rows missing every column", "application/json", empty},
+		} {
+			code, body, _ := post(t, url, c.ctype, c.body)
+			var got errorAnswer
+			if err := json.Unmarshal(body, &got); err != nil {
+				t.Fatalf("%s: status %d, %v: %.300s", c.name, code, err, body)
+			}
+			if code != 400 || len(got.Problems) != 100 || !got.MoreProblems || got.Error != "bad input: more than 100 problems; the first 100 are listed" {
+				t.Errorf("%s: status %d, %d problems, more_problems %v, %q", c.name, code, len(got.Problems), got.MoreProblems, got.Error)
+			}
 		}
 	})
 	t.Run("routes", func(t *testing.T) {
