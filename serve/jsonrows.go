@@ -69,7 +69,12 @@ type rowsParser struct {
 	target   bool     // some row has the target
 	rows     int
 	problems []problem
+	depth    int // of the nested value being read past
 }
+
+// maxNesting bounds the nesting of a value in a row, which is refused
+// whatever it holds (encoding/json allows 10,000).
+const maxNesting = 64
 
 func (p *rowsParser) syntax(format string, args ...any) error {
 	return &badRequest{msg: fmt.Sprintf("bad input: invalid JSON at byte %d: ", p.pos) + fmt.Sprintf(format, args...)}
@@ -353,10 +358,21 @@ func (p *rowsParser) value() (data.Cell, valueKind, string, error) {
 				return data.TextCell(lit), valueBool, lit, nil
 			}
 		}
-	case c == '{':
-		return data.Cell{}, valueNested, "", p.members(func(string, string) error { _, _, _, err := p.value(); return err })
-	case c == '[':
-		return data.Cell{}, valueNested, "", p.array()
+	case c == '{' || c == '[':
+		// A nested value is a problem of its own; it is read past, to the
+		// depth a row could have any use for: 8 MiB of [ overflowed the
+		// stack, which no recover catches, and ended the server.
+		if p.depth++; p.depth > maxNesting {
+			return data.Cell{}, 0, "", &badRequest{msg: fmt.Sprintf("bad input: a value nested more than %d deep at byte %d", maxNesting, p.pos)}
+		}
+		var err error
+		if c == '{' {
+			err = p.members(func(string, string) error { _, _, _, err := p.value(); return err })
+		} else {
+			err = p.array()
+		}
+		p.depth--
+		return data.Cell{}, valueNested, "", err
 	case c == 0:
 		return data.Cell{}, 0, "", p.syntax("the body ends where a value belongs")
 	}

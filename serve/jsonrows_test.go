@@ -56,6 +56,20 @@ func TestJSONRowsStopsAtEnoughProblems(t *testing.T) {
 	}
 }
 
+// A value nested as deep as the body limit allows is refused at a depth a
+// row has no use for: read to the end, it overflowed the stack and ended
+// the process.
+func TestJSONRowsBoundsNesting(t *testing.T) {
+	schema := fuzzSchema(t)
+	for _, open := range []string{"[", `{"x":`} {
+		body := `{"rows":[{"a":` + strings.Repeat(open, 8<<20/len(open)) + `}]}`
+		_, _, err := jsonRows(body, schema, schema.Names())
+		if err == nil || !strings.Contains(err.Error(), "a value nested more than 64 deep") {
+			t.Errorf("%q nested: err %v", open, err)
+		}
+	}
+}
+
 // FuzzJSONRows holds jsonRows to encoding/json: what it accepts is valid
 // JSON of the shape {"rows": [...]}, read to the same values; what it
 // calls invalid JSON, encoding/json does too.
@@ -66,6 +80,7 @@ func FuzzJSONRows(f *testing.F) {
 		`{"rows": [{"a": "1", "b": true}]}`,
 		`{"rows": [{"a": 1, "b": "x", "a": 2}]}`,
 		`{"rows": [{"a": 1, "b": {"c": [1, 2, {}]}}]}`,
+		`{"rows": [{"a": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}]}`,
 		`{"rows": [{"a": 1e999, "b": "\ud800"}]}`,
 		`{"rows": [[1], 2, "x"]}`,
 		`{"rows": []}`,
