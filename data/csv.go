@@ -249,7 +249,9 @@ type columnBuilder struct {
 	interned map[string]string
 	// recent caches a few interned values by a cheap hash: categories
 	// repeat row after row, and a hit here costs less than a map lookup.
-	recent [64]string
+	// Made by the first text value: a numeric column needs none, and a
+	// file of many columns would pay 1 KiB for each.
+	recent *[64]string
 }
 
 // internLimit bounds the strings a column remembers for reuse: categories
@@ -259,6 +261,9 @@ const internLimit = 1 << 16
 
 // str returns v as a string, one copy per distinct value. v is not empty.
 func (b *columnBuilder) str(v []byte) string {
+	if b.recent == nil {
+		b.recent = new([64]string)
+	}
 	slot := &b.recent[(uint(len(v))*7+uint(v[0])+uint(v[len(v)-1])*3)%uint(len(b.recent))]
 	if *slot == string(v) {
 		return *slot

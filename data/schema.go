@@ -107,6 +107,9 @@ type Problem struct {
 func (s *InputSchema) Check(f *Frame, limit int) []Problem {
 	c := checker{limit: limit}
 	for _, n := range f.Names {
+		if c.full() {
+			break // a header of a million unknown names: no hint for each
+		}
 		switch {
 		case !utf8.ValidString(n):
 			c.add(Problem{Row: -1, Column: n, Kind: ProblemInvalidUTF8})

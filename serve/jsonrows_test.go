@@ -153,3 +153,18 @@ func FuzzJSONRows(f *testing.F) {
 		}
 	})
 }
+
+func TestCSVHeaderFields(t *testing.T) {
+	for body, want := range map[string]int{
+		"":                        1,
+		"a":                       1,
+		"a,b,c\n1,2,3\n":          3,
+		"a,b\r\n1,2,3,4\r\n":      2,
+		`"a,b","c""d,e",f` + "\n": 3,
+		"\"a\nb\",c\nx,y,z,w\n":   2,
+	} {
+		if got := csvHeaderFields([]byte(body)); got != want {
+			t.Errorf("%q: %d fields, want %d", body, got, want)
+		}
+	}
+}

@@ -374,6 +374,7 @@ func badInput(t *testing.T, proj *runtest.Project, rows []byte) {
 			with(func(r map[string]any) { r["Incme"] = 1 })),
 			want{400, []string{"0/Age/text in a numeric column", "0/Home/missing column", "1/Incme/unknown column"}, ""}},
 		{"not JSON", "application/json", []byte(`{"rows": [{"Age": 30,}]}`), want{400, nil, "invalid JSON"}},
+		{"a header too wide to list", "text/csv", []byte(strings.Repeat("c,", 20000) + "c\n"), want{400, nil, "bad input: the header has 20001 columns, more than 100 of them unknown; the model reads 13 (GET /v1/models lists them)"}},
 		{"nested deep", "application/json", []byte(`{"rows": [{"Age": ` + strings.Repeat("[", 60<<10) + `}]}`), want{400, nil, "a value nested more than 64 deep at byte"}},
 		{"no rows", "application/json", []byte(`{"rows": []}`), want{400, nil, "no rows"}},
 		{"CSV unknown column", "text/csv", []byte(csvHeader + ",Extra\n" + csvRow + ",1\n"), want{400, []string{"-/Extra/unknown column"}, ""}},
