@@ -17,6 +17,12 @@ import (
 // serveGCPercent is xp serve's GOGC unless the environment sets one.
 const serveGCPercent = 400
 
+// serveMemoryLimit is xp serve's soft memory limit unless GOMEMLIMIT or
+// GOGC is set: room for the models and six times the bodies in flight.
+func serveMemoryLimit(o serve.Options) int64 {
+	return 64<<20 + 6*o.WithDefaults().MaxInFlight
+}
+
 type serveOptions struct {
 	addr    string
 	backend string
@@ -54,6 +60,7 @@ provides them.`,
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
 	f.StringVar(&o.backend, "backend", "", "backend to score on (default: each run's)")
 	f.Int64Var(&o.MaxBody, "max-body", 8<<20, "largest request body in bytes; larger ones get 413")
+	f.Int64Var(&o.MaxInFlight, "max-in-flight", 0, "request body bytes read and scored at once; a request waits for room up to --read-timeout, else gets 503 (default: 4 x --max-body)")
 	f.DurationVar(&o.ReadTimeout, "read-timeout", 10*time.Second, "time to read a request, headers and body")
 	f.DurationVar(&o.WriteTimeout, "write-timeout", 30*time.Second, "time to score a request and write its answer")
 	f.DurationVar(&o.DrainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, time to answer the requests in flight")
@@ -73,6 +80,14 @@ func runServe(ctx context.Context, s Streams, o *serveOptions, prefixes []string
 		// collector ran many times a second under load, 6-9% of a core
 		// (bench/serve.sh at 32 clients, 1 core); 400 costs a few MB.
 		debug.SetGCPercent(serveGCPercent)
+		if os.Getenv("GOMEMLIMIT") == "" {
+			// Large requests are another matter: at 400 the heap may grow
+			// to five times what they hold. A request holds about six
+			// times its body, and the bodies in flight are bounded, so the
+			// collector works harder past what they can hold (32 requests
+			// of 8 MB at once: 650 MB peak, 365 MB with this limit).
+			debug.SetMemoryLimit(serveMemoryLimit(o.Options))
+		}
 	}
 	srv, err := serve.New(ctx, models, o.Options)
 	if err != nil {

@@ -40,6 +40,12 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnsupportedMediaType, err.Error(), nil)
 		return
 	}
+	release, err := s.holdBody(r)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	defer release()
 	buf := getBuffer()
 	defer putBuffer(buf)
 	if err := s.readBody(w, r, buf); err != nil {
@@ -91,6 +97,35 @@ func putBuffer(b *bytes.Buffer) {
 	}
 }
 
+// errBusy is a request that found no room among the bodies in flight
+// (Options.MaxInFlight) within the read timeout.
+var errBusy = errors.New("busy: too many request bodies in flight; retry")
+
+// holdBody waits for room for r's body among those in flight
+// (Options.MaxInFlight) and returns what gives it back. A body declared
+// over MaxBody is refused at once, without waiting or reading it.
+func (s *Server) holdBody(r *http.Request) (release func(), err error) {
+	n := r.ContentLength
+	switch {
+	case n > s.opts.MaxBody:
+		return nil, &http.MaxBytesError{Limit: s.opts.MaxBody}
+	case n < 0:
+		n = s.opts.MaxBody // chunked: as large as it may be
+	}
+	if s.bodies.TryAcquire(n) {
+		return func() { s.bodies.Release(n) }, nil
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.opts.ReadTimeout)
+	defer cancel()
+	if err := s.bodies.Acquire(ctx, n); err != nil {
+		if r.Context().Err() != nil {
+			return nil, errClientGone
+		}
+		return nil, errBusy
+	}
+	return func() { s.bodies.Release(n) }, nil
+}
+
 // readBody reads the whole body into buf, up to the limit.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) error {
 	if r.ContentLength > 0 && r.ContentLength <= s.opts.MaxBody {
@@ -115,9 +150,12 @@ func (s *Server) fail(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over the limit of %d bytes", tooBig.Limit), nil)
 	case errors.As(err, &netErr) && netErr.Timeout(), errors.Is(err, context.DeadlineExceeded):
 		writeError(w, http.StatusRequestTimeout, "request not read or scored in time", nil)
-	case errors.Is(err, context.Canceled), errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, context.Canceled), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, errClientGone):
 		writeError(w, 499, errClientGone.Error(), nil)
 	case errors.Is(err, errClosed):
+		writeError(w, http.StatusServiceUnavailable, err.Error(), nil)
+	case errors.Is(err, errBusy):
+		w.Header().Set("Retry-After", "1")
 		writeError(w, http.StatusServiceUnavailable, err.Error(), nil)
 	default:
 		writeError(w, http.StatusInternalServerError, err.Error(), nil)

@@ -42,6 +42,7 @@ func TestServe(t *testing.T) {
 	t.Run("batching", func(t *testing.T) { batching(t, proj, rows) })
 	t.Run("shutdown drains requests in flight", func(t *testing.T) { drain(t, proj, rows) })
 	t.Run("slow client", func(t *testing.T) { slowClient(t, proj, rows) })
+	t.Run("bodies in flight are bounded", func(t *testing.T) { bodiesInFlight(t, proj, rows) })
 }
 
 // load loads the run of experiment name as xp serve does.
@@ -731,5 +732,50 @@ func slowClient(t *testing.T, proj *runtest.Project, rows []byte) {
 	}
 	if code, _, _ := post(t, base+"/v1/models/credit:predict", "text/csv", rows); code != 200 {
 		t.Errorf("next request: %d", code)
+	}
+}
+
+// bodiesInFlight holds most of the budget of bodies in flight with one
+// request that waits in a batch: a small request still fits and is
+// answered, a larger one waits for room up to the read timeout and gets
+// 503 with Retry-After, and once the first is answered the larger one is
+// scored.
+func bodiesInFlight(t *testing.T, proj *runtest.Project, rows []byte) {
+	base, _ := start(t, serve.Options{MaxBody: 64 << 10, MaxInFlight: 64 << 10, ReadTimeout: 300 * time.Millisecond,
+		BatchRows: 1 << 20, BatchDelay: time.Second}, load(t, proj, "credit"))
+	url := base + "/v1/models/credit:predict"
+	row := rowsBody(t, validRow(t, rows))
+	padded := func(n int) []byte { return append(bytes.Clone(row), bytes.Repeat([]byte(" "), n-len(row))...) }
+
+	held := make(chan int, 1)
+	go func() {
+		resp, err := http.Post(url, "application/json", bytes.NewReader(padded(60000)))
+		if err != nil {
+			held <- 0
+			return
+		}
+		resp.Body.Close()
+		held <- resp.StatusCode
+	}()
+	time.Sleep(300 * time.Millisecond) // the first is read and waits in its batch
+
+	began := time.Now()
+	resp, err := http.Post(url, "application/json", bytes.NewReader(padded(10000)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "1" || time.Since(began) > 1500*time.Millisecond {
+		t.Errorf("a body past the budget: status %d, Retry-After %q, after %s; want 503 after the 300ms read timeout",
+			resp.StatusCode, resp.Header.Get("Retry-After"), time.Since(began))
+	}
+	if code, body, _ := post(t, url, "application/json", row); code != 200 {
+		t.Errorf("a body that fits: status %d: %s", code, body)
+	}
+	if code := <-held; code != 200 {
+		t.Errorf("the request holding the budget: status %d", code)
+	}
+	if code, body, _ := post(t, url, "application/json", padded(10000)); code != 200 {
+		t.Errorf("once the budget is free: status %d: %s", code, body)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // Options say how a Server listens and scores. The zero value of a field
@@ -38,9 +40,18 @@ type Options struct {
 	// file, and its answers are the same bytes.
 	BatchRows  int
 	BatchDelay time.Duration
+	// MaxInFlight bounds the request bodies being read and scored at
+	// once, in bytes (default 4 x MaxBody, at least MaxBody): a request
+	// counts its Content-Length (MaxBody when it sends none) and waits
+	// for room before its body is read, up to ReadTimeout, else gets 503.
+	// A request holds about six times its body while it is scored, so
+	// this is what bounds the server's memory: 32 bodies of 8 MB at once
+	// took 1.5 GB, and nothing stopped 300.
+	MaxInFlight int64
 }
 
-func (o Options) withDefaults() Options {
+// WithDefaults is o with each zero field at its default.
+func (o Options) WithDefaults() Options {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v
@@ -49,6 +60,10 @@ func (o Options) withDefaults() Options {
 	if o.MaxBody <= 0 {
 		o.MaxBody = 8 << 20
 	}
+	if o.MaxInFlight <= 0 {
+		o.MaxInFlight = 4 * o.MaxBody
+	}
+	o.MaxInFlight = max(o.MaxInFlight, o.MaxBody) // else a body of MaxBody would wait for ever
 	def(&o.ReadTimeout, 10*time.Second)
 	def(&o.WriteTimeout, 30*time.Second)
 	def(&o.IdleTimeout, 60*time.Second)
@@ -67,6 +82,8 @@ type Server struct {
 	metrics  *metrics
 	handler  http.Handler
 	draining atomic.Bool
+	// bodies is Options.MaxInFlight's budget, in bytes.
+	bodies *semaphore.Weighted
 }
 
 // New compiles every model for its workers and returns a Server ready to
@@ -75,7 +92,8 @@ func New(ctx context.Context, models []*Model, opts Options) (*Server, error) {
 	if err := nameModels(models); err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts.withDefaults(), models: models, byName: map[string]*Model{}, metrics: newMetrics()}
+	s := &Server{opts: opts.WithDefaults(), models: models, byName: map[string]*Model{}, metrics: newMetrics()}
+	s.bodies = semaphore.NewWeighted(s.opts.MaxInFlight)
 	for _, m := range models {
 		s.byName[m.name] = m
 		name := m.name
