@@ -40,12 +40,12 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnsupportedMediaType, err.Error(), nil)
 		return
 	}
-	release, err := s.holdBody(r)
+	held, err := s.holdBody(r)
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	defer release()
+	defer s.bodies.Release(held)
 	buf := getBuffer()
 	defer putBuffer(buf)
 	if err := s.readBody(w, r, buf); err != nil {
@@ -102,28 +102,29 @@ func putBuffer(b *bytes.Buffer) {
 var errBusy = errors.New("busy: too many request bodies in flight; retry")
 
 // holdBody waits for room for r's body among those in flight
-// (Options.MaxInFlight) and returns what gives it back. A body declared
-// over MaxBody is refused at once, without waiting or reading it.
-func (s *Server) holdBody(r *http.Request) (release func(), err error) {
+// (Options.MaxInFlight) and returns the bytes it holds, to be released
+// when the request is answered. A body declared over MaxBody is refused
+// at once, without waiting or reading it.
+func (s *Server) holdBody(r *http.Request) (int64, error) {
 	n := r.ContentLength
 	switch {
 	case n > s.opts.MaxBody:
-		return nil, &http.MaxBytesError{Limit: s.opts.MaxBody}
+		return 0, &http.MaxBytesError{Limit: s.opts.MaxBody}
 	case n < 0:
 		n = s.opts.MaxBody // chunked: as large as it may be
 	}
 	if s.bodies.TryAcquire(n) {
-		return func() { s.bodies.Release(n) }, nil
+		return n, nil
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.ReadTimeout)
 	defer cancel()
 	if err := s.bodies.Acquire(ctx, n); err != nil {
 		if r.Context().Err() != nil {
-			return nil, errClientGone
+			return 0, errClientGone
 		}
-		return nil, errBusy
+		return 0, errBusy
 	}
-	return func() { s.bodies.Release(n) }, nil
+	return n, nil
 }
 
 // readBody reads the whole body into buf, up to the limit.
