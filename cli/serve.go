@@ -2,10 +2,12 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"runtime/debug"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -53,6 +55,9 @@ says otherwise; to serve beyond this machine, put it behind a proxy that
 provides them.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.check(cmd); err != nil {
+				return err
+			}
 			return runServe(cmd.Context(), s, o, args)
 		},
 	}
@@ -68,6 +73,30 @@ provides them.`,
 	f.IntVar(&o.BatchRows, "batch-rows", 0, "join waiting requests into batches of up to this many rows (0: score each request alone, as xp predict does)")
 	f.DurationVar(&o.BatchDelay, "batch-delay", 0, "with --batch-rows, wait up to this long for more requests to join a batch")
 	return cmd
+}
+
+// check refuses flag values the server would otherwise quietly replace
+// with its defaults (serve.Options takes 0 and below as "the default").
+func (o *serveOptions) check(cmd *cobra.Command) error {
+	flags := cmd.Flags()
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
+		{"max-body", o.MaxBody}, {"max-in-flight", o.MaxInFlight},
+		{"read-timeout", int64(o.ReadTimeout)}, {"write-timeout", int64(o.WriteTimeout)},
+		{"drain-timeout", int64(o.DrainTimeout)}, {"workers", int64(o.Workers)},
+		{"batch-rows", int64(o.BatchRows)}, {"batch-delay", int64(o.BatchDelay)},
+	} {
+		zeroOK := f.name == "batch-rows" || f.name == "batch-delay" || !flags.Changed(f.name)
+		if f.v < 0 || f.v == 0 && !zeroOK {
+			return usageError{fmt.Errorf("--%s %s: must be above 0", f.name, flags.Lookup(f.name).Value)}
+		}
+	}
+	if o.MaxInFlight > 0 && o.MaxInFlight < o.MaxBody {
+		return usageError{fmt.Errorf("--max-in-flight %d is below --max-body %d: a body of the largest size could never be read", o.MaxInFlight, o.MaxBody)}
+	}
+	return nil
 }
 
 func runServe(ctx context.Context, s Streams, o *serveOptions, prefixes []string) error {
@@ -94,6 +123,9 @@ func runServe(ctx context.Context, s Streams, o *serveOptions, prefixes []string
 		return err
 	}
 	ln, err := net.Listen("tcp", o.addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("serve: %w: another server listens there (another xp serve?); pick another --addr, or port 0 for a free one", err)
+	}
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
