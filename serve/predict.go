@@ -40,18 +40,25 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnsupportedMediaType, err.Error(), nil)
 		return
 	}
-	held, err := s.holdBody(r)
-	if err != nil {
-		s.fail(w, err)
+	if r.ContentLength > s.opts.MaxBody {
+		s.fail(w, &http.MaxBytesError{Limit: s.opts.MaxBody}) // unread
 		return
 	}
-	defer s.bodies.Release(held)
 	buf := getBuffer()
 	defer putBuffer(buf)
 	if err := s.readBody(w, r, buf); err != nil {
 		s.fail(w, err)
 		return
 	}
+	// Reading and scoring a body costs several times its size: the
+	// bodies at that stage are bounded, once they have arrived, so that
+	// a client that sends slowly holds none of the budget.
+	held := int64(buf.Len())
+	if err := s.holdBody(r.Context(), held); err != nil {
+		s.fail(w, err)
+		return
+	}
+	defer s.bodies.Release(held)
 	f, err := m.readRows(r.Context(), in, buf.Bytes())
 	if err != nil {
 		s.fail(w, err)
@@ -97,39 +104,32 @@ func putBuffer(b *bytes.Buffer) {
 	}
 }
 
-// errBusy is a request that found no room among the bodies in flight
-// (Options.MaxInFlight) within the read timeout.
+// errBusy is a request that found no room among the bodies being read
+// and scored (Options.MaxInFlight) within the read timeout.
 var errBusy = errors.New("busy: too many request bodies in flight; retry")
 
-// holdBody waits for room for r's body among those in flight
-// (Options.MaxInFlight) and returns the bytes it holds, to be released
-// when the request is answered. A body declared over MaxBody is refused
-// at once, without waiting or reading it.
-func (s *Server) holdBody(r *http.Request) (int64, error) {
-	n := r.ContentLength
-	switch {
-	case n > s.opts.MaxBody:
-		return 0, &http.MaxBytesError{Limit: s.opts.MaxBody}
-	case n < 0:
-		n = s.opts.MaxBody // chunked: as large as it may be
-	}
+// holdBody waits for room for a body of n bytes among those being read
+// as rows and scored (Options.MaxInFlight), up to the read timeout.
+func (s *Server) holdBody(ctx context.Context, n int64) error {
 	if s.bodies.TryAcquire(n) {
-		return n, nil
+		return nil
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.opts.ReadTimeout)
+	wait, cancel := context.WithTimeout(ctx, s.opts.ReadTimeout)
 	defer cancel()
-	if err := s.bodies.Acquire(ctx, n); err != nil {
-		if r.Context().Err() != nil {
-			return 0, errClientGone
+	if err := s.bodies.Acquire(wait, n); err != nil {
+		if ctx.Err() != nil {
+			return errClientGone
 		}
-		return 0, errBusy
+		return errBusy
 	}
-	return n, nil
+	return nil
 }
 
-// readBody reads the whole body into buf, up to the limit.
+// readBody reads the whole body into buf, up to the limit. A small body
+// gets its room at once; a large one grows the buffer as it arrives, so
+// that a Content-Length is not memory taken before any byte is sent.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) error {
-	if r.ContentLength > 0 && r.ContentLength <= s.opts.MaxBody {
+	if r.ContentLength > 0 && r.ContentLength <= min(s.opts.MaxBody, maxPooled) {
 		buf.Grow(int(r.ContentLength) + bytes.MinRead) // ReadFrom reads the last, empty read into MinRead bytes
 	}
 	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.opts.MaxBody))

@@ -736,8 +736,8 @@ func slowClient(t *testing.T, proj *runtest.Project, rows []byte) {
 }
 
 // bodiesInFlight holds most of the budget of bodies in flight with one
-// request that waits in a batch: a small request still fits and is
-// answered, a larger one waits for room up to the read timeout and gets
+// request that waits in a batch (a slow client that has sent little of
+// its body holds none): a small request still fits and is answered, a larger one waits for room up to the read timeout and gets
 // 503 with Retry-After, and once the first is answered the larger one is
 // scored.
 func bodiesInFlight(t *testing.T, proj *runtest.Project, rows []byte) {
@@ -746,6 +746,24 @@ func bodiesInFlight(t *testing.T, proj *runtest.Project, rows []byte) {
 	url := base + "/v1/models/credit:predict"
 	row := rowsBody(t, validRow(t, rows))
 	padded := func(n int) []byte { return append(bytes.Clone(row), bytes.Repeat([]byte(" "), n-len(row))...) }
+
+	// A client that declares a large body and sends it slowly holds none
+	// of the budget, only bodies that have arrived count: beside one, a
+	// request is answered at once, not when the slow one times out.
+	{
+		base, _ := start(t, serve.Options{MaxBody: 64 << 10, MaxInFlight: 64 << 10, ReadTimeout: 3 * time.Second}, load(t, proj, "credit"))
+		slow, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer slow.Close()
+		fmt.Fprintf(slow, "POST /v1/models/credit:predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 60000\r\n\r\n{")
+		time.Sleep(50 * time.Millisecond)
+		began := time.Now()
+		if code, body, _ := post(t, base+"/v1/models/credit:predict", "application/json", padded(10000)); code != 200 || time.Since(began) > time.Second {
+			t.Errorf("beside a slow client: status %d after %s: %.200s", code, time.Since(began), body)
+		}
+	}
 
 	held := make(chan int, 1)
 	go func() {

@@ -40,13 +40,13 @@ type Options struct {
 	// file, and its answers are the same bytes.
 	BatchRows  int
 	BatchDelay time.Duration
-	// MaxInFlight bounds the request bodies being read and scored at
-	// once, in bytes (default 4 x MaxBody, at least MaxBody): a request
-	// counts its Content-Length (MaxBody when it sends none) and waits
-	// for room before its body is read, up to ReadTimeout, else gets 503.
-	// A request holds about six times its body while it is scored, so
-	// this is what bounds the server's memory: 32 bodies of 8 MB at once
-	// took 1.5 GB, and nothing stopped 300.
+	// MaxInFlight bounds the request bodies being read as rows and scored
+	// at once, in bytes (default 4 x MaxBody, at least MaxBody): a body
+	// counts once it has arrived, so that a client that sends slowly holds
+	// none of it, and waits for room up to ReadTimeout, else gets 503. A
+	// request holds about six times its body while it is scored, so this
+	// is what bounds the server's memory: 32 bodies of 8 MB at once took
+	// 1.5 GB, and nothing stopped 300.
 	MaxInFlight int64
 }
 
