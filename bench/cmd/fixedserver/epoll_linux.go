@@ -18,10 +18,14 @@ func serveEpoll(ln net.Listener) {
 	if err != nil {
 		fatal(err)
 	}
-	// The loop below uses only the descriptor: held here, neither the
-	// listener nor its file is collected (their finalizers close it).
-	held = []any{ln, f}
-	lfd := int(f.Fd())
+	// A descriptor of its own: the listener's and its file's would be
+	// closed by their finalizers once the loop below no longer uses them.
+	lfd, err := syscall.Dup(int(f.Fd()))
+	if err != nil {
+		fatal(err)
+	}
+	f.Close()
+	ln.Close()
 	if err := syscall.SetNonblock(lfd, true); err != nil {
 		fatal(err)
 	}
@@ -70,8 +74,6 @@ func serveEpoll(ln net.Listener) {
 		}
 	}
 }
-
-var held []any
 
 type connBuf struct {
 	buf []byte
