@@ -180,9 +180,6 @@ func (p *rowsParser) rowList() error {
 		if p.rows == 1 && len(p.problems) == 0 {
 			p.reserve(p.pos - start)
 		}
-		if len(p.problems) > maxProblems {
-			return errEnoughProblems
-		}
 		switch p.peek() {
 		case ',':
 			p.pos++
@@ -198,6 +195,15 @@ func (p *rowsParser) rowList() error {
 // errEnoughProblems stops reading a body that has more problems than a
 // 400 lists (maxProblems): its rows past them cost without telling more.
 var errEnoughProblems = errors.New("enough problems")
+
+// note records a problem; past maxProblems it stops the reading.
+func (p *rowsParser) note(pr problem) error {
+	p.problems = append(p.problems, pr)
+	if len(p.problems) > maxProblems {
+		return errEnoughProblems
+	}
+	return nil
+}
 
 // reserve grows the cells once for the rows the body seems to hold, at
 // the first row's size: a large request's cells would otherwise be copied
@@ -219,7 +225,9 @@ func (p *rowsParser) row(i int) error {
 	}
 	if p.peek() != '{' {
 		row := i // i itself would escape, an allocation for every row
-		p.problems = append(p.problems, problem{Row: &row, Problem: problemNotObject})
+		if err := p.note(problem{Row: &row, Problem: problemNotObject}); err != nil {
+			return err
+		}
 		_, _, _, err := p.value()
 		return err
 	}
@@ -241,11 +249,7 @@ func (p *rowsParser) row(i int) error {
 			p.unknown = append(p.unknown, key)
 		}
 		if pr, bad := p.check(i, key, raw, k, dup, kind, vraw); bad {
-			p.problems = append(p.problems, pr)
-			if len(p.problems) > maxProblems {
-				return errEnoughProblems
-			}
-			return nil
+			return p.note(pr)
 		}
 		if k == len(p.names) {
 			p.target = true
@@ -258,7 +262,9 @@ func (p *rowsParser) row(i int) error {
 	}
 	for k, name := range p.names {
 		if !p.seen[k] {
-			p.problems = append(p.problems, newProblem(i, name, data.ProblemMissingColumn))
+			if err := p.note(newProblem(i, name, data.ProblemMissingColumn)); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
